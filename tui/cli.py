@@ -1,0 +1,117 @@
+"""The `vledger` command line (shared/spec/cli.md).
+
+This module only builds the argument parser and turns refusals into exit codes;
+each command group lives in its own `tui/cli_<group>.py` with a `register(sub)`
+function, so the UI can start without importing every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import locale
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+# Command groups, in the order `vledger --help` lists them. A group that is not
+# written yet is simply absent from the parser.
+COMMAND_MODULES = (
+    "tui.cli_offices",
+    "tui.cli_program",
+    "tui.cli_ledger",
+    "tui.cli_rank",
+    "tui.cli_history",
+    "tui.cli_sync",
+    "tui.cli_demo",
+    "tui.cli_ui",
+)
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+class Refused(Exception):
+    """A user's request that cannot be done: one clear line per problem, exit 1."""
+
+    def __init__(self, *problems: str, exit_code: int = EXIT_REFUSED) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+        self.exit_code = exit_code
+
+
+Handler = Callable[[argparse.Namespace], int | None]
+
+
+def default_lang() -> str:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    loc = locale.getlocale()[0] or ""
+    return "zh" if loc.lower().startswith("zh") else "en"
+
+
+def default_home() -> Path:
+    env = os.environ.get("VLEDGER_HOME")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("vledger"))
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # wrong usage: exit 2, no traceback
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"vledger: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vledger", description="Township work ledgers and ranking sheets.")
+    parser.add_argument("--home", type=Path, default=None, help="this office's folder")
+    parser.add_argument("--lang", choices=("zh", "en"), default=None, help="interface language")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.home is None:
+        args.home = default_home()
+    if args.lang is None:
+        args.lang = default_lang()
+    run: Handler | None = getattr(args, "run", None)
+    if run is None:
+        if args.command is None and "ui" in _registered(parser):
+            return main([*(argv or sys.argv[1:]), "ui"])
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return run(args) or EXIT_OK
+    except Refused as refusal:
+        for line in refusal.problems:
+            print(line, file=sys.stderr)
+        return refusal.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _registered(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
