@@ -1,0 +1,351 @@
+"""Ledger values (spec/program.md §2): what a clerk types, parsed by the column's type.
+
+Clerks type through a Chinese IME, so digits and punctuation often arrive full-width
+(`１２．５`, `２０２６／３／５`, `－３`) and cells are padded with the ideographic space
+U+3000. Numbers, dates and yes/no answers are read through a narrow map of those
+forms to ASCII; choice and text cells are kept as typed, only trimmed, because their
+exact characters are the value.
+
+Stored forms (what `parse_cell` returns, `CellValue`):
+
+    int      -> int
+    decimal  -> str with exactly `places` places ("12.50"; places = 0: "12")
+    date     -> "YYYY-MM-DD"
+    choice   -> the choice string
+    text     -> the trimmed string
+    bool     -> True / False
+    empty    -> None
+
+Reading back from storage goes through `normalize_stored`, which never changes what a
+value means: a stored value that no longer fits its column (the program file changed
+a choice list, `max_length`, `places`, min/max, the type) comes back unchanged with
+the reason attached, so screens can mark it and indicators can skip it rather than
+guess.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+from domain.program import CellValue, Column
+
+__all__ = [
+    "BOOL_FALSE",
+    "BOOL_TRUE",
+    "StoredCell",
+    "ValueProblem",
+    "cell_date",
+    "cell_decimal",
+    "format_cell",
+    "normalize_stored",
+    "parse_cell",
+]
+
+
+class ValueProblem(ValueError):
+    """A typed value the column refuses. `str(problem)` is the English message."""
+
+    def __init__(self, column: Column, message: str, message_zh: str) -> None:
+        super().__init__(message)
+        self.column_id = column.id
+        self.column_title = column.title
+        self.message = message
+        self.message_zh = message_zh
+
+    def text(self, lang: str = "zh") -> str:
+        return self.message_zh if lang == "zh" else self.message
+
+
+# Full-width ASCII (U+FF01..U+FF5E) to ASCII, the ideographic space, the minus sign and
+# the IME full stop (typing "." in Chinese mode gives "。"). Deliberately not NFKC: that
+# would also turn "①" or "1²" into digits, which nobody meant as a number.
+_ASCII = str.maketrans(
+    {
+        **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
+        "\u3000": " ",
+        "\u2212": "-",
+        "\u3002": ".",
+    }
+)
+
+_INT = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DATE = re.compile(
+    r"(?P<y>[0-9]{4})(?:(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})"
+    r"|年(?P<m2>[0-9]{1,2})月(?P<d2>[0-9]{1,2})日?)"
+)
+_STORED_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_STORED_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+# Latin answers are compared case-insensitively (after full-width folding).
+BOOL_TRUE: frozenset[str] = frozenset({"是", "y", "yes", "true", "1", "√", "✓", "✔"})
+BOOL_FALSE: frozenset[str] = frozenset({"否", "n", "no", "false", "0", "×", "✗", "✘"})
+_BOOL_FORMS = "是/否, y/n, yes/no, true/false, 1/0, √/×"
+
+_MAX_DIGITS = 30  # a longer number is a typing accident, and keeps Decimal inside its precision
+
+
+@dataclass(frozen=True)
+class _Form:
+    """How a column wants its values written, in both languages."""
+
+    en: str
+    zh: str
+
+
+def _range(column: Column) -> _Form | None:
+    low, high = column.min, column.max
+    if low is not None and high is not None:
+        return _Form(f"from {low} to {high}", f"{low}到{high}之间的")
+    if low is not None:
+        return _Form(f"of at least {low}", f"不小于{low}的")
+    if high is not None:
+        return _Form(f"of at most {high}", f"不大于{high}的")
+    return None
+
+
+def _form(column: Column) -> _Form:
+    places = column.places
+    bounds = _range(column)
+    match column.type:
+        case "int":
+            if bounds:
+                return _Form(f"a whole number {bounds.en}", f"{bounds.zh}整数")
+            return _Form("a whole number, e.g. 12 or -3", "整数，如 12 或 -3")
+        case "decimal":
+            en, zh = (f" {bounds.en}", bounds.zh) if bounds else ("", "")
+            return _Form(
+                f"a number{en}, e.g. 12.5 (kept to {places} decimal places)",
+                f"{zh}数字，如 12.5（保留{places}位小数）",
+            )
+        case "date":
+            return _Form(
+                "a date, e.g. 2026-03-05, 2026/3/5, 2026.3.5 or 2026年3月5日",
+                "日期，如 2026-03-05、2026/3/5、2026.3.5 或 2026年3月5日",
+            )
+        case "choice":
+            return _Form(
+                "one of: " + ", ".join(column.choices), "以下之一：" + "、".join(column.choices)
+            )
+        case "text":
+            n = column.max_length
+            return _Form(f"text of at most {n} characters", f"不超过{n}个字的文字")
+        case "bool":
+            return _Form(f"yes or no ({_BOOL_FORMS})", f"是或否（{_BOOL_FORMS}）")
+    raise AssertionError(column.type)
+
+
+def _refuse(column: Column, raw: str, why_en: str = "", why_zh: str = "") -> ValueProblem:
+    """A problem naming the column (title and id), the expected form and what was typed."""
+    form = _form(column)
+    shown = raw.strip()
+    why_en = f"{why_en}; " if why_en else ""
+    why_zh = f"{why_zh}；" if why_zh else ""
+    return ValueProblem(
+        column,
+        f"{column.title} ({column.id}): {why_en}expected {form.en}, got \"{shown}\"",
+        f"{column.title}（{column.id}）：{why_zh}应填{form.zh}，填的是“{shown}”",
+    )
+
+
+def _required(column: Column) -> ValueProblem:
+    form = _form(column)
+    return ValueProblem(
+        column,
+        f"{column.title} ({column.id}): required, expected {form.en}",
+        f"{column.title}（{column.id}）：必填，应填{form.zh}",
+    )
+
+
+def _check_range(column: Column, number: Decimal, raw: str) -> None:
+    """min/max are inclusive and compared as exact decimals."""
+    too_low = column.min is not None and number < column.min
+    too_high = column.max is not None and number > column.max
+    if too_low or too_high:
+        raise _refuse(column, raw, "out of range", "超出范围")
+
+
+def _parse_int(column: Column, raw: str) -> int:
+    text = raw.translate(_ASCII).strip()
+    if not _INT.fullmatch(text) or len(text) > _MAX_DIGITS:
+        raise _refuse(column, raw)
+    number = int(text)
+    _check_range(column, Decimal(number), raw)
+    return number
+
+
+def _exact_decimal(column: Column, raw: str) -> Decimal:
+    text = raw.translate(_ASCII).strip()
+    if not _DECIMAL.fullmatch(text) or len(text) > _MAX_DIGITS:
+        raise _refuse(column, raw)
+    return Decimal(text)
+
+
+def _round(number: Decimal, places: int) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = _MAX_DIGITS + places + 2
+        rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    # "-0.00" would read as a different value from "0.00" to a person and to a diff.
+    return rounded.copy_abs() if rounded.is_zero() else rounded
+
+
+def _parse_decimal(column: Column, raw: str) -> str:
+    rounded = _round(_exact_decimal(column, raw), column.places)
+    _check_range(column, rounded, raw)
+    return f"{rounded:f}"
+
+
+def _parse_date(column: Column, raw: str) -> str:
+    text = "".join(raw.translate(_ASCII).split())  # "2026年 3月 5日" is still a date
+    found = _DATE.fullmatch(text)
+    if not found:
+        raise _refuse(column, raw)
+    year = int(found["y"])
+    month = int(found["m"] or found["m2"])
+    day = int(found["d"] or found["d2"])
+    if not 1 <= month <= 12:
+        raise _refuse(column, raw, f"there is no month {month}", f"没有{month}月")
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        month_en = calendar.month_name[month]
+        raise _refuse(
+            column,
+            raw,
+            f"{month_en} {year} has {days} days, not {day}",
+            f"{year}年{month}月只有{days}天，没有{day}日",
+        )
+    return date(year, month, day).isoformat()
+
+
+def _parse_choice(column: Column, raw: str) -> str:
+    text = raw.strip()
+    if text not in column.choices:
+        raise _refuse(column, raw)
+    return text
+
+
+def _parse_text(column: Column, raw: str) -> str:
+    text = raw.strip()
+    extra = len(text) - column.max_length
+    if extra > 0:
+        raise _refuse(column, raw, f"{extra} characters too many", f"多了{extra}个字")
+    return text
+
+
+def _parse_bool(column: Column, raw: str) -> bool:
+    text = raw.translate(_ASCII).strip().casefold()
+    if text in BOOL_TRUE:
+        return True
+    if text in BOOL_FALSE:
+        return False
+    raise _refuse(column, raw)
+
+
+_PARSERS = {
+    "int": _parse_int,
+    "decimal": _parse_decimal,
+    "date": _parse_date,
+    "choice": _parse_choice,
+    "text": _parse_text,
+    "bool": _parse_bool,
+}
+
+
+def parse_cell(column: Column, raw: str) -> CellValue:
+    """Parse what a person typed into `column`; raise ValueProblem when it does not fit.
+
+    Empty or whitespace-only input (U+3000 included) clears the cell: None, unless the
+    column is required.
+    """
+    if not raw.strip():
+        if column.required:
+            raise _required(column)
+        return None
+    return _PARSERS[column.type](column, raw)
+
+
+def format_cell(column: Column, value: CellValue, lang: str = "zh") -> str:
+    """Display text of a stored value; parsing it back gives the same value."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        if lang == "zh":
+            return "是" if value else "否"
+        return "yes" if value else "no"
+    return str(value)
+
+
+def cell_decimal(value: CellValue) -> Decimal | None:
+    """The number in an int or decimal cell, for sums and scoring; None for anything else."""
+    if isinstance(value, bool):  # bool is an int to Python, never a number to a ledger
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str) and _STORED_DECIMAL.fullmatch(value):
+        return Decimal(value)
+    return None
+
+
+def cell_date(value: CellValue) -> date | None:
+    """The day in a stored date cell ("YYYY-MM-DD"); None for anything else."""
+    if isinstance(value, str) and _STORED_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+@dataclass(frozen=True)
+class StoredCell:
+    """A value read back from storage, and why it no longer fits its column, if it does not.
+
+    `value` is the stored form when it fits, else exactly what storage held.
+    """
+
+    value: object
+    problem: ValueProblem | None = None
+
+    @property
+    def fits(self) -> bool:
+        return self.problem is None
+
+
+def _as_typed(column: Column, value: object) -> str | None:
+    """The text a person could have typed for a stored value, or None for a foreign type."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return ("true" if value else "false") if column.type == "bool" else None
+    if isinstance(value, int):
+        return str(value) if column.type in ("int", "decimal") else None
+    return None
+
+
+def normalize_stored(column: Column, value: object) -> StoredCell:
+    """Check a stored value against its column without ever changing its meaning.
+
+    A value that fits comes back in stored form (an int in a decimal column becomes
+    "12.00"; "2026/3/5" in a date column becomes "2026-03-05"). A value that does not fit
+    (wrong type, outside min/max, no longer a choice, too long, or needing rounding to the
+    column's `places`) comes back unchanged with `problem` set. An empty required cell
+    comes back as None with the "required" problem.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return StoredCell(None, _required(column) if column.required else None)
+    typed = _as_typed(column, value)
+    if typed is None:
+        return StoredCell(value, _refuse(column, repr(value), "stored value of another type",
+                                         "存储的值类型不符"))
+    try:
+        parsed = parse_cell(column, typed)
+        if column.type == "decimal" and Decimal(str(parsed)) != _exact_decimal(column, typed):
+            raise _refuse(column, typed, f"more than {column.places} decimal places",
+                          f"超过{column.places}位小数")
+    except ValueProblem as problem:
+        return StoredCell(value, problem)
+    return StoredCell(parsed)
