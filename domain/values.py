@@ -147,7 +147,7 @@ def _refuse(column: Column, raw: str, why_en: str = "", why_zh: str = "") -> Val
     why_zh = f"{why_zh}；" if why_zh else ""
     return ValueProblem(
         column,
-        f"{column.title} ({column.id}): {why_en}expected {form.en}, got \"{shown}\"",
+        f'{column.title} ({column.id}): {why_en}expected {form.en}, got "{shown}"',
         f"{column.title}（{column.id}）：{why_zh}应填{form.zh}，填的是“{shown}”",
     )
 
@@ -339,13 +339,18 @@ def normalize_stored(column: Column, value: object) -> StoredCell:
         return StoredCell(None, _required(column) if column.required else None)
     typed = _as_typed(column, value)
     if typed is None:
-        return StoredCell(value, _refuse(column, repr(value), "stored value of another type",
-                                         "存储的值类型不符"))
+        return StoredCell(
+            value, _refuse(column, repr(value), "stored value of another type", "存储的值类型不符")
+        )
     try:
         parsed = parse_cell(column, typed)
         if column.type == "decimal" and Decimal(str(parsed)) != _exact_decimal(column, typed):
-            raise _refuse(column, typed, f"more than {column.places} decimal places",
-                          f"超过{column.places}位小数")
+            raise _refuse(
+                column,
+                typed,
+                f"more than {column.places} decimal places",
+                f"超过{column.places}位小数",
+            )
     except ValueProblem as problem:
         return StoredCell(value, problem)
     return StoredCell(parsed)
