@@ -1,0 +1,326 @@
+"""Indicators (指标) measured from one village's ledger (spec §3).
+
+`measure(program, rows)` reads a village's ledger rows once and keeps, per
+indicator and period (and the year), only what scoring and explanations need:
+the ids of the rows that made each value and, for `sum`, the total. The result
+is small and plain (`to_plain`/`from_plain`), so the store can cache it keyed
+by the village document's heads and the township never holds every ledger open.
+
+`entered` indicators are not measured here: their values come from the
+township's sheet at ranking time (domain/ranking.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation, localcontext
+from fractions import Fraction
+from typing import Any, Literal, Protocol
+
+from domain.decimals import decimal_to_plain, plain_to_decimal
+from domain.program import YEAR, CellValue, Indicator, Program, Where
+
+WarningReason = Literal["no_date", "outside_year", "bad_date"]
+MEASURED_KINDS = ("count", "sum", "rate")
+PLAIN_VERSION = 1
+
+
+class LedgerRowLike(Protocol):
+    """What `measure` reads from a ledger row; the store's row type fits it."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def cells(self) -> Mapping[str, CellValue]: ...
+
+    @property
+    def deleted(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """A ledger row as the engine sees it. `order` is creation order (ties within a date)."""
+
+    id: str
+    cells: Mapping[str, CellValue]
+    deleted: bool = False
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class RowWarning:
+    """A row that counts in no period: its date is empty, unreadable or outside the year."""
+
+    row: str
+    reason: WarningReason
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One indicator's value for one period, with the rows that made it.
+
+    count: `rows` are the matching rows, value = len(rows).
+    sum: `rows` are the matching rows with a value in the column; value = `total`.
+    rate: `rows` are the denominator rows, `numerator_rows` the numerator rows;
+    value = 100 * len(numerator_rows) / len(rows), 100 when there are none.
+    """
+
+    kind: str
+    rows: tuple[str, ...] = ()
+    total: Decimal = Decimal(0)
+    numerator_rows: tuple[str, ...] = ()
+
+    @property
+    def value(self) -> Fraction:
+        if self.kind == "count":
+            return Fraction(len(self.rows))
+        if self.kind == "sum":
+            return Fraction(self.total)
+        if not self.rows:
+            return Fraction(100)
+        return Fraction(100 * len(self.numerator_rows), len(self.rows))
+
+    def to_plain(self) -> dict[str, Any]:
+        plain: dict[str, Any] = {"kind": self.kind, "rows": list(self.rows)}
+        if self.kind == "sum":
+            plain["total"] = decimal_to_plain(self.total)
+        if self.kind == "rate":
+            plain["numerator_rows"] = list(self.numerator_rows)
+        return plain
+
+    @classmethod
+    def from_plain(cls, plain: Mapping[str, Any]) -> Measure:
+        kind = plain["kind"]
+        if kind not in MEASURED_KINDS:
+            raise ValueError(f"unknown indicator kind {kind!r}")
+        return cls(
+            kind=kind,
+            rows=tuple(_strings(plain.get("rows", []))),
+            total=plain_to_decimal(plain["total"]) if kind == "sum" else Decimal(0),
+            numerator_rows=tuple(_strings(plain.get("numerator_rows", []))),
+        )
+
+
+def empty_measure(kind: str) -> Measure:
+    return Measure(kind=kind)
+
+
+@dataclass(frozen=True)
+class VillageMeasures:
+    """Every measured indicator of one village's ledger, per period and for the year."""
+
+    program: str
+    values: Mapping[tuple[str, str], Measure] = field(default_factory=dict)
+    warnings: tuple[RowWarning, ...] = ()
+    rows_counted: int = 0  # live rows dated inside the year
+
+    def get(self, indicator: Indicator, period_id: str) -> Measure:
+        found = self.values.get((indicator.id, period_id))
+        return found if found is not None else empty_measure(indicator.kind)
+
+    def to_plain(self) -> dict[str, Any]:
+        indicators: dict[str, dict[str, Any]] = {}
+        for (indicator_id, period_id), m in self.values.items():
+            indicators.setdefault(indicator_id, {})[period_id] = m.to_plain()
+        return {
+            "version": PLAIN_VERSION,
+            "program": self.program,
+            "indicators": indicators,
+            "warnings": [{"row": w.row, "reason": w.reason, "date": w.date} for w in self.warnings],
+            "rows_counted": self.rows_counted,
+        }
+
+    @classmethod
+    def from_plain(cls, plain: Mapping[str, Any]) -> VillageMeasures:
+        """Rebuild from `to_plain()`; raises ValueError on anything else (a stale cache)."""
+        try:
+            if plain.get("version") != PLAIN_VERSION:
+                raise ValueError(f"unsupported measures version {plain.get('version')!r}")
+            values = {
+                (indicator_id, period_id): Measure.from_plain(m)
+                for indicator_id, periods in plain["indicators"].items()
+                for period_id, m in periods.items()
+            }
+            warnings = tuple(
+                RowWarning(row=str(w["row"]), reason=w["reason"], date=w.get("date"))
+                for w in plain["warnings"]
+            )
+            return cls(
+                program=str(plain["program"]),
+                values=values,
+                warnings=warnings,
+                rows_counted=int(plain["rows_counted"]),
+            )
+        except (KeyError, TypeError, AttributeError, InvalidOperation) as e:
+            raise ValueError(f"not a measures record: {e!r}") from e
+
+
+def _strings(values: Iterable[Any]) -> list[str]:
+    out = [v for v in values]
+    if not all(isinstance(v, str) for v in out):
+        raise ValueError("row ids must be strings")
+    return out
+
+
+# --- matching -----------------------------------------------------------------
+
+
+class _Matcher:
+    """A compiled `where` table: every listed cell equals its value; empty equals nothing."""
+
+    __slots__ = ("conditions",)
+
+    def __init__(self, program: Program, where: Where) -> None:
+        conditions: list[tuple[str, Any, bool]] = []
+        for column_id, expected in where:
+            is_decimal = program.column(column_id).type == "decimal"
+            wanted = Decimal(str(expected)) if is_decimal and expected is not None else expected
+            conditions.append((column_id, wanted, is_decimal))
+        self.conditions = tuple(conditions)
+
+    def __call__(self, cells: Mapping[str, CellValue]) -> bool:
+        for column_id, wanted, is_decimal in self.conditions:
+            cell = cells.get(column_id)
+            if cell is None or wanted is None:
+                return False
+            if is_decimal:
+                try:
+                    if Decimal(str(cell)) != wanted:
+                        return False
+                except InvalidOperation:
+                    return False
+            elif type(cell) is not type(wanted) or cell != wanted:
+                # type check: True == 1 in Python, but a bool cell is not an int cell
+                return False
+        return True
+
+
+def _cell_amount(cell: CellValue) -> Decimal | None:
+    if cell is None or isinstance(cell, bool):
+        return None
+    if isinstance(cell, int):
+        return Decimal(cell)
+    try:
+        return Decimal(cell.strip())
+    except InvalidOperation:
+        return None
+
+
+def _row_day(cell: CellValue) -> tuple[str | None, WarningReason | None]:
+    """The row's date as "YYYY-MM-DD", or why it has none."""
+    if cell is None or cell == "":
+        return None, "no_date"
+    if isinstance(cell, date):
+        return cell.isoformat(), None
+    if not isinstance(cell, str):
+        return None, "bad_date"
+    try:
+        return date.fromisoformat(cell).isoformat(), None
+    except ValueError:
+        return None, "bad_date"
+
+
+# --- measuring ----------------------------------------------------------------
+
+
+class _Accumulator:
+    __slots__ = ("column", "indicator", "kind", "match", "num_rows", "numerator", "rows", "total")
+
+    def __init__(self, program: Program, indicator: Indicator) -> None:
+        self.indicator = indicator
+        self.kind = indicator.kind
+        self.column = indicator.column
+        if indicator.kind == "rate":
+            self.match = _Matcher(program, indicator.denominator)
+            self.numerator: _Matcher | None = _Matcher(program, indicator.numerator)
+        else:
+            self.match = _Matcher(program, indicator.where)
+            self.numerator = None
+        self.rows: dict[str, list[tuple[str, int, str]]] = {}
+        self.num_rows: dict[str, list[tuple[str, int, str]]] = {}
+        self.total: dict[str, Decimal] = {}
+
+    def add(self, periods: tuple[str, ...], key: tuple[str, int, str], cells: Mapping) -> None:
+        if self.kind == "rate":
+            assert self.numerator is not None
+            if self.numerator(cells):
+                for p in periods:
+                    self.num_rows.setdefault(p, []).append(key)
+            if self.match(cells):
+                for p in periods:
+                    self.rows.setdefault(p, []).append(key)
+            return
+        if not self.match(cells):
+            return
+        if self.kind == "sum":
+            assert self.column is not None
+            amount = _cell_amount(cells.get(self.column))
+            if amount is None:
+                return
+            for p in periods:
+                self.total[p] = self.total.get(p, Decimal(0)) + amount
+        for p in periods:
+            self.rows.setdefault(p, []).append(key)
+
+    def result(self, period_id: str) -> Measure:
+        def ids(keys: list[tuple[str, int, str]] | None) -> tuple[str, ...]:
+            return tuple(k[2] for k in sorted(keys or ()))
+
+        return Measure(
+            kind=self.kind,
+            rows=ids(self.rows.get(period_id)),
+            total=self.total.get(period_id, Decimal(0)),
+            numerator_rows=ids(self.num_rows.get(period_id)) if self.kind == "rate" else (),
+        )
+
+
+def measure(program: Program, rows: Iterable[LedgerRowLike]) -> VillageMeasures:
+    """Measure every count/sum/rate indicator of `program` from one village's rows.
+
+    Deleted rows count nowhere and raise no warning. A live row whose date is
+    empty, unreadable or outside the program year counts nowhere and is listed
+    in `warnings`. The result does not depend on the order of `rows`.
+    """
+    accumulators = [_Accumulator(program, i) for i in program.indicators if i.kind != "entered"]
+    year_start, year_end = f"{program.year:04d}-01-01", f"{program.year:04d}-12-31"
+    spans = [(p.start.isoformat(), p.end.isoformat(), p.id) for p in program.periods]
+    warnings: list[tuple[tuple[str, int, str], RowWarning]] = []
+    counted = 0
+    with localcontext() as ctx:
+        ctx.prec = 60  # sums of decimal cells stay exact
+        for row in rows:
+            if row.deleted:
+                continue
+            order = getattr(row, "order", 0)
+            raw = row.cells.get(program.date_column)
+            day, reason = _row_day(raw)
+            if day is None or not (year_start <= day <= year_end):
+                shown = None if raw is None else str(raw)
+                warnings.append(
+                    (
+                        (day or "", order, row.id),
+                        RowWarning(row.id, reason or "outside_year", shown),
+                    )
+                )
+                continue
+            counted += 1
+            periods = (*(pid for start, end, pid in spans if start <= day <= end), YEAR)
+            key = (day, order, row.id)
+            for acc in accumulators:
+                acc.add(periods, key, row.cells)
+        values: dict[tuple[str, str], Measure] = {}
+        for acc in accumulators:
+            for period_id in program.period_ids:
+                m = acc.result(period_id)
+                if m.rows or m.numerator_rows:
+                    values[(acc.indicator.id, period_id)] = m
+    return VillageMeasures(
+        program=program.id,
+        values=values,
+        warnings=tuple(w for _, w in sorted(warnings, key=lambda kw: kw[0])),
+        rows_counted=counted,
+    )

@@ -1,0 +1,86 @@
+"""Loads the public worked example (shared/examples/safety-2026) for domain tests.
+
+The program goes through the project's own loader and the ledger cells through
+the project's own cell parser, so the worked example checks the whole path a
+clerk's CSV takes, not a test-only shortcut.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from domain.indicators import LedgerRow, VillageMeasures, measure
+from domain.program import Program
+from domain.program_file import load_program
+from domain.ranking import SheetInputs, Village
+from domain.values import parse_cell
+
+HERE = Path(__file__).resolve()
+
+
+def _find_examples() -> Path:
+    for parent in HERE.parents:
+        candidate = parent / "shared" / "examples"
+        if (candidate / "safety-2026.toml").exists():
+            return candidate
+    return Path("/work/shared/examples")
+
+
+EXAMPLES = _find_examples()
+DATA = EXAMPLES / "safety-2026"
+
+
+def _csv(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@cache
+def example_program() -> Program:
+    path = EXAMPLES / "safety-2026.toml"
+    return load_program(path.read_text(encoding="utf-8"), path.name)
+
+
+def example_villages() -> list[Village]:
+    return [Village(r["id"], r["name"], r["area"] or None) for r in _csv("offices.csv")]
+
+
+def example_inputs() -> SheetInputs:
+    return SheetInputs(
+        targets={(r["village"], r["indicator"]): Decimal(r["value"]) for r in _csv("targets.csv")},
+        entered={
+            (r["village"], r["indicator"], r["period"]): Decimal(r["value"])
+            for r in _csv("entered.csv")
+        },
+        manual={
+            (r["village"], r["item"], r["period"]): Decimal(r["points"]) for r in _csv("manual.csv")
+        },
+        adjustments={
+            (r["village"], r["adjustment"], r["period"]): Decimal(r["count"])
+            for r in _csv("adjustments.csv")
+        },
+    )
+
+
+def example_rows(village: str) -> list[LedgerRow]:
+    """The village's ledger; row ids are "<village>-<CSV line>" (header is line 1)."""
+    program = example_program()
+    rows = []
+    for line, raw in enumerate(_csv(f"ledgers/{village}.csv"), start=2):
+        cells = {c.id: parse_cell(c, raw.get(c.id, "") or "") for c in program.columns}
+        rows.append(LedgerRow(id=f"{village}-{line}", cells=cells, order=line))
+    return rows
+
+
+def example_measures() -> dict[str, VillageMeasures]:
+    program = example_program()
+    return {v.id: measure(program, example_rows(v.id)) for v in example_villages()}
+
+
+def expected_sheet(period: str) -> dict[str, Any]:
+    return json.loads((DATA / f"expected-{period}.json").read_text(encoding="utf-8"))
