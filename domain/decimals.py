@@ -82,7 +82,7 @@ def format_money(value: Number) -> str:
     return _no_negative_zero(f"{rounded:.2f}")
 
 
-def format_number(value: Number, max_places: int = 4) -> str:
+def format_number(value: Number, max_places: int = 4, approx_places: int = 2) -> str:
     """A value in an explanation: exact when short ("3.2", "195"), else "≈66.67".
 
     Trailing zeros are dropped so a count reads "4", not "4.00".
@@ -95,7 +95,7 @@ def format_number(value: Number, max_places: int = 4) -> str:
         text = format(d.normalize(), "f")
         if len(text.split(".")[1]) <= max_places:
             return _no_negative_zero(text)
-    return "≈" + _no_negative_zero(f"{round_half_up(exact, 2):.2f}")
+    return "≈" + _no_negative_zero(str(round_half_up(exact, approx_places)))
 
 
 def decimal_to_plain(value: Decimal) -> str:

@@ -89,6 +89,7 @@ class ItemResult:
     indicator: IndicatorValue | None  # None for manual items
     target: PeriodTarget | None  # None for manual items
     scored: ItemScore
+    definition: Item  # the program's item, for its points and parameters
 
     @property
     def score(self) -> Decimal:
@@ -208,6 +209,8 @@ class RankingSheet:
     rows: tuple[SheetRow, ...]  # rank order, ties by village id
     areas: tuple[AreaResult, ...]  # in order of first appearance in rank order
     period_ranks: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # year only
+    year: int = 0
+    veto_indicators: tuple[str, ...] = ()
 
     @property
     def area_amounts(self) -> dict[str, Decimal]:
@@ -362,7 +365,7 @@ def _score_one(
 ) -> ItemResult:
     if item.rule == "manual" or item.indicator is None:
         scored = score_item(item, None, 0, inputs.manual.get((village, item.id, period)))
-        return ItemResult(item.id, item.title, item.section, None, None, scored)
+        return ItemResult(item.id, item.title, item.section, None, None, scored, item)
     indicator = program.indicator(item.indicator)
     if indicator.id not in targets:
         annual = inputs.targets.get((village, indicator.id))
@@ -370,7 +373,7 @@ def _score_one(
     target = targets[indicator.id]
     value = indicators[indicator.id]
     scored = score_item(item, value.exact, target.value)
-    return ItemResult(item.id, item.title, item.section, value, target, scored)
+    return ItemResult(item.id, item.title, item.section, value, target, scored, item)
 
 
 # --- the sheet ------------------------------------------------------------------
@@ -525,6 +528,8 @@ def rank_sheet(
         rows=tuple(rows),
         areas=_areas(program, rows),
         period_ranks=period_ranks,
+        year=program.year,
+        veto_indicators=program.ranking.veto,
     )
 
 
