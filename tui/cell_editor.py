@@ -1,0 +1,83 @@
+"""The in-cell editor: Textual's Input (so terminal IMEs work), laid over the grid's cell.
+
+It decides nothing: Enter, Tab, Shift+Tab and Esc become a small message that the grid acts
+on, because only the grid knows the model, the cursor and the language of the refusal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from textual.binding import BindingsMap
+from textual.message import Message
+from textual.widgets import Input
+
+from tui.commands import editor_bindings
+
+Move = Literal["down", "right", "left"]
+
+
+class CellEditor(Input):
+    DEFAULT_CSS = """
+    CellEditor {
+        position: absolute;
+        overlay: screen;
+        height: 1;
+        border: none;
+        padding: 0 1;
+        display: none;
+    }
+    CellEditor.-refused { background: $error 40%; }
+    """
+
+    @dataclass
+    class Done(Message):
+        """The clerk pressed a commit key; `move` says where the cursor goes afterwards."""
+
+        editor: CellEditor
+        move: Move
+
+        @property
+        def control(self) -> CellEditor:
+            return self.editor
+
+    @dataclass
+    class Cancelled(Message):
+        editor: CellEditor
+
+        @property
+        def control(self) -> CellEditor:
+            return self.editor
+
+    def __init__(self, lang: str = "zh", *, id: str | None = None) -> None:
+        super().__init__(compact=True, id=id, select_on_focus=False)
+        # Per instance, so the footer speaks the grid's language; ids keep keymaps working.
+        mine = BindingsMap(editor_bindings(lang)).key_to_bindings
+        self._bindings = BindingsMap.from_keys({**self._bindings.key_to_bindings, **mine})
+
+    def open(self, text: str) -> None:
+        self.remove_class("-refused")
+        self.value = text
+        self.cursor_position = len(text)
+        self.display = True
+        self.focus()
+
+    def close(self) -> None:
+        self.display = False
+        self.remove_class("-refused")
+
+    def refuse(self) -> None:
+        self.add_class("-refused")
+
+    def action_commit_down(self) -> None:
+        self.post_message(self.Done(self, "down"))
+
+    def action_commit_right(self) -> None:
+        self.post_message(self.Done(self, "right"))
+
+    def action_commit_left(self) -> None:
+        self.post_message(self.Done(self, "left"))
+
+    def action_cancel(self) -> None:
+        self.post_message(self.Cancelled(self))

@@ -1,0 +1,667 @@
+"""The ledger / sheet grid: a virtual, keyboard-driven view of a `GridModel`.
+
+Only the lines on screen are rendered (Line API on a ScrollView, toolong style), from the
+model, through an LRU cache of row strips that is dropped whenever the model or the view
+changes; no per-row widgets, so 20,000 rows cost what 30 do. The header row and the first
+column stay put while the rest scrolls. Widths are measured in terminal cells (CJK text is
+two cells a character), never with len().
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import BindingsMap
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from domain.program import CellValue
+from tui.cell_editor import CellEditor
+from tui.commands import GRID_COMMANDS, GridCommand, grid_bindings
+from tui.grid_model import CommandStack, DataCommand, GridModel, RowView
+
+MAX_WIDTH = 40
+NUMERIC = ("int", "decimal")
+CACHE_LINES = 512
+
+TEXT = {
+    "zh": {
+        "row": "行", "sorted": "排序", "filtered": "筛选", "deleted_shown": "显示已删除行",
+        "search": "查找（回车确定，Esc 取消）", "no_match": "未找到“{}”",
+        "read_only": "此列不可编辑", "row_deleted": "该行已删除，请先恢复（r）",
+        "deleted": "已删除一行（u 撤销）", "not_deleted": "该行未删除",
+        "nothing_to_undo": "没有可撤销的修改", "nothing_to_redo": "没有可重做的修改",
+    },
+    "en": {
+        "row": "row", "sorted": "sorted by", "filtered": "filter", "deleted_shown":
+        "showing deleted rows", "search": "search (Enter to find, Esc to cancel)",
+        "no_match": "no match for “{}”", "read_only": "this column cannot be edited",
+        "row_deleted": "this row is deleted: restore it first (r)",
+        "deleted": "row deleted (u to undo)", "not_deleted": "this row is not deleted",
+        "nothing_to_undo": "nothing to undo", "nothing_to_redo": "nothing to redo",
+    },
+}
+
+
+def fit(text: str, width: int, right: bool = False) -> str:
+    """`text` in exactly `width` cells: cut with an ellipsis, or padded."""
+    text = text.replace("\n", " ").replace("\t", " ")
+    size = cell_len(text)
+    if size > width:
+        return set_cell_size(text, width - 1) + "…"
+    pad = " " * (width - size)
+    return pad + text if right else text + pad
+
+
+class GridBody(ScrollView, can_focus=False):
+    """Paints the grid's visible lines; all state lives on the owning Grid."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "grid--header", "grid--cursor", "grid--deleted", "grid--unsynced",
+        "grid--conflict", "grid--match", "grid--separator",
+    }
+    DEFAULT_CSS = """
+    GridBody { height: 1fr; }
+    GridBody > .grid--header { text-style: bold; background: $panel; }
+    GridBody > .grid--cursor { text-style: reverse; }
+    GridBody > .grid--deleted { text-style: dim strike; }
+    GridBody > .grid--unsynced { color: ansi_yellow; text-style: bold; }
+    GridBody > .grid--conflict { color: ansi_bright_red; text-style: bold underline; }
+    GridBody > .grid--match { text-style: underline; color: $accent; }
+    GridBody > .grid--separator { color: $foreground-darken-3; }
+    """
+
+    def __init__(self, grid: Grid) -> None:
+        super().__init__()
+        self.grid = grid
+        self.lines_rendered = 0  # render_line calls, for tests and the bench
+        self._cache: OrderedDict[tuple[str, int], tuple[Strip, Strip]] = OrderedDict()
+        self._styles: dict[str, Style] | None = None
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        self._cache.clear()
+
+    def style_of(self, name: str) -> Style:
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = {"base": base}
+            for cls in self.COMPONENT_CLASSES:
+                self._styles[cls] = base + self.get_component_rich_style(cls, partial=True)
+        return self._styles[name]
+
+    @property
+    def data_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def render_line(self, y: int) -> Strip:
+        self.lines_rendered += 1
+        grid = self.grid
+        grid.sync_model()
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.style_of("base")
+        rows = grid.view.rows()
+        index = scroll_y + y - 1
+        if y == 0:
+            frozen, rest = self._header()
+        elif index < len(rows):
+            frozen, rest = self._row(rows[index], index)
+        else:
+            return Strip.blank(width, base)
+        room = max(0, width - frozen.cell_length)
+        line = Strip.join([frozen, rest.crop(scroll_x, scroll_x + room)])
+        return line.crop(0, width).extend_cell_length(width, base)
+
+    def _header(self) -> tuple[Strip, Strip]:
+        grid, style = self.grid, self.style_of("grid--header")
+        cells = []
+        for c, column in enumerate(grid.model.columns):
+            title = column.title
+            if grid.view.sort_column == column.id:
+                title += "▼" if grid.view.sort_descending else "▲"
+            sep = "┃" if c == 0 else "│"
+            cells.append([Segment(" " + fit(title, grid.widths[c]) + " " + sep, style)])
+        return self._split(cells)
+
+    def _row(self, row_id: str, index: int) -> tuple[Strip, Strip]:
+        grid = self.grid
+        cursor = grid.cursor_col if index == grid.cursor_row else -1
+        key = (row_id, cursor)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        model, needle = grid.model, grid.search_pattern.casefold()
+        deleted = model.is_deleted(row_id)
+        plain = self.style_of("grid--deleted" if deleted else "base")
+        sep_style = self.style_of("grid--separator")
+        cells = []
+        for c, column in enumerate(model.columns):
+            text = model.display(row_id, column.id)
+            style = plain
+            if needle and needle in text.casefold():
+                style = style + self.style_of("grid--match")
+            if c == cursor:
+                style = style + self.style_of("grid--cursor")
+            marks = model.marks(row_id, column.id)
+            marker, marker_style = " ", style
+            if "conflict" in marks:
+                marker, marker_style = "!", style + self.style_of("grid--conflict")
+                style = style + Style(underline=True)
+            elif "unsynced" in marks:
+                marker, marker_style = "*", style + self.style_of("grid--unsynced")
+            body = " " + fit(text, grid.widths[c], column.type in NUMERIC)
+            cells.append([
+                Segment(body, style), Segment(marker, marker_style),
+                Segment("┃" if c == 0 else "│", sep_style),
+            ])
+        strips = self._split(cells)
+        self._cache[key] = strips
+        if len(self._cache) > CACHE_LINES:
+            self._cache.popitem(last=False)
+        return strips
+
+    @staticmethod
+    def _split(cells: list[list[Segment]]) -> tuple[Strip, Strip]:
+        frozen = Strip(cells[0]) if cells else Strip([])
+        return frozen, Strip([s for cell in cells[1:] for s in cell])
+
+    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_x(old_value, new_value)
+        self.grid.place_editor()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.grid.place_editor()
+
+    def on_click(self, event: events.Click) -> None:
+        self.grid.click_at(event.x, event.y)
+
+
+class Grid(Widget, can_focus=True):
+    """A keyboard-driven grid over a GridModel. Keys and commands: tui/commands.py."""
+
+    DEFAULT_CSS = """
+    Grid { height: 1fr; }
+    Grid > #grid-status { height: 1; background: $panel; }
+    Grid > #grid-status.-refused { background: $error; color: $text; }
+    Grid > #grid-search { height: 1; display: none; }
+    """
+
+    @dataclass
+    class CellEdited(Message):
+        grid: Grid
+        row_id: str
+        column_id: str
+        old: CellValue
+        new: CellValue
+
+        @property
+        def control(self) -> Grid:
+            return self.grid
+
+    @dataclass
+    class EditRefused(Message):
+        grid: Grid
+        row_id: str
+        column_id: str
+        text: str
+        reason: str  # in the grid's language
+
+        @property
+        def control(self) -> Grid:
+            return self.grid
+
+    @dataclass
+    class RowAdded(Message):
+        grid: Grid
+        row_id: str
+
+        @property
+        def control(self) -> Grid:
+            return self.grid
+
+    @dataclass
+    class RowDeleted(RowAdded):
+        pass
+
+    @dataclass
+    class RowRestored(RowAdded):
+        pass
+
+    @dataclass
+    class Undone(Message):
+        grid: Grid
+        command: DataCommand
+
+        @property
+        def control(self) -> Grid:
+            return self.grid
+
+    @dataclass
+    class Redone(Undone):
+        pass
+
+    @dataclass
+    class CursorMoved(Message):
+        grid: Grid
+        row_id: str | None
+        column_id: str
+
+        @property
+        def control(self) -> Grid:
+            return self.grid
+
+    @dataclass
+    class CellActivated(CursorMoved):
+        """Enter on a cell that cannot be edited (a sheet's computed column): drill down."""
+
+    def __init__(
+        self, model: GridModel, *, lang: str = "zh", show_deleted: bool = False,
+        name: str | None = None, id: str | None = None, classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.lang = "zh" if lang == "zh" else "en"
+        self.text = TEXT[self.lang]
+        self.model = model
+        self.stack = CommandStack(model)
+        self.view = RowView(model, show_deleted=show_deleted)
+        self.cursor_row = 0
+        self.cursor_col = 0
+        self.search_pattern = ""
+        self.widths = [
+            min(MAX_WIDTH, max(3, c.width, cell_len(c.title) + 1)) for c in model.columns
+        ]
+        self._row_id: str | None = None
+        self._seen_version = -1
+        self._editing: tuple[str, str, str] | None = None  # row, column, text when opened
+        # Per instance so the footer speaks `lang`; binding ids let an app keymap rebind.
+        self._bindings = BindingsMap(grid_bindings(self.lang))
+        self.body = GridBody(self)
+        self.editor = CellEditor(self.lang, id="grid-editor")
+        self.status = Static("", id="grid-status")
+        self.search_box = Input(compact=True, id="grid-search", placeholder=self.text["search"])
+
+    def compose(self) -> ComposeResult:
+        yield self.body
+        yield self.status
+        yield self.search_box
+        yield self.editor
+
+    def on_mount(self) -> None:
+        self.sync_model(force=True)
+        self.update_status()
+
+    # ---- public API ---------------------------------------------------------------------
+
+    @property
+    def editing(self) -> bool:
+        return self._editing is not None
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.search_box.display)
+
+    @property
+    def cursor_row_id(self) -> str | None:
+        rows = self.view.rows()
+        return rows[self.cursor_row] if 0 <= self.cursor_row < len(rows) else None
+
+    @property
+    def cursor_column_id(self) -> str:
+        return self.model.columns[self.cursor_col].id
+
+    def commands(self) -> tuple[GridCommand, ...]:
+        """Every grid command, for the app's command palette (name, keys, help, action)."""
+        return GRID_COMMANDS
+
+    async def run_command(self, name: str) -> None:
+        command = next(c for c in GRID_COMMANDS if c.name == name)
+        await self.run_action(command.action)
+
+    def refresh_model(self) -> None:
+        """Call after the model changed behind the grid's back (a sync merged edits)."""
+        self.sync_model(force=True)
+        self.body.refresh()
+        self.update_status()
+
+    def move_to(self, row: int, col: int | None = None) -> None:
+        rows = self.view.rows()
+        old = self.cursor_row
+        self.cursor_row = max(0, min(row, len(rows) - 1))
+        if col is not None:
+            self.cursor_col = max(0, min(col, len(self.model.columns) - 1))
+        self._row_id = self.cursor_row_id
+        self._scroll_to_cursor()
+        self.body.refresh_line(old + 1)
+        self.body.refresh_line(self.cursor_row + 1)
+        self.update_status()
+        self.post_message(self.CursorMoved(self, self._row_id, self.cursor_column_id))
+
+    def move_to_row_id(self, row_id: str, column_id: str | None = None) -> None:
+        index = self.view.index_of(row_id)
+        col = None
+        if column_id is not None:
+            col = next(i for i, c in enumerate(self.model.columns) if c.id == column_id)
+        if index is not None:
+            self.move_to(index, col)
+
+    # ---- keeping in step with the model -----------------------------------------------
+
+    def sync_model(self, force: bool = False) -> None:
+        """Drop cached lines and keep the cursor on its row when the model or view moved."""
+        key = (self.model.version, self.view.show_deleted, self.view.sort_column,
+               self.view.sort_descending, self.view.filter_column, self.view.filter_text,
+               self.search_pattern)
+        if key == self._seen_version and not force:
+            return
+        self._seen_version = key  # type: ignore[assignment]
+        self.body.clear_cache()
+        rows = self.view.rows()
+        index = self.view.index_of(self._row_id)
+        self.cursor_row = index if index is not None else max(0, min(self.cursor_row,
+                                                                        len(rows) - 1))
+        self._row_id = self.cursor_row_id
+        width = sum(w + 3 for w in self.widths)
+        self.body.virtual_size = Size(width, len(rows) + 1)
+
+    def _view_changed(self) -> None:
+        self.sync_model()
+        self._scroll_to_cursor()
+        self.body.refresh()
+        self.update_status()
+
+    def _scroll_to_cursor(self) -> None:
+        body = self.body
+        x, y = body.scroll_offset
+        height = body.data_height
+        if self.cursor_row < y:
+            y = self.cursor_row
+        elif self.cursor_row >= y + height:
+            y = self.cursor_row - height + 1
+        if self.cursor_col > 0:
+            left = sum(w + 3 for w in self.widths[1:self.cursor_col])
+            right = left + self.widths[self.cursor_col] + 3
+            room = body.scrollable_content_region.width - self.widths[0] - 3
+            if left < x:
+                x = left
+            elif right > x + room:
+                x = min(left, right - room)
+        if (x, y) != tuple(body.scroll_offset):
+            body.scroll_to(x, y, animate=False)
+
+    def cell_origin(self) -> tuple[int, int]:
+        """Where the cursor cell starts, in cells from the body's top left corner."""
+        x, y = self.body.scroll_offset
+        left = 0
+        if self.cursor_col > 0:
+            left = self.widths[0] + 3 + sum(w + 3 for w in self.widths[1:self.cursor_col]) - x
+        return left, self.cursor_row - y + 1
+
+    def click_at(self, x: int, y: int) -> None:
+        if y < 1 or self.editing:
+            return
+        sx, sy = self.body.scroll_offset
+        edges, edge = [], 0
+        for c, w in enumerate(self.widths):
+            edge += w + 3
+            edges.append(edge if c == 0 else edge - sx)
+        col = next((c for c, e in enumerate(edges) if x < e), len(edges) - 1)
+        self.move_to(sy + y - 1, col)
+
+    def update_status(self, message: str = "", refused: bool = False) -> None:
+        t, view = self.text, self.view
+        parts = [f"{t['row']} {self.cursor_row + 1 if view.rows() else 0}/{len(view.rows())}"]
+        if view.sort_column:
+            arrow = "▼" if view.sort_descending else "▲"
+            parts.append(f"{t['sorted']} {view.column(view.sort_column).title}{arrow}")
+        if view.filter_column:
+            title = view.column(view.filter_column).title
+            parts.append(f"{t['filtered']} {title}={view.filter_text}")
+        if view.show_deleted:
+            parts.append(t["deleted_shown"])
+        if message:
+            parts.insert(0, message)
+        self.status.set_class(refused, "-refused")
+        self.status.update("  ".join(parts))
+
+    # ---- editing ---------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While the editor or the search box is open, letters are typing, not commands.
+        return not (self.editing or self.searching)
+
+    def start_edit(self, initial: str | None = None) -> None:
+        row_id = self.cursor_row_id
+        if row_id is None or self.editing:
+            return
+        column = self.model.columns[self.cursor_col]
+        if not column.editable:
+            self.post_message(self.CellActivated(self, row_id, column.id))
+            self.update_status(self.text["read_only"])
+            return
+        if self.model.is_deleted(row_id):
+            self.update_status(self.text["row_deleted"], refused=True)
+            return
+        current = self.model.display(row_id, column.id)
+        self._editing = (row_id, column.id, current)
+        self.editor.open(current if initial is None else initial)
+        self.place_editor()
+        self.refresh_bindings()
+
+    def place_editor(self) -> None:
+        if not self.editing:
+            return
+        x, y = self.cell_origin()
+        body = self.body.scrollable_content_region
+        width = max(self.widths[self.cursor_col] + 2, 16)
+        x = max(0, min(x, body.width - width))
+        self.editor.styles.width = width
+        self.editor.styles.offset = (x, max(1, min(y, body.height - 1)))
+
+    def on_cell_editor_done(self, message: CellEditor.Done) -> None:
+        message.stop()
+        if self._editing is None:
+            return
+        row_id, column_id, _before = self._editing
+        text = self.editor.value
+        try:
+            command = self.stack.edit_cell(row_id, column_id, text)
+        except ValueError as problem:
+            reason = self._reason(problem)
+            self.editor.refuse()
+            self.update_status(reason, refused=True)
+            self.post_message(self.EditRefused(self, row_id, column_id, text, reason))
+            return
+        self._close_editor()
+        if command is not None:
+            self.post_message(self.CellEdited(self, row_id, column_id, command.old, command.new))
+        self._view_changed()
+        move = {"down": (1, 0), "right": (0, 1), "left": (0, -1)}[message.move]
+        self.move_to(self.cursor_row + move[0], self.cursor_col + move[1])
+
+    def on_cell_editor_cancelled(self, message: CellEditor.Cancelled) -> None:
+        message.stop()
+        self._close_editor()
+        self.update_status()
+
+    def _close_editor(self) -> None:
+        self._editing = None
+        self.editor.close()
+        self.focus()
+        self.refresh_bindings()
+
+    def _reason(self, problem: ValueError) -> str:
+        key = "message_zh" if self.lang == "zh" else "message"
+        return str(getattr(problem, key, None) or problem)
+
+    def on_key(self, event: events.Key) -> None:
+        if self.searching and event.key == "escape":
+            event.stop()
+            self._close_search()
+            return
+        if self.editing or self.searching or not event.is_printable or not event.character:
+            return
+        if event.key in self.screen.active_bindings:
+            return  # a command key: let the binding run
+        event.stop()
+        event.prevent_default()
+        self.start_edit(event.character)
+
+    def on_paste(self, event: events.Paste) -> None:
+        if not (self.editing or self.searching) and event.text:
+            event.stop()
+            self.start_edit(event.text.splitlines()[0])
+
+    # ---- search ----------------------------------------------------------------------
+
+    def _close_search(self) -> None:
+        self.search_box.display = False
+        self.status.display = True
+        self.focus()
+        self.refresh_bindings()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input is not self.search_box:
+            return
+        event.stop()
+        self.search_pattern = event.value
+        self._close_search()
+        self._view_changed()
+        self._search(forward=True, include_current=True)
+
+    def _search(self, forward: bool, include_current: bool = False) -> None:
+        if not self.search_pattern:
+            return
+        row, col = self.cursor_row, self.cursor_col
+        if include_current:  # start just before the cursor so the cursor cell counts
+            width = len(self.model.columns)
+            flat = (row * width + col - 1) % max(1, width * len(self.view.rows()))
+            row, col = divmod(flat, width)
+        found = self.view.find(self.search_pattern, row, col, forward=forward)
+        if found is None:
+            self.update_status(self.text["no_match"].format(self.search_pattern), refused=True)
+            return
+        self.move_to(*found)
+
+    # ---- actions (bound in tui/commands.py) ------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self.move_to(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_to(self.cursor_row + 1)
+
+    def action_cursor_left(self) -> None:
+        self.move_to(self.cursor_row, self.cursor_col - 1)
+
+    def action_cursor_right(self) -> None:
+        self.move_to(self.cursor_row, self.cursor_col + 1)
+
+    def action_page_up(self) -> None:
+        self.move_to(self.cursor_row - self.body.data_height)
+
+    def action_page_down(self) -> None:
+        self.move_to(self.cursor_row + self.body.data_height)
+
+    def action_go_top(self) -> None:
+        self.move_to(0)
+
+    def action_go_bottom(self) -> None:
+        self.move_to(len(self.view.rows()) - 1)
+
+    def action_edit(self) -> None:
+        self.start_edit()
+
+    def action_add_row(self) -> None:
+        command = self.stack.add_row()
+        self.post_message(self.RowAdded(self, command.row_id))
+        self._view_changed()
+        self.move_to_row_id(command.row_id, self.model.columns[0].id)
+
+    def action_delete_row(self) -> None:
+        row_id = self.cursor_row_id
+        if row_id is None or self.model.is_deleted(row_id):
+            return
+        self.stack.delete_row(row_id)
+        self.post_message(self.RowDeleted(self, row_id))
+        self._view_changed()
+        self.update_status(self.text["deleted"])
+
+    def action_restore_row(self) -> None:
+        row_id = self.cursor_row_id
+        if row_id is None or not self.model.is_deleted(row_id):
+            self.update_status(self.text["not_deleted"])
+            return
+        self.stack.restore_row(row_id)
+        self.post_message(self.RowRestored(self, row_id))
+        self._view_changed()
+
+    def action_toggle_deleted(self) -> None:
+        self.view.show_deleted = not self.view.show_deleted
+        self._view_changed()
+
+    def action_undo(self) -> None:
+        self._replay(self.stack.undo(), self.Undone, "nothing_to_undo")
+
+    def action_redo(self) -> None:
+        self._replay(self.stack.redo(), self.Redone, "nothing_to_redo")
+
+    def _replay(self, command: DataCommand | None, message: type[Undone], empty: str) -> None:
+        if command is None:
+            self.update_status(self.text[empty])
+            return
+        self.post_message(message(self, command))
+        self._row_id = command.row_id
+        self._view_changed()
+        self.move_to_row_id(command.row_id, command.column_id)
+
+    def action_search(self) -> None:
+        self.status.display = False
+        self.search_box.value = self.search_pattern
+        self.search_box.display = True
+        self.search_box.focus()
+        self.refresh_bindings()
+
+    def action_search_next(self) -> None:
+        self._search(forward=True)
+
+    def action_search_prev(self) -> None:
+        self._search(forward=False)
+
+    def action_sort_asc(self) -> None:
+        self._sort(descending=False)
+
+    def action_sort_desc(self) -> None:
+        self._sort(descending=True)
+
+    def _sort(self, descending: bool) -> None:
+        column_id, view = self.cursor_column_id, self.view
+        again = view.sort_column == column_id and view.sort_descending == descending
+        view.sort(None if again else column_id, descending)
+        self._view_changed()
+
+    def action_filter(self) -> None:
+        row_id = self.cursor_row_id
+        if self.view.filter_column is not None:
+            self.view.filter(None)
+        elif row_id is not None:
+            self.view.filter(self.cursor_column_id, self.model.display(row_id,
+                                                                       self.cursor_column_id))
+        self._view_changed()
