@@ -167,21 +167,18 @@ def _syntax_problem(error: tomllib.TOMLDecodeError, text: str, filename: str) ->
     if found is None:
         return Problem(filename, 1, f"not valid TOML: {error}")
     what = found["what"]
+    if what.startswith("Cannot overwrite a value"):
+        # tomllib's words for a key given twice, sometimes "at end of document":
+        # name the key and point at its second line.
+        repeated = locate(text).repeated
+        if repeated:
+            key, line = repeated[0]
+            return Problem(filename, line, f'not valid TOML: key "{key}" is given twice')
     if found["line"] is not None:
         message = f"not valid TOML: {what} (column {found['col']})"
         return Problem(filename, int(found["line"]), message)
-    # tomllib reports a key given twice "at end of document"; point at the second one.
-    duplicate = _first_repeated_key(text)
-    if duplicate is not None:
-        key, line = duplicate
-        return Problem(filename, line, f"not valid TOML: key \"{key}\" is given twice")
     last_line = text.count("\n") + (0 if text.endswith("\n") else 1)
     return Problem(filename, max(last_line, 1), f"not valid TOML: {what} (at the end of the file)")
-
-
-def _first_repeated_key(text: str) -> tuple[str, int] | None:
-    lines = locate(text)
-    return lines.repeated[0] if lines.repeated else None
 
 
 # -- reading tables ------------------------------------------------------------
@@ -830,7 +827,7 @@ def _typed_text(column: Column, raw: object) -> str:
     accepts = native.get(column.type)
     if accepts is None or not accepts(raw):
         raise ValueError(
-            f'column "{column.id}" is a {column.type} column; {_describe(raw)} does not fit it'
+            f'column "{column.id}" is {_a(column.type)} column; {_describe(raw)} does not fit it'
         )
     if isinstance(raw, bool):
         return "true" if raw else "false"
