@@ -425,9 +425,10 @@ class RowView:
         if self.sort_column is not None:
             column, col = self.column(self.sort_column), self.sort_column
             keyed = [(sort_key(column, model.value(r, col)), r) for r in rows]
-            filled = [k for k in keyed if k[0][0] < 2]
-            filled.sort(key=lambda k: k[0], reverse=self.sort_descending)
-            rows = [r for _, r in filled] + [r for k, r in keyed if k[0][0] == 2]
+            filled = [pair for pair in keyed if pair[0][0] < 2]
+            filled.sort(key=lambda pair: pair[0], reverse=self.sort_descending)
+            empty = [r for key, r in keyed if key[0] == 2]
+            rows = [r for _, r in filled] + empty
         return rows
 
     def find(
