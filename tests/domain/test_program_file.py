@@ -13,6 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.program import Column, Indicator, Item, Period
 from domain.program_file import Problem, ProgramError, check_program, load_program
@@ -1210,3 +1212,193 @@ points = -5
     assert [(p.line, p.message) for p in check_program(text, "p.toml")] == [
         (second, f'adjustment "praise": this id is already used by the adjustment at line {first}')
     ]
+
+
+# -- the line locator -------------------------------------------------------------
+
+LOCATOR_TEXT = '''\
+# a comment with [[items]] and key = "value" in it
+id = "p"   # 2
+"quoted key" = 1
+'single quoted'.inner = 2
+dotted.key.path = "x # not a comment"
+
+[ranking]
+veto = [
+  "a",   # 9
+  # a comment inside an array
+  "b",
+]
+note = """
+[[items]]
+id = "inside a multi-line string"
+"""
+after = 'x'   # 17
+
+[[items]]
+id = "first"   # 20
+where = { kind = "演练", "带引号" = true }   # 21
+
+[[items]]   # 23
+id = "second"
+nested = [[1, 2], [3,
+  4]]   # 26
+
+[items.sub]   # 28
+x = 1
+
+[[ranking.rewards]]   # 31
+rank = 1
+[[ranking.rewards]]
+rank = 2   # 34
+[ ranking . areas ]
+reward_if_all_complete = 5   # 36
+'''
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        (("id",), 2),
+        (("quoted key",), 3),
+        (("single quoted", "inner"), 4),
+        (("single quoted",), 4),
+        (("dotted", "key", "path"), 5),
+        (("ranking",), 7),
+        (("ranking", "veto"), 8),
+        (("ranking", "veto", 0), 9),
+        (("ranking", "veto", 1), 11),
+        (("ranking", "note"), 13),
+        (("ranking", "after"), 17),
+        (("items",), 19),
+        (("items", 0), 19),
+        (("items", 0, "id"), 20),
+        (("items", 0, "where"), 21),
+        (("items", 0, "where", "kind"), 21),
+        (("items", 0, "where", "带引号"), 21),
+        (("items", 1), 23),
+        (("items", 1, "id"), 24),
+        (("items", 1, "nested", 1), 25),
+        (("items", 1, "nested", 1, 1), 26),
+        (("items", 1, "sub"), 28),
+        (("items", 1, "sub", "x"), 29),
+        (("ranking", "rewards", 0), 31),
+        (("ranking", "rewards", 1, "rank"), 34),
+        (("ranking", "areas", "reward_if_all_complete"), 36),
+    ],
+)
+def test_locator_finds_the_line_of_each_key(path: tuple, line: int) -> None:
+    import tomllib
+
+    from domain.toml_lines import locate
+
+    tomllib.loads(LOCATOR_TEXT)  # the text is valid TOML, as the locator assumes
+    assert locate(LOCATOR_TEXT).line_of(path) == line
+
+
+def test_locator_falls_back_to_the_nearest_written_table() -> None:
+    from domain.toml_lines import locate
+
+    lines = locate(LOCATOR_TEXT)
+    assert lines.line_of(("items", 1, "points")) == 23  # missing key: its [[items]] header
+    assert lines.line_of(("items", 0, "where", "done")) == 21
+    assert lines.line_of(("nothing", "here")) == 1
+    assert lines.line_of(()) == 1
+    # A multi-line string's content is not taken for a header: only two [[items]].
+    assert ("items", 2) not in lines.lines
+
+
+def test_locator_handles_windows_line_ends() -> None:
+    from domain.toml_lines import locate
+
+    text = 'a = 1\r\n\r\n[[t]]\r\nb = "x"\r\n[[t]]\r\nb = "y"\r\n'
+    lines = locate(text)
+    assert (lines.line_of(("t", 1, "b")), lines.line_of(("t", 0, "b"))) == (6, 4)
+
+
+def test_locator_lists_keys_given_twice() -> None:
+    from domain.toml_lines import locate
+
+    text = "[t]\nx = 1\ny = 2\nx = 3\n[[u]]\nx = 1\n[[u]]\nx = 2\n"
+    assert locate(text).repeated == [("t.x", 4)]
+
+
+@pytest.mark.parametrize("text", ['a = "unterminated', "[[t", "= 1", "a = [1, 2", "a = {b = "])
+def test_locator_never_raises_on_broken_text(text: str) -> None:
+    from domain.toml_lines import locate
+
+    lines = locate(text)
+    assert lines.line_of(("a", "b")) == 1
+
+
+def _toml_key(key: str) -> str:
+    import re
+
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"' + key.replace('"', '\\"') + '"'
+
+
+def _toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_KEYS = st.sampled_from(["id", "title", "a_b", "x-1", "带空格 的键", "a.b", "q\"uote", "#x", "[y]"])
+_SCALARS = st.one_of(
+    st.integers(-1000, 1000).map(str),
+    st.booleans().map(lambda b: "true" if b else "false"),
+    st.text(alphabet="ab #[]{}=,'\"\\演练", max_size=6).map(_toml_string),
+    st.just("2026-03-05"),
+    st.just("0.5"),
+)
+_FILLER = st.sampled_from(["", "# [[fake]] = 1", "   ", "#"])
+
+
+@st.composite
+def _documents(draw: st.DrawFn) -> tuple[str, dict[tuple, int]]:
+    """A TOML text and the line each key path was written on, by the writer itself."""
+    out: list[str] = []
+    expected: dict[tuple, int] = {}
+
+    def write(line: str, path: tuple | None = None) -> None:
+        if draw(st.booleans()):
+            out.append(draw(_FILLER))
+        out.append(line)
+        if path is not None:
+            expected[path] = len(out)
+
+    def table_body(prefix: tuple) -> None:
+        for key in draw(st.lists(_KEYS, unique=True, max_size=4)):
+            shape = draw(st.sampled_from(["scalar", "inline", "array"]))
+            path = (*prefix, key)
+            if shape == "scalar":
+                write(f"{_toml_key(key)} = {draw(_SCALARS)}", path)
+            elif shape == "inline":
+                inner = draw(st.lists(_KEYS, unique=True, max_size=3))
+                body = ", ".join(f"{_toml_key(k)} = {draw(_SCALARS)}" for k in inner)
+                write(f"{_toml_key(key)} = {{ {body} }}", path)
+                for k in inner:
+                    expected[(*path, k)] = len(out)
+            else:
+                write(f"{_toml_key(key)} = [", path)
+                for index in range(draw(st.integers(0, 3))):
+                    write(f"  {draw(_SCALARS)},", (*path, index))
+                write("]")
+
+    table_body(())
+    for name in draw(st.lists(st.sampled_from(["items", "periods", "s p"]), unique=True)):
+        for index in range(draw(st.integers(1, 3))):
+            write(f"[[{_toml_key(name)}]]", (name, index))
+            table_body((name, index))
+    return "\n".join(out) + "\n", expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(_documents())
+def test_locator_agrees_with_the_writer(document: tuple[str, dict[tuple, int]]) -> None:
+    import tomllib
+
+    from domain.toml_lines import locate
+
+    text, expected = document
+    tomllib.loads(text)  # the writer only writes valid TOML
+    lines = locate(text)
+    assert {path: lines.line_of(path) for path in expected} == expected
