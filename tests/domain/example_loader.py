@@ -84,3 +84,67 @@ def example_measures() -> dict[str, VillageMeasures]:
 
 def expected_sheet(period: str) -> dict[str, Any]:
     return json.loads((DATA / f"expected-{period}.json").read_text(encoding="utf-8"))
+
+
+def program_from_toml(text: str) -> Program:
+    """A hand-written program for a test, through the project's loader."""
+    return load_program(text, "test.toml")
+
+
+# A small ledger layout shared by hand-computed tests: a date, a kind, an amount
+# and a yes/no cell.
+TEST_COLUMNS = """
+[[columns]]
+id = "date"
+title = "日期"
+type = "date"
+
+[[columns]]
+id = "kind"
+title = "类别"
+type = "choice"
+choices = ["宣传", "演练", "排查"]
+
+[[columns]]
+id = "amount"
+title = "金额"
+type = "decimal"
+
+[[columns]]
+id = "people"
+title = "人数"
+type = "int"
+
+[[columns]]
+id = "done"
+title = "已完成"
+type = "bool"
+"""
+
+THREE_PERIODS = """
+[[periods]]
+id = "Q1"
+title = "第一阶段"
+start = 2026-01-01
+end = 2026-04-30
+share = 4
+
+[[periods]]
+id = "Q2"
+title = "第二阶段"
+start = 2026-05-01
+end = 2026-08-31
+share = 3
+
+[[periods]]
+id = "Q3"
+title = "第三阶段"
+start = 2026-09-01
+end = 2026-12-31
+share = 3
+"""
+
+
+def build_program(body: str, periods: str = THREE_PERIODS) -> Program:
+    head = 'id = "test"\ntitle = "测试方案"\nyear = 2026\ndate_column = "date"\n'
+    return program_from_toml(head + periods + TEST_COLUMNS + body)
