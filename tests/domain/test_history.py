@@ -256,6 +256,10 @@ def test_edit_on_one_branch_keeps_the_conflict_and_shows_its_leaf() -> None:
     settled = settle(history, conflict, 3, "r")
     assert settled.entry("r").settles == ("b", "c", "d")
     assert settled.conflicts(shown_as(3)) == []
+    # r and d both hang from b, but r settles d: they were not concurrent.
+    assert settled.entry("r").prev == settled.entry("d").prev == "b"
+    assert settled.concurrent_with("d") == []
+    assert settled.concurrent_with("r") == []
 
 
 def test_write_path_edit_on_conflicted_cell_settles_it() -> None:
