@@ -1,0 +1,144 @@
+"""`vledger program check FILE` as a clerk runs it: exit codes, stdout, stderr."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = Path("/work/shared/examples/safety-2026.toml")
+if not EXAMPLE.exists():
+    EXAMPLE = ROOT / "fixtures" / "programs" / "safety-2026.toml"
+
+
+# The console script the package installs; `python -m tui.cli` would run the CLI
+# module as __main__, a second copy whose Refused the handlers do not raise.
+SCRIPT = Path(sys.executable).with_name("vledger")
+COMMAND = (
+    [str(SCRIPT)]
+    if SCRIPT.exists()
+    else [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())"]
+)
+
+
+def vledger(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VLEDGER_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [*COMMAND, *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_the_worked_example_is_ok(tmp_path: Path) -> None:
+    copy = tmp_path / "safety-2026.toml"
+    copy.write_bytes(EXAMPLE.read_bytes())
+    result = vledger("program", "check", "safety-2026.toml", cwd=tmp_path, home=tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "safety-2026.toml: ok (7 items, 3 periods)\n"
+    assert result.stderr == ""
+
+
+def broken_copy() -> tuple[str, list[tuple[int, str]]]:
+    """The example with three mistakes, and the (line, fragment) each must be reported as."""
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    mistakes = {
+        "year = 2026": ("year = 1026", "not a plausible year"),
+        'where = { kind = "应急演练" }': ('where = { kind = "演习" }', "expected one of"),
+        "penalty = 3": ("penalty = -3", "penalty must not be negative"),
+    }
+    expected = []
+    for number, line in enumerate(lines, 1):
+        if line in mistakes:
+            lines[number - 1], fragment = mistakes.pop(line)
+            expected.append((number, fragment))
+    assert not mistakes, "the example changed; update the mistakes"
+    return "\n".join(lines) + "\n", expected
+
+
+def test_a_broken_file_lists_every_problem_with_its_line(tmp_path: Path) -> None:
+    text, expected = broken_copy()
+    (tmp_path / "programs").mkdir()
+    (tmp_path / "programs" / "broken.toml").write_text(text, encoding="utf-8")
+    result = vledger(
+        "program", "check", "programs/broken.toml", cwd=tmp_path, home=tmp_path / "home"
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    reported = result.stderr.splitlines()
+    assert len(reported) == len(expected), reported
+    for line, (number, fragment) in zip(reported, expected, strict=True):
+        assert line.startswith(f"programs/broken.toml:{number}: "), line
+        assert fragment in line
+
+
+def test_a_toml_syntax_error_is_one_line_with_its_line_number(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('id = "x"\ntitle = \n', encoding="utf-8")
+    result = vledger("program", "check", "bad.toml", cwd=tmp_path, home=tmp_path / "home")
+    assert result.returncode == 1
+    assert result.stderr.startswith("bad.toml:2: not valid TOML")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_missing_file_is_refused_without_traceback(tmp_path: Path) -> None:
+    result = vledger("program", "check", "nowhere.toml", cwd=tmp_path, home=tmp_path / "home")
+    assert result.returncode == 1
+    assert result.stderr == "nowhere.toml: no such file\n"
+    assert result.stdout == ""
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    result = vledger("program", "check", ".", cwd=tmp_path, home=tmp_path / "home")
+    assert result.returncode == 1
+    assert result.stderr == ".: is a folder, not a program file\n"
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    # A file saved by an old Windows editor in GBK: the title is not UTF-8.
+    (tmp_path / "gbk.toml").write_bytes('id = "p"\ntitle = "安全"\n'.encode("gbk"))
+    result = vledger("program", "check", "gbk.toml", cwd=tmp_path, home=tmp_path / "home")
+    assert result.returncode == 1
+    assert result.stderr.startswith("gbk.toml:2: not UTF-8 text")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "bom.toml").write_bytes(b"\xef\xbb\xbf" + EXAMPLE.read_bytes())
+    result = vledger("program", "check", "bom.toml", cwd=tmp_path, home=tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("bom.toml: ok")
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() == 0, reason="root reads any file"
+)
+def test_an_unreadable_file_is_refused(tmp_path: Path) -> None:
+    locked = tmp_path / "locked.toml"
+    locked.write_bytes(EXAMPLE.read_bytes())
+    locked.chmod(0)
+    result = vledger("program", "check", "locked.toml", cwd=tmp_path, home=tmp_path / "home")
+    assert result.returncode == 1
+    assert result.stderr.startswith("locked.toml: cannot read it")
+
+
+def test_program_without_action_is_a_usage_error(tmp_path: Path) -> None:
+    result = vledger("program", cwd=tmp_path, home=tmp_path / "home")
+    assert result.returncode == 2
+    assert "check" in result.stderr
+
+
+def test_any_other_read_failure_is_refused_with_its_reason(tmp_path: Path) -> None:
+    # A path through a file, not a folder: an OSError that is not "no such file".
+    (tmp_path / "plain").write_text("x", encoding="utf-8")
+    result = vledger("program", "check", "plain/p.toml", cwd=tmp_path, home=tmp_path / "home")
+    assert result.returncode == 1
+    assert result.stderr == "plain/p.toml: cannot read it (Not a directory)\n"
