@@ -194,6 +194,17 @@ class GridBody(ScrollView, can_focus=False):
         self.grid.click_at(event.x, event.y)
 
 
+@dataclass
+class GridMessage(Message):
+    """What every grid message carries; `control` lets screens use @on(..., "#id")."""
+
+    grid: Grid
+
+    @property
+    def control(self) -> Grid:
+        return self.grid
+
+
 class Grid(Widget, can_focus=True):
     """A keyboard-driven grid over a GridModel. Keys and commands: tui/commands.py."""
 
@@ -205,72 +216,50 @@ class Grid(Widget, can_focus=True):
     """
 
     @dataclass
-    class CellEdited(Message):
-        grid: Grid
+    class CellEdited(GridMessage):
         row_id: str
         column_id: str
         old: CellValue
         new: CellValue
 
-        @property
-        def control(self) -> Grid:
-            return self.grid
-
     @dataclass
-    class EditRefused(Message):
-        grid: Grid
+    class EditRefused(GridMessage):
         row_id: str
         column_id: str
         text: str
         reason: str  # in the grid's language
 
-        @property
-        def control(self) -> Grid:
-            return self.grid
-
     @dataclass
-    class RowAdded(Message):
-        grid: Grid
+    class RowAdded(GridMessage):
         row_id: str
 
-        @property
-        def control(self) -> Grid:
-            return self.grid
+    @dataclass
+    class RowDeleted(GridMessage):
+        row_id: str
 
     @dataclass
-    class RowDeleted(RowAdded):
-        pass
+    class RowRestored(GridMessage):
+        row_id: str
 
     @dataclass
-    class RowRestored(RowAdded):
-        pass
-
-    @dataclass
-    class Undone(Message):
-        grid: Grid
+    class Undone(GridMessage):
         command: DataCommand
 
-        @property
-        def control(self) -> Grid:
-            return self.grid
+    @dataclass
+    class Redone(GridMessage):
+        command: DataCommand
 
     @dataclass
-    class Redone(Undone):
-        pass
-
-    @dataclass
-    class CursorMoved(Message):
-        grid: Grid
+    class CursorMoved(GridMessage):
         row_id: str | None
         column_id: str
 
-        @property
-        def control(self) -> Grid:
-            return self.grid
-
     @dataclass
-    class CellActivated(CursorMoved):
+    class CellActivated(GridMessage):
         """Enter on a cell that cannot be edited (a sheet's computed column): drill down."""
+
+        row_id: str
+        column_id: str
 
     def __init__(
         self, model: GridModel, *, lang: str = "zh", show_deleted: bool = False,
@@ -623,7 +612,9 @@ class Grid(Widget, can_focus=True):
     def action_redo(self) -> None:
         self._replay(self.stack.redo(), self.Redone, "nothing_to_redo")
 
-    def _replay(self, command: DataCommand | None, message: type[Undone], empty: str) -> None:
+    def _replay(
+        self, command: DataCommand | None, message: type[Undone | Redone], empty: str
+    ) -> None:
         if command is None:
             self.update_status(self.text[empty])
             return
