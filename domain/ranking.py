@@ -11,6 +11,7 @@ township sheet entry: it reports every problem and the caller writes nothing.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -262,11 +263,7 @@ def competition_ranks(entries: Iterable[tuple[str, Decimal, bool]]) -> dict[str,
 def from_bottom(ranks: Mapping[str, int]) -> dict[str, int]:
     """1 + the number of villages ranked strictly below (shared last places are all 1)."""
     values = sorted(ranks.values())
-    out: dict[str, int] = {}
-    for village, rank in ranks.items():
-        below = sum(1 for r in values if r > rank)
-        out[village] = 1 + below
-    return out
+    return {v: 1 + len(values) - bisect_right(values, r) for v, r in ranks.items()}
 
 
 # --- scoring one village -------------------------------------------------------
@@ -485,6 +482,9 @@ def rank_sheet(
     }
     ranks = competition_ranks((vid, totals[vid], s.vetoed) for vid, s in scored.items())
     bottoms = from_bottom(ranks)
+    by_rank: dict[int, list[str]] = {}
+    for vid in sorted(ranks):
+        by_rank.setdefault(ranks[vid], []).append(vid)
     rows = []
     for vid in sorted(ranks, key=lambda k: (ranks[k], k)):
         s = scored[vid]
@@ -517,7 +517,7 @@ def rank_sheet(
                 indicators=s.indicators,
                 targets=s.targets,
                 warnings=s.warnings,
-                shared_with=tuple(k for k in sorted(ranks) if ranks[k] == ranks[vid] and k != vid),
+                shared_with=tuple(k for k in by_rank[ranks[vid]] if k != vid),
             )
         )
     return RankingSheet(
