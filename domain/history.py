@@ -53,7 +53,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 Cell = tuple[str, str, str, str]  # (program, village, row, column)
@@ -64,6 +64,7 @@ DELETED = "deleted"  # the column that delete and restore write
 _REQUIRED = ("at", "office", "op", "program", "village", "row", "column")
 _TEXT = ("at", "office", "device", "user", "op", "program", "village", "row", "column")
 _NOT_GIVEN: Any = object()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class JournalError(ValueError):
@@ -102,6 +103,7 @@ class JournalEntry:
     prev: str | None
     settles: tuple[str, ...] = ()
     _instant: datetime = field(init=False, repr=False, compare=False)
+    _order: tuple[int, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
@@ -110,9 +112,13 @@ class JournalEntry:
             if not isinstance(getattr(self, name), str):
                 raise JournalError(self.id, f"{name!r} must be a string")
         try:
-            object.__setattr__(self, "_instant", parse_moment(self.at))
+            instant = parse_moment(self.at)
         except ValueError:
             raise JournalError(self.id, f"'at' is not ISO 8601 with offset: {self.at!r}") from None
+        object.__setattr__(self, "_instant", instant)
+        # Sorting on aware datetimes is slow; whole microseconds since 1970 order the same.
+        micros = (instant - _EPOCH) // timedelta(microseconds=1)
+        object.__setattr__(self, "_order", (micros, self.id))
         if self.prev is not None and (not isinstance(self.prev, str) or not self.prev):
             raise JournalError(self.id, "'prev' must be an entry id or None")
         self._check_settles()
@@ -209,7 +215,7 @@ def _value_key(value: object) -> object:
 
 
 def _newest_first(entries: Iterable[JournalEntry]) -> list[JournalEntry]:
-    return sorted(entries, key=lambda e: (e.instant, e.id), reverse=True)
+    return sorted(entries, key=lambda e: e._order, reverse=True)
 
 
 @dataclass(frozen=True)
