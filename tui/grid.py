@@ -278,7 +278,7 @@ class Grid(Widget, can_focus=True):
             min(MAX_WIDTH, max(3, c.width, cell_len(c.title) + 1)) for c in model.columns
         ]
         self._row_id: str | None = None
-        self._seen_version = -1
+        self._seen_key: tuple[object, ...] | None = None
         self._editing: tuple[str, str, str] | None = None  # row, column, text when opened
         # Per instance so the footer speaks `lang`; binding ids let an app keymap rebind.
         self._bindings = BindingsMap(grid_bindings(self.lang))
@@ -358,9 +358,9 @@ class Grid(Widget, can_focus=True):
         key = (self.model.version, self.view.show_deleted, self.view.sort_column,
                self.view.sort_descending, self.view.filter_column, self.view.filter_text,
                self.search_pattern)
-        if key == self._seen_version and not force:
+        if key == self._seen_key and not force:
             return
-        self._seen_version = key  # type: ignore[assignment]
+        self._seen_key = key
         self.body.clear_cache()
         rows = self.view.rows()
         index = self.view.index_of(self._row_id)
@@ -428,7 +428,7 @@ class Grid(Widget, can_focus=True):
         if message:
             parts.insert(0, message)
         self.status.set_class(refused, "-refused")
-        self.status.update("  ".join(parts))
+        self.status.update("  ".join(parts), layout=False)  # fixed size: no re-layout
 
     # ---- editing ---------------------------------------------------------------------
 
