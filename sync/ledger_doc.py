@@ -189,8 +189,10 @@ class VillageDoc:
     ) -> tuple[list[Edit], list[str]]:
         _check_program(program)
         village = check_id("village", self.village)
-        created = int(time.time() * 1000)
         taken = set(self.replica.keys([LEDGERS]))
+        # Creation order must hold on this replica even within one millisecond or when
+        # the clock steps back: never go below what this replica has already seen.
+        created = max(int(time.time() * 1000), self._latest_created(taken) + 1)
         edits: list[Edit] = []
         ids: list[str] = []
         for n, cells in enumerate(rows):
@@ -228,6 +230,12 @@ class VillageDoc:
         op = "delete" if deleted else "restore"
         cell = (program, self.village, row_id, DELETED)
         return Edit(op, cell, (LEDGERS, f"{program}/{row_id}", DELETED), deleted)
+
+    def _latest_created(self, keys: Iterable[str]) -> int:
+        latest = 0
+        for key in keys:
+            latest = max(latest, _int(self.replica.read([LEDGERS, key, "created"])))
+        return latest
 
     def _existing(self, program: str, row_id: str) -> None:
         _check_program(program)

@@ -1,0 +1,33 @@
+"""Shared helpers for the sync tests: a store in a temporary home and a clerk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sync.document import doc_id
+from sync.journal import Who
+from sync.store import Store
+
+VILLAGE_DOC = doc_id("t1", "v01", 2026)
+TOWNSHIP_DOC = doc_id("t1", "t1", 2026)
+PROGRAM = "safety-2026"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def store(home: Path) -> Iterator[Store]:
+    opened = Store.open(home)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def who(store: Store) -> Who:
+    return Who("v01", store.device_id(), "clerk")
