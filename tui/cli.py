@@ -114,4 +114,8 @@ def _registered(parser: argparse.ArgumentParser) -> set[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m tui.cli` runs this file as __main__, a second copy of the module:
+    # call the imported one so a handler's tui.cli.Refused is the class caught.
+    from tui.cli import main as imported_main
+
+    sys.exit(imported_main())
