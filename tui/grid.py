@@ -1,39 +1,30 @@
 """The ledger / sheet grid: a virtual, keyboard-driven view of a `GridModel`.
 
-Only the lines on screen are rendered (Line API on a ScrollView, toolong style), from the
-model, through an LRU cache of row strips that is dropped whenever the model or the view
-changes; no per-row widgets, so 20,000 rows cost what 30 do. The header row and the first
-column stay put while the rest scrolls. Widths are measured in terminal cells (CJK text is
-two cells a character), never with len().
+The Grid holds the state (cursor, view, undo stack, editor, search) and the commands;
+painting is GridBody's (tui/grid_body.py), which renders only the lines on screen, so
+20,000 rows cost what 30 do. Widths are measured in terminal cells, never with len().
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
-from rich.style import Style
+from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingsMap
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from domain.program import CellValue
 from tui.cell_editor import CellEditor
 from tui.commands import GRID_COMMANDS, GridCommand, grid_bindings
+from tui.grid_body import GridBody
 from tui.grid_model import CommandStack, DataCommand, GridModel, RowView
 
 MAX_WIDTH = 40
-NUMERIC = ("int", "decimal")
-CACHE_LINES = 512
 
 TEXT = {
     "zh": {
@@ -52,146 +43,6 @@ TEXT = {
         "nothing_to_undo": "nothing to undo", "nothing_to_redo": "nothing to redo",
     },
 }
-
-
-def fit(text: str, width: int, right: bool = False) -> str:
-    """`text` in exactly `width` cells: cut with an ellipsis, or padded."""
-    text = text.replace("\n", " ").replace("\t", " ")
-    size = cell_len(text)
-    if size > width:
-        return set_cell_size(text, width - 1) + "…"
-    pad = " " * (width - size)
-    return pad + text if right else text + pad
-
-
-class GridBody(ScrollView, can_focus=False):
-    """Paints the grid's visible lines; all state lives on the owning Grid."""
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "grid--header", "grid--cursor", "grid--deleted", "grid--unsynced",
-        "grid--conflict", "grid--match", "grid--separator",
-    }
-    DEFAULT_CSS = """
-    GridBody { height: 1fr; }
-    GridBody > .grid--header { text-style: bold; background: $panel; }
-    GridBody > .grid--cursor { text-style: reverse; }
-    GridBody > .grid--deleted { text-style: dim strike; }
-    GridBody > .grid--unsynced { color: ansi_yellow; text-style: bold; }
-    GridBody > .grid--conflict { color: ansi_bright_red; text-style: bold underline; }
-    GridBody > .grid--match { text-style: underline; color: $accent; }
-    GridBody > .grid--separator { color: $foreground-darken-3; }
-    """
-
-    def __init__(self, grid: Grid) -> None:
-        super().__init__()
-        self.grid = grid
-        self.lines_rendered = 0  # render_line calls, for tests and the bench
-        self._cache: OrderedDict[tuple[str, int], tuple[Strip, Strip]] = OrderedDict()
-        self._styles: dict[str, Style] | None = None
-
-    def clear_cache(self) -> None:
-        self._cache.clear()
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles = None
-        self._cache.clear()
-
-    def style_of(self, name: str) -> Style:
-        if self._styles is None:
-            base = self.rich_style
-            self._styles = {"base": base}
-            for cls in self.COMPONENT_CLASSES:
-                self._styles[cls] = base + self.get_component_rich_style(cls, partial=True)
-        return self._styles[name]
-
-    @property
-    def data_height(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
-
-    def render_line(self, y: int) -> Strip:
-        self.lines_rendered += 1
-        grid = self.grid
-        grid.sync_model()
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        base = self.style_of("base")
-        rows = grid.view.rows()
-        index = scroll_y + y - 1
-        if y == 0:
-            frozen, rest = self._header()
-        elif index < len(rows):
-            frozen, rest = self._row(rows[index], index)
-        else:
-            return Strip.blank(width, base)
-        room = max(0, width - frozen.cell_length)
-        line = Strip.join([frozen, rest.crop(scroll_x, scroll_x + room)])
-        return line.crop(0, width).extend_cell_length(width, base)
-
-    def _header(self) -> tuple[Strip, Strip]:
-        grid, style = self.grid, self.style_of("grid--header")
-        cells = []
-        for c, column in enumerate(grid.model.columns):
-            title = column.title
-            if grid.view.sort_column == column.id:
-                title += "▼" if grid.view.sort_descending else "▲"
-            sep = "┃" if c == 0 else "│"
-            cells.append([Segment(" " + fit(title, grid.widths[c]) + " " + sep, style)])
-        return self._split(cells)
-
-    def _row(self, row_id: str, index: int) -> tuple[Strip, Strip]:
-        grid = self.grid
-        cursor = grid.cursor_col if index == grid.cursor_row else -1
-        key = (row_id, cursor)
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            return cached
-        model, needle = grid.model, grid.search_pattern.casefold()
-        deleted = model.is_deleted(row_id)
-        plain = self.style_of("grid--deleted" if deleted else "base")
-        sep_style = self.style_of("grid--separator")
-        cells = []
-        for c, column in enumerate(model.columns):
-            text = model.display(row_id, column.id)
-            style = plain
-            if needle and needle in text.casefold():
-                style = style + self.style_of("grid--match")
-            if c == cursor:
-                style = style + self.style_of("grid--cursor")
-            marks = model.marks(row_id, column.id)
-            marker, marker_style = " ", style
-            if "conflict" in marks:
-                marker, marker_style = "!", style + self.style_of("grid--conflict")
-                style = style + Style(underline=True)
-            elif "unsynced" in marks:
-                marker, marker_style = "*", style + self.style_of("grid--unsynced")
-            body = " " + fit(text, grid.widths[c], column.type in NUMERIC)
-            cells.append([
-                Segment(body, style), Segment(marker, marker_style),
-                Segment("┃" if c == 0 else "│", sep_style),
-            ])
-        strips = self._split(cells)
-        self._cache[key] = strips
-        if len(self._cache) > CACHE_LINES:
-            self._cache.popitem(last=False)
-        return strips
-
-    @staticmethod
-    def _split(cells: list[list[Segment]]) -> tuple[Strip, Strip]:
-        frozen = Strip(cells[0]) if cells else Strip([])
-        return frozen, Strip([s for cell in cells[1:] for s in cell])
-
-    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_x(old_value, new_value)
-        self.grid.place_editor()
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        self.grid.place_editor()
-
-    def on_click(self, event: events.Click) -> None:
-        self.grid.click_at(event.x, event.y)
 
 
 @dataclass
