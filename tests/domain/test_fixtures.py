@@ -155,6 +155,20 @@ def test_villages_beyond_twelve_get_generated_unique_names() -> None:
     assert offices(3) == roster[:3]
 
 
+@pytest.mark.parametrize("villages", [300, 1000])
+def test_any_number_of_villages_gets_unique_ids_and_names(villages: int) -> None:
+    data = generate_township(villages, 2, 1)
+    roster = data.offices
+    assert len(roster) == villages
+    assert len({o.id for o in roster}) == villages
+    assert len({o.name for o in roster}) == villages
+    assert all(re.fullmatch(r"v\d{2,}", o.id) for o in roster)
+    assert all(o.name.endswith("村") and o.area in AREAS for o in roster)
+    assert roster[:60] == offices(60)  # growing the roster renames nobody
+    for program in data.programs.values():
+        assert set(program.ledgers) == {o.id for o in roster}
+
+
 # --- generator -------------------------------------------------------------------------------
 
 
