@@ -1,0 +1,820 @@
+"""The one object the CLI and the UI talk to: this home's office (design.md, Layers).
+
+`Office` turns what people ask for (add a village, publish a program, import a sheet,
+add ledger rows, rank) into checked document transactions, and refuses what this
+office may not do. Permissions live here, not in the CLI or the screens:
+
+- only the township office writes the township document (roster, programs, sheets);
+- a village office writes only its own ledgers; the township writes any village's
+  ledger (corrections after verification, 核查).
+
+Every refusal is one exception type, `Refusal`, with one line per problem, raised
+before anything is written. One user action is one transaction (a whole CSV import,
+a whole batch of rows).
+
+Home settings (Store settings): office, kind ("township" | "village"), township,
+year, user; the device id is the store's. Documents are per office and year
+(sync/document.py `doc_id`): an office keeps the documents of its `year`, which is
+fixed when the home is made (default: this year; the demo uses its programs' year).
+
+Ranking never holds every village document open: each village's measures are cached
+in the store keyed by the document's heads and the program's text (sync/measures.py),
+and a village document opened only to measure is closed again.
+
+A village home for tests and for `join`: `Office.create_village_home(home, township,
+village)` copies the township document and that village's document from an open
+township office, the way a join will receive them from a peer.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from domain.history import DELETED, Cell, Conflict, History, JournalEntry
+from domain.indicators import VillageMeasures
+from domain.program import YEAR, CellValue, Column, Program
+from domain.ranking import (
+    RankingError,
+    RankingSheet,
+    SheetInputs,
+    Village,
+    check_inputs,
+    rank_sheet,
+)
+from domain.values import ValueProblem, parse_cell
+from sync.document import TOWNSHIP, VILLAGE, EditRefused, doc_id
+from sync.ledger_doc import Row, VillageDoc
+from sync.measures import village_measures
+from sync.sheets import HEADERS, SHEET_KINDS, decode_csv, parse_sheet, problem_text, read_number
+from sync.store import DB_FILE, Store, StoreBusy
+from sync.township_doc import SheetValue, TownshipDoc
+
+OFFICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,15}\Z")
+TOWNSHIP_KIND, VILLAGE_KIND = "township", "village"
+# Journal rows of township values start with these (sync/township_doc.py).
+_SHEET_ROWS = {"target": "targets", "entered": "entered", "manual": "manual",
+               "adjustment": "adjustments"}
+
+
+class Refusal(Exception):
+    """What this office will not do, one line per problem; nothing was written.
+
+    `cells` locates problems of `add_rows`/`set_cells` for callers that report them
+    in their own terms (the ledger import says FILE:ROW:COLUMN).
+    """
+
+    def __init__(self, *problems: str, cells: Sequence[CellProblem] = ()) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+        self.cells = list(cells)
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """A refused cell: `row` is the 0-based index in the rows given, `column` the key given."""
+
+    row: int
+    column: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    office: str
+    office_name: str
+    kind: str
+    township: str
+    township_name: str
+    device: str
+    user: str
+    home: Path
+    year: int
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "office": self.office, "office_name": self.office_name, "kind": self.kind,
+            "township": self.township, "township_name": self.township_name,
+            "device": self.device, "user": self.user, "home": str(self.home), "year": self.year,
+        }
+
+
+@dataclass(frozen=True)
+class OfficeRecord:
+    """One office on the roster; `area` None when it belongs to no area (管区)."""
+
+    id: str
+    name: str
+    area: str | None
+    kind: str
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "area": self.area, "kind": self.kind}
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment (some containers, services)
+        return ""
+
+
+def _new_township_id() -> str:
+    from sync.journal import random_id
+
+    return "t" + random_id(5)
+
+
+def check_office_id(office_id: str, what: str = "office") -> None:
+    if not isinstance(office_id, str) or not OFFICE_ID.match(office_id):
+        raise Refusal(
+            f"{what} id {office_id!r} must be 1-16 lowercase letters, digits or '-', "
+            "starting with a letter or digit (like v01)"
+        )
+
+
+class Office:
+    """This home's office: the facade over its store and documents."""
+
+    def __init__(self, store: Store, *, lang: str = "en") -> None:
+        self.store = store
+        self.lang = lang
+        settings = store.settings()
+        self.office_id = settings["office"]
+        self.kind = settings["kind"]
+        self.township_id = settings["township"]
+        self.year = int(settings["year"])
+        self.user = settings.get("user", "")
+        self.device = store.device_id()
+        self._programs: dict[str, tuple[str, Program]] = {}
+
+    # -- making and opening homes --------------------------------------------------------
+
+    @classmethod
+    def create_township(
+        cls,
+        home: Path,
+        name: str,
+        township_id: str | None = None,
+        *,
+        user: str | None = None,
+        year: int | None = None,
+        lang: str = "en",
+    ) -> Office:
+        """Make `home` the township office of a new township (cli.md `vledger init`)."""
+        home = Path(home)
+        if not isinstance(name, str) or not name.strip():
+            raise Refusal("a township needs a name (--township NAME)")
+        township_id = township_id or _new_township_id()
+        check_office_id(township_id, "township")
+        year = year or date.today().year
+        if not 1900 <= year <= 9999:
+            raise Refusal(f"year {year} is not a year")
+        _refuse_existing_office(home)
+        store = _open_store(home)
+        try:
+            document = doc_id(township_id, township_id, year)
+            store.create_document(document, TOWNSHIP)
+            who = _who(township_id, store.device_id(), user)
+            township = store.township(document)
+            township.set_name(who, name)
+            township.put_office(who, township_id, name, kind=TOWNSHIP_KIND)
+            # Settings last: a home whose init failed half-way still has no office.
+            store.set_setting("township", township_id)
+            store.set_setting("kind", TOWNSHIP_KIND)
+            store.set_setting("year", str(year))
+            store.set_setting("user", who.user)
+            store.set_setting("office", township_id)
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, lang=lang)
+
+    @classmethod
+    def create_village_home(
+        cls, home: Path, township: Office, village: str, *, user: str | None = None,
+        lang: str = "en",
+    ) -> Office:
+        """Make `home` village office `village`, from an open township office's documents.
+
+        Copies the township document and that village's document as a join would
+        receive them. Used by tests; the sync issue's `join` may build on it.
+        """
+        if township.kind != TOWNSHIP_KIND:
+            raise Refusal("a village home is made from the township office's documents")
+        if township.township_doc().office(village) is None or village == township.office_id:
+            raise Refusal(f"no village {village} on the roster")
+        home = Path(home)
+        _refuse_existing_office(home)
+        store = _open_store(home)
+        try:
+            for document in (township.township_doc_id, township.village_doc_id(village)):
+                store.apply_batch(document, township.store.changes_since(document, []), "join")
+                store.close_document(document)
+            store.set_setting("township", township.township_id)
+            store.set_setting("kind", VILLAGE_KIND)
+            store.set_setting("year", str(township.year))
+            store.set_setting("user", user if user is not None else default_user())
+            store.set_setting("office", village)
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, lang=lang)
+
+    @classmethod
+    def open(cls, home: Path, *, lang: str = "en") -> Office:
+        """This home's office; a Refusal when the home has none (nothing is created)."""
+        home = Path(home)
+        if not (home / DB_FILE).exists():
+            raise Refusal(_no_office(home))
+        store = _open_store(home)
+        if store.setting("office") is None:
+            store.close()
+            raise Refusal(_no_office(home))
+        return cls(store, lang=lang)
+
+    @staticmethod
+    def exists(home: Path) -> bool:
+        """Whether `home` already holds an office (without creating anything)."""
+        home = Path(home)
+        if not (home / DB_FILE).exists():
+            return False
+        try:
+            with Store.open(home, scan=False) as store:
+                return store.setting("office") is not None
+        except StoreBusy:
+            return True
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Office:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @property
+    def home(self) -> Path:
+        return self.store.home
+
+    @property
+    def damage(self) -> list[str]:
+        """What the store found damaged, as readable lines (empty when all is well)."""
+        return [str(d) for d in self.store.report]
+
+    @property
+    def who(self) -> Any:
+        from sync.journal import Who
+
+        return Who(self.office_id, self.device, self.user)
+
+    @property
+    def is_township(self) -> bool:
+        return self.kind == TOWNSHIP_KIND
+
+    # -- documents ------------------------------------------------------------------------
+
+    @property
+    def township_doc_id(self) -> str:
+        return doc_id(self.township_id, self.township_id, self.year)
+
+    def village_doc_id(self, village: str) -> str:
+        return doc_id(self.township_id, village, self.year)
+
+    def township_doc(self) -> TownshipDoc:
+        return self.store.township(self.township_doc_id)
+
+    def village_doc(self, village: str) -> VillageDoc:
+        """The village's open document (opened on first use; `release` closes it)."""
+        document = self.village_doc_id(village)
+        if not self.store.has_document(document):
+            raise Refusal(f"this office holds no ledgers of {village}; sync with the township")
+        return self.store.village(document)
+
+    def release(self, village: str) -> None:
+        """Close a village document to free its memory (the township opens many)."""
+        self.store.close_document(self.village_doc_id(village))
+
+    # -- identity and roster --------------------------------------------------------------
+
+    def whoami(self) -> Identity:
+        township = self.township_doc()
+        mine = township.office(self.office_id)
+        return Identity(
+            office=self.office_id,
+            office_name=mine.name if mine else "",
+            kind=self.kind,
+            township=self.township_id,
+            township_name=township.name,
+            device=self.device,
+            user=self.user,
+            home=self.home,
+            year=self.year,
+        )
+
+    def offices(self) -> list[OfficeRecord]:
+        """The roster: the township first, then the villages by id."""
+        found = [
+            OfficeRecord(o.id, o.name, o.area or None, o.kind)
+            for o in self.township_doc().offices()
+        ]
+        return sorted(found, key=lambda o: (o.kind != TOWNSHIP_KIND, o.id))
+
+    def villages(self) -> list[Village]:
+        return [Village(o.id, o.name, o.area) for o in self.offices() if o.kind == VILLAGE_KIND]
+
+    def add_office(self, office_id: str, name: str, area: str | None = None) -> OfficeRecord:
+        """Add a village office to the roster and make its (empty) ledger document."""
+        self._require_township("add offices")
+        check_office_id(office_id)
+        if not isinstance(name, str) or not name.strip():
+            raise Refusal(f"office {office_id} needs a name")
+        township = self.township_doc()
+        existing = township.office(office_id)
+        if existing is not None:
+            raise Refusal(f"office {office_id} is already on the roster ({existing.name})")
+        self._write(lambda: township.put_office(self.who, office_id, name, area or ""))
+        self.store.create_document(self.village_doc_id(office_id), VILLAGE)
+        self.release(office_id)
+        return OfficeRecord(office_id, name.strip(), (area or "").strip() or None, VILLAGE_KIND)
+
+    # -- programs ---------------------------------------------------------------------------
+
+    def publish_program(self, text: str, filename: str) -> Program:
+        """Validate a program file and publish it (replacing one with the same id)."""
+        from domain.program_file import ProgramError, load_program
+
+        self._require_township("publish programs")
+        try:
+            program = load_program(text, filename)
+        except ProgramError as error:
+            raise Refusal(*(str(p) for p in error.problems)) from None
+        if program.year != self.year:
+            raise Refusal(
+                f"{filename}: program {program.id} is for {program.year}, but this office "
+                f"keeps the documents of {self.year}"
+            )
+        self._write(lambda: self.township_doc().publish_program(self.who, program.id, text))
+        return program
+
+    def program_ids(self) -> list[str]:
+        return self.township_doc().program_ids()
+
+    def programs(self) -> list[Program]:
+        return [self.program(p) for p in self.program_ids()]
+
+    def program(self, program_id: str) -> Program:
+        """The published program; Refusal when there is none with this id."""
+        from domain.program_file import ProgramError, load_program
+
+        source = self.township_doc().program_source(program_id)
+        if source is None:
+            known = ", ".join(self.program_ids()) or "none yet"
+            raise Refusal(f"no program {program_id} (published: {known})")
+        cached = self._programs.get(program_id)
+        if cached is not None and cached[0] == source:
+            return cached[1]
+        try:
+            program = load_program(source, f"{program_id}.toml")
+        except ProgramError as error:  # a peer published a file this version cannot read
+            raise Refusal(*(str(p) for p in error.problems)) from None
+        self._programs[program_id] = (source, program)
+        return program
+
+    @staticmethod
+    def current_period(program: Program, today: date | None = None) -> str:
+        """The period containing `today`, else "year"."""
+        today = today or date.today()
+        for period in program.periods:
+            if period.contains(today):
+                return period.id
+        return YEAR
+
+    # -- the ranking sheet's inputs -----------------------------------------------------
+
+    def sheet_inputs(self, program_id: str) -> SheetInputs:
+        township = self.township_doc()
+        self.program(program_id)
+        targets = {
+            (k[0], k[1]): Decimal(str(v)) for k, v in township.sheet("targets", program_id).items()
+            if len(k) == 2
+        }
+        rest: dict[str, dict[tuple[str, str, str], Decimal]] = {}
+        for kind in ("entered", "manual", "adjustments"):
+            # Stored as village/period/key; SheetInputs wants (village, key, period).
+            rest[kind] = {
+                (k[0], k[2], k[1]): Decimal(str(v))
+                for k, v in township.sheet(kind, program_id).items()  # type: ignore[arg-type]
+                if len(k) == 3
+            }
+        return SheetInputs(targets=targets, **rest)
+
+    def import_sheet(
+        self, program_id: str, kind: str, path: Path | str, *, shown_as: str | None = None
+    ) -> int:
+        """Import a sheet CSV whole or not at all; returns the number of values written.
+
+        Problems are `FILE:ROW:COLUMN: message`, FILE as `shown_as` (default: `path`).
+        """
+        self._require_township("import sheets")
+        if kind not in HEADERS:
+            raise Refusal(f"unknown sheet {kind!r} (expected one of {', '.join(SHEET_KINDS)})")
+        program = self.program(program_id)
+        filename = shown_as if shown_as is not None else str(path)
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise Refusal(f"{filename}: no such file") from None
+        except OSError as error:
+            raise Refusal(f"{filename}: cannot read it ({error.strerror or error})") from None
+        try:
+            text = decode_csv(data, filename)
+        except ValueError as error:
+            raise Refusal(str(error)) from None
+        entries, problems = parse_sheet(program, kind, text, filename, self.villages(), self.lang)
+        if problems:
+            raise Refusal(*problems)
+        values = [_sheet_value(kind, program.id, e.key, e.value) for e in entries]
+        self._write(lambda: self.township_doc().set_values(self.who, values))
+        return len(values)
+
+    def set_target(
+        self, program_id: str, village: str, indicator: str, value: Decimal | str | None
+    ) -> None:
+        """One annual target (None clears it)."""
+        self._set_sheet_value("targets", program_id, (village, indicator), value)
+
+    def set_entered(
+        self, program_id: str, village: str, indicator: str, period: str,
+        value: Decimal | str | None,
+    ) -> None:
+        self._set_sheet_value("entered", program_id, (village, indicator, period), value)
+
+    def set_manual(
+        self, program_id: str, village: str, item: str, period: str,
+        points: Decimal | str | None,
+    ) -> None:
+        self._set_sheet_value("manual", program_id, (village, item, period), points)
+
+    def set_adjustment(
+        self, program_id: str, village: str, adjustment: str, period: str,
+        count: Decimal | int | str | None,
+    ) -> None:
+        self._set_sheet_value("adjustments", program_id, (village, adjustment, period), count)
+
+    def _set_sheet_value(
+        self, kind: str, program_id: str, key: tuple[str, ...], raw: Decimal | int | str | None
+    ) -> None:
+        self._require_township("change the ranking sheet's inputs")
+        program = self.program(program_id)
+        value: Decimal | None = None
+        if raw is not None:
+            value = raw if isinstance(raw, Decimal) else read_number(str(raw))
+            if value is None:
+                raise Refusal(f"{HEADERS[kind][-1]}: {str(raw).strip()!r} is not a number")
+        check = SheetInputs(**{kind: {key: value if value is not None else Decimal(0)}})
+        problems = check_inputs(program, self.villages(), check)
+        if problems:
+            raise Refusal(*(f"{','.join(key)}: {problem_text(p, self.lang)}" for p in problems))
+        sheet_value = _sheet_value(kind, program.id, key, value)
+        self._write(lambda: self.township_doc().set_values(self.who, [sheet_value]))
+
+    # -- ledgers -------------------------------------------------------------------------
+
+    def ledger_village(self, village: str | None, *, writing: bool) -> str:
+        """The village a ledger command is about; refused when this office may not use it."""
+        if village is None:
+            if self.is_township:
+                raise Refusal("the township keeps no ledger of its own; name a village (--village)")
+            return self.office_id
+        roster = {v.id for v in self.villages()}
+        if village not in roster:
+            raise Refusal(f"no village {village} on the roster")
+        if writing and not self.is_township and village != self.office_id:
+            raise Refusal(
+                f"village office {self.office_id} writes only its own ledgers, not {village}'s"
+            )
+        return village
+
+    def ledger_rows(
+        self, program_id: str, village: str | None = None, include_deleted: bool = False
+    ) -> list[Row]:
+        """The rows in display order (date, then creation), deleted ones only if asked."""
+        program = self.program(program_id)
+        village = self.ledger_village(village, writing=False)
+        doc = self.village_doc(village)
+        return doc.rows(program.id, program.date_column, include_deleted=include_deleted)
+
+    def add_rows(
+        self, program_id: str, village: str | None, rows: Sequence[Mapping[str, str]]
+    ) -> list[str]:
+        """Add rows typed as text (keys: column ids or titles), all or none; their ids."""
+        program = self.program(program_id)
+        village = self.ledger_village(village, writing=True)
+        parsed, problems = parse_rows(program, rows, self.lang, whole_rows=True)
+        _refuse_cells(problems)
+        return self.import_rows(program.id, village, parsed)
+
+    def import_rows(
+        self, program_id: str, village: str | None, rows: Sequence[Mapping[str, CellValue]]
+    ) -> list[str]:
+        """Add already parsed rows (column id -> stored value) in one transaction."""
+        program = self.program(program_id)
+        village = self.ledger_village(village, writing=True)
+        known = {c.id for c in program.columns}
+        unknown = sorted({k for row in rows for k in row if k not in known})
+        if unknown:
+            raise Refusal(*(f"no column {k} in program {program.id}" for k in unknown))
+        doc = self.village_doc(village)
+        return self._write(lambda: doc.add_rows(self.who, program.id, rows))
+
+    def set_cells(
+        self, program_id: str, village: str | None, row_id: str, cells: Mapping[str, str]
+    ) -> list[JournalEntry]:
+        """Edit cells of one row, typed as text; all or none."""
+        program = self.program(program_id)
+        village = self.ledger_village(village, writing=True)
+        parsed, problems = parse_rows(program, [cells], self.lang, whole_rows=False)
+        _refuse_cells(problems)
+        doc = self.village_doc(village)
+        self._existing_row(doc, program.id, row_id, village)
+        return self._write(lambda: doc.set_cells(self.who, program.id, row_id, parsed[0]))
+
+    def delete_row(self, program_id: str, village: str | None, row_id: str) -> list[JournalEntry]:
+        program = self.program(program_id)
+        village = self.ledger_village(village, writing=True)
+        doc = self.village_doc(village)
+        self._existing_row(doc, program.id, row_id, village)
+        return self._write(lambda: doc.delete_row(self.who, program.id, row_id))
+
+    def restore_row(
+        self, program_id: str, village: str | None, row_id: str
+    ) -> list[JournalEntry]:
+        program = self.program(program_id)
+        village = self.ledger_village(village, writing=True)
+        doc = self.village_doc(village)
+        self._existing_row(doc, program.id, row_id, village)
+        return self._write(lambda: doc.restore_row(self.who, program.id, row_id))
+
+    @staticmethod
+    def _existing_row(doc: VillageDoc, program: str, row_id: str, village: str) -> None:
+        if doc.row(program, row_id) is None:
+            raise Refusal(f"no row {row_id} in {village}'s {program} ledger")
+
+    # -- ranking -------------------------------------------------------------------------
+
+    def measures(self, program_id: str, village: str) -> VillageMeasures:
+        """The village's indicator measures (from the cache when its ledger is unchanged)."""
+        program = self.program(program_id)
+        return village_measures(self.store, program, self.village_doc_id(village))
+
+    def ranking(self, program_id: str, period: str | None = None) -> RankingSheet:
+        """The ranking sheet for `period` (a period id or "year"; default: today's period)."""
+        program = self.program(program_id)
+        period = period or self.current_period(program)
+        if period not in program.period_ids:
+            raise Refusal(
+                f"no period {period} in program {program.id} "
+                f"(periods: {', '.join(program.period_ids)})"
+            )
+        villages = self.villages()
+        missing = [v.id for v in villages if not self.store.has_document(self.village_doc_id(v.id))]
+        if missing:
+            raise Refusal(
+                f"this office does not hold the ledgers of {', '.join(missing)}; "
+                "sync with the township before ranking"
+            )
+        measures = {
+            v.id: village_measures(self.store, program, self.village_doc_id(v.id))
+            for v in villages
+        }
+        try:
+            return rank_sheet(program, villages, measures, self.sheet_inputs(program.id), period)
+        except RankingError as error:
+            raise Refusal(str(error)) from None
+
+    # -- history and conflicts -------------------------------------------------------------
+
+    def _documents(self, village: str | None = None) -> list[str]:
+        """Documents whose journals make up the history (all this office holds by default)."""
+        if village is not None:
+            return [d for d in (self.township_doc_id, self.village_doc_id(village))
+                    if self.store.has_document(d)]
+        prefix = f"{self.township_id}/"
+        suffix = f"/{self.year}"
+        return [d for d in self.store.document_ids() if d.startswith(prefix) and d.endswith(suffix)]
+
+    def journal(self, village: str | None = None) -> History:
+        """The History of the township document and every held village document (or one)."""
+        entries: list[JournalEntry] = []
+        for document in self._documents(village):
+            was_open = self.store.is_open(document)
+            entries.extend(self.store.replica(document).journal_entries())
+            if not was_open and document != self.township_doc_id:
+                self.store.close_document(document)
+        return History(entries)
+
+    def history(
+        self, program: str | None = None, village: str | None = None, office: str | None = None,
+        **filters: Any,
+    ) -> list[dict[str, Any]]:
+        """Every recorded edit, newest first, as `history --json` lists them (cli.md)."""
+        history = self.journal(village)
+        chosen = history.listing(program=program, village=village, office=office, **filters)
+        return [history.edit_record(e) for e in chosen]
+
+    def current_value(self, cell: Cell) -> Any:
+        """What the document shows now in a journal cell (ledger cell or township value)."""
+        program, village, row, column = cell
+        sheet = _sheet_of_row(row)
+        if sheet is not None:
+            key = row.split(":", 1)[1]
+            value = SheetValue(sheet, program, village, key, None,
+                               None if sheet == "targets" else column)
+            return self.township_doc().value(value)
+        document = self.village_doc_id(village)
+        if not program or not self.store.has_document(document):
+            return None
+        found = self.store.village(document).row(program, row)
+        if found is None:
+            return None
+        return found.deleted if column == DELETED else found.cells.get(column)
+
+    def blame(self, program: str, village: str, row: str, column: str) -> list[JournalEntry]:
+        history = self.journal(village)
+        return history.blame(program, village, row, column,
+                             self.current_value((program, village, row, column)))
+
+    def conflicts(self) -> list[Conflict]:
+        return self.journal().conflicts(self.current_value)
+
+    def conflicted_cells(self, program: str, village: str) -> set[Cell]:
+        return {c for c in self.journal(village).conflicted_cells()
+                if c[0] == program and c[1] == village}
+
+    def resolve(self, conflict_id: str, value: str | None = None, keep: str | None = None) -> None:
+        """Settle a conflict with a typed value (`--value`) or one competing edit's (`--keep`)."""
+        if (value is None) == (keep is None):
+            raise Refusal("settle a conflict with either a value or the edit to keep")
+        conflict = self.journal().conflict(conflict_id, self.current_value)
+        if conflict is None:
+            raise Refusal(f"no open conflict {conflict_id} (vledger conflicts lists them)")
+        settles = sorted(set(conflict.roots) | {v.edit for v in conflict.values})
+        sheet = _sheet_of_row(conflict.row)
+        if keep is not None:
+            try:
+                chosen: Any = conflict.value_of(keep)
+            except ValueError as error:
+                raise Refusal(str(error)) from None
+        if sheet is not None:
+            self._require_township("change the ranking sheet's inputs")
+            if value is not None:
+                chosen = value
+            key = conflict.row.split(":", 1)[1]
+            period = None if sheet == "targets" else conflict.column
+            settled = SheetValue(sheet, conflict.program, conflict.village, key, chosen, period)
+            self._write(lambda: self.township_doc().resolve(self.who, settled, settles))
+            return
+        village = self.ledger_village(conflict.village, writing=True)
+        if value is not None:
+            chosen = self._typed_value(conflict, value)
+        doc = self.village_doc(village)
+        self._write(lambda: doc.resolve(self.who, conflict.cell, chosen, settles))
+
+    def _typed_value(self, conflict: Conflict, value: str) -> CellValue:
+        if conflict.column == DELETED:
+            lowered = value.strip().lower()
+            if lowered in ("true", "yes", "是", "1"):
+                return True
+            if lowered in ("false", "no", "否", "0"):
+                return False
+            raise Refusal(f"deleted: {value!r} is not yes or no")
+        program = self.program(conflict.program)
+        parsed, problems = parse_rows(program, [{conflict.column: value}], self.lang,
+                                      whole_rows=False)
+        _refuse_cells(problems)
+        return parsed[0].get(conflict.column)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _require_township(self, action: str) -> None:
+        if not self.is_township:
+            raise Refusal(
+                f"only the township office can {action}; this is village office {self.office_id}"
+            )
+
+    @staticmethod
+    def _write(action: Any) -> Any:
+        try:
+            return action()
+        except EditRefused as error:
+            raise Refusal(str(error)) from None
+
+
+# -- parsing typed rows --------------------------------------------------------------------
+
+
+def columns_by_name(program: Program) -> dict[str, Column]:
+    """Columns by id and by title (a header may use either)."""
+    found: dict[str, Column] = {}
+    for column in program.columns:
+        found.setdefault(column.title, column)
+    for column in program.columns:
+        found[column.id] = column
+    return found
+
+
+def parse_rows(
+    program: Program, rows: Iterable[Mapping[str, str]], lang: str = "en", *, whole_rows: bool
+) -> tuple[list[dict[str, CellValue]], list[CellProblem]]:
+    """Rows typed as text parsed by their columns' types, and every refused cell.
+
+    `whole_rows` (adding rows): columns left out count as empty, so a required
+    column that is missing is refused; otherwise only the given cells are parsed.
+    """
+    by_name = columns_by_name(program)
+    parsed: list[dict[str, CellValue]] = []
+    problems: list[CellProblem] = []
+    for index, row in enumerate(rows):
+        cells: dict[str, CellValue] = {}
+        for key, raw in row.items():
+            column = by_name.get(key.strip() if isinstance(key, str) else key)
+            if column is None:
+                message = (f"方案 {program.id} 没有这一列" if lang == "zh"
+                           else f"no such column in program {program.id}")
+                problems.append(CellProblem(index, key, message))
+                continue
+            try:
+                cells[column.id] = parse_cell(column, raw if isinstance(raw, str) else str(raw))
+            except ValueProblem as problem:
+                problems.append(CellProblem(index, key, problem.text(lang)))
+        if whole_rows:
+            for column in program.columns:
+                if column.id not in cells and column.required and not _named(row, column):
+                    try:
+                        parse_cell(column, "")
+                    except ValueProblem as problem:
+                        problems.append(CellProblem(index, column.id, problem.text(lang)))
+        parsed.append(cells)
+    return parsed, problems
+
+
+def _named(row: Mapping[str, str], column: Column) -> bool:
+    return any(k in (column.id, column.title) for k in row)
+
+
+def _refuse_cells(problems: Sequence[CellProblem]) -> None:
+    if problems:
+        raise Refusal(
+            *(f"row {p.row + 1}: {p.column}: {p.message}" for p in problems), cells=problems
+        )
+
+
+# -- small helpers --------------------------------------------------------------------------
+
+
+def _who(office: str, device: str, user: str | None) -> Any:
+    from sync.journal import Who
+
+    return Who(office, device, user if user is not None else default_user())
+
+
+def _no_office(home: Path) -> str:
+    return (
+        f"{home} holds no office yet: run `vledger init --township NAME` to start a township, "
+        "or `vledger join FILE` with an invitation"
+    )
+
+
+def _refuse_existing_office(home: Path) -> None:
+    if Office.exists(home):
+        raise Refusal(f"{home} already holds an office; use another --home")
+
+
+def _open_store(home: Path) -> Store:
+    try:
+        return Store.open(home)
+    except StoreBusy as error:
+        raise Refusal(str(error)) from None
+
+
+def _sheet_of_row(row: str) -> str | None:
+    prefix = row.split(":", 1)[0] if ":" in row else None
+    return _SHEET_ROWS.get(prefix) if prefix else None
+
+
+def _sheet_value(
+    kind: str, program: str, key: tuple[str, ...], value: Decimal | None
+) -> SheetValue:
+    stored: Decimal | int | None = value
+    if kind == "adjustments" and value is not None:
+        stored = int(value)
+    period = key[2] if len(key) == 3 else None
+    return SheetValue(kind, program, key[0], key[1], stored, period)  # type: ignore[arg-type]
