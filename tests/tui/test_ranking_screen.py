@@ -1,0 +1,245 @@
+"""The ranking sheet screen under Pilot: the worked example through the real facade, the
+drill-down compared with domain.explain.render, period and program keys, live recompute."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.widgets import OptionList, Static
+
+from domain.explain import explain_village, render
+from domain.ranking import RankingSheet
+from sync.office import Office
+from tui.explain_panel import ExplainScreen, focus_lines
+from tui.screen_ranking import RankingScreen
+
+
+def _find_examples() -> Path:
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "examples"
+        if (candidate / "safety-2026.toml").exists():
+            return candidate
+    return Path("/work/shared/examples")
+
+
+EXAMPLES = _find_examples()
+DATA = EXAMPLES / "safety-2026"
+PROGRAM = "safety-2026"
+Q1_DAY = date(2026, 3, 1)
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def build_example_home(home: Path) -> Office:
+    """The worked example's township, typed in through the facade as a clerk would."""
+    office = Office.create_township(home, "示例乡", "t1", year=2026, user="clerk")
+    for row in _csv(DATA / "offices.csv"):
+        office.add_office(row["id"], row["name"], row["area"])
+    source = (EXAMPLES / "safety-2026.toml").read_text(encoding="utf-8")
+    office.publish_program(source, "safety-2026.toml")
+    for kind in ("targets", "entered", "manual", "adjustments"):
+        office.import_sheet(PROGRAM, kind, DATA / f"{kind}.csv")
+    for village in ("v01", "v02", "v03", "v04"):
+        office.add_rows(PROGRAM, village, _csv(DATA / "ledgers" / f"{village}.csv"))
+    return office
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Iterator[Office]:
+    opened = build_example_home(tmp_path / "home")
+    yield opened
+    opened.close()
+
+
+class ScreenApp(App[None]):
+    """Hosts one screen the way the app's home screen will push it."""
+
+    def __init__(self, make: Any) -> None:
+        super().__init__()
+        self.make = make
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make())
+
+
+def ranking_app(office: Office, lang: str = "zh", **kw: Any) -> ScreenApp:
+    return ScreenApp(lambda: RankingScreen(office, lang, PROGRAM, today=lambda: Q1_DAY, **kw))
+
+
+def shown_rows(screen: RankingScreen) -> list[dict[str, str]]:
+    model = screen.model
+    return [{c.id: model.display(r, c.id) for c in model.columns} for r in model.row_ids()]
+
+
+async def test_q1_sheet_shows_the_worked_example(office: Office) -> None:
+    expected = {r["village"]: r for r in _expected("Q1")["rows"]}
+    async with ranking_app(office).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RankingScreen)
+        assert screen.period == "Q1"  # today's period
+        rows = shown_rows(screen)
+        villages = [r for r in screen.model.row_ids()]
+        assert villages == [r["village"] for r in _expected("Q1")["rows"]]
+        first = rows[0]
+        assert (villages[0], first["rank"], first["total"]) == ("v03", "1", "91.00")
+        assert first["village"] == "梯岩村"
+        for village, row in zip(villages, rows, strict=True):
+            want = expected[village]
+            assert row["total"] == want["total"]
+            assert row["amount"] == want["amount"]
+            for item, score in want["items"].items():
+                assert row[item] == score
+        title = str(screen.query_one("#ranking-title", Static).render())
+        assert "第一阶段" in title
+
+
+async def test_enter_on_fix_rate_opens_its_explanation(office: Office) -> None:
+    sheet = office.ranking(PROGRAM, "Q1")
+    steps = explain_village(sheet, "v01")
+    lines = render(steps, "zh")
+    wanted = [lines[i] for i in focus_lines(sheet, "v01", "fix_rate", steps)]
+    assert any("隐患整改率" in line and "80" in line for line in wanted)  # the threshold line
+    async with ranking_app(office).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RankingScreen)
+        grid = screen.grid
+        grid.move_to_row_id("v01", "fix_rate")
+        await pilot.press("enter")
+        await pilot.pause()
+        panel = pilot.app.screen
+        assert isinstance(panel, ExplainScreen)
+        assert panel.focused_lines == wanted
+        marked = [str(w.render()) for w in panel.query(".explain-line.-focus")]
+        assert [m.removeprefix("▶ ") for m in marked] == wanted
+        every = [str(w.render()).removeprefix("▶ ").lstrip() for w in panel.query(".explain-line")]
+        assert every == lines  # the whole derivation, in render()'s order
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pilot.app.screen is screen
+
+
+async def test_explanation_in_english_and_for_the_total(office: Office) -> None:
+    sheet = office.ranking(PROGRAM, "Q1")
+    steps = explain_village(sheet, "v03")
+    lines = render(steps, "en")
+    total_line = next(line for s, line in zip(steps, lines, strict=True) if s.kind == "total")
+    async with ranking_app(office, "en").run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RankingScreen)
+        screen.grid.move_to_row_id("v03", "total")
+        await pilot.press("enter")
+        await pilot.pause()
+        panel = pilot.app.screen
+        assert isinstance(panel, ExplainScreen)
+        assert total_line in panel.focused_lines
+        assert total_line.endswith("= 91.00")
+
+
+async def test_typing_a_letter_does_not_edit_and_data_keys_are_off(office: Office) -> None:
+    async with ranking_app(office).run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RankingScreen)
+        before = shown_rows(screen)
+        await pilot.press("x", "a", "d", "u")
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        assert not screen.grid.editing
+        assert shown_rows(screen) == before
+        names = {c.name for c in screen.commands()}
+        assert "choose-period" in names and "explain-cell" in names
+        assert "add-row" not in names and "delete-row" not in names
+
+
+async def test_period_keys_switch_the_sheet(office: Office) -> None:
+    year = _expected("year")
+    async with ranking_app(office).run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RankingScreen)
+        await pilot.press("t")
+        await pilot.pause()
+        picker = pilot.app.screen.query_one(OptionList)
+        ids = [picker.get_option_at_index(i).id for i in range(picker.option_count)]
+        assert ids == ["Q1", "Q2", "Q3", "year"]
+        picker.highlighted = ids.index("year")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        assert screen.period == "year"
+        assert [r["total"] for r in shown_rows(screen)] == [r["total"] for r in year["rows"]]
+        await pilot.press("full_stop")  # next period wraps to the first
+        assert screen.period == "Q1"
+        await pilot.press("comma")
+        assert screen.period == "year"
+
+
+async def test_edits_elsewhere_recompute_the_sheet(office: Office) -> None:
+    async with ranking_app(office).run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RankingScreen)
+        before = dict(zip(screen.model.row_ids(), shown_rows(screen), strict=True))
+        # v04 holds a drill in Q1: two more drills raise its drills score (linear, +2 each)
+        office.add_rows(PROGRAM, "v04", [
+            {"date": "2026-02-02", "kind": "应急演练"}, {"date": "2026-02-03", "kind": "应急演练"},
+        ])
+        computed = screen.recomputed
+        screen.check_for_changes()  # what the timer runs every second
+        assert screen.recomputed == computed + 1
+        after = dict(zip(screen.model.row_ids(), shown_rows(screen), strict=True))
+        fresh = office.ranking(PROGRAM, "Q1").row("v04")
+        assert after["v04"]["drills"] == f"{fresh.items['drills'].score:.2f}"
+        assert after["v04"]["drills"] != before["v04"]["drills"]
+        screen.check_for_changes()  # nothing moved: no recompute
+        assert screen.recomputed == computed + 1
+        await pilot.press("f5")
+        assert screen.recomputed == computed + 2
+
+
+async def test_a_refusal_is_shown_not_raised(office: Office, tmp_path: Path) -> None:
+    class Broken:
+        """The facade of a home whose ledgers are not all here yet."""
+
+        def __init__(self, real: Office) -> None:
+            self.real = real
+            self.store = real.store
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.real, name)
+
+        def ranking(self, program: str, period: str | None = None) -> RankingSheet:
+            from sync.office import Refusal
+
+            raise Refusal("this office does not hold the ledgers of v02")
+
+    app = ScreenApp(lambda: RankingScreen(Broken(office), "en", PROGRAM, "Q1"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        box = pilot.app.screen.query_one("#ranking-error", Static)
+        assert box.display
+        assert "ledgers of v02" in str(box.render())
+
+
+def test_focus_lines_cover_every_column(office: Office) -> None:
+    sheet = office.ranking(PROGRAM, "Q1")
+    steps = explain_village(sheet, "v02")
+    kinds = {c: {steps[i].kind for i in focus_lines(sheet, "v02", c, steps)}
+             for c in ("rank", "total", "amount", "publicity", "village")}
+    assert "rank" in kinds["rank"]
+    assert "total" in kinds["total"]
+    assert "amount" in kinds["amount"]
+    assert {"indicator", "rule"} <= kinds["publicity"]
+    assert kinds["village"] == set()
+
+
+def _expected(period: str) -> dict[str, Any]:
+    import json
+
+    return json.loads((DATA / f"expected-{period}.json").read_text(encoding="utf-8"))
+
