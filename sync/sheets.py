@@ -84,7 +84,7 @@ def parse_sheet(
     """
     header = HEADERS[kind]
     reader = csv.reader(io.StringIO(text, newline=""))
-    problems: list[str] = []
+    problems: list[tuple[int, int, str]] = []  # (line, column, text): reported in file order
     first = next(reader, None)
     found = tuple(cell.strip() for cell in first) if first is not None else ()
     if found != header:
@@ -96,43 +96,40 @@ def parse_sheet(
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue  # blank lines, as spreadsheets leave at the end
-        entry = _entry(kind, header, [c.strip() for c in cells], filename, line, problems)
+        entry = _entry(header, [c.strip() for c in cells], line, problems)
         if entry is None:
             continue
         if entry.key in seen:
             problems.append(
-                f"{filename}:{line}:{header[0]}: {','.join(cells)} repeats line {seen[entry.key]}"
+                (line, 0, f"{header[0]}: {','.join(cells)} repeats line {seen[entry.key]}")
             )
             continue
         seen[entry.key] = line
         entries.append(entry)
-    problems.extend(_input_problems(program, kind, entries, filename, villages, lang))
-    return entries, problems
+    problems.extend(_input_problems(program, kind, entries, villages, lang))
+    return entries, [f"{filename}:{line}:{text}" for line, _, text in sorted(problems)]
 
 
 def _entry(
-    kind: str,
     header: Sequence[str],
     cells: list[str],
-    filename: str,
     line: int,
-    problems: list[str],
+    problems: list[tuple[int, int, str]],
 ) -> SheetEntry | None:
     if len(cells) != len(header):
         problems.append(
-            f"{filename}:{line}: expected {len(header)} cells ({','.join(header)}), "
-            f"found {len(cells)}"
+            (line, -1, f" expected {len(header)} cells ({','.join(header)}), found {len(cells)}")
         )
         return None
     bad = False
-    for name, cell in zip(header[:-1], cells[:-1], strict=True):
+    for n, (name, cell) in enumerate(zip(header[:-1], cells[:-1], strict=True)):
         if not cell:
-            problems.append(f"{filename}:{line}:{name}: empty")
+            problems.append((line, n, f"{name}: empty"))
             bad = True
     value = read_number(cells[-1])
     if value is None:
         shown = f'"{cells[-1]}" is not a number' if cells[-1] else "empty"
-        problems.append(f"{filename}:{line}:{header[-1]}: {shown}")
+        problems.append((line, len(header) - 1, f"{header[-1]}: {shown}"))
         bad = True
     if bad or value is None:
         return None
@@ -148,10 +145,9 @@ def _input_problems(
     program: Program,
     kind: str,
     entries: list[SheetEntry],
-    filename: str,
     villages: Iterable[VillageLike] | None,
     lang: str,
-) -> list[str]:
+) -> list[tuple[int, int, str]]:
     lines = {e.key: e.line for e in entries}
     header = HEADERS[kind]
     out: list[tuple[int, int, str]] = []
@@ -160,7 +156,7 @@ def _input_problems(
         name = header[column]
         text = f"{name}: {problem_text(problem, lang)}"
         out.append((lines[problem.key], column % len(header), text))
-    return [f"{filename}:{line}:{text}" for line, _, text in sorted(out)]
+    return out
 
 
 def problem_text(problem: InputProblem, lang: str = "en") -> str:
