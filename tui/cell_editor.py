@@ -52,9 +52,13 @@ class CellEditor(Input):
 
     def __init__(self, lang: str = "zh", *, id: str | None = None) -> None:
         super().__init__(compact=True, id=id, select_on_focus=False)
+        self._input_bindings = self._bindings.key_to_bindings
+        self.set_lang(lang)
+
+    def set_lang(self, lang: str) -> None:
         # Per instance, so the footer speaks the grid's language; ids keep keymaps working.
         mine = BindingsMap(editor_bindings(lang)).key_to_bindings
-        self._bindings = BindingsMap.from_keys({**self._bindings.key_to_bindings, **mine})
+        self._bindings = BindingsMap.from_keys({**self._input_bindings, **mine})
 
     def open(self, text: str) -> None:
         self.remove_class("-refused")

@@ -1,6 +1,7 @@
-"""Named grid commands (VisiData style): one name, keys, a help line in each language, and
-the action the grid runs. Bindings and the command palette are both built from this table,
-so a key, the footer and the palette can never disagree.
+"""Named commands (VisiData style): one name, keys, a help line in each language, and the
+action they run. Bindings, the footer, F1 help and the command palette are all built from
+these tables, so they can never disagree. The grid's commands are here; each screen keeps
+its own table (`SCREEN_COMMANDS`) of the same `Command` type.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class GridCommand:
     help_en: str
     show: bool = False  # shown in the footer
     key_display: str | None = None
+    words: str = ""  # more words the palette matches (synonyms, in either language)
 
     def title(self, lang: str) -> str:
         return self.title_zh if lang == "zh" else self.title_en
@@ -33,6 +35,25 @@ class GridCommand:
             self.keys, self.action, self.title(lang), show=self.show,
             key_display=self.key_display, tooltip=self.help(lang), id=self.name,
         )
+
+
+Command = GridCommand  # the same shape serves screens and the app
+
+
+def bindings(commands: tuple[GridCommand, ...], lang: str) -> list[Binding]:
+    """Bindings for the commands that have keys (palette-only commands have none)."""
+    return [c.binding(lang) for c in commands if c.keys]
+
+
+def key_label(command: GridCommand) -> str:
+    """How help lists a command's keys: its display key, else every key."""
+    if not command.keys:
+        return ""
+    names = {"slash": "/", "left_square_bracket": "[", "right_square_bracket": "]"}
+    shown = [names.get(k, k) for k in command.keys.split(",")]
+    return " ".join(shown) if command.key_display is None else " ".join(
+        [command.key_display, *[k for k in shown[1:] if k != command.key_display]]
+    )
 
 
 C = GridCommand

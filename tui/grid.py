@@ -175,6 +175,18 @@ class Grid(Widget, can_focus=True):
         command = next(c for c in GRID_COMMANDS if c.name == name)
         await self.run_action(command.action)
 
+    def set_lang(self, lang: str) -> None:
+        """Re-label the footer keys, the status line, the editor and the search box."""
+        self.lang = "zh" if lang == "zh" else "en"
+        self.text = TEXT[self.lang]
+        if hasattr(self.model, "lang"):
+            self.model.lang = self.lang  # bool cells read 是/否 or yes/no
+        self._bindings = BindingsMap(grid_bindings(self.lang))
+        self.editor.set_lang(self.lang)
+        self.search_box.placeholder = self.text["search"]
+        self.refresh_model()
+        self.refresh_bindings()
+
     def refresh_model(self) -> None:
         """Call after the model changed behind the grid's back (a sync merged edits)."""
         self.sync_model(force=True)
@@ -429,8 +441,15 @@ class Grid(Widget, can_focus=True):
     def action_edit(self) -> None:
         self.start_edit()
 
+    def _refused(self, problem: ValueError) -> None:
+        self.update_status(self._reason(problem), refused=True)
+
     def action_add_row(self) -> None:
-        command = self.stack.add_row()
+        try:
+            command = self.stack.add_row()
+        except ValueError as problem:  # a sheet has no free rows; the facade may refuse
+            self._refused(problem)
+            return
         self.post_message(self.RowAdded(self, command.row_id))
         self._view_changed()
         self.move_to_row_id(command.row_id, self.model.columns[0].id)
@@ -439,7 +458,11 @@ class Grid(Widget, can_focus=True):
         row_id = self.cursor_row_id
         if row_id is None or self.model.is_deleted(row_id):
             return
-        self.stack.delete_row(row_id)
+        try:
+            self.stack.delete_row(row_id)
+        except ValueError as problem:
+            self._refused(problem)
+            return
         self.post_message(self.RowDeleted(self, row_id))
         self._view_changed()
         self.update_status(self.text["deleted"])
@@ -449,7 +472,11 @@ class Grid(Widget, can_focus=True):
         if row_id is None or not self.model.is_deleted(row_id):
             self.update_status(self.text["not_deleted"])
             return
-        self.stack.restore_row(row_id)
+        try:
+            self.stack.restore_row(row_id)
+        except ValueError as problem:
+            self._refused(problem)
+            return
         self.post_message(self.RowRestored(self, row_id))
         self._view_changed()
 
@@ -458,10 +485,20 @@ class Grid(Widget, can_focus=True):
         self._view_changed()
 
     def action_undo(self) -> None:
-        self._replay(self.stack.undo(), self.Undone, "nothing_to_undo")
+        try:
+            command = self.stack.undo()
+        except ValueError as problem:  # the facade refused to put the old value back
+            self._refused(problem)
+            return
+        self._replay(command, self.Undone, "nothing_to_undo")
 
     def action_redo(self) -> None:
-        self._replay(self.stack.redo(), self.Redone, "nothing_to_redo")
+        try:
+            command = self.stack.redo()
+        except ValueError as problem:
+            self._refused(problem)
+            return
+        self._replay(command, self.Redone, "nothing_to_redo")
 
     def _replay(
         self, command: DataCommand | None, message: type[Undone | Redone], empty: str

@@ -1,0 +1,317 @@
+"""The vledger application: the screens registry, app-wide commands (help, language, quit,
+palette), the one place errors become a visible notification, and `run_app` for the CLI.
+
+Screens are registered in SCREENS by name and imported only when first opened, so the app
+starts without loading every screen. Each is built as `Cls(office, lang=..., **params)`,
+with `params` filled from the app's context (the program, village and period the clerk last
+chose) and limited to the ones its constructor accepts.
+
+To add a screen: write `tui/screen_<name>.py` (see tui/screen_base.py for the contract),
+add a ScreenSpec below; the palette gets "open <title>" and the home screen can bind a key.
+To add palette commands to a screen: add Commands to its SCREEN_COMMANDS (or return them
+from `palette_commands()`); the palette shows what the screen on top offers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from tui.commands import Command
+from tui.i18n import other, t, tr
+from tui.palette import CommandsProvider
+
+Progress = Callable[[float, str], None]  # fraction done (0..1), what is being done
+Prepare = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class ScreenSpec:
+    name: str
+    module: str
+    cls: str
+    title_zh: str
+    title_en: str
+    words: str = ""  # more words the palette matches
+
+    def command(self) -> Command:
+        return Command(
+            f"open-{self.name}", "", f"app.open_screen('{self.name}')", self.title_zh,
+            self.title_en, f"打开{self.title_zh}", f"Open the {self.title_en.lower()}",
+            words=self.words,
+        )
+
+
+SCREENS: dict[str, ScreenSpec] = {
+    s.name: s for s in (
+        ScreenSpec("home", "tui.screen_home", "HomeScreen", "首页", "Home", "主页 home start"),
+        ScreenSpec("ledger", "tui.screen_ledger", "LedgerScreen", "台账", "Ledger",
+                   "台账 ledger rows 记录"),
+        ScreenSpec("sheets", "tui.screen_sheets", "SheetsScreen", "乡镇表格", "Township sheets",
+                   "目标 任务数 targets 录入 entered 人工评分 manual 加扣分 adjustments"),
+        ScreenSpec("ranking", "tui.screen_ranking", "RankingScreen", "排名表", "Ranking sheet",
+                   "排名 名次 考核 ranking rank assessment score"),
+        ScreenSpec("history", "tui.screen_history", "HistoryScreen", "历史记录", "History",
+                   "历史 日志 修改记录 history journal blame"),
+        ScreenSpec("conflicts", "tui.screen_history", "ConflictsScreen", "冲突", "Conflicts",
+                   "冲突 conflicts settle resolve"),
+        ScreenSpec("sync", "tui.screen_sync", "SyncScreen", "同步", "Sync",
+                   "同步 sync peers bundle export import"),
+    )
+}
+
+APP_COMMANDS: tuple[Command, ...] = (
+    Command("help", "f1", "app.help", "帮助", "help", "列出当前屏幕的所有按键",
+            "List every key of this screen", show=True, words="帮助 按键 keys help"),
+    Command("switch-language", "ctrl+l", "app.switch_language", "中/EN", "中/EN",
+            "切换界面语言（中文/英文）", "Switch the language (Chinese/English)", show=True,
+            words="语言 中文 英文 language chinese english"),
+    Command("command-palette", "ctrl+p", "app.command_palette", "命令", "commands",
+            "打开命令面板", "Open the command palette", words="命令 palette"),
+    Command("quit", "ctrl+q", "app.quit", "退出", "quit", "退出 vledger", "Quit vledger",
+            show=True, words="退出 quit exit"),
+)
+
+
+class VLedgerApp(App[int]):
+    """The UI on one home: first run when it holds no office, else the office's home."""
+
+    CSS_PATH = "app.tcss"
+    COMMANDS: ClassVar[set[Any]] = {CommandsProvider}
+    # Every app binding has an id; the palette's own key is one of them (Textual then adds
+    # no binding of its own).
+    BINDINGS: ClassVar[list[Any]] = [
+        Binding(c.keys, c.action.removeprefix("app."), c.title_en, show=c.show, id=c.name,
+                priority=c.name in ("quit", "command-palette", "help", "switch-language"))
+        for c in APP_COMMANDS
+    ]
+
+    def __init__(
+        self, home: Path, lang: str = "zh", *, office: Any = None, today: date | None = None,
+        prepare: Prepare | None = None,
+    ) -> None:
+        super().__init__()
+        self.home = Path(home)
+        self.lang = "zh" if lang == "zh" else "en"
+        self.office = office
+        self.today = today or date.today()
+        self.prepare = prepare
+        self.program_id: str | None = None  # the clerk's context, shared by every screen
+        self.village: str | None = None
+        self.period: str | None = None
+        self.errors: list[BaseException] = []  # shown to the clerk; kept for tests
+        self._bindings_labelled()
+
+    # ---- start ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.title = t(self.lang, "app-title")
+        if self.prepare is not None:
+            from tui.screen_first_run import ProgressScreen
+
+            self.push_screen(ProgressScreen(self.lang))
+            self.run_worker(self._prepare, thread=True, exit_on_error=False, name="prepare")
+            return
+        self.start()
+
+    def _prepare(self) -> None:
+        assert self.prepare is not None
+
+        def progress(done: float, what: str) -> None:
+            self.call_from_thread(self._progress, done, what)
+
+        self.prepare(progress)
+        self.call_from_thread(self.start)
+
+    def _progress(self, done: float, what: str) -> None:
+        update = getattr(self.screen, "progress", None)
+        if update is not None:
+            update(done, what)
+
+    def start(self) -> None:
+        """Open the home's office and its home screen, or the first-run screen."""
+        if self.office is None:
+            from sync.office import Office, Refusal
+
+            try:
+                self.office = Office.open(self.home, lang=self.lang)
+            except Refusal:
+                if Office.exists(self.home):
+                    raise
+                from tui.screen_first_run import FirstRunScreen
+
+                self._replace_all(FirstRunScreen(None, lang=self.lang, home=self.home))
+                return
+        self.office_ready(self.office)
+
+    def office_ready(self, office: Any) -> None:
+        self.office = office
+        office.lang = self.lang
+        self._replace_all(self.build_screen("home"))
+
+    def _replace_all(self, screen: Screen[Any]) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(screen)
+
+    # ---- screens -------------------------------------------------------------------------
+
+    def context(self) -> dict[str, Any]:
+        """Defaults for a screen's parameters: what the clerk chose last, else the first."""
+        office = self.office
+        program_id = self.program_id
+        if program_id is None:
+            ids = office.program_ids()
+            program_id = ids[0] if ids else None
+        village = self.village
+        if village is None:
+            if office.is_township:
+                villages = office.villages()
+                village = villages[0].id if villages else None
+            else:
+                village = office.office_id
+        period = self.period
+        if period is None and program_id is not None:
+            period = office.current_period(office.program(program_id), self.today)
+        return {"program_id": program_id, "village": village, "period": period,
+                "today": self.today}
+
+    def build_screen(self, name: str, **params: Any) -> Screen[Any]:
+        spec = SCREENS[name]
+        cls = getattr(importlib.import_module(spec.module), spec.cls)
+        wanted = {**self.context(), **params}
+        signature = inspect.signature(cls)
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+        given = {k: v for k, v in wanted.items() if takes_any or k in signature.parameters}
+        return cls(self.office, lang=self.lang, **given)  # type: ignore[no-any-return]
+
+    def action_open_screen(self, name: str, **params: Any) -> None:
+        self.open_screen(name, **params)
+
+    def open_screen(self, name: str, **params: Any) -> None:
+        if self.office is None:
+            self.notify(tr(self.lang, "请先建立或加入一个乡镇", "Start or join a township first"))
+            return
+        if name == "home":
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            return
+        spec = SCREENS[name]
+        try:
+            screen = self.build_screen(name, **params)
+        except (ModuleNotFoundError, AttributeError) as missing:
+            if getattr(missing, "name", None) not in (spec.module, spec.cls, None):
+                raise
+            self.notify(
+                tr(self.lang, f"“{spec.title_zh}”尚未提供", f"The {spec.title_en} is not "
+                   "available yet"), severity="warning")
+            return
+        if type(self.screen) is type(screen) and len(self.screen_stack) > 2:
+            self.pop_screen()  # one screen of a kind at a time: Esc always leads home
+        self.push_screen(screen)
+
+    # ---- app-wide commands -----------------------------------------------------------------
+
+    def palette_commands(self) -> list[tuple[Command, Callable[[], Any]]]:
+        entries: list[tuple[Command, Callable[[], Any]]] = []
+        if self.office is not None:
+            for spec in SCREENS.values():
+                entries.append((spec.command(), self._opener(spec.name)))
+        for command in APP_COMMANDS:
+            if command.name != "command-palette":
+                entries.append((command, self._runner(command.action)))
+        return entries
+
+    def _opener(self, name: str) -> Callable[[], Any]:
+        return lambda: self.open_screen(name)
+
+    def _runner(self, action: str) -> Callable[[], Any]:
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run
+
+    def action_help(self) -> None:
+        from tui.help_screen import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen(self.screen, self.lang))
+
+    def action_switch_language(self) -> None:
+        self.set_lang(other(self.lang))
+
+    def set_lang(self, lang: str) -> None:
+        """Re-label everything: the app's keys, the title and every screen on the stack."""
+        self.lang = "zh" if lang == "zh" else "en"
+        if self.office is not None:
+            self.office.lang = self.lang  # the facade's refusals speak it too
+        self.title = t(self.lang, "app-title")
+        self._bindings_labelled()
+        for screen in self.screen_stack:
+            relabel = getattr(screen, "relabel", None)
+            if relabel is not None:
+                relabel(self.lang)
+        self.refresh_bindings()
+
+    def _bindings_labelled(self) -> None:
+        for command in APP_COMMANDS:
+            for key, bound in list(self._bindings.key_to_bindings.items()):
+                self._bindings.key_to_bindings[key] = [
+                    b if b.id != command.name else
+                    Binding(b.key, b.action, command.title(self.lang), show=b.show,
+                            key_display=b.key_display, priority=b.priority, id=b.id,
+                            tooltip=command.help(self.lang))
+                    for b in bound
+                ]
+
+    # ---- errors: one handler ---------------------------------------------------------------
+
+    def report_error(self, error: BaseException) -> None:
+        """Show a refusal or a failure as a notification; the app carries on."""
+        self.errors.append(error)
+        problems = getattr(error, "problems", None)
+        text = "\n".join(str(p) for p in problems) if problems else (
+            str(error) or type(error).__name__)
+        self.notify(text, title=t(self.lang, "error"), severity="error", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.report_error(event.worker.error)
+            if event.worker.name == "prepare":
+                failed = getattr(self.screen, "failed", None)
+                if failed is not None:
+                    failed(event.worker.error)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A bug in a key handler must not throw away the clerk's session: once the app is
+        # up, show it and carry on (edits are already stored transaction by transaction).
+        if self.is_running and self._exception is None and len(self.screen_stack) > 1:
+            self.report_error(error)
+            return
+        super()._handle_exception(error)
+
+
+def run_app(home: Path, lang: str, *, prepare: Prepare | None = None) -> int:
+    """Run the UI on `home` until the clerk quits; the process exit code (0 on Ctrl+Q).
+
+    `prepare(progress)` (e.g. building the demo township) runs first in a worker thread
+    while a progress screen shows `progress(fraction, text)`; the office opens after it.
+    """
+    app = VLedgerApp(home, lang, prepare=prepare)
+    result = app.run()
+    if app.office is not None:
+        app.office.close()
+    code = app.return_code
+    return code if code is not None else (result or 0)

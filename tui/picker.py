@@ -1,0 +1,47 @@
+"""A small keyboard chooser (program, village, period, sheet): ↑↓ and Enter, Esc cancels.
+Dismisses with the chosen id, or None when cancelled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class Picker(ModalScreen[str | None]):
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape", "cancel", "取消 / cancel", id="picker-cancel"),
+    ]
+    _inherit_bindings = False
+
+    def __init__(self, title: str, choices: Sequence[tuple[str, str]],
+                 current: str | None = None) -> None:
+        super().__init__()
+        self.heading = title
+        self.choices = list(choices)  # (id, label)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker"):
+            yield Static(self.heading, classes="section")
+            yield OptionList(*(Option(label, id=key) for key, label in self.choices))
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        ids = [key for key, _ in self.choices]
+        if self.current in ids:
+            options.highlighted = ids.index(self.current)
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,132 @@
+"""First run: a home with no office. Start a township (its name, then the office is made)
+or join with an invitation file, which this version cannot do yet and says so plainly.
+Also the progress screen shown while long work (building the demo township) runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+from tui.commands import Command
+from tui.i18n import tr
+from tui.screen_base import OfficeScreen
+
+FIRST_RUN_COMMANDS: tuple[Command, ...] = (
+    Command("start-township", "f2", "start", "建立乡镇", "start a township",
+            "在本机建立乡镇办公室", "Make this home the office of a new township", show=True,
+            words="建立 乡镇 start township init"),
+    Command("join-invitation", "f3", "join", "加入", "join", "用邀请文件加入",
+            "Join with an invitation file", show=True, words="加入 邀请 join invitation"),
+)
+
+
+class FirstRunScreen(OfficeScreen):
+    SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = FIRST_RUN_COMMANDS
+
+    def __init__(self, office: Any = None, lang: str = "zh", home: Path | None = None,
+                 **params: Any) -> None:
+        super().__init__(office, lang, **params)
+        self.home = home
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="first-run"):
+            yield Static(id="first-title", classes="title")
+            yield Static(id="first-intro")
+            yield OptionList(Option("", id="start"), Option("", id="join"), id="first-choice")
+            yield Static(id="first-name-label")
+            yield Input(id="first-name")
+            yield Static(id="first-message", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#first-name-label").display = False
+        self.query_one("#first-name").display = False
+        self.query_one("#first-choice", OptionList).focus()
+
+    def label(self) -> None:
+        self.query_one("#first-title", Static).update(tr(self.lang, "欢迎使用村级台账",
+                                                         "Welcome to vledger"))
+        self.query_one("#first-intro", Static).update(self.tr(
+            f"此文件夹还没有办公室：{self.home}", f"This folder holds no office yet: {self.home}"))
+        choice = self.query_one("#first-choice", OptionList)
+        choice.replace_option_prompt("start", self.tr("建立一个乡镇（本机为乡镇办公室）",
+                                                      "Start a township (this is its office)"))
+        choice.replace_option_prompt("join", self.tr("用邀请文件加入", "Join with an invitation "
+                                                                     "file"))
+        self.query_one("#first-name-label", Static).update(
+            self.tr("乡镇名称（回车确定）：", "Township name (Enter to create):"))
+        self.query_one("#first-name", Input).placeholder = self.tr("例如 青石乡", "e.g. 青石乡")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id == "start":
+            self.action_start()
+        else:
+            self.action_join()
+
+    def action_start(self) -> None:
+        self.query_one("#first-name-label").display = True
+        name = self.query_one("#first-name", Input)
+        name.display = True
+        name.focus()
+        self.say("")
+
+    def action_join(self) -> None:
+        self.say(self.tr(
+            "此版本还不能用邀请文件加入：邀请功能在后续版本提供。请先由乡镇办公室建立乡镇。",
+            "Joining with an invitation file is not available in this version yet: "
+            "invitations come in a later version. Start the township at its office first."),
+            error=True)
+
+    def say(self, text: str, error: bool = False) -> None:
+        message = self.query_one("#first-message", Static)
+        message.set_class(error, "-error")
+        message.update(text)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        name = event.value.strip()
+        if not name:
+            self.say(self.tr("请输入乡镇名称", "Type the township's name"), error=True)
+            return
+        self.say(tr(self.lang, "正在建立…", "Creating…"))
+        self.run_worker(lambda: self._create(name), thread=True, exit_on_error=False,
+                        name="create-township")
+
+    def _create(self, name: str) -> None:
+        from sync.office import Office
+
+        office = Office.create_township(self.home, name, lang=self.lang)  # type: ignore[arg-type]
+        self.app.call_from_thread(self.app.office_ready, office)  # type: ignore[attr-defined]
+
+
+class ProgressScreen(OfficeScreen):
+    """Shown while long work runs in a worker: a bar and what is being done."""
+
+    def __init__(self, lang: str = "zh") -> None:
+        super().__init__(None, lang)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="progress"):
+            yield Static(id="progress-title", classes="title")
+            yield ProgressBar(total=1.0, show_eta=False, id="progress-bar")
+            yield Static(id="progress-what")
+        yield Footer()
+
+    def label(self) -> None:
+        self.query_one("#progress-title", Static).update(self.tr("请稍候…", "Please wait…"))
+
+    def progress(self, done: float, what: str) -> None:
+        self.query_one("#progress-bar", ProgressBar).update(progress=max(0.0, min(1.0, done)))
+        self.query_one("#progress-what", Static).update(what)
+
+    def failed(self, error: BaseException) -> None:
+        problems = getattr(error, "problems", None) or [str(error)]
+        self.query_one("#progress-what", Static).update(
+            "\n".join(problems) + "\n" + self.tr("Ctrl+Q 退出", "Ctrl+Q to quit"))
