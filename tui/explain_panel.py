@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.binding import BindingsMap
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
@@ -74,10 +74,11 @@ class ExplainScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     ExplainScreen { align: center middle; }
-    ExplainScreen > #explain-box {
-        width: 100%; height: 100%; border: round $accent; background: $surface;
+    ExplainScreen > #explain-frame {
+        width: 100%; height: 1fr; border: round $accent; background: $surface;
         padding: 0 1;
     }
+    ExplainScreen #explain-box { height: 1fr; }
     ExplainScreen #explain-title { text-style: bold; height: auto; }
     ExplainScreen .explain-line { height: auto; color: $text-muted; }
     ExplainScreen .explain-line.-focus { color: $text; text-style: bold; background: $boost; }
@@ -116,17 +117,21 @@ class ExplainScreen(ModalScreen[None]):
         what = self.column_title
         title = tr(self.lang, f"{row.name}（{row.village}）· {period} · {what} 的计算过程",
                    f"{row.name} ({row.village}) · {period} · how {what} was reached")
-        with VerticalScroll(id="explain-box"):
+        with Vertical(id="explain-frame"):
             yield Static(title, id="explain-title", markup=False)
-            for i, (step, line) in enumerate(zip(self.steps, self.lines, strict=True)):
-                classes = "explain-line"
-                if i in self.marked:
-                    classes += " -focus"
-                if step.kind == "warning":
-                    classes += " -warning"
-                marker = "▶ " if i in self.marked else "  "
-                yield Static(marker + line, classes=classes, id=f"explain-{i}", markup=False)
+            with VerticalScroll(id="explain-box"):
+                yield from self._lines()
         yield Footer()
+
+    def _lines(self) -> ComposeResult:
+        for i, (step, line) in enumerate(zip(self.steps, self.lines, strict=True)):
+            classes = "explain-line"
+            if i in self.marked:
+                classes += " -focus"
+            if step.kind == "warning":
+                classes += " -warning"
+            marker = "▶ " if i in self.marked else "  "
+            yield Static(marker + line, classes=classes, id=f"explain-{i}", markup=False)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._show_focus)

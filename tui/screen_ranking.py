@@ -104,25 +104,32 @@ class ReadOnlyGrid(Grid):
     Enter is labelled for what it does here (open the row or the number's explanation)."""
 
     def __init__(
-        self, model: TableModel, *, lang: str = "zh", enter: tuple[str, str] = ("说明", "explain"),
-        id: str | None = None,
+        self, model: TableModel, *, lang: str = "zh",
+        enter: tuple[str, str] | None = ("说明", "explain"), id: str | None = None,
     ) -> None:
         super().__init__(model, lang=lang, id=id)
         self.enter_title = enter
         self._bindings = BindingsMap([c.binding(self.lang) for c in self.commands()])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in READ_ONLY_BLOCKED:
+        if action in READ_ONLY_BLOCKED or (action == "edit" and self.enter_title is None):
             return False
         return super().check_action(action, parameters)
 
     def commands(self) -> tuple[Command, ...]:
-        zh, en = self.enter_title
-        return tuple(
-            replace(c, title_zh=zh, title_en=en, help_zh=f"{zh}（回车）", help_en=f"{en} (Enter)")
-            if c.name == "edit-cell" else c
-            for c in GRID_COMMANDS if c.action not in READ_ONLY_BLOCKED
-        )
+        """The grid's commands without editing; Enter named for what it does here."""
+        out = []
+        for c in GRID_COMMANDS:
+            if c.action in READ_ONLY_BLOCKED:
+                continue
+            if c.name == "edit-cell":
+                if self.enter_title is None:
+                    continue
+                zh, en = self.enter_title
+                c = replace(c, title_zh=zh, title_en=en, help_zh=f"{zh}（回车）",
+                            help_en=f"{en} (Enter)")
+            out.append(c)
+        return tuple(out)
 
     def on_key(self, event: events.Key) -> None:
         if self.searching or self.editing:

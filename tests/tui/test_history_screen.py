@@ -1,0 +1,166 @@
+"""History, blame and conflicts screens under Pilot, over the real facade: filters, blame of a
+cell, and settling a conflict made by two replicas editing the same cell concurrently."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_ranking_screen import PROGRAM, ScreenApp, build_example_home
+from textual.widgets import Input, Static
+
+from sync.office import Office
+from tui.screen_history import BlameScreen, ConflictsScreen, HistoryScreen
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Iterator[Office]:
+    opened = build_example_home(tmp_path / "township")
+    yield opened
+    opened.close()
+
+
+def exchange(a: Office, b: Office, document: str) -> None:
+    """Both replicas send each other what the other lacks, as a sync would."""
+    for source, target in ((a, b), (b, a)):
+        changes = source.store.changes_since(document, target.store.heads(document))
+        target.store.apply_batch(document, changes, origin=source.office_id)
+
+
+@pytest.fixture
+def conflicted(office: Office, tmp_path: Path) -> Iterator[tuple[Office, Office, str]]:
+    """The township and v01 both change the note of the same v01 row, then sync."""
+    village = Office.create_village_home(tmp_path / "v01", office, "v01", user="v01clerk")
+    row = office.ledger_rows(PROGRAM, "v01")[0].id
+    office.set_cells(PROGRAM, "v01", row, {"note": "乡镇核查：已整改"})
+    village.set_cells(PROGRAM, None, row, {"note": "村里：待复查"})
+    exchange(office, village, office.village_doc_id("v01"))
+    yield office, village, row
+    village.close()
+
+
+async def test_history_lists_newest_first_and_filters(office: Office) -> None:
+    row = office.ledger_rows(PROGRAM, "v02")[0].id
+    office.set_cells(PROGRAM, "v02", row, {"participants": "77"})
+    everything = office.history()
+    app = ScreenApp(lambda: HistoryScreen(office, "en"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, HistoryScreen)
+        ids = list(screen.model.row_ids())
+        assert ids == [r["id"] for r in everything]
+        newest = screen.model.display(ids[0], "new")
+        assert (newest, screen.model.display(ids[0], "village")) == ("77", "v02")
+        # type a village filter and press Enter
+        await pilot.press("ctrl+f")
+        village_box = screen.query_one("#filter-village", Input)
+        village_box.focus()
+        village_box.value = "v03"
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = {screen.model.display(r, "village") for r in screen.model.row_ids()}
+        assert shown == {"v03"}
+        assert len(screen.model.row_ids()) == len(office.history(village="v03"))
+        assert screen.grid.has_focus
+        await pilot.press("ctrl+l")
+        assert len(screen.model.row_ids()) == len(everything)
+
+
+async def test_history_time_and_office_filters_and_bad_input(office: Office) -> None:
+    app = ScreenApp(lambda: HistoryScreen(office, "zh", office="nobody"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, HistoryScreen)
+        assert screen.model.row_ids() == []
+        assert screen.query_one("#filter-office", Input).value == "nobody"
+        until = screen.query_one("#filter-until", Input)
+        until.focus()
+        until.value = "2000-01-01"
+        screen.query_one("#filter-office", Input).value = ""
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.model.row_ids() == []  # every edit was made after 2000
+        until.value = "not a date"
+        before = list(screen.model.row_ids())
+        until.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        status = screen.query_one("#history-status", Static)
+        assert status.has_class("-refused")
+        assert "not a date" in str(status.render())
+        assert list(screen.model.row_ids()) == before  # bad input changes nothing
+
+
+async def test_enter_on_an_edit_shows_the_blame_of_its_cell(office: Office) -> None:
+    row = office.ledger_rows(PROGRAM, "v01")[0].id
+    office.set_cells(PROGRAM, "v01", row, {"participants": "61"})
+    office.set_cells(PROGRAM, "v01", row, {"participants": "62"})
+    chain = office.blame(PROGRAM, "v01", row, "participants")
+    assert [e.new for e in chain][:2] == [62, 61]
+    app = ScreenApp(lambda: HistoryScreen(office, "zh", village="v01"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, HistoryScreen)
+        assert screen.model.display(screen.model.row_ids()[0], "new") == "62"
+        await pilot.press("enter")
+        await pilot.pause()
+        blame = pilot.app.screen
+        assert isinstance(blame, BlameScreen)
+        assert list(blame.model.row_ids()) == [e.id for e in chain]
+        title = str(blame.query_one("#blame-title", Static).render())
+        assert "62" in title and str(len(chain)) in title
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pilot.app.screen is screen
+
+
+async def test_blame_screen_opened_directly_from_a_grid_cell(office: Office) -> None:
+    row = office.ledger_rows(PROGRAM, "v04")[0].id
+    app = ScreenApp(lambda: BlameScreen(office, "en", PROGRAM, "v04", row, "kind"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        blame = pilot.app.screen
+        assert isinstance(blame, BlameScreen)
+        chain = office.blame(PROGRAM, "v04", row, "kind")
+        assert len(chain) == 1 and list(blame.model.row_ids()) == [chain[0].id]
+        assert blame.model.display(chain[0].id, "op") == "add"
+
+
+async def test_conflict_is_listed_and_settled_with_one_key(
+    conflicted: tuple[Office, Office, str],
+) -> None:
+    office, _village, row = conflicted
+    [conflict] = office.conflicts()
+    assert conflict.row == row and conflict.column == "note"
+    app = ScreenApp(lambda: ConflictsScreen(office, "zh"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, ConflictsScreen)
+        rows = list(screen.model.row_ids())
+        assert len(rows) == 2
+        shown = {screen.model.display(r, "value"): screen.model.display(r, "office")
+                 for r in rows}
+        assert shown == {"乡镇核查：已整改": "t1", "村里：待复查": "v01"}
+        keep = next(r for r in rows if screen.model.display(r, "office") == "v01")
+        screen.grid.move_to_row_id(keep)
+        await pilot.press("enter")  # keep the village's value
+        await pilot.pause()
+        assert screen.model.row_ids() == []
+        assert "已解决" in str(screen.query_one("#conflicts-status", Static).render())
+    assert office.conflicts() == []
+    assert office.current_value(conflict.cell) == "村里：待复查"
+
+
+async def test_a_refused_settle_is_shown(conflicted: tuple[Office, Office, str]) -> None:
+    _office, village, _row = conflicted
+    # v01 may settle its own ledger, but not with an edit that is not one of the values
+    app = ScreenApp(lambda: ConflictsScreen(village, "en"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, ConflictsScreen)
+        [first, *_] = screen.model.row_ids()
+        conflict_id = first.split("/")[0]
+        screen.keep(f"{conflict_id}/no-such-edit")
+        status = screen.query_one("#conflicts-status", Static)
+        assert status.has_class("-refused")
+        assert len(village.conflicts()) == 1
