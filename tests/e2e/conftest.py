@@ -9,6 +9,9 @@
 installed, `python -m tui.cli`, with `--home HOME --lang LANG` put before `args`,
 and returns (exit code, stdout, stderr) as text. `home=None` leaves `--home` out.
 The working directory is the repository, so relative example paths work.
+
+`store_state(home)` reads what a refused command must not change (heads, change
+chunks, settings): compare it before and after.
 """
 
 from __future__ import annotations
@@ -62,3 +65,20 @@ def run(
 def run_vledger() -> RunVledger:
     """The `run` function above, as a fixture."""
     return run
+
+
+def store_state(home: Path) -> tuple[object, ...]:
+    """What a refused command must leave as it was: every document's heads and snapshot,
+    every stored change chunk, and the settings (read straight from the home's database)."""
+    import sqlite3
+
+    conn = sqlite3.connect(home / "vledger.db")
+    try:
+        return (
+            conn.execute("SELECT doc_id, heads, snapshot FROM documents ORDER BY doc_id")
+            .fetchall(),
+            conn.execute("SELECT id, doc_id, data FROM chunks ORDER BY id").fetchall(),
+            conn.execute("SELECT key, value FROM settings ORDER BY key").fetchall(),
+        )
+    finally:
+        conn.close()
