@@ -457,6 +457,51 @@ def refusal(problem: FrameError | PeerRefused) -> Frame:
 
 
 __all__ = [
-    "Identity", "Initiator", "NoOffice", "Outcome", "PeerRefused", "Responder", "SyncSide",
-    "heads_digest", "known_hashes", "lacking", "own_documents", "peer_key", "receive",
+    "Identity",
+    "Initiator",
+    "NoOffice",
+    "Outcome",
+    "PeerRecord",
+    "PeerRefused",
+    "Responder",
+    "SyncSide",
+    "heads_digest",
+    "known_hashes",
+    "lacking",
+    "own_documents",
+    "peer_key",
+    "peer_records",
+    "receive",
 ]
+
+
+@dataclass(frozen=True)
+class PeerRecord:
+    """One row of the store's per-peer memory: heads both had after a sync, and when."""
+
+    peer: str
+    doc: str
+    heads: Heads
+    at: str
+
+    @property
+    def office(self) -> str:
+        return self.peer.split(":", 1)[0]
+
+    @property
+    def device(self) -> str:
+        return self.peer.split(":", 1)[1] if ":" in self.peer else ""
+
+
+def peer_records(store: Store) -> list[PeerRecord]:
+    """Every peer record in the store (Store has no listing of its own yet)."""
+    rows = store._conn.execute(  # read-only use of the store's connection
+        "SELECT peer, doc_id, ours, theirs, at FROM peer_heads ORDER BY peer, doc_id"
+    ).fetchall()
+    found = []
+    for peer, doc, ours, theirs, at in rows:
+        if bytes(ours) == bytes(theirs):
+            size = len(ours) // 32
+            found.append(PeerRecord(peer, doc, [bytes(ours)[i * 32 : (i + 1) * 32]
+                                                for i in range(size)], at))
+    return found
