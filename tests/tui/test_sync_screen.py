@@ -1,0 +1,136 @@
+"""The sync screen under Pilot: sync now with a real server over TCP, bundles out and in,
+and failures shown on screen with the home unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_ranking_screen import PROGRAM, ScreenApp, build_example_home
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from sync.bundle import export_bundle
+from sync.office import Office
+from sync.peer import Server
+from tui.screen_sync import SyncScreen
+
+
+@pytest.fixture
+def township(tmp_path: Path) -> Iterator[Office]:
+    opened = build_example_home(tmp_path / "township")
+    yield opened
+    opened.close()
+
+
+def status_of(screen: SyncScreen) -> Static:
+    return screen.query_one("#sync-status", Static)
+
+
+async def wait_idle(pilot: Pilot[None], screen: SyncScreen) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_sync_now_sends_the_townships_edit_to_a_village_server(
+    township: Office, tmp_path: Path
+) -> None:
+    village_home = tmp_path / "v01"
+    Office.create_village_home(village_home, township, "v01").close()
+    row = township.ledger_rows(PROGRAM, "v01")[0].id
+    township.set_cells(PROGRAM, "v01", row, {"note": "乡镇核查"})
+    server = Server(village_home)
+    host, port = await server.start("127.0.0.1", 0)
+    try:
+        app = ScreenApp(lambda: SyncScreen(township, "en"))
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = pilot.app.screen
+            assert isinstance(screen, SyncScreen)
+            screen.query_one("#sync-address", Input).value = f"{host}:{port}"
+            await pilot.press("s")
+            await wait_idle(pilot, screen)
+            text = str(status_of(screen).render())
+            assert "synced with v01" in text and not status_of(screen).has_class("-refused")
+            [address] = screen.model.row_ids()
+            assert screen.model.display(address, "office") == "v01"
+            assert screen.model.display(address, "state") == "in step"
+            sent, received = screen.model.display(address, "bytes").split("/")
+            assert int(sent) > 0 and int(received) > 0
+    finally:
+        await server.stop()
+    with Office.open(village_home) as village:
+        assert village.ledger_rows(PROGRAM)[0].cells["note"] == "乡镇核查"
+
+
+async def test_unreachable_peer_is_reported(township: Office) -> None:
+    app = ScreenApp(lambda: SyncScreen(township, "zh"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, SyncScreen)
+        screen.query_one("#sync-address", Input).value = "127.0.0.1:1"
+        await pilot.press("s")
+        await wait_idle(pilot, screen)
+        assert status_of(screen).has_class("-refused")
+        assert "无法与 127.0.0.1:1 同步" in str(status_of(screen).render())
+        [address] = screen.model.row_ids()
+        assert screen.model.display(address, "state") == "失败"
+        screen.query_one("#sync-address", Input).value = "no port here:x"
+        await pilot.press("s")
+        await wait_idle(pilot, screen)
+        assert "not HOST:PORT" in str(status_of(screen).render())
+
+
+async def test_export_and_import_a_bundle(township: Office, tmp_path: Path) -> None:
+    village = Office.create_village_home(tmp_path / "v01", township, "v01")
+    try:
+        row = township.ledger_rows(PROGRAM, "v01")[0].id
+        township.set_cells(PROGRAM, "v01", row, {"note": "U盘带来的修改"})
+        stick = tmp_path / "stick.bundle"
+        # the township exports from its sync screen
+        app = ScreenApp(lambda: SyncScreen(township, "en"))
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = pilot.app.screen
+            assert isinstance(screen, SyncScreen)
+            screen.query_one("#sync-bundle", Input).value = str(stick)
+            await pilot.press("e")
+            await wait_idle(pilot, screen)
+            assert "exported" in str(status_of(screen).render())
+        assert stick.exists()
+        # the village imports it from its own
+        app = ScreenApp(lambda: SyncScreen(village, "en"))
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = pilot.app.screen
+            assert isinstance(screen, SyncScreen)
+            screen.query_one("#sync-bundle", Input).value = str(stick)
+            await pilot.press("i")
+            await wait_idle(pilot, screen)
+            first = str(status_of(screen).render())
+            assert "imported t1's bundle" in first and " 0 new" not in first
+            assert village.ledger_rows(PROGRAM)[0].cells["note"] == "U盘带来的修改"
+            await pilot.press("i")  # the same bundle again changes nothing
+            await wait_idle(pilot, screen)
+            assert "0 new changes" in str(status_of(screen).render())
+    finally:
+        village.close()
+
+
+async def test_a_bad_bundle_is_refused_and_changes_nothing(
+    township: Office, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.bundle"
+    good = tmp_path / "good.bundle"
+    export_bundle(township.store, good)
+    bad.write_bytes(good.read_bytes()[:-40])  # cut short on the way
+    before = township.history()
+    app = ScreenApp(lambda: SyncScreen(township, "en"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, SyncScreen)
+        screen.query_one("#sync-bundle", Input).value = str(bad)
+        await pilot.press("i")
+        await wait_idle(pilot, screen)
+        assert status_of(screen).has_class("-refused")
+        assert "nothing changed" in str(status_of(screen).render())
+    assert township.history() == before
