@@ -85,8 +85,8 @@ HISTORY_COMMANDS: tuple[Command, ...] = (
     C("filter-history", "ctrl+f", "edit_filters", "筛选", "filter",
       "按单位、方案、村、时间筛选历史记录", "Filter by office, program, village or time",
       show=True, key_display="^f", words="history filter 历史 筛选"),
-    C("clear-history-filters", "ctrl+l", "clear_filters", "清除筛选", "clear filters",
-      "清除全部筛选条件", "Clear every filter", key_display="^l"),
+    C("clear-history-filters", "c", "clear_filters", "清除筛选", "clear filters",
+      "清除全部筛选条件", "Clear every filter"),
     C("blame-edit", "", "blame", "追溯", "blame",
       "查看该单元格的修改链（回车）", "Show the chain of edits behind this cell (Enter)",
       words="blame 追溯 谁改的"),
@@ -140,14 +140,20 @@ class HistoryScreen(OfficeScreen):
     HistoryScreen #history-status.-refused { background: $error; }
     """
 
-    def __init__(self, office: Any, /, lang: str = "zh", **filters: str | None) -> None:
+    def __init__(self, office: Any, /, lang: str = "zh", **filters: Any) -> None:
         # `office` is positional-only: `office=` is also the name of a filter (whose edits).
         super().__init__(office, lang)
         self.params = dict(filters)
-        unknown = sorted(set(filters) - set(FILTERS))
-        if unknown:
-            raise TypeError(f"unknown history filters: {', '.join(unknown)}")
         self.filters: dict[str, str | None] = {k: filters.get(k) for k in FILTERS}
+        # What other screens pass: the app's program_id, a grid's cell (one cell's history).
+        self.filters["program"] = self.filters["program"] or filters.get("program_id")
+        program, village, row, column = filters.get("cell") or (None, None, None, None)
+        self.filters["program"] = self.filters["program"] or program
+        self.filters["village"] = self.filters["village"] or village
+        self.cell_filter: dict[str, str | None] = {
+            "row": filters.get("row") or filters.get("row_id") or row,
+            "column": filters.get("column") or filters.get("column_id") or column,
+        }
         self.records: list[dict[str, Any]] = []
         self.model = TableModel(history_columns(self.lang))
         self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter=("追溯", "blame"),
@@ -192,13 +198,14 @@ class HistoryScreen(OfficeScreen):
             until = parse_bound(filters["until"] or "", self.tr("至", "until"))
             self.records = self.office.history(
                 program=filters["program"] or None, village=filters["village"] or None,
-                office=filters["office"] or None, since=since, until=until)
+                office=filters["office"] or None, since=since, until=until,
+                **{k: v for k, v in self.cell_filter.items() if v})
         except Exception as problem:  # a bad filter or a refusal: say so, keep the list
             self.set_status(_problem_text(problem), refused=True)
             return
         self.model.set_rows(history_rows(self.records, self.lang))
         self.grid.refresh_model()
-        active = [f"{k}={v}" for k, v in filters.items() if v]
+        active = [f"{k}={v}" for k, v in (*filters.items(), *self.cell_filter.items()) if v]
         self.set_status(self.tr(f"{len(self.records)} 条修改记录，新的在前",
                                 f"{len(self.records)} edits, newest first")
                         + ("  " + " ".join(active) if active else ""))
@@ -232,6 +239,7 @@ class HistoryScreen(OfficeScreen):
         self.query_one("#filter-office", Input).focus()
 
     def action_clear_filters(self) -> None:
+        self.cell_filter = {"row": None, "column": None}
         for name in FILTERS:
             self.filters[name] = None
             self.query_one(f"#filter-{name}", Input).value = ""

@@ -63,7 +63,7 @@ async def test_history_lists_newest_first_and_filters(office: Office) -> None:
         assert shown == {"v03"}
         assert len(screen.model.row_ids()) == len(office.history(village="v03"))
         assert screen.grid.has_focus
-        await pilot.press("ctrl+l")
+        await pilot.press("c")
         assert len(screen.model.row_ids()) == len(everything)
 
 
@@ -113,6 +113,21 @@ async def test_enter_on_an_edit_shows_the_blame_of_its_cell(office: Office) -> N
         await pilot.press("escape")
         await pilot.pause()
         assert pilot.app.screen is screen
+
+
+async def test_history_of_one_cell_as_a_grid_asks_for_it(office: Office) -> None:
+    row = office.ledger_rows(PROGRAM, "v01")[0].id
+    office.set_cells(PROGRAM, "v01", row, {"participants": "61"})
+    office.set_cells(PROGRAM, "v01", row, {"participants": "62"})
+    cell = (PROGRAM, "v01", row, "participants")
+    app = ScreenApp(lambda: HistoryScreen(office, "en", program_id=PROGRAM, period="Q1",
+                                          cell=cell))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, HistoryScreen)
+        wanted = office.history(PROGRAM, "v01", row=row, column="participants")
+        assert len(wanted) >= 2 and {r["column"] for r in wanted} == {"participants"}
+        assert list(screen.model.row_ids()) == [r["id"] for r in wanted]
 
 
 async def test_blame_screen_opened_directly_from_a_grid_cell(office: Office) -> None:
