@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_ranking_screen import PROGRAM, ScreenApp, build_example_home
@@ -179,3 +180,40 @@ async def test_a_refused_settle_is_shown(conflicted: tuple[Office, Office, str])
         status = screen.query_one("#conflicts-status", Static)
         assert status.has_class("-refused")
         assert len(village.conflicts()) == 1
+
+
+# ---- looks, on hand-made journal entries (times and ids fixed) ----------------------------
+
+
+class JournalOffice:
+    """A facade whose journal is fixed, so pictures of the history screens never change."""
+
+    def __init__(self) -> None:
+        from domain.history import History, JournalEntry
+
+        def entry(i: str, at: str, office: str, new: object, prev: str | None,
+                  op: str = "set", column: str = "note", old: object = None) -> JournalEntry:
+            return JournalEntry(i, at, office, "dev1", "clerk", op, PROGRAM, "v01", "r1",
+                                column, old, new, prev)
+
+        self.journal = History([
+            entry("e1", "2026-03-01T09:00:00+08:00", "v01", "春节安全宣传", None, op="add"),
+            entry("e2", "2026-03-02T10:30:00+08:00", "t1", "乡镇核查：已整改", "e1",
+                  old="春节安全宣传"),
+            entry("e3", "2026-03-02T11:15:00+08:00", "v01", "村里：待复查", "e1",
+                  old="春节安全宣传"),
+            entry("e4", "2026-03-03T08:00:00+08:00", "v01", 45, None, op="add",
+                  column="participants"),
+            entry("e5", "2026-03-04T16:20:00+08:00", "t1", True, None, op="delete",
+                  column="deleted", old=False),
+        ])
+
+    def history(self, **filters: Any) -> list[dict[str, Any]]:
+        chosen = self.journal.listing(**{k: v for k, v in filters.items() if v is not None})
+        return [self.journal.edit_record(e) for e in chosen]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_history_snapshot(size: tuple[int, int], snap_compare: Any) -> None:
+    app = ScreenApp(lambda: HistoryScreen(JournalOffice(), "zh"))
+    assert snap_compare(app, terminal_size=size, press=["j"])

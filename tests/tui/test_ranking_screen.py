@@ -243,3 +243,34 @@ def _expected(period: str) -> dict[str, Any]:
 
     return json.loads((DATA / f"expected-{period}.json").read_text(encoding="utf-8"))
 
+
+
+# ---- looks (update after a deliberate change: pytest --snapshot-update) ---------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_ranking_snapshot(office: Office, size: tuple[int, int], snap_compare: Any) -> None:
+    assert snap_compare(ranking_app(office), terminal_size=size, press=["j", "l", "l"])
+
+
+def example_sheet(period: str) -> RankingSheet:
+    """The worked example ranked straight from the domain, with row ids fixed by CSV line
+    (the facade's row ids are random, so a picture of their explanation would change)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "domain" / "example_loader.py"
+    spec = importlib.util.spec_from_file_location("example_loader_for_tui", path)
+    assert spec is not None and spec.loader is not None
+    loader = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loader)
+    from domain.ranking import rank_sheet
+
+    return rank_sheet(loader.example_program(), loader.example_villages(),
+                      loader.example_measures(), loader.example_inputs(), period)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_explanation_snapshot(size: tuple[int, int], snap_compare: Any) -> None:
+    sheet = example_sheet("Q1")
+    app = ScreenApp(lambda: ExplainScreen(sheet, "v01", "fix_rate", "zh", "隐患整改率"))
+    assert snap_compare(app, terminal_size=size)
