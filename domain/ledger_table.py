@@ -204,7 +204,8 @@ class _Reader:
         titled = by_title.get(name, [])
         if len(titled) == 1:
             return titled[0]
-        known = "、".join(f"{c.title}({c.id})" for c in self.program.columns)
+        known_en = ", ".join(f"{c.title} ({c.id})" for c in self.program.columns)
+        known_zh = "、".join(f"{c.title}（{c.id}）" for c in self.program.columns)
         if titled:
             ids = ", ".join(c.id for c in titled)
             self.refuse(
@@ -215,8 +216,8 @@ class _Reader:
         else:
             self.refuse(
                 line, name,
-                f"program {self.program.id} has no such column (columns: {known})",
-                f"方案 {self.program.id} 没有这一列（列有：{known}）",
+                f"program {self.program.id} has no such column (columns: {known_en})",
+                f"方案 {self.program.id} 没有这一列（列有：{known_zh}）",
             )
         return None
 
