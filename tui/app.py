@@ -80,6 +80,8 @@ APP_COMMANDS: tuple[Command, ...] = (
             "打开命令面板", "Open the command palette", words="命令 palette"),
     Command("quit", "ctrl+q", "app.quit", "退出", "quit", "退出 vledger", "Quit vledger",
             show=True, words="退出 quit exit"),
+    Command("help-quit", "ctrl+c", "app.help_quit", "如何退出", "how to quit",
+            "提示用 Ctrl+Q 退出", "Say that Ctrl+Q quits"),
 )
 
 
@@ -88,6 +90,7 @@ class VLedgerApp(App[int]):
 
     CSS_PATH = "app.tcss"
     COMMANDS: ClassVar[set[Any]] = {CommandsProvider}
+    _inherit_bindings = False  # App's own carry no ids; APP_COMMANDS has them all
     # Every app binding has an id; the palette's own key is one of them (Textual then adds
     # no binding of its own).
     BINDINGS: ClassVar[list[Any]] = [
@@ -145,14 +148,25 @@ class VLedgerApp(App[int]):
 
             try:
                 self.office = Office.open(self.home, lang=self.lang)
-            except Refusal:
-                if Office.exists(self.home):
-                    raise
+            except Refusal as refusal:
+                if Office.exists(self.home):  # busy or damaged: say so, quit with Ctrl+Q
+                    from tui.screen_first_run import ProgressScreen
+
+                    screen = ProgressScreen(self.lang)
+                    self._replace_all(screen)
+                    self.call_after_refresh(screen.failed, refusal)
+                    self.report_error(refusal)
+                    return
                 from tui.screen_first_run import FirstRunScreen
 
                 self._replace_all(FirstRunScreen(None, lang=self.lang, home=self.home))
                 return
         self.office_ready(self.office)
+
+    def on_unmount(self) -> None:
+        if self.office is not None:
+            self.office.close()  # release the home's lock: the CLI or a test may open it
+            self.office = None
 
     def office_ready(self, office: Any) -> None:
         self.office = office
@@ -294,13 +308,15 @@ class VLedgerApp(App[int]):
                 if failed is not None:
                     failed(event.worker.error)
 
-    def _handle_exception(self, error: Exception) -> None:
-        # A bug in a key handler must not throw away the clerk's session: once the app is
-        # up, show it and carry on (edits are already stored transaction by transaction).
-        if self.is_running and self._exception is None and len(self.screen_stack) > 1:
+    async def run_action(self, action: Any, default_namespace: Any = None,
+                         namespaces: Any = None) -> bool:
+        # Every key and palette command runs through here: a refusal or a bug in one
+        # command is shown and the clerk carries on (edits are stored one by one).
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as error:
             self.report_error(error)
-            return
-        super()._handle_exception(error)
+            return True
 
 
 def run_app(home: Path, lang: str, *, prepare: Prepare | None = None) -> int:
@@ -311,7 +327,5 @@ def run_app(home: Path, lang: str, *, prepare: Prepare | None = None) -> int:
     """
     app = VLedgerApp(home, lang, prepare=prepare)
     result = app.run()
-    if app.office is not None:
-        app.office.close()
     code = app.return_code
     return code if code is not None else (result or 0)

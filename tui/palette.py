@@ -55,7 +55,7 @@ class CommandsProvider(Provider):
     def _shown(self, command: Command) -> tuple[str, str]:
         keys = key_label(command)
         title = command.title(self.lang)
-        return (f"{title}  [{keys}]" if keys else title), command.help(self.lang)
+        return (f"{title}  ({keys})" if keys else title), command.help(self.lang)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)

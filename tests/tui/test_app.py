@@ -1,0 +1,156 @@
+"""The app: palette in both languages, F1 help, language switch, quit, the error handler,
+and that every binding has an id and a description."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Static
+from ui_helpers import SIZE, make_app, open_ledger, palette_prompts
+
+from tui.app import APP_COMMANDS, SCREENS
+from tui.help_screen import HelpScreen
+from tui.screen_home import HomeScreen
+from tui.screen_ledger import LedgerScreen
+
+
+async def test_palette_finds_the_ranking_sheet_by_chinese_or_english(demo_home: Path) -> None:
+    for lang in ("zh", "en"):
+        for query in ("排名", "ranking"):
+            app = make_app(demo_home, lang)
+            async with app.run_test(size=SIZE) as pilot:
+                prompts = await palette_prompts(pilot, query)
+                title = "排名" if lang == "zh" else "ranking"
+                assert prompts and title in prompts[0].lower(), (lang, query, prompts)
+                await pilot.press("enter")
+                await pilot.pause()
+                assert type(app.screen).__name__ == "RankingScreen"
+                assert app.errors == []
+
+
+async def test_palette_finds_the_ledger_and_opens_it(demo_home: Path) -> None:
+    for query in ("台账", "ledger"):
+        app = make_app(demo_home, "zh")
+        async with app.run_test(size=SIZE) as pilot:
+            prompts = await palette_prompts(pilot, query)
+            assert prompts and "台账" in prompts[0], prompts
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, LedgerScreen)
+            assert app.errors == []
+
+
+async def test_palette_offers_the_grid_commands_of_the_screen_on_top(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        prompts = await palette_prompts(pilot, "sort")
+        assert any("sort asc" in p for p in prompts), prompts
+        await pilot.press("escape")
+        await pilot.press("escape")  # back home: no grid, no grid commands
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        prompts = await palette_prompts(pilot, "sort asc")
+        assert not any("sort asc" in p for p in prompts), prompts
+
+
+async def test_f1_lists_every_key_of_the_screen_and_the_grid(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        ledger = app.screen
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.text()
+        for command in (*ledger.SCREEN_COMMANDS, *APP_COMMANDS):  # type: ignore[attr-defined]
+            assert command.help_en in text, command.name
+        for help_line in ("Add a row", "Undo the last change", "Cancel the edit"):
+            assert help_line in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is ledger
+
+
+async def test_language_switch_relabels_screen_footer_and_grid(demo_home: Path) -> None:
+    app = make_app(demo_home, "zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        title = app.screen.query_one("#ledger-title", Static)
+        assert "台账" in str(title.render())
+        grid = app.screen.grid  # type: ignore[attr-defined]
+        assert grid.lang == "zh"
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert app.lang == "en"
+        assert "Ledger" in str(title.render())
+        assert grid.lang == "en"
+        shown = {b.binding.description for b in app.screen.active_bindings.values()}
+        assert {"add row", "undo", "back", "quit"} <= shown
+        await pilot.press("escape")  # the home screen under it switched too
+        await pilot.pause()
+        assert "Office" in str(app.screen.query_one("#home-office", Static).render())
+        prompts = await palette_prompts(pilot, "语言")  # the palette command does it as well
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.lang == "zh", prompts
+
+
+async def test_ctrl_q_quits_with_exit_code_0_from_any_screen(demo_home: Path) -> None:
+    for keys in ((), ("enter",), ("s",), ("enter", "f1")):
+        app = make_app(demo_home, "zh")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press(*keys)
+            await pilot.pause()
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+        assert app.return_code == 0, keys
+
+
+async def test_every_binding_has_an_id_and_a_description(demo_home: Path) -> None:
+    """Ours, that is: the app's, the screens', the grid's and the cell editor's."""
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for name in ("home", "ledger", "sheets"):
+            app.open_screen(name)
+            await pilot.pause()
+            for key, active in app.screen.active_bindings.items():
+                binding = active.binding
+                if not type(active.node).__module__.startswith("tui."):
+                    continue  # Textual's own widgets (the program list's arrows)
+                assert binding.id, (name, key, binding)
+                assert binding.description, (name, key, binding)
+
+
+async def test_an_unexpected_failure_is_shown_not_a_crash(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+
+        def broken() -> None:
+            raise RuntimeError("disk on fire")
+
+        app.screen.action_reload = broken  # type: ignore[method-assign]
+        await pilot.press("f5")
+        await pilot.pause()
+        assert [str(e) for e in app.errors] == ["disk on fire"]
+        assert any("disk on fire" in str(n.message) for n in app._notifications)
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+async def test_a_screen_not_written_yet_is_reported_not_a_crash(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    SCREENS["missing"] = SCREENS["sync"].__class__(
+        "missing", "tui.screen_missing", "MissingScreen", "缺", "Missing")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.open_screen("missing")
+            await pilot.pause()
+            assert isinstance(app.screen, HomeScreen)
+            assert any("not available yet" in str(n.message) for n in app._notifications)
+    finally:
+        del SCREENS["missing"]
