@@ -167,7 +167,12 @@ def shown(value: object, lang: str) -> str:
         return ""
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
-    text = str(value)
+    if isinstance(value, dict | list):  # township values: a roster entry, a list
+        import json
+
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = str(value)
     return text.replace("\r\n", "↵").replace("\n", "↵").replace("\r", "↵").replace("\t", " ")
 
 
