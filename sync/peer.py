@@ -45,7 +45,8 @@ from sync.store import DB_FILE, Store, StoreBusy
 
 DEFAULT_TIMEOUT = 15.0  # seconds any one read, write or connect may take
 WAIT_SECONDS = 0.5  # how long a watching client lets the server hold a `wait` (local edit latency)
-SERVER_POLL = 0.1  # how often a held `wait` looks at the server's stored heads
+SERVER_POLL = 0.1
+MAX_STALE_ANSWERS = 8  # how often a held `wait` looks at the server's stored heads
 RETRY_ERRORS = (OSError, ConnectionCut, TimeoutError, FrameError)
 
 
@@ -159,6 +160,7 @@ class Connection:
     ) -> None:
         self.reader, self.writer, self.timeout = reader, writer, timeout
         self.traffic = Traffic()
+        self._number = 0
 
     @classmethod
     async def open(cls, host: str, port: int, timeout: float) -> Connection:
@@ -166,10 +168,20 @@ class Connection:
         return cls(reader, writer, timeout)
 
     async def ask(self, frame: Frame, extra_wait: float = 0.0) -> Frame:
-        self.traffic.sent += await write_frame(self.writer, frame, self.timeout)
-        answer = await read_frame(self.reader, self.timeout + extra_wait)
-        self.traffic.received += len(encode(answer))
-        return answer
+        """Send `frame`, return its answer; answers to earlier frames are skipped.
+
+        Each frame carries a number its answer echoes, so a frame duplicated on
+        the way (and answered twice) cannot shift every later answer by one.
+        """
+        self._number += 1
+        self.traffic.sent += await write_frame(self.writer, {**frame, "n": self._number},
+                                               self.timeout)
+        for _ in range(MAX_STALE_ANSWERS):
+            answer = await read_frame(self.reader, self.timeout + extra_wait)
+            self.traffic.received += len(encode(answer))
+            if answer.get("n") in (self._number, None):  # errors may come before numbering
+                return answer
+        raise FrameError("out_of_step", "the peer's answers are out of step with our frames")
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -242,7 +254,7 @@ class Server:
                 else:
                     async with self.gate.use() as store:
                         answer = responder.handle(store, frame)
-                await write_frame(writer, answer, self.timeout)
+                await write_frame(writer, {**answer, "n": frame.get("n")}, self.timeout)
         except FrameError as problem:
             self.stats.refused += 1
             await self._say(writer, refusal(problem))
@@ -300,7 +312,7 @@ async def sync_once(
     port: int,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-    attempts: int = 6,
+    attempts: int = 4,
 ) -> Outcome:
     """Connect and exchange until both hold the same heads; retry a failing link.
 
