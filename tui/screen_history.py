@@ -24,6 +24,7 @@ from domain.history import DELETED, Conflict
 from tui.commands import Command
 from tui.grid import Grid
 from tui.grid_model import GridColumn
+from tui.i18n import t
 from tui.screen_base import OfficeScreen
 from tui.screen_ranking import ReadOnlyGrid, TableModel, data_version
 
@@ -192,20 +193,35 @@ class HistoryScreen(OfficeScreen):
             self.reload()
 
     def reload(self) -> None:
+        """Read the journal in a thread (tens of thousands of edits take seconds)."""
         filters = self.filters
         try:
             since = parse_bound(filters["since"] or "", self.tr("自", "from"))
             until = parse_bound(filters["until"] or "", self.tr("至", "until"))
-            self.records = self.office.history(
-                program=filters["program"] or None, village=filters["village"] or None,
-                office=filters["office"] or None, since=since, until=until,
-                **{k: v for k, v in self.cell_filter.items() if v})
-        except Exception as problem:  # a bad filter or a refusal: say so, keep the list
-            self.set_status(_problem_text(problem), refused=True)
+        except ValueError as problem:  # a bad filter: say so, keep the list
+            self.set_status(str(problem), refused=True)
             return
+        asked = {"program": filters["program"] or None, "village": filters["village"] or None,
+                 "office": filters["office"] or None, "since": since, "until": until,
+                 **{k: v for k, v in self.cell_filter.items() if v}}
+        self.set_status(t(self.lang, "working"))
+        self.run_worker(lambda: self._load(asked), thread=True, exclusive=True,
+                        group="history-load", exit_on_error=False)
+
+    def _load(self, asked: dict[str, Any]) -> None:
+        try:
+            records = self.office.history(**asked)
+        except Exception as problem:  # a refusal: shown, the old list stays
+            self.app.call_from_thread(self.set_status, _problem_text(problem), True)
+            return
+        self.app.call_from_thread(self._show, records)
+
+    def _show(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
         self.model.set_rows(history_rows(self.records, self.lang))
         self.grid.refresh_model()
-        active = [f"{k}={v}" for k, v in (*filters.items(), *self.cell_filter.items()) if v]
+        active = [f"{k}={v}" for k, v in (*self.filters.items(), *self.cell_filter.items())
+                  if v]
         self.set_status(self.tr(f"{len(self.records)} 条修改记录，新的在前",
                                 f"{len(self.records)} edits, newest first")
                         + ("  " + " ".join(active) if active else ""))
@@ -419,12 +435,24 @@ class ConflictsScreen(OfficeScreen):
         self.set_interval(REFRESH_SECONDS, self.check_for_changes)
 
     def reload(self, message: str = "") -> None:
+        """Find the open conflicts in a thread: every journal is read (seconds when big)."""
         self._seen_version = data_version(self.office)
+        self.run_worker(lambda: self._load(message), thread=True, exclusive=True,
+                        group="conflicts", exit_on_error=False)
+
+    def _load(self, message: str, settle: tuple[str, str] | None = None) -> None:
         try:
-            self.conflicts = list(self.office.conflicts())
-        except Exception as problem:
-            self.set_status(_problem_text(problem), refused=True)
+            if settle is not None:
+                self.office.resolve(settle[0], keep=settle[1])
+                message = self.tr(f"已解决冲突 {settle[0]}", f"settled {settle[0]}")
+            conflicts = list(self.office.conflicts())
+        except Exception as problem:  # not allowed here, or already settled by a sync
+            self.app.call_from_thread(self.set_status, _problem_text(problem), True)
             return
+        self.app.call_from_thread(self._show, conflicts, message)
+
+    def _show(self, conflicts: list[Conflict], message: str) -> None:
+        self.conflicts = conflicts
         self.model.set_rows(conflict_rows(self.conflicts, self.lang))
         self.grid.refresh_model()
         count = len(self.conflicts)
@@ -451,12 +479,9 @@ class ConflictsScreen(OfficeScreen):
     def keep(self, row_id: str) -> None:
         """Settle the conflict of this grid row with its value, through the facade."""
         conflict_id, edit = row_id.split("/", 1)
-        try:
-            self.office.resolve(conflict_id, keep=edit)
-        except Exception as problem:  # not allowed here, or already settled by a sync
-            self.set_status(_problem_text(problem), refused=True)
-            return
-        self.reload(self.tr(f"已解决冲突 {conflict_id}", f"settled {conflict_id}"))
+        self.set_status(t(self.lang, "working"))
+        self.run_worker(lambda: self._load("", (conflict_id, edit)), thread=True,
+                        exclusive=True, group="conflicts", exit_on_error=False)
 
     def action_keep(self) -> None:
         row_id = self.grid.cursor_row_id

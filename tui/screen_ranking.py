@@ -341,8 +341,25 @@ class RankingScreen(OfficeScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.recompute()
         self.grid.focus()
+        # The first sheet may measure every village's ledger (seconds on a big township):
+        # a thread keeps the keys alive meanwhile; later recomputes hit the measures cache.
+        self.query_one("#ranking-title", Static).update(t(self.lang, "working"))
+        self.run_worker(self._first_sheet, thread=True, group="ranking-first",
+                        exit_on_error=False)
+
+    def _first_sheet(self) -> None:
+        version = data_version(self.office)
+        try:
+            sheet = self.office.ranking(self.program.id, self.period)
+        except Exception as problem:
+            self.app.call_from_thread(self.show_error, problem)
+            return
+        self.app.call_from_thread(self._started, sheet, version)
+
+    def _started(self, sheet: RankingSheet, version: object) -> None:
+        self._seen_version = version
+        self.show_sheet(sheet)
         self.set_interval(REFRESH_SECONDS, self.check_for_changes)
 
     def label(self) -> None:
@@ -365,6 +382,9 @@ class RankingScreen(OfficeScreen):
         except Exception as problem:  # a refusal or a damaged store: shown, never a crash
             self.show_error(problem)
             return
+        self.show_sheet(sheet)
+
+    def show_sheet(self, sheet: RankingSheet) -> None:
         self.sheet = sheet
         self.recomputed += 1
         self.query_one("#ranking-error").display = False

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_ranking_screen import PROGRAM, ScreenApp, build_example_home
+from test_ranking_screen import PROGRAM, ScreenApp, build_example_home, settle
 from textual.widgets import Input, Static
 
 from sync.office import Office
@@ -59,7 +59,7 @@ async def test_history_lists_newest_first_and_filters(office: Office) -> None:
         village_box.focus()
         village_box.value = "v03"
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         shown = {screen.model.display(r, "village") for r in screen.model.row_ids()}
         assert shown == {"v03"}
         assert len(screen.model.row_ids()) == len(office.history(village="v03"))
@@ -80,13 +80,13 @@ async def test_history_time_and_office_filters_and_bad_input(office: Office) -> 
         until.value = "2000-01-01"
         screen.query_one("#filter-office", Input).value = ""
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert screen.model.row_ids() == []  # every edit was made after 2000
         until.value = "not a date"
         before = list(screen.model.row_ids())
         until.focus()
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         status = screen.query_one("#history-status", Static)
         assert status.has_class("-refused")
         assert "not a date" in str(status.render())
@@ -105,14 +105,14 @@ async def test_enter_on_an_edit_shows_the_blame_of_its_cell(office: Office) -> N
         assert isinstance(screen, HistoryScreen)
         assert screen.model.display(screen.model.row_ids()[0], "new") == "62"
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         blame = pilot.app.screen
         assert isinstance(blame, BlameScreen)
         assert list(blame.model.row_ids()) == [e.id for e in chain]
         title = str(blame.query_one("#blame-title", Static).render())
         assert "62" in title and str(len(chain)) in title
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert pilot.app.screen is screen
 
 
@@ -160,7 +160,7 @@ async def test_conflict_is_listed_and_settled_with_one_key(
         keep = next(r for r in rows if screen.model.display(r, "office") == "v01")
         screen.grid.move_to_row_id(keep)
         await pilot.press("enter")  # keep the village's value
-        await pilot.pause()
+        await settle(pilot)
         assert screen.model.row_ids() == []
         assert "已解决" in str(screen.query_one("#conflicts-status", Static).render())
     assert office.conflicts() == []
@@ -177,6 +177,7 @@ async def test_a_refused_settle_is_shown(conflicted: tuple[Office, Office, str])
         [first, *_] = screen.model.row_ids()
         conflict_id = first.split("/")[0]
         screen.keep(f"{conflict_id}/no-such-edit")
+        await settle(pilot)
         status = screen.query_one("#conflicts-status", Static)
         assert status.has_class("-refused")
         assert len(village.conflicts()) == 1
@@ -216,4 +217,4 @@ class JournalOffice:
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_history_snapshot(size: tuple[int, int], snap_compare: Any) -> None:
     app = ScreenApp(lambda: HistoryScreen(JournalOffice(), "zh"))
-    assert snap_compare(app, terminal_size=size, press=["j"])
+    assert snap_compare(app, terminal_size=size, press=["j"], run_before=settle)

@@ -70,6 +70,31 @@ class ScreenApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(self.make())
 
+    def run_test(self, *args: Any, **kwargs: Any) -> Any:
+        return _settled(super().run_test(*args, **kwargs))
+
+
+class _settled:
+    """run_test, then wait for the screen's loading workers, so tests see the loaded data."""
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+    async def __aenter__(self) -> Any:
+        pilot = await self.context.__aenter__()
+        await settle(pilot)
+        return pilot
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        return await self.context.__aexit__(*exc)
+
+
+async def settle(pilot: Any) -> None:
+    """Let posted messages run, finish every worker, and let their results be shown."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
 
 def ranking_app(office: Office, lang: str = "zh", **kw: Any) -> ScreenApp:
     return ScreenApp(lambda: RankingScreen(office, lang, PROGRAM, today=lambda: Q1_DAY, **kw))
@@ -250,7 +275,8 @@ def _expected(period: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_ranking_snapshot(office: Office, size: tuple[int, int], snap_compare: Any) -> None:
-    assert snap_compare(ranking_app(office), terminal_size=size, press=["j", "l", "l"])
+    assert snap_compare(ranking_app(office), terminal_size=size, press=["j", "l", "l"],
+                        run_before=settle)
 
 
 def example_sheet(period: str) -> RankingSheet:
