@@ -29,17 +29,16 @@ township office, the way a join will receive them from a peer.
 from __future__ import annotations
 
 import getpass
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from domain.history import DELETED, Cell, Conflict, History, JournalEntry
+from domain.history import JournalEntry
 from domain.indicators import VillageMeasures
-from domain.program import YEAR, CellValue, Column, Program
+from domain.program import YEAR, CellValue, Program
 from domain.ranking import (
     RankingError,
     RankingSheet,
@@ -48,41 +47,31 @@ from domain.ranking import (
     check_inputs,
     rank_sheet,
 )
-from domain.values import ValueProblem, parse_cell
 from sync.document import TOWNSHIP, VILLAGE, EditRefused, doc_id
 from sync.ledger_doc import Row, VillageDoc
 from sync.measures import village_measures
+from sync.office_history import HistoryMixin
+from sync.permissions import (
+    TOWNSHIP_KIND,
+    VILLAGE_KIND,
+    CellProblem,
+    Refusal,
+    check_office_id,
+    columns_by_name,
+    ledger_village,
+    parse_rows,
+    refuse_cells,
+    require_township,
+)
 from sync.sheets import HEADERS, SHEET_KINDS, decode_csv, parse_sheet, problem_text, read_number
 from sync.store import DB_FILE, Store, StoreBusy
 from sync.township_doc import SheetValue, TownshipDoc
 
-OFFICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,15}\Z")
-TOWNSHIP_KIND, VILLAGE_KIND = "township", "village"
-# Journal rows of township values start with these (sync/township_doc.py).
-_SHEET_ROWS = {"target": "targets", "entered": "entered", "manual": "manual",
-               "adjustment": "adjustments"}
+__all__ = [
+    "CellProblem", "Identity", "Office", "OfficeRecord", "Refusal", "check_office_id",
+    "columns_by_name", "parse_rows",
+]
 
-
-class Refusal(Exception):
-    """What this office will not do, one line per problem; nothing was written.
-
-    `cells` locates problems of `add_rows`/`set_cells` for callers that report them
-    in their own terms (the ledger import says FILE:ROW:COLUMN).
-    """
-
-    def __init__(self, *problems: str, cells: Sequence[CellProblem] = ()) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
-        self.cells = list(cells)
-
-
-@dataclass(frozen=True)
-class CellProblem:
-    """A refused cell: `row` is the 0-based index in the rows given, `column` the key given."""
-
-    row: int
-    column: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -131,15 +120,7 @@ def _new_township_id() -> str:
     return "t" + random_id(5)
 
 
-def check_office_id(office_id: str, what: str = "office") -> None:
-    if not isinstance(office_id, str) or not OFFICE_ID.match(office_id):
-        raise Refusal(
-            f"{what} id {office_id!r} must be 1-16 lowercase letters, digits or '-', "
-            "starting with a letter or digit (like v01)"
-        )
-
-
-class Office:
+class Office(HistoryMixin):
     """This home's office: the facade over its store and documents."""
 
     def __init__(self, store: Store, *, lang: str = "en") -> None:
@@ -490,18 +471,8 @@ class Office:
 
     def ledger_village(self, village: str | None, *, writing: bool) -> str:
         """The village a ledger command is about; refused when this office may not use it."""
-        if village is None:
-            if self.is_township:
-                raise Refusal("the township keeps no ledger of its own; name a village (--village)")
-            return self.office_id
-        roster = {v.id for v in self.villages()}
-        if village not in roster:
-            raise Refusal(f"no village {village} on the roster")
-        if writing and not self.is_township and village != self.office_id:
-            raise Refusal(
-                f"village office {self.office_id} writes only its own ledgers, not {village}'s"
-            )
-        return village
+        roster = [v.id for v in self.villages()]
+        return ledger_village(self.kind, self.office_id, roster, village, writing=writing)
 
     def ledger_rows(
         self, program_id: str, village: str | None = None, include_deleted: bool = False
@@ -519,7 +490,7 @@ class Office:
         program = self.program(program_id)
         village = self.ledger_village(village, writing=True)
         parsed, problems = parse_rows(program, rows, self.lang, whole_rows=True)
-        _refuse_cells(problems)
+        refuse_cells(problems)
         return self.import_rows(program.id, village, parsed)
 
     def import_rows(
@@ -542,7 +513,7 @@ class Office:
         program = self.program(program_id)
         village = self.ledger_village(village, writing=True)
         parsed, problems = parse_rows(program, [cells], self.lang, whole_rows=False)
-        _refuse_cells(problems)
+        refuse_cells(problems)
         doc = self.village_doc(village)
         self._existing_row(doc, program.id, row_id, village)
         return self._write(lambda: doc.set_cells(self.who, program.id, row_id, parsed[0]))
@@ -602,113 +573,10 @@ class Office:
 
     # -- history and conflicts -------------------------------------------------------------
 
-    def _documents(self, village: str | None = None) -> list[str]:
-        """Documents whose journals make up the history (all this office holds by default)."""
-        if village is not None:
-            return [d for d in (self.township_doc_id, self.village_doc_id(village))
-                    if self.store.has_document(d)]
-        prefix = f"{self.township_id}/"
-        suffix = f"/{self.year}"
-        return [d for d in self.store.document_ids() if d.startswith(prefix) and d.endswith(suffix)]
-
-    def journal(self, village: str | None = None) -> History:
-        """The History of the township document and every held village document (or one)."""
-        entries: list[JournalEntry] = []
-        for document in self._documents(village):
-            was_open = self.store.is_open(document)
-            entries.extend(self.store.replica(document).journal_entries())
-            if not was_open and document != self.township_doc_id:
-                self.store.close_document(document)
-        return History(entries)
-
-    def history(
-        self, program: str | None = None, village: str | None = None, office: str | None = None,
-        **filters: Any,
-    ) -> list[dict[str, Any]]:
-        """Every recorded edit, newest first, as `history --json` lists them (cli.md)."""
-        history = self.journal(village)
-        chosen = history.listing(program=program, village=village, office=office, **filters)
-        return [history.edit_record(e) for e in chosen]
-
-    def current_value(self, cell: Cell) -> Any:
-        """What the document shows now in a journal cell (ledger cell or township value)."""
-        program, village, row, column = cell
-        sheet = _sheet_of_row(row)
-        if sheet is not None:
-            key = row.split(":", 1)[1]
-            value = SheetValue(sheet, program, village, key, None,
-                               None if sheet == "targets" else column)
-            return self.township_doc().value(value)
-        document = self.village_doc_id(village)
-        if not program or not self.store.has_document(document):
-            return None
-        found = self.store.village(document).row(program, row)
-        if found is None:
-            return None
-        return found.deleted if column == DELETED else found.cells.get(column)
-
-    def blame(self, program: str, village: str, row: str, column: str) -> list[JournalEntry]:
-        history = self.journal(village)
-        return history.blame(program, village, row, column,
-                             self.current_value((program, village, row, column)))
-
-    def conflicts(self) -> list[Conflict]:
-        return self.journal().conflicts(self.current_value)
-
-    def conflicted_cells(self, program: str, village: str) -> set[Cell]:
-        return {c for c in self.journal(village).conflicted_cells()
-                if c[0] == program and c[1] == village}
-
-    def resolve(self, conflict_id: str, value: str | None = None, keep: str | None = None) -> None:
-        """Settle a conflict with a typed value (`--value`) or one competing edit's (`--keep`)."""
-        if (value is None) == (keep is None):
-            raise Refusal("settle a conflict with either a value or the edit to keep")
-        conflict = self.journal().conflict(conflict_id, self.current_value)
-        if conflict is None:
-            raise Refusal(f"no open conflict {conflict_id} (vledger conflicts lists them)")
-        settles = sorted(set(conflict.roots) | {v.edit for v in conflict.values})
-        sheet = _sheet_of_row(conflict.row)
-        if keep is not None:
-            try:
-                chosen: Any = conflict.value_of(keep)
-            except ValueError as error:
-                raise Refusal(str(error)) from None
-        if sheet is not None:
-            self._require_township("change the ranking sheet's inputs")
-            if value is not None:
-                chosen = value
-            key = conflict.row.split(":", 1)[1]
-            period = None if sheet == "targets" else conflict.column
-            settled = SheetValue(sheet, conflict.program, conflict.village, key, chosen, period)
-            self._write(lambda: self.township_doc().resolve(self.who, settled, settles))
-            return
-        village = self.ledger_village(conflict.village, writing=True)
-        if value is not None:
-            chosen = self._typed_value(conflict, value)
-        doc = self.village_doc(village)
-        self._write(lambda: doc.resolve(self.who, conflict.cell, chosen, settles))
-
-    def _typed_value(self, conflict: Conflict, value: str) -> CellValue:
-        if conflict.column == DELETED:
-            lowered = value.strip().lower()
-            if lowered in ("true", "yes", "是", "1"):
-                return True
-            if lowered in ("false", "no", "否", "0"):
-                return False
-            raise Refusal(f"deleted: {value!r} is not yes or no")
-        program = self.program(conflict.program)
-        parsed, problems = parse_rows(program, [{conflict.column: value}], self.lang,
-                                      whole_rows=False)
-        _refuse_cells(problems)
-        return parsed[0].get(conflict.column)
-
     # -- internals ---------------------------------------------------------------------
 
     def _require_township(self, action: str) -> None:
-        if not self.is_township:
-            raise Refusal(
-                f"only the township office can {action}; this is village office {self.office_id}"
-            )
+        require_township(self.kind, self.office_id, action)
 
     @staticmethod
     def _write(action: Any) -> Any:
@@ -716,65 +584,6 @@ class Office:
             return action()
         except EditRefused as error:
             raise Refusal(str(error)) from None
-
-
-# -- parsing typed rows --------------------------------------------------------------------
-
-
-def columns_by_name(program: Program) -> dict[str, Column]:
-    """Columns by id and by title (a header may use either)."""
-    found: dict[str, Column] = {}
-    for column in program.columns:
-        found.setdefault(column.title, column)
-    for column in program.columns:
-        found[column.id] = column
-    return found
-
-
-def parse_rows(
-    program: Program, rows: Iterable[Mapping[str, str]], lang: str = "en", *, whole_rows: bool
-) -> tuple[list[dict[str, CellValue]], list[CellProblem]]:
-    """Rows typed as text parsed by their columns' types, and every refused cell.
-
-    `whole_rows` (adding rows): columns left out count as empty, so a required
-    column that is missing is refused; otherwise only the given cells are parsed.
-    """
-    by_name = columns_by_name(program)
-    parsed: list[dict[str, CellValue]] = []
-    problems: list[CellProblem] = []
-    for index, row in enumerate(rows):
-        cells: dict[str, CellValue] = {}
-        for key, raw in row.items():
-            column = by_name.get(key.strip() if isinstance(key, str) else key)
-            if column is None:
-                message = (f"方案 {program.id} 没有这一列" if lang == "zh"
-                           else f"no such column in program {program.id}")
-                problems.append(CellProblem(index, key, message))
-                continue
-            try:
-                cells[column.id] = parse_cell(column, raw if isinstance(raw, str) else str(raw))
-            except ValueProblem as problem:
-                problems.append(CellProblem(index, key, problem.text(lang)))
-        if whole_rows:
-            for column in program.columns:
-                if column.id not in cells and column.required and not _named(row, column):
-                    try:
-                        parse_cell(column, "")
-                    except ValueProblem as problem:
-                        problems.append(CellProblem(index, column.id, problem.text(lang)))
-        parsed.append(cells)
-    return parsed, problems
-
-
-def _named(row: Mapping[str, str], column: Column) -> bool:
-    return any(k in (column.id, column.title) for k in row)
-
-
-def _refuse_cells(problems: Sequence[CellProblem]) -> None:
-    if problems:
-        raise Refusal(
-            *(f"row {p.row + 1}: {p.column}: {p.message}" for p in problems), cells=problems
-        )
 
 
 # -- small helpers --------------------------------------------------------------------------
@@ -803,11 +612,6 @@ def _open_store(home: Path) -> Store:
         return Store.open(home)
     except StoreBusy as error:
         raise Refusal(str(error)) from None
-
-
-def _sheet_of_row(row: str) -> str | None:
-    prefix = row.split(":", 1)[0] if ":" in row else None
-    return _SHEET_ROWS.get(prefix) if prefix else None
 
 
 def _sheet_value(
