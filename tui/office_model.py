@@ -9,6 +9,7 @@ or an import). Conflict marks come from the facade's journal (`conflicted_cells`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from domain.program import CellValue, Program
@@ -26,8 +27,10 @@ def refusal_reason(error: BaseException) -> CellRefused:
 class OfficeLedgerModel:
     """GridModel over `office` for `program` and `village` (see tui/grid_model.GridModel)."""
 
-    def __init__(self, office: Any, program: Program, village: str, *, lang: str = "zh") -> None:
+    def __init__(self, office: Any, program: Program, village: str, *, lang: str = "zh",
+                 today: date | None = None) -> None:
         self.office = office
+        self.today = today or date.today()
         self.program = program
         self.village = village
         self.lang = lang
@@ -113,9 +116,12 @@ class OfficeLedgerModel:
         doc.set_cells(self.office.who, self.program.id, row_id, cells)
 
     def add_row(self) -> str:
-        ids = self._call(self.office.import_rows, self.program.id, self.village, [{}])
+        # A new row starts dated today: most rows record the day's work, the date column is
+        # required, and the store does not keep a row added with no cell at all.
+        cells: dict[str, CellValue] = {self.program.date_column: self.today.isoformat()}
+        ids = self._call(self.office.import_rows, self.program.id, self.village, [cells])
         row_id = ids[0]
-        self._cells[row_id] = {}
+        self._cells[row_id] = dict(cells)
         newest = max(self._created.values(), default=(0, 0, 0))
         self._created[row_id] = (newest[0] + 1, 0, len(self._created))
         self._order = None

@@ -3,6 +3,7 @@ with keys to choose the program and the village. Every edit is a stored transact
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -40,8 +41,10 @@ class LedgerScreen(OfficeScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = LEDGER_COMMANDS
 
     def __init__(self, office: Any, lang: str = "zh", program_id: str | None = None,
-                 village: str | None = None, **params: Any) -> None:
+                 village: str | None = None, today: date | None = None,
+                 **params: Any) -> None:
         super().__init__(office, lang, **params)
+        self.today = today or date.today()
         ids = office.program_ids()
         self.program_id = program_id or (ids[0] if ids else None)
         self.village = village if village is not None else self._default_village()
@@ -81,7 +84,8 @@ class LedgerScreen(OfficeScreen):
             return
         try:
             program = self.office.program(self.program_id)
-            model = OfficeLedgerModel(self.office, program, self.village, lang=self.lang)
+            model = OfficeLedgerModel(self.office, program, self.village, lang=self.lang,
+                                      today=self.today)
         except Exception as error:  # a Refusal: this office holds no such ledger
             empty.display = True
             empty.update("\n".join(getattr(error, "problems", None) or [str(error)]))
@@ -89,7 +93,7 @@ class LedgerScreen(OfficeScreen):
         empty.display = False
         self.app.program_id = self.program_id  # type: ignore[attr-defined]
         self.app.village = self.village  # type: ignore[attr-defined]
-        self.grid = Grid(model, lang=self.lang, id="ledger-grid")
+        self.grid = Grid(model, lang=self.lang, classes="ledger-grid")
         self.mount(self.grid, before=self.query_one(Footer))
         self.grid.focus()
         self.label()

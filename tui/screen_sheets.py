@@ -75,7 +75,7 @@ class SheetsScreen(OfficeScreen):
                                  "This program has no such sheet (F6: another sheet)"))
         else:
             empty.display = False
-            self.grid = Grid(model, lang=self.lang, id="sheet-grid")
+            self.grid = Grid(model, lang=self.lang, classes="sheet-grid")
             self.mount(self.grid, before=self.query_one(Footer))
             self.grid.focus()
         self.label()

@@ -1,0 +1,101 @@
+"""First run and home: start a township, the join refusal, the home's facts and keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Static
+from ui_helpers import SIZE, make_app
+
+from sync.office import Office
+from tui.screen_first_run import FirstRunScreen
+from tui.screen_home import HomeScreen
+from tui.screen_ledger import LedgerScreen
+from tui.screen_sheets import SheetsScreen
+
+
+async def test_first_run_starts_a_township(tmp_path: Path) -> None:
+    home = tmp_path / "new"
+    app = make_app(home, "zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, FirstRunScreen)
+        await pilot.press("enter")  # "start a township" is the first choice
+        await pilot.pause()
+        name = app.screen.query_one("#first-name", Input)
+        assert name.has_focus
+        await pilot.press("enter")  # no name: refused, nothing made
+        await pilot.pause()
+        assert "请输入" in str(app.screen.query_one("#first-message", Static).render())
+        assert not Office.exists(home)
+        name.value = "白沙镇"
+        await pilot.press("enter")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, HomeScreen):
+                break
+        assert isinstance(app.screen, HomeScreen)
+        assert str(app.screen.query_one("#home-township", Static).render()) == "白沙镇"
+        assert app.errors == []
+    with Office.open(home) as office:
+        assert office.whoami().township_name == "白沙镇"
+        assert office.is_township
+
+
+async def test_join_says_plainly_it_is_not_available_yet(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "new", "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        message = str(app.screen.query_one("#first-message", Static).render())
+        assert "not available" in message
+        assert isinstance(app.screen, FirstRunScreen)
+        await pilot.press("f2")  # the key path to "start" works too
+        await pilot.pause()
+        assert app.screen.query_one("#first-name", Input).has_focus
+    assert not Office.exists(tmp_path / "new")
+
+
+async def test_home_shows_township_office_programs_periods_and_conflicts(
+    demo_home: Path,
+) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HomeScreen)
+        assert str(screen.query_one("#home-township", Static).render()) == "青石乡"
+        office_line = str(screen.query_one("#home-office", Static).render())
+        assert "qingshi" in office_line and "2026" in office_line
+        sync_line = str(screen.query_one("#home-sync", Static).render())
+        assert "not synced yet" in sync_line and "Open conflicts: 0" in sync_line
+        from textual.widgets import OptionList
+
+        options = screen.query_one("#home-programs", OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt)
+                   for i in range(options.option_count)]
+        # On 2026-05-15: benefits in H1, hazard in the flood season, safety in its second
+        # period; health has no periods, so the whole year.
+        periods = [p.split("  ·  ")[1] for p in prompts]
+        assert periods == ["上半年", "主汛期（5—9月）", "2026", "第二阶段（5—8月）"], prompts
+
+
+async def test_home_keys_open_ledger_and_sheets_and_escape_returns(demo_home: Path) -> None:
+    app = make_app(demo_home, "zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        assert isinstance(app.screen, LedgerScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, SheetsScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert len(app.screen_stack) == 2
+        assert app.errors == []
