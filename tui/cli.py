@@ -20,6 +20,7 @@ from pathlib import Path
 COMMAND_MODULES = (
     "tui.cli_offices",
     "tui.cli_program",
+    "tui.cli_sheet",
     "tui.cli_ledger",
     "tui.cli_rank",
     "tui.cli_history",
@@ -104,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return refusal.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `vledger history | head`: the reader left; that is not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def _registered(parser: argparse.ArgumentParser) -> set[str]:
