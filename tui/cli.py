@@ -81,7 +81,28 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    _accept_globals_anywhere(parser)
     return parser
+
+
+def _accept_globals_anywhere(parser: argparse.ArgumentParser) -> None:
+    """Let `vledger rank P --lang zh` work as well as `vledger --lang zh rank P`.
+
+    Clerks type options where they remember them; SUPPRESS keeps a sub-command's
+    copy from overwriting a value given before the command.
+    """
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for child in set(action.choices.values()):
+            known = {o for a in child._actions for o in a.option_strings}
+            if "--home" not in known:
+                child.add_argument("--home", type=Path, default=argparse.SUPPRESS,
+                                   help=argparse.SUPPRESS)
+            if "--lang" not in known:
+                child.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
+                                   help=argparse.SUPPRESS)
+            _accept_globals_anywhere(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
