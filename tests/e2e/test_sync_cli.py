@@ -1,0 +1,104 @@
+"""`vledger sync --watch`, `status` and `bundle` as a clerk runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from pathlib import Path
+
+from tests.e2e.fault_proxy import (
+    ServeProcess,
+    add_rows,
+    all_heads,
+    make_township,
+    make_village,
+    rows_of,
+    run_vledger,
+    vledger_command,
+)
+from tests.e2e.fault_proxy import environment as env
+
+
+async def wait_for_row(home: Path, village: str, row: str, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if row in rows_of(home, village):
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def test_watch_carries_edits_both_ways_and_survives_a_server_restart(
+    tmp_path: Path,
+) -> None:
+    town, village = tmp_path / "town", tmp_path / "v01"
+    make_township(town, villages=1)
+    make_village(town, village, "v01")
+    server = ServeProcess(town)
+    port = server.port
+    watcher = await asyncio.create_subprocess_exec(
+        *vledger_command(), "--home", str(village), "sync", f"127.0.0.1:{port}", "--watch",
+        "--timeout", "2", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=env(),
+    )
+    try:
+        [row] = add_rows(village, None, 1, "from the village")
+        assert await wait_for_row(town, "v01", row)
+        [row] = add_rows(town, "v01", 1, "from the township")
+        assert await wait_for_row(village, "v01", row)
+        assert server.stop() == 0
+        [row] = add_rows(village, None, 1, "while the township was down")
+        server = ServeProcess(town, "--listen", f"127.0.0.1:{port}")  # same port again
+        assert await wait_for_row(town, "v01", row)
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(watcher.communicate(), 15)
+        server.stop()
+    assert watcher.returncode == 0, err
+    assert "Traceback" not in err.decode()
+    assert all_heads(town) == all_heads(village)
+
+
+async def test_status_shows_peers_and_unconfirmed_changes(tmp_path: Path) -> None:
+    town, village = tmp_path / "town", tmp_path / "v01"
+    make_township(town, villages=1)
+    make_village(town, village, "v01")
+    server = ServeProcess(town)
+    try:
+        code, _, err = await run_vledger(village, "sync", f"127.0.0.1:{server.port}")
+        assert code == 0, err
+    finally:
+        server.stop()
+    add_rows(village, None, 2, "a")
+    add_rows(village, None, 1, "b")
+    code, out, err = await run_vledger(village, "status", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["office"] == "v01" and report["township"] == "t1"
+    assert {d["id"] for d in report["documents"]} == {"t1/t1/2026", "t1/v01/2026"}
+    [peer] = report["peers"]
+    assert peer["office"] == "t1" and peer["unconfirmed"] == 2 and peer["last_sync"]
+    code, out, _ = await run_vledger(town, "status")
+    assert code == 0 and "0 change(s) not confirmed" in out
+
+
+async def test_bundles_on_the_command_line(tmp_path: Path) -> None:
+    town, village = tmp_path / "town", tmp_path / "v01"
+    make_township(town, villages=1)
+    make_village(town, village, "v01")
+    rows = add_rows(village, None, 3, "usb")
+    stick = tmp_path / "stick.vlb"
+    code, out, err = await run_vledger(village, "bundle", "export", str(stick))
+    assert code == 0 and "wrote" in out, err
+    code, out, err = await run_vledger(town, "bundle", "import", str(stick))
+    assert code == 0 and "1 new change" in out, (out, err)
+    code, out, err = await run_vledger(town, "bundle", "import", str(stick))
+    assert code == 0 and "0 new change" in out  # twice: nothing
+    assert set(rows) <= set(rows_of(town, "v01"))
+    stick.write_bytes(stick.read_bytes()[:-7])
+    before = all_heads(town)
+    code, _, err = await run_vledger(town, "bundle", "import", str(stick))
+    assert code == 1 and "refused" in err and "Traceback" not in err
+    assert all_heads(town) == before
