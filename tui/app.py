@@ -197,17 +197,18 @@ class VLedgerApp(App[int]):
         period = self.period
         if period is None and program_id is not None:
             period = office.current_period(office.program(program_id), self.today)
+        # `today` is a clock (a callable), the shape every screen takes it in.
         return {"program_id": program_id, "village": village, "period": period,
-                "today": self.today}
+                "today": lambda: self.today}
 
     def build_screen(self, name: str, **params: Any) -> Screen[Any]:
         spec = SCREENS[name]
         cls = getattr(importlib.import_module(spec.module), spec.cls)
-        wanted = {**self.context(), **params}
+        # The context fills only parameters a screen names; what the caller passes goes
+        # through as is (a screen taking **filters is not narrowed by the app's context).
         signature = inspect.signature(cls)
-        takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-        given = {k: v for k, v in wanted.items() if takes_any or k in signature.parameters}
-        return cls(self.office, lang=self.lang, **given)  # type: ignore[no-any-return]
+        context = {k: v for k, v in self.context().items() if k in signature.parameters}
+        return cls(self.office, lang=self.lang, **{**context, **params})  # type: ignore[no-any-return]
 
     def action_open_screen(self, name: str, **params: Any) -> None:
         self.open_screen(name, **params)

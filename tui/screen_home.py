@@ -3,6 +3,7 @@ the sync state and the open conflicts, and a key for every other screen."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any, ClassVar
 
@@ -41,10 +42,10 @@ del C
 class HomeScreen(OfficeScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = HOME_COMMANDS
 
-    def __init__(self, office: Any, lang: str = "zh", today: date | None = None,
-                 **params: Any) -> None:
+    def __init__(self, office: Any, lang: str = "zh",
+                 today: date | Callable[[], date] | None = None, **params: Any) -> None:
         super().__init__(office, lang, **params)
-        self.today = today or date.today()
+        self.today = today() if callable(today) else (today or date.today())
 
     def compose(self) -> ComposeResult:
         with Vertical(id="home"):

@@ -3,6 +3,7 @@ with keys to choose the program and the village. Every edit is a stored transact
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -41,10 +42,10 @@ class LedgerScreen(OfficeScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = LEDGER_COMMANDS
 
     def __init__(self, office: Any, lang: str = "zh", program_id: str | None = None,
-                 village: str | None = None, today: date | None = None,
+                 village: str | None = None, today: date | Callable[[], date] | None = None,
                  **params: Any) -> None:
         super().__init__(office, lang, **params)
-        self.today = today or date.today()
+        self.today = today() if callable(today) else (today or date.today())
         ids = office.program_ids()
         self.program_id = program_id or (ids[0] if ids else None)
         self.village = village if village is not None else self._default_village()

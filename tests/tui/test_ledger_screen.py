@@ -141,3 +141,19 @@ async def test_choose_another_village_and_program(demo_home: Path) -> None:
         assert grid.model.program.id == "benefits-2026"  # type: ignore[attr-defined]
         assert grid.model.village == "v02"  # type: ignore[attr-defined]
         assert app.errors == []
+
+
+async def test_ctrl_b_opens_the_history_of_the_cell_under_the_cursor(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        grid.move_to(3, column(grid, "participants"))
+        row_id = grid.cursor_row_id
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        screen = app.screen
+        assert type(screen).__name__ == "HistoryScreen"
+        assert screen.cell_filter == {"row": row_id, "column": "participants"}  # type: ignore[attr-defined]
+        assert screen.filters["village"] == "v01"  # type: ignore[attr-defined]
+        assert app.errors == []
