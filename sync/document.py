@@ -234,9 +234,11 @@ class Replica:
         except BaseException:
             self._rebuild_index()  # entries of the failed transaction were indexed
             raise
-        if not entries:
-            return []
         changes = [change.bytes for change in self.doc.get_changes(heads_before)]
+        if not changes:
+            return entries
+        # Persist whenever the document moved, journal entries or not: an
+        # acknowledged change that lives only in memory is lost at the next start.
         if self._persist is not None:
             try:
                 self._persist(changes, "local", self.doc.get_heads())

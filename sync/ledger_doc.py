@@ -204,6 +204,9 @@ class VillageDoc:
             records = tuple(
                 Record("add", (program, village, row_id, column), value, None)
                 for column, value in sorted(filled.items())
+            ) or (
+                # An empty row still has to appear in the history: record its flag.
+                Record("add", (program, village, row_id, DELETED), False, None),
             )
             stored: dict[str, Any] = {
                 "cells": filled, "deleted": False, "created": created, "n": n,

@@ -296,3 +296,17 @@ def test_journal_index_agrees_with_history(data: st.DataObject) -> None:
         assert index.settles_for(cell) == history.settles_for(cell)
         for shown in (0, 1, 2):
             assert index.prev_for(cell, shown) == history.prev_for(cell, shown)
+
+
+def test_an_empty_row_is_recorded_and_survives_a_restart(store: Store, who: Who) -> None:
+    # A clerk presses `a` and leaves the row blank for now: the row was
+    # acknowledged, so it must be in the history and still there after reopening.
+    store.create_document(VILLAGE_DOC, VILLAGE)
+    (row,) = store.village(VILLAGE_DOC).add_rows(who, PROGRAM, [{}])
+    store.close()
+
+    with Store.open(store.home) as again:
+        village = again.village(VILLAGE_DOC)
+        assert [r.id for r in village.rows(PROGRAM, "date")] == [row]
+        added = [e for e in village.replica.journal_entries() if e.row == row]
+    assert [(e.op, e.column, e.new) for e in added] == [("add", "deleted", False)]
