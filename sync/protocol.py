@@ -494,14 +494,9 @@ class PeerRecord:
 
 
 def peer_records(store: Store) -> list[PeerRecord]:
-    """Every peer record in the store (Store has no listing of its own yet)."""
-    rows = store._conn.execute(  # read-only use of the store's connection
-        "SELECT peer, doc_id, ours, theirs, at FROM peer_heads ORDER BY peer, doc_id"
-    ).fetchall()
-    found = []
-    for peer, doc, ours, theirs, at in rows:
-        if bytes(ours) == bytes(theirs):
-            size = len(ours) // 32
-            found.append(PeerRecord(peer, doc, [bytes(ours)[i * 32 : (i + 1) * 32]
-                                                for i in range(size)], at))
-    return found
+    """Every peer record where both sides ended the last sync on the same heads."""
+    return [
+        PeerRecord(peer, doc, ours, at)
+        for peer, doc, ours, theirs, at in store.peers()
+        if ours == theirs
+    ]

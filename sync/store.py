@@ -365,6 +365,16 @@ class Store:
                 (peer, doc_id, heads_key(ours), heads_key(theirs), now_iso()),
             )
 
+    def peers(self) -> list[tuple[str, str, list[bytes], list[bytes], str]]:
+        """Every peer record: (peer, doc_id, ours, theirs, when), by peer then document."""
+        rows = self._conn.execute(
+            "SELECT peer, doc_id, ours, theirs, at FROM peer_heads ORDER BY peer, doc_id"
+        ).fetchall()
+        return [
+            (peer, doc, split_heads(bytes(ours)), split_heads(bytes(theirs)), at)
+            for peer, doc, ours, theirs, at in rows
+        ]
+
     def forget_peer(self, peer: str) -> None:
         with self._write() as conn:
             conn.execute("DELETE FROM peer_heads WHERE peer = ?", (peer,))

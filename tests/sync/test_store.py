@@ -308,6 +308,9 @@ def test_peer_heads_are_kept_per_peer_and_document(store: Store, who: Who) -> No
     store.set_peer_heads("t1", VILLAGE_DOC, ours, [])
     assert store.peer_heads("t1", VILLAGE_DOC) == (ours, [])
     assert store.peer_heads("v02", VILLAGE_DOC) is None
+    store.set_peer_heads("v02", VILLAGE_DOC, ours, ours)
+    listed = [(peer, doc, o, t) for peer, doc, o, t, _at in store.peers()]
+    assert listed == [("t1", VILLAGE_DOC, ours, []), ("v02", VILLAGE_DOC, ours, ours)]
     store.forget_peer("t1")
     assert store.peer_heads("t1", VILLAGE_DOC) is None
 
