@@ -518,6 +518,23 @@ class Office(HistoryMixin):
         self._existing_row(doc, program.id, row_id, village)
         return self._write(lambda: doc.set_cells(self.who, program.id, row_id, parsed[0]))
 
+    def write_cells(
+        self, program_id: str, village: str | None, row_id: str, cells: Mapping[str, CellValue]
+    ) -> list[JournalEntry]:
+        """Write already-parsed values, as undo puts back what a cell held before.
+
+        Unlike set_cells this takes stored values, so undo can empty a required
+        cell that was empty before the edit being undone.
+        """
+        program = self.program(program_id)
+        village = self.ledger_village(village, writing=True)
+        unknown = sorted(set(cells) - {c.id for c in program.columns})
+        if unknown:
+            raise Refusal(*(f"{program.id}: no column {c!r}" for c in unknown))
+        doc = self.village_doc(village)
+        self._existing_row(doc, program.id, row_id, village)
+        return self._write(lambda: doc.set_cells(self.who, program.id, row_id, dict(cells)))
+
     def delete_row(self, program_id: str, village: str | None, row_id: str) -> list[JournalEntry]:
         program = self.program(program_id)
         village = self.ledger_village(village, writing=True)

@@ -105,19 +105,12 @@ class OfficeLedgerModel:
         self._version += 1
 
     def _write_cells(self, row_id: str, cells: dict[str, CellValue]) -> None:
-        # Undo writes back parsed values (an empty required cell too), which the typed-text
-        # set_cells would refuse; use the facade's parsed-value path when it has one.
-        write = getattr(self.office, "write_cells", None)
-        if write is not None:
-            write(self.program.id, self.village, row_id, cells)
-            return
-        village = self.office.ledger_village(self.village, writing=True)
-        doc = self.office.village_doc(village)
-        doc.set_cells(self.office.who, self.program.id, row_id, cells)
+        # Stored values, not typed text: undo may put back an empty required cell.
+        self.office.write_cells(self.program.id, self.village, row_id, cells)
 
     def add_row(self) -> str:
         # A new row starts dated today: most rows record the day's work, the date column is
-        # required, and the store does not keep a row added with no cell at all.
+        # required, so a blank date would only be a problem to fix later.
         cells: dict[str, CellValue] = {self.program.date_column: self.today.isoformat()}
         ids = self._call(self.office.import_rows, self.program.id, self.village, [cells])
         row_id = ids[0]

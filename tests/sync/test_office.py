@@ -284,6 +284,19 @@ def test_edit_delete_restore(township: Office) -> None:
            "no village v42")
 
 
+def test_write_cells_puts_back_stored_values_as_undo_needs(township: Office) -> None:
+    [row] = township.add_rows(PROGRAM, "v02", [{"date": "2026-02-01", "kind": "例会"}])
+    # Undoing the edit that filled a required cell has to empty it again, which the
+    # typed-text path refuses ("required"); the stored-value path takes it.
+    township.write_cells(PROGRAM, "v02", row, {"kind": None, "participants": 7})
+    [again] = township.ledger_rows(PROGRAM, "v02")
+    assert again.cells == {"date": "2026-02-01", "participants": 7}
+    home = township.home
+    refuse(home, lambda: township.write_cells(PROGRAM, "v02", row, {"nope": 1}), "no column")
+    refuse(home, lambda: township.write_cells(PROGRAM, "v02", "nosuchrw", {"note": "x"}),
+           "no row nosuchrw")
+
+
 # -- permissions ----------------------------------------------------------------------------
 
 
