@@ -1,0 +1,97 @@
+"""A small signed township for the identity tests: a township home, two joined villages.
+
+`make_world(tmp)` runs the real flows (init with keys, office add, invite, join,
+enroll), so the tests exercise what a clerk does. Helpers write a raw edit into any
+document (as an attacker with a store of its own can), sign it with the home's key
+and hand it to another home the way the sync protocol will (`deliver`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from sync.authorship import Received, receive_signed, sign_local_changes, signatures_for
+from sync.document import Edit
+from sync.identity import load_device_key
+from sync.journal import Who
+from sync.office import Office
+from sync.office_identity import enroll, init_township, invite, join
+from sync.store import Store
+
+TOWNSHIP = "t1"
+YEAR = 2026
+
+
+@dataclass
+class World:
+    tmp: Path
+    township: Office
+    v01: Office
+    v02: Office
+
+    def close(self) -> None:
+        for office in (self.township, self.v01, self.v02):
+            office.close()
+
+
+def make_world(tmp: Path, *, enroll_villages: bool = True) -> World:
+    township = init_township(tmp / "t", "青石乡", TOWNSHIP, year=YEAR, user="clerk")
+    township.add_office("v01", "东村")
+    township.add_office("v02", "西村")
+    villages = []
+    for village in ("v01", "v02"):
+        path = invite(township, village, tmp / f"{village}.invite")
+        office, reply = join(tmp / village, path, user=f"{village}-clerk")
+        if enroll_villages:
+            enroll(township, reply)
+        villages.append(office)
+    return World(tmp, township, villages[0], villages[1])
+
+
+def doc_of(office: str) -> str:
+    return f"{TOWNSHIP}/{office}/{YEAR}"
+
+
+def scribble(office: Office, doc: str, key: str, value: str, where: str = "ledgers") -> None:
+    """Write one value into `doc` straight through the write path (no permission check),
+    as a home that wants to forge an edit can."""
+    replica = office.store.replica(doc)
+    who = Who(office.office_id, office.device, "someone")
+    replica.write(who, [Edit("add", ("p", office.office_id, key, "c"), (where, key), value)])
+
+
+def outgoing(sender: Office, doc: str, since: list[bytes] | None = None
+             ) -> tuple[list[bytes], list[bytes]]:
+    """What `sender` would send for `doc`: its changes since `since`, with signatures."""
+    sign_local_changes(sender.store, load_device_key(sender.home))
+    changes = sender.store.changes_since(doc, since or [])
+    return changes, signatures_for(sender.store, doc, changes)
+
+
+def deliver(sender: Office, receiver: Office, doc: str) -> Received:
+    """Send what `receiver` lacks of `doc`, checked by `receive_signed`."""
+    since = receiver.store.heads(doc) if receiver.store.has_document(doc) else []
+    known = {c.hash for c in sender.store.replica(doc).doc.get_changes([])}
+    changes, sigs = outgoing(sender, doc, [h for h in since if h in known])
+    return receive_signed(receiver.store, doc, changes, sigs, f"test:{sender.office_id}")
+
+
+def give_raw(sender: Office, receiver: Office, doc: str) -> None:
+    """Copy a document without any check (what an attacker does to its own store)."""
+    receiver.store.apply_batch(doc, sender.store.changes_since(doc, []), "raw")
+
+
+def store_state(store: Store) -> tuple[object, ...]:
+    """Documents, change chunks and signature records: what a refusal must not change."""
+    conn = sqlite3.connect(store.home / "vledger.db")
+    try:
+        return (
+            conn.execute("SELECT doc_id, heads FROM documents ORDER BY doc_id").fetchall(),
+            conn.execute("SELECT id, doc_id, data FROM chunks ORDER BY id").fetchall(),
+            conn.execute("SELECT doc_id, change, device, sig FROM change_signatures "
+                         "ORDER BY doc_id, change").fetchall(),
+        )
+    finally:
+        conn.close()
