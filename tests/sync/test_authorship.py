@@ -168,7 +168,7 @@ def test_changes_building_on_a_refused_change_are_refused_too(world: World) -> N
     second, second_sigs = outgoing(world.v01, V01, heads)  # validly signed, on top of first
     got = receive_signed(world.township.store, V01, first + second, second_sigs, "relay")
     assert got.applied == 0
-    assert [r.reason for r in got.refused][0] == "it carries no signature"
+    assert got.refused[0].reason == "it carries no signature"
     assert got.refused[1].reason.startswith("it builds on refused change")
 
 
