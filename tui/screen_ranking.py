@@ -454,6 +454,9 @@ class RankingScreen(OfficeScreen):
             self._use_model(TableModel(sheet_columns(program, self.lang)))
         elif period is not None:
             self.period = period
+        for name, value in (("program_id", self.program.id), ("period", self.period)):
+            if hasattr(self.app, name):  # the app remembers the clerk's choice for next time
+                setattr(self.app, name, value)
         self.recompute()
 
     @work(exclusive=True, group="ranking-pick")

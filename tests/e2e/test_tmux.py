@@ -1,0 +1,150 @@
+"""Drive the real `vledger` UI in tmux, as a clerk would: open the demo township, change a
+payment's status in a ledger, and see the village's total on the ranking sheet change.
+
+Skipped only when tmux is not installed (the Makefile's CI step installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO, RunVledger, vledger_command
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+PROGRAM = "benefits-2026"  # the demo's first program: the home screen's Enter opens it
+VILLAGE, VILLAGE_NAME = "v01", "青石村"  # the first village: the ledger the home opens
+WAIT = 90.0  # seconds a screen may take to appear on a slow CI machine
+
+
+class Tmux:
+    """One detached tmux session, 100×30, killed however the test ends."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def start(self, command: list[str]) -> None:
+        # COLUMNS/LINES from the test runner would override the pane's real size in Textual.
+        command = ["env", "-u", "COLUMNS", "-u", "LINES", *command]
+        subprocess.run(["tmux", "-u", "new-session", "-d", "-s", self.name, "-x", "100", "-y", "30",
+                        shlex.join(command)], check=True, cwd=REPO)
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        flags = ["-l"] if literal else []
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *flags, *keys], check=True)
+
+    def screen(self) -> str:
+        done = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
+                              capture_output=True, text=True)
+        return done.stdout
+
+    def alive(self) -> bool:
+        return subprocess.run(["tmux", "has-session", "-t", self.name],
+                              capture_output=True).returncode == 0
+
+    def wait_for(self, check: Callable[[str], bool], what: str, timeout: float = WAIT) -> str:
+        deadline = time.monotonic() + timeout
+        shown = ""
+        while time.monotonic() < deadline:
+            shown = self.screen()
+            if check(shown):
+                return shown
+            time.sleep(0.2)
+        raise AssertionError(f"waited {timeout:.0f}s for {what}; the screen shows:\n{shown}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    session = Tmux(f"vledger-e2e-{uuid.uuid4().hex[:8]}")
+    try:
+        yield session
+    finally:
+        session.kill()
+
+
+def total_of(screen: str, village_name: str) -> str:
+    """The village's total on the ranking sheet (the third column)."""
+    for line in screen.splitlines():
+        if line.strip().startswith(village_name):
+            cells = [c.strip() for c in re.split(r"[┃│]", line)]
+            return cells[2]
+    raise AssertionError(f"{village_name} is not on the sheet:\n{screen}")
+
+
+def open_year_ranking(tmux: Tmux) -> str:
+    """From the home screen: r opens the ranking sheet, t picks the period, End+Enter the year."""
+    tmux.keys("r")
+    tmux.wait_for(lambda s: s.lstrip().startswith("Ranking ·") and VILLAGE_NAME in s,
+                  "the ranking sheet")
+    tmux.keys("t")
+    tmux.wait_for(lambda s: "year" in s and "H1" in s, "the period picker")
+    tmux.keys("End", "Enter")
+    return tmux.wait_for(lambda s: s.splitlines()[0].rstrip().endswith("· year")
+                         and VILLAGE_NAME in s, "the year's sheet")
+
+
+def test_edit_a_ledger_cell_and_see_the_ranking_change(
+    tmp_path: Path, run_vledger: RunVledger, tmux: Tmux
+) -> None:
+    home = tmp_path / "demo"
+    code, _out, err = run_vledger("demo", "--villages", "3", "--no-ui", home=home, timeout=300)
+    assert code == 0, err
+    tmux.start([*vledger_command(), "--home", str(home), "--lang", "en", "ui"])
+    tmux.wait_for(lambda s: "青石乡" in s and "Programs" in s, "the home screen")
+
+    before = total_of(open_year_ranking(tmux), VILLAGE_NAME)
+
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "Programs" in s, "the home screen again")
+    tmux.keys("Enter")  # the first program's ledger, first village
+    ledger = tmux.wait_for(lambda s: s.lstrip().startswith("Ledger ·") and "row 1/" in s,
+                           "the ledger")
+    assert VILLAGE_NAME in ledger.splitlines()[0]
+    # The third row is a payment made on time in January (a seeded demo, the same every run):
+    # mark it returned (退回), which the year's 按时发放 and 足额发放 items count against.
+    tmux.keys("j", "j", "l", "l", "l", "l")
+    tmux.wait_for(lambda s: "row 3/" in s, "the cursor on row 3")
+    row = ledger.splitlines()[4]  # title, header, then rows 1, 2, 3
+    assert "按时发放" in row, row
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "commit" in s.splitlines()[-1], "the cell editor")
+    for attempt in range(3):  # a key sent while the editor takes focus can be lost: retype
+        tmux.keys("C-u")
+        tmux.keys("退回", literal=True)
+        try:
+            tmux.wait_for(lambda s: s.count("退回") >= 2, "the typed value", timeout=5)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "退回" in s.splitlines()[4], "the edited status on row 3")
+
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "Programs" in s, "the home screen after the edit")
+    after = total_of(open_year_ranking(tmux), VILLAGE_NAME)
+    assert after != before
+
+    tmux.keys("C-q")
+    deadline = time.monotonic() + 30
+    while tmux.alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not tmux.alive(), "Ctrl+Q did not quit"
+    # What the screen showed is what the command line computes from the stored edit.
+    code, out, err = run_vledger("rank", PROGRAM, "--period", "year", "--json", home=home)
+    assert code == 0, err
+    sheet = json.loads(out)
+    [mine] = [r for r in sheet["rows"] if r["village"] == VILLAGE]
+    assert mine["total"] == after
