@@ -354,7 +354,12 @@ def _roster(office: Office) -> Roster:
 
 
 def devices(office: Office) -> tuple[list[DeviceRecord], list[str]]:
-    """Every device on the verified roster, and what of the roster failed verification."""
+    """Every device on the verified roster, and what of the roster failed verification.
+
+    A township home made before keys existed gets them here (its first identity command).
+    """
+    if office.kind == TOWNSHIP_KIND and not has_pinned_key(office):
+        found_identity(office)
     roster = _roster(office)
     mine = _device_key_or_refuse(office.home).id if office.home.exists() else ""
     records = [
