@@ -32,7 +32,7 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +46,7 @@ from sync.automerge_doc import (
     CHUNK_DOCUMENT,
     BadChange,
     ChunkInfo,
+    MissingDependencies,
     apply_changes,
     heads_key,
     iter_chunks,
@@ -161,6 +162,9 @@ class Store:
         self._reported: set[tuple[str | None, str]] = {(d.doc_id, d.part) for d in report}
         self.compact_chunks = compact_chunks
         self.compact_bytes = compact_bytes
+        self._depth = 0  # nesting of _write blocks: inner ones join the outermost transaction
+        self._touched: set[str] = set()  # documents written in the open transaction
+        self._compact_later: set[str] = set()  # documents to compact once it committed
 
     # -- opening and closing --------------------------------------------------------------
 
@@ -326,6 +330,31 @@ class Store:
         (its first change arrives in the batch); if the batch is refused, the
         empty document is removed again.
         """
+        with self.transaction():
+            return self._apply_one(doc_id, changes, origin)
+
+    def apply_batches(
+        self, batches: Mapping[str, Sequence[bytes]], origin: str = "peer"
+    ) -> dict[str, BatchResult | MissingDependencies]:
+        """Apply received batches for several documents in ONE durable SQLite transaction.
+
+        Per document the answer is its BatchResult, or the MissingDependencies
+        that refused its batch whole (the other documents' batches still apply).
+        BadChange (bytes that are not changes, or that automerge refuses) refuses
+        every batch: nothing of any of them is stored. One commit instead of one
+        per document is what lets a sync bring fifty documents in without fifty
+        fsyncs.
+        """
+        results: dict[str, BatchResult | MissingDependencies] = {}
+        with self.transaction():
+            for doc_id, changes in batches.items():
+                try:
+                    results[doc_id] = self._apply_one(doc_id, changes, origin)
+                except MissingDependencies as missing:
+                    results[doc_id] = missing
+        return results
+
+    def _apply_one(self, doc_id: str, changes: Sequence[bytes], origin: str) -> BatchResult:
         with self._mutex:
             created = False
             if not self.has_document(doc_id):
@@ -342,6 +371,23 @@ class Store:
                     with self._write() as conn:
                         conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
                 raise
+
+    def store_snapshot(self, doc_id: str, snapshot: bytes, heads: Sequence[bytes]) -> None:
+        """Store a whole document received as a checked `save()` for a document not held here.
+
+        The caller has loaded `snapshot` (it is a whole, readable document with
+        `heads`) and checked its header; this writes it as the document's
+        snapshot in one transaction. UnknownDocument's opposite: ValueError when
+        the document exists here already (its changes must go through
+        `apply_batch`, which merges).
+        """
+        with self._write() as conn:
+            if self.has_document(doc_id):
+                raise ValueError(f"{doc_id} is held here already: merge its changes instead")
+            conn.execute(
+                "INSERT INTO documents(doc_id, snapshot, heads, snapshot_at) VALUES (?, ?, ?, ?)",
+                (doc_id, snapshot, heads_key(heads), now_iso()),
+            )
 
     def changes_since(self, doc_id: str, heads: Sequence[bytes]) -> list[bytes]:
         """Changes of the document that are not ancestors of `heads` (all, if heads unknown)."""
@@ -466,16 +512,48 @@ class Store:
     # -- internals: writing ----------------------------------------------------------------
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every store write inside the block one durable SQLite transaction.
+
+        Writes (received batches, peer records, settings) join it instead of
+        committing one by one: one fsync for the lot. If the block or the
+        commit fails, nothing of it is stored, and every document it wrote to is
+        closed so that its next use reloads what is really on disk (an open
+        document may already hold changes whose rows were rolled back).
+        Compaction waits until the commit: it snapshots the open document, which
+        must by then hold everything its chunk rows do.
+        """
+        with self._write():
+            yield
+        self._run_compactions()
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One SQLite transaction; committed (durably) when the block ends."""
+        """One SQLite transaction; committed (durably) when the outermost block ends."""
         with self._mutex:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
             self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield self._conn
+                self._depth = 0
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._depth = 0
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                touched, self._touched = self._touched, set()
+                self._compact_later.clear()
+                for doc_id in touched:
+                    self.close_document(doc_id)
                 raise
-            self._conn.execute("COMMIT")
+            self._touched.clear()
 
     def _insert_chunk(
         self,
@@ -496,12 +574,26 @@ class Store:
         return cursor.lastrowid
 
     def _append(self, doc_id: str, changes: list[bytes], origin: str, heads: list[bytes]) -> None:
+        nested = self._depth > 0
         with self._write() as conn:
             chunk = self._insert_chunk(conn, doc_id, changes, origin, heads)
+            if nested:  # a failure later in the transaction rolls this row back
+                self._touched.add(doc_id)
         self._loaded.setdefault(doc_id, _Loaded([], {})).covered.append(chunk)
-        count, size = self.chunk_stats(doc_id)
-        if count > self.compact_chunks or size > self.compact_bytes:
-            self._compact_after_write(doc_id)
+        self._compact_later.add(doc_id)
+        if not nested:
+            self._run_compactions()
+
+    def _run_compactions(self) -> None:
+        if self._depth:
+            return  # the outermost transaction runs them after its commit
+        pending, self._compact_later = self._compact_later, set()
+        for doc_id in sorted(pending):
+            if doc_id not in self._open:
+                continue
+            count, size = self.chunk_stats(doc_id)
+            if count > self.compact_chunks or size > self.compact_bytes:
+                self._compact_after_write(doc_id)
 
     def _compact_after_write(self, doc_id: str) -> None:
         # The write itself is durable already; a failed compaction only costs space.
