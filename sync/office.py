@@ -51,6 +51,7 @@ from sync.document import TOWNSHIP, VILLAGE, EditRefused, doc_id
 from sync.ledger_doc import Row, VillageDoc
 from sync.measures import village_measures
 from sync.office_history import HistoryMixin
+from sync.office_identity import IdentityMixin
 from sync.permissions import (
     TOWNSHIP_KIND,
     VILLAGE_KIND,
@@ -120,7 +121,7 @@ def _new_township_id() -> str:
     return "t" + random_id(5)
 
 
-class Office(HistoryMixin):
+class Office(HistoryMixin, IdentityMixin):
     """This home's office: the facade over its store and documents."""
 
     def __init__(self, store: Store, *, lang: str = "en") -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 # written yet is simply absent from the parser.
 COMMAND_MODULES = (
     "tui.cli_offices",
+    "tui.cli_identity",
     "tui.cli_program",
     "tui.cli_sheet",
     "tui.cli_ledger",

@@ -91,7 +91,7 @@ def build_demo(
 ) -> None:
     """Build the sample township in `home` through the Office facade."""
     from fixtures.generate import generate_township, write_csv
-    from sync.office import Office
+    from sync.office_identity import init_township
     from tui.cli_offices import refusals
 
     township = generate_township(villages, rows, seed)
@@ -99,8 +99,8 @@ def build_demo(
     year = programs[0].program.year
     steps = 1 + len(programs) * (1 + len(township.offices))
     progress = Progress(steps, out or sys.stderr, lang)
-    with refusals(), Office.create_township(home, township.name, "qingshi", year=year,
-                                            lang=lang) as office:
+    with refusals(), init_township(home, township.name, "qingshi", year=year,
+                                   lang=lang) as office:
         for record in township.offices:
             office.add_office(record.id, record.name, record.area)
         progress.step("乡镇和村" if lang == "zh" else "township and villages")

@@ -93,9 +93,9 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from sync.office import Office
+    from sync.office_identity import init_township
 
-    with refusals(), Office.create_township(
+    with refusals(), init_township(
         args.home, args.township, args.id, year=args.year, lang=args.lang
     ) as office:
         print(office.township_id)

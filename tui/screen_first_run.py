@@ -100,9 +100,9 @@ class FirstRunScreen(OfficeScreen):
                         name="create-township")
 
     def _create(self, name: str) -> None:
-        from sync.office import Office
+        from sync.office_identity import init_township
 
-        office = Office.create_township(self.home, name, lang=self.lang)  # type: ignore[arg-type]
+        office = init_township(self.home, name, lang=self.lang)  # type: ignore[arg-type]
         self.app.call_from_thread(self.app.office_ready, office)  # type: ignore[attr-defined]
 
 
