@@ -25,6 +25,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.rank
+	$(BIN)/python -m bench.store
+	$(BIN)/python -m bench.sync
+	$(BIN)/python -m bench.tui
 
 clean:
 	rm -rf $(VENV)
