@@ -8,8 +8,8 @@ Layout: MAGIC, then frames exactly as on the wire (sync/frames.py):
 
 A file that is cut short, has a flipped byte, belongs to another township or
 builds on changes this home does not hold is refused whole, before anything
-is stored. Applying is `Store.apply_batch` per document, so importing the same
-bundle twice stores nothing the second time.
+is stored. Applying is `Store.apply_batches` for every document in one transaction, so
+importing the same bundle twice stores nothing the second time.
 """
 
 from __future__ import annotations
@@ -156,12 +156,15 @@ def import_bundle(store: Store, path: Path) -> BundleSummary:
         )
     _check_applicable(store, me.township, found.changes)
     origin = f"bundle:{found.office}:{found.device}"
-    new = 0
-    for doc in sorted(found.changes):
-        outcome = receive(store, me.township, doc, found.changes[doc], origin)
-        if outcome.missing:  # _check_applicable makes this unreachable; keep it loud
-            raise BundleRefused(f"{doc}: builds on changes this home does not hold")
-        new += outcome.applied
+    try:
+        with store.transaction():  # the whole bundle, or nothing of it
+            got = receive(store, me.township, found.changes, origin)
+            lacking = sorted(doc for doc, outcome in got.items() if outcome.missing)
+            if lacking:  # _check_applicable makes this unreachable; keep it loud
+                raise BundleRefused(f"{lacking[0]}: builds on changes this home does not hold")
+    except FrameError as problem:
+        raise BundleRefused(f"the bundle is garbled: {problem.message}") from None
+    new = sum(outcome.applied for outcome in got.values())
     return BundleSummary(found.township, found.office, len(found.changes), new)
 
 

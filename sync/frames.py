@@ -163,11 +163,21 @@ def heads_map(frame: Frame, key: str = "docs") -> dict[str, list[bytes]]:
     return {str(doc): heads(h, f"{frame['t']} frame, {doc}") for doc, h in value.items()}
 
 
-def change_list(frame: Frame, key: str = "changes") -> list[bytes]:
+def change_list(frame: Mapping[str, Any], key: str = "changes") -> list[bytes]:
     value = frame.get(key)
     if not isinstance(value, list) or not all(isinstance(c, bytes) for c in value):
-        raise FrameError("garbled", f"{frame['t']} frame: {key} must be a list of bytes")
+        raise FrameError("garbled", f"{frame.get('t', 'a')} frame: {key} must be a list of bytes")
     return list(value)
+
+
+def doc_map(frame: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """A map keyed by document ids (short strings); FrameError otherwise."""
+    value = frame.get(key)
+    if not isinstance(value, dict) or not all(
+        isinstance(doc, str) and len(doc) <= 200 for doc in value
+    ):
+        raise FrameError("garbled", f"{frame.get('t', 'a')} frame: {key} must map documents")
+    return value
 
 
 def split_changes(changes: list[bytes], budget: int = MAX_FRAME // 2) -> Iterator[list[bytes]]:

@@ -8,14 +8,23 @@ answered is durable on both sides, whatever was not is sent again next time.
 Frames (sync/frames.py adds `v`; hashes are 32-byte bin, heads are lists of them):
 
     hello  {office, device, township, docs: {doc: heads}}      -> hello (same fields)
-    push   {doc, changes: [change]}                            -> ack {doc, heads}
-                                                                | need {doc, missing}
-    pull   {doc, heads, since}                                 -> changes {doc, changes}
-                                                                | unknown {doc}
+    push   {docs: {doc: [change]}}                             -> ack {docs: {doc: heads},
+                                                                       need: {doc: missing}}
+    pull   {docs: {doc: {heads, since}}, whole: bool}          -> changes {docs: {doc: [change]},
+                                                                   whole: {doc: snapshot},
+                                                                   unknown: [doc], more: bool}
     sync   {doc, msg: bytes|nil, start}  automerge sync message -> sync {doc, msg}
     heads  {docs}  "this is what I hold now"                   -> heads {docs}
     wait   {digest, timeout}  (watch: answer when yours change) -> heads {docs}
     error  {code, message}  either way; the sender then closes
+
+`push` and `pull` carry every document of a pass in one frame (as many as
+fit under the cap; `more` says the answer stopped short and the next pass
+asks again), and each side stores what one frame brought in ONE SQLite
+transaction: a sync touching fifty documents costs one fsync, not fifty. The
+one-document forms `push {doc, changes}` -> `ack {doc, heads}` | `need {doc,
+missing}` and `pull {doc, heads, since}` -> `changes {doc, changes}` |
+`unknown {doc}` are still answered.
 
 The exchange, per document whose heads differ after `hello`:
 
@@ -25,6 +34,8 @@ The exchange, per document whose heads differ after `hello`:
    complete sync with this peer (`Store.peer_heads`) plus its heads we know.
    With no such record we cannot tell what it lacks: go to 3.
 2. pull what we lack: the responder does the same computation from our heads.
+   For a document we do not hold at all (`whole`), it sends its `save()`
+   instead: compressed, and a fraction of the size of every change one by one.
 3. Fallback (no record, or the other side answered `need`/`unknown` because a
    record was wrong, e.g. a restored replica): automerge's sync protocol with a
    fresh `SyncState` on both sides (it cannot be persisted, and a state kept
@@ -32,13 +43,17 @@ The exchange, per document whose heads differ after `hello`:
    after each message the fork's new, causally complete changes go to the
    store as one batch, so nothing half-received is ever stored.
 4. `heads`: both state what they hold; documents with equal heads are
-   recorded for this peer (the next reconnect's starting point). Repeat from 1
-   for documents still differing (someone else synced in between).
+   recorded for this peer (the next reconnect's starting point, one
+   transaction for all of them). Repeat from 1 for documents still differing
+   (someone else synced in between).
 
-Every received batch goes through `Store.apply_batch` (all-or-nothing,
-idempotent). Until documents are signed (a later issue), changes are accepted
-for any document of this township (document ids start with the township id)
-and refused for any other.
+What is received is accepted in one place, `receive` (changes through
+`Store.apply_batches`: all-or-nothing per document, idempotent; a snapshot
+only after it loads whole and its header names this township and the
+document); what is sent is computed in one place, `lacking` (and `snapshot`
+for a document the peer lacks entirely). Until documents are signed (a later
+issue), changes are accepted for any document of this township (document ids
+start with the township id) and refused for any other.
 """
 
 from __future__ import annotations
@@ -49,13 +64,23 @@ from dataclasses import dataclass, field
 
 from automerge import core
 
-from sync.automerge_doc import BadChange, MissingDependencies, changes_since
-from sync.document import parse_doc_id
+from sync.automerge_doc import (
+    CHUNK_DOCUMENT,
+    ROOT,
+    BadChange,
+    MissingDependencies,
+    changes_since,
+    iter_chunks,
+    read,
+)
+from sync.document import GENESIS_MAPS, parse_doc_id
 from sync.frames import (
+    MAX_FRAME,
     Frame,
     FrameError,
     blob,
     change_list,
+    doc_map,
     error_frame,
     heads,
     heads_map,
@@ -66,6 +91,7 @@ from sync.store import Store
 
 MAX_PASSES = 40  # rounds of "exchange, then compare heads" before a one-shot sync gives up
 MAX_SYNC_STEPS = 64  # automerge sync messages per document and pass
+BUDGET = MAX_FRAME // 2  # bytes of changes one push or answer carries (the rest waits a pass)
 
 Heads = list[bytes]
 Ask = Callable[[Frame], Awaitable[Frame]]
@@ -166,38 +192,96 @@ def common_heads(store: Store, peer: str, doc: str) -> Heads | None:
 
 def record_equal(store: Store, peer: str, mine: Mapping[str, Heads],
                  theirs: Mapping[str, Heads]) -> None:
-    """Remember, per document both hold identically, that this peer has these heads."""
-    for doc, heads_now in mine.items():
-        if sorted(theirs.get(doc) or [b"-"]) != sorted(heads_now):
-            continue
-        if common_heads(store, peer, doc) == sorted(heads_now):
-            continue  # already recorded: spare the disk a write per document
-        store.set_peer_heads(peer, doc, heads_now, heads_now)
+    """Remember, per document both hold identically, that this peer has these heads.
+
+    One transaction for all of them: one fsync per sync, not one per document.
+    """
+    with store.transaction():
+        for doc, heads_now in mine.items():
+            if sorted(theirs.get(doc) or [b"-"]) != sorted(heads_now):
+                continue
+            if common_heads(store, peer, doc) == sorted(heads_now):
+                continue  # already recorded: spare the disk a write
+            store.set_peer_heads(peer, doc, heads_now, heads_now)
 
 
 @dataclass
 class Received:
-    """What applying one batch did."""
+    """What applying one document's batch did."""
 
     applied: int = 0  # changes new to this replica
     missing: list[bytes] = field(default_factory=list)  # non-empty: batch refused, deps lacking
 
 
-def receive(store: Store, township: str, doc: str, changes: list[bytes], origin: str) -> Received:
-    """Apply a received batch all-or-nothing; FrameError for bytes that are not changes."""
-    if not belongs(doc, township):
-        raise FrameError(
-            "foreign_document",
-            f"{doc} is not a document of township {township}: refused (changes are accepted "
-            "only for this township's documents until they are signed)",
-        )
+def receive(
+    store: Store,
+    township: str,
+    batches: Mapping[str, list[bytes]],
+    origin: str,
+    snapshots: Mapping[str, bytes] | None = None,
+) -> dict[str, Received]:
+    """Accept what a peer sent: every place that stores received data comes through here.
+
+    `batches`: per document, changes; `snapshots`: per document this replica did
+    not hold, its `save()`. All of it is stored in ONE SQLite transaction; per
+    document the batch is all-or-nothing and idempotent (a batch whose
+    dependencies are missing is refused alone and reported in `missing`).
+    FrameError for anything that is not this township's, or not intact
+    changes or a whole document: then nothing at all is stored.
+    """
+    for doc in [*batches, *(snapshots or {})]:
+        if not belongs(doc, township):
+            raise FrameError(
+                "foreign_document",
+                f"{doc} is not a document of township {township}: refused (changes are accepted "
+                "only for this township's documents until they are signed)",
+            )
+    wholes = {doc: _whole_document(doc, data) for doc, data in (snapshots or {}).items()}
+    found: dict[str, Received] = {}
+    batches = dict(batches)
     try:
-        result = store.apply_batch(doc, changes, origin)
-    except MissingDependencies as problem:
-        return Received(0, problem.missing or problem.waiting)
+        with store.transaction():
+            for doc, whole in wholes.items():
+                if store.has_document(doc):  # it arrived meanwhile: merge, never replace
+                    batches[doc] = [c.bytes for c in whole.get_changes([])] + batches.get(doc, [])
+                    continue
+                store.store_snapshot(doc, snapshots[doc], whole.get_heads())  # type: ignore[index]
+                found[doc] = Received(len(whole.get_changes([])))
+            results = store.apply_batches(batches, origin)
     except BadChange as problem:
-        raise FrameError("bad_change", f"{doc}: {problem}") from None
-    return Received(len(result.applied))
+        raise FrameError("bad_change", str(problem)) from None
+    for doc, result in results.items():
+        if isinstance(result, MissingDependencies):
+            found[doc] = Received(0, result.missing or result.waiting)
+        else:
+            found[doc] = Received(len(result.applied))
+    return found
+
+
+def _whole_document(doc: str, data: bytes) -> core.Document:
+    """A received `save()`, loaded and checked to be `doc` of its township; FrameError if not."""
+    try:
+        parts = list(iter_chunks(data))
+        if len(parts) != 1 or parts[0].kind != CHUNK_DOCUMENT:
+            raise BadChange("not exactly one whole document")
+        whole = core.Document.load(data)
+    except Exception as problem:  # BadChange, or the binding's bare Exceptions
+        raise FrameError("bad_snapshot", f"{doc}: the document sent is unreadable "
+                         f"({problem})") from None
+    township, office, year = parse_doc_id(doc)
+    header = {k: read(whole, ROOT, k) for k in ("kind", "township", "office", "year")}
+    if (header["township"], header["office"], header["year"]) != (township, office, year) or (
+        header["kind"] not in GENESIS_MAPS
+    ):
+        raise FrameError("foreign_document", f"the document sent as {doc} is another one "
+                         f"({header['township']}/{header['office']}/{header['year']})")
+    return whole
+
+
+def snapshot(store: Store, doc: str, budget: int = BUDGET) -> bytes | None:
+    """The whole document for a peer that holds none of it, None if it is over `budget`."""
+    data = store.replica(doc).doc.save()
+    return data if len(data) <= budget else None
 
 
 class SyncSide:
@@ -229,7 +313,7 @@ class SyncSide:
             ) from None
         new = [c.bytes for c in self.work.get_changes(self.base)]
         if new:
-            outcome = receive(store, self.township, self.doc, new, self.origin)
+            outcome = receive(store, self.township, {self.doc: new}, self.origin)[self.doc]
             if outcome.missing:  # cannot happen: the fork holds their dependencies
                 raise FrameError("bad_sync", f"{self.doc}: sync changes lack dependencies")
             self.received += outcome.applied
@@ -275,24 +359,69 @@ class Responder:
         return self.me.hello(own_documents(store, self.me.township))
 
     def _push(self, store: Store, frame: Frame) -> Frame:
-        doc = text(frame, "doc")
-        outcome = receive(store, self.me.township, doc, change_list(frame), self._origin())
-        if outcome.missing:
-            return {"t": "need", "doc": doc, "missing": outcome.missing[:64]}
-        return {"t": "ack", "doc": doc, "heads": store.heads(doc)}
+        if "docs" not in frame:  # the one-document form
+            doc = text(frame, "doc")
+            got = receive(store, self.me.township, {doc: change_list(frame)}, self._origin())
+            if got[doc].missing:
+                return {"t": "need", "doc": doc, "missing": got[doc].missing[:64]}
+            return {"t": "ack", "doc": doc, "heads": store.heads(doc)}
+        batches = doc_map(frame, "docs")
+        outcome = receive(store, self.me.township,
+                          {doc: change_list(batches, doc) for doc in batches}, self._origin())
+        return {
+            "t": "ack",
+            "docs": {d: store.heads(d) for d, got in outcome.items() if not got.missing},
+            "need": {d: got.missing[:64] for d, got in outcome.items() if got.missing},
+        }
 
     def _pull(self, store: Store, frame: Frame) -> Frame:
-        doc = text(frame, "doc")
-        theirs = heads(frame.get("heads"), "pull frame")
-        since = heads(frame.get("since") or [], "pull frame")
-        if not belongs(doc, self.me.township) or not store.has_document(doc):
-            return {"t": "changes", "doc": doc, "changes": []}
+        if "docs" not in frame:  # the one-document form
+            doc = text(frame, "doc")
+            theirs = heads(frame.get("heads"), "pull frame")
+            since = heads(frame.get("since") or [], "pull frame")
+            found = self._lacking(store, doc, theirs, since)
+            if found is None:
+                return {"t": "unknown", "doc": doc}
+            return {"t": "changes", "doc": doc, "changes": found}
+        wanted = doc_map(frame, "docs")
+        whole = frame.get("whole") is True
+        answer: Frame = {"t": "changes", "docs": {}, "whole": {}, "unknown": [], "more": False}
+        room = BUDGET
+        for doc in sorted(wanted):
+            ask = doc_map(wanted, doc)
+            theirs = heads(ask.get("heads"), f"pull frame, {doc}")
+            since = heads(ask.get("since") or [], f"pull frame, {doc}")
+            if whole and not theirs and self._holds(store, doc):
+                data = snapshot(store, doc, room)
+                if data is not None:
+                    answer["whole"][doc] = data
+                    room -= len(data)
+                    continue
+            found = self._lacking(store, doc, theirs, since)
+            if found is None:
+                answer["unknown"].append(doc)
+                continue
+            runs = list(split_changes(found, BUDGET)) or [[]]
+            size = sum(len(c) + 8 for c in runs[0])
+            if size > room and room < BUDGET:
+                answer["more"] = True  # the next pass asks again
+                break
+            answer["docs"][doc] = runs[0]
+            room -= size
+            answer["more"] = answer["more"] or len(runs) > 1
+        return answer
+
+    def _holds(self, store: Store, doc: str) -> bool:
+        return belongs(doc, self.me.township) and store.has_document(doc)
+
+    def _lacking(
+        self, store: Store, doc: str, theirs: Heads, since: Heads
+    ) -> list[bytes] | None:
+        if not self._holds(store, doc):
+            return []
         assert self.peer is not None
         own = common_heads(store, self.peer, doc)
-        found = lacking(store, doc, theirs, [since, own or []])
-        if found is None:
-            return {"t": "unknown", "doc": doc}
-        return {"t": "changes", "doc": doc, "changes": found}
+        return lacking(store, doc, theirs, [since, own or []])
 
     def _sync(self, store: Store, frame: Frame) -> Frame:
         doc = text(frame, "doc")
@@ -389,8 +518,8 @@ class Initiator:
                 d for d in set(mine) | set(self.theirs)
                 if sorted(mine.get(d, [b"-"])) != sorted(self.theirs.get(d, [b"+"]))
             )
-            for doc in differing:
-                await self._exchange(store, doc, outcome)
+            if differing:
+                await self._exchange(store, differing, outcome)
             mine = await self.refresh(store)
             if _same(mine, self.theirs):
                 outcome.converged = True
@@ -398,39 +527,68 @@ class Initiator:
         outcome.documents = len(mine)
         return outcome
 
-    async def _exchange(self, store: Store, doc: str, outcome: Outcome) -> None:
+    async def _exchange(self, store: Store, docs: list[str], outcome: Outcome) -> None:
+        """One pass over the differing documents: push, pull, then fall back where needed."""
         assert self.peer is not None
-        theirs = self.theirs.get(doc)
-        record = common_heads(store, self.peer, doc)
-        if store.has_document(doc):
-            found = lacking(store, doc, theirs, [record or []])
+        records = {doc: common_heads(store, self.peer, doc) for doc in docs}
+        outgoing: dict[str, list[bytes]] = {}
+        fallback: list[str] = []
+        for doc in docs:
+            if not store.has_document(doc):
+                continue
+            found = lacking(store, doc, self.theirs.get(doc), [records[doc] or []])
             if found is None:
-                await self._fallback(store, doc, outcome)
-                return
-            if not await self._push(store, doc, found, outcome):
-                await self._fallback(store, doc, outcome)
-                return
-        mine = store.heads(doc) if store.has_document(doc) else []
-        answer = await self.ask(
-            {"t": "pull", "doc": doc, "heads": mine, "since": record or []}, "changes", "unknown"
-        )
-        if answer["t"] == "unknown":
+                fallback.append(doc)
+            elif found:
+                outgoing[doc] = found
+        fallback += await self._push(store, outgoing, outcome)
+        wanted = {
+            doc: {"heads": store.heads(doc) if store.has_document(doc) else [],
+                  "since": records[doc] or []}
+            for doc in docs if doc not in fallback
+        }
+        if wanted:
+            fallback += await self._pull(store, wanted, outcome)
+        for doc in sorted(set(fallback)):
             await self._fallback(store, doc, outcome)
-            return
-        got = receive(store, self.me.township, doc, change_list(answer), self.peer)
-        if got.missing:
-            await self._fallback(store, doc, outcome)
-            return
-        outcome.received += got.applied
 
-    async def _push(self, store: Store, doc: str, changes: list[bytes], outcome: Outcome) -> bool:
-        """Send `changes` in frames of bounded size; False when the peer lacks their base."""
-        for run in split_changes(changes):
-            answer = await self.ask({"t": "push", "doc": doc, "changes": run}, "ack", "need")
-            if answer["t"] == "need":
-                return False
-            outcome.sent += len(run)
-        return True
+    async def _push(
+        self, store: Store, outgoing: Mapping[str, list[bytes]], outcome: Outcome
+    ) -> list[str]:
+        """Send every document's changes in frames of bounded size; the documents refused.
+
+        A document the peer answers `need` for (it lacks their base) is not
+        pushed further: the fallback takes it over.
+        """
+        refused: list[str] = []
+        for frame_docs in _pack(outgoing):
+            frame_docs = {d: c for d, c in frame_docs.items() if d not in refused}
+            if not frame_docs:
+                continue
+            answer = await self.ask({"t": "push", "docs": frame_docs}, "ack")
+            need = doc_map(answer, "need")
+            refused += [d for d in frame_docs if d in need]
+            outcome.sent += sum(len(c) for d, c in frame_docs.items() if d not in need)
+        return refused
+
+    async def _pull(
+        self, store: Store, wanted: dict[str, Frame], outcome: Outcome
+    ) -> list[str]:
+        """Ask for what we lack of every document at once; the documents to fall back on."""
+        assert self.peer is not None
+        answer = await self.ask({"t": "pull", "docs": wanted, "whole": True}, "changes")
+        batches = {doc: change_list(doc_map(answer, "docs"), doc)
+                   for doc in doc_map(answer, "docs") if doc in wanted}
+        wholes = {doc: data for doc, data in doc_map(answer, "whole").items()
+                  if doc in wanted and isinstance(data, bytes)}
+        unknown = answer.get("unknown")
+        if not isinstance(unknown, list):
+            raise PeerRefused("garbled", "the peer's changes frame lists no unknown documents")
+        got = receive(store, self.me.township, batches, self.peer, wholes)
+        outcome.received += sum(r.applied for r in got.values())
+        return [doc for doc in wanted if doc in unknown] + [
+            doc for doc, r in got.items() if r.missing
+        ]
 
     async def _fallback(self, store: Store, doc: str, outcome: Outcome) -> None:
         assert self.peer is not None
@@ -446,6 +604,28 @@ class Initiator:
             if message is None and reply is None:
                 break
         outcome.received += side.received
+
+
+def _pack(outgoing: Mapping[str, list[bytes]]) -> list[dict[str, list[bytes]]]:
+    """The documents' changes as the `docs` of push frames, each under the budget.
+
+    A document too big for one frame is split into consecutive runs (causal
+    order kept), so each frame applies on top of the ones before it.
+    """
+    frames: list[dict[str, list[bytes]]] = []
+    current: dict[str, list[bytes]] = {}
+    size = 0
+    for doc in sorted(outgoing):
+        for run in split_changes(outgoing[doc], BUDGET):
+            run_size = sum(len(c) + 8 for c in run)
+            if current and (size + run_size > BUDGET or doc in current):
+                frames.append(current)
+                current, size = {}, 0
+            current[doc] = run
+            size += run_size
+    if current:
+        frames.append(current)
+    return frames
 
 
 def _same(mine: Mapping[str, Heads], theirs: Mapping[str, Heads]) -> bool:
@@ -472,6 +652,7 @@ __all__ = [
     "peer_key",
     "peer_records",
     "receive",
+    "snapshot",
 ]
 
 
