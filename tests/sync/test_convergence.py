@@ -31,7 +31,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -74,11 +73,10 @@ def _scratch() -> str | None:
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
-# Compaction thresholds the replicas draw from. Small ones make a compaction run inside a
-# received batch's commit, which loses that batch on disk today (sync bug, see
-# test_a_received_batch_that_triggers_compaction_survives_a_restart): add 3 and 10 back
-# once it is fixed. Explicit compactions (the `compact` rule) are exercised meanwhile.
-AUTO_COMPACT_AFTER = (200,)
+# Compaction thresholds the replicas draw from: small ones make compaction run right
+# after local writes and received batches (a received batch was once lost on disk that
+# way: test_a_received_batch_that_triggers_compaction_survives_a_restart).
+AUTO_COMPACT_AFTER = (3, 10, 200)
 # What the runs exercised, printed with the example count (a run with no conflicts
 # would check little).
 STATS: Counter[str] = Counter()
@@ -645,11 +643,6 @@ def _run(machine: type[RuleBasedStateMachine], name: str) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync bug: Replica.apply_batch persists before swapping in the new document, and "
-    "Store._append's automatic compaction then snapshots the old one and deletes the new chunk",
-)
 def test_a_received_batch_that_triggers_compaction_survives_a_restart(tmp_path: Path) -> None:
     sender = Store.open(tmp_path / "sender")
     receiver = Store.open(tmp_path / "receiver", compact_chunks=1)
