@@ -84,7 +84,7 @@ def _bases(store: Store, office: str) -> dict[str, list[list[bytes]]]:
 
 def _lacking(store: Store, doc: str, bases: list[list[bytes]] | None) -> list[bytes]:
     """Changes missing from at least one of `bases` (all of them without bases), in order."""
-    document = store.replica(doc).doc
+    document = store.document(doc)
     if not bases:
         return [c.bytes for c in document.get_changes([])]
     known = known_hashes(document)
@@ -177,7 +177,7 @@ def _check_applicable(store: Store, township: str, changes: Mapping[str, list[by
             infos = parse_changes(items)
         except BadChange as problem:
             raise BundleRefused(f"the bundle is garbled: {doc}: {problem}") from None
-        have = known_hashes(store.replica(doc).doc) if store.has_document(doc) else set()
+        have = known_hashes(store.document(doc)) if store.has_document(doc) else set()
         inside = {i.hash for i in infos}
         lacking = {d for i in infos for d in i.deps if d not in inside and d not in have}
         if lacking:

@@ -172,14 +172,14 @@ def lacking(
     """
     if theirs is None:
         return store.changes_since(doc, [])
-    known = known_hashes(store.replica(doc).doc)
+    known = known_hashes(store.document(doc))
     if all(h in known for h in theirs):
-        return changes_since(store.replica(doc).doc, theirs)
+        return changes_since(store.document(doc), theirs)
     usable = [r for r in records if r and all(h in known for h in r)]
     if not usable:
         return None
     base = [h for h in theirs if h in known] + [h for r in usable for h in r]
-    return changes_since(store.replica(doc).doc, base)
+    return changes_since(store.document(doc), base)
 
 
 def common_heads(store: Store, peer: str, doc: str) -> Heads | None:
@@ -280,7 +280,7 @@ def _whole_document(doc: str, data: bytes) -> core.Document:
 
 def snapshot(store: Store, doc: str, budget: int = BUDGET) -> bytes | None:
     """The whole document for a peer that holds none of it, None if it is over `budget`."""
-    data = store.replica(doc).doc.save()
+    data = store.document(doc).save()
     return data if len(data) <= budget else None
 
 
@@ -294,7 +294,7 @@ class SyncSide:
 
     def __init__(self, store: Store, township: str, doc: str, origin: str) -> None:
         self.doc, self.township, self.origin = doc, township, origin
-        self.work = store.replica(doc).doc.fork() if store.has_document(doc) else core.Document()
+        self.work = store.document(doc).fork() if store.has_document(doc) else core.Document()
         self.base = self.work.get_heads()
         self.state = core.SyncState()
         self.received = 0

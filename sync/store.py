@@ -22,7 +22,13 @@ A write returns only after its SQLite transaction committed. Loading a
 document is its snapshot plus its chunks; if that fails, the snapshot and then
 each chunk are applied one by one and what cannot be applied is reported.
 Documents open lazily and stay open until `close_document`: two open copies of
-one document would write with the same actor and sequence numbers.
+one document would write with the same actor and sequence numbers. A sync
+needs no journal index, so it reads and receives through `document()` and
+`apply_batches`, which keep a document it did not find open as bare automerge
+state; `replica()` later turns that same state into the Replica.
+
+Several writes can share one transaction (`transaction()`): a sync stores the
+batches of fifty documents and its peer records with one fsync each.
 """
 
 from __future__ import annotations
@@ -48,8 +54,11 @@ from sync.automerge_doc import (
     ChunkInfo,
     MissingDependencies,
     apply_changes,
+    changes_since,
+    has_changes,
     heads_key,
     iter_chunks,
+    parse_changes,
     split_heads,
 )
 from sync.document import BatchResult, Replica, new_document
@@ -158,6 +167,9 @@ class Store:
         self._lock_file = lock
         self._mutex = threading.RLock()
         self._open: dict[str, Replica] = {}
+        # Documents loaded only to sync (send or receive changes): no Replica, so no journal
+        # index is built for them. `replica()` turns one into a Replica, never two copies.
+        self._bare: dict[str, core.Document] = {}
         self._loaded: dict[str, _Loaded] = {}
         self._reported: set[tuple[str | None, str]] = {(d.doc_id, d.part) for d in report}
         self.compact_chunks = compact_chunks
@@ -204,6 +216,7 @@ class Store:
             for replica in self._open.values():
                 replica.close()
             self._open.clear()
+            self._bare.clear()
             self._conn.close()
             _release_lock(self._lock_file)
             self._lock_file = None
@@ -291,11 +304,35 @@ class Store:
             found = self._open.get(doc_id)
             if found is not None:
                 return found
+            bare = self._bare.pop(doc_id, None)
+            if bare is not None:
+                return self._adopt(doc_id, bare)
             if not self.has_document(doc_id):
                 raise UnknownDocument(doc_id)
             doc, loaded = self._load(doc_id)
             self._loaded[doc_id] = loaded
             return self._adopt(doc_id, doc)
+
+    def document(self, doc_id: str) -> core.Document:
+        """The document's automerge state, to read or send from (never to write to).
+
+        The open Replica's when there is one; otherwise loaded without a
+        journal index (a sync does not read the journal) and kept for the
+        next sync. UnknownDocument if absent.
+        """
+        with self._mutex:
+            found = self._open.get(doc_id)
+            if found is not None:
+                return found.doc
+            bare = self._bare.get(doc_id)
+            if bare is not None:
+                return bare
+            if not self.has_document(doc_id):
+                raise UnknownDocument(doc_id)
+            doc, loaded = self._load(doc_id)
+            self._loaded[doc_id] = loaded
+            self._bare[doc_id] = doc
+            return doc
 
     def village(self, doc_id: str) -> VillageDoc:
         return VillageDoc(self.replica(doc_id))
@@ -309,6 +346,7 @@ class Store:
             replica = self._open.pop(doc_id, None)
             if replica is not None:
                 replica.close()
+            self._bare.pop(doc_id, None)
             self._loaded.pop(doc_id, None)
 
     def _adopt(self, doc_id: str, doc: core.Document) -> Replica:
@@ -349,10 +387,61 @@ class Store:
         with self.transaction():
             for doc_id, changes in batches.items():
                 try:
-                    results[doc_id] = self._apply_one(doc_id, changes, origin)
+                    if doc_id in self._open:
+                        results[doc_id] = self._apply_one(doc_id, changes, origin)
+                    else:
+                        results[doc_id] = self._apply_bare(doc_id, changes, origin)
                 except MissingDependencies as missing:
                     results[doc_id] = missing
         return results
+
+    def _apply_bare(self, doc_id: str, changes: Sequence[bytes], origin: str) -> BatchResult:
+        """Replica.apply_batch's guarantees for a document not open as a Replica.
+
+        Same steps: apply to a fork, refuse the batch whole when some of it
+        builds on changes this replica lacks, persist, then swap the fork in.
+        Two savings a sync needs: no journal index is read (BatchResult.entries
+        stays empty; the index is built when the document is opened), and the
+        batch is parsed change by change only when automerge did not apply every
+        item as a new change (duplicates, missing dependencies or bad bytes).
+        """
+        created = not self.has_document(doc_id)
+        if created:
+            if not changes:
+                return BatchResult()
+            base = core.Document()
+        else:
+            base = self.document(doc_id)
+        heads_before = base.get_heads()
+        candidate = base.fork()
+        try:
+            apply_changes(candidate, list(changes))
+        except Exception:  # the binding raises bare Exceptions; say which item is bad
+            parse_changes(changes)
+            raise BadChange("automerge refused the batch") from None
+        new = candidate.get_changes(heads_before)
+        if len(new) != len(changes):
+            infos = {info.hash: info for info in parse_changes(changes)}
+            new_hashes = {change.hash for change in new}
+            rest = [h for h in infos if h not in new_hashes]
+            if rest and not has_changes(base, rest):
+                waiting = [h for h in rest if not has_changes(base, [h])]
+                deps = {d for h in waiting for d in infos[h].deps
+                        if d not in infos and d not in new_hashes}
+                raise MissingDependencies(
+                    waiting, sorted(d for d in deps if not has_changes(base, [d]))
+                )
+        if not new:
+            return BatchResult()
+        data = [change.bytes for change in new]
+        if created:
+            with self._write() as conn:
+                conn.execute("INSERT INTO documents(doc_id) VALUES (?)", (doc_id,))
+            self._loaded[doc_id] = _Loaded([], {})
+        self._append(doc_id, data, origin, candidate.get_heads())
+        self._touched.add(doc_id)  # a rollback of the transaction drops the swapped-in fork
+        self._bare[doc_id] = candidate
+        return BatchResult(tuple(c.hash for c in new), (), tuple(data))
 
     def _apply_one(self, doc_id: str, changes: Sequence[bytes], origin: str) -> BatchResult:
         with self._mutex:
@@ -391,7 +480,7 @@ class Store:
 
     def changes_since(self, doc_id: str, heads: Sequence[bytes]) -> list[bytes]:
         """Changes of the document that are not ancestors of `heads` (all, if heads unknown)."""
-        return self.replica(doc_id).changes_since(heads)
+        return changes_since(self.document(doc_id), heads)
 
     def peer_heads(self, peer: str, doc_id: str) -> tuple[list[bytes], list[bytes]] | None:
         """(ours, theirs) after the last sync with `peer`, None when never synced."""
@@ -473,10 +562,10 @@ class Store:
         Damaged rows and a damaged snapshot are moved to `lost_chunks`, not deleted.
         """
         with self._mutex:
-            replica = self.replica(doc_id)
+            doc = self.document(doc_id)
             loaded = self._loaded[doc_id]
-            snapshot = replica.doc.save()
-            heads = replica.doc.get_heads()
+            snapshot = doc.save()
+            heads = doc.get_heads()
             found = now_iso()
             with self._write() as conn:
                 if loaded.snapshot_bad is not None:
@@ -589,7 +678,7 @@ class Store:
             return  # the outermost transaction runs them after its commit
         pending, self._compact_later = self._compact_later, set()
         for doc_id in sorted(pending):
-            if doc_id not in self._open:
+            if doc_id not in self._open and doc_id not in self._bare:
                 continue
             count, size = self.chunk_stats(doc_id)
             if count > self.compact_chunks or size > self.compact_bytes:
