@@ -73,7 +73,7 @@ from sync.automerge_doc import (
     iter_chunks,
     read,
 )
-from sync.document import GENESIS_MAPS, parse_doc_id
+from sync.document import TOWNSHIP, VILLAGE, parse_doc_id
 from sync.frames import (
     MAX_FRAME,
     Frame,
@@ -270,8 +270,9 @@ def _whole_document(doc: str, data: bytes) -> core.Document:
                          f"({problem})") from None
     township, office, year = parse_doc_id(doc)
     header = {k: read(whole, ROOT, k) for k in ("kind", "township", "office", "year")}
-    if (header["township"], header["office"], header["year"]) != (township, office, year) or (
-        header["kind"] not in GENESIS_MAPS
+    kind = TOWNSHIP if office == township else VILLAGE
+    if (header["township"], header["office"], header["year"], header["kind"]) != (
+        township, office, year, kind
     ):
         raise FrameError("foreign_document", f"the document sent as {doc} is another one "
                          f"({header['township']}/{header['office']}/{header['year']})")
