@@ -29,8 +29,12 @@ def status_of(screen: SyncScreen) -> Static:
 
 
 async def wait_idle(pilot: Pilot[None], screen: SyncScreen) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    """Until the screen's worker has finished and shown its result (a busy machine is slow)."""
+    for _ in range(400):
+        await pilot.pause(0.025)
+        await pilot.app.workers.wait_for_complete()
+        if not screen.busy and str(status_of(screen).render()):
+            break
     await pilot.pause()
 
 
