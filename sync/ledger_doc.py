@@ -97,14 +97,14 @@ class VillageDoc:
     ) -> list[Row]:
         """The program's rows in display order: by date (empty dates last), then creation."""
         prefix = f"{program}/"
-        found = [
-            self._row(program, key[len(prefix) :])
-            for key in self.replica.keys([LEDGERS])
-            if key.startswith(prefix)
+        stored = [
+            (key[len(prefix) :], value)
+            # The whole ledger in a few binding calls; maps come back as dicts.
+            for key, value in self.replica.read_children([LEDGERS], prefix).items()
+            if isinstance(value, dict)
         ]
-        rows = [r for r in found if r is not None]
-        created = sorted(rows, key=lambda r: (r.created, r.n, r.id))
-        ordered = [_with_order(r, i) for i, r in enumerate(created)]
+        stored.sort(key=lambda s: (_int(s[1].get("created")), _int(s[1].get("n")), s[0]))
+        ordered = [_stored_row(program, key, value, n) for n, (key, value) in enumerate(stored)]
         if date_column is not None:
             ordered.sort(key=lambda r: _date_key(r.cells.get(date_column)))
         return [r for r in ordered if include_deleted or not r.deleted]
@@ -113,21 +113,7 @@ class VillageDoc:
         return self._row(program, row_id)
 
     def _row(self, program: str, row_id: str) -> Row | None:
-        stored = self.replica.read([LEDGERS, f"{program}/{row_id}"])
-        if not isinstance(stored, Mapping):
-            return None
-        cells = stored.get("cells")
-        return Row(
-            id=row_id,
-            program=program,
-            cells={k: v for k, v in cells.items() if not isinstance(v, Mapping)}
-            if isinstance(cells, Mapping)
-            else {},
-            deleted=stored.get("deleted") is True,
-            created=_int(stored.get("created")),
-            n=_int(stored.get("n")),
-            office=str(stored.get("office") or ""),
-        )
+        return _row(program, row_id, self.replica.read([LEDGERS, f"{program}/{row_id}"]))
 
     # -- edits -----------------------------------------------------------------------
 
@@ -246,8 +232,26 @@ class VillageDoc:
             raise EditRefused(f"no row {row_id!r} in {program} of {self.village}")
 
 
-def _with_order(row: Row, order: int) -> Row:
-    return Row(row.id, row.program, row.cells, row.deleted, row.created, row.n, row.office, order)
+def _row(program: str, row_id: str, stored: object) -> Row | None:
+    """A row from what is stored at its key (None when that is not a map)."""
+    return _stored_row(program, row_id, stored, 0) if isinstance(stored, dict) else None
+
+
+def _stored_row(program: str, row_id: str, stored: Mapping[str, Any], order: int) -> Row:
+    cells = stored.get("cells")
+    return Row(
+        id=row_id,
+        program=program,
+        # A map where a value belongs is no cell value (replica reads give maps as dicts).
+        cells={k: v for k, v in cells.items() if not isinstance(v, dict)}
+        if isinstance(cells, dict)
+        else {},
+        deleted=stored.get("deleted") is True,
+        created=_int(stored.get("created")),
+        n=_int(stored.get("n")),
+        office=str(stored.get("office") or ""),
+        order=order,
+    )
 
 
 def _date_key(value: object) -> tuple[int, str]:
