@@ -618,7 +618,12 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One SQLite transaction; committed (durably) when the outermost block ends."""
+        """One SQLite transaction; committed (durably) when the outermost block ends.
+
+        A nested block that fails leaves what it wrote to the outer transaction:
+        let the exception reach the outermost block (which rolls everything back)
+        unless the failing code undid its own writes, as `_apply_one` does.
+        """
         with self._mutex:
             if self._depth:
                 self._depth += 1
