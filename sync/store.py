@@ -601,7 +601,7 @@ class Store:
     # -- internals: writing ----------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, *, durable: bool = True) -> Iterator[None]:
         """Make every store write inside the block one durable SQLite transaction.
 
         Writes (received batches, peer records, settings) join it instead of
@@ -611,9 +611,22 @@ class Store:
         document may already hold changes whose rows were rolled back).
         Compaction waits until the commit: it snapshots the open document, which
         must by then hold everything its chunk rows do.
+
+        `durable=False` (only for hints a power cut may lose, like peer
+        records): committed without waiting for the disk. WAL keeps it atomic,
+        and the next durable commit's fsync carries it to disk too. Inside a
+        durable transaction it is durable.
         """
-        with self._write():
-            yield
+        with self._mutex:
+            relaxed = not durable and self._depth == 0
+            if relaxed:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with self._write():
+                    yield
+            finally:
+                if relaxed:
+                    self._conn.execute("PRAGMA synchronous=FULL")
         self._run_compactions()
 
     @contextmanager

@@ -309,3 +309,21 @@ def test_a_new_village_document_reaches_a_peer_that_never_had_it(
     got = receive(town, TOWN, {own: v01.changes_since(own, [])}, "v01:x")
     assert got[own].applied == 2 and not got[own].missing
     assert people(town, own) == [1]
+
+
+def test_peer_records_skip_the_fsync_and_every_other_write_keeps_it(v01: Store) -> None:
+    def synchronous() -> int:
+        return int(v01._conn.execute("PRAGMA synchronous").fetchone()[0])
+
+    full = synchronous()
+    assert full == 2  # FULL: what an acknowledged edit needs
+    seen: list[int] = []
+    with v01.transaction(durable=False):
+        seen.append(synchronous())
+        v01.set_peer_heads("t1:x", village_doc("v01"), [b"\x01" * 32], [b"\x01" * 32])
+    with v01.transaction(), v01.transaction(durable=False):  # inside a durable one: durable
+        seen.append(synchronous())
+    with pytest.raises(RuntimeError), v01.transaction(durable=False):
+        raise RuntimeError("failed")
+    assert seen == [1, 2] and synchronous() == full
+    assert v01.peer_heads("t1:x", village_doc("v01")) == ([b"\x01" * 32], [b"\x01" * 32])
