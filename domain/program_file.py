@@ -466,9 +466,11 @@ class _Reader:
                 f"{_a(kind)} indicator",
                 INDICATOR_KIND_KEYS,
             )
-            for key in ("numerator", "denominator"):
-                if kind == "rate" and key not in entry.data:
-                    entry.problem(None, f"a rate indicator needs {key} = {{ column = value }}")
+            # spec §3: a missing `where` matches every row, so a rate without a
+            # denominator is "share of all rows in the period". Without a numerator it
+            # would be 100 whatever happened: that is a mistake, not a rule.
+            if kind == "rate" and "numerator" not in entry.data:
+                entry.problem(None, "a rate indicator needs numerator = { column = value }")
         where = self.where(entry, "where", columns)
         numerator = self.where(entry, "numerator", columns)
         denominator = self.where(entry, "denominator", columns)

@@ -51,6 +51,12 @@ numerator = { kind = "排查", done = true }
 denominator = { kind = "排查" }
 
 [[indicators]]
+id = "drill_share"
+title = "演练占比"
+kind = "rate"
+numerator = { kind = "演练" }
+
+[[indicators]]
 id = "plan"
 title = "预案"
 kind = "entered"
@@ -119,6 +125,17 @@ def test_rate_and_zero_denominator() -> None:
     assert value(m, "fixed", "Q2") == 100
     r = m.get(PROGRAM.indicator("fixed"), "Q1")
     assert (r.numerator_rows, r.rows) == (("a", "c"), ("a", "b", "c"))
+
+
+def test_a_rate_without_denominator_divides_by_every_row_of_the_period() -> None:
+    m = measure(PROGRAM, [
+        row("a", "2026-01-05", "演练"), row("b", "2026-01-06", "宣传"),
+        row("c", "2026-01-07", "排查"), row("d", "2026-01-08", "演练", deleted=True),
+    ])  # fmt: skip
+    # Q1: 1 drill (a; d is deleted) of 3 rows → 100 × 1/3
+    assert value(m, "drill_share", "Q1") == Fraction(100, 3)
+    # Q2: no rows at all → the spec's zero-denominator rule, 100
+    assert value(m, "drill_share", "Q2") == 100
 
 
 def test_deleted_rows_count_nowhere_and_warn_nothing() -> None:

@@ -667,13 +667,6 @@ CASES: list[tuple[str, dict[str, str], str]] = [
         kind = "rate"
         denominator = { kind = "检查" }
         """}, "a rate indicator needs numerator"),
-    ("rate without denominator", {"indicators": INDICATORS + """
-        [[indicators]]  # <-
-        id = "x"
-        title = "X"
-        kind = "rate"
-        numerator = { kind = "检查" }
-        """}, "a rate indicator needs denominator"),
     ("rate with where", {"indicators": INDICATORS + """
         [[indicators]]
         id = "x"
@@ -1127,6 +1120,21 @@ def test_where_can_be_written_as_a_sub_table_in_written_order() -> None:
     )
     loaded = load_program(program(indicators=indicators), "p.toml")
     assert loaded.indicator("x").where == (("done", True), ("kind", "检查"))
+
+
+def test_a_rate_without_denominator_counts_against_every_row() -> None:
+    # spec §3: a missing `where` matches every row; the denominator is no exception.
+    indicators = INDICATORS + """
+        [[indicators]]
+        id = "drill_share"
+        title = "演练占比"
+        kind = "rate"
+        numerator = { kind = "演练" }
+        """
+    loaded = load_program(program(indicators=indicators), "p.toml")
+    rate = loaded.indicator("drill_share")
+    assert rate.numerator == (("kind", "演练"),)
+    assert rate.denominator == ()
 
 
 def test_a_program_without_periods_has_only_the_year() -> None:
