@@ -384,6 +384,11 @@ class _Reader:
     def column(self, entry: _Table) -> Column | None:
         entry.check_keys(COLUMN_KEYS, COLUMN_REQUIRED)
         column_id = entry.identifier("id", NAME_ID, NAME_ID_FORM)
+        if column_id == "deleted":
+            # Every ledger row carries its own deleted flag (rows are never removed),
+            # and the edit history records it under this name.
+            entry.problem("id", '"deleted" is reserved for the row\'s deleted flag; '
+                                "choose another id")
         title = entry.title()
         column_type = entry.choice("type", COLUMN_TYPES, "column type")
         required = entry.boolean("required")

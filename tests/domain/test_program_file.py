@@ -660,6 +660,12 @@ CASES: list[tuple[str, dict[str, str], str]] = [
         kind = "sum"
         column = "people"  # <-
         """}, 'column "people" is not a column'),
+    ("column named deleted", {"columns": COLUMNS + """
+        [[columns]]
+        id = "deleted"  # <-
+        title = "作废"
+        type = "bool"
+        """}, '"deleted" is reserved'),
     ("rate without numerator", {"indicators": INDICATORS + """
         [[indicators]]  # <-
         id = "x"
