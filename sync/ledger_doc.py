@@ -23,6 +23,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from domain.history import DELETED, RESOLVE, Cell, JournalEntry
@@ -31,6 +32,7 @@ from sync.document import VILLAGE, Edit, EditRefused, Record, Replica, check_id
 from sync.journal import Who, random_id
 
 LEDGERS = "ledgers"
+_CREATION = itemgetter(0, 1, 2)  # (created, n, row id) of a stored row
 ROW_ID_LENGTH = 8
 _COLUMN = re.compile(r"[a-z][a-z0-9_]{0,30}\Z")
 _PROGRAM = re.compile(r"[a-z0-9-]{1,40}\Z")
@@ -97,14 +99,19 @@ class VillageDoc:
     ) -> list[Row]:
         """The program's rows in display order: by date (empty dates last), then creation."""
         prefix = f"{program}/"
+        start = len(prefix)
+        # The whole ledger in a few binding calls (maps come back as dicts), then each
+        # row's place in creation order: (created, n, id).
         stored = [
-            (key[len(prefix) :], value)
-            # The whole ledger in a few binding calls; maps come back as dicts.
+            (_int(value.get("created")), _int(value.get("n")), key[start:], value)
             for key, value in self.replica.read_children([LEDGERS], prefix).items()
-            if isinstance(value, dict)
+            if type(value) is dict
         ]
-        stored.sort(key=lambda s: (_int(s[1].get("created")), _int(s[1].get("n")), s[0]))
-        ordered = [_stored_row(program, key, value, n) for n, (key, value) in enumerate(stored)]
+        stored.sort(key=_CREATION)
+        ordered = [
+            _stored_row(program, row_id, value, order, created, n)
+            for order, (created, n, row_id, value) in enumerate(stored)
+        ]
         if date_column is not None:
             ordered.sort(key=lambda r: _date_key(r.cells.get(date_column)))
         return [r for r in ordered if include_deleted or not r.deleted]
@@ -234,21 +241,28 @@ class VillageDoc:
 
 def _row(program: str, row_id: str, stored: object) -> Row | None:
     """A row from what is stored at its key (None when that is not a map)."""
-    return _stored_row(program, row_id, stored, 0) if isinstance(stored, dict) else None
+    if type(stored) is not dict:
+        return None
+    return _stored_row(program, row_id, stored, 0, _int(stored.get("created")),
+                       _int(stored.get("n")))
 
 
-def _stored_row(program: str, row_id: str, stored: Mapping[str, Any], order: int) -> Row:
+def _stored_row(
+    program: str, row_id: str, stored: dict[str, Any], order: int, created: int, n: int
+) -> Row:
     cells = stored.get("cells")
+    if type(cells) is not dict:
+        cells = {}
+    elif dict in map(type, cells.values()):
+        # A map where a value belongs is no cell value (replica reads give maps as dicts).
+        cells = {k: v for k, v in cells.items() if type(v) is not dict}
     return Row(
         id=row_id,
         program=program,
-        # A map where a value belongs is no cell value (replica reads give maps as dicts).
-        cells={k: v for k, v in cells.items() if not isinstance(v, dict)}
-        if isinstance(cells, dict)
-        else {},
+        cells=cells,  # a fresh dict from the replica: the row owns it
         deleted=stored.get("deleted") is True,
-        created=_int(stored.get("created")),
-        n=_int(stored.get("n")),
+        created=created,
+        n=n,
         office=str(stored.get("office") or ""),
         order=order,
     )
@@ -259,7 +273,7 @@ def _date_key(value: object) -> tuple[int, str]:
 
 
 def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return value if type(value) is int else 0  # not bool, which is an int to Python too
 
 
 def rows_as_cells(rows: Iterable[Row]) -> list[dict[str, Any]]:

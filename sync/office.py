@@ -49,7 +49,7 @@ from domain.ranking import (
 )
 from sync.document import TOWNSHIP, VILLAGE, EditRefused, doc_id
 from sync.ledger_doc import Row, VillageDoc
-from sync.measures import village_measures
+from sync.measures import village_measures, villages_measures
 from sync.office_history import HistoryMixin
 from sync.office_identity import IdentityMixin
 from sync.permissions import (
@@ -580,10 +580,9 @@ class Office(HistoryMixin, IdentityMixin):
                 f"this office does not hold the ledgers of {', '.join(missing)}; "
                 "sync with the township before ranking"
             )
-        measures = {
-            v.id: village_measures(self.store, program, self.village_doc_id(v.id))
-            for v in villages
-        }
+        documents = {v.id: self.village_doc_id(v.id) for v in villages}
+        by_document = villages_measures(self.store, program, list(documents.values()))
+        measures = {village: by_document[document] for village, document in documents.items()}
         try:
             return rank_sheet(program, villages, measures, self.sheet_inputs(program.id), period)
         except RankingError as error:

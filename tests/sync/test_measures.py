@@ -1,0 +1,68 @@
+"""Measuring several villages: cached by heads, and the fresh cache rows stored together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from domain.indicators import measure
+from domain.program import Program
+from domain.program_file import load_program
+from sync.document import VILLAGE, doc_id
+from sync.journal import Who
+from sync.measures import program_version, village_measures, villages_measures
+from sync.store import Store
+from tests.sync.conftest import PROGRAM
+
+A = Who("v01", "dev-a", "王")
+
+
+def program_of_fixtures() -> Program:
+    from fixtures.township import program_paths
+
+    source = next(p for p in program_paths() if p.stem == PROGRAM)
+    return load_program(source.read_text(encoding="utf-8"), str(source))
+
+
+def test_fresh_measures_are_cached_in_one_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program = program_of_fixtures()
+    store = Store.open(tmp_path / "home")
+    documents = [doc_id("t1", f"v0{n}", 2026) for n in (1, 2, 3)]
+    for n, document in enumerate(documents, start=1):
+        store.create_document(document, VILLAGE)
+        store.village(document).add_rows(A, PROGRAM, [
+            {"date": "2026-02-01", "kind": "安全宣传", "participants": n * 10},
+        ] * n)
+        store.close_document(document)
+    absent = doc_id("t1", "v09", 2026)
+    opened: list[int] = []
+    real = Store.transaction
+
+    @contextmanager
+    def counting(self: Store) -> Iterator[None]:
+        opened.append(1)
+        with real(self):
+            yield
+
+    monkeypatch.setattr(Store, "transaction", counting)
+    try:
+        found = villages_measures(store, program, [*documents, absent])
+        assert len(opened) == 1
+        version = program_version(program)
+        for n, document in enumerate(documents, start=1):
+            expected = measure(program, store.village(document).rows(PROGRAM))
+            assert found[document] == expected
+            assert found[document].values[("audience", "year")].total == n * n * 10
+            cached = store.cached_measures(document, PROGRAM, store.heads(document), version)
+            assert cached == expected.to_plain()
+        assert found[absent] == measure(program, [])
+        opened.clear()
+        assert village_measures(store, program, documents[0]) == found[documents[0]]
+        assert opened == []  # all from the cache: nothing to store
+    finally:
+        store.close()
