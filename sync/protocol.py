@@ -8,7 +8,7 @@ answered is durable on both sides, whatever was not is sent again next time.
 Frames (sync/frames.py adds `v`; hashes are 32-byte bin, heads are lists of them):
 
     hello  {office, device, township, docs: {doc: heads}}      -> hello (same fields)
-    push   {docs: {doc: [change]}}                             -> ack {docs: {doc: heads},
+    push   {docs: {doc: [change]}, whole: {doc: snapshot}}     -> ack {docs: {doc: heads},
                                                                        need: {doc: missing}}
     pull   {docs: {doc: {heads, since}}, whole: bool}          -> changes {docs: {doc: [change]},
                                                                    whole: {doc: snapshot},
@@ -32,7 +32,8 @@ The exchange, per document whose heads differ after `hello`:
    that is exactly `get_changes(its heads)`. Otherwise it holds changes we
    lack, and we send the changes since the heads both had after the last
    complete sync with this peer (`Store.peer_heads`) plus its heads we know.
-   With no such record we cannot tell what it lacks: go to 3.
+   With no such record we cannot tell what it lacks: go to 3. A document it
+   does not hold at all goes whole, as its `save()` (see 2).
 2. pull what we lack: the responder does the same computation from our heads.
    For a document we do not hold at all (`whole`), it sends its `save()`
    instead: compressed, and a fraction of the size of every change one by one.
@@ -369,8 +370,12 @@ class Responder:
                 return {"t": "need", "doc": doc, "missing": got[doc].missing[:64]}
             return {"t": "ack", "doc": doc, "heads": store.heads(doc)}
         batches = doc_map(frame, "docs")
+        wholes = doc_map(frame, "whole") if "whole" in frame else {}
+        if not all(isinstance(data, bytes) for data in wholes.values()):
+            raise FrameError("garbled", "push frame: a whole document must be bytes")
         outcome = receive(store, self.me.township,
-                          {doc: change_list(batches, doc) for doc in batches}, self._origin())
+                          {doc: change_list(batches, doc) for doc in batches}, self._origin(),
+                          wholes)
         return {
             "t": "ack",
             "docs": {d: store.heads(d) for d, got in outcome.items() if not got.missing},
@@ -535,15 +540,22 @@ class Initiator:
         assert self.peer is not None
         records = {doc: common_heads(store, self.peer, doc) for doc in docs}
         outgoing: dict[str, list[bytes]] = {}
+        wholes: dict[str, bytes] = {}
         fallback: list[str] = []
         for doc in docs:
             if not store.has_document(doc):
                 continue
+            if doc not in self.theirs:  # the peer holds none of it: the document whole
+                data = snapshot(store, doc)
+                if data is not None:
+                    wholes[doc] = data
+                    continue
             found = lacking(store, doc, self.theirs.get(doc), [records[doc] or []])
             if found is None:
                 fallback.append(doc)
             elif found:
                 outgoing[doc] = found
+        await self._push_whole(store, wholes, outcome)
         fallback += await self._push(store, outgoing, outcome)
         wanted = {
             doc: {"heads": store.heads(doc) if store.has_document(doc) else [],
@@ -554,6 +566,22 @@ class Initiator:
             fallback += await self._pull(store, wanted, outcome)
         for doc in sorted(set(fallback)):
             await self._fallback(store, doc, outcome)
+
+    async def _push_whole(
+        self, store: Store, wholes: Mapping[str, bytes], outcome: Outcome
+    ) -> None:
+        """Send whole documents the peer lacks, as many per frame as fit the budget."""
+        frames: list[dict[str, bytes]] = []
+        size = BUDGET
+        for doc in sorted(wholes):
+            if size + len(wholes[doc]) > BUDGET:
+                frames.append({})
+                size = 0
+            frames[-1][doc] = wholes[doc]
+            size += len(wholes[doc])
+        for frame_docs in frames:
+            await self.ask({"t": "push", "docs": {}, "whole": frame_docs}, "ack")
+            outcome.sent += sum(len(store.document(d).get_changes([])) for d in frame_docs)
 
     async def _push(
         self, store: Store, outgoing: Mapping[str, list[bytes]], outcome: Outcome

@@ -327,3 +327,38 @@ def test_peer_records_skip_the_fsync_and_every_other_write_keeps_it(v01: Store) 
         raise RuntimeError("failed")
     assert seen == [1, 2] and synchronous() == full
     assert v01.peer_heads("t1:x", village_doc("v01")) == ([b"\x01" * 32], [b"\x01" * 32])
+
+
+async def test_a_document_the_peer_lacks_is_pushed_whole(town: Store, v01: Store) -> None:
+    await sync(v01, town)
+    new_year = doc_id(TOWN, "v01", 2027)
+    for _ in range(30):
+        add_rows(v01, "v01", 1, new_year)  # a new year's ledger, made offline
+    changes = v01.changes_since(new_year, [])
+    outcome, link = await sync(v01, town)
+    assert outcome.converged and outcome.fallbacks == 0 and same_everything(v01, town)
+    assert outcome.sent == len(changes) and link.frames == ["hello", "push", "pull", "heads"]
+    assert link.bytes < sum(len(c) for c in changes)
+    assert sql(town.home, f"SELECT COUNT(*) FROM chunks WHERE doc_id = '{new_year}'") == [(0,)]
+    assert people(town, new_year) == [100] * 30
+
+
+async def test_a_garbled_whole_document_pushed_is_refused_and_nothing_is_stored(
+    town: Store, v01: Store
+) -> None:
+    from sync.protocol import Identity, Responder
+    from tests.sync.test_protocol import wire
+
+    new_year = doc_id(TOWN, "v01", 2027)
+    add_rows(v01, "v01", 2, new_year)
+    data = bytearray(v01.document(new_year).save())
+    data[len(data) // 2] ^= 0x33
+    responder = Responder(Identity.of(town))
+    responder.handle(town, wire(Identity.of(v01).hello({})))
+    before = town.document_ids()
+    with pytest.raises(FrameError) as refused:
+        responder.handle(town, wire({"t": "push", "docs": {}, "whole": {new_year: bytes(data)}}))
+    assert refused.value.code == "bad_snapshot" and town.document_ids() == before
+    with pytest.raises(FrameError) as odd:
+        responder.handle(town, wire({"t": "push", "docs": {}, "whole": {new_year: "text"}}))
+    assert odd.value.code == "garbled" and town.document_ids() == before
