@@ -152,9 +152,9 @@ Persist = Callable[[list[bytes], str, list[bytes]], None]
 class Replica:
     """One open automerge document with its journal index.
 
-    The index is built on first use (the first write, or the first received
-    batch after it was built), not at open: a document opened to be read or
-    measured never decodes its journal, which costs more than loading it.
+    The index is built on first use (the first write, or the first time the
+    whole journal is read for a history), not at open: a document opened to be
+    read or measured never decodes its journal, which costs more than loading it.
     Built later, it is the same index: it is made from the journal as the
     replica holds it at that moment, and the index does not depend on the
     order entries arrived in.
@@ -246,6 +246,10 @@ class Replica:
     def journal_entries(self) -> list[JournalEntry]:
         """Every readable journal entry (unreadable ones land in `journal_problems`)."""
         entries, _ = self._read_journal()
+        if self._index is None:
+            # A history or conflict view often comes before a resolve: index what was
+            # decoded anyway, so that write does not decode the whole journal again.
+            self._index = JournalIndex(entries)
         return entries
 
     def history(self) -> History:

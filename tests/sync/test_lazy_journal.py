@@ -272,3 +272,20 @@ def test_bulk_reads_give_what_reading_key_by_key_gives() -> None:
     }
     assert "list" in rows["oddrow01"].cells and "nested" not in rows["oddrow01"].cells
     assert rows["oddrow01"].created == 0 and rows["oddrow01"].order == 0  # sorts first
+
+
+def test_a_history_read_indexes_what_it_decoded(tmp_path: Path, decoded: list[str]) -> None:
+    store = Store.open(tmp_path / "home")
+    first, _ = ledger_with_history(store)
+    store = reopen(store)
+    try:
+        replica = store.replica(VILLAGE_DOC)
+        decoded.clear()
+        entries = replica.journal_entries()
+        assert sorted(decoded) == sorted(e.id for e in entries) and replica.index_built
+        [last] = [e for e in entries if e.cell[2:] == (first, "participants") and e.op == "set"]
+        decoded.clear()
+        [entry] = VillageDoc(replica).set_cells(A, PROGRAM, first, {"participants": 30})
+        assert decoded == [] and entry.prev == last.id  # no second decoding for the write
+    finally:
+        store.close()
