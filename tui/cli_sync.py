@@ -203,40 +203,11 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 def status_of(store: Any) -> dict[str, Any]:
-    """Documents held and, per known peer, its last sync and the changes it has not confirmed."""
-    from sync.protocol import Identity, own_documents, peer_records
+    """Documents held and, per known peer, its last sync and the changes it has not confirmed
+    (the facade's; `vledger status` and the sync screen say the same)."""
+    from sync.office_sync import status_of as facade_status
 
-    me = Identity.of(store)
-    docs = own_documents(store, me.township)
-    changes = {d: store.replica(d).doc.get_changes([]) for d in docs}
-    records = peer_records(store)
-    peers: dict[str, dict[str, Any]] = {}
-    for record in records:
-        entry = peers.setdefault(record.peer, {
-            "peer": record.peer, "office": record.office, "device": record.device,
-            "last_sync": record.at, "confirmed": {},
-        })
-        entry["last_sync"] = max(entry["last_sync"], record.at)
-        entry["confirmed"][record.doc] = record.heads
-    listed = []
-    for entry in peers.values():
-        unconfirmed = 0
-        for doc in docs:
-            heads = entry["confirmed"].get(doc)
-            if heads is None:
-                unconfirmed += len(changes[doc])
-            else:
-                unconfirmed += len(store.replica(doc).doc.get_changes(heads))
-        listed.append({k: v for k, v in entry.items() if k != "confirmed"}
-                      | {"unconfirmed": unconfirmed})
-    return {
-        "office": me.office, "township": me.township, "device": me.device,
-        "documents": [
-            {"id": d, "changes": len(changes[d]), "heads": [h.hex() for h in docs[d]]}
-            for d in sorted(docs)
-        ],
-        "peers": sorted(listed, key=lambda p: p["peer"]),
-    }
+    return facade_status(store)
 
 
 def run_status(args: argparse.Namespace) -> int:

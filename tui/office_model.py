@@ -3,7 +3,10 @@ office facade (sync/office.py): the grid's edits become document transactions.
 
 Rows are read once and then kept in step locally after each write, so an edit costs one
 transaction and not a re-read of 20,000 rows; `reload()` re-reads everything (after a sync
-or an import). Conflict marks come from the facade's journal (`conflicted_cells`).
+or an import). Conflict marks come from the facade's journal (`conflicted_cells`); unsynced
+marks from `unsynced_cells` (edits made here that no peer holds yet), and every cell this
+model writes is marked unsynced at once. A home that never synced shows no unsynced marks:
+every cell would carry one, and the home screen already says "not synced yet".
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from typing import Any
 from domain.program import CellValue, Program
 from domain.values import format_cell, parse_cell
 from tui.grid_model import NO_MARKS, CellRefused, GridColumn
+
+CONFLICT = frozenset({"conflict"})
+UNSYNCED = frozenset({"unsynced"})
 
 
 def refusal_reason(error: BaseException) -> CellRefused:
@@ -51,6 +57,10 @@ class OfficeLedgerModel:
         self._conflicts = {
             (c[2], c[3]) for c in self.office.conflicted_cells(self.program.id, self.village)
         }
+        self._mark_unsynced = self.office.last_sync() is not None
+        self._unsynced: set[tuple[str, str]] = set(
+            self.office.unsynced_cells(self.program.id, self.village)
+            if self._mark_unsynced else ())
         self._version += 1
 
     @property
@@ -85,7 +95,10 @@ class OfficeLedgerModel:
         return row_id in self._deleted
 
     def marks(self, row_id: str, column_id: str) -> frozenset[str]:
-        return frozenset({"conflict"}) if (row_id, column_id) in self._conflicts else NO_MARKS
+        cell = (row_id, column_id)
+        if cell in self._conflicts:
+            return CONFLICT
+        return UNSYNCED if cell in self._unsynced else NO_MARKS
 
     # ---- writing -----------------------------------------------------------------------
 
@@ -100,6 +113,8 @@ class OfficeLedgerModel:
             raise KeyError(column_id)
         self._call(self._write_cells, row_id, {column_id: value})
         self._cells[row_id][column_id] = value
+        if self._mark_unsynced:
+            self._unsynced.add((row_id, column_id))
         if column_id == self.program.date_column:
             self._order = None
         self._version += 1
@@ -115,6 +130,8 @@ class OfficeLedgerModel:
         ids = self._call(self.office.import_rows, self.program.id, self.village, [cells])
         row_id = ids[0]
         self._cells[row_id] = dict(cells)
+        if self._mark_unsynced:
+            self._unsynced.update((row_id, c) for c in cells)
         newest = max(self._created.values(), default=(0, 0, 0))
         self._created[row_id] = (newest[0] + 1, 0, len(self._created))
         self._order = None

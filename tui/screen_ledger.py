@@ -30,8 +30,9 @@ LEDGER_COMMANDS: tuple[Command, ...] = (
       "Show another village's ledger", show=True, words="村 village"),
     C("open-ranking-here", "f8", "open_ranking", "排名", "ranking", "本方案本阶段的排名表",
       "This program's ranking sheet for this period", words="排名 ranking"),
-    C("blame-cell", "ctrl+b", "blame", "单元格历史", "cell history",
-      "当前单元格的修改历史（谁、何时）", "Who changed this cell, and when", words="历史 blame"),
+    C("blame-cell", "ctrl+b", "blame", "追溯", "blame",
+      "当前单元格的修改链（谁、何时、原值）", "Who changed this cell, when, and from what",
+      words="历史 追溯 谁改的 history blame"),
     C("reload", "f5", "reload", "刷新", "reload", "重新读取台账（同步后）",
       "Read the ledger again (after a sync)"),
 )
@@ -147,14 +148,15 @@ class LedgerScreen(OfficeScreen):
         self.app.open_screen("ranking", program_id=self.program_id)  # type: ignore[attr-defined]
 
     def action_blame(self) -> None:
+        """Who changed the cell under the cursor, and when (the blame screen)."""
+        from tui.screen_blame import BlameScreen
+
         grid = self.grid
-        if grid is None or grid.cursor_row_id is None:
+        if grid is None or grid.cursor_row_id is None or self.program_id is None:
             return
-        self.app.open_screen(  # type: ignore[attr-defined]
-            "history", program_id=self.program_id, village=self.village,
-            row_id=grid.cursor_row_id, column_id=grid.cursor_column_id,
-            cell=(self.program_id, self.village, grid.cursor_row_id, grid.cursor_column_id),
-        )
+        self.app.push_screen(BlameScreen(
+            self.office, self.lang, self.program_id, self.village or "", grid.cursor_row_id,
+            grid.cursor_column_id))
 
     def action_reload(self) -> None:
         if self.grid is not None:

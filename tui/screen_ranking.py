@@ -8,15 +8,14 @@ moved (a local edit on another screen, or a sync that arrived), and F5 recompute
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, ClassVar
 
 from rich.cells import cell_len, set_cell_size
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingsMap
+from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
@@ -24,119 +23,16 @@ from textual.widgets.option_list import Option
 from domain.decimals import format_money, format_score
 from domain.program import YEAR, Program
 from domain.ranking import RankingSheet, SheetRow
-from tui.commands import GRID_COMMANDS, Command
+from tui.commands import Command
 from tui.explain_panel import ExplainScreen
 from tui.grid import MAX_WIDTH, Grid
-from tui.grid_model import CellRefused, GridColumn
+from tui.grid_model import GridColumn
 from tui.i18n import t, tr
 from tui.screen_base import OfficeScreen
+from tui.table_model import ReadOnlyGrid, TableModel
 
 REFRESH_SECONDS = 1.0
 ITEM_TITLE_CELLS = 10  # "short titles": the sheet must fit many items at 80 columns
-
-# Grid commands that change data make no sense on a computed sheet.
-READ_ONLY_BLOCKED = frozenset(
-    {"add_row", "delete_row", "restore_row", "toggle_deleted", "undo", "redo"}
-)
-
-
-# ---- a read-only table model and grid, shared with the history screens --------------------
-
-
-class TableModel:
-    """Rows of display texts for the Grid: nothing can be written, every commit refuses."""
-
-    def __init__(self, columns: Sequence[GridColumn]) -> None:
-        self._columns = tuple(columns)
-        self._rows: dict[str, Mapping[str, str]] = {}
-        self._order: list[str] = []
-        self._version = 0
-
-    def set_rows(self, rows: Sequence[tuple[str, Mapping[str, str]]]) -> None:
-        self._order = [row_id for row_id, _ in rows]
-        self._rows = dict(rows)
-        self._version += 1
-
-    @property
-    def columns(self) -> Sequence[GridColumn]:
-        return self._columns
-
-    @property
-    def version(self) -> int:
-        return self._version
-
-    def row_count(self) -> int:
-        return len(self._order)
-
-    def row_ids(self) -> Sequence[str]:
-        return self._order
-
-    def display(self, row_id: str, column_id: str) -> str:
-        return self._rows[row_id].get(column_id, "")
-
-    def value(self, row_id: str, column_id: str) -> str:
-        return self.display(row_id, column_id)
-
-    def is_deleted(self, row_id: str) -> bool:
-        return False
-
-    def marks(self, row_id: str, column_id: str) -> frozenset[str]:
-        return frozenset()
-
-    def commit(self, row_id: str, column_id: str, text: str) -> None:
-        raise CellRefused("this sheet is computed and cannot be edited", "此表为计算结果，不能编辑")
-
-    def write(self, row_id: str, column_id: str, value: object) -> None:
-        self.commit(row_id, column_id, "")
-
-    def add_row(self) -> str:
-        raise CellRefused("this sheet is computed and cannot be edited", "此表为计算结果，不能编辑")
-
-    def delete_row(self, row_id: str) -> None:
-        self.add_row()
-
-    def restore_row(self, row_id: str) -> None:
-        self.add_row()
-
-
-class ReadOnlyGrid(Grid):
-    """The Grid with its data commands switched off; typing does not start an edit, and
-    Enter is labelled for what it does here (open the row or the number's explanation)."""
-
-    def __init__(
-        self, model: TableModel, *, lang: str = "zh",
-        enter: tuple[str, str] | None = ("说明", "explain"), id: str | None = None,
-    ) -> None:
-        super().__init__(model, lang=lang, id=id)
-        self.enter_title = enter
-        self._bindings = BindingsMap([c.binding(self.lang) for c in self.commands()])
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in READ_ONLY_BLOCKED or (action == "edit" and self.enter_title is None):
-            return False
-        return super().check_action(action, parameters)
-
-    def commands(self) -> tuple[Command, ...]:
-        """The grid's commands without editing; Enter named for what it does here."""
-        out = []
-        for c in GRID_COMMANDS:
-            if c.action in READ_ONLY_BLOCKED:
-                continue
-            if c.name == "edit-cell":
-                if self.enter_title is None:
-                    continue
-                zh, en = self.enter_title
-                c = replace(c, title_zh=zh, title_en=en, help_zh=f"{zh}（回车）",
-                            help_en=f"{en} (Enter)")
-            out.append(c)
-        return tuple(out)
-
-    def on_key(self, event: events.Key) -> None:
-        if self.searching or self.editing:
-            return  # Grid's own handler closes the search box on Esc
-        if event.is_printable and event.key not in self.screen.active_bindings:
-            event.prevent_default()  # no "typing starts an edit" on a computed sheet
-
 
 def column(id: str, title: str, width: int, numeric: bool = True) -> GridColumn:
     return GridColumn(id, title, "decimal" if numeric else "text", width, editable=False)
@@ -276,16 +172,6 @@ RANKING_COMMANDS: tuple[Command, ...] = (
 del C
 
 
-def data_version(office: Any) -> object:
-    """Something that changes whenever any held document changes, cheaply (no document is
-    opened): the facade's `data_version()` when it has one, else every document's heads."""
-    version = getattr(office, "data_version", None)
-    if callable(version):
-        return version()
-    store = office.store
-    return tuple((d, tuple(store.heads(d))) for d in store.document_ids())
-
-
 class RankingScreen(OfficeScreen):
     """The ranking sheet of `program_id` for `period` (default: today's period)."""
 
@@ -349,7 +235,7 @@ class RankingScreen(OfficeScreen):
                         exit_on_error=False)
 
     def _first_sheet(self) -> None:
-        version = data_version(self.office)
+        version = self.office.data_version()
         try:
             sheet = self.office.ranking(self.program.id, self.period)
         except Exception as problem:
@@ -359,14 +245,15 @@ class RankingScreen(OfficeScreen):
 
     def _started(self, sheet: RankingSheet, version: object) -> None:
         self._seen_version = version
+        self.recomputed += 1
         self.show_sheet(sheet)
         self.set_interval(REFRESH_SECONDS, self.check_for_changes)
 
     def label(self) -> None:
         if self.grid.lang != self.lang:  # a language switch: new column titles and marks
-            self._use_model(TableModel(sheet_columns(self.program, self.lang)))
-            self.grid.lang = self.lang
-            self.recompute()
+            self.grid.retitle(sheet_columns(self.program, self.lang), self.lang)
+            if self.sheet is not None:
+                self.show_sheet(self.sheet)
 
     def period_title(self, period_id: str) -> str:
         if period_id == YEAR:
@@ -376,17 +263,17 @@ class RankingScreen(OfficeScreen):
 
     def recompute(self) -> None:
         """Ask the facade for the sheet and show it, keeping the cursor on its village."""
-        self._seen_version = data_version(self.office)
+        self._seen_version = self.office.data_version()
         try:
             sheet = self.office.ranking(self.program.id, self.period)
         except Exception as problem:  # a refusal or a damaged store: shown, never a crash
             self.show_error(problem)
             return
+        self.recomputed += 1
         self.show_sheet(sheet)
 
     def show_sheet(self, sheet: RankingSheet) -> None:
         self.sheet = sheet
-        self.recomputed += 1
         self.query_one("#ranking-error").display = False
         title = (f"{t(self.lang, 'ranking')} · {self.program.title} · "
                  f"{self.period_title(self.period)}")
@@ -404,7 +291,7 @@ class RankingScreen(OfficeScreen):
     def check_for_changes(self) -> None:
         """The timer's cheap look: recompute only when some document's heads moved."""
         try:
-            moved = data_version(self.office) != self._seen_version
+            moved = self.office.data_version() != self._seen_version
         except Exception as problem:
             self.show_error(problem)
             return

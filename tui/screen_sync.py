@@ -1,13 +1,15 @@
-"""The sync screen (同步): sync now with a peer, export and import a bundle, and what happened.
+"""The sync screen (同步): sync now with a peer, export and import a bundle, and what peers
+have seen.
 
-Long work runs in a worker with a progress bar; every failure (peer unreachable, refused,
-a bad bundle) is shown on the screen, never raised. The screen uses the sync layer's own
-pieces (sync/peer.py, sync/protocol.py, sync/bundle.py) over the office's open store: the
-UI holds the home's lock, so `vledger sync` in a second process could not run meanwhile.
+Everything goes through the office facade (sync/office_sync.py): `sync_with_async` over the
+office's own open store (the UI holds the home's lock, so a second process could not sync
+meanwhile), `export_bundle`, `import_bundle`, and `peers()` for the table. Long work runs in
+a worker with a progress line; every failure (peer unreachable, refused, a bad bundle) is
+shown on the screen, never raised.
 
-The peers table lists the peers this screen synced with, with their state, last sync time
-and bytes each way. The sync layer keeps the heads of the last sync per peer, but offers no
-listing of peers yet (no `status` function), so earlier syncs are not listed here.
+The peers table lists every peer this home ever synced with (from the store: last sync,
+changes of ours it has not confirmed), plus what this session's syncs did (state, changes
+and bytes each way), and addresses that could not be reached.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from textual.widgets import Footer, Input, Label, ProgressBar, Static
 from tui.commands import Command
 from tui.grid import Grid
 from tui.grid_model import GridColumn
+from tui.history_text import problem_text, show_time
 from tui.screen_base import OfficeScreen
-from tui.screen_ranking import ReadOnlyGrid, TableModel
+from tui.table_model import ReadOnlyGrid, TableModel, text_column
 
 DEFAULT_PEER = "127.0.0.1:7420"
 TIMEOUT = 15.0
@@ -40,6 +43,8 @@ SYNC_COMMANDS: tuple[Command, ...] = (
     Command("import-bundle", "i", "import_bundle", "导入包", "import",
             "导入同步包文件（重复导入不会改变数据）", "Apply a bundle file (twice changes nothing)",
             show=True, words="bundle usb 导入 文件"),
+    Command("refresh-peers", "f5", "refresh_peers", "刷新", "refresh",
+            "重新读取各对方的同步情况", "Read what each peer has seen again"),
     Command("close-sync", "escape", "close", "返回", "back", "返回上一屏", "Back", show=True,
             key_display="Esc"),
 )
@@ -48,13 +53,13 @@ SYNC_COMMANDS: tuple[Command, ...] = (
 def peer_columns(lang: str) -> list[GridColumn]:
     zh = lang == "zh"
     return [
-        GridColumn("address", "地址" if zh else "address", "text", 16, editable=False),
-        GridColumn("office", "对方单位" if zh else "office", "text", 8, editable=False),
-        GridColumn("state", "状态" if zh else "state", "text", 14, editable=False),
-        GridColumn("at", "上次同步" if zh else "last sync", "text", 16, editable=False),
-        GridColumn("changes", "修改 发/收" if zh else "changes out/in", "text", 10,
-                   editable=False),
-        GridColumn("bytes", "字节 发/收" if zh else "bytes out/in", "text", 14, editable=False),
+        text_column("office", "对方" if zh else "peer", 6),
+        text_column("state", "状态" if zh else "state", 8),
+        text_column("at", "上次同步" if zh else "last sync", 16),
+        text_column("unconfirmed", "待确认" if zh else "unconfirmed", 6),
+        text_column("changes", "修改 发/收" if zh else "changes out/in", 10),
+        text_column("bytes", "字节 发/收" if zh else "bytes out/in", 12),
+        text_column("address", "地址" if zh else "address", 15),
     ]
 
 
@@ -65,7 +70,7 @@ class SyncScreen(OfficeScreen):
     DEFAULT_CSS = """
     SyncScreen #sync-head { height: auto; text-style: bold; background: $panel; }
     SyncScreen .sync-row { height: 1; }
-    SyncScreen .sync-row Label { width: 12; padding: 0 1; }
+    SyncScreen .sync-row Label { width: 14; padding: 0 1; }
     SyncScreen .sync-row Input { width: 1fr; }
     SyncScreen #sync-progress { display: none; }
     SyncScreen #sync-status { height: auto; }
@@ -74,7 +79,9 @@ class SyncScreen(OfficeScreen):
 
     def __init__(self, office: Any, lang: str = "zh", **params: Any) -> None:
         super().__init__(office, lang, **params)
-        self.peers: dict[str, dict[str, str]] = {}  # address -> shown cells
+        self.known: list[Any] = []  # PeerStatus from the store
+        self.session: dict[str, dict[str, Any]] = {}  # row id -> what this session saw
+        self.addresses: dict[str, str] = {}  # row id -> the address it was reached at
         self.busy = False
         self.model = TableModel(peer_columns(self.lang))
         self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter=("立即同步", "sync now"),
@@ -100,17 +107,57 @@ class SyncScreen(OfficeScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.grid.focus()
+        self.refresh_peers()
 
     def label(self) -> None:
         me = self.office.whoami()
         self.query_one("#sync-head", Static).update(self.tr(
             f"{me.township_name} · 本单位 {me.office_name}（{me.office}）· 设备 {me.device}",
             f"{me.township_name} · office {me.office_name} ({me.office}) · device {me.device}"))
-        self.query_one("#label-address", Label).update(self.tr("对方地址", "peer"))
+        self.query_one("#label-address", Label).update(self.tr("对方地址", "peer address"))
         self.query_one("#label-bundle", Label).update(self.tr("同步包文件", "bundle file"))
         bundle = self.query_one("#sync-bundle", Input)
         bundle.placeholder = str(Path.home() / f"vledger-{me.office}.bundle")
+        if self.grid.lang != self.lang:
+            self.grid.retitle(peer_columns(self.lang), self.lang)
+            self.show_peers()
+
+    # -- the peers table -----------------------------------------------------------------
+
+    def refresh_peers(self) -> None:
+        """Read what every peer has seen, in a thread (it counts every held change)."""
+        self.run_worker(self._read_peers, thread=True, exclusive=True, group="sync-peers",
+                        exit_on_error=False)
+
+    def _read_peers(self) -> None:
+        known = self.office.peers()
+        self.app.call_from_thread(self._peers_read, known)
+
+    def _peers_read(self, known: list[Any]) -> None:
+        self.known = known
+        self.show_peers()
+
+    def show_peers(self) -> None:
+        rows: dict[str, dict[str, str]] = {}
+        for peer in self.known:
+            rows[peer.peer] = {"office": peer.office, "at": show_time(peer.last_sync),
+                               "unconfirmed": str(peer.unconfirmed)}
+        for row_id, seen in self.session.items():
+            row = rows.setdefault(row_id, {"office": seen.get("office", "")})
+            row["address"] = seen["address"]
+            row["state"] = self._state_text(seen["state"])
+            row.setdefault("at", seen["at"])
+            row["changes"] = seen.get("changes", "")
+            row["bytes"] = seen.get("bytes", "")
+        self.model.set_rows(list(rows.items()))
+        self.grid.refresh_model()
+
+    def _state_text(self, state: str) -> str:
+        return {"in-step": self.tr("一致", "in step"),
+                "changing": self.tr("对方仍在变化", "peer changing"),
+                "failed": self.tr("失败", "failed")}.get(state, state)
 
     # -- showing progress and results ----------------------------------------------------
 
@@ -124,11 +171,6 @@ class SyncScreen(OfficeScreen):
         self.query_one("#sync-progress").display = self.busy
         if text is not None:
             self.set_status(text)
-
-    def _show_peer(self, address: str, cells: dict[str, str]) -> None:
-        self.peers[address] = {"address": address, **cells}
-        self.model.set_rows(list(self.peers.items()))
-        self.grid.refresh_model()
 
     # -- sync now ------------------------------------------------------------------------
 
@@ -145,48 +187,40 @@ class SyncScreen(OfficeScreen):
     def sync_again(self, event: Grid.CellActivated) -> None:
         event.stop()
         if not self.busy:
-            self.sync_with(event.row_id)
+            address = self.addresses.get(event.row_id)
+            self.sync_with(address or self.query_one("#sync-address", Input).value.strip())
 
     @work(exclusive=True, group="sync")
     async def sync_with(self, address: str) -> None:
-        from sync.peer import Connection, parse_address
-        from sync.protocol import Identity, Initiator
-
-        try:
-            host, port = parse_address(address)
-        except ValueError as problem:
-            self.set_status(str(problem), refused=True)
-            return
         self._working(self.tr(f"正在与 {address} 同步…", f"syncing with {address}…"))
-        conn = None
         try:
-            conn = await Connection.open(host, port, TIMEOUT)
-            me = Identity.of(self.office.store)
-            outcome = await Initiator(me, conn.ask).run(self.office.store)
+            result = await self.office.sync_with_async(
+                address, timeout=TIMEOUT, progress=lambda text: self.set_status(text))
         except Exception as problem:  # unreachable, refused, cut: shown, the home unchanged
             self._working(None)
-            text = _describe(problem)
-            self._show_peer(address, {"office": "", "state": self.tr("失败", "failed"),
-                                      "at": _now(), "changes": "", "bytes": ""})
+            text = problem_text(problem)
+            self.session[address] = {"address": address, "state": "failed", "at": _now()}
+            self.addresses[address] = address
+            self.show_peers()
             self.set_status(self.tr(f"无法与 {address} 同步：{text}",
                                     f"could not sync with {address}: {text}"), refused=True)
             return
-        finally:
-            if conn is not None:
-                await conn.close()
         self._working(None)
-        done = outcome.converged
-        state = self.tr("一致" if done else "对方仍在变化", "in step" if done else "peer changing")
-        self._show_peer(address, {
-            "office": outcome.peer_office, "state": state, "at": _now(),
-            "changes": f"{outcome.sent}/{outcome.received}",
-            "bytes": f"{conn.traffic.sent}/{conn.traffic.received}",
-        })
+        self.session.pop(address, None)  # a failure at this address is past
+        self.session[result.peer] = {
+            "address": address, "office": result.peer_office, "at": _now(),
+            "state": "in-step" if result.converged else "changing",
+            "changes": f"{result.sent}/{result.received}",
+            "bytes": f"{result.bytes_sent}/{result.bytes_received}",
+        }
+        self.addresses[result.peer] = address
+        self.show_peers()
+        self.refresh_peers()
         self.set_status(self.tr(
-            f"已与 {outcome.peer_office} 同步：发出 {outcome.sent} 个修改，"
-            f"收到 {outcome.received} 个",
-            f"synced with {outcome.peer_office}: sent {outcome.sent} changes, "
-            f"received {outcome.received}"))
+            f"已与 {result.peer_office} 同步：发出 {result.sent} 个修改，"
+            f"收到 {result.received} 个",
+            f"synced with {result.peer_office}: sent {result.sent} changes, "
+            f"received {result.received}"))
 
     # -- bundles -------------------------------------------------------------------------
 
@@ -199,62 +233,57 @@ class SyncScreen(OfficeScreen):
             return None
         return Path(text).expanduser()
 
-    @work(exclusive=True, group="sync")
-    async def action_export_bundle(self) -> None:
-        from sync.bundle import export_bundle
-
+    def action_export_bundle(self) -> None:
         path = self._bundle_path()
         if path is None or self.busy:
             return
         self._working(self.tr(f"正在导出到 {path}…", f"exporting to {path}…"))
-        try:
-            summary = export_bundle(self.office.store, path)
-        except Exception as problem:
-            self._working(None)
-            self.set_status(self.tr(f"导出失败：{_describe(problem)}",
-                                    f"export failed: {_describe(problem)}"), refused=True)
-            return
-        self._working(None)
-        size = path.stat().st_size
-        self.set_status(self.tr(
-            f"已导出 {summary.documents} 个文档、{summary.changes} 个修改到 {path}（{size} 字节）",
-            f"exported {summary.documents} documents, {summary.changes} changes to {path} "
-            f"({size} bytes)"))
+        self.run_worker(lambda: self._bundle("export", path), thread=True, exclusive=True,
+                        group="sync", exit_on_error=False)
 
-    @work(exclusive=True, group="sync")
-    async def action_import_bundle(self) -> None:
-        from sync.bundle import import_bundle
-
+    def action_import_bundle(self) -> None:
         path = self._bundle_path()
         if path is None or self.busy:
             return
         self._working(self.tr(f"正在导入 {path}…", f"importing {path}…"))
+        self.run_worker(lambda: self._bundle("import", path), thread=True, exclusive=True,
+                        group="sync", exit_on_error=False)
+
+    def _bundle(self, what: str, path: Path) -> None:
         try:
-            summary = import_bundle(self.office.store, path)
-        except Exception as problem:  # a bundle of another township, damaged, missing
-            self._working(None)
-            self.set_status(self.tr(f"导入失败，数据未改变：{_describe(problem)}",
-                                    f"import refused, nothing changed: {_describe(problem)}"),
-                            refused=True)
+            if what == "export":
+                summary = self.office.export_bundle(path)
+                size = path.stat().st_size
+                text = self.tr(
+                    f"已导出 {summary.documents} 个文档、{summary.changes} 个修改到 {path}"
+                    f"（{size} 字节）",
+                    f"exported {summary.documents} documents, {summary.changes} changes to "
+                    f"{path} ({size} bytes)")
+            else:
+                summary = self.office.import_bundle(path)
+                text = self.tr(f"已导入 {summary.office} 的同步包：{summary.changes} 个新修改",
+                               f"imported {summary.office}'s bundle: {summary.changes} new "
+                               "changes")
+        except Exception as problem:  # another township's, damaged, missing, unwritable
+            failed = problem_text(problem)
+            text = (self.tr(f"导出失败：{failed}", f"export failed: {failed}")
+                    if what == "export" else failed)
+            self.app.call_from_thread(self._bundle_done, text, True)
             return
+        self.app.call_from_thread(self._bundle_done, text, False)
+
+    def _bundle_done(self, text: str, refused: bool) -> None:
         self._working(None)
-        self.set_status(self.tr(
-            f"已导入 {summary.office} 的同步包：{summary.changes} 个新修改",
-            f"imported {summary.office}'s bundle: {summary.changes} new changes"))
+        self.set_status(text, refused=refused)
+
+    def action_refresh_peers(self) -> None:
+        self.refresh_peers()
 
     def action_close(self) -> None:
         if not self.grid.has_focus:
             self.grid.focus()  # Esc in a field goes back to the peers first
         elif len(self.app.screen_stack) > 1:
             self.app.pop_screen()
-
-
-def _describe(problem: BaseException) -> str:
-    if isinstance(problem, TimeoutError):
-        return "no answer in time"
-    if isinstance(problem, ConnectionRefusedError):
-        return "connection refused (is `vledger serve` running there?)"
-    return str(problem) or type(problem).__name__
 
 
 def _now() -> str:

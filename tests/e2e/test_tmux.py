@@ -11,13 +11,23 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, RunVledger, vledger_command
+
+# Not `from conftest import ...`: run together with tests/sync, "conftest" is that one.
+REPO = Path(__file__).resolve().parents[2]
+RunVledger = Callable[..., tuple[int, str, str]]
+
+
+def vledger_command() -> list[str]:
+    script = REPO / ".venv" / "bin" / "vledger"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tui.cli"]
+
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

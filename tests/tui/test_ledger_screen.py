@@ -143,17 +143,27 @@ async def test_choose_another_village_and_program(demo_home: Path) -> None:
         assert app.errors == []
 
 
-async def test_ctrl_b_opens_the_history_of_the_cell_under_the_cursor(demo_home: Path) -> None:
+async def test_ctrl_b_opens_the_blame_of_the_cell_under_the_cursor(demo_home: Path) -> None:
     app = make_app(demo_home, "en")
     async with app.run_test(size=SIZE) as pilot:
         await open_ledger(pilot)
         grid = grid_of(app)
         grid.move_to(3, column(grid, "participants"))
         row_id = grid.cursor_row_id
+        assert row_id is not None
+        before = grid.model.value(row_id, "participants")
+        await pilot.press("f2", "ctrl+u", *"4321", "enter")
+        await pilot.pause()
+        grid.move_to_row_id(row_id, "participants")
         await pilot.press("ctrl+b")
         await pilot.pause()
         screen = app.screen
-        assert type(screen).__name__ == "HistoryScreen"
-        assert screen.cell_filter == {"row": row_id, "column": "participants"}  # type: ignore[attr-defined]
-        assert screen.filters["village"] == "v01"  # type: ignore[attr-defined]
+        assert type(screen).__name__ == "BlameScreen"
+        program = grid.model.program.id  # type: ignore[attr-defined]
+        assert screen.cell == (program, "v01", row_id, "participants")  # type: ignore[attr-defined]
+        chain = screen.chain  # type: ignore[attr-defined]
+        # newest first: the edit just made, on top of the value the cell showed before
+        assert chain[0].new == 4321
+        assert chain[0].old == before
+        assert screen.model.display(chain[0].id, "new") == "4321"  # type: ignore[attr-defined]
         assert app.errors == []

@@ -60,6 +60,8 @@ async def test_join_says_plainly_it_is_not_available_yet(tmp_path: Path) -> None
 async def test_home_shows_township_office_programs_periods_and_conflicts(
     demo_home: Path,
 ) -> None:
+    with Office.open(demo_home) as office:  # what the CLI would say (history --json)
+        mine = sum(1 for r in office.history() if r["device"] == office.device)
     app = make_app(demo_home, "en")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -68,8 +70,13 @@ async def test_home_shows_township_office_programs_periods_and_conflicts(
         assert str(screen.query_one("#home-township", Static).render()) == "青石乡"
         office_line = str(screen.query_one("#home-office", Static).render())
         assert "qingshi" in office_line and "2026" in office_line
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         sync_line = str(screen.query_one("#home-sync", Static).render())
-        assert "not synced yet" in sync_line and "Open conflicts: 0" in sync_line
+        conflicts_line = str(screen.query_one("#home-conflicts", Static).render())
+        # never synced: every edit made here is one no peer holds
+        assert "not synced yet" in sync_line and f"Unsynced edits {mine}" in sync_line
+        assert mine > 0 and conflicts_line == "Open conflicts: 0"
         from textual.widgets import OptionList
 
         options = screen.query_one("#home-programs", OptionList)

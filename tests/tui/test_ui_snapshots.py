@@ -15,7 +15,14 @@ from ui_helpers import make_app, open_ledger
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_home(snap_compare: object, demo_home: Path, size: tuple[int, int]) -> None:
-    assert snap_compare(make_app(demo_home, "zh"), terminal_size=size)  # type: ignore[operator]
+    async def counted(pilot: Pilot[int]) -> None:  # the counts fill in from a worker
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(  # type: ignore[operator]
+        make_app(demo_home, "zh"), terminal_size=size, run_before=counted
+    )
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
