@@ -18,9 +18,7 @@ would need a signature in turn; and every signature would then be stored in ever
 replica's automerge history forever. A table keeps them beside the changes, and a
 relay sends each change with the record it received: the original signature, so
 store-and-forward stays checkable end to end. The table is written in the same
-SQLite database through the store's connection (`_connection`, `_transaction`
-below: the store exposes no public accessor yet; see the report for the
-two-method change that would make them public).
+SQLite database through the store's public `connection()` and `transaction()`.
 
 Local changes are signed lazily, by `sign_local_changes`, before anything leaves
 the home (the sync and bundle code call it first): the changes of documents whose
@@ -59,6 +57,7 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,7 +65,14 @@ from functools import lru_cache
 
 from automerge import core
 
-from sync.automerge_doc import ChunkInfo, apply_changes, parse_changes, split_heads
+from sync.automerge_doc import (
+    CHUNK_COMPRESSED,
+    ChunkInfo,
+    apply_changes,
+    parse_changes,
+    read_uleb,
+    split_heads,
+)
 from sync.document import TOWNSHIP, VILLAGE, BatchResult, new_document, parse_doc_id
 from sync.identity import KEY_ID_LEN, SIGNATURE_LEN, SigningKey, verify
 from sync.journal import now_iso
@@ -188,23 +194,23 @@ _READY: weakref.WeakKeyDictionary[Store, set[str]] = weakref.WeakKeyDictionary()
 
 
 def store_connection(store: Store, schema: str = _SCHEMA) -> sqlite3.Connection:
-    """The store's SQLite connection, with `schema` (CREATE ... IF NOT EXISTS) made once.
-
-    The store exposes no public accessor yet: this is the one place that reaches in.
-    """
-    connection: sqlite3.Connection = store._conn
+    """The store's SQLite connection, with `schema` (CREATE ... IF NOT EXISTS) made once."""
+    connection: sqlite3.Connection = store.connection()
     made = _READY.setdefault(store, set())
     if schema not in made:
-        connection.executescript(schema)
+        # Statement by statement: executescript would COMMIT a transaction the caller holds.
+        for statement in schema.split(";"):
+            if statement.strip():
+                connection.execute(statement)
         made.add(schema)
     return connection
 
 
 @contextmanager
 def store_transaction(store: Store, schema: str = _SCHEMA) -> Iterator[sqlite3.Connection]:
-    """One durable SQLite transaction, under the store's own lock (Store._write)."""
+    """One durable SQLite transaction (Store.transaction: nested ones join the outermost)."""
     store_connection(store, schema)
-    with store._write() as connection:
+    with store.transaction() as connection:
         yield connection
 
 
@@ -312,6 +318,68 @@ def stored_signatures(
     return found
 
 
+def change_actor(info: ChunkInfo) -> bytes:
+    """The automerge actor of a parsed change (it follows the dependencies in the body)."""
+    length, body_at = read_uleb(info.data, 9)
+    body = info.data[body_at : body_at + length]
+    if info.kind == CHUNK_COMPRESSED:
+        body = zlib.decompress(body, -15)
+    count, at = read_uleb(body, 0)
+    size, at = read_uleb(body, at + count * HASH_LEN)
+    return body[at : at + size]
+
+
+def outgoing_signatures(
+    store: Store, key: SigningKey | None, doc_id: str, changes: Sequence[bytes]
+) -> list[bytes]:
+    """The signature records to send with `changes`: stored ones, and for this home's own
+    changes not signed yet, made now with `key` (signing happens before anything leaves).
+
+    Another office's change without a record here (received before signatures existed)
+    is never signed by this home: it travels unsigned and the receiver refuses it.
+    """
+    return signatures_of(store, key, doc_id, parse_changes(changes))
+
+
+def signatures_of(
+    store: Store, key: SigningKey | None, doc_id: str, infos: Sequence[ChunkInfo]
+) -> list[bytes]:
+    found = stored_signatures(store, doc_id, (i.hash for i in infos))
+    genesis = genesis_hash(doc_id)
+    unsigned = [i for i in infos if i.hash not in found and i.hash != genesis]
+    if unsigned and key is not None:
+        actor = store.actor
+        made = [sign_change(key, doc_id, i.hash) for i in unsigned if change_actor(i) == actor]
+        if made:
+            with _transaction(store) as conn:
+                _insert_signatures(conn, doc_id, made, "local")
+            found.update({r.change: r for r in made})
+    return [r.encode() for r in found.values()]
+
+
+def whole_signatures(store: Store, key: SigningKey | None, doc_id: str) -> list[bytes]:
+    """The records of every change of `doc_id` (what a whole document travels with)."""
+    document = store.document(doc_id)
+    changes = document.get_changes([])
+    found = stored_signatures(store, doc_id, (c.hash for c in changes))
+    genesis = genesis_hash(doc_id)
+    actor = store.actor
+    made = [sign_change(key, doc_id, c.hash) for c in changes
+            if c.hash not in found and c.hash != genesis and key is not None
+            and c.actor_id == actor]
+    if made:
+        with _transaction(store) as conn:
+            _insert_signatures(conn, doc_id, made, "local")
+        found.update({r.change: r for r in made})
+    return [r.encode() for r in found.values()]
+
+
+def keep_signatures(store: Store, doc_id: str, records: Iterable[Signature], origin: str) -> None:
+    """Store received records of accepted changes (inside the caller's transaction)."""
+    with _transaction(store) as conn:
+        _insert_signatures(conn, doc_id, records, origin)
+
+
 def _signed_hashes(connection: sqlite3.Connection, doc: str, hashes: list[bytes]) -> set[bytes]:
     found: set[bytes] = set()
     for start in range(0, len(hashes), 500):
@@ -373,7 +441,7 @@ def screen_batch(
     pub = pinned_township_key(store)
     if pub is None:
         raise RosterError(f"{store.home} has no pinned township key: it cannot check signatures")
-    held_doc = store.replica(doc_id).doc if store.has_document(doc_id) else None
+    held_doc = store.document(doc_id) if store.has_document(doc_id) else None
     held = {c.hash for c in held_doc.get_changes([])} if held_doc is not None else set()
     fresh = [i for i in infos if i.hash not in held]
     verdict = Screened(held=len(infos) - len(fresh))
@@ -602,7 +670,7 @@ def accepted_frontier(store: Store, device_id: str) -> dict[str, list[bytes]]:
             continue
         was_open = store.is_open(doc)
         try:
-            deps = {c.hash: tuple(c.deps) for c in store.replica(doc).doc.get_changes([])}
+            deps = {c.hash: tuple(c.deps) for c in store.document(doc).get_changes([])}
         finally:
             if not was_open:
                 store.close_document(doc)

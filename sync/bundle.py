@@ -3,13 +3,18 @@
 Layout: MAGIC, then frames exactly as on the wire (sync/frames.py):
 
     bundle  {township, office, device, for, created, docs: {doc: heads}}
-    changes {doc, changes}         as many as needed, each under the frame cap
+    changes {doc, changes, sigs}   as many as needed, each under the frame cap; `sigs`
+                                   are the changes' signature records (sync/authorship.py)
     end     {frames, sha256}       frames before it, and the SHA-256 of every byte before it
 
 A file that is cut short, has a flipped byte, belongs to another township or
 builds on changes this home does not hold is refused whole, before anything
-is stored. Applying is `Store.apply_batches` for every document in one transaction, so
-importing the same bundle twice stores nothing the second time.
+is stored. The checksum only catches damage (anyone can recompute it): what
+makes a bundle safe to carry is that every change in it is checked like a
+synced one (`protocol.receive`: signed by a device the roster lets write that
+document), so a forged or edited change is refused and logged, the rest
+applied. Applying is `Store.apply_batches` for every document in one
+transaction, so importing the same bundle twice stores nothing the second time.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync.authorship import outgoing_signatures
 from sync.automerge_doc import BadChange, parse_changes
 from sync.frames import (
     FrameError,
@@ -47,6 +53,7 @@ class BundleSummary:
     office: str  # who made it
     documents: int
     changes: int  # in the file (export) or new to this home (import)
+    refused: tuple[str, ...] = ()  # import: changes refused, each with its reason
 
 
 def export_bundle(store: Store, path: Path, for_office: str | None = None) -> BundleSummary:
@@ -63,7 +70,8 @@ def export_bundle(store: Store, path: Path, for_office: str | None = None) -> Bu
         changes = _lacking(store, doc, bases.get(doc))
         total += len(changes)
         for run in split_changes(changes):
-            frames.append({"t": "changes", "doc": doc, "changes": run})
+            frames.append({"t": "changes", "doc": doc, "changes": run,
+                           "sigs": outgoing_signatures(store, me.key, doc, run)})
     body = MAGIC + b"".join(encode(f) for f in frames)
     end = encode({"t": "end", "frames": len(frames), "sha256": hashlib.sha256(body).digest()})
     _write_atomically(Path(path), body + end)
@@ -110,6 +118,7 @@ class _Read:
     office: str
     device: str
     changes: dict[str, list[bytes]]
+    sigs: dict[str, list[bytes]]
 
 
 def read_bundle(data: bytes) -> _Read:
@@ -132,12 +141,15 @@ def read_bundle(data: bytes) -> _Read:
             raise FrameError("garbled", "it does not begin with a bundle header")
         heads_map(header)
         changes: dict[str, list[bytes]] = {}
+        sigs: dict[str, list[bytes]] = {}
         for frame, _, _ in frames[1:-1]:
             if frame["t"] != "changes":
                 raise FrameError("garbled", f"unexpected {frame['t']} frame")
             changes.setdefault(text(frame, "doc"), []).extend(change_list(frame))
+            if frame.get("sigs") is not None:
+                sigs.setdefault(text(frame, "doc"), []).extend(change_list(frame, "sigs"))
         return _Read(text(header, "township"), text(header, "office"),
-                     text(header, "device", optional=True), changes)
+                     text(header, "device", optional=True), changes, sigs)
     except FrameError as problem:
         raise BundleRefused(f"the bundle is garbled: {problem.message}") from None
 
@@ -158,14 +170,17 @@ def import_bundle(store: Store, path: Path) -> BundleSummary:
     origin = f"bundle:{found.office}:{found.device}"
     try:
         with store.transaction():  # the whole bundle, or nothing of it
-            got = receive(store, me.township, found.changes, origin)
+            got = receive(store, me.township, found.changes, origin, sigs=found.sigs)
             lacking = sorted(doc for doc, outcome in got.items() if outcome.missing)
             if lacking:  # _check_applicable makes this unreachable; keep it loud
                 raise BundleRefused(f"{lacking[0]}: builds on changes this home does not hold")
     except FrameError as problem:
+        if problem.code == "no_trust":
+            raise BundleRefused(problem.message) from None
         raise BundleRefused(f"the bundle is garbled: {problem.message}") from None
     new = sum(outcome.applied for outcome in got.values())
-    return BundleSummary(found.township, found.office, len(found.changes), new)
+    refused = tuple(str(r) for outcome in got.values() for r in outcome.refused)
+    return BundleSummary(found.township, found.office, len(found.changes), new, refused)
 
 
 def _check_applicable(store: Store, township: str, changes: Mapping[str, list[bytes]]) -> None:

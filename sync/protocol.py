@@ -7,13 +7,17 @@ answered is durable on both sides, whatever was not is sent again next time.
 
 Frames (sync/frames.py adds `v`; hashes are 32-byte bin, heads are lists of them):
 
-    hello  {office, device, township, docs: {doc: heads}}      -> hello (same fields)
-    push   {docs: {doc: [change]}, whole: {doc: snapshot}}     -> ack {docs: {doc: heads},
-                                                                       need: {doc: missing}}
+    hello  {office, device, township, docs: {doc: heads},      -> hello (same fields)
+            enroll: join reply (a joined village not enrolled yet)}
+    push   {docs: {doc: [change]}, whole: {doc: snapshot},     -> ack {docs: {doc: heads},
+            sigs: {doc: [record]}}                                     need: {doc: missing},
+                                                                       refused: {doc: [[hash,
+                                                                                 reason]]}}
     pull   {docs: {doc: {heads, since}}, whole: bool}          -> changes {docs: {doc: [change]},
                                                                    whole: {doc: snapshot},
+                                                                   sigs: {doc: [record]},
                                                                    unknown: [doc], more: bool}
-    sync   {doc, msg: bytes|nil, start}  automerge sync message -> sync {doc, msg}
+    sync   {doc, msg: bytes|nil, start, sigs: [record]}        -> sync {doc, msg, sigs}
     heads  {docs}  "this is what I hold now"                   -> heads {docs}
     wait   {digest, timeout}  (watch: answer when yours change) -> heads {docs}
     error  {code, message}  either way; the sender then closes
@@ -48,13 +52,23 @@ The exchange, per document whose heads differ after `hello`:
    transaction for all of them). Repeat from 1 for documents still differing
    (someone else synced in between).
 
-What is received is accepted in one place, `receive` (changes through
-`Store.apply_batches`: all-or-nothing per document, idempotent; a snapshot
-only after it loads whole and its header names this township and the
-document); what is sent is computed in one place, `lacking` (and `snapshot`
-for a document the peer lacks entirely). Until documents are signed (a later
-issue), changes are accepted for any document of this township (document ids
-start with the township id) and refused for any other.
+What is received is accepted in one place, `receive`: every change is
+checked by sync/authorship.py (`screen_batch`: its signature record is valid
+and the signed roster lets that device's office write that document; changes
+building on a refused change are refused too) before `Store.apply_batches`
+stores the accepted part (all-or-nothing per document, idempotent) with its
+signature records, so a relay sends each change with its author's original
+signature. Refused changes are never applied and are logged
+(`authorship.refusal_log`); the sender learns them (`refused` in `ack`) and
+stops offering that document for the rest of the sync. A whole document
+(`save()`) only after it loads whole, its header names this township and the
+document, and every change in it has a valid record (`sigs` carries one per
+change); if any does not, its accepted changes go the batch way and the rest
+is refused. What is sent is computed in one place, `lacking` (and `snapshot`
+for a document the peer lacks entirely), and always travels with its records
+(`outgoing_signatures`: this home's own changes are signed with its device key
+on the way out, so a write needs no key). Signature records are 104 bytes:
+change hash, device key id, Ed25519 signature (sync/authorship.py).
 """
 
 from __future__ import annotations
@@ -65,6 +79,14 @@ from dataclasses import dataclass, field
 
 from automerge import core
 
+from sync.authorship import (
+    RefusedChange,
+    keep_signatures,
+    log_refusals,
+    outgoing_signatures,
+    screen_batch,
+    whole_signatures,
+)
 from sync.automerge_doc import (
     CHUNK_DOCUMENT,
     ROOT,
@@ -73,8 +95,9 @@ from sync.automerge_doc import (
     changes_since,
     iter_chunks,
     read,
+    read_uleb,
 )
-from sync.document import TOWNSHIP, VILLAGE, parse_doc_id
+from sync.document import TOWNSHIP, VILLAGE, doc_id, parse_doc_id
 from sync.frames import (
     MAX_FRAME,
     Frame,
@@ -88,6 +111,8 @@ from sync.frames import (
     split_changes,
     text,
 )
+from sync.identity import KeyFileError, SigningKey, ensure_device_key
+from sync.roster import Roster, RosterError, current_roster
 from sync.store import Store
 
 MAX_PASSES = 40  # rounds of "exchange, then compare heads" before a one-shot sync gives up
@@ -113,24 +138,38 @@ class PeerRefused(RuntimeError):
 
 @dataclass(frozen=True)
 class Identity:
-    """Who this replica is: told to every peer in `hello`."""
+    """Who this replica is: told to every peer in `hello`; `key` signs what it sends."""
 
     office: str
     device: str
     township: str
+    key: SigningKey | None = field(default=None, compare=False, repr=False)
+    enroll: bytes | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, store: Store) -> Identity:
+        """This home's identity, with its device key (made now for a home that has none:
+        homes made before keys existed sign from their first sync on)."""
         office, township = store.setting("office"), store.setting("township")
         if not office or not township:
             raise NoOffice(
                 f"{store.home} has no office yet: run `vledger init` or join a township first"
             )
-        return cls(office, store.device_id(), township)
+        try:
+            key = ensure_device_key(store.home)
+        except KeyFileError as problem:
+            raise NoOffice(str(problem)) from None
+        from sync.invitation import pending_enrollment
+
+        return cls(office, store.device_id(), township, key,
+                   pending_enrollment(store, key.id))
 
     def hello(self, docs: Mapping[str, Heads]) -> Frame:
-        return {"t": "hello", "office": self.office, "device": self.device,
-                "township": self.township, "docs": dict(docs)}
+        frame: Frame = {"t": "hello", "office": self.office, "device": self.device,
+                        "township": self.township, "docs": dict(docs)}
+        if self.enroll is not None:
+            frame["enroll"] = self.enroll
+        return frame
 
 
 def peer_key(office: str, device: str) -> str:
@@ -214,6 +253,7 @@ class Received:
 
     applied: int = 0  # changes new to this replica
     missing: list[bytes] = field(default_factory=list)  # non-empty: batch refused, deps lacking
+    refused: list[RefusedChange] = field(default_factory=list)  # not applied, and why
 
 
 def receive(
@@ -222,43 +262,81 @@ def receive(
     batches: Mapping[str, list[bytes]],
     origin: str,
     snapshots: Mapping[str, bytes] | None = None,
+    sigs: Mapping[str, list[bytes]] | None = None,
 ) -> dict[str, Received]:
     """Accept what a peer sent: every place that stores received data comes through here.
 
     `batches`: per document, changes; `snapshots`: per document this replica did
-    not hold, its `save()`. All of it is stored in ONE SQLite transaction; per
+    not hold, its `save()`; `sigs`: per document, the signature records of those
+    changes. Each change is screened (sync/authorship.screen_batch) against the
+    signed roster; the township document first, so a roster entry it brings
+    (a newly enrolled village) counts for the other documents of the same frame.
+    What is accepted is stored in ONE SQLite transaction with its records; per
     document the batch is all-or-nothing and idempotent (a batch whose
     dependencies are missing is refused alone and reported in `missing`).
-    FrameError for anything that is not this township's, or not intact
-    changes or a whole document: then nothing at all is stored.
+    Refused changes are logged with their reason. FrameError for anything that
+    is not this township's, or not intact changes or a whole document, or when
+    this home cannot check signatures (no pinned township key): then nothing at
+    all is stored.
     """
     for doc in [*batches, *(snapshots or {})]:
         if not belongs(doc, township):
             raise FrameError(
                 "foreign_document",
-                f"{doc} is not a document of township {township}: refused (changes are accepted "
-                "only for this township's documents until they are signed)",
+                f"{doc} is not a document of township {township}: refused",
             )
     wholes = {doc: _whole_document(doc, data) for doc, data in (snapshots or {}).items()}
+    sigs = sigs or {}
     found: dict[str, Received] = {}
-    batches = dict(batches)
+    refused: list[RefusedChange] = []
     try:
+        roster = current_roster(store)
+        own_doc = _township_doc(store, township)
+        order = sorted({*batches, *wholes}, key=lambda d: (d != own_doc, d))
         with store.transaction():
-            for doc, whole in wholes.items():
-                if store.has_document(doc):  # it arrived meanwhile: merge, never replace
-                    batches[doc] = [c.bytes for c in whole.get_changes([])] + batches.get(doc, [])
-                    continue
-                store.store_snapshot(doc, snapshots[doc], whole.get_heads())  # type: ignore[index]
-                found[doc] = Received(len(whole.get_changes([])))
-            results = store.apply_batches(batches, origin)
+            for doc in order:
+                found[doc] = _receive_one(store, doc, batches.get(doc, []), wholes.get(doc),
+                                          (snapshots or {}).get(doc), sigs.get(doc, []),
+                                          origin, roster)
+                refused += found[doc].refused
+                if doc == own_doc and found[doc].applied:
+                    roster = current_roster(store)  # what the township document says now
     except BadChange as problem:
         raise FrameError("bad_change", str(problem)) from None
-    for doc, result in results.items():
-        if isinstance(result, MissingDependencies):
-            found[doc] = Received(0, result.missing or result.waiting)
-        else:
-            found[doc] = Received(len(result.applied))
+    except RosterError as problem:
+        raise FrameError("no_trust", f"{problem}; a village home gets the township's key by "
+                         "joining with an invitation (`vledger join FILE`)") from None
+    log_refusals(store, refused, origin)
     return found
+
+
+def _township_doc(store: Store, township: str) -> str:
+    year = store.setting("year")
+    return doc_id(township, township, int(year)) if year else ""
+
+
+def _receive_one(
+    store: Store, doc: str, batch: list[bytes], whole: core.Document | None,
+    data: bytes | None, records: list[bytes], origin: str, roster: Roster,
+) -> Received:
+    """Screen and store one document's part of a frame (inside the caller's transaction)."""
+    if whole is not None:
+        batch = [c.bytes for c in whole.get_changes([])] + batch
+    screened = screen_batch(store, doc, batch, records, roster=roster)
+    if not screened.accepted:
+        return Received(0, [], screened.refused)
+    if whole is not None and not screened.refused and not store.has_document(doc) and (
+        len(screened.accepted) == len(whole.get_changes([]))
+    ):
+        assert data is not None
+        store.store_snapshot(doc, data, whole.get_heads())
+        keep_signatures(store, doc, screened.signatures, origin)
+        return Received(len(screened.accepted), [], [])
+    result = store.apply_batches({doc: screened.accepted}, origin)[doc]
+    if isinstance(result, MissingDependencies):
+        return Received(0, result.missing or result.waiting, screened.refused)
+    keep_signatures(store, doc, screened.signatures, origin)
+    return Received(len(result.applied), [], screened.refused)
 
 
 def _whole_document(doc: str, data: bytes) -> core.Document:
@@ -293,21 +371,35 @@ class SyncSide:
 
     The fork keeps whatever automerge could not apply yet (changes whose
     dependencies have not arrived) out of the store; what it could apply is
-    handed to the store after every message, as one all-or-nothing batch.
+    handed to `receive` after every message, as one batch, with the signature
+    records that came with the messages so far (a sync message carries no
+    signatures: each `sync` frame brings the records of the changes in its message).
     """
 
-    def __init__(self, store: Store, township: str, doc: str, origin: str) -> None:
-        self.doc, self.township, self.origin = doc, township, origin
+    def __init__(self, store: Store, township: str, doc: str, origin: str,
+                 key: SigningKey | None = None) -> None:
+        self.doc, self.township, self.origin, self.key = doc, township, origin, key
         self.work = store.document(doc).fork() if store.has_document(doc) else core.Document()
         self.base = self.work.get_heads()
         self.state = core.SyncState()
         self.received = 0
+        self.records: list[bytes] = []
+        self.refused: list[RefusedChange] = []
 
     def generate(self) -> bytes | None:
         message = self.work.generate_sync_message(self.state)
         return None if message is None else bytes(message.encode())
 
-    def receive(self, store: Store, message: bytes) -> None:
+    def signatures(self, store: Store, message: bytes | None) -> list[bytes]:
+        """The records of the changes `message` carries (none if it carries none)."""
+        changes = message_changes(message) if message else []
+        try:
+            return outgoing_signatures(store, self.key, self.doc, changes) if changes else []
+        except BadChange:
+            return []
+
+    def receive(self, store: Store, message: bytes, records: Iterable[bytes] = ()) -> None:
+        self.records += [r for r in records if isinstance(r, bytes)]
         try:
             decoded = core.Message.decode(message)
             self.work.receive_sync_message(self.state, decoded)
@@ -317,21 +409,66 @@ class SyncSide:
             ) from None
         new = [c.bytes for c in self.work.get_changes(self.base)]
         if new:
-            outcome = receive(store, self.township, {self.doc: new}, self.origin)[self.doc]
+            outcome = receive(store, self.township, {self.doc: new}, self.origin,
+                              sigs={self.doc: self.records})[self.doc]
             if outcome.missing:  # cannot happen: the fork holds their dependencies
                 raise FrameError("bad_sync", f"{self.doc}: sync changes lack dependencies")
             self.received += outcome.applied
+            self.refused += outcome.refused
         self.base = self.work.get_heads()
+
+
+def message_changes(message: bytes) -> list[bytes]:
+    """The changes inside an automerge sync message (type, heads, need, have, changes; an
+    item of changes may hold several chunks, or a whole document); [] when it cannot be
+    read that way (then no records go with it, and the receiver refuses them unsigned)."""
+    try:
+        at = 1
+        for _ in range(2):  # heads, need
+            count, at = read_uleb(message, at)
+            at += 32 * count
+        haves, at = read_uleb(message, at)
+        for _ in range(haves):
+            count, at = read_uleb(message, at)
+            at += 32 * count
+            size, at = read_uleb(message, at)
+            at += size
+        count, at = read_uleb(message, at)
+        found: list[bytes] = []
+        for _ in range(count):
+            size, at = read_uleb(message, at)
+            for chunk in iter_chunks(message[at : at + size]):  # v2 concatenates changes
+                if chunk.kind == CHUNK_DOCUMENT:  # or sends a whole document
+                    found += [c.bytes for c in core.Document.load(chunk.data).get_changes([])]
+                else:
+                    found.append(chunk.data)
+            at += size
+        return found if at <= len(message) else []
+    except Exception:  # BadChange, IndexError, or the binding's bare Exceptions
+        return []
 
 
 # -- the answering side ---------------------------------------------------------------
 
 
-class Responder:
-    """Answers one connection's frames; `handle` never does I/O beyond the store."""
+Enroll = Callable[[Store, bytes, str | None], None]
 
-    def __init__(self, me: Identity) -> None:
+
+class Responder:
+    """Answers one connection's frames; `handle` never does I/O beyond the store.
+
+    `authenticated`: the device key id the link proved (TLS, sync/peer.py), or None
+    for an in-process link. With it, `hello` is answered only when that device is
+    an active device on this home's signed roster of the office it claims, or
+    when its hello carries a join reply this home (the township) can enroll
+    (`enroll`); otherwise an error, before any document data is sent.
+    """
+
+    def __init__(self, me: Identity, *, authenticated: str | None = None,
+                 enroll: Enroll | None = None) -> None:
         self.me = me
+        self.authenticated = authenticated
+        self.enroll = enroll
         self.peer: str | None = None
         self.peer_office = ""
         self._syncs: dict[str, SyncSide] = {}
@@ -358,31 +495,61 @@ class Responder:
                 f"this replica belongs to township {self.me.township}, the peer to {township}",
             )
         heads_map(frame)
-        self.peer_office = text(frame, "office")
-        self.peer = peer_key(self.peer_office, text(frame, "device"))
+        office = text(frame, "office")
+        if self.authenticated is not None:
+            self._admit(store, office, blob(frame, "enroll"))
+        self.peer_office = office
+        self.peer = peer_key(office, text(frame, "device"))
         return self.me.hello(own_documents(store, self.me.township))
+
+    def _admit(self, store: Store, office: str, enroll: bytes | None) -> None:
+        """Refuse a device the roster does not let act for `office` (enrolling it first when
+        its hello carries a join reply and this home can enroll)."""
+        assert self.authenticated is not None
+        device = _roster_of(store).device(self.authenticated)
+        if (device is None or device.revoked is not None) and enroll is not None:
+            if self.enroll is None:
+                raise FrameError("enroll_refused", "this office cannot enroll devices (only the "
+                                 "township's office can)")
+            self.enroll(store, enroll, self.authenticated)
+            device = _roster_of(store).device(self.authenticated)
+        if device is None:
+            raise FrameError("unknown_device", f"device {self.authenticated} is not on the "
+                             "township's roster")
+        if device.revoked is not None:
+            raise FrameError("revoked_device", f"device {self.authenticated} was revoked "
+                             f"({device.revoked.at})")
+        if device.office != office:
+            raise FrameError("wrong_office", f"device {self.authenticated} acts for "
+                             f"{device.office}, not {office}")
 
     def _push(self, store: Store, frame: Frame) -> Frame:
         if "docs" not in frame:  # the one-document form
             doc = text(frame, "doc")
-            got = receive(store, self.me.township, {doc: change_list(frame)}, self._origin())
+            got = receive(store, self.me.township, {doc: change_list(frame)}, self._origin(),
+                          sigs={doc: _records(frame.get("sigs"))})
             if got[doc].missing:
                 return {"t": "need", "doc": doc, "missing": got[doc].missing[:64]}
-            return {"t": "ack", "doc": doc, "heads": store.heads(doc)}
+            return {"t": "ack", "doc": doc, "heads": store.heads(doc),
+                    "refused": _refused_map(got)}
         batches = doc_map(frame, "docs")
         wholes = doc_map(frame, "whole") if "whole" in frame else {}
         if not all(isinstance(data, bytes) for data in wholes.values()):
             raise FrameError("garbled", "push frame: a whole document must be bytes")
+        records = doc_map(frame, "sigs") if "sigs" in frame else {}
         outcome = receive(store, self.me.township,
                           {doc: change_list(batches, doc) for doc in batches}, self._origin(),
-                          wholes)
+                          wholes, {doc: _records(r) for doc, r in records.items()})
         return {
             "t": "ack",
-            "docs": {d: store.heads(d) for d, got in outcome.items() if not got.missing},
+            "docs": {d: store.heads(d) for d, got in outcome.items()
+                     if not got.missing and store.has_document(d)},
             "need": {d: got.missing[:64] for d, got in outcome.items() if got.missing},
+            "refused": _refused_map(outcome),
         }
 
     def _pull(self, store: Store, frame: Frame) -> Frame:
+        key = self.me.key
         if "docs" not in frame:  # the one-document form
             doc = text(frame, "doc")
             theirs = heads(frame.get("heads"), "pull frame")
@@ -390,12 +557,15 @@ class Responder:
             found = self._lacking(store, doc, theirs, since)
             if found is None:
                 return {"t": "unknown", "doc": doc}
-            return {"t": "changes", "doc": doc, "changes": found}
+            return {"t": "changes", "doc": doc, "changes": found,
+                    "sigs": outgoing_signatures(store, key, doc, found) if found else []}
         wanted = doc_map(frame, "docs")
         whole = frame.get("whole") is True
-        answer: Frame = {"t": "changes", "docs": {}, "whole": {}, "unknown": [], "more": False}
+        answer: Frame = {"t": "changes", "docs": {}, "whole": {}, "sigs": {}, "unknown": [],
+                         "more": False}
         room = BUDGET
-        for doc in sorted(wanted):
+        own = _township_doc(store, self.me.township)
+        for doc in sorted(wanted, key=lambda d: (d != own, d)):
             ask = doc_map(wanted, doc)
             theirs = heads(ask.get("heads"), f"pull frame, {doc}")
             since = heads(ask.get("since") or [], f"pull frame, {doc}")
@@ -403,7 +573,8 @@ class Responder:
                 data = snapshot(store, doc, room)
                 if data is not None:
                     answer["whole"][doc] = data
-                    room -= len(data)
+                    answer["sigs"][doc] = whole_signatures(store, key, doc)
+                    room -= len(data) + 104 * len(answer["sigs"][doc])
                     continue
             found = self._lacking(store, doc, theirs, since)
             if found is None:
@@ -415,6 +586,8 @@ class Responder:
                 answer["more"] = True  # the next pass asks again
                 break
             answer["docs"][doc] = runs[0]
+            if runs[0]:
+                answer["sigs"][doc] = outgoing_signatures(store, key, doc, runs[0])
             room -= size
             answer["more"] = answer["more"] or len(runs) > 1
         return answer
@@ -438,13 +611,14 @@ class Responder:
         message = blob(frame, "msg")
         side = self._syncs.get(doc)
         if side is None or frame.get("start") is True:
-            side = self._syncs[doc] = SyncSide(store, self.me.township, doc, self._origin())
+            side = self._syncs[doc] = SyncSide(store, self.me.township, doc, self._origin(),
+                                               self.me.key)
         if message is not None:
-            side.receive(store, message)
+            side.receive(store, message, _records(frame.get("sigs")))
         answer = side.generate()
         if message is None and answer is None:
             del self._syncs[doc]  # both quiet: this document's exchange is over
-        return {"t": "sync", "doc": doc, "msg": answer}
+        return {"t": "sync", "doc": doc, "msg": answer, "sigs": side.signatures(store, answer)}
 
     def _heads(self, store: Store, frame: Frame) -> Frame:
         theirs = heads_map(frame)
@@ -455,6 +629,28 @@ class Responder:
 
     def _origin(self) -> str:
         return self.peer or "peer"
+
+
+def _roster_of(store: Store) -> Roster:
+    try:
+        return current_roster(store)
+    except RosterError as problem:
+        raise FrameError("no_trust", str(problem)) from None
+
+
+def _records(value: object) -> list[bytes]:
+    """Signature records from a frame (malformed items are dropped: their changes then
+    count as unsigned and are refused with that reason)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise FrameError("garbled", "sigs must be a list of signature records")
+    return [r for r in value if isinstance(r, bytes)]
+
+
+def _refused_map(outcome: Mapping[str, Received]) -> dict[str, list[list[object]]]:
+    return {d: [[r.change, r.reason[:200]] for r in got.refused[:64]]
+            for d, got in outcome.items() if got.refused}
 
 
 # -- the leading side -------------------------------------------------------------------
@@ -471,6 +667,8 @@ class Outcome:
     fallbacks: int = 0  # documents that needed automerge's sync protocol
     peer_office: str = ""
     documents: int = 0
+    refused: list[str] = field(default_factory=list)  # "doc: change: reason", either side
+    stuck: set[str] = field(default_factory=set)  # documents with refused changes
 
 
 class Initiator:
@@ -483,6 +681,7 @@ class Initiator:
         self.peer: str | None = None
         self.peer_office = ""
         self.theirs: dict[str, Heads] = {}
+        self.stuck: set[str] = set()  # documents with refused changes: not offered again
 
     async def ask(self, frame: Frame, *expected: str) -> Frame:
         answer = await self._ask(frame)
@@ -525,15 +724,26 @@ class Initiator:
             differing = sorted(
                 d for d in set(mine) | set(self.theirs)
                 if sorted(mine.get(d, [b"-"])) != sorted(self.theirs.get(d, [b"+"]))
+                and d not in self.stuck
             )
             if differing:
                 await self._exchange(store, differing, outcome)
             mine = await self.refresh(store)
-            if _same(mine, self.theirs):
+            if _same(mine, self.theirs, self.stuck):
                 outcome.converged = True
                 break
         outcome.documents = len(mine)
+        outcome.stuck = set(self.stuck)
         return outcome
+
+    def _note_refused(self, outcome: Outcome, doc: str, items: Iterable[object]) -> None:
+        for item in items:
+            if isinstance(item, RefusedChange):
+                outcome.refused.append(f"{doc}: here: {item}")
+            elif isinstance(item, list) and len(item) == 2 and isinstance(item[0], bytes):
+                outcome.refused.append(f"{doc}: change {item[0].hex()[:12]} refused by "
+                                       f"{self.peer_office}: {item[1]}")
+            self.stuck.add(doc)
 
     async def _exchange(self, store: Store, docs: list[str], outcome: Outcome) -> None:
         """One pass over the differing documents: push, pull, then fall back where needed."""
@@ -541,6 +751,7 @@ class Initiator:
         records = {doc: common_heads(store, self.peer, doc) for doc in docs}
         outgoing: dict[str, list[bytes]] = {}
         wholes: dict[str, bytes] = {}
+        key = self.me.key
         fallback: list[str] = []
         for doc in docs:
             if not store.has_document(doc):
@@ -555,8 +766,11 @@ class Initiator:
                 fallback.append(doc)
             elif found:
                 outgoing[doc] = found
-        await self._push_whole(store, wholes, outcome)
-        fallback += await self._push(store, outgoing, outcome)
+        sigs = {doc: whole_signatures(store, key, doc) for doc in wholes}
+        sigs |= {doc: outgoing_signatures(store, key, doc, found)
+                 for doc, found in outgoing.items()}
+        await self._push_whole(store, wholes, sigs, outcome)
+        fallback += await self._push(store, outgoing, sigs, outcome)
         wanted = {
             doc: {"heads": store.heads(doc) if store.has_document(doc) else [],
                   "since": records[doc] or []}
@@ -568,7 +782,8 @@ class Initiator:
             await self._fallback(store, doc, outcome)
 
     async def _push_whole(
-        self, store: Store, wholes: Mapping[str, bytes], outcome: Outcome
+        self, store: Store, wholes: Mapping[str, bytes], sigs: Mapping[str, list[bytes]],
+        outcome: Outcome,
     ) -> None:
         """Send whole documents the peer lacks, as many per frame as fit the budget."""
         frames: list[dict[str, bytes]] = []
@@ -580,11 +795,21 @@ class Initiator:
             frames[-1][doc] = wholes[doc]
             size += len(wholes[doc])
         for frame_docs in frames:
-            await self.ask({"t": "push", "docs": {}, "whole": frame_docs}, "ack")
+            answer = await self.ask({"t": "push", "docs": {}, "whole": frame_docs,
+                                     "sigs": {d: sigs.get(d, []) for d in frame_docs}}, "ack")
+            self._peer_refused(answer, outcome)
             outcome.sent += sum(len(store.document(d).get_changes([])) for d in frame_docs)
 
+    def _peer_refused(self, answer: Frame, outcome: Outcome) -> None:
+        refused = answer.get("refused") or {}
+        if isinstance(refused, dict):
+            for doc, items in refused.items():
+                if isinstance(doc, str) and isinstance(items, list):
+                    self._note_refused(outcome, doc, items)
+
     async def _push(
-        self, store: Store, outgoing: Mapping[str, list[bytes]], outcome: Outcome
+        self, store: Store, outgoing: Mapping[str, list[bytes]],
+        sigs: Mapping[str, list[bytes]], outcome: Outcome,
     ) -> list[str]:
         """Send every document's changes in frames of bounded size; the documents refused.
 
@@ -596,7 +821,9 @@ class Initiator:
             frame_docs = {d: c for d, c in frame_docs.items() if d not in refused}
             if not frame_docs:
                 continue
-            answer = await self.ask({"t": "push", "docs": frame_docs}, "ack")
+            answer = await self.ask({"t": "push", "docs": frame_docs,
+                                     "sigs": {d: sigs.get(d, []) for d in frame_docs}}, "ack")
+            self._peer_refused(answer, outcome)
             need = doc_map(answer, "need")
             refused += [d for d in frame_docs if d in need]
             outcome.sent += sum(len(c) for d, c in frame_docs.items() if d not in need)
@@ -615,8 +842,13 @@ class Initiator:
         unknown = answer.get("unknown")
         if not isinstance(unknown, list):
             raise PeerRefused("garbled", "the peer's changes frame lists no unknown documents")
-        got = receive(store, self.me.township, batches, self.peer, wholes)
+        records = doc_map(answer, "sigs") if "sigs" in answer else {}
+        got = receive(store, self.me.township, batches, self.peer, wholes,
+                      {doc: _records(r) for doc, r in records.items()})
         outcome.received += sum(r.applied for r in got.values())
+        for doc, result in got.items():
+            if result.refused:
+                self._note_refused(outcome, doc, result.refused)
         return [doc for doc in wanted if doc in unknown] + [
             doc for doc, r in got.items() if r.missing
         ]
@@ -624,17 +856,20 @@ class Initiator:
     async def _fallback(self, store: Store, doc: str, outcome: Outcome) -> None:
         assert self.peer is not None
         outcome.fallbacks += 1
-        side = SyncSide(store, self.me.township, doc, self.peer)
+        side = SyncSide(store, self.me.township, doc, self.peer, self.me.key)
         for step in range(MAX_SYNC_STEPS):
             message = side.generate()
-            frame = {"t": "sync", "doc": doc, "msg": message, "start": step == 0}
+            frame = {"t": "sync", "doc": doc, "msg": message, "start": step == 0,
+                     "sigs": side.signatures(store, message)}
             answer = await self.ask(frame, "sync")
             reply = blob(answer, "msg")
             if reply is not None:
-                side.receive(store, reply)
+                side.receive(store, reply, _records(answer.get("sigs")))
             if message is None and reply is None:
                 break
         outcome.received += side.received
+        if side.refused:
+            self._note_refused(outcome, doc, side.refused)
 
 
 def _pack(outgoing: Mapping[str, list[bytes]]) -> list[dict[str, list[bytes]]]:
@@ -646,7 +881,7 @@ def _pack(outgoing: Mapping[str, list[bytes]]) -> list[dict[str, list[bytes]]]:
     frames: list[dict[str, list[bytes]]] = []
     current: dict[str, list[bytes]] = {}
     size = 0
-    for doc in sorted(outgoing):
+    for doc in sorted(outgoing, key=lambda d: (parse_doc_id(d)[0] != parse_doc_id(d)[1], d)):
         for run in split_changes(outgoing[doc], BUDGET):
             run_size = sum(len(c) + 8 for c in run)
             if current and (size + run_size > BUDGET or doc in current):
@@ -659,8 +894,13 @@ def _pack(outgoing: Mapping[str, list[bytes]]) -> list[dict[str, list[bytes]]]:
     return frames
 
 
-def _same(mine: Mapping[str, Heads], theirs: Mapping[str, Heads]) -> bool:
-    return set(mine) == set(theirs) and all(sorted(mine[d]) == sorted(theirs[d]) for d in mine)
+def _same(mine: Mapping[str, Heads], theirs: Mapping[str, Heads],
+          stuck: Iterable[str] = ()) -> bool:
+    """Both hold the same heads for every document, apart from `stuck` ones (refused
+    changes keep those apart: the refusing side will never hold them)."""
+    skip = set(stuck)
+    docs = (set(mine) | set(theirs)) - skip
+    return all(sorted(mine.get(d, [b"-"])) == sorted(theirs.get(d, [b"+"])) for d in docs)
 
 
 def refusal(problem: FrameError | PeerRefused) -> Frame:

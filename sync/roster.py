@@ -297,7 +297,7 @@ def current_roster(store: Store) -> Roster:
     document = township_doc_id(store)
     if not store.has_document(document):
         return Roster(township)
-    return verify_entries(signed_blobs(store.replica(document).doc), township, pub)
+    return verify_entries(signed_blobs(store.document(document)), township, pub)
 
 
 # -- township-only writes ------------------------------------------------------------------

@@ -600,8 +600,13 @@ class Store:
 
     # -- internals: writing ----------------------------------------------------------------
 
+    def connection(self) -> sqlite3.Connection:
+        """The store's SQLite connection, for modules keeping tables of their own in the home's
+        database (sync/authorship.py: signatures, refusals). Write through `transaction()`."""
+        return self._conn
+
     @contextmanager
-    def transaction(self, *, durable: bool = True) -> Iterator[None]:
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
         """Make every store write inside the block one durable SQLite transaction.
 
         Writes (received batches, peer records, settings) join it instead of
@@ -622,8 +627,8 @@ class Store:
             if relaxed:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                with self._write():
-                    yield
+                with self._write() as connection:
+                    yield connection
             finally:
                 if relaxed:
                     self._conn.execute("PRAGMA synchronous=FULL")

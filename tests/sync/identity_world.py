@@ -8,16 +8,35 @@ and hand it to another home the way the sync protocol will (`deliver`).
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from sync.authorship import Received, receive_signed, sign_local_changes, signatures_for
 from sync.document import Edit
-from sync.identity import load_device_key
+from sync.identity import (
+    DEVICE_KEY_FILE,
+    TOWNSHIP_KEY_FILE,
+    SigningKey,
+    load_device_key,
+    load_township_key,
+    write_key,
+)
 from sync.journal import Who
 from sync.office import Office
 from sync.office_identity import enroll, init_township, invite, join
+from sync.roster import (
+    current_roster,
+    entry_for,
+    pin_township_key,
+    pinned_township_key,
+    put_entry,
+    with_device,
+)
 from sync.store import Store
 
 TOWNSHIP = "t1"
@@ -95,3 +114,51 @@ def store_state(store: Store) -> tuple[object, ...]:
         )
     finally:
         conn.close()
+
+
+# -- keyed homes for the sync tests ---------------------------------------------------------
+
+
+def test_key(township: str, office: str, role: str = "device") -> SigningKey:
+    """A key that is the same in every run (tests only: never derive real keys like this)."""
+    seed = hashlib.sha256(f"vledger-test-key:{township}:{office}:{role}".encode()).digest()
+    return SigningKey(Ed25519PrivateKey.from_private_bytes(seed))
+
+
+ENROLLED = tuple(f"v{n:02d}" for n in range(1, 5))  # villages every keyed township trusts
+
+
+def keyed_township(path: Path, township: str = TOWNSHIP, *, year: int = YEAR,
+                   villages: Iterable[str] = ENROLLED) -> Office:
+    """A township home (init with keys) whose roster already holds the test keys of
+    `villages`, so `keyed_home(..., village)` homes sync with it at once."""
+    path.mkdir(parents=True, exist_ok=True)
+    for role, name in (("device", DEVICE_KEY_FILE), ("township", TOWNSHIP_KEY_FILE)):
+        if not (path / name).exists():
+            write_key(path / name, test_key(township, township, role))
+    office = init_township(path, "青石乡", township, year=year, user="clerk")
+    township_key = load_township_key(path)
+    for village in villages:
+        roster = current_roster(office.store)
+        entry = entry_for(roster, village, "village")
+        if test_key(township, village).id not in entry.devices:
+            put_entry(office.store, township_key, office.who,
+                      with_device(entry, test_key(township, village).public))
+    return office
+
+
+def keyed_home(path: Path, office: str, township: str = TOWNSHIP, *, year: int = YEAR) -> Store:
+    """A home that knows only its office, township and keys (what a first sync starts from):
+    its test device key, enrolled by `keyed_township`, and the pinned township key."""
+    path.mkdir(parents=True, exist_ok=True)
+    if not (path / DEVICE_KEY_FILE).exists():
+        write_key(path / DEVICE_KEY_FILE, test_key(township, office))
+    store = Store.open(path, scan=False)
+    store.set_setting("device", test_key(township, office).id)
+    if pinned_township_key(store) is None:
+        pin_township_key(store, test_key(township, township, "township").public)
+    store.set_setting("office", office)
+    store.set_setting("township", township)
+    store.set_setting("year", str(year))
+    store.set_setting("kind", "township" if office == township else "village")
+    return store

@@ -41,10 +41,11 @@ def test_everything_round_trips_and_twice_is_a_no_op(
     tmp_path: Path, town: Store, v01: Store
 ) -> None:
     stick = tmp_path / "all.vlb"
+    every = sum(len(town.changes_since(d, [])) for d in town.document_ids())
     written = export_bundle(town, stick)
-    assert written.documents == 3 and written.changes == 5
+    assert written.documents == 3 and written.changes == every
     first = import_bundle(v01, stick)
-    assert first.changes == 5 and same_everything(v01, town)
+    assert first.changes == every and first.refused == () and same_everything(v01, town)
     again = import_bundle(v01, stick)
     assert again.changes == 0 and same_everything(v01, town)
 

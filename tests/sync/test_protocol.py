@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from sync.authorship import outgoing_signatures
 from sync.automerge_doc import changes_since
-from sync.document import TOWNSHIP, VILLAGE, doc_id
+from sync.document import VILLAGE, doc_id
 from sync.frames import Frame, FrameError, decode_body, encode
 from sync.journal import Who
 from sync.ledger_doc import VillageDoc
@@ -26,6 +27,7 @@ from sync.protocol import (
     refusal,
 )
 from sync.store import Store
+from tests.sync.identity_world import keyed_home, keyed_township
 
 TOWN = "t1"
 PROGRAM = "safety-2026"
@@ -36,17 +38,15 @@ def village_doc(office: str, township: str = TOWN) -> str:
 
 
 def open_home(path: Path, office: str, township: str = TOWN) -> Store:
-    """A home that knows only its office and township (what a first sync starts from)."""
-    store = Store.open(path, scan=False)
-    store.set_setting("office", office)
-    store.set_setting("township", township)
-    return store
+    """A home that knows only its office, township and keys (what a first sync starts from);
+    its device is on the roster of `township_home` (tests/sync/identity_world.py)."""
+    return keyed_home(path, office, township)
 
 
 def township_home(path: Path, villages: int = 2, rows: int = 3, township: str = TOWN) -> Store:
-    """A township replica holding its own document and one document per village."""
-    store = open_home(path, township, township)
-    store.create_document(doc_id(township, township, 2026), TOWNSHIP)
+    """A township replica (keys, signed roster) holding its own document and one document
+    per village."""
+    store = keyed_township(path, township).store
     who = Who(township, store.device_id(), "clerk")
     for n in range(1, villages + 1):
         village = VillageDoc(store.create_document(village_doc(f"v{n:02d}", township), VILLAGE))
@@ -226,8 +226,8 @@ async def test_a_record_the_peer_no_longer_backs_falls_back(
     add_rows(restored, "v01", 2)
     add_rows(v01, "v01", 1)
     outcome, _ = await sync(v01, restored)
-    assert outcome.converged and outcome.fallbacks >= 1
-    assert same_everything(v01, restored)
+    assert outcome.converged and outcome.fallbacks >= 1, outcome.refused
+    assert same_everything(v01, restored), outcome.refused
     restored.close()
 
 
@@ -301,7 +301,8 @@ async def test_a_push_building_on_unknown_changes_gets_need(town: Store, v01: St
     newest = v01.changes_since(village_doc("v01"), town.heads(village_doc("v01")))[-1:]
     responder = Responder(Identity.of(town))
     responder.handle(town, wire(Identity.of(v01).hello({})))
+    sigs = outgoing_signatures(v01, Identity.of(v01).key, village_doc("v01"), newest)
     answer = responder.handle(town, wire({"t": "push", "doc": village_doc("v01"),
-                                          "changes": newest}))
+                                          "changes": newest, "sigs": sigs}))
     assert answer["t"] == "need" and answer["missing"]
     assert town.heads(village_doc("v01")) != v01.heads(village_doc("v01"))

@@ -19,7 +19,8 @@ from sync.document import VILLAGE, doc_id
 from sync.frames import FrameError
 from sync.journal import Who
 from sync.ledger_doc import VillageDoc
-from sync.protocol import receive, snapshot
+from sync.authorship import outgoing_signatures, whole_signatures
+from sync.protocol import Identity, receive, snapshot
 from sync.store import DB_FILE, Store
 from tests.sync.test_protocol import (
     PROGRAM,
@@ -167,7 +168,12 @@ def test_a_whole_document_for_one_held_here_is_merged_not_replaced(
 ) -> None:
     doc = village_doc("v01")
     mine = add_rows(v01, "v01", 2)  # v01 made its own document offline
-    got = receive(v01, TOWN, {}, "t1:x", {doc: town.document(doc).save()})
+    key = Identity.of(town).key
+    roster_doc = doc_id(TOWN, TOWN, 2026)  # first the roster that says who may write
+    receive(v01, TOWN, {}, "t1:x", {roster_doc: town.document(roster_doc).save()},
+            {roster_doc: whole_signatures(town, key, roster_doc)})
+    sigs = {doc: whole_signatures(town, key, doc)}
+    got = receive(v01, TOWN, {}, "t1:x", {doc: town.document(doc).save()}, sigs)
     assert got[doc].applied == 1  # the township's one action on it; genesis is shared
     rows = {r.id for r in v01.village(doc).rows(PROGRAM)}
     assert set(mine) <= rows and len(rows) == 2 + 4
@@ -205,10 +211,10 @@ async def test_edits_to_many_documents_travel_in_one_push_and_one_transaction(
     town: Store, v01: Store
 ) -> None:
     await sync(v01, town)
-    for office in ("v01", "v02", "v03"):
-        add_rows(v01, office, 2)
-    seen = commits(town)
-    outcome, link = await sync(v01, town)
+    for office in ("v01", "v02", "v03"):  # the township may write every village's ledger
+        add_rows(town, office, 2)
+    seen = commits(v01)
+    outcome, link = await sync(town, v01)
     assert outcome.converged and outcome.sent == 3 and same_everything(v01, town)
     assert link.frames == ["hello", "push", "pull", "heads"]
     assert len(seen) == 2  # the three batches, then the peer records
@@ -219,15 +225,15 @@ async def test_frames_over_the_budget_are_split_and_the_sync_still_converges(
 ) -> None:
     monkeypatch.setattr("sync.protocol.BUDGET", 3000)
     await sync(v01, town)
-    for office in ("v01", "v02", "v03"):
+    for office in ("v01", "v02", "v03"):  # the township may write every village's ledger
         for _ in range(4):
-            add_rows(v01, office, 3)
+            add_rows(town, office, 3)
     for _ in range(12):
-        add_rows(town, "v02", 3)
-    outcome, link = await sync(v01, town)
+        add_rows(v01, "v01", 3)
+    outcome, link = await sync(town, v01)
     assert outcome.converged and same_everything(v01, town)
     assert link.frames.count("push") > 1 and link.frames.count("pull") > 1
-    assert len(people(v01, village_doc("v02"))) == 4 + 12 + 36
+    assert len(people(town, village_doc("v01"))) == 4 + 12 + 36
 
 
 def test_apply_batches_refuses_a_batch_lacking_dependencies_alone(
@@ -306,7 +312,9 @@ def test_a_new_village_document_reaches_a_peer_that_never_had_it(
     VillageDoc(v01.create_document(own, VILLAGE)).add_row(
         Who("v01", v01.device_id(), "clerk"), PROGRAM, {"people": 1}
     )
-    got = receive(town, TOWN, {own: v01.changes_since(own, [])}, "v01:x")
+    changes = v01.changes_since(own, [])
+    sigs = {own: outgoing_signatures(v01, Identity.of(v01).key, own, changes)}
+    got = receive(town, TOWN, {own: changes}, "v01:x", sigs=sigs)
     assert got[own].applied == 2 and not got[own].missing
     assert people(town, own) == [1]
 
