@@ -4,7 +4,8 @@
 
 1. Start-up: wall time from starting `vledger ui` on a demo home until its home screen shows
    the township (read from a real terminal, tmux), as a ratio to `python -c "import textual"`
-   measured in the same run: the part of start-up that is ours.
+   and to a bare Textual app showing one line in the same terminal, measured in the same
+   run: the part of start-up that is ours.
 2. Keypress-to-screen-update latency (p50, p95) moving and editing in a 20,000-row ledger,
    against one 60 Hz frame (bench/tui_grid.py, the grid the ledger screen uses).
 3. Resident memory of the UI process with the demo township open on its ranking sheet.
@@ -51,10 +52,11 @@ def build_demo(home: Path, villages: int) -> None:
 class Pane:
     """The UI running in a detached tmux session of 100×30 (killed on close)."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path | None) -> None:
         self.name = f"vledger-bench-{uuid.uuid4().hex[:8]}"
-        command = ["env", "-u", "COLUMNS", "-u", "LINES", *vledger(), "--home", str(home),
-                   "--lang", "en", "ui"]
+        app = ([*vledger(), "--home", str(home), "--lang", "en", "ui"] if home is not None
+               else [sys.executable, "-c", BARE_APP])
+        command = ["env", "-u", "COLUMNS", "-u", "LINES", *app]
         self.started = time.perf_counter()
         subprocess.run(["tmux", "-u", "new-session", "-d", "-s", self.name, "-x", "100",
                         "-y", "30", shlex.join(command)], check=True, cwd=REPO)
@@ -86,12 +88,31 @@ class Pane:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
+# The least a Textual app does before its first screen: the yardstick for our start-up.
+BARE_APP = """
+from textual.app import App
+from textual.widgets import Footer, Static
+class Bare(App):
+    def compose(self):
+        yield Static("Programs Office:")
+        yield Footer()
+Bare().run()
+"""
+
+
 def home_shown(screen: str) -> bool:
     return "Programs" in screen and "Office:" in screen
 
 
 def startup_and_memory(home: Path, runs: int) -> list[str]:
     textual = [seconds([sys.executable, "-c", "import textual"]) for _ in range(runs)]
+    bare: list[float] = []
+    for _ in range(runs):
+        pane = Pane(None)
+        try:
+            bare.append(pane.wait_for(home_shown))
+        finally:
+            pane.close()
     ui: list[float] = []
     rss = 0
     for i in range(runs):
@@ -106,8 +127,11 @@ def startup_and_memory(home: Path, runs: int) -> list[str]:
         finally:
             pane.close()
     base, mine = statistics.median(textual), statistics.median(ui)
+    empty = statistics.median(bare)
     return [
         f"python -c 'import textual'   median {base * 1000:7.0f} ms over {runs} runs",
+        f"bare Textual app on screen   median {empty * 1000:7.0f} ms over {runs} runs",
+        f"vledger ui / bare app        ratio  {mine / empty:7.2f}×",
         f"vledger ui to home screen    median {mine * 1000:7.0f} ms  "
         f"(ratio {mine / base:5.1f}× import textual; runs: "
         + ", ".join(f"{s * 1000:.0f}" for s in ui) + " ms)",

@@ -7,21 +7,37 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_ranking_screen import PROGRAM, ScreenApp, build_example_home
+from test_ranking_screen import DATA, EXAMPLES, PROGRAM, ScreenApp, _csv
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from sync.bundle import export_bundle
 from sync.office import Office
+from sync.office_identity import enroll, init_township, invite, join
 from sync.peer import Server
 from tui.screen_sync import SyncScreen
 
 
 @pytest.fixture
 def township(tmp_path: Path) -> Iterator[Office]:
-    opened = build_example_home(tmp_path / "township")
+    """The worked example's township, made with keys (changes are signed and checked)."""
+    opened = init_township(tmp_path / "township", "示例乡", "t1", year=2026, user="clerk")
+    for row in _csv(DATA / "offices.csv"):
+        opened.add_office(row["id"], row["name"], row["area"])
+    opened.publish_program((EXAMPLES / "safety-2026.toml").read_text(encoding="utf-8"),
+                           "safety-2026.toml")
+    for village in ("v01", "v02"):
+        opened.add_rows(PROGRAM, village, _csv(DATA / "ledgers" / f"{village}.csv"))
     yield opened
     opened.close()
+
+
+def join_village(township: Office, tmp_path: Path, village: str = "v01") -> Office:
+    """`village` joined with an invitation, its device enrolled by the township."""
+    invitation = invite(township, village, tmp_path / f"{village}.invite")
+    office, reply = join(tmp_path / village, invitation, user=f"{village}-clerk")
+    enroll(township, reply)
+    return office
 
 
 def status_of(screen: SyncScreen) -> Static:
@@ -42,7 +58,7 @@ async def test_sync_now_sends_the_townships_edit_to_a_village_server(
     township: Office, tmp_path: Path
 ) -> None:
     village_home = tmp_path / "v01"
-    Office.create_village_home(village_home, township, "v01").close()
+    join_village(township, tmp_path).close()
     row = township.ledger_rows(PROGRAM, "v01")[0].id
     township.set_cells(PROGRAM, "v01", row, {"note": "乡镇核查"})
     server = Server(village_home)
@@ -87,7 +103,7 @@ async def test_unreachable_peer_is_reported(township: Office) -> None:
 
 
 async def test_export_and_import_a_bundle(township: Office, tmp_path: Path) -> None:
-    village = Office.create_village_home(tmp_path / "v01", township, "v01")
+    village = join_village(township, tmp_path)
     try:
         row = township.ledger_rows(PROGRAM, "v01")[0].id
         township.set_cells(PROGRAM, "v01", row, {"note": "U盘带来的修改"})
