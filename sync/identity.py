@@ -31,14 +31,17 @@ import hashlib
 import os
 import stat
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.x509.oid import NameOID
 
 DEVICE_KEY_FILE = "device.key"
 TOWNSHIP_KEY_FILE = "township.key"
@@ -199,3 +202,74 @@ def ensure_township_key(home: Path) -> SigningKey:
     if path.exists():
         return load_key(path)
     return write_key(path, SigningKey.generate())
+
+
+# -- link certificates (TLS between offices, sync/peer.py) ---------------------------------
+#
+# Both ends of a sync link present an X.509 certificate for their *device key* and prove
+# holding it in the TLS 1.3 handshake (CertificateVerify); each end then pins the other's
+# key against the signed roster (sync/peer.py). The issuer of those certificates is a
+# fixed "link CA" whose private key is derived from a public constant: it certifies
+# nothing and anyone can issue with it. It exists only because OpenSSL asks a client
+# for a certificate, and accepts one, only when it chains to a trusted issuer; the
+# authentication is the roster pin, never the chain.
+
+LINK_CERT_FILE = "link.crt"
+_LINK_CA_SEED = hashlib.sha256(b"vledger-link-ca-v1 (public on purpose: not an authority)")
+_LINK_VALID = (datetime(2000, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC))
+
+
+def _link_ca() -> tuple[Ed25519PrivateKey, x509.Certificate]:
+    key = Ed25519PrivateKey.from_private_bytes(_LINK_CA_SEED.digest())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vledger link issuer")])
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(1)
+        .not_valid_before(_LINK_VALID[0]).not_valid_after(_LINK_VALID[1])
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=False, content_commitment=False, key_encipherment=False,
+            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=False,
+            encipher_only=False, decipher_only=False), critical=True)
+        .sign(key, None)
+    )
+    return key, cert
+
+
+def link_ca_pem() -> str:
+    """The link issuer's certificate (the same bytes everywhere: Ed25519 is deterministic)."""
+    return _link_ca()[1].public_bytes(serialization.Encoding.PEM).decode()
+
+
+def link_certificate(device: SigningKey) -> bytes:
+    """PEM certificate for the device key (subject: its key id), issued by the link issuer."""
+    ca_key, ca_cert = _link_ca()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, device.id)]))
+        .issuer_name(ca_cert.subject).public_key(device.private.public_key())
+        .serial_number(int(device.id, 16) or 1)
+        .not_valid_before(_LINK_VALID[0]).not_valid_after(_LINK_VALID[1])
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, None)
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def ensure_link_certificate(home: Path, device: SigningKey) -> Path:
+    """The home's link certificate file for its device key (public: written as needed)."""
+    path = Path(home) / LINK_CERT_FILE
+    wanted = link_certificate(device)
+    if not path.exists() or path.read_bytes() != wanted:
+        temporary = path.with_name(path.name + ".part")
+        temporary.write_bytes(wanted)
+        os.replace(temporary, path)
+    return path
+
+
+def certificate_key(der: bytes) -> bytes:
+    """The raw Ed25519 public key of a DER certificate; ValueError if it holds another kind."""
+    public = x509.load_der_x509_certificate(der).public_key()
+    if not isinstance(public, Ed25519PublicKey):
+        raise ValueError("the certificate's key is not an Ed25519 key")
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

@@ -1,5 +1,20 @@
 """Sync over TCP: the `vledger serve` server, one-shot `vledger sync` and `--watch`.
 
+Every link is TLS 1.3 with a certificate on both sides (mutual TLS), each for its
+home's Ed25519 *device key* (sync/identity.py: link certificates). The handshake
+proves that each end holds the private key of the certificate it shows
+(CertificateVerify signs the handshake transcript, so a recorded session cannot be
+replayed and a relay cannot splice itself in), and encrypts and authenticates every
+byte after it (a flipped byte fails the record's AEAD tag: the link drops, nothing of
+the frame is read). The certificates' issuer is no authority (its key is public):
+after the handshake each end looks the other's key up in its own signed roster
+(`check_server`, `Responder(authenticated=...)`): the client refuses a server whose
+key is not an active device, before it sends anything; the server answers `hello`
+only for an active device of the office that hello claims, or enrolls a joined
+village whose hello carries its join reply (township only), and otherwise answers
+`unknown_device` / `revoked_device` / `enroll_refused` and closes, before any
+document data is sent.
+
 The exchange itself is sync/protocol.py; this module moves its frames over
 asyncio streams with a deadline on every read and write, retries with
 exponential backoff and jitter, and keeps the home's store open only while
@@ -15,6 +30,7 @@ import asyncio
 import contextlib
 import random
 import sqlite3
+import ssl
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +47,18 @@ from sync.frames import (
     read_frame,
     write_frame,
 )
+from sync.identity import (
+    KeyFileError,
+    certificate_key,
+    device_key_path,
+    ensure_device_key,
+    ensure_link_certificate,
+    key_id,
+    link_ca_pem,
+    load_township_key,
+)
+from sync.invitation import InvitationError, accept_enrollment, read_reply
+from sync.journal import Who
 from sync.protocol import (
     Identity,
     Initiator,
@@ -41,6 +69,7 @@ from sync.protocol import (
     heads_digest,
     refusal,
 )
+from sync.roster import RosterError, current_roster
 from sync.store import DB_FILE, Store, StoreBusy
 
 DEFAULT_TIMEOUT = 15.0  # seconds any one read, write or connect may take
@@ -172,9 +201,22 @@ class Connection:
         self._number = 0
 
     @classmethod
-    async def open(cls, host: str, port: int, timeout: float) -> Connection:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    async def open(
+        cls, host: str, port: int, timeout: float, *, tls: ssl.SSLContext | None = None
+    ) -> Connection:
+        """A link to HOST:PORT; over TLS with `tls` (see `client_context`; `open_link`
+        also checks the server's key against the roster)."""
+        opening = asyncio.open_connection(
+            host, port, ssl=tls, server_hostname="" if tls is not None else None,
+            ssl_handshake_timeout=timeout if tls is not None else None,
+        )
+        reader, writer = await asyncio.wait_for(opening, timeout)
         return cls(reader, writer, timeout)
+
+    @property
+    def peer_device(self) -> str | None:
+        """The key id of the device the TLS handshake proved is at the other end."""
+        return link_peer(self.writer)
 
     async def ask(self, frame: Frame, extra_wait: float = 0.0) -> Frame:
         """Send `frame`, return its answer; answers to earlier frames are skipped.
@@ -198,6 +240,104 @@ class Connection:
             await asyncio.wait_for(self.writer.wait_closed(), 1.0)
 
 
+# -- TLS: contexts and pinning -------------------------------------------------------------
+
+
+class LinkRefused(PeerRefused):
+    """The other end of a link is not a device this home's roster trusts."""
+
+
+def _context(home: Path, purpose: int) -> ssl.SSLContext:
+    try:
+        key = ensure_device_key(home)  # checks the key file is private
+    except KeyFileError as problem:
+        raise LinkRefused("no_key", str(problem)) from None
+    context = ssl.SSLContext(purpose)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    if purpose == ssl.PROTOCOL_TLS_CLIENT:
+        context.check_hostname = False  # no names: the roster pins the key (check_server)
+    context.verify_mode = ssl.CERT_REQUIRED  # both ends must show a certificate
+    context.load_verify_locations(cadata=link_ca_pem())
+    context.load_cert_chain(ensure_link_certificate(home, key), device_key_path(home))
+    return context
+
+
+def client_context(home: Path) -> ssl.SSLContext:
+    return _context(home, ssl.PROTOCOL_TLS_CLIENT)
+
+
+def server_context(home: Path) -> ssl.SSLContext:
+    return _context(home, ssl.PROTOCOL_TLS_SERVER)
+
+
+def link_peer(writer: asyncio.StreamWriter) -> str | None:
+    """The device key id the other end proved in the TLS handshake (None without TLS)."""
+    tls = writer.get_extra_info("ssl_object")
+    if tls is None:
+        return None
+    der = tls.getpeercert(binary_form=True)
+    if not der:
+        return None
+    try:
+        return key_id(certificate_key(der))
+    except ValueError:
+        return None
+
+
+def check_server(store: Store, conn: Connection) -> str:
+    """The server's device id if this home's roster trusts it; LinkRefused otherwise.
+
+    Called before the first frame: nothing (not even our heads) goes to a stranger.
+    """
+    device = conn.peer_device
+    if device is None:
+        raise LinkRefused("unauthenticated", "the peer proved no device key")
+    try:
+        known = current_roster(store).device(device)
+    except RosterError as problem:
+        raise LinkRefused("no_trust", str(problem)) from None
+    if known is None:
+        raise LinkRefused("unknown_device", f"the peer's device {device} is not on the "
+                          "township's roster: refused")
+    if known.revoked is not None:
+        raise LinkRefused("revoked_device", f"the peer's device {device} was revoked "
+                          f"({known.revoked.at}): refused")
+    return device
+
+
+async def open_link(
+    gate: HomeGate, host: str, port: int, timeout: float, *, secure: bool = True
+) -> Connection:
+    """A TLS link to a server this home's roster trusts (see `check_server`)."""
+    tls = client_context(gate.home) if secure else None
+    conn = await Connection.open(host, port, timeout, tls=tls)
+    if secure:
+        try:
+            async with gate.use() as store:
+                check_server(store, conn)
+        except BaseException:
+            await conn.close()
+            raise
+    return conn
+
+
+def enroll_over_link(me: Identity) -> Callable[[Store, bytes, str | None], None]:
+    """How a township server enrolls a joined device whose hello carries its join reply."""
+
+    def enroll(store: Store, data: bytes, device: str | None) -> None:
+        try:
+            reply = read_reply(data)
+            if device is not None and reply.device != device:
+                raise InvitationError(f"the join reply enrolls device {reply.device}, but "
+                                      f"the link is from device {device}")
+            township_key = load_township_key(store.home)
+            accept_enrollment(store, township_key, Who(me.office, me.device, "sync"), data)
+        except (InvitationError, KeyFileError, RosterError) as problem:
+            raise FrameError("enroll_refused", str(problem)) from None
+
+    return enroll
+
+
 # -- the server -------------------------------------------------------------------------
 
 
@@ -211,9 +351,13 @@ class ServerStats:
 class Server:
     """Answers every peer that connects; each connection has its own Responder."""
 
-    def __init__(self, home: Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, home: Path, *, timeout: float = DEFAULT_TIMEOUT, secure: bool = True
+    ) -> None:
+        """`secure=False` (plain TCP, peers not authenticated) is for benchmarks only."""
         self.gate = HomeGate(home)
         self.timeout = timeout
+        self.secure = secure
         self.stats = ServerStats()
         self._server: asyncio.base_events.Server | None = None
         self._me: Identity | None = None
@@ -222,7 +366,11 @@ class Server:
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Listen; returns the address really bound (port 0 picks a free one)."""
         self._me = await self.gate.identity()
-        self._server = await asyncio.start_server(self._accept, host, port)
+        tls = server_context(self.gate.home) if self.secure else None
+        self._server = await asyncio.start_server(
+            self._accept, host, port, ssl=tls,
+            ssl_handshake_timeout=self.timeout if tls is not None else None,
+        )
         bound = self._server.sockets[0].getsockname()
         return str(bound[0]), int(bound[1])
 
@@ -252,7 +400,11 @@ class Server:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         assert self._me is not None
         self.stats.connections += 1
-        responder = Responder(self._me)
+        device = link_peer(writer)
+        if self.secure and device is None:
+            await self._say(writer, error_frame("unauthenticated", "no device key proven"))
+            return
+        responder = Responder(self._me, authenticated=device, enroll=enroll_over_link(self._me))
         try:
             while True:
                 frame = await read_frame(reader, self.timeout)
@@ -322,11 +474,15 @@ async def sync_once(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     attempts: int = 4,
+    secure: bool = True,
 ) -> Outcome:
     """Connect and exchange until both hold the same heads; retry a failing link.
 
     Unreachable after `attempts` tries; PeerRefused when the peer refuses us
-    (another township, a bad frame of ours): retrying would not help.
+    (another township, an untrusted device, a bad frame of ours): retrying would not
+    help. A converged outcome may still list refused changes (`Outcome.refused`:
+    documents that stay apart because one side refused the other's changes).
+    `secure=False` (plain TCP) is for benchmarks only.
     """
     me = await gate.identity()
     backoff = Backoff()
@@ -334,7 +490,7 @@ async def sync_once(
     for _ in range(attempts):
         conn: Connection | None = None
         try:
-            conn = await Connection.open(host, port, timeout)
+            conn = await open_link(gate, host, port, timeout, secure=secure)
             async with gate.use() as store:
                 outcome = await Initiator(me, conn.ask).run(store)
             with contextlib.suppress(Exception):
@@ -387,7 +543,7 @@ async def watch(
     while not stop.is_set():
         conn: Connection | None = None
         try:
-            conn = await Connection.open(host, port, timeout)
+            conn = await open_link(gate, host, port, timeout)
             initiator = Initiator(me, conn.ask)
             await _watch_link(gate, me, conn, initiator, stop, report, backoff)
         except PeerRefused as refused:
@@ -419,6 +575,8 @@ async def _watch_link(
         if outcome.sent or outcome.received or outcome.fallbacks:
             report(f"synced with {outcome.peer_office}: sent {outcome.sent}, "
                    f"received {outcome.received} change(s)")
+        for line in outcome.refused[:5]:
+            report(f"refused: {line}")
         # Not converged (the peer kept changing): an empty digest makes the next wait
         # answer at once, so another round follows.
         seen = heads_digest(initiator.theirs) if outcome.converged else b""

@@ -2,10 +2,13 @@
 
 `FaultProxy` listens on 127.0.0.1 and forwards to a real `vledger serve`. Each
 new connection takes the next `Fault` from its plan (then passes traffic
-untouched): cut the link after N bytes, cut it in the middle of the k-th frame,
-delay every chunk, send a frame twice, or swallow everything (a blackhole).
-It knows the frame layout (4-byte big-endian length) only to find frame
-boundaries, never what is inside.
+untouched): cut the link after N bytes, cut it in the middle of the k-th record,
+delay every record, send a record twice, flip one byte of a record (a
+man-in-the-middle that alters bytes), or swallow everything (a blackhole).
+Links are TLS (sync/peer.py), so what it sees are TLS records: it knows their
+layout (type, version, 2-byte length) only to find record boundaries, never
+what is inside (it could not read it). Every connection's bytes are kept per
+direction (`recorded`), so a test can replay a whole session.
 
 The harness starts `vledger serve` as a subprocess on a free port and builds
 homes through the Office facade (sync/office.py), as the CLI would.
@@ -38,9 +41,9 @@ UP, DOWN = "up", "down"  # client -> server, server -> client
 class Fault:
     """What to do to one connection. `direction` is UP or DOWN."""
 
-    kind: str  # "cut_after", "cut_in_frame", "delay", "duplicate", "blackhole", "none"
+    kind: str  # "cut_after", "cut_in_frame", "delay", "duplicate", "flip", "blackhole", "none"
     direction: str = UP
-    amount: int = 0  # bytes for cut_after, frame index for cut_in_frame / duplicate
+    amount: int = 0  # bytes for cut_after, record index for cut_in_frame / duplicate / flip
     seconds: float = 0.0
 
 
@@ -53,6 +56,7 @@ class FaultProxy:
     plan: list[Fault] = field(default_factory=list)
     connections: int = 0
     faults_done: list[str] = field(default_factory=list)
+    recorded: list[dict[str, bytearray]] = field(default_factory=list)
     _server: asyncio.base_events.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -82,9 +86,12 @@ class FaultProxy:
                 return
             up_reader, up_writer = await asyncio.open_connection(*self.target)
             cut = asyncio.Event()
+            record = {UP: bytearray(), DOWN: bytearray()}
+            self.recorded.append(record)
             pumps = [
-                asyncio.create_task(self._pump(reader, up_writer, fault, UP, cut)),
-                asyncio.create_task(self._pump(up_reader, writer, fault, DOWN, cut)),
+                asyncio.create_task(self._pump(reader, up_writer, fault, UP, cut, record[UP])),
+                asyncio.create_task(self._pump(up_reader, writer, fault, DOWN, cut,
+                                               record[DOWN])),
             ]
             await cut.wait()
             for pump in pumps:
@@ -106,16 +113,22 @@ class FaultProxy:
         fault: Fault,
         direction: str,
         cut: asyncio.Event,
+        seen: bytearray,
     ) -> None:
         mine = fault.direction == direction
         sent = 0
         frames = 0
         try:
             while True:
-                head = await source.readexactly(4)
-                (length,) = struct.unpack(">I", head)
-                body = await source.readexactly(length) if length <= 64 << 20 else b""
-                frame = head + body
+                head = await source.readexactly(5)  # a TLS record: type, version, length
+                (length,) = struct.unpack(">H", head[3:5])
+                frame = head + await source.readexactly(length)
+                seen += frame
+                if mine and fault.kind == "flip" and frames == fault.amount:
+                    altered = bytearray(frame)
+                    altered[-1] ^= 0x01
+                    frame = bytes(altered)
+                    self.faults_done.append(f"flipped a byte of record {frames} {direction}")
                 if mine and fault.kind == "delay":
                     await asyncio.sleep(fault.seconds)
                     self.faults_done.append(f"delayed frame {frames} {direction}")
@@ -223,20 +236,31 @@ def retry_busy(action: Callable[[], T], seconds: float = 20.0) -> T:
 
 
 def make_township(home: Path, villages: int) -> None:
-    """A township with `villages` villages (v01, v02, ...) and the safety program published."""
-    from sync.office import Office
+    """A township (keys, signed roster) with `villages` villages (v01, v02, ...) and the
+    safety program published."""
+    from sync.office_identity import init_township
 
-    with Office.create_township(home, "青石乡", "t1", user="clerk", year=2026) as town:
+    with init_township(home, "青石乡", "t1", user="clerk", year=2026) as town:
         for n in range(1, villages + 1):
             town.add_office(f"v{n:02d}", f"村{n}")
         town.publish_program(PROGRAM_FILE.read_text(encoding="utf-8"), PROGRAM_FILE.name)
 
 
-def make_village(town_home: Path, home: Path, village: str) -> None:
+def make_village(town_home: Path, home: Path, village: str, *, enroll: bool = True) -> Path:
+    """The village's home as a clerk makes it: the township invites, the village joins, the
+    township enrolls the reply (or, with `enroll=False`, the first sync hands it over).
+    Returns the reply file."""
     from sync.office import Office
+    from sync.office_identity import enroll as enroll_reply
+    from sync.office_identity import invite, join
 
     with Office.open(town_home) as town:
-        Office.create_village_home(home, town, village, user="clerk").close()
+        path = invite(town, village, home.parent / f"{home.name}.invite")
+        office, reply = join(home, path, user="clerk")
+        office.close()
+        if enroll:
+            enroll_reply(town, reply)
+    return reply
 
 
 def add_rows(home: Path, village: str | None, count: int, tag: str) -> list[str]:

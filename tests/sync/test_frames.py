@@ -20,8 +20,8 @@ from sync.frames import (
     read_frame,
     split_changes,
 )
-from sync.peer import Server
-from tests.sync.test_protocol import township_home
+from sync.peer import Server, client_context
+from tests.sync.test_protocol import open_home, township_home
 
 
 def reader_of(data: bytes, eof: bool = True) -> asyncio.StreamReader:
@@ -100,15 +100,21 @@ def test_changes_are_split_in_order_under_a_budget() -> None:
 async def server(tmp_path: Path) -> AsyncIterator[tuple[Server, int, Path]]:
     home = tmp_path / "town"
     township_home(home).close()
+    open_home(tmp_path / "v01", "v01").close()  # an enrolled village: its link is trusted
     running = Server(home, timeout=2.0)
     _, port = await running.start("127.0.0.1", 0)
-    yield running, port, home
+    yield running, port, tmp_path / "v01"
     await running.stop()
 
 
-async def exchange(port: int, data: bytes) -> tuple[dict[str, object] | None, bytes]:
-    """Send raw bytes, read one frame (if any) and whatever else comes before the close."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def exchange(
+    port: int, data: bytes, client: Path
+) -> tuple[dict[str, object] | None, bytes]:
+    """Over an authenticated TLS link from `client`'s home, send raw bytes, read one frame
+    (if any) and whatever else comes before the close."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port,
+                                                   ssl=client_context(client),
+                                                   server_hostname="")
     writer.write(data)
     await writer.drain()
     try:
@@ -137,9 +143,9 @@ def stored(running: Server) -> dict[str, list[bytes]]:
 async def test_the_server_answers_bad_frames_with_an_error_and_closes(
     server: tuple[Server, int, Path], data: bytes, code: str
 ) -> None:
-    running, port, _ = server
+    running, port, client = server
     before = stored(running)
-    frame, rest = await exchange(port, data)
+    frame, rest = await exchange(port, data, client)
     assert frame is not None and frame["t"] == "error" and frame["code"] == code
     assert rest == b""
     assert stored(running) == before
@@ -148,11 +154,12 @@ async def test_the_server_answers_bad_frames_with_an_error_and_closes(
 async def test_a_frame_cut_in_the_middle_changes_nothing(
     server: tuple[Server, int, Path],
 ) -> None:
-    running, port, _ = server
+    running, port, client = server
     before = stored(running)
     hello = encode({"t": "hello", "office": "v01", "device": "d", "township": "t1", "docs": {}})
     frame, rest = await exchange(port, hello + encode({"t": "push", "doc": "t1/v03/2026",
-                                                       "changes": [b"x" * 500]})[:200])
+                                                       "changes": [b"x" * 500]})[:200],
+                                 client)
     assert frame is not None and frame["t"] == "hello"  # the whole frame was answered
     assert rest == b""  # and the cut one only closed the link
     assert stored(running) == before
