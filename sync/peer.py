@@ -321,6 +321,17 @@ async def open_link(
     return conn
 
 
+async def open_checked(store: Store, host: str, port: int, timeout: float) -> Connection:
+    """`open_link` for a caller that holds the home's store open (the UI's facade)."""
+    conn = await Connection.open(host, port, timeout, tls=client_context(store.home))
+    try:
+        check_server(store, conn)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
 def enroll_over_link(me: Identity) -> Callable[[Store, bytes, str | None], None]:
     """How a township server enrolls a joined device whose hello carries its join reply."""
 

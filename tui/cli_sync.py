@@ -1,8 +1,9 @@
 """`vledger serve`, `sync`, `status` and `bundle` (shared/spec/cli.md, "Sync").
 
 Exit codes: 0 done (for `sync`: both sides hold the same heads for every
-document), 1 refused (no office here, another township, a bad bundle), 3 the
-peer could not be reached in time after retries.
+document), 1 refused (no office here, another township, a device the roster does
+not trust, changes one side refused, a bad bundle), 3 the peer could not be
+reached in time after retries.
 """
 
 from __future__ import annotations
@@ -181,6 +182,12 @@ def run_sync(args: argparse.Namespace) -> int:
             await watch(gate, host, port, stop, timeout=timeout, report=say)
             return 0
         outcome = await sync_once(gate, host, port, timeout=timeout)
+        if outcome.refused:
+            raise Refused(
+                f"{host}:{port}: {len(outcome.refused)} change(s) were refused, so "
+                f"{len(outcome.stuck)} document(s) stay apart (see `vledger status`):",
+                *(f"  {line}" for line in outcome.refused[:10]),
+            )
         say(f"in sync with {outcome.peer_office} at {host}:{port}: {outcome.documents} "
             f"document(s), sent {outcome.sent} and received {outcome.received} change(s)")
         return 0
@@ -211,12 +218,14 @@ def status_of(store: Any) -> dict[str, Any]:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from sync.authorship import refusal_log
     from sync.protocol import NoOffice
     from tui.cli import Refused
 
     store = _store(args.home)
     try:
         report = status_of(store)
+        report["refused"] = [r.to_json_dict() for r in refusal_log(store, 50)]
     except NoOffice as problem:
         raise Refused(str(problem)) from None
     finally:
@@ -233,6 +242,14 @@ def run_status(args: argparse.Namespace) -> int:
     for peer in report["peers"]:
         print(f"peer {peer['office']} (device {peer['device']}): last sync {peer['last_sync']}, "
               f"{peer['unconfirmed']} change(s) not confirmed")
+    if report["refused"]:
+        print(f"{len(report['refused'])} received change(s) refused (never applied):")
+    for item in report["refused"]:
+        who = f"device {item['device']} ({item['office'] or 'unknown'})" if item["device"] \
+            else "no device"
+        print(f"  {item['last_at']} {item['doc']} change {item['change'][:12]} by {who} "
+              f"from {item['origin']}: {item['reason']}"
+              + (f" (seen {item['times']} times)" if item["times"] > 1 else ""))
     return 0
 
 
@@ -272,4 +289,7 @@ def run_bundle_import(args: argparse.Namespace) -> int:
         store.close()
     print(f"imported {args.file} from {summary.office}: {summary.changes} new change(s) in "
           f"{summary.documents} document(s)")
+    if summary.refused:
+        raise Refused(f"{args.file}: {len(summary.refused)} change(s) refused (never applied; "
+                      "see `vledger status`):", *(f"  {line}" for line in summary.refused[:10]))
     return 0
