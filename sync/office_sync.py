@@ -141,7 +141,7 @@ class SyncMixin(_Base):
             say(f"connecting to {host}:{port}" + (f" (try {attempt})" if attempt > 1 else ""))
             conn: Connection | None = None
             try:
-                conn = await Connection.open(host, port, timeout)
+                conn = await _open_link(self.store, host, port, timeout)
                 result = await self._exchange(me, conn, address, say)
                 if result.converged:
                     return result
@@ -305,6 +305,17 @@ class SyncMixin(_Base):
         finally:
             if not was_loaded and document != self.township_doc_id:
                 store.close_document(document)
+
+
+async def _open_link(store: Store, host: str, port: int, timeout: float) -> Any:
+    """A link to the peer, checked as the sync layer checks it (TLS and the server's key
+    when the sync layer has them: `sync.peer.open_checked`)."""
+    from sync import peer
+
+    open_checked = getattr(peer, "open_checked", None)
+    if open_checked is not None:
+        return await open_checked(store, host, port, timeout)
+    return await peer.Connection.open(host, port, timeout)
 
 
 def _unsynced_version(device: str, confirmed: list[list[bytes]]) -> str:

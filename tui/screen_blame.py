@@ -28,7 +28,7 @@ def blame_columns(lang: str) -> list[GridColumn]:
     zh = lang == "zh"
     return [
         text_column("at", "时间" if zh else "time", 16),
-        text_column("office", "单位" if zh else "office", 6),
+        text_column("office", "单位" if zh else "office", 8),
         text_column("user", "操作人" if zh else "user", 8),
         text_column("op", "操作" if zh else "op", 6),
         text_column("old", "原值" if zh else "old", 12),

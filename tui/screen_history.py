@@ -84,7 +84,7 @@ class HistoryScreen(OfficeScreen):
     SCREEN_COMMANDS = HISTORY_COMMANDS
     DEFAULT_CSS = """
     HistoryScreen #history-filters { height: 1; }
-    HistoryScreen #history-filters Label { padding: 0 0 0 1; }
+    HistoryScreen #history-filters Label { padding: 0 1 0 1; }
     HistoryScreen #history-filters Input { width: 1fr; }
     HistoryScreen #history-status { height: 1; background: $panel; }
     HistoryScreen #history-status.-refused { background: $error; }

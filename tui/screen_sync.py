@@ -198,7 +198,8 @@ class SyncScreen(OfficeScreen):
                 address, timeout=TIMEOUT, progress=lambda text: self.set_status(text))
         except Exception as problem:  # unreachable, refused, cut: shown, the home unchanged
             self._working(None)
-            text = problem_text(problem)
+            # The facade's message names the address already: say it once.
+            text = problem_text(problem).removeprefix(f"could not sync with {address}: ")
             self.session[address] = {"address": address, "state": "failed", "at": _now()}
             self.addresses[address] = address
             self.show_peers()
