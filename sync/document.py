@@ -190,6 +190,7 @@ class Replica:
 
     @property
     def index_built(self) -> bool:
+        """Whether the journal has been decoded into the index yet (reading never does)."""
         return self._index is not None
 
     @property
@@ -430,8 +431,8 @@ def _plain(doc: core.Document, value: Any, child: bytes) -> Plain:
 def _read_map(doc: core.Document, obj: bytes, prefix: str) -> dict[str, Plain]:
     """The map's keys that start with `prefix`, read whole: two binding calls per map.
 
-    Scalars are converted inline (a ledger has tens of thousands): one
-    function call per value was a third of reading a ledger.
+    The binding pairs `keys()` and `values()` in key order, each value the one
+    `get()` shows (the winner of a conflict).
     """
     found: dict[str, Plain] = {}
     for key, (value, child) in zip(doc.keys(obj), doc.values(obj), strict=True):
