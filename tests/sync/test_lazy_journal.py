@@ -289,3 +289,24 @@ def test_a_history_read_indexes_what_it_decoded(tmp_path: Path, decoded: list[st
         assert decoded == [] and entry.prev == last.id  # no second decoding for the write
     finally:
         store.close()
+
+
+def test_bulk_reads_show_the_same_winner_of_a_conflict_as_get() -> None:
+    replicas = [
+        Replica(VILLAGE_DOC, sync.document.new_document(VILLAGE_DOC, VILLAGE), bytes([n]) * 16)
+        for n in (1, 2, 3)
+    ]
+    first = replicas[0]
+    row = VillageDoc(first).add_row(A, PROGRAM, {"participants": 1, "note": "x"})
+    for other in replicas[1:]:
+        other.apply_batch(first.changes_since([]))
+    for n, replica in enumerate(replicas):
+        VillageDoc(replica).set_cells(A, PROGRAM, row, {"participants": 10 + n, "note": None})
+    for other in replicas[1:]:
+        first.apply_batch(other.changes_since(first.heads()))
+    doc = first.doc
+    ledgers = map_id(doc, ROOT, LEDGERS)
+    assert ledgers is not None
+    expected = {key: read(doc, ledgers, key) for key in doc.keys(ledgers)}
+    assert first.read_children([LEDGERS]) == expected
+    assert expected[f"{PROGRAM}/{row}"]["cells"]["participants"] in (10, 11, 12)  # type: ignore[index]
