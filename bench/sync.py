@@ -10,7 +10,13 @@
     same changes into every replica in one process (target <= 3);
 (c) bytes for a new village home's first sync: ratio to the saved documents
     and to them compressed (no target; a document the new home lacks travels
-    as its `save()`, so about 1).
+    as its `save()` with one 104-byte signature record per change), and the
+    same with whole documents off (every change one by one, with its record).
+
+Issue 6: every home has keys and every change is signed and checked, links are
+mutual TLS. (b) runs twice, without (plain TCP, nothing signed or checked: the
+sync of issue 4) and with, and prints the ratio: the cost of signing and
+verifying, and of TLS, for the 50-village case.
 """
 
 from __future__ import annotations
@@ -24,33 +30,41 @@ from pathlib import Path
 
 from automerge import core
 
+import sync.protocol
 from sync.automerge_doc import apply_changes
-from sync.document import TOWNSHIP, VILLAGE, doc_id
+from sync.document import VILLAGE, doc_id
 from sync.frames import Frame, FrameError, decode_body, encode
 from sync.journal import Who
 from sync.ledger_doc import VillageDoc
 from sync.peer import HomeGate, Server, sync_once
 from sync.protocol import Identity, Initiator, Responder, refusal
 from sync.store import Store
+from tests.sync.identity_world import keyed_home, keyed_township
 
 TOWN = "t1"
 PROGRAM = "safety-2026"
 
 
 def home(path: Path, office: str) -> Store:
-    store = Store.open(path, scan=False)
-    store.set_setting("office", office)
-    store.set_setting("township", TOWN)
-    return store
+    """A home with its (test) device key on the bench township's roster."""
+    return keyed_home(path, office, TOWN)
+
+
+def township(path: Path, villages: list[str]) -> Store:
+    """A township home (keys, signed roster) trusting the bench villages' devices."""
+    return keyed_township(path, TOWN, villages=villages).store
 
 
 class Link:
     """An in-process link counting the bytes both ways, frames encoded as on a socket."""
 
-    def __init__(self, server: Store) -> None:
+    def __init__(self, server: Store, *, whole: bool = True) -> None:
         self.server, self.responder, self.bytes = server, Responder(Identity.of(server)), 0
+        self.whole = whole
 
     async def ask(self, frame: Frame) -> Frame:
+        if frame["t"] == "pull" and not self.whole:
+            frame = {**frame, "whole": False}
         data = encode(frame)
         try:
             answer = self.responder.handle(self.server, decode_body(data[4:]))
@@ -61,8 +75,8 @@ class Link:
         return decode_body(reply[4:])
 
 
-async def sync_bytes(client: Store, server: Store) -> int:
-    link = Link(server)
+async def sync_bytes(client: Store, server: Store, *, whole: bool = True) -> int:
+    link = Link(server, whole=whole)
     outcome = await Initiator(Identity.of(client), link.ask).run(client)
     assert outcome.converged
     return link.bytes
@@ -88,7 +102,7 @@ def fresh_state_bytes(a: core.Document, b: core.Document) -> int:
 
 
 async def bench_reconnect(root: Path, rows: int) -> None:
-    town = home(root / "a-town", TOWN)
+    town = township(root / "a-town", ["v01"])
     village = home(root / "a-v01", "v01")
     doc = doc_id(TOWN, "v01", 2026)
     who = Who("v01", village.device_id(), "clerk")
@@ -113,20 +127,22 @@ async def bench_reconnect(root: Path, rows: int) -> None:
     village.close()
 
 
-async def bench_many(root: Path, villages: int, edits: int) -> None:
-    town = home(root / "b-town", TOWN)
-    town.create_document(doc_id(TOWN, TOWN, 2026), TOWNSHIP)
+async def bench_many(root: Path, villages: int, edits: int, *, secure: bool) -> float:
+    """(b) once: with `secure`, TLS links and signed, checked changes; without, neither."""
+    sync.protocol.CHECK_SIGNATURES = secure
+    tag = "b-signed" if secure else "b-plain"
     names = [f"v{n:02d}" for n in range(1, villages + 1)]
+    town = township(root / f"{tag}-town", names)
     for name in names:
         VillageDoc(town.create_document(doc_id(TOWN, name, 2026), VILLAGE))
     town.close()
-    paths = {name: root / f"b-{name}" for name in names}
-    server = Server(root / "b-town")
+    paths = {name: root / f"{tag}-{name}" for name in names}
+    server = Server(root / f"{tag}-town", secure=secure)
     _, port = await server.start("127.0.0.1", 0)
     gates = {name: HomeGate(p) for name, p in paths.items()}
     for name, path in paths.items():
         home(path, name).close()
-        await sync_once(gates[name], "127.0.0.1", port)  # everyone starts in sync
+        await sync_once(gates[name], "127.0.0.1", port, secure=secure)  # all start in sync
     new: list[tuple[str, list[bytes]]] = []
     for name in paths:
         async with gates[name].use() as store:
@@ -140,8 +156,8 @@ async def bench_many(root: Path, villages: int, edits: int) -> None:
             new.append((doc, store.changes_since(doc, before)))
     started = time.perf_counter()
     for _ in range(2):  # push everything, then everyone pulls what the others pushed
-        await asyncio.gather(*(sync_once(g, "127.0.0.1", port, timeout=60, attempts=8)
-                               for g in gates.values()))
+        await asyncio.gather(*(sync_once(g, "127.0.0.1", port, timeout=60, attempts=8,
+                                         secure=secure) for g in gates.values()))
     elapsed = time.perf_counter() - started
     await server.stop()
     heads = set()
@@ -150,10 +166,13 @@ async def bench_many(root: Path, villages: int, edits: int) -> None:
             heads.add(tuple(sorted((d, tuple(store.heads(d))) for d in store.document_ids())))
         gate.close()
     assert len(heads) == 1, "replicas did not converge"
-    merge = merge_in_one_process(root / "b-town", new, villages + 1)
-    print(f"(b) {villages} villages x {edits} offline edits converge over TCP in {elapsed:.2f} s")
+    merge = merge_in_one_process(root / f"{tag}-town", new, villages + 1)
+    how = "TLS, signed and checked" if secure else "plain TCP, unsigned"
+    print(f"(b) {villages} villages x {edits} offline edits converge ({how}) in {elapsed:.2f} s")
     print(f"    merging the same changes into {villages + 1} replicas in one process "
           f"{merge:.2f} s: ratio {elapsed / merge:.2f} (target <= 3)")
+    sync.protocol.CHECK_SIGNATURES = True
+    return elapsed
 
 
 def merge_in_one_process(town_home: Path, new: list[tuple[str, list[bytes]]],
@@ -170,15 +189,24 @@ def merge_in_one_process(town_home: Path, new: list[tuple[str, list[bytes]]],
 
 
 async def bench_new_replica(root: Path) -> None:
-    town = Store.open(root / "b-town", scan=False)
+    town = Store.open(root / "b-signed-town", scan=False)
     saved = sum(len(town.replica(d).doc.save()) for d in town.document_ids())
     compressed = sum(len(zlib.compress(town.replica(d).doc.save(), 9))
                      for d in town.document_ids())
-    fresh = home(root / "c-new", "v99")
+    changes = sum(len(town.changes_since(d, [])) - 1 for d in town.document_ids())
+    records = 104 * changes  # one signature record per change (the genesis needs none)
+    fresh = home(root / "c-new", "v01")
     wire = await sync_bytes(fresh, town)
     print(f"(c) a new village replica's first sync: {wire} bytes; saved documents {saved} "
           f"bytes (zlib {compressed}): ratio {wire / saved:.2f} ({wire / compressed:.2f})")
+    print(f"    of which {records} bytes are the {changes} changes' signature records: "
+          f"ratio to the saved documents plus them {wire / (saved + records):.2f}")
     fresh.close()
+    one_by_one = home(root / "c-changes", "v01")
+    wire_changes = await sync_bytes(one_by_one, town, whole=False)
+    print(f"    with whole documents off (every change, with its record): {wire_changes} "
+          f"bytes, ratio {wire_changes / saved:.2f}: whole documents stay on")
+    one_by_one.close()
     town.close()
 
 
@@ -186,7 +214,10 @@ async def main(villages: int, rows: int, edits: int) -> None:
     with tempfile.TemporaryDirectory(prefix="vledger-bench-sync-") as folder:
         root = Path(folder)
         await bench_reconnect(root, rows)
-        await bench_many(root, villages, edits)
+        plain = await bench_many(root, villages, edits, secure=False)
+        signed = await bench_many(root, villages, edits, secure=True)
+        print(f"    signing, checking and TLS: {signed:.2f} s / {plain:.2f} s = "
+              f"ratio {signed / plain:.2f} to the same sync without them")
         await bench_new_replica(root)
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from sync.authorship import outgoing_signatures, whole_signatures
 from sync.automerge_doc import MissingDependencies
 from sync.document import VILLAGE, doc_id
 from sync.frames import FrameError
 from sync.journal import Who
 from sync.ledger_doc import VillageDoc
-from sync.authorship import outgoing_signatures, whole_signatures
 from sync.protocol import Identity, receive, snapshot
 from sync.store import DB_FILE, Store
 from tests.sync.test_protocol import (
