@@ -135,8 +135,10 @@ async def bench_many(root: Path, villages: int, edits: int, *, secure: bool) -> 
     town = township(root / f"{tag}-town", names)
     for name in names:
         VillageDoc(town.create_document(doc_id(TOWN, name, 2026), VILLAGE))
-    town.close()
     paths = {name: root / f"{tag}-{name}" for name in names}
+    for name, path in paths.items():  # each joined: it holds the roster
+        keyed_home(path, name, TOWN, roster_from=town).close()
+    town.close()
     server = Server(root / f"{tag}-town", secure=secure)
     _, port = await server.start("127.0.0.1", 0)
     gates = {name: HomeGate(p) for name, p in paths.items()}

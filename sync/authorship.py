@@ -376,8 +376,13 @@ def whole_signatures(store: Store, key: SigningKey | None, doc_id: str) -> list[
 
 def keep_signatures(store: Store, doc_id: str, records: Iterable[Signature], origin: str) -> None:
     """Store received records of accepted changes (inside the caller's transaction)."""
+    at = now_iso()
     with _transaction(store) as conn:
-        _insert_signatures(conn, doc_id, records, origin)
+        conn.executemany(
+            "INSERT OR IGNORE INTO change_signatures(doc_id, change, device, sig, origin, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(doc_id, r.change, r.device, r.sig, origin, at) for r in records],
+        )
 
 
 def _signed_hashes(connection: sqlite3.Connection, doc: str, hashes: list[bytes]) -> set[bytes]:

@@ -147,9 +147,12 @@ def keyed_township(path: Path, township: str = TOWNSHIP, *, year: int = YEAR,
     return office
 
 
-def keyed_home(path: Path, office: str, township: str = TOWNSHIP, *, year: int = YEAR) -> Store:
+def keyed_home(path: Path, office: str, township: str = TOWNSHIP, *, year: int = YEAR,
+               roster_from: Store | None = None) -> Store:
     """A home that knows only its office, township and keys (what a first sync starts from):
-    its test device key, enrolled by `keyed_township`, and the pinned township key."""
+    its test device key, enrolled by `keyed_township`, and the pinned township key; with
+    `roster_from`, also that home's township document (as an invitation brings it), so it
+    can check who is at the other end of a TLS link."""
     path.mkdir(parents=True, exist_ok=True)
     if not (path / DEVICE_KEY_FILE).exists():
         write_key(path / DEVICE_KEY_FILE, test_key(township, office))
@@ -161,4 +164,13 @@ def keyed_home(path: Path, office: str, township: str = TOWNSHIP, *, year: int =
     store.set_setting("township", township)
     store.set_setting("year", str(year))
     store.set_setting("kind", "township" if office == township else "village")
+    if roster_from is not None:
+        from sync.authorship import whole_signatures
+        from sync.protocol import Identity, receive
+
+        document = f"{township}/{township}/{year}"
+        key = Identity.of(roster_from).key
+        receive(store, township, {}, "invitation", {document: roster_from.document(document)
+                                                    .save()},
+                {document: whole_signatures(roster_from, key, document)})
     return store
