@@ -223,7 +223,7 @@ class SyncMixin(_Base):
         ranking and conflicts screens poll it every second)."""
         # The store has no call listing every document's heads at once; this reads the
         # same column `Store.heads` does, in one statement.
-        rows = self.store._conn.execute(
+        rows = self.store.connection().execute(
             "SELECT doc_id, heads FROM documents ORDER BY doc_id").fetchall()
         digest = hashlib.sha256()
         for doc, heads in rows:
