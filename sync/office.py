@@ -52,6 +52,7 @@ from sync.ledger_doc import Row, VillageDoc
 from sync.measures import village_measures, villages_measures
 from sync.office_history import HistoryMixin
 from sync.office_identity import IdentityMixin
+from sync.office_sync import SyncMixin
 from sync.permissions import (
     TOWNSHIP_KIND,
     VILLAGE_KIND,
@@ -121,7 +122,7 @@ def _new_township_id() -> str:
     return "t" + random_id(5)
 
 
-class Office(HistoryMixin, IdentityMixin):
+class Office(HistoryMixin, SyncMixin, IdentityMixin):
     """This home's office: the facade over its store and documents."""
 
     def __init__(self, store: Store, *, lang: str = "en") -> None:

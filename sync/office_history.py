@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from domain.history import DELETED, Cell, Conflict, ConflictValue, History, JournalEntry
 from domain.program import CellValue
-from sync.office_sync import SyncMixin
 from sync.permissions import Refusal, parse_rows, refuse_cells
 from sync.township_doc import SheetValue
 
@@ -37,8 +36,7 @@ CONFLICTS_KEY = "__conflicts__"  # a reserved "program" in the store's measures 
 CONFLICTS_VERSION = "conflicts-1"  # bump when the cached form or the finding changes
 
 
-# SyncMixin is a base here only until sync.office.Office lists it among its own bases.
-class HistoryMixin(SyncMixin, _Base):
+class HistoryMixin(_Base):
     def _documents(self, village: str | None = None) -> list[str]:
         """Documents whose journals make up the history (all this office holds by default)."""
         if village is not None:
