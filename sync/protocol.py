@@ -517,7 +517,9 @@ class Responder:
         if self.authenticated is not None:
             self._admit(store, office, blob(frame, "enroll"))
         self.peer_office = office
-        self.peer = peer_key(office, text(frame, "device"))
+        # Named by the key it proved when there is one: a hello cannot borrow another
+        # device's name (and with it that device's peer records).
+        self.peer = peer_key(office, self.authenticated or text(frame, "device"))
         return self.me.hello(own_documents(store, self.me.township))
 
     def _admit(self, store: Store, office: str, enroll: bytes | None) -> None:
