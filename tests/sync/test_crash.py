@@ -43,9 +43,12 @@ def _one_life(home: Path, tag: str, rng: random.Random) -> list[tuple[str, str, 
     time.sleep(rng.random() * 0.02)  # land anywhere inside the next write
     os.kill(proc.pid, signal.SIGKILL)
     rest, _ = proc.communicate()
-    for line in rest.splitlines():  # printed before the kill, so acknowledged
-        row_id, note, count = line.split()
-        acked.append((row_id, note, int(count)))
+    # A whole line was printed after the commit, so it is acknowledged; a line cut
+    # by the kill (no newline yet) is not an acknowledgement the clerk could see.
+    for line in rest.splitlines(keepends=True):
+        if line.endswith("\n"):
+            row_id, note, count = line.split()
+            acked.append((row_id, note, int(count)))
     assert proc.returncode == -signal.SIGKILL
     return acked
 
