@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from domain.program import CellValue
-from tui.cell_editor import CellEditor
+from tui.cell_editor import CellEditor, EndOfTurn, KeyOrder, Typed
 from tui.commands import GRID_COMMANDS, GridCommand, grid_bindings
 from tui.grid_body import GridBody
 from tui.grid_model import CommandStack, DataCommand, GridModel, RowView
@@ -135,6 +135,11 @@ class Grid(Widget, can_focus=True):
         self._bindings = BindingsMap(grid_bindings(self.lang))
         self.body = GridBody(self)
         self.editor = CellEditor(self.lang, id="grid-editor")
+        # Keys for the grid and its editor are handled one at a time in the order typed,
+        # however fast they come (tui/cell_editor.py, KeyOrder).
+        self.key_order = KeyOrder(self._typed, self._pass_up)
+        self.editor.key_order = self.key_order
+        self.editor.deliver = self._editor_said
         self.status = Static("", id="grid-status")
         self.search_box = Input(compact=True, id="grid-search", placeholder=self.text["search"])
 
@@ -145,6 +150,7 @@ class Grid(Widget, can_focus=True):
         yield self.editor
 
     def on_mount(self) -> None:
+        self.key_order.begin(self)
         self.sync_model(force=True)
         self.update_status()
 
@@ -315,7 +321,17 @@ class Grid(Widget, can_focus=True):
         self._editing = (row_id, column.id, current)
         self.editor.open(current if initial is None else initial)
         self.place_editor()
+        self._focus_now(self.editor)
         self.refresh_bindings()
+
+    def _focus_now(self, widget: Widget) -> None:
+        """Move focus at once (Widget.focus() waits a turn of the app's queue, and keys read
+        meanwhile went to the old widget) and tell the KeyOrder where the keys go now."""
+        screen = self.screen
+        old = screen.focused
+        screen.set_focus(widget)
+        if screen.focused is widget and old is not widget:
+            self.key_order.moved(old if old in (self, self.editor) else None, widget)
 
     def place_editor(self) -> None:
         if not self.editing:
@@ -326,6 +342,12 @@ class Grid(Widget, can_focus=True):
         x = max(0, min(x, body.width - width))
         self.editor.styles.width = width
         self.editor.styles.offset = (x, max(1, min(y, body.height - 1)))
+
+    def _editor_said(self, message: Message) -> None:
+        if isinstance(message, CellEditor.Done):
+            self.on_cell_editor_done(message)
+        elif isinstance(message, CellEditor.Cancelled):
+            self.on_cell_editor_cancelled(message)
 
     def on_cell_editor_done(self, message: CellEditor.Done) -> None:
         message.stop()
@@ -356,30 +378,67 @@ class Grid(Widget, can_focus=True):
     def _close_editor(self) -> None:
         self._editing = None
         self.editor.close()
-        self.focus()
+        self._focus_now(self)
         self.refresh_bindings()
 
     def _reason(self, problem: ValueError) -> str:
         key = "message_zh" if self.lang == "zh" else "message"
         return str(getattr(problem, key, None) or problem)
 
-    def on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         if self.searching and event.key == "escape":
             event.stop()
             self._close_search()
             return
-        if self.editing or self.searching or not event.is_printable or not event.character:
-            return
-        if event.key in self.screen.active_bindings:
-            return  # a command key: let the binding run
-        event.stop()
-        event.prevent_default()
-        self.start_edit(event.character)
-
-    def on_paste(self, event: events.Paste) -> None:
-        if not (self.editing or self.searching) and event.text:
+        if self.searching:
+            return  # the search box's keys, bubbling up: its own bindings run at the app
+        if await self.key_order.key(self, event):
             event.stop()
-            self.start_edit(event.text.splitlines()[0])
+            event.prevent_default()
+
+    async def on_paste(self, event: events.Paste) -> None:
+        if await self.key_order.key(self, event):
+            event.stop()
+
+    async def on_end_of_turn(self, message: EndOfTurn) -> None:
+        await self.key_order.end_of_turn(self)
+
+    async def _typed(self, event: Typed) -> bool:
+        """One key or paste, in typing order: into the open editor, else a grid command run
+        here and now (not after the key bubbled up to the app, by which time later keys
+        were already handled), else a printable character that starts an edit."""
+        if self._editing is not None:
+            return await self.editor.type_key(event)
+        if self.searching:
+            return False
+        if isinstance(event, events.Paste):
+            if event.text:
+                self.start_edit(event.text.splitlines()[0])
+            return bool(event.text)
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if self.check_action(binding.action, ()) is False:
+                return False  # off here (a read-only grid): the screen may have the key
+            await self.run_action(binding.action)
+            return True
+        if event.is_printable and event.character and not self._bound_above(event.key):
+            self.start_edit(event.character)
+            return True
+        return False
+
+    def _bound_above(self, key: str) -> bool:
+        """A screen or app command key is that command, not the start of an edit."""
+        return any(node._bindings.key_to_bindings.get(key) for node in self.ancestors)
+
+    async def _pass_up(self, event: Typed) -> None:
+        """A key that waited its turn and neither the grid nor the editor wanted: run the
+        binding an ancestor (screen, app) has for it, as the app would have done."""
+        if not isinstance(event, events.Key):
+            return
+        for node in self.ancestors:
+            for binding in node._bindings.key_to_bindings.get(event.key, ()):
+                if not binding.priority:  # priority bindings ran before the key came here
+                    await node.run_action(binding.action)
+                    return
 
     # ---- search ----------------------------------------------------------------------
 
