@@ -214,10 +214,6 @@ def _value_key(value: object) -> object:
     return ("other", repr(value))
 
 
-def _newest_first(entries: Iterable[JournalEntry]) -> list[JournalEntry]:
-    return sorted(entries, key=lambda e: e._order, reverse=True)
-
-
 @dataclass(frozen=True)
 class ConflictValue:
     """One competing value: the leaf of a branch and the entry that set it."""
@@ -307,6 +303,7 @@ class History:
                 raise JournalError(entry.id, "two different entries share this id")
             self._by_id[entry.id] = entry
         self._by_cell: dict[Cell, list[JournalEntry]] = defaultdict(list)
+        self._depths: dict[str, int] = {}
         self._children: dict[str, list[str]] = defaultdict(list)
         # Entries hanging from the same prev (or settled entry): candidates for concurrency.
         self._siblings: dict[tuple[Cell, str | None], list[str]] = defaultdict(list)
@@ -333,11 +330,11 @@ class History:
 
     def entries_for(self, cell: Cell) -> list[JournalEntry]:
         """Every entry of one cell, newest first."""
-        return _newest_first(self._by_cell.get(cell, ()))
+        return self._newest_first(self._by_cell.get(cell, ()))
 
     def children(self, entry_id: str) -> list[JournalEntry]:
         """Entries that name this one as prev or settle it, newest first."""
-        return _newest_first(self._by_id[c] for c in self._children.get(entry_id, ()))
+        return self._newest_first(self._by_id[c] for c in self._children.get(entry_id, ()))
 
     def _parents(self, entry: JournalEntry) -> list[str]:
         # Links to unknown entries or to another cell's entries carry no history here.
@@ -349,6 +346,34 @@ class History:
             if linked is not None and linked.cell == entry.cell:
                 found.append(parent)
         return found
+
+    def _newest_first(self, entries: Iterable[JournalEntry]) -> list[JournalEntry]:
+        """Newest first by time; within one clock tick an edit lists above the edit it
+        replaced (a clerk typing twice in a millisecond), then by id."""
+        return sorted(
+            entries, key=lambda e: (e._order[0], self._depth(e.id), e.id), reverse=True
+        )
+
+    def _depth(self, entry_id: str) -> int:
+        """Links back to the first entry of the cell (longest path; cycle-safe)."""
+        depths = self._depths
+        stack, visiting = [entry_id], set()
+        while stack:
+            current = stack[-1]
+            if current in depths:
+                stack.pop()
+                continue
+            parents = self._parents(self._by_id[current])
+            waiting = [p for p in parents if p not in depths and p not in visiting]
+            if waiting and current not in visiting:
+                visiting.add(current)
+                stack.extend(waiting)
+                continue
+            # A link back into an entry still being walked is a cycle: it counts as 0.
+            depths[current] = 1 + max((depths.get(p, -1) for p in parents), default=-1)
+            visiting.discard(current)
+            stack.pop()
+        return depths[entry_id]
 
     def _ancestry(self, entry_id: str) -> set[str]:
         """The entry and everything it descends from (cycle-safe)."""
@@ -389,7 +414,7 @@ class History:
             and (start is None or e.instant >= start)
             and (end is None or e.instant < end)
         ]
-        return _newest_first(chosen)
+        return self._newest_first(chosen)
 
     def concurrent_with(self, entry: JournalEntry | str) -> list[str]:
         """Ids of entries made concurrently to the same cell, sorted.
@@ -425,7 +450,7 @@ class History:
 
     def leaves(self, cell: Cell) -> list[JournalEntry]:
         """Entries of the cell that no entry names as prev or settles, newest first."""
-        return _newest_first(
+        return self._newest_first(
             e for e in self._by_cell.get(cell, ()) if not self._children.get(e.id)
         )
 
@@ -487,14 +512,14 @@ class History:
             p for p in parents
             if not any(q != p and self._descends(q, p) for q in parents)
         ]
-        kept = _newest_first(
+        kept = self._newest_first(
             self._by_id[p] for p in tops if same_value(self._by_id[p].new, entry.new)
         )
         if kept:
             return kept[0]
         if entry.prev in parents:
             return self._by_id[entry.prev]
-        return _newest_first(self._by_id[p] for p in tops)[0]
+        return self._newest_first(self._by_id[p] for p in tops)[0]
 
     # -- conflicts ------------------------------------------------------------
 

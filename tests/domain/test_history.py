@@ -345,6 +345,22 @@ def test_delete_racing_restore_is_a_conflict_but_two_deletes_agree() -> None:
 # -- listing -------------------------------------------------------------------------
 
 
+def test_within_one_clock_tick_an_edit_lists_above_the_edit_it_replaced() -> None:
+    # A clerk typing 61 then 62 within a millisecond: same `at`, and ids that sort
+    # the wrong way round. The prev link says which came last.
+    chain = [edit("zz", 1, 61), edit("aa", 1, 62, prev="zz"), edit("mm", 1, 63, prev="aa")]
+    for seed in range(5):
+        random.Random(seed).shuffle(chain)
+        history = History(chain)
+        assert ids(history.listing()) == ["mm", "aa", "zz"]
+        assert ids(history.blame(*COUNT, shown=63)) == ["mm", "aa", "zz"]
+
+
+def test_a_link_cycle_does_not_hang_the_listing() -> None:
+    looped = [edit("a", 1, 1, prev="b"), edit("b", 1, 2, prev="a")]
+    assert sorted(ids(History(looped).listing())) == ["a", "b"]
+
+
 def test_listing_is_newest_first_by_instant_then_id() -> None:
     def at(entry_id: str, when: str, **fields: Any) -> JournalEntry:
         return JournalEntry.from_plain(entry_id, edit(entry_id, 0, 1).to_plain() | {"at": when}
