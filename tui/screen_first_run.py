@@ -1,5 +1,6 @@
 """First run: a home with no office. Start a township (its name, then the office is made)
-or join with an invitation file, which this version cannot do yet and says so plainly.
+or join with the invitation file the township handed over (its path, then the home
+becomes that village's office and the reply for the township is written beside it).
 Also the progress screen shown while long work (building the demo township) runs."""
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class FirstRunScreen(OfficeScreen):
                  **params: Any) -> None:
         super().__init__(office, lang, **params)
         self.home = home
+        self.mode = "start"  # what the input below the choices asks for: "start" or "join"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="first-run"):
@@ -59,9 +61,15 @@ class FirstRunScreen(OfficeScreen):
                                                       "Start a township (this is its office)"))
         choice.replace_option_prompt("join", self.tr("用邀请文件加入", "Join with an invitation "
                                                                      "file"))
-        self.query_one("#first-name-label", Static).update(
-            self.tr("乡镇名称（回车确定）：", "Township name (Enter to create):"))
-        self.query_one("#first-name", Input).placeholder = self.tr("例如 青石乡", "e.g. 青石乡")
+        if self.mode == "start":
+            self.query_one("#first-name-label", Static).update(
+                self.tr("乡镇名称（回车确定）：", "Township name (Enter to create):"))
+            self.query_one("#first-name", Input).placeholder = self.tr("例如 青石乡", "e.g. 青石乡")
+        else:
+            self.query_one("#first-name-label", Static).update(self.tr(
+                "邀请文件的路径（回车加入）：", "Path of the invitation file (Enter to join):"))
+            self.query_one("#first-name", Input).placeholder = self.tr(
+                "例如 /media/U盘/v01.invite", "e.g. /media/usb/v01.invite")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -71,18 +79,20 @@ class FirstRunScreen(OfficeScreen):
             self.action_join()
 
     def action_start(self) -> None:
-        self.query_one("#first-name-label").display = True
-        name = self.query_one("#first-name", Input)
-        name.display = True
-        name.focus()
-        self.say("")
+        self._ask("start")
 
     def action_join(self) -> None:
-        self.say(self.tr(
-            "此版本还不能用邀请文件加入：邀请功能在后续版本提供。请先由乡镇办公室建立乡镇。",
-            "Joining with an invitation file is not available in this version yet: "
-            "invitations come in a later version. Start the township at its office first."),
-            error=True)
+        self._ask("join")
+
+    def _ask(self, mode: str) -> None:
+        self.mode = mode
+        self.label()
+        self.query_one("#first-name-label").display = True
+        field = self.query_one("#first-name", Input)
+        field.value = ""
+        field.display = True
+        field.focus()
+        self.say("")
 
     def say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#first-message", Static)
@@ -91,13 +101,35 @@ class FirstRunScreen(OfficeScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        name = event.value.strip()
-        if not name:
+        text = event.value.strip()
+        if self.mode == "join":
+            self._start_join(text)
+            return
+        if not text:
             self.say(self.tr("请输入乡镇名称", "Type the township's name"), error=True)
             return
         self.say(tr(self.lang, "正在建立…", "Creating…"))
-        self.run_worker(lambda: self._create(name), thread=True, exit_on_error=False,
+        self.run_worker(lambda: self._create(text), thread=True, exit_on_error=False,
                         name="create-township")
+
+    def _start_join(self, text: str) -> None:
+        path = Path(text).expanduser()
+        if not text or not path.is_file():
+            self.say(self.tr(f"找不到邀请文件：{text}", f"No invitation file at: {text}"),
+                     error=True)
+            return
+        self.say(tr(self.lang, "正在加入…", "Joining…"))
+        self.run_worker(lambda: self._join(path), thread=True, exit_on_error=False,
+                        name="join-invitation")
+
+    def _join(self, path: Path) -> None:
+        from sync.office_identity import join
+
+        office, reply = join(self.home, path, lang=self.lang)  # type: ignore[arg-type]
+        note = self.tr(f"已加入。请把回执文件交给乡镇：{reply}",
+                       f"Joined. Hand this reply file to the township: {reply}")
+        self.app.call_from_thread(self.app.notify, note, timeout=30)
+        self.app.call_from_thread(self.app.office_ready, office)  # type: ignore[attr-defined]
 
     def _create(self, name: str) -> None:
         from sync.office_identity import init_township

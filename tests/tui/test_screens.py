@@ -1,4 +1,4 @@
-"""First run and home: start a township, the join refusal, the home's facts and keys."""
+"""First run and home: start a township, join with an invitation, the home's facts and keys."""
 
 from __future__ import annotations
 
@@ -42,19 +42,34 @@ async def test_first_run_starts_a_township(tmp_path: Path) -> None:
         assert office.is_township
 
 
-async def test_join_says_plainly_it_is_not_available_yet(tmp_path: Path) -> None:
-    app = make_app(tmp_path / "new", "en")
+async def test_first_run_joins_with_an_invitation_file(tmp_path: Path) -> None:
+    from sync.office_identity import init_township
+
+    with init_township(tmp_path / "town", "青石乡", "qs", year=2026) as township:
+        township.add_office("v01", "东坪村", "北片")
+        invitation = township.invite("v01", tmp_path / "v01.invite")
+    home = tmp_path / "new"
+    app = make_app(home, "en")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("down", "enter")
+        await pilot.press("down", "enter")  # "join with an invitation file"
         await pilot.pause()
-        message = str(app.screen.query_one("#first-message", Static).render())
-        assert "not available" in message
-        assert isinstance(app.screen, FirstRunScreen)
-        await pilot.press("f2")  # the key path to "start" works too
+        field = app.screen.query_one("#first-name", Input)
+        assert field.has_focus
+        field.value = str(tmp_path / "missing.invite")
+        await pilot.press("enter")
         await pilot.pause()
-        assert app.screen.query_one("#first-name", Input).has_focus
-    assert not Office.exists(tmp_path / "new")
+        assert "No invitation file" in str(app.screen.query_one("#first-message", Static).render())
+        assert not Office.exists(home)
+        field.value = str(invitation)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    with Office.open(home) as village:
+        me = village.whoami()
+        assert (me.office, me.kind, me.township) == ("v01", "village", "qs")
+    assert (tmp_path / "v01.invite.reply").is_file()
 
 
 async def test_home_shows_township_office_programs_periods_and_conflicts(
