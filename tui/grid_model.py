@@ -102,7 +102,9 @@ def new_row_id() -> str:
 
 
 class MemoryLedgerModel:
-    """A village ledger held in memory: the grid's test double and the demo's backing."""
+    """A village ledger held in memory: the grid's test double, and the base of the model
+    over the office facade (tui/office_model.py), which overrides only the `_persist_*`
+    hooks and `add_row` so every edit is stored before the model shows it."""
 
     def __init__(
         self,
@@ -120,9 +122,12 @@ class MemoryLedgerModel:
         self._parse = parse or parse_cell
         self._make_id = make_id
         self._cells: dict[str, dict[str, CellValue]] = {}
-        self._created: list[str] = []
+        # Creation order as a sort key: a counter here, the store's (created, n, order).
+        self._created: dict[str, tuple[int, ...]] = {}
         self._deleted: set[str] = set()
-        self._marks: dict[tuple[str, str], set[str]] = {}
+        self._conflicts: set[tuple[str, str]] = set()
+        self._unsynced: set[tuple[str, str]] = set()
+        self._mark_unsynced = True
         self._order: list[str] | None = None
         self._version = 0
         for row in rows:
@@ -149,19 +154,18 @@ class MemoryLedgerModel:
         return self._version
 
     def row_count(self) -> int:
-        return len(self._created)
+        return len(self._cells)
 
     def row_ids(self) -> Sequence[str]:
         if self._order is None:
             # Rows display in date order, then creation order; undated rows go last.
             date_id = self.program.date_column
-            rank = {row_id: i for i, row_id in enumerate(self._created)}
 
-            def key(row_id: str) -> tuple[bool, str, int]:
+            def key(row_id: str) -> tuple[bool, str, tuple[int, ...]]:
                 day = self._cells[row_id].get(date_id)
-                return (day is None, str(day or ""), rank[row_id])
+                return (day is None, str(day or ""), self._created[row_id])
 
-            self._order = sorted(self._created, key=key)
+            self._order = sorted(self._cells, key=key)
         return self._order
 
     def display(self, row_id: str, column_id: str) -> str:
@@ -175,19 +179,23 @@ class MemoryLedgerModel:
         return row_id in self._deleted
 
     def marks(self, row_id: str, column_id: str) -> frozenset[str]:
-        found = self._marks.get((row_id, column_id))
+        cell = (row_id, column_id)
+        found = {name for name, cells in (("conflict", self._conflicts),
+                                          ("unsynced", self._unsynced)) if cell in cells}
         return frozenset(found) if found else NO_MARKS
 
     def commit(self, row_id: str, column_id: str, text: str) -> None:
         self._check_writable(row_id)
-        value = self._parse(self._by_id[column_id], text)
+        value = self._parse(self._by_id[column_id], text)  # ValueProblem: editor stays open
         self.write(row_id, column_id, value)
 
     def write(self, row_id: str, column_id: str, value: CellValue) -> None:
         if column_id not in self._by_id:
             raise KeyError(column_id)
+        self._persist_cells(row_id, {column_id: value})
         self._cells[row_id][column_id] = value
-        self._marks.setdefault((row_id, column_id), set()).add("unsynced")
+        if self._mark_unsynced:
+            self._unsynced.add((row_id, column_id))
         if column_id == self.program.date_column:
             self._order = None
         self._version += 1
@@ -196,35 +204,48 @@ class MemoryLedgerModel:
         return self._insert({c.id: None for c in self._columns})
 
     def delete_row(self, row_id: str) -> None:
-        self._require(row_id)
-        self._deleted.add(row_id)
-        self._version += 1
+        self._set_deleted(row_id, True)
 
     def restore_row(self, row_id: str) -> None:
-        self._require(row_id)
-        self._deleted.discard(row_id)
-        self._version += 1
+        self._set_deleted(row_id, False)
 
-    # What sync will drive; here so the marks can be shown and tested.
+    # What sync drives; the facade model fills these from the office instead.
     def mark_synced(self) -> None:
-        for marks in self._marks.values():
-            marks.discard("unsynced")
+        self._unsynced.clear()
         self._version += 1
 
     def set_conflict(self, row_id: str, column_id: str, in_conflict: bool = True) -> None:
-        marks = self._marks.setdefault((row_id, column_id), set())
-        (marks.add if in_conflict else marks.discard)("conflict")
+        cell = (row_id, column_id)
+        (self._conflicts.add if in_conflict else self._conflicts.discard)(cell)
+        self._version += 1
+
+    # ---- where edits are kept: nowhere else here; the facade model stores them -------
+
+    def _persist_cells(self, row_id: str, cells: dict[str, CellValue]) -> None:
+        pass
+
+    def _persist_deleted(self, row_id: str, deleted: bool) -> None:
+        pass
+
+    def _set_deleted(self, row_id: str, deleted: bool) -> None:
+        self._require(row_id)
+        self._persist_deleted(row_id, deleted)
+        (self._deleted.add if deleted else self._deleted.discard)(row_id)
         self._version += 1
 
     def _insert(self, values: dict[str, CellValue]) -> str:
         row_id = self._make_id()
         while row_id in self._cells:
             row_id = self._make_id()
+        self._remember_new_row(row_id, values)
+        return row_id
+
+    def _remember_new_row(self, row_id: str, values: dict[str, CellValue]) -> None:
+        newest = max(self._created.values(), default=(0,))
         self._cells[row_id] = values
-        self._created.append(row_id)
+        self._created[row_id] = (newest[0] + 1, *newest[1:])
         self._order = None
         self._version += 1
-        return row_id
 
     def _require(self, row_id: str) -> None:
         if row_id not in self._cells:
