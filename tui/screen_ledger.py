@@ -11,11 +11,10 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from tui.commands import Command
-from tui.grid import Grid
+from tui.grid_screen import GridScreen
 from tui.i18n import t
 from tui.office_model import OfficeLedgerModel
 from tui.picker import Picker
-from tui.screen_base import OfficeScreen
 
 if TYPE_CHECKING:
     from tui.grid_model import GridModel
@@ -39,7 +38,7 @@ LEDGER_COMMANDS: tuple[Command, ...] = (
 del C
 
 
-class LedgerScreen(OfficeScreen):
+class LedgerScreen(GridScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = LEDGER_COMMANDS
 
     def __init__(self, office: Any, lang: str = "zh", program_id: str | None = None,
@@ -50,7 +49,6 @@ class LedgerScreen(OfficeScreen):
         ids = office.program_ids()
         self.program_id = program_id or (ids[0] if ids else None)
         self.village = village if village is not None else self._default_village()
-        self.grid: Grid | None = None
 
     def _default_village(self) -> str | None:
         if not self.office.is_township:
@@ -67,38 +65,28 @@ class LedgerScreen(OfficeScreen):
         self.show_ledger()
         super().on_mount()
 
-    def active_grid(self) -> Grid | None:
-        return self.grid
-
     def model(self) -> GridModel | None:
         return None if self.grid is None else self.grid.model
 
     def show_ledger(self) -> None:
         """Build the grid for the chosen program and village (or say why there is none)."""
-        if self.grid is not None:
-            self.grid.remove()
-            self.grid = None
         empty = self.query_one("#ledger-empty", Static)
         if self.program_id is None or self.village is None:
-            empty.display = True
-            empty.update(self.tr("没有可显示的台账：先发布方案、添加村",
-                                 "No ledger to show: publish a program and add villages first"))
+            self.replace_grid(None, empty=empty, why_empty=self.tr(
+                "没有可显示的台账：先发布方案、添加村",
+                "No ledger to show: publish a program and add villages first"))
             return
         try:
             program = self.office.program(self.program_id)
             model = OfficeLedgerModel(self.office, program, self.village, lang=self.lang,
                                       today=self.today)
         except Exception as error:  # a Refusal: this office holds no such ledger
-            empty.display = True
-            empty.update("\n".join(getattr(error, "problems", None) or [str(error)]))
+            problems = getattr(error, "problems", None) or [str(error)]
+            self.replace_grid(None, empty=empty, why_empty="\n".join(problems))
             return
-        empty.display = False
         self.app.program_id = self.program_id  # type: ignore[attr-defined]
         self.app.village = self.village  # type: ignore[attr-defined]
-        self.grid = Grid(model, lang=self.lang, classes="ledger-grid")
-        self.mount(self.grid, before=self.query_one(Footer))
-        self.grid.focus()
-        self.label()
+        self.replace_grid(model, empty=empty, classes="ledger-grid")
 
     def label(self) -> None:
         title = self.query_one("#ledger-title", Static)

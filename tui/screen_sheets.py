@@ -10,10 +10,9 @@ from textual.widgets import Footer, Static
 
 from domain.program import YEAR
 from tui.commands import Command
-from tui.grid import Grid
+from tui.grid_screen import GridScreen
 from tui.i18n import t
 from tui.picker import Picker
-from tui.screen_base import OfficeScreen
 from tui.sheet_model import SHEET_KINDS, SheetKind, SheetModel
 
 C = Command
@@ -31,7 +30,7 @@ SHEETS_COMMANDS: tuple[Command, ...] = (
 del C
 
 
-class SheetsScreen(OfficeScreen):
+class SheetsScreen(GridScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = SHEETS_COMMANDS
 
     def __init__(self, office: Any, lang: str = "zh", program_id: str | None = None,
@@ -42,7 +41,6 @@ class SheetsScreen(OfficeScreen):
         self.program_id = program_id or (ids[0] if ids else None)
         self.period = period or YEAR
         self.kind: SheetKind = kind
-        self.grid: Grid | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="sheets-title", classes="title-bar")
@@ -53,31 +51,20 @@ class SheetsScreen(OfficeScreen):
         self.show_sheet()
         super().on_mount()
 
-    def active_grid(self) -> Grid | None:
-        return self.grid
-
     def show_sheet(self) -> None:
-        if self.grid is not None:
-            self.grid.remove()
-            self.grid = None
         empty = self.query_one("#sheets-empty", Static)
         if self.program_id is None:
-            empty.display = True
-            empty.update(self.tr("尚未发布方案", "No programs yet"))
+            self.replace_grid(None, empty=empty, why_empty=self.tr("尚未发布方案",
+                                                                   "No programs yet"))
             return
         program = self.office.program(self.program_id)
         if self.period not in program.period_ids:
             self.period = YEAR
         model = SheetModel(self.office, program, self.kind, self.period, lang=self.lang)
-        if not model.sheet_columns:
-            empty.display = True
-            empty.update(self.tr("本方案没有这种表（F6 换表）",
-                                 "This program has no such sheet (F6: another sheet)"))
-        else:
-            empty.display = False
-            self.grid = Grid(model, lang=self.lang, classes="sheet-grid")
-            self.mount(self.grid, before=self.query_one(Footer))
-            self.grid.focus()
+        self.replace_grid(
+            model if model.sheet_columns else None, empty=empty, classes="sheet-grid",
+            why_empty=self.tr("本方案没有这种表（F6 换表）",
+                              "This program has no such sheet (F6: another sheet)"))
         self.label()
 
     def label(self) -> None:
