@@ -48,10 +48,10 @@ from domain.ranking import (
     rank_sheet,
 )
 from sync.document import TOWNSHIP, VILLAGE, EditRefused, doc_id
+from sync.identity_mixin import IdentityMixin
 from sync.ledger_doc import Row, VillageDoc
 from sync.measures import village_measures, villages_measures
 from sync.office_history import HistoryMixin
-from sync.office_identity import IdentityMixin
 from sync.office_sync import SyncMixin
 from sync.permissions import (
     TOWNSHIP_KIND,

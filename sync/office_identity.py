@@ -1,8 +1,8 @@
 """The Office facade's identity side: init with keys, invite, join, enroll, devices, revoke.
 
 Each operation is a function taking the open `Office` (so the CLI can call it before
-the facade includes the mixin) and `IdentityMixin` exposes the same as methods
-(`class Office(HistoryMixin, IdentityMixin)` in sync/office.py).
+the facade includes the mixin) and `sync.identity_mixin.IdentityMixin` exposes the same
+as methods of `Office`, importing this module (and cryptography) only when called.
 
 Making homes:
 
@@ -383,28 +383,3 @@ def sign_pending(office: Office) -> int:
 
 def has_pinned_key(office: Office) -> bool:
     return pinned_township_key(office.store) is not None
-
-
-class IdentityMixin:
-    """The same operations as methods of `Office` (see the module docstring)."""
-
-    def invite(self, village: str, out: Path, address: str | None = None) -> Path:
-        return invite(self, village, out, address)  # type: ignore[arg-type]
-
-    def enroll(self, reply_path: Path) -> Enrolled:
-        return enroll(self, reply_path)  # type: ignore[arg-type]
-
-    def revoke_device(self, device: str) -> DeviceRecord:
-        return revoke_device(self, device)  # type: ignore[arg-type]
-
-    def devices(self) -> tuple[list[DeviceRecord], list[str]]:
-        return devices(self)  # type: ignore[arg-type]
-
-    def refused_changes(self, limit: int | None = None) -> list[LoggedRefusal]:
-        return refused_changes(self, limit)  # type: ignore[arg-type]
-
-    def sign_pending(self) -> int:
-        return sign_pending(self)  # type: ignore[arg-type]
-
-    def found_identity(self) -> None:
-        found_identity(self)  # type: ignore[arg-type]
