@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from domain.indicators import LedgerRow, VillageMeasures, measure
-from domain.program import Program
-from domain.ranking import SheetInputs, Village, rank_sheet
-from domain.values import ValueProblem, parse_cell
+from vledger.domain.indicators import LedgerRow, VillageMeasures, measure
+from vledger.domain.program import Program
+from vledger.domain.ranking import SheetInputs, Village, rank_sheet
+from vledger.domain.values import ValueProblem, parse_cell
 
 SIZES = (12, 60, 300)
 
@@ -45,7 +45,7 @@ def _parse_rows(program: Program, raw_rows: Sequence[Mapping[str, str]], village
 
 
 def build(villages: int, rows: int, seed: int, program_id: str) -> Township:
-    from fixtures.generate import generate_township
+    from vledger.fixtures.generate import generate_township
 
     try:
         township = generate_township(villages, rows, seed)

@@ -66,9 +66,9 @@ def cache_key(villages: int, rows: int, seed: int) -> str:
 
 def build(target: Path, villages: int, rows: int, seed: int) -> float:
     """Write the township home to `target/home` and the same rows as CSV to `target/csv`."""
-    from fixtures.generate import generate_township
-    from fixtures.township import program_paths
-    from sync.office import Office
+    from vledger.fixtures.generate import generate_township
+    from vledger.fixtures.township import program_paths
+    from vledger.sync.services.office import Office
 
     started = time.perf_counter()
     township = generate_township(villages, rows, seed)
@@ -162,7 +162,7 @@ def _hwm_mb() -> float | None:
 
 
 def child_rank(home: Path, period: str) -> dict[str, Any]:
-    from sync.office import Office
+    from vledger.sync.services.office import Office
 
     with Office.open(home) as office:
         sheet = office.ranking(PROGRAM_ID, period)
@@ -187,11 +187,11 @@ def child_csv_engine(folder: Path, period: str) -> dict[str, Any]:
     """The CSV parsed, measured and ranked by the domain engine with no store at all."""
     from decimal import Decimal
 
-    from domain.indicators import LedgerRow, measure
-    from domain.program_file import load_program
-    from domain.ranking import SheetInputs, Village, rank_sheet
-    from domain.values import parse_cell
-    from fixtures.township import program_paths
+    from vledger.domain.indicators import LedgerRow, measure
+    from vledger.domain.program_file import load_program
+    from vledger.domain.ranking import SheetInputs, Village, rank_sheet
+    from vledger.domain.values import parse_cell
+    from vledger.fixtures.township import program_paths
 
     source = next(p for p in program_paths() if p.stem == PROGRAM_ID)
     program = load_program(source.read_text(encoding="utf-8"), str(source))
@@ -225,8 +225,8 @@ def child_csv_engine(folder: Path, period: str) -> dict[str, Any]:
 
 def child_open_all(home: Path, period: str) -> dict[str, Any]:
     """Every village document open at once, measured while all stay open."""
-    from domain.indicators import measure
-    from sync.office import Office
+    from vledger.domain.indicators import measure
+    from vledger.sync.services.office import Office
 
     with Office.open(home) as office:
         program = office.program(PROGRAM_ID)
@@ -238,8 +238,8 @@ def child_open_all(home: Path, period: str) -> dict[str, Any]:
 
 def child_open_lazy(home: Path, period: str) -> dict[str, Any]:
     """Each village document opened, measured and closed before the next."""
-    from domain.indicators import measure
-    from sync.office import Office
+    from vledger.domain.indicators import measure
+    from vledger.sync.services.office import Office
 
     most = 0
     with Office.open(home) as office:
@@ -258,7 +258,7 @@ def child_forget_measures(home: Path, period: str) -> dict[str, Any]:
     """Empty the measures cache of a copied home, so the next ranking starts cold."""
     import sqlite3
 
-    from sync.store import DB_FILE
+    from vledger.sync.store.database import DB_FILE
 
     with sqlite3.connect(home / DB_FILE) as conn:
         dropped = conn.execute("DELETE FROM measures").rowcount
@@ -273,7 +273,7 @@ def child_build(target: Path, period: str) -> dict[str, Any]:
 def child_edit_one(home: Path, period: str) -> dict[str, Any]:
     """One cell of one village changed, as a sync would bring it: that village's heads
     move, so the next ranking measures it again and reads the rest from the cache."""
-    from sync.office import Office
+    from vledger.sync.services.office import Office
 
     with Office.open(home) as office:
         village = office.villages()[0].id
@@ -287,7 +287,7 @@ def child_edit_one(home: Path, period: str) -> dict[str, Any]:
 
 def child_nothing(home: Path, period: str) -> dict[str, Any]:
     """The interpreter with the sync layer imported: the floor under every RSS here."""
-    import sync.office  # noqa: F401
+    import vledger.sync.services.office  # noqa: F401
 
     return {}
 

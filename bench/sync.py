@@ -30,16 +30,20 @@ from pathlib import Path
 
 from automerge import core
 
-import sync.protocol
-from sync.automerge_doc import apply_changes
-from sync.document import VILLAGE, doc_id
-from sync.frames import Frame, FrameError, decode_body, encode
-from sync.journal import Who
-from sync.ledger_doc import VillageDoc
-from sync.peer import HomeGate, Server, sync_once
-from sync.protocol import Identity, Initiator, Responder, refusal
-from sync.store import Store
+import vledger.sync.documents.journal
+import vledger.sync.documents.ledger
+import vledger.sync.documents.replica
+import vledger.sync.link.session
+import vledger.sync.store.database
 from tests.sync.identity_world import keyed_home, keyed_township
+from vledger.sync.binding.automerge_doc import apply_changes
+from vledger.sync.documents.journal import Who
+from vledger.sync.documents.ledger import VillageDoc
+from vledger.sync.documents.replica import VILLAGE, doc_id
+from vledger.sync.link.frames import Frame, FrameError, decode_body, encode
+from vledger.sync.link.session import Identity, Initiator, Responder, refusal
+from vledger.sync.link.transport import HomeGate, Server, sync_once
+from vledger.sync.store.database import Store
 
 TOWN = "t1"
 PROGRAM = "safety-2026"
@@ -129,7 +133,7 @@ async def bench_reconnect(root: Path, rows: int) -> None:
 
 async def bench_many(root: Path, villages: int, edits: int, *, secure: bool) -> float:
     """(b) once: with `secure`, TLS links and signed, checked changes; without, neither."""
-    sync.protocol.CHECK_SIGNATURES = secure
+    vledger.sync.link.session.CHECK_SIGNATURES = secure
     tag = "b-signed" if secure else "b-plain"
     names = [f"v{n:02d}" for n in range(1, villages + 1)]
     town = township(root / f"{tag}-town", names)
@@ -173,7 +177,7 @@ async def bench_many(root: Path, villages: int, edits: int, *, secure: bool) -> 
     print(f"(b) {villages} villages x {edits} offline edits converge ({how}) in {elapsed:.2f} s")
     print(f"    merging the same changes into {villages + 1} replicas in one process "
           f"{merge:.2f} s: ratio {elapsed / merge:.2f} (target <= 3)")
-    sync.protocol.CHECK_SIGNATURES = True
+    vledger.sync.link.session.CHECK_SIGNATURES = True
     return elapsed
 
 

@@ -35,7 +35,7 @@ TIMEOUT = 180.0
 
 
 def vledger() -> list[str]:
-    return [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "tui.cli"]
+    return [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "vledger"]
 
 
 def seconds(command: list[str]) -> float:

@@ -20,10 +20,10 @@ from rich.console import RenderableType
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 
-from domain.program import Program
-from domain.program_file import load_program
-from tui.grid import Grid
-from tui.grid_model import MemoryLedgerModel
+from vledger.domain.program import Program
+from vledger.domain.program_file import load_program
+from vledger.tui.grid.model import MemoryLedgerModel
+from vledger.tui.grid.view import Grid
 
 FRAME_MS = 1000 / 60
 PROGRAM = Path(__file__).resolve().parent.parent / "fixtures" / "programs" / "safety-2026.toml"

@@ -37,10 +37,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
-from domain.decimals import format_money, format_number, format_score, to_decimal
-from domain.program import YEAR
-from domain.ranking import IndicatorValue, ItemResult, RankingSheet, SheetRow
-from domain.targets import PeriodTarget
+from vledger.domain.decimals import format_money, format_number, format_score, to_decimal
+from vledger.domain.program import YEAR
+from vledger.domain.ranking import IndicatorValue, ItemResult, RankingSheet, SheetRow
+from vledger.domain.targets import PeriodTarget
 
 StepKind = Literal[
     "warning", "indicator", "target", "rule", "clamp", "round", "met", "money",

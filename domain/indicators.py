@@ -19,8 +19,8 @@ from decimal import Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 from typing import Any, Literal, Protocol
 
-from domain.decimals import decimal_to_plain, plain_to_decimal
-from domain.program import YEAR, CellValue, Indicator, Program, Where
+from vledger.domain.decimals import decimal_to_plain, plain_to_decimal
+from vledger.domain.program import YEAR, CellValue, Indicator, Program, Where
 
 WarningReason = Literal["no_date", "outside_year", "bad_date"]
 MEASURED_KINDS = ("count", "sum", "rate")

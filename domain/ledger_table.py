@@ -28,8 +28,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from domain.program import CellValue, Column, Program
-from domain.values import ValueProblem, parse_cell
+from vledger.domain.program import CellValue, Column, Program
+from vledger.domain.values import ValueProblem, parse_cell
 
 __all__ = [
     "LedgerTable",

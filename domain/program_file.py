@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
-from domain.program import (
+from vledger.domain.program import (
     COLUMN_TYPES,
     INDICATOR_KINDS,
     RULES,
@@ -40,8 +40,8 @@ from domain.program import (
     Reward,
     Where,
 )
-from domain.toml_lines import KeyPath, TomlLines, locate
-from domain.values import ValueProblem, parse_cell
+from vledger.domain.toml_lines import KeyPath, TomlLines, locate
+from vledger.domain.values import ValueProblem, parse_cell
 
 __all__ = ["Problem", "ProgramError", "check_program", "load_program"]
 

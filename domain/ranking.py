@@ -18,11 +18,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal, Protocol
 
-from domain.decimals import format_money, format_score, to_decimal, to_fraction
-from domain.indicators import RowWarning, VillageMeasures
-from domain.program import YEAR, Indicator, Item, Program
-from domain.rules import ItemScore, score_item
-from domain.targets import PeriodTarget, period_target
+from vledger.domain.decimals import format_money, format_score, to_decimal, to_fraction
+from vledger.domain.indicators import RowWarning, VillageMeasures
+from vledger.domain.program import YEAR, Indicator, Item, Program
+from vledger.domain.rules import ItemScore, score_item
+from vledger.domain.targets import PeriodTarget, period_target
 
 
 class RankingError(ValueError):

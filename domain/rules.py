@@ -12,8 +12,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
-from domain.decimals import round_half_up, to_fraction
-from domain.program import Item, Rule
+from vledger.domain.decimals import round_half_up, to_fraction
+from vledger.domain.program import Item, Rule
 
 # Which formula of the rule applied, so an explanation writes the right one.
 Branch = Literal[

@@ -17,8 +17,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
-from domain.decimals import to_fraction
-from domain.program import YEAR, Indicator, Program
+from vledger.domain.decimals import to_fraction
+from vledger.domain.program import YEAR, Indicator, Program
 
 SplitMethod = Literal["year", "no_shares", "rate_level", "largest_remainder", "proportion"]
 

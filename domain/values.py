@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from domain.program import CellValue, Column
+from vledger.domain.program import CellValue, Column
 
 __all__ = [
     "BOOL_FALSE",

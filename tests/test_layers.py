@@ -1,6 +1,7 @@
-"""The layer rules of design.md: domain/ and sync/ never pull in the UI, domain/ stays pure."""
+"""The layer rules of design.md at run time: domain/ and sync/ never pull in the UI, and
+domain/ stays pure. (The static rules, room by room, are import-linter's contracts in
+pyproject.toml; this test catches what only shows when a module is really imported.)"""
 
-import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,19 +11,32 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def modules(package: str) -> list[str]:
-    return [f"{package}.{m.name}" for m in pkgutil.iter_modules([str(ROOT / package)])] + [package]
+def modules(folder: str) -> list[str]:
+    """Every module under a top-level folder, by its installed name (vledger.<folder>...)."""
+    found = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found.append(".".join(["vledger", *parts]))
+    return found
 
 
 FORBIDDEN = {
-    "domain": ("textual", "rich", "automerge", "sqlite3", "socket", "asyncio", "msgpack"),
+    "domain": ("textual", "rich", "automerge", "sqlite3", "socket", "asyncio", "msgpack",
+               "cryptography"),
     "sync": ("textual", "rich"),
 }
+# Headless parts of tui/: the CLI's commands other than the UI and the demo load no
+# Textual, so a script's `vledger rank ...` starts fast.
+HEADLESS_TUI = ("vledger.tui.i18n", "vledger.tui.grid.model", "vledger.tui.cli.main",
+                "vledger.tui.cli.ledger", "vledger.tui.cli.rank", "vledger.tui.cli.history")
 
 
 @pytest.mark.parametrize(
     ("module", "forbidden"),
-    [(m, FORBIDDEN[p]) for p in FORBIDDEN for m in modules(p)],
+    [(m, FORBIDDEN[p]) for p in FORBIDDEN for m in modules(p)]
+    + [(m, ("textual", "rich")) for m in HEADLESS_TUI],
 )
 def test_module_keeps_its_layer(module: str, forbidden: tuple[str, ...]) -> None:
     code = (
@@ -34,3 +48,17 @@ def test_module_keeps_its_layer(module: str, forbidden: tuple[str, ...]) -> None
     ).stdout.split()
     leaked = [name for name in forbidden if name in out]
     assert not leaked, f"{module} imports {leaked}"
+
+
+def test_every_folder_is_packaged() -> None:
+    """pyproject.toml lists each package folder: a new folder left out would be missing
+    from an installed copy while every test here still passes."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = {"vledger"}
+    for folder in ("domain", "sync", "tui", "fixtures"):
+        for init in (ROOT / folder).rglob("__init__.py"):
+            found.add(".".join(["vledger", *init.parent.relative_to(ROOT).parts]))
+    assert found == listed

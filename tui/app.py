@@ -27,9 +27,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tui.commands import Command
-from tui.i18n import other, t, tr
-from tui.palette import CommandsProvider
+from vledger.tui.commands import Command
+from vledger.tui.i18n import other, t, tr
+from vledger.tui.widgets.palette import CommandsProvider
 
 Progress = Callable[[float, str], None]  # fraction done (0..1), what is being done
 Prepare = Callable[[Progress], None]
@@ -54,18 +54,25 @@ class ScreenSpec:
 
 SCREENS: dict[str, ScreenSpec] = {
     s.name: s for s in (
-        ScreenSpec("home", "tui.screen_home", "HomeScreen", "首页", "Home", "主页 home start"),
-        ScreenSpec("ledger", "tui.screen_ledger", "LedgerScreen", "台账", "Ledger",
+        ScreenSpec("home", "vledger.tui.screens.home",
+                   "HomeScreen", "首页", "Home", "主页 home start"),
+        ScreenSpec("ledger", "vledger.tui.screens.ledger",
+                   "LedgerScreen", "台账", "Ledger",
                    "台账 ledger rows 记录"),
-        ScreenSpec("sheets", "tui.screen_sheets", "SheetsScreen", "乡镇表格", "Township sheets",
+        ScreenSpec("sheets", "vledger.tui.screens.sheets",
+                   "SheetsScreen", "乡镇表格", "Township sheets",
                    "目标 任务数 targets 录入 entered 人工评分 manual 加扣分 adjustments"),
-        ScreenSpec("ranking", "tui.screen_ranking", "RankingScreen", "排名表", "Ranking sheet",
+        ScreenSpec("ranking", "vledger.tui.screens.ranking",
+                   "RankingScreen", "排名表", "Ranking sheet",
                    "排名 名次 考核 ranking rank assessment score"),
-        ScreenSpec("history", "tui.screen_history", "HistoryScreen", "历史记录", "History",
+        ScreenSpec("history", "vledger.tui.screens.history",
+                   "HistoryScreen", "历史记录", "History",
                    "历史 日志 修改记录 history journal blame"),
-        ScreenSpec("conflicts", "tui.screen_history", "ConflictsScreen", "冲突", "Conflicts",
+        ScreenSpec("conflicts", "vledger.tui.screens.history",
+                   "ConflictsScreen", "冲突", "Conflicts",
                    "冲突 conflicts settle resolve"),
-        ScreenSpec("sync", "tui.screen_sync", "SyncScreen", "同步", "Sync",
+        ScreenSpec("sync", "vledger.tui.screens.sync",
+                   "SyncScreen", "同步", "Sync",
                    "同步 sync peers bundle export import"),
     )
 }
@@ -120,7 +127,7 @@ class VLedgerApp(App[int]):
     def on_mount(self) -> None:
         self.title = t(self.lang, "app-title")
         if self.prepare is not None:
-            from tui.screen_first_run import ProgressScreen
+            from vledger.tui.screens.first_run import ProgressScreen
 
             self.push_screen(ProgressScreen(self.lang))
             self.run_worker(self._prepare, thread=True, exit_on_error=False, name="prepare")
@@ -144,20 +151,20 @@ class VLedgerApp(App[int]):
     def start(self) -> None:
         """Open the home's office and its home screen, or the first-run screen."""
         if self.office is None:
-            from sync.office import Office, Refusal
+            from vledger.sync.services.office import Office, Refusal
 
             try:
                 self.office = Office.open(self.home, lang=self.lang)
             except Refusal as refusal:
                 if Office.exists(self.home):  # busy or damaged: say so, quit with Ctrl+Q
-                    from tui.screen_first_run import ProgressScreen
+                    from vledger.tui.screens.first_run import ProgressScreen
 
                     screen = ProgressScreen(self.lang)
                     self._replace_all(screen)
                     self.call_after_refresh(screen.failed, refusal)
                     self.report_error(refusal)
                     return
-                from tui.screen_first_run import FirstRunScreen
+                from vledger.tui.screens.first_run import FirstRunScreen
 
                 self._replace_all(FirstRunScreen(None, lang=self.lang, home=self.home))
                 return
@@ -257,7 +264,7 @@ class VLedgerApp(App[int]):
         return run
 
     def action_help(self) -> None:
-        from tui.help_screen import HelpScreen
+        from vledger.tui.screens.help import HelpScreen
 
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()

@@ -14,24 +14,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from domain.indicators import LedgerRow, VillageMeasures, measure
-from domain.program import Program
-from domain.program_file import load_program
-from domain.ranking import SheetInputs, Village
-from domain.values import parse_cell
+from tests.example_data import EXAMPLES
+from vledger.domain.indicators import LedgerRow, VillageMeasures, measure
+from vledger.domain.program import Program
+from vledger.domain.program_file import load_program
+from vledger.domain.ranking import SheetInputs, Village
+from vledger.domain.values import parse_cell
 
 HERE = Path(__file__).resolve()
 
 
-def _find_examples() -> Path:
-    for parent in HERE.parents:
-        candidate = parent / "shared" / "examples"
-        if (candidate / "safety-2026.toml").exists():
-            return candidate
-    return Path("/work/shared/examples")
-
-
-EXAMPLES = _find_examples()
 DATA = EXAMPLES / "safety-2026"
 
 

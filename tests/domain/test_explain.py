@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from domain.explain import explain_village, render
-from domain.ranking import RankingSheet, rank_sheet
 from tests.domain.example_loader import (
     example_inputs,
     example_measures,
     example_program,
     example_villages,
 )
+from vledger.domain.explain import explain_village, render
+from vledger.domain.ranking import RankingSheet, rank_sheet
 
 
 def sheet(period: str) -> RankingSheet:

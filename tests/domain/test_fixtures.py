@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from domain.program import (
+from vledger.domain.program import (
     COLUMN_TYPES,
     INDICATOR_KINDS,
     RULES,
     YEAR,
     Program,
 )
-from domain.program_file import load_program
-from domain.values import cell_date, parse_cell
-from fixtures.generate import SampleTownship, generate_township, offices
-from fixtures.township import AREAS, VILLAGES, load_programs, program_paths
+from vledger.domain.program_file import load_program
+from vledger.domain.values import cell_date, parse_cell
+from vledger.fixtures.generate import SampleTownship, generate_township, offices
+from vledger.fixtures.township import AREAS, VILLAGES, load_programs, program_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_PROGRAMS = {"safety-2026", "hazard-2026", "health-2026", "benefits-2026"}

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.history import (
+from vledger.domain.history import (
     DELETED,
     RESOLVE,
     Cell,

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.history import DELETED, RESOLVE, Cell, History, JournalEntry, resolve_entry
+from vledger.domain.history import DELETED, RESOLVE, Cell, History, JournalEntry, resolve_entry
 
 CELLS: tuple[Cell, ...] = (
     ("safety-2026", "v01", "r1", "count"),

@@ -8,9 +8,9 @@ from fractions import Fraction
 
 import pytest
 
-from domain.indicators import LedgerRow, VillageMeasures, measure
-from domain.program import CellValue
 from tests.domain.example_loader import build_program
+from vledger.domain.indicators import LedgerRow, VillageMeasures, measure
+from vledger.domain.program import CellValue
 
 PROGRAM = build_program("""
 [[indicators]]

@@ -6,14 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from domain.ledger_table import (
+from vledger.domain.ledger_table import (
     Problem,
     Record,
     column_letter,
     header_names,
     read_table,
 )
-from domain.program import Column, Program
+from vledger.domain.program import Column, Program
 
 COLUMNS = (
     Column("date", "日期", "date", required=True),

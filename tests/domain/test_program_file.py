@@ -10,18 +10,16 @@ from __future__ import annotations
 import textwrap
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.program import Column, Indicator, Item, Period
-from domain.program_file import Problem, ProgramError, check_program, load_program
+from tests.example_data import EXAMPLE_PROGRAM
+from vledger.domain.program import Column, Indicator, Item, Period
+from vledger.domain.program_file import Problem, ProgramError, check_program, load_program
 
-EXAMPLE = Path("/work/shared/examples/safety-2026.toml")
-if not EXAMPLE.exists():  # the example is also kept in the project's fixtures
-    EXAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "programs" / "safety-2026.toml"
+EXAMPLE = EXAMPLE_PROGRAM
 
 MARK = "# <-"
 
@@ -1304,14 +1302,14 @@ reward_if_all_complete = 5   # 36
 def test_locator_finds_the_line_of_each_key(path: tuple, line: int) -> None:
     import tomllib
 
-    from domain.toml_lines import locate
+    from vledger.domain.toml_lines import locate
 
     tomllib.loads(LOCATOR_TEXT)  # the text is valid TOML, as the locator assumes
     assert locate(LOCATOR_TEXT).line_of(path) == line
 
 
 def test_locator_falls_back_to_the_nearest_written_table() -> None:
-    from domain.toml_lines import locate
+    from vledger.domain.toml_lines import locate
 
     lines = locate(LOCATOR_TEXT)
     assert lines.line_of(("items", 1, "points")) == 23  # missing key: its [[items]] header
@@ -1323,7 +1321,7 @@ def test_locator_falls_back_to_the_nearest_written_table() -> None:
 
 
 def test_locator_handles_windows_line_ends() -> None:
-    from domain.toml_lines import locate
+    from vledger.domain.toml_lines import locate
 
     text = 'a = 1\r\n\r\n[[t]]\r\nb = "x"\r\n[[t]]\r\nb = "y"\r\n'
     lines = locate(text)
@@ -1331,7 +1329,7 @@ def test_locator_handles_windows_line_ends() -> None:
 
 
 def test_locator_lists_keys_given_twice() -> None:
-    from domain.toml_lines import locate
+    from vledger.domain.toml_lines import locate
 
     text = "[t]\nx = 1\ny = 2\nx = 3\n[[u]]\nx = 1\n[[u]]\nx = 2\n"
     assert locate(text).repeated == [("t.x", 4)]
@@ -1339,7 +1337,7 @@ def test_locator_lists_keys_given_twice() -> None:
 
 @pytest.mark.parametrize("text", ['a = "unterminated', "[[t", "= 1", "a = [1, 2", "a = {b = "])
 def test_locator_never_raises_on_broken_text(text: str) -> None:
-    from domain.toml_lines import locate
+    from vledger.domain.toml_lines import locate
 
     lines = locate(text)
     assert lines.line_of(("a", "b")) == 1
@@ -1410,7 +1408,7 @@ def _documents(draw: st.DrawFn) -> tuple[str, dict[tuple, int]]:
 def test_locator_agrees_with_the_writer(document: tuple[str, dict[tuple, int]]) -> None:
     import tomllib
 
-    from domain.toml_lines import locate
+    from vledger.domain.toml_lines import locate
 
     text, expected = document
     tomllib.loads(text)  # the writer only writes valid TOML

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.ranking import (
+from tests.domain.example_loader import build_program
+from vledger.domain.ranking import (
     RankingError,
     SheetInputs,
     Village,
@@ -22,7 +23,6 @@ from domain.ranking import (
     from_bottom,
     rank_sheet,
 )
-from tests.domain.example_loader import build_program
 
 D = Decimal
 

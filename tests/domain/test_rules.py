@@ -7,9 +7,9 @@ from fractions import Fraction
 
 import pytest
 
-from domain.decimals import format_money, format_score, round_half_up
-from domain.program import Item
-from domain.rules import score_item
+from vledger.domain.decimals import format_money, format_score, round_half_up
+from vledger.domain.program import Item
+from vledger.domain.rules import score_item
 
 D = Decimal
 

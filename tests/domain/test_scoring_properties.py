@@ -9,12 +9,12 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.indicators import LedgerRow, measure
-from domain.program import Item
-from domain.ranking import SheetInputs, Village, rank_sheet
-from domain.rules import score_item
-from domain.targets import split_target
 from tests.domain.example_loader import example_program, example_rows
+from vledger.domain.indicators import LedgerRow, measure
+from vledger.domain.program import Item
+from vledger.domain.ranking import SheetInputs, Village, rank_sheet
+from vledger.domain.rules import score_item
+from vledger.domain.targets import split_target
 
 SETTINGS = settings(max_examples=60, deadline=None)
 

@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from domain.targets import period_target, split_target
 from tests.domain.example_loader import build_program
+from vledger.domain.targets import period_target, split_target
 
 INDICATORS = """
 [[indicators]]

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.program import Column
-from domain.values import (
+from vledger.domain.program import Column
+from vledger.domain.values import (
     StoredCell,
     ValueProblem,
     cell_date,

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from domain.ranking import RankingSheet, rank_sheet
 from tests.domain.example_loader import (
     example_inputs,
     example_measures,
@@ -14,6 +13,7 @@ from tests.domain.example_loader import (
     example_villages,
     expected_sheet,
 )
+from vledger.domain.ranking import RankingSheet, rank_sheet
 
 
 def sheet(period: str) -> RankingSheet:

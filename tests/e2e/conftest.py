@@ -6,7 +6,7 @@
 
 `run_vledger(*args, home=None, lang="en", stdin=None, env=None, timeout=60)` runs
 `.venv/bin/vledger` (the console script, as users run it) or, when that is not
-installed, `python -m tui.cli`, with `--home HOME --lang LANG` put before `args`,
+installed, `python -m vledger`, with `--home HOME --lang LANG` put before `args`,
 and returns (exit code, stdout, stderr) as text. `home=None` leaves `--home` out.
 The working directory is the repository, so relative example paths work.
 
@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = Path("/work/shared/examples")
 CONSOLE_SCRIPT = REPO / ".venv" / "bin" / "vledger"
 
 RunVledger = Callable[..., tuple[int, str, str]]
@@ -35,7 +34,7 @@ def vledger_command() -> list[str]:
     """How to start the command line: the console script, else the module."""
     if CONSOLE_SCRIPT.exists():
         return [str(CONSOLE_SCRIPT)]
-    return [sys.executable, "-m", "tui.cli"]
+    return [sys.executable, "-m", "vledger"]
 
 
 def run(

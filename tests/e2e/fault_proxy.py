@@ -163,7 +163,7 @@ class FaultProxy:
 def vledger_command() -> list[str]:
     if CONSOLE_SCRIPT.exists():
         return [str(CONSOLE_SCRIPT)]
-    return [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())"]
+    return [sys.executable, "-m", "vledger"]
 
 
 def environment() -> dict[str, str]:
@@ -221,8 +221,8 @@ class ServeProcess:
 
 def retry_busy(action: Callable[[], T], seconds: float = 20.0) -> T:
     """Run `action`, retrying while a serving or watching process holds the home for a sync."""
-    from sync.office import Refusal
-    from sync.store import StoreBusy
+    from vledger.sync.services.office import Refusal
+    from vledger.sync.store.database import StoreBusy
 
     deadline = time.monotonic() + seconds
     while True:
@@ -238,7 +238,7 @@ def retry_busy(action: Callable[[], T], seconds: float = 20.0) -> T:
 def make_township(home: Path, villages: int) -> None:
     """A township (keys, signed roster) with `villages` villages (v01, v02, ...) and the
     safety program published."""
-    from sync.office_identity import init_township
+    from vledger.sync.services.identity import init_township
 
     with init_township(home, "青石乡", "t1", user="clerk", year=2026) as town:
         for n in range(1, villages + 1):
@@ -250,9 +250,9 @@ def make_village(town_home: Path, home: Path, village: str, *, enroll: bool = Tr
     """The village's home as a clerk makes it: the township invites, the village joins, the
     township enrolls the reply (or, with `enroll=False`, the first sync hands it over).
     Returns the reply file."""
-    from sync.office import Office
-    from sync.office_identity import enroll as enroll_reply
-    from sync.office_identity import invite, join
+    from vledger.sync.services.identity import enroll as enroll_reply
+    from vledger.sync.services.identity import invite, join
+    from vledger.sync.services.office import Office
 
     with Office.open(town_home) as town:
         path = invite(town, village, home.parent / f"{home.name}.invite")
@@ -265,7 +265,7 @@ def make_village(town_home: Path, home: Path, village: str, *, enroll: bool = Tr
 
 def add_rows(home: Path, village: str | None, count: int, tag: str) -> list[str]:
     """Add `count` ledger rows in one action (as a clerk would); their ids once durable."""
-    from sync.office import Office
+    from vledger.sync.services.office import Office
 
     def act() -> list[str]:
         with Office.open(home) as office:
@@ -277,7 +277,7 @@ def add_rows(home: Path, village: str | None, count: int, tag: str) -> list[str]
 
 
 def set_place(home: Path, village: str | None, row: str, place: str) -> None:
-    from sync.office import Office
+    from vledger.sync.services.office import Office
 
     def act() -> None:
         with Office.open(home) as office:
@@ -288,7 +288,7 @@ def set_place(home: Path, village: str | None, row: str, place: str) -> None:
 
 def rows_of(home: Path, village: str) -> dict[str, object]:
     """Row id -> place, for one village's ledger in `home`."""
-    from sync.office import Office
+    from vledger.sync.services.office import Office
 
     def act() -> dict[str, object]:
         with Office.open(home) as office:
@@ -298,7 +298,7 @@ def rows_of(home: Path, village: str) -> dict[str, object]:
 
 
 def all_heads(home: Path) -> dict[str, list[bytes]]:
-    from sync.store import Store
+    from vledger.sync.store.database import Store
 
     def act() -> dict[str, list[bytes]]:
         with Store.open(home, scan=False) as store:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import msgpack
 
-from sync.frames import FrameError, encode, read_frame
 from tests.e2e.fault_proxy import (
     UP,
     Fault,
@@ -34,14 +33,15 @@ from tests.e2e.fault_proxy import (
     rows_of,
     run_vledger,
 )
+from vledger.sync.link.frames import FrameError, encode, read_frame
 
 TOWN_DOC, V01, V02, V03 = "t1/t1/2026", "t1/v01/2026", "t1/v02/2026", "t1/v03/2026"
 
 
 def scribble(home: Path, doc: str, key: str, value: str, where: str = "ledgers") -> None:
     """Write into any document of `home` past every permission check (the attacker)."""
-    from sync.office import Office
     from tests.sync.identity_world import scribble as raw_write
+    from vledger.sync.services.office import Office
 
     def act() -> None:
         with Office.open(home) as office:
@@ -51,7 +51,7 @@ def scribble(home: Path, doc: str, key: str, value: str, where: str = "ledgers")
 
 
 def value_at(home: Path, doc: str, *path: str) -> object:
-    from sync.store import Store
+    from vledger.sync.store.database import Store
 
     def act() -> object:
         with Store.open(home, scan=False) as store:
@@ -84,7 +84,7 @@ async def refused_log(home: Path) -> list[dict[str, object]]:
 
 
 def device_of(home: Path) -> str:
-    from sync.identity import load_device_key
+    from vledger.sync.trust.keys import load_device_key
 
     return load_device_key(home).id
 
@@ -146,7 +146,7 @@ async def test_forged_edits_are_refused_through_a_sync_and_a_bundle(tmp_path: Pa
 
 
 async def test_a_revoked_device_is_refused_and_its_relayed_changes_too(tmp_path: Path) -> None:
-    from sync.office import Office
+    from vledger.sync.services.office import Office
 
     town, v01, v02, v03 = (tmp_path / n for n in ("town", "v01", "v02", "v03"))
     make_township(town, villages=3)
@@ -206,8 +206,8 @@ async def test_a_revoked_device_is_refused_and_its_relayed_changes_too(tmp_path:
 
 
 async def test_an_unknown_device_is_refused_before_any_data(tmp_path: Path) -> None:
-    from sync.office_identity import init_township
-    from sync.peer import client_context
+    from vledger.sync.link.transport import client_context
+    from vledger.sync.services.identity import init_township
 
     town = tmp_path / "town"
     make_township(town, villages=1)
@@ -251,7 +251,7 @@ async def test_a_joined_village_is_enrolled_by_its_first_sync_and_a_reused_reply
         listed = {d["id"]: d for d in json.loads(out)["devices"]}
         assert listed[device_of(v01)]["office"] == "v01"
         # A second home joined with the same invitation: its secret is used up.
-        from sync.office_identity import join
+        from vledger.sync.services.identity import join
 
         invitation = tmp_path / "v01.invite"
         office, _ = join(copy, invitation)
@@ -280,7 +280,7 @@ async def test_replayed_and_altered_bytes_fail_the_link_and_honest_retries_conve
         session = bytes(proxy.recorded[-1][UP])
         assert len(session) > 1000
         # ... replayed byte for byte later: the server's fresh handshake does not match it.
-        from sync.office import Office
+        from vledger.sync.services.office import Office
 
         def delete() -> None:
             with Office.open(town) as office:
@@ -325,8 +325,8 @@ async def test_replayed_and_altered_bytes_fail_the_link_and_honest_retries_conve
 def rewrite_bundle(data: bytes, change: callable) -> bytes:  # type: ignore[valid-type]
     """Re-encode a bundle's frames after `change(frame)`, with a correct checksum again
     (an attacker can always recompute a plain SHA-256)."""
-    from sync.bundle import MAGIC
-    from sync.frames import iter_frames
+    from vledger.sync.link.bundle import MAGIC
+    from vledger.sync.link.frames import iter_frames
 
     frames = [f for f, _, _ in iter_frames(data[len(MAGIC):])][:-1]
     for frame in frames:
@@ -387,10 +387,10 @@ async def test_a_tampered_bundle_is_refused_and_changes_nothing(tmp_path: Path) 
 def test_a_replayed_push_frame_has_no_effect(tmp_path: Path) -> None:
     """Frames recorded from an honest session, sent again after the township deleted the row
     they brought: idempotent, so the row stays deleted and nothing is stored."""
-    from sync.frames import decode_body
-    from sync.protocol import Identity, Initiator, Responder
     from tests.sync.test_protocol import add_rows as add
     from tests.sync.test_protocol import open_home, township_home
+    from vledger.sync.link.frames import decode_body
+    from vledger.sync.link.session import Identity, Initiator, Responder
 
     town = township_home(tmp_path / "town")
     v01 = open_home(tmp_path / "v01", "v01")
@@ -412,7 +412,7 @@ def test_a_replayed_push_frame_has_no_effect(tmp_path: Path) -> None:
         frames.clear()
         asyncio.run(Initiator(Identity.of(v01), ask).run(v01))
         push = next(f for f in frames if msgpack.unpackb(f[4:])["t"] == "push")
-        from sync.journal import Who
+        from vledger.sync.documents.journal import Who
 
         town.village(V01).delete_row(Who("t1", town.device_id(), "clerk"), "safety-2026", row)
         heads = town.heads(V01)

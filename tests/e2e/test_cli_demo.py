@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fixtures.generate import generate_township
 from tests.e2e.conftest import RunVledger, store_state
+from vledger.fixtures.generate import generate_township
 
 
 def test_demo_builds_a_township_every_program_ranks(
@@ -34,7 +34,7 @@ def test_demo_builds_a_township_every_program_ranks(
             assert sorted(r["village"] for r in sheet["rows"]) == ["v01", "v02", "v03"]
             assert [r["rank"] for r in sheet["rows"]] == sorted(r["rank"] for r in sheet["rows"])
     # Every generated row landed in its village's ledger.
-    from sync.office import Office
+    from vledger.sync.services.office import Office
 
     with Office.open(home) as office:
         for program_id, data in sample.programs.items():

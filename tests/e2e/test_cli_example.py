@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import EXAMPLES, RunVledger
+from tests.e2e.conftest import RunVledger
+from tests.example_data import EXAMPLES
 
 EXAMPLE = EXAMPLES / "safety-2026"
 PROGRAM = "safety-2026"
@@ -35,7 +36,7 @@ def load_ledgers(run_vledger: RunVledger, home: Path) -> None:
             )
             assert code == 0, err
         return
-    from sync.office import Office
+    from vledger.sync.services.office import Office
 
     with Office.open(home) as office:
         for village in villages:

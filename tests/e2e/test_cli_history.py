@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from domain.history import parse_moment
-from sync.office import Office
+from tests.example_data import EXAMPLE_PROGRAM
+from vledger.domain.history import parse_moment
+from vledger.sync.services.office import Office
 
-PROGRAM_FILE = Path("/work/shared/examples/safety-2026.toml")
+PROGRAM_FILE = EXAMPLE_PROGRAM
 P = "safety-2026"
 EDIT_FIELDS = {"id", "at", "office", "device", "op", "program", "village", "row", "column",
                "old", "new", "concurrent_with"}

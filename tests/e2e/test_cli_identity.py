@@ -1,7 +1,5 @@
 """`vledger invite`, `join`, `device list|enroll|revoke` through the real command line.
 
-Until tui.cli lists tui.cli_identity in COMMAND_MODULES, the command is started
-through a tiny launcher that adds it (and does nothing more once it is listed).
 """
 
 from __future__ import annotations
@@ -15,19 +13,12 @@ from pathlib import Path
 
 from tests.e2e.conftest import REPO, store_state
 
-LAUNCH = (
-    "import sys, tui.cli as c\n"
-    "if 'tui.cli_identity' not in c.COMMAND_MODULES:\n"
-    "    c.COMMAND_MODULES = (*c.COMMAND_MODULES, 'tui.cli_identity')\n"
-    "sys.exit(c.main())\n"
-)
-
 
 def vledger(*args: object, home: Path, lang: str = "en") -> tuple[int, str, str]:
     environment = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONIOENCODING": "utf-8"}
     environment.pop("VLEDGER_HOME", None)
     done = subprocess.run(
-        [sys.executable, "-c", LAUNCH, "--home", str(home), "--lang", lang,
+        [sys.executable, "-m", "vledger", "--home", str(home), "--lang", lang,
          *(str(a) for a in args)],
         cwd=REPO, capture_output=True, text=True, encoding="utf-8", env=environment,
         timeout=60, check=False,

@@ -10,12 +10,12 @@ from typing import Any
 import openpyxl
 import pytest
 
-from domain.program import CellValue, Program
-from domain.program_file import load_program
-from domain.values import parse_cell
-from sync.office import Office
+from tests.example_data import EXAMPLES
+from vledger.domain.program import CellValue, Program
+from vledger.domain.program_file import load_program
+from vledger.domain.values import parse_cell
+from vledger.sync.services.office import Office
 
-EXAMPLES = Path("/work/shared/examples")
 PROGRAM_FILE = EXAMPLES / "safety-2026.toml"
 LEDGERS = EXAMPLES / "safety-2026" / "ledgers"
 VILLAGES = (("v01", "东坪村"), ("v02", "柳津村"), ("v03", "梯岩村"), ("v04", "沙岭村"))

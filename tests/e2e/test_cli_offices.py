@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import EXAMPLES, RunVledger, store_state
+from tests.e2e.conftest import RunVledger, store_state
+from tests.example_data import EXAMPLES
 
 PROGRAM_FILE = EXAMPLES / "safety-2026.toml"
 
@@ -127,7 +128,7 @@ def test_program_refusals_write_nothing(
 def test_a_village_home_cannot_write_township_data(
     run_vledger: RunVledger, home: Path, tmp_path: Path
 ) -> None:
-    from sync.office import Office
+    from vledger.sync.services.office import Office
 
     run_vledger("office", "add", "v01", "青石村", home=home)
     run_vledger("program", "add", PROGRAM_FILE, home=home)

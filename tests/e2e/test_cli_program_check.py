@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.example_data import EXAMPLE_PROGRAM
+
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = Path("/work/shared/examples/safety-2026.toml")
-if not EXAMPLE.exists():
-    EXAMPLE = ROOT / "fixtures" / "programs" / "safety-2026.toml"
+EXAMPLE = EXAMPLE_PROGRAM
 
 
-# The console script the package installs; `python -m tui.cli` would run the CLI
+# The console script the package installs; `python -m vledger` would run the CLI
 # module as __main__, a second copy whose Refused the handlers do not raise.
 SCRIPT = Path(sys.executable).with_name("vledger")
 COMMAND = (
     [str(SCRIPT)]
     if SCRIPT.exists()
-    else [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())"]
+    else [sys.executable, "-m", "vledger"]
 )
 
 

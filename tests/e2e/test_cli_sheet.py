@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import EXAMPLES, RunVledger, store_state
+from tests.e2e.conftest import RunVledger, store_state
+from tests.example_data import EXAMPLES
 
 PROGRAM = "safety-2026"
 

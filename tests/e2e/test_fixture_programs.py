@@ -1,4 +1,4 @@
-"""The sample township end to end: `python -m fixtures.generate` writes CSV folders, and
+"""The sample township end to end: `python -m vledger.fixtures.generate` writes CSV folders, and
 each is read back the way a clerk's files are (program loader, cell parser), measured and
 ranked for every period of every program."""
 
@@ -12,24 +12,24 @@ from pathlib import Path
 
 import pytest
 
-from domain.indicators import LedgerRow, measure
-from domain.program import YEAR, Program
-from domain.program_file import load_program
-from domain.ranking import RankingSheet, SheetInputs, Village, rank_sheet
-from domain.values import parse_cell
-from fixtures.generate import generate_township
-from fixtures.township import program_paths
+from vledger.domain.indicators import LedgerRow, measure
+from vledger.domain.program import YEAR, Program
+from vledger.domain.program_file import load_program
+from vledger.domain.ranking import RankingSheet, SheetInputs, Village, rank_sheet
+from vledger.domain.values import parse_cell
+from vledger.fixtures.generate import generate_township
+from vledger.fixtures.township import program_paths, program_stem
 
 ROOT = Path(__file__).resolve().parents[2]
 VILLAGES, ROWS, SEED = 12, 150, 4
-PROGRAMS = sorted(p.stem for p in program_paths())
+PROGRAMS = sorted(program_stem(p) for p in program_paths())
 
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("township")
     done = subprocess.run(
-        [sys.executable, "-m", "fixtures.generate", "--villages", str(VILLAGES),
+        [sys.executable, "-m", "vledger.fixtures.generate", "--villages", str(VILLAGES),
          "--rows", str(ROWS), "--seed", str(SEED), "--out", str(folder)],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -44,7 +44,7 @@ def _read(path: Path) -> list[dict[str, str]]:
 
 
 def _program(program_id: str) -> Program:
-    path = next(p for p in program_paths() if p.stem == program_id)
+    path = next(p for p in program_paths() if program_stem(p) == program_id)
     return load_program(path.read_text(encoding="utf-8"), path.name)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from sync.peer import HomeGate, sync_once
 from tests.e2e.fault_proxy import (
     ServeProcess,
     add_rows,
@@ -20,6 +19,7 @@ from tests.e2e.fault_proxy import (
     run_vledger,
     set_place,
 )
+from vledger.sync.link.transport import HomeGate, sync_once
 
 VILLAGES = 50
 

@@ -26,7 +26,7 @@ RunVledger = Callable[..., tuple[int, str, str]]
 
 def vledger_command() -> list[str]:
     script = REPO / ".venv" / "bin" / "vledger"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "tui.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "vledger"]
 
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

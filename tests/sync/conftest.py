@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sync.document import doc_id
-from sync.journal import Who
-from sync.store import Store
+from vledger.sync.documents.journal import Who
+from vledger.sync.documents.replica import doc_id
+from vledger.sync.store.database import Store
 
 VILLAGE_DOC = doc_id("t1", "v01", 2026)
 TOWNSHIP_DOC = doc_id("t1", "t1", 2026)

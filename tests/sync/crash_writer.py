@@ -13,10 +13,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from sync.document import VILLAGE, doc_id  # noqa: E402
-from sync.journal import Who  # noqa: E402
-from sync.ledger_doc import VillageDoc  # noqa: E402
-from sync.store import Store  # noqa: E402
+from vledger.sync.documents.journal import Who  # noqa: E402
+from vledger.sync.documents.ledger import VillageDoc  # noqa: E402
+from vledger.sync.documents.replica import VILLAGE, doc_id  # noqa: E402
+from vledger.sync.store.database import Store  # noqa: E402
 
 DOC = doc_id("t1", "v01", 2026)
 PROGRAM = "safety-2026"

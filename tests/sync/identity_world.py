@@ -16,9 +16,12 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from sync.authorship import Received, receive_signed, sign_local_changes, signatures_for
-from sync.document import Edit
-from sync.identity import (
+from vledger.sync.documents.journal import Who
+from vledger.sync.documents.replica import Edit
+from vledger.sync.services.identity import enroll, init_township, invite, join
+from vledger.sync.services.office import Office
+from vledger.sync.store.database import Store
+from vledger.sync.trust.keys import (
     DEVICE_KEY_FILE,
     TOWNSHIP_KEY_FILE,
     SigningKey,
@@ -26,10 +29,7 @@ from sync.identity import (
     load_township_key,
     write_key,
 )
-from sync.journal import Who
-from sync.office import Office
-from sync.office_identity import enroll, init_township, invite, join
-from sync.roster import (
+from vledger.sync.trust.roster import (
     current_roster,
     entry_for,
     pin_township_key,
@@ -37,7 +37,12 @@ from sync.roster import (
     put_entry,
     with_device,
 )
-from sync.store import Store
+from vledger.sync.trust.signatures import (
+    Received,
+    receive_signed,
+    sign_local_changes,
+    signatures_for,
+)
 
 TOWNSHIP = "t1"
 YEAR = 2026
@@ -165,8 +170,8 @@ def keyed_home(path: Path, office: str, township: str = TOWNSHIP, *, year: int =
     store.set_setting("year", str(year))
     store.set_setting("kind", "township" if office == township else "village")
     if roster_from is not None:
-        from sync.authorship import whole_signatures
-        from sync.protocol import Identity, receive
+        from vledger.sync.link.session import Identity, receive
+        from vledger.sync.trust.signatures import whole_signatures
 
         document = f"{township}/{township}/{year}"
         key = Identity.of(roster_from).key

@@ -12,7 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from sync.authorship import (
+from tests.sync.identity_world import (
+    World,
+    deliver,
+    doc_of,
+    give_raw,
+    make_world,
+    outgoing,
+    scribble,
+    store_state,
+)
+from vledger.sync.services.identity import invite, join, revoke_device
+from vledger.sync.trust.keys import SigningKey, ensure_device_key, load_device_key
+from vledger.sync.trust.roster import RosterError
+from vledger.sync.trust.signatures import (
     RECORD_LEN,
     Signature,
     accepted_frontier,
@@ -23,19 +36,6 @@ from sync.authorship import (
     sign_change,
     sign_local_changes,
     signatures_for,
-)
-from sync.identity import SigningKey, ensure_device_key, load_device_key
-from sync.office_identity import invite, join, revoke_device
-from sync.roster import RosterError
-from tests.sync.identity_world import (
-    World,
-    deliver,
-    doc_of,
-    give_raw,
-    make_world,
-    outgoing,
-    scribble,
-    store_state,
 )
 
 V01, V02, TOWN = doc_of("v01"), doc_of("v02"), doc_of("t1")
@@ -246,14 +246,14 @@ def test_an_old_roster_entry_written_back_is_refused(world: World, tmp_path: Pat
 
 def test_genesis_needs_no_signature_and_a_fake_genesis_is_refused(world: World) -> None:
     genesis = world.township.store.changes_since(V01, [])[0]
-    from sync.automerge_doc import parse_changes
+    from vledger.sync.binding.automerge_doc import parse_changes
 
     assert parse_changes([genesis])[0].hash == genesis_hash(V01)
     assert genesis_hash(V01) != genesis_hash(V02)
 
 
 def test_a_home_without_a_pinned_key_accepts_nothing(tmp_path: Path, world: World) -> None:
-    from sync.office import Office
+    from vledger.sync.services.office import Office
 
     legacy = Office.create_township(tmp_path / "legacy", "旧乡", "t1", year=2026)
     try:

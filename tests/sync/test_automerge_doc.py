@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from automerge import core
 
-from sync.automerge_doc import (
+from vledger.sync.binding.automerge_doc import (
     ROOT,
     BadChange,
     apply_changes,

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from sync.bundle import MAGIC, BundleRefused, export_bundle, import_bundle
-from sync.store import Store
 from tests.sync.test_protocol import (
     add_rows,
     open_home,
@@ -17,6 +15,8 @@ from tests.sync.test_protocol import (
     township_home,
     village_doc,
 )
+from vledger.sync.link.bundle import MAGIC, BundleRefused, export_bundle, import_bundle
+from vledger.sync.store.database import Store
 
 
 @pytest.fixture

@@ -43,14 +43,19 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from domain.history import DELETED, Cell, History, JournalEntry
-from domain.program import Column, Program
-from domain.program_file import load_program
-from sync.document import TOWNSHIP, VILLAGE, doc_id
-from sync.journal import Who
-from sync.ledger_doc import VillageDoc
-from sync.store import Store
-from sync.township_doc import SheetKind, SheetValue, TownshipDoc
+import vledger.sync.documents.journal
+import vledger.sync.documents.ledger
+import vledger.sync.documents.replica
+import vledger.sync.store.database
+from tests.example_data import EXAMPLE_PROGRAM
+from vledger.domain.history import DELETED, Cell, History, JournalEntry
+from vledger.domain.program import Column, Program
+from vledger.domain.program_file import load_program
+from vledger.sync.documents.journal import Who
+from vledger.sync.documents.ledger import VillageDoc
+from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, doc_id
+from vledger.sync.documents.township import SheetKind, SheetValue, TownshipDoc
+from vledger.sync.store.database import Store
 
 EXAMPLES = int(os.environ.get("VLEDGER_CONVERGENCE_EXAMPLES", "60"))
 STEPS = 30
@@ -60,12 +65,7 @@ HERE = Path(__file__).resolve()
 
 
 def _program_file() -> Path:
-    """The worked example's program (beside the repository), else the bundled copy."""
-    for parent in HERE.parents:
-        candidate = parent / "shared" / "examples" / "safety-2026.toml"
-        if candidate.exists():
-            return candidate
-    return HERE.parents[2] / "fixtures" / "programs" / "safety-2026.toml"
+    return EXAMPLE_PROGRAM
 
 
 def _scratch() -> str | None:
@@ -173,10 +173,6 @@ def _deterministic_ids_and_clock() -> Callable[[], None]:
     row order on entry ids and times. With them random, replaying an example drew
     from lists of another length and hypothesis stopped with FlakyStrategyDefinition.
     """
-    import sync.document
-    import sync.journal
-    import sync.ledger_doc
-    import sync.store
 
     rng = random.Random(20261123)
     ticks = iter(range(1_780_000_000_000, 10**15, 7))
@@ -192,10 +188,10 @@ def _deterministic_ids_and_clock() -> Callable[[], None]:
         return moment.isoformat(timespec="milliseconds")
 
     patches = [
-        (sync.journal, "secrets", fake_secrets),
-        (sync.store, "secrets", fake_secrets),
-        (sync.ledger_doc, "time", fake_time),
-        (sync.document, "now_iso", clock),
+        (vledger.sync.documents.journal, "secrets", fake_secrets),
+        (vledger.sync.store.database, "secrets", fake_secrets),
+        (vledger.sync.documents.ledger, "time", fake_time),
+        (vledger.sync.documents.replica, "now_iso", clock),
     ]
     saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
     for module, name, value in patches:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from sync.ledger_doc import VillageDoc
-from sync.store import Store
+from vledger.sync.documents.ledger import VillageDoc
+from vledger.sync.store.database import Store
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 KILLS = int(os.environ.get("VLEDGER_CRASH_KILLS", "50"))

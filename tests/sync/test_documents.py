@@ -8,9 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.history import RESOLVE, History, JournalEntry
-from sync.automerge_doc import read
-from sync.document import (
+from tests.sync.conftest import PROGRAM, TOWNSHIP_DOC, VILLAGE_DOC
+from vledger.domain.history import RESOLVE, History, JournalEntry
+from vledger.sync.binding.automerge_doc import read
+from vledger.sync.documents.journal import JournalIndex, Who, decode_entry
+from vledger.sync.documents.ledger import LEDGERS, VillageDoc
+from vledger.sync.documents.replica import (
     JOURNAL,
     TOWNSHIP,
     VILLAGE,
@@ -18,11 +21,8 @@ from sync.document import (
     Replica,
     new_document,
 )
-from sync.journal import JournalIndex, Who, decode_entry
-from sync.ledger_doc import LEDGERS, VillageDoc
-from sync.store import Store
-from sync.township_doc import SheetValue, TownshipDoc
-from tests.sync.conftest import PROGRAM, TOWNSHIP_DOC, VILLAGE_DOC
+from vledger.sync.documents.township import SheetValue, TownshipDoc
+from vledger.sync.store.database import Store
 
 A = Who("v01", "dev-a", "王")
 B = Who("t1", "dev-b", "李")

@@ -10,7 +10,8 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from sync.frames import (
+from tests.sync.test_protocol import open_home, township_home
+from vledger.sync.link.frames import (
     MAX_FRAME,
     ConnectionCut,
     FrameError,
@@ -20,8 +21,7 @@ from sync.frames import (
     read_frame,
     split_changes,
 )
-from sync.peer import Server, client_context
-from tests.sync.test_protocol import open_home, township_home
+from vledger.sync.link.transport import Server, client_context
 
 
 def reader_of(data: bytes, eof: bool = True) -> asyncio.StreamReader:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sync.identity import (
+from vledger.sync.services.identity import init_township
+from vledger.sync.trust.keys import (
     KeyFileError,
     SigningKey,
     device_key_path,
@@ -19,7 +20,6 @@ from sync.identity import (
     verify,
     write_key,
 )
-from sync.office_identity import init_township
 
 posix_only = pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
 

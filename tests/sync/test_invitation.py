@@ -8,18 +8,18 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from sync.identity import SigningKey, load_device_key
-from sync.invitation import (
+from tests.sync.identity_world import doc_of, scribble
+from vledger.sync.services.identity import enroll, init_township, invite, join
+from vledger.sync.services.office import Office
+from vledger.sync.services.permissions import Refusal
+from vledger.sync.trust.invitation import (
     InvitationError,
     accept_enrollment,
     make_reply,
     pending_enrollment,
     read_invitation,
 )
-from sync.office import Office
-from sync.office_identity import enroll, init_township, invite, join
-from sync.permissions import Refusal
-from tests.sync.identity_world import doc_of, scribble
+from vledger.sync.trust.keys import SigningKey, load_device_key
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_inviting_an_unknown_office_writes_nothing(township: Office, tmp_path: P
 
 
 def _tkey(office: Office) -> SigningKey:
-    from sync.identity import load_township_key
+    from vledger.sync.trust.keys import load_township_key
 
     return load_township_key(office.home)
 
@@ -158,8 +158,8 @@ def _tkey(office: Office) -> SigningKey:
 def test_an_unsigned_change_inside_a_signed_invitation_is_refused(
     township: Office, tmp_path: Path
 ) -> None:
-    from sync.identity import load_township_key
-    from sync.invitation import INVITE_CONTEXT, INVITE_FORMAT, _seal
+    from vledger.sync.trust.invitation import INVITE_CONTEXT, INVITE_FORMAT, _seal
+    from vledger.sync.trust.keys import load_township_key
 
     path = invite(township, "v01", tmp_path / "v01.invite")
     body = msgpack.unpackb(msgpack.unpackb(path.read_bytes())["body"])

@@ -15,18 +15,18 @@ from pathlib import Path
 import pytest
 from automerge import core
 
-import sync.document
-from domain.history import RESOLVE, History, JournalEntry
-from domain.indicators import measure
-from domain.program_file import load_program
-from fixtures.township import program_paths
-from sync.automerge_doc import ROOT, map_id, read
-from sync.document import JOURNAL, VILLAGE, Replica
-from sync.journal import Who
-from sync.ledger_doc import LEDGERS, VillageDoc
-from sync.measures import village_measures
-from sync.store import Store
 from tests.sync.conftest import PROGRAM, VILLAGE_DOC
+from vledger.domain.history import RESOLVE, History, JournalEntry
+from vledger.domain.indicators import measure
+from vledger.domain.program_file import load_program
+from vledger.fixtures.township import program_paths, program_stem
+from vledger.sync.binding.automerge_doc import ROOT, map_id, read
+from vledger.sync.documents import replica as replica_module
+from vledger.sync.documents.journal import Who
+from vledger.sync.documents.ledger import LEDGERS, VillageDoc
+from vledger.sync.documents.replica import JOURNAL, VILLAGE, Replica
+from vledger.sync.services.measures import village_measures
+from vledger.sync.store.database import Store
 
 A = Who("v01", "dev-a", "王")
 B = Who("t1", "dev-b", "李")
@@ -36,13 +36,13 @@ B = Who("t1", "dev-b", "李")
 def decoded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Ids of every journal entry decoded from now on."""
     seen: list[str] = []
-    real: Callable[[str, bytes], JournalEntry] = sync.document.decode_entry
+    real: Callable[[str, bytes], JournalEntry] = replica_module.decode_entry
 
     def counting(entry_id: str, data: bytes) -> JournalEntry:
         seen.append(entry_id)
         return real(entry_id, data)
 
-    monkeypatch.setattr(sync.document, "decode_entry", counting)
+    monkeypatch.setattr(replica_module, "decode_entry", counting)
     return seen
 
 
@@ -108,7 +108,7 @@ def test_opening_and_reading_rows_decodes_no_journal_entry(
 def test_measuring_a_village_decodes_no_journal_entry(
     tmp_path: Path, decoded: list[str]
 ) -> None:
-    source = next(p for p in program_paths() if p.stem == PROGRAM)
+    source = next(p for p in program_paths() if program_stem(p) == PROGRAM)
     program = load_program(source.read_text(encoding="utf-8"), str(source))
     store = Store.open(tmp_path / "home")
     first, _ = ledger_with_history(store)
@@ -212,7 +212,7 @@ def test_a_failed_write_leaves_an_index_that_matches_the_document(tmp_path: Path
         if failing[0]:
             raise OSError("disk full")
 
-    doc = Replica(VILLAGE_DOC, sync.document.new_document(VILLAGE_DOC, VILLAGE), b"\x07" * 16,
+    doc = Replica(VILLAGE_DOC, replica_module.new_document(VILLAGE_DOC, VILLAGE), b"\x07" * 16,
                   persist)
     village = VillageDoc(doc)
     row = village.add_row(A, PROGRAM, {"participants": 1})
@@ -227,9 +227,9 @@ def test_a_failed_write_leaves_an_index_that_matches_the_document(tmp_path: Path
     # Refused inside the transaction, after the first edit's entry was indexed.
     edits = [
         *village.set_cell_edits(PROGRAM, row, {"participants": 9}),
-        sync.document.Edit("set", (PROGRAM, "v01", "gone", "x"), (LEDGERS, "no/row", "x"), 1),
+        replica_module.Edit("set", (PROGRAM, "v01", "gone", "x"), (LEDGERS, "no/row", "x"), 1),
     ]
-    with pytest.raises(sync.document.EditRefused):
+    with pytest.raises(replica_module.EditRefused):
         doc.write(A, edits)
     assert doc.index.ids == {e.id for e in doc.journal_entries()}
     [after] = village.set_cells(A, PROGRAM, row, {"participants": 4})
@@ -238,7 +238,7 @@ def test_a_failed_write_leaves_an_index_that_matches_the_document(tmp_path: Path
 
 def test_bulk_reads_give_what_reading_key_by_key_gives() -> None:
     """Replica.read_children and Replica.read against sync.automerge_doc.read, odd values too."""
-    replica = Replica(VILLAGE_DOC, sync.document.new_document(VILLAGE_DOC, VILLAGE), b"\x01" * 16)
+    replica = Replica(VILLAGE_DOC, replica_module.new_document(VILLAGE_DOC, VILLAGE), b"\x01" * 16)
     VillageDoc(replica).add_rows(A, PROGRAM, [
         {"date": "2026-01-02", "kind": "宣传", "participants": 3, "fixed": True},
         {},
@@ -293,7 +293,7 @@ def test_a_history_read_indexes_what_it_decoded(tmp_path: Path, decoded: list[st
 
 def test_bulk_reads_show_the_same_winner_of_a_conflict_as_get() -> None:
     replicas = [
-        Replica(VILLAGE_DOC, sync.document.new_document(VILLAGE_DOC, VILLAGE), bytes([n]) * 16)
+        Replica(VILLAGE_DOC, replica_module.new_document(VILLAGE_DOC, VILLAGE), bytes([n]) * 16)
         for n in (1, 2, 3)
     ]
     first = replicas[0]

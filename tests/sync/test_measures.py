@@ -8,22 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from domain.indicators import measure
-from domain.program import Program
-from domain.program_file import load_program
-from sync.document import VILLAGE, doc_id
-from sync.journal import Who
-from sync.measures import program_version, village_measures, villages_measures
-from sync.store import Store
 from tests.sync.conftest import PROGRAM
+from vledger.domain.indicators import measure
+from vledger.domain.program import Program
+from vledger.domain.program_file import load_program
+from vledger.sync.documents.journal import Who
+from vledger.sync.documents.replica import VILLAGE, doc_id
+from vledger.sync.services.measures import program_version, village_measures, villages_measures
+from vledger.sync.store.database import Store
 
 A = Who("v01", "dev-a", "王")
 
 
 def program_of_fixtures() -> Program:
-    from fixtures.township import program_paths
+    from vledger.fixtures.township import program_paths, program_stem
 
-    source = next(p for p in program_paths() if p.stem == PROGRAM)
+    source = next(p for p in program_paths() if program_stem(p) == PROGRAM)
     return load_program(source.read_text(encoding="utf-8"), str(source))
 
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from sync.office import Office, Refusal
-from sync.store import DB_FILE, Store
+from tests.example_data import EXAMPLES
+from vledger.sync.services.office import Office, Refusal
+from vledger.sync.store.database import DB_FILE, Store
 
-EXAMPLE = Path("/work/shared/examples")
+EXAMPLE = EXAMPLES
 PROGRAM = "safety-2026"
 SOURCE = (EXAMPLE / "safety-2026.toml").read_text(encoding="utf-8")
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from domain.history import History
-from sync.office import Office, Refusal
-from sync.office_identity import enroll, init_township, invite, join
-from sync.peer import Server, Unreachable
-from sync.protocol import peer_key
+from tests.example_data import EXAMPLES
+from vledger.domain.history import History
+from vledger.sync.link.session import peer_key
+from vledger.sync.link.transport import Server, Unreachable
+from vledger.sync.services.identity import enroll, init_township, invite, join
+from vledger.sync.services.office import Office, Refusal
 
-EXAMPLES = Path("/work/shared/examples")
 PROGRAM = "safety-2026"
 
 

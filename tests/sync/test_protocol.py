@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from sync.authorship import outgoing_signatures
-from sync.automerge_doc import changes_since
-from sync.document import VILLAGE, doc_id
-from sync.frames import Frame, FrameError, decode_body, encode
-from sync.journal import Who
-from sync.ledger_doc import VillageDoc
-from sync.protocol import (
+from tests.sync.identity_world import keyed_home, keyed_township
+from vledger.sync.binding.automerge_doc import changes_since
+from vledger.sync.documents.journal import Who
+from vledger.sync.documents.ledger import VillageDoc
+from vledger.sync.documents.replica import VILLAGE, doc_id
+from vledger.sync.link.frames import Frame, FrameError, decode_body, encode
+from vledger.sync.link.session import (
     Identity,
     Initiator,
     Outcome,
@@ -26,8 +26,8 @@ from sync.protocol import (
     peer_key,
     refusal,
 )
-from sync.store import Store
-from tests.sync.identity_world import keyed_home, keyed_township
+from vledger.sync.store.database import Store
+from vledger.sync.trust.signatures import outgoing_signatures
 
 TOWN = "t1"
 PROGRAM = "safety-2026"

@@ -9,10 +9,11 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from sync.identity import SigningKey, load_device_key
-from sync.office_identity import enroll, found_identity, invite, join, revoke_device
-from sync.permissions import Refusal
-from sync.roster import (
+from tests.sync.identity_world import World, make_world
+from vledger.sync.services.identity import enroll, found_identity, invite, join, revoke_device
+from vledger.sync.services.permissions import Refusal
+from vledger.sync.trust.keys import SigningKey, load_device_key
+from vledger.sync.trust.roster import (
     RosterEntry,
     RosterError,
     current_roster,
@@ -23,7 +24,6 @@ from sync.roster import (
     verify_entries,
     with_device,
 )
-from tests.sync.identity_world import World, make_world
 
 TOWNSHIP_KEY = SigningKey.generate()
 DEVICE = SigningKey.generate()
@@ -95,7 +95,7 @@ def test_an_older_entry_does_not_replace_a_newer_one() -> None:
 
 
 def test_a_revoked_device_is_never_enrolled_again() -> None:
-    from sync.roster import without_device
+    from vledger.sync.trust.roster import without_device
 
     gone = without_device(entry(), DEVICE.id, {})
     with pytest.raises(RosterError, match="never enrolled again"):

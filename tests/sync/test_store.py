@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from sync.automerge_doc import BadChange, MissingDependencies
-from sync.document import TOWNSHIP, VILLAGE, Replica, doc_id, new_document
-from sync.journal import Who
-from sync.ledger_doc import VillageDoc
-from sync.store import DB_FILE, Store, StoreBusy, UnknownDocument
 from tests.sync.conftest import PROGRAM, TOWNSHIP_DOC, VILLAGE_DOC
+from vledger.sync.binding.automerge_doc import BadChange, MissingDependencies
+from vledger.sync.documents.journal import Who
+from vledger.sync.documents.ledger import VillageDoc
+from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, Replica, doc_id, new_document
+from vledger.sync.store.database import DB_FILE, Store, StoreBusy, UnknownDocument
 
 OTHER_DOC = doc_id("t1", "v02", 2026)
 
@@ -291,7 +291,7 @@ def test_a_batch_missing_its_dependencies_is_refused_whole(store: Store, home: P
 
 def test_a_received_township_document_opens_as_one(store: Store) -> None:
     peer = Replica(TOWNSHIP_DOC, new_document(TOWNSHIP_DOC, TOWNSHIP), b"\x09" * 16)
-    from sync.township_doc import TownshipDoc
+    from vledger.sync.documents.township import TownshipDoc
 
     TownshipDoc(peer).set_name(Who("t1", "d", ""), "青石乡")
     store.apply_batch(TOWNSHIP_DOC, peer.changes_since([]))

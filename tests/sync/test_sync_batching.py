@@ -14,14 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from sync.authorship import outgoing_signatures, whole_signatures
-from sync.automerge_doc import MissingDependencies
-from sync.document import VILLAGE, doc_id
-from sync.frames import FrameError
-from sync.journal import Who
-from sync.ledger_doc import VillageDoc
-from sync.protocol import Identity, receive, snapshot
-from sync.store import DB_FILE, Store
 from tests.sync.test_protocol import (
     PROGRAM,
     TOWN,
@@ -33,6 +25,14 @@ from tests.sync.test_protocol import (
     township_home,
     village_doc,
 )
+from vledger.sync.binding.automerge_doc import MissingDependencies
+from vledger.sync.documents.journal import Who
+from vledger.sync.documents.ledger import VillageDoc
+from vledger.sync.documents.replica import VILLAGE, doc_id
+from vledger.sync.link.frames import FrameError
+from vledger.sync.link.session import Identity, receive, snapshot
+from vledger.sync.store.database import DB_FILE, Store
+from vledger.sync.trust.signatures import outgoing_signatures, whole_signatures
 
 
 @pytest.fixture
@@ -223,7 +223,7 @@ async def test_edits_to_many_documents_travel_in_one_push_and_one_transaction(
 async def test_frames_over_the_budget_are_split_and_the_sync_still_converges(
     monkeypatch: pytest.MonkeyPatch, town: Store, v01: Store
 ) -> None:
-    monkeypatch.setattr("sync.protocol.BUDGET", 3000)
+    monkeypatch.setattr("vledger.sync.link.session.BUDGET", 3000)
     await sync(v01, town)
     for office in ("v01", "v02", "v03"):  # the township may write every village's ledger
         for _ in range(4):
@@ -354,8 +354,8 @@ async def test_a_document_the_peer_lacks_is_pushed_whole(town: Store, v01: Store
 async def test_a_garbled_whole_document_pushed_is_refused_and_nothing_is_stored(
     town: Store, v01: Store
 ) -> None:
-    from sync.protocol import Identity, Responder
     from tests.sync.test_protocol import wire
+    from vledger.sync.link.session import Identity, Responder
 
     new_year = doc_id(TOWN, "v01", 2027)
     add_rows(v01, "v01", 2, new_year)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.ledger_table import read_table
-from domain.program import CellValue, Column, Program
-from sync.tabular import (
+from vledger.domain.ledger_table import read_table
+from vledger.domain.program import CellValue, Column, Program
+from vledger.sync.services.tabular import (
     TabularError,
     cell_text,
     export_ledger,

@@ -26,7 +26,7 @@ DEMO_VILLAGES, DEMO_ROWS, DEMO_SEED = 4, 30, 1
 @pytest.fixture(scope="session")
 def demo_home_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The session's one built township; never edit it (use `demo_home`)."""
-    from tui.cli_demo import build_demo
+    from vledger.tui.cli.demo import build_demo
 
     home = tmp_path_factory.mktemp("demo-master") / "home"
     build_demo(home, DEMO_VILLAGES, DEMO_ROWS, DEMO_SEED, lang="en", out=io.StringIO())

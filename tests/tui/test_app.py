@@ -8,10 +8,10 @@ from pathlib import Path
 from textual.widgets import Static
 from ui_helpers import SIZE, make_app, open_ledger, palette_prompts
 
-from tui.app import APP_COMMANDS, SCREENS
-from tui.help_screen import HelpScreen
-from tui.screen_home import HomeScreen
-from tui.screen_ledger import LedgerScreen
+from vledger.tui.app import APP_COMMANDS, SCREENS
+from vledger.tui.screens.help import HelpScreen
+from vledger.tui.screens.home import HomeScreen
+from vledger.tui.screens.ledger import LedgerScreen
 
 
 async def test_palette_finds_the_ranking_sheet_by_chinese_or_english(demo_home: Path) -> None:
@@ -118,7 +118,7 @@ async def test_every_binding_has_an_id_and_a_description(demo_home: Path) -> Non
             await pilot.pause()
             for key, active in app.screen.active_bindings.items():
                 binding = active.binding
-                if not type(active.node).__module__.startswith("tui."):
+                if not type(active.node).__module__.startswith("vledger.tui."):
                     continue  # Textual's own widgets (the program list's arrows)
                 assert binding.id, (name, key, binding)
                 assert binding.description, (name, key, binding)
@@ -144,7 +144,7 @@ async def test_an_unexpected_failure_is_shown_not_a_crash(demo_home: Path) -> No
 async def test_a_screen_not_written_yet_is_reported_not_a_crash(demo_home: Path) -> None:
     app = make_app(demo_home, "en")
     SCREENS["missing"] = SCREENS["sync"].__class__(
-        "missing", "tui.screen_missing", "MissingScreen", "缺", "Missing")
+        "missing", "vledger.tui.screen_missing", "MissingScreen", "缺", "Missing")
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()

@@ -9,11 +9,11 @@ from test_grid_model import example_model, safety_program
 from textual.app import App, ComposeResult
 from textual.message import Message
 
-from domain.program import CellValue
-from domain.values import parse_cell
-from tui.commands import GRID_COMMANDS
-from tui.grid import Grid
-from tui.grid_model import GridColumn, MemoryLedgerModel
+from vledger.domain.program import CellValue
+from vledger.domain.values import parse_cell
+from vledger.tui.commands import GRID_COMMANDS
+from vledger.tui.grid.model import GridColumn, MemoryLedgerModel
+from vledger.tui.grid.view import Grid
 
 SIZE = (100, 30)
 

@@ -21,7 +21,7 @@ from test_grid_model import example_model
 from textual import events
 from textual.pilot import Pilot
 
-from tui.grid import Grid
+from vledger.tui.grid.view import Grid
 
 NAMED = {"-": "minus", " ": "space"}
 

@@ -10,7 +10,7 @@ from test_grid import GridApp
 from test_grid_model import example_model
 from textual.pilot import Pilot
 
-from tui.grid import Grid
+from vledger.tui.grid.view import Grid
 
 
 def marked_app() -> GridApp:

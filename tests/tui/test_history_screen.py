@@ -11,8 +11,8 @@ import pytest
 from test_ranking_screen import PROGRAM, ScreenApp, build_example_home, settle
 from textual.widgets import Input, Static
 
-from sync.office import Office
-from tui.screen_history import BlameScreen, ConflictsScreen, HistoryScreen
+from vledger.sync.services.office import Office
+from vledger.tui.screens.history import BlameScreen, ConflictsScreen, HistoryScreen
 
 
 @pytest.fixture
@@ -190,7 +190,7 @@ class JournalOffice:
     """A facade whose journal is fixed, so pictures of the history screens never change."""
 
     def __init__(self) -> None:
-        from domain.history import History, JournalEntry
+        from vledger.domain.history import History, JournalEntry
 
         def entry(i: str, at: str, office: str, new: object, prev: str | None,
                   op: str = "set", column: str = "note", old: object = None) -> JournalEntry:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from ui_helpers import SAFETY, SIZE, make_app, open_ledger
 
-from sync.office import Office
-from tui.grid import Grid
-from tui.picker import Picker
-from tui.screen_ledger import LedgerScreen
+from vledger.sync.services.office import Office
+from vledger.tui.grid.view import Grid
+from vledger.tui.screens.ledger import LedgerScreen
+from vledger.tui.widgets.picker import Picker
 
 
 def stored_rows(home: Path, village: str = "v01") -> dict[str, dict[str, object]]:

@@ -13,22 +13,13 @@ import pytest
 from textual.app import App
 from textual.widgets import OptionList, Static
 
-from domain.explain import explain_village, render
-from domain.ranking import RankingSheet
-from sync.office import Office
-from tui.explain_panel import ExplainScreen, focus_lines
-from tui.screen_ranking import RankingScreen
+from tests.example_data import EXAMPLES
+from vledger.domain.explain import explain_village, render
+from vledger.domain.ranking import RankingSheet
+from vledger.sync.services.office import Office
+from vledger.tui.screens.explain import ExplainScreen, focus_lines
+from vledger.tui.screens.ranking import RankingScreen
 
-
-def _find_examples() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "examples"
-        if (candidate / "safety-2026.toml").exists():
-            return candidate
-    return Path("/work/shared/examples")
-
-
-EXAMPLES = _find_examples()
 DATA = EXAMPLES / "safety-2026"
 PROGRAM = "safety-2026"
 Q1_DAY = date(2026, 3, 1)
@@ -240,7 +231,7 @@ async def test_a_refusal_is_shown_not_raised(office: Office, tmp_path: Path) -> 
             return getattr(self.real, name)
 
         def ranking(self, program: str, period: str | None = None) -> RankingSheet:
-            from sync.office import Refusal
+            from vledger.sync.services.office import Refusal
 
             raise Refusal("this office does not hold the ledgers of v02")
 
@@ -289,7 +280,7 @@ def example_sheet(period: str) -> RankingSheet:
     assert spec is not None and spec.loader is not None
     loader = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(loader)
-    from domain.ranking import rank_sheet
+    from vledger.domain.ranking import rank_sheet
 
     return rank_sheet(loader.example_program(), loader.example_villages(),
                       loader.example_measures(), loader.example_inputs(), period)

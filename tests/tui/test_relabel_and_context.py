@@ -10,9 +10,9 @@ from typing import Any
 from textual.pilot import Pilot
 from ui_helpers import SIZE, make_app, open_ledger
 
-from sync.office import Office
-from sync.protocol import peer_key
-from tui.screen_ledger import LedgerScreen
+from vledger.sync.link.session import peer_key
+from vledger.sync.services.office import Office
+from vledger.tui.screens.ledger import LedgerScreen
 
 
 def titles(screen: Any) -> list[str]:

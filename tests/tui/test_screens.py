@@ -7,11 +7,11 @@ from pathlib import Path
 from textual.widgets import Input, Static
 from ui_helpers import SIZE, make_app
 
-from sync.office import Office
-from tui.screen_first_run import FirstRunScreen
-from tui.screen_home import HomeScreen
-from tui.screen_ledger import LedgerScreen
-from tui.screen_sheets import SheetsScreen
+from vledger.sync.services.office import Office
+from vledger.tui.screens.first_run import FirstRunScreen
+from vledger.tui.screens.home import HomeScreen
+from vledger.tui.screens.ledger import LedgerScreen
+from vledger.tui.screens.sheets import SheetsScreen
 
 
 async def test_first_run_starts_a_township(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ async def test_first_run_starts_a_township(tmp_path: Path) -> None:
 
 
 async def test_first_run_joins_with_an_invitation_file(tmp_path: Path) -> None:
-    from sync.office_identity import init_township
+    from vledger.sync.services.identity import init_township
 
     with init_township(tmp_path / "town", "青石乡", "qs", year=2026) as township:
         township.add_office("v01", "东坪村", "北片")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from ui_helpers import SAFETY, SIZE, choose_program, make_app
 
-from sync.office import Office
-from tui.grid import Grid
-from tui.screen_sheets import SheetsScreen
-from tui.sheet_model import SheetModel
+from vledger.sync.services.office import Office
+from vledger.tui.grid.sheet_model import SheetModel
+from vledger.tui.grid.view import Grid
+from vledger.tui.screens.sheets import SheetsScreen
 
 
 async def open_sheets(pilot: object) -> Grid:

@@ -11,11 +11,11 @@ from test_ranking_screen import DATA, EXAMPLES, PROGRAM, ScreenApp, _csv
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from sync.bundle import export_bundle
-from sync.office import Office
-from sync.office_identity import enroll, init_township, invite, join
-from sync.peer import Server
-from tui.screen_sync import SyncScreen
+from vledger.sync.link.bundle import export_bundle
+from vledger.sync.link.transport import Server
+from vledger.sync.services.identity import enroll, init_township, invite, join
+from vledger.sync.services.office import Office
+from vledger.tui.screens.sync import SyncScreen
 
 
 @pytest.fixture

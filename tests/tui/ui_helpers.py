@@ -9,8 +9,8 @@ from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
-from tui.app import VLedgerApp
-from tui.screen_home import HomeScreen
+from vledger.tui.app import VLedgerApp
+from vledger.tui.screens.home import HomeScreen
 
 SIZE = (100, 30)
 SAFETY = "safety-2026"

@@ -1,0 +1,466 @@
+"""One replicated document: its automerge state, its journal index, and the one write path.
+
+Every edit of every document goes through `Replica.write`: in ONE automerge
+transaction it writes the values and appends a journal entry per changed
+cell, then hands the transaction's change to the store, and returns only
+after the store has committed it. One call is one user action (a 500-row
+import is one call, one change).
+
+Received changes go through `Replica.apply_batch`: checked, applied to a
+fork, persisted, and only then swapped in, so a bad or partial batch leaves
+both the store and the open document as they were.
+
+Layout rule for documents (why keys are flat): two replicas that each create
+a map under the same key concurrently end up with two maps, and automerge
+shows only one of them. So every container that more than one office writes
+into is created in the document's first change (`genesis`, identical on every
+replica), and everything below it is addressed by flat keys
+(`<program>/<row id>`, `<program>/<village>/<indicator>`), or is a map created
+once by the one edit that owns it (a new row with a fresh random id).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from automerge import core
+
+from vledger.domain.history import Cell, History, JournalEntry, JournalError, same_value
+from vledger.sync.binding.automerge_doc import (
+    ROOT,
+    BadChange,
+    MissingDependencies,
+    Plain,
+    apply_changes,
+    changes_since,
+    check_plain,
+    genesis,
+    has_changes,
+    map_id,
+    parse_changes,
+    put_value,
+    read,
+    scalar_to_plain,
+)
+from vledger.sync.documents.journal import (
+    JournalIndex,
+    Who,
+    decode_entry,
+    encode_entry,
+    make_entry,
+    now_iso,
+)
+
+FORMAT = 1  # bump only with a migration: genesis bytes must match across replicas
+JOURNAL = "journal"
+VILLAGE, TOWNSHIP = "village", "township"
+# The maps each kind of document is born with (see the module docstring).
+GENESIS_MAPS: dict[str, tuple[str, ...]] = {
+    VILLAGE: ("ledgers", JOURNAL),
+    TOWNSHIP: ("roster", "programs", "targets", "entered", "manual", "adjustments", JOURNAL),
+}
+_ID = re.compile(r"[A-Za-z0-9_-]{1,40}\Z")
+_SAME: Any = object()
+# Scalars the binding already hands back as plain Python (Str, Int, Uint, Boolean, Null):
+# telling them apart by Python type skips comparing the binding's enums, which is slow.
+_AS_IS = (str, int, bool, type(None))
+
+
+class DocumentClosed(RuntimeError):
+    """The document was closed; open it again from the store."""
+
+
+class EditRefused(ValueError):
+    """An edit that cannot be written; nothing was written."""
+
+
+def check_id(kind: str, value: str) -> str:
+    """Ids become parts of flat keys and document ids, so they may not hold '/' or ':'."""
+    if not isinstance(value, str) or not _ID.match(value):
+        raise EditRefused(f"{kind} id {value!r} must be 1-40 letters, digits, '-' or '_'")
+    return value
+
+
+def doc_id(township: str, office: str, year: int) -> str:
+    """The id of one office's document for one year (the township's own is its township doc)."""
+    check_id("township", township)
+    check_id("office", office)
+    if not isinstance(year, int) or not 1900 <= year <= 9999:
+        raise EditRefused(f"year {year!r} is not a year")
+    return f"{township}/{office}/{year}"
+
+
+def parse_doc_id(value: str) -> tuple[str, str, int]:
+    parts = value.split("/")
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise ValueError(f"not a document id: {value!r}")
+    return parts[0], parts[1], int(parts[2])
+
+
+def new_document(document_id: str, kind: str) -> core.Document:
+    """The shared first change of a document (sync.automerge_doc.genesis)."""
+    if kind not in GENESIS_MAPS:
+        raise ValueError(f"unknown document kind {kind!r}")
+    township, office, year = parse_doc_id(document_id)
+    header: dict[str, Plain] = {
+        "kind": kind, "township": township, "office": office, "year": year, "format": FORMAT,
+    }
+    return genesis(document_id, header, GENESIS_MAPS[kind])
+
+
+@dataclass(frozen=True)
+class Record:
+    """One journal entry an edit writes: which cell, and the old and new value."""
+
+    op: str
+    cell: Cell
+    new: Any
+    old: Any = _SAME  # default: the value found at the edit's path
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Put `value` at `path` (None deletes the key, a mapping makes a new map).
+
+    Every key of `path` but the last must name an existing map: edits never
+    create containers on the way (module docstring). `records` are the journal
+    entries; by default one, for `cell`, with the old and new value.
+    """
+
+    op: str
+    cell: Cell
+    path: tuple[str, ...]
+    value: Plain
+    records: tuple[Record, ...] | None = None
+    settles: tuple[str, ...] = ()
+
+    def journal_records(self, old: Plain) -> tuple[Record, ...]:
+        if self.records is not None:
+            return self.records
+        return (Record(self.op, self.cell, self.value, old),)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a received batch changed: new change hashes and journal entries."""
+
+    applied: tuple[bytes, ...] = ()
+    entries: tuple[JournalEntry, ...] = ()
+    changes: tuple[bytes, ...] = field(default=(), repr=False)
+
+
+# persist(changes, origin, heads after them) must return only once the changes are durable.
+Persist = Callable[[list[bytes], str, list[bytes]], None]
+
+
+class Replica:
+    """One open automerge document with its journal index.
+
+    The index is built on first use (the first write, or the first time the
+    whole journal is read for a history), not at open: a document opened to be
+    read or measured never decodes its journal, which costs more than loading it.
+    Built later, it is the same index: it is made from the journal as the
+    replica holds it at that moment, and the index does not depend on the
+    order entries arrived in.
+    """
+
+    def __init__(
+        self,
+        document_id: str,
+        doc: core.Document,
+        actor: bytes,
+        persist: Persist | None = None,
+    ) -> None:
+        self.doc_id = document_id
+        self.doc = doc
+        self.actor = actor
+        self.doc.set_actor(actor)
+        self._persist = persist
+        self.closed = False
+        self._problems: list[JournalError] = []
+        self._index: JournalIndex | None = None  # None: not built yet (see the class docstring)
+
+    @property
+    def index(self) -> JournalIndex:
+        """The per-cell leaves the write path links new entries to (built on first use)."""
+        return self._built_index()
+
+    def _built_index(self) -> JournalIndex:
+        if self._index is None:
+            self._problems = []
+            entries, _ = self._read_journal()
+            self._index = JournalIndex(entries)
+        return self._index
+
+    @property
+    def index_built(self) -> bool:
+        """Whether the journal has been decoded into the index yet (reading never does)."""
+        return self._index is not None
+
+    @property
+    def journal_problems(self) -> list[JournalError]:
+        """Journal entries that could not be read (the whole journal is read to know)."""
+        self._built_index()  # building it reads every entry once
+        return self._problems
+
+    # -- reading ------------------------------------------------------------------
+
+    @property
+    def header(self) -> dict[str, Plain]:
+        return {k: read(self.doc, ROOT, k) for k in ("kind", "township", "office", "year")}
+
+    @property
+    def kind(self) -> str | None:
+        kind = read(self.doc, ROOT, "kind")
+        return kind if isinstance(kind, str) else None
+
+    def heads(self) -> list[bytes]:
+        return self.doc.get_heads()
+
+    def object_at(self, path: Sequence[str], doc: Any = None) -> bytes | None:
+        """The id of the map at `path`, None when any step is missing or not a map."""
+        source = self.doc if doc is None else doc
+        obj: bytes | None = ROOT
+        for key in path:
+            assert obj is not None
+            obj = map_id(source, obj, key)
+            if obj is None:
+                return None
+        return obj
+
+    def read(self, path: Sequence[str]) -> Plain:
+        parent = self.object_at(path[:-1])
+        found = None if parent is None else self.doc.get(parent, path[-1])
+        return None if found is None else _plain(self.doc, *found)
+
+    def keys(self, path: Sequence[str]) -> list[str]:
+        obj = self.object_at(path)
+        return [] if obj is None else self.doc.keys(obj)
+
+    def read_children(self, path: Sequence[str], prefix: str = "") -> dict[str, Plain]:
+        """Every key under the map at `path` that starts with `prefix`, read as `read` would.
+
+        Two binding calls per map (its keys and its values) instead of one per
+        key: reading a 2,000-row ledger this way is several times faster.
+        """
+        obj = self.object_at(path)
+        if obj is None:
+            return {}
+        return _read_map(self.doc, obj, prefix)
+
+    def journal_entries(self) -> list[JournalEntry]:
+        """Every readable journal entry (unreadable ones land in `journal_problems`)."""
+        entries, _ = self._read_journal()
+        if self._index is None:
+            # A history or conflict view often comes before a resolve: index what was
+            # decoded anyway, so that write does not decode the whole journal again.
+            self._index = JournalIndex(entries)
+        return entries
+
+    def history(self) -> History:
+        return History(self.journal_entries())
+
+    def changes_since(self, heads: Sequence[bytes]) -> list[bytes]:
+        return changes_since(self.doc, heads)
+
+    # -- the write path -------------------------------------------------------------
+
+    def write(self, who: Who, edits: Iterable[Edit]) -> list[JournalEntry]:
+        """Write `edits` and their journal entries in one transaction, durably.
+
+        Edits that would not change anything are skipped (no entry). Returns
+        the journal entries written, after the store committed them.
+        """
+        self._check_open()
+        edits = list(edits)
+        for edit in edits:
+            _check_edit(edit)
+        self._built_index()  # from the document as it is now, before the transaction opens
+        heads_before = self.doc.get_heads()
+        at = now_iso()
+        entries: list[JournalEntry] = []
+        try:
+            with self.doc.transaction() as tx:
+                journal = self.object_at([JOURNAL], tx)
+                if journal is None:
+                    raise EditRefused(f"document {self.doc_id} has no journal (not created yet?)")
+                for edit in edits:
+                    entries.extend(self._write_one(tx, journal, who, at, edit))
+        except BaseException:
+            self._forget_index()  # entries of the failed transaction were indexed
+            raise
+        changes = [change.bytes for change in self.doc.get_changes(heads_before)]
+        if not changes:
+            return entries
+        # Persist whenever the document moved, journal entries or not: an
+        # acknowledged change that lives only in memory is lost at the next start.
+        if self._persist is not None:
+            try:
+                self._persist(changes, "local", self.doc.get_heads())
+            except BaseException:
+                self._roll_back(heads_before)
+                raise
+        return entries
+
+    def _write_one(
+        self, tx: core.Transaction, journal: bytes, who: Who, at: str, edit: Edit
+    ) -> list[JournalEntry]:
+        parent = self.object_at(edit.path[:-1], tx)
+        if parent is None:
+            raise EditRefused(f"nothing at {'/'.join(edit.path[:-1])} in {self.doc_id}")
+        key = edit.path[-1]
+        old = read(tx, parent, key)
+        if (
+            edit.records is None
+            and not edit.settles
+            and same_value(old, edit.value)
+            and not self.index.settles_for(edit.cell)
+        ):
+            return []
+        written: list[JournalEntry] = []
+        for record in edit.journal_records(old):
+            record_old = old if record.old is _SAME else record.old
+            entry = make_entry(
+                who, at=at, op=record.op, cell=record.cell, old=record_old, new=record.new,
+                index=self.index, shown=record_old, settles=edit.settles,
+            )
+            self.index.add([entry])
+            tx.put(journal, entry.id, core.ScalarType.Bytes, encode_entry(entry))
+            written.append(entry)
+        put_value(tx, parent, key, edit.value)
+        return written
+
+    def _roll_back(self, heads: list[bytes]) -> None:
+        # The change never reached the store: forget it, so the next local change
+        # reuses its sequence number instead of leaving a gap no peer can fill.
+        self.doc = self.doc.fork(heads=heads)
+        self.doc.set_actor(self.actor)
+        self._forget_index()
+
+    # -- receiving ---------------------------------------------------------------------
+
+    def apply_batch(self, changes: Sequence[bytes], origin: str = "peer") -> BatchResult:
+        """Apply received changes all-or-nothing; applying the same batch twice does nothing.
+
+        BadChange: bytes that are not intact changes, or that automerge refuses.
+        MissingDependencies: changes building on changes this replica lacks; the
+        batch is refused whole (the sender should send from older heads).
+        """
+        self._check_open()
+        infos = {info.hash: info for info in parse_changes(changes)}
+        if not infos:
+            return BatchResult()
+        heads_before = self.doc.get_heads()
+        candidate = self.doc.fork()
+        try:
+            apply_changes(candidate, [info.data for info in infos.values()])
+        except Exception as problem:  # the binding raises bare Exceptions
+            raise BadChange(f"automerge refused the batch: {problem}") from None
+        new = candidate.get_changes(heads_before)
+        new_hashes = {change.hash for change in new}
+        rest = [h for h in infos if h not in new_hashes]
+        if rest and not has_changes(self.doc, rest):
+            raise self._missing(infos, rest, new_hashes)
+        if not new:
+            return BatchResult()
+        data = [change.bytes for change in new]
+        if self._persist is not None:
+            self._persist(data, origin, candidate.get_heads())
+        known = set(self.keys([JOURNAL]))
+        candidate.set_actor(self.actor)
+        self.doc = candidate
+        # Entry ids are random and written once, so the batch's entries are the new keys;
+        # an index not built yet needs nothing: it will be built from this journal.
+        entries, _ = self._read_journal(k for k in self.keys([JOURNAL]) if k not in known)
+        if self._index is not None:
+            self._index.add(entries)
+        return BatchResult(tuple(c.hash for c in new), tuple(entries), tuple(data))
+
+    def _missing(
+        self, infos: Mapping[bytes, Any], rest: list[bytes], applied: set[bytes]
+    ) -> MissingDependencies:
+        waiting = [h for h in rest if not has_changes(self.doc, [h])]
+        deps = {d for h in waiting for d in infos[h].deps if d not in infos and d not in applied}
+        missing = sorted(d for d in deps if not has_changes(self.doc, [d]))
+        return MissingDependencies(waiting, missing)
+
+    # -- housekeeping ------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.closed = True
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise DocumentClosed(f"document {self.doc_id} is closed")
+
+    def _forget_index(self) -> None:
+        # Rebuilt on next use from the document as it then is.
+        self._index = None
+        self._problems = []
+
+    def _read_journal(
+        self, ids: Iterable[str] | None = None
+    ) -> tuple[list[JournalEntry], list[JournalError]]:
+        """The entries `ids` (None: every entry, read in bulk), decoded."""
+        journal = self.object_at([JOURNAL])
+        good: list[JournalEntry] = []
+        bad: list[JournalError] = []
+        if journal is None:
+            return good, bad
+        stored: Iterable[tuple[str, Plain]] = (
+            self.read_children([JOURNAL]).items()
+            if ids is None
+            else ((entry_id, read(self.doc, journal, entry_id)) for entry_id in ids)
+        )
+        for entry_id, data in stored:
+            try:
+                if not isinstance(data, bytes):
+                    raise JournalError(entry_id, f"stored as {type(data).__name__}, not bytes")
+                good.append(decode_entry(entry_id, data))
+            except JournalError as problem:
+                bad.append(problem)
+        known = {p.entry_id for p in self._problems}
+        self._problems.extend(p for p in bad if p.entry_id not in known)
+        return good, bad
+
+
+def _plain(doc: core.Document, value: Any, child: bytes) -> Plain:
+    """One value from `values()` as sync.automerge_doc.read gives it, maps read whole."""
+    if type(value) is tuple:
+        scalar = value[1]
+        return scalar if type(scalar) in _AS_IS else scalar_to_plain(*value)
+    return _read_map(doc, child, "") if value == core.ObjType.Map else None
+
+
+def _read_map(doc: core.Document, obj: bytes, prefix: str) -> dict[str, Plain]:
+    """The map's keys that start with `prefix`, read whole: two binding calls per map.
+
+    The binding pairs `keys()` and `values()` in key order, each value the one
+    `get()` shows (the winner of a conflict).
+    """
+    found: dict[str, Plain] = {}
+    for key, (value, child) in zip(doc.keys(obj), doc.values(obj), strict=True):
+        if prefix and not key.startswith(prefix):
+            continue
+        if type(value) is tuple:
+            scalar = value[1]
+            found[key] = scalar if type(scalar) in _AS_IS else scalar_to_plain(*value)
+        else:
+            found[key] = _read_map(doc, child, "") if value == core.ObjType.Map else None
+    return found
+
+
+def _check_edit(edit: Edit) -> None:
+    if not edit.path or not all(isinstance(k, str) and k for k in edit.path):
+        raise EditRefused(f"bad path {edit.path!r}")
+    if edit.path[0] == JOURNAL:
+        raise EditRefused("the journal is written only by the write path")
+    if not (isinstance(edit.cell, tuple) and len(edit.cell) == 4):
+        raise EditRefused(f"a cell is (program, village, row, column), got {edit.cell!r}")
+    try:
+        check_plain(edit.value)
+    except TypeError as problem:
+        raise EditRefused(str(problem)) from None

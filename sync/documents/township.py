@@ -1,0 +1,269 @@
+"""The township's document: roster, programs and everything the ranking sheet takes as input.
+
+Layout (genesis makes every map below; flat keys so concurrent edits of
+different cells never touch the same object, see sync/document.py):
+
+    kind = "township", township, office (= township), year, format
+    name                                            township name (str)
+    roster/<office id>      = {name, area, kind}    kind "township" | "village"
+    programs/<program id>   = program file text (str; parsed on read)
+    targets/<program>/<village>/<indicator>             = decimal string
+    entered/<program>/<village>/<period>/<indicator>    = decimal string
+    manual/<program>/<village>/<period>/<item>          = decimal string (points)
+    adjustments/<program>/<village>/<period>/<adjustment> = int (count)
+    journal/<entry id>      = msgpack bytes of a journal entry
+
+Journal cells (program, village, row, column), following domain/history.py so
+that different values never share a cell:
+
+    target      (program, village, "target:<indicator>",     "")
+    entered     (program, village, "entered:<indicator>",    <period>)
+    manual      (program, village, "manual:<item>",          <period>)
+    adjustment  (program, village, "adjustment:<adjustment>", <period>)
+    office      ("", <office>, "roster", "")          new = {name, area, kind}
+    program     (<program>, "", "program", "")        new = sha256 of the text
+    name        ("", "", "township", "name")
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Literal
+
+from vledger.domain.decimals import decimal_to_plain
+from vledger.domain.history import RESOLVE, Cell, JournalEntry
+from vledger.domain.program import YEAR, Program
+from vledger.sync.binding.automerge_doc import ROOT, read
+from vledger.sync.documents.journal import Who
+from vledger.sync.documents.replica import TOWNSHIP, Edit, EditRefused, Record, Replica, check_id
+
+SheetKind = Literal["targets", "entered", "manual", "adjustments"]
+SHEET_KINDS: tuple[SheetKind, ...] = ("targets", "entered", "manual", "adjustments")
+# The journal's row prefix per sheet (domain/history.py's convention).
+_ROW_PREFIX = {"targets": "target", "entered": "entered", "manual": "manual",
+               "adjustments": "adjustment"}
+OFFICE_KINDS = ("township", "village")
+
+
+@dataclass(frozen=True)
+class Office:
+    id: str
+    name: str
+    area: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class SheetValue:
+    """One value of the ranking sheet's inputs.
+
+    `key` is the indicator (targets, entered), item (manual) or adjustment id;
+    `period` is a period id or "year" (None for targets, which are annual).
+    `value` None clears it.
+    """
+
+    kind: SheetKind
+    program: str
+    village: str
+    key: str
+    value: Decimal | int | str | None
+    period: str | None = None
+
+    @property
+    def doc_key(self) -> str:
+        if self.kind == "targets":
+            return f"{self.program}/{self.village}/{self.key}"
+        return f"{self.program}/{self.village}/{self.period}/{self.key}"
+
+    @property
+    def cell(self) -> Cell:
+        row = f"{_ROW_PREFIX[self.kind]}:{self.key}"
+        return (self.program, self.village, row, "" if self.kind == "targets" else str(self.period))
+
+
+def _stored(value: SheetValue) -> int | str | None:
+    raw = value.value
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or isinstance(raw, float):
+        raise EditRefused(f"{value.kind} {value.key}: {raw!r} is not an exact number")
+    if value.kind == "adjustments":
+        if isinstance(raw, int):
+            return raw
+        try:
+            number = Decimal(str(raw).strip())
+        except InvalidOperation:
+            raise EditRefused(f"adjustment {value.key}: {raw!r} is not a count") from None
+        if not number.is_finite() or number != number.to_integral_value():
+            raise EditRefused(f"adjustment {value.key}: {raw!r} is not a whole count")
+        return int(number)
+    try:
+        number = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise EditRefused(f"{value.kind} {value.key}: {raw!r} is not a number") from None
+    if not number.is_finite():
+        raise EditRefused(f"{value.kind} {value.key}: {raw!r} is not a number")
+    return decimal_to_plain(number)
+
+
+def _check_sheet_value(value: SheetValue) -> None:
+    if value.kind not in SHEET_KINDS:
+        raise EditRefused(f"unknown sheet {value.kind!r} (expected {', '.join(SHEET_KINDS)})")
+    for what, text in (("program", value.program), ("village", value.village),
+                       ("key", value.key)):
+        check_id(what, text)
+    if value.kind == "targets":
+        if value.period is not None:
+            raise EditRefused("targets are set for the year, without a period")
+    elif value.period is None:
+        raise EditRefused(f"{value.kind} values name a period (or {YEAR!r})")
+    else:
+        check_id("period", value.period)
+
+
+class TownshipDoc:
+    """Reads and edits the township document; every edit is one durable transaction."""
+
+    def __init__(self, replica: Replica) -> None:
+        if replica.kind not in (TOWNSHIP, None):
+            raise ValueError(f"{replica.doc_id} is a {replica.kind} document, not a township's")
+        self.replica = replica
+
+    # -- township and roster ------------------------------------------------------
+
+    @property
+    def township_id(self) -> str:
+        found = self.replica.header["township"]
+        return found if isinstance(found, str) else ""
+
+    @property
+    def name(self) -> str:
+        found = read(self.replica.doc, ROOT, "name")
+        return found if isinstance(found, str) else ""
+
+    def set_name(self, who: Who, name: str) -> list[JournalEntry]:
+        if not isinstance(name, str) or not name.strip():
+            raise EditRefused("a township needs a name")
+        edit = Edit("name", ("", "", "township", "name"), ("name",), name.strip())
+        return self.replica.write(who, [edit])
+
+    def offices(self) -> list[Office]:
+        """The roster, by office id."""
+        found: list[Office] = []
+        for office_id in sorted(self.replica.keys(["roster"])):
+            entry = self.replica.read(["roster", office_id])
+            if isinstance(entry, Mapping):
+                found.append(Office(
+                    office_id, str(entry.get("name") or ""), str(entry.get("area") or ""),
+                    str(entry.get("kind") or "village"),
+                ))
+        return found
+
+    def office(self, office_id: str) -> Office | None:
+        return next((o for o in self.offices() if o.id == office_id), None)
+
+    def put_office(
+        self, who: Who, office_id: str, name: str, area: str = "", kind: str = "village"
+    ) -> list[JournalEntry]:
+        """Add an office to the roster, or replace its name, area and kind."""
+        check_id("office", office_id)
+        if kind not in OFFICE_KINDS:
+            raise EditRefused(f"office kind {kind!r} is not one of {', '.join(OFFICE_KINDS)}")
+        if not isinstance(name, str) or not name.strip():
+            raise EditRefused(f"office {office_id} needs a name")
+        entry = {"name": name.strip(), "area": (area or "").strip(), "kind": kind}
+        edit = Edit("office", ("", office_id, "roster", ""), ("roster", office_id), entry)
+        return self.replica.write(who, [edit])
+
+    # -- programs ------------------------------------------------------------------------
+
+    def program_ids(self) -> list[str]:
+        return sorted(self.replica.keys(["programs"]))
+
+    def program_source(self, program_id: str) -> str | None:
+        found = self.replica.read(["programs", program_id])
+        return found if isinstance(found, str) else None
+
+    def program(self, program_id: str) -> Program:
+        """The parsed program; KeyError when absent, ProgramError when its text is bad."""
+        from vledger.domain.program_file import load_program
+
+        source = self.program_source(program_id)
+        if source is None:
+            raise KeyError(program_id)
+        return load_program(source, f"{program_id}.toml")
+
+    def publish_program(self, who: Who, program_id: str, source: str) -> list[JournalEntry]:
+        """Store a program file's text (validate it first with domain.program_file)."""
+        check_id("program", program_id)
+        if not isinstance(source, str) or not source.strip():
+            raise EditRefused("a program file cannot be empty")
+        old = self.program_source(program_id)
+        edit = Edit(
+            "program", (program_id, "", "program", ""), ("programs", program_id), source,
+        )
+        if old == source:
+            return []
+        records = (_program_record(program_id, old, source),)
+        return self.replica.write(who, [_with_records(edit, records)])
+
+    # -- the sheet's inputs -------------------------------------------------------------
+
+    def sheet(self, kind: SheetKind, program: str) -> dict[tuple[str, ...], int | str]:
+        """One sheet of one program: targets by (village, indicator); others by
+        (village, period, key). Values as stored (decimal strings; counts as int)."""
+        if kind not in SHEET_KINDS:
+            raise KeyError(kind)
+        prefix = f"{program}/"
+        found: dict[tuple[str, ...], int | str] = {}
+        for key in self.replica.keys([kind]):
+            if key.startswith(prefix):
+                value = self.replica.read([kind, key])
+                if isinstance(value, int | str) and not isinstance(value, bool):
+                    found[tuple(key[len(prefix) :].split("/"))] = value
+        return found
+
+    def targets(self, program: str) -> dict[tuple[str, ...], int | str]:
+        return self.sheet("targets", program)
+
+    def value(self, value: SheetValue) -> int | str | None:
+        found = self.replica.read([value.kind, value.doc_key])
+        return found if isinstance(found, int | str) and not isinstance(found, bool) else None
+
+    def set_values(self, who: Who, values: Iterable[SheetValue]) -> list[JournalEntry]:
+        """Write sheet values in one transaction (a whole CSV import is one call)."""
+        return self.replica.write(who, [self.value_edit(v) for v in values])
+
+    def set_target(
+        self, who: Who, program: str, village: str, indicator: str, value: Decimal | str | None
+    ) -> list[JournalEntry]:
+        return self.set_values(who, [SheetValue("targets", program, village, indicator, value)])
+
+    def resolve(
+        self, who: Who, value: SheetValue, settles: Sequence[str]
+    ) -> list[JournalEntry]:
+        """Settle a conflict on one sheet value."""
+        if not settles:
+            raise EditRefused("a resolve names the edits it settles")
+        edit = self.value_edit(value)
+        resolved = Edit(RESOLVE, edit.cell, edit.path, edit.value, settles=tuple(settles))
+        return self.replica.write(who, [resolved])
+
+    def value_edit(self, value: SheetValue) -> Edit:
+        _check_sheet_value(value)
+        op = _ROW_PREFIX[value.kind]
+        return Edit(op, value.cell, (value.kind, value.doc_key), _stored(value))
+
+
+def _program_record(program_id: str, old: str | None, new: str) -> Record:
+    def digest(text: str | None) -> str | None:
+        return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    return Record("program", (program_id, "", "program", ""), digest(new), digest(old))
+
+
+def _with_records(edit: Edit, records: tuple[Record, ...]) -> Edit:
+    return Edit(edit.op, edit.cell, edit.path, edit.value, records, edit.settles)

@@ -1,0 +1,975 @@
+"""The sync exchange between two replicas, independent of any transport.
+
+One side leads (`Initiator`, the `vledger sync` end), the other answers
+(`Responder`, the `vledger serve` end): every frame the leader sends gets
+exactly one answer. Half-duplex keeps a cut link simple: whatever was
+answered is durable on both sides, whatever was not is sent again next time.
+
+Frames (sync/frames.py adds `v`; hashes are 32-byte bin, heads are lists of them):
+
+    hello  {office, device, township, docs: {doc: heads},      -> hello (same fields)
+            enroll: join reply (a joined village not enrolled yet)}
+    push   {docs: {doc: [change]}, whole: {doc: snapshot},     -> ack {docs: {doc: heads},
+            sigs: {doc: [record]}}                                     need: {doc: missing},
+                                                                       refused: {doc: [[hash,
+                                                                                 reason]]}}
+    pull   {docs: {doc: {heads, since}}, whole: bool}          -> changes {docs: {doc: [change]},
+                                                                   whole: {doc: snapshot},
+                                                                   sigs: {doc: [record]},
+                                                                   unknown: [doc], more: bool}
+    sync   {doc, msg: bytes|nil, start, sigs: [record]}        -> sync {doc, msg, sigs}
+    heads  {docs}  "this is what I hold now"                   -> heads {docs}
+    wait   {digest, timeout}  (watch: answer when yours change) -> heads {docs}
+    error  {code, message}  either way; the sender then closes
+
+`push` and `pull` carry every document of a pass in one frame (as many as
+fit under the cap; `more` says the answer stopped short and the next pass
+asks again), and each side stores what one frame brought in ONE SQLite
+transaction: a sync touching fifty documents costs one fsync, not fifty. The
+one-document forms `push {doc, changes}` -> `ack {doc, heads}` | `need {doc,
+missing}` and `pull {doc, heads, since}` -> `changes {doc, changes}` |
+`unknown {doc}` are still answered.
+
+The exchange, per document whose heads differ after `hello`:
+
+1. push what the responder lacks. If every one of its heads is known here,
+   that is exactly `get_changes(its heads)`. Otherwise it holds changes we
+   lack, and we send the changes since the heads both had after the last
+   complete sync with this peer (`Store.peer_heads`) plus its heads we know.
+   With no such record we cannot tell what it lacks: go to 3. A document it
+   does not hold at all goes whole, as its `save()` (see 2).
+2. pull what we lack: the responder does the same computation from our heads.
+   For a document we do not hold at all (`whole`), it sends its `save()`
+   instead: compressed, and a fraction of the size of every change one by one.
+3. Fallback (no record, or the other side answered `need`/`unknown` because a
+   record was wrong, e.g. a restored replica): automerge's sync protocol with a
+   fresh `SyncState` on both sides (it cannot be persisted, and a state kept
+   across a lost message stalls). Received messages are applied to a fork;
+   after each message the fork's new, causally complete changes go to the
+   store as one batch, so nothing half-received is ever stored.
+4. `heads`: both state what they hold; documents with equal heads are
+   recorded for this peer (the next reconnect's starting point, one
+   transaction for all of them). Repeat from 1 for documents still differing
+   (someone else synced in between).
+
+What is received is accepted in one place, `receive`: every change is
+checked by sync/authorship.py (`screen_batch`: its signature record is valid
+and the signed roster lets that device's office write that document; changes
+building on a refused change are refused too) before `Store.apply_batches`
+stores the accepted part (all-or-nothing per document, idempotent) with its
+signature records, so a relay sends each change with its author's original
+signature. Refused changes are never applied and are logged
+(`authorship.refusal_log`); the sender learns them (`refused` in `ack`) and
+stops offering that document for the rest of the sync. A whole document
+(`save()`) only after it loads whole, its header names this township and the
+document, and every change in it has a valid record (`sigs` carries one per
+change); if any does not, its accepted changes go the batch way and the rest
+is refused. What is sent is computed in one place, `lacking` (and `snapshot`
+for a document the peer lacks entirely), and always travels with its records
+(`outgoing_signatures`: this home's own changes are signed with its device key
+on the way out, so a write needs no key). Signature records are 104 bytes:
+change hash, device key id, Ed25519 signature (sync/authorship.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from automerge import core
+
+from vledger.sync.binding.automerge_doc import (
+    CHUNK_DOCUMENT,
+    ROOT,
+    BadChange,
+    MissingDependencies,
+    changes_since,
+    iter_chunks,
+    read,
+    read_uleb,
+)
+from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, doc_id, parse_doc_id
+from vledger.sync.link.frames import (
+    MAX_FRAME,
+    Frame,
+    FrameError,
+    blob,
+    change_list,
+    doc_map,
+    error_frame,
+    heads,
+    heads_map,
+    split_changes,
+    text,
+)
+from vledger.sync.store.database import Store
+from vledger.sync.trust.keys import KeyFileError, SigningKey, ensure_device_key
+from vledger.sync.trust.roster import Roster, RosterError, current_roster
+from vledger.sync.trust.signatures import (
+    RefusedChange,
+    Screened,
+    keep_signatures,
+    log_refusals,
+    screen_batch,
+)
+from vledger.sync.trust.signatures import outgoing_signatures as _outgoing_signatures
+from vledger.sync.trust.signatures import whole_signatures as _whole_signatures
+
+# Benchmarks only (bench/sync.py measures what checking costs): False sends no signature
+# records and accepts every change of this township unchecked, as before issue 6.
+CHECK_SIGNATURES = True
+
+MAX_PASSES = 40  # rounds of "exchange, then compare heads" before a one-shot sync gives up
+MAX_SYNC_STEPS = 64  # automerge sync messages per document and pass
+BUDGET = MAX_FRAME // 2  # bytes of changes one push or answer carries (the rest waits a pass)
+
+Heads = list[bytes]
+Ask = Callable[[Frame], Awaitable[Frame]]
+
+
+class NoOffice(RuntimeError):
+    """This home has no office yet (no township or office id in its settings)."""
+
+
+class PeerRefused(RuntimeError):
+    """The peer answered with an error frame (or an answer that makes no sense)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who this replica is: told to every peer in `hello`; `key` signs what it sends."""
+
+    office: str
+    device: str
+    township: str
+    key: SigningKey | None = field(default=None, compare=False, repr=False)
+    enroll: bytes | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, store: Store) -> Identity:
+        """This home's identity, with its device key (made now for a home that has none:
+        homes made before keys existed sign from their first sync on)."""
+        office, township = store.setting("office"), store.setting("township")
+        if not office or not township:
+            raise NoOffice(
+                f"{store.home} has no office yet: run `vledger init` or join a township first"
+            )
+        try:
+            key = ensure_device_key(store.home)
+        except KeyFileError as problem:
+            raise NoOffice(str(problem)) from None
+        from vledger.sync.trust.invitation import pending_enrollment
+
+        return cls(office, store.device_id(), township, key,
+                   pending_enrollment(store, key.id))
+
+    def hello(self, docs: Mapping[str, Heads]) -> Frame:
+        frame: Frame = {"t": "hello", "office": self.office, "device": self.device,
+                        "township": self.township, "docs": dict(docs)}
+        if self.enroll is not None:
+            frame["enroll"] = self.enroll
+        return frame
+
+
+def peer_key(office: str, device: str) -> str:
+    """How a peer is named in the store's peer records (`Store.peer_heads`)."""
+    return f"{office}:{device}"
+
+
+def own_documents(store: Store, township: str) -> dict[str, Heads]:
+    """Heads of every document this replica holds for `township` (it serves them all)."""
+    return {d: store.heads(d) for d in store.document_ids() if belongs(d, township)}
+
+
+def belongs(doc: str, township: str) -> bool:
+    try:
+        return parse_doc_id(doc)[0] == township
+    except ValueError:
+        return False
+
+
+def heads_digest(docs: Mapping[str, Iterable[bytes]]) -> bytes:
+    digest = hashlib.sha256()
+    for doc in sorted(docs):
+        digest.update(doc.encode() + b"\x00" + b"".join(sorted(docs[doc])) + b"\x01")
+    return digest.digest()
+
+
+def known_hashes(doc: core.Document) -> set[bytes]:
+    """Every change hash the document holds (cheap: no change bytes are encoded)."""
+    return {change.hash for change in doc.get_changes([])}
+
+
+def lacking(
+    store: Store, doc: str, theirs: Heads | None, records: Iterable[Heads]
+) -> list[bytes] | None:
+    """The changes a peer holding `theirs` lacks; None when that cannot be told from here.
+
+    `records`: heads the peer is believed to hold (what both had after a past sync).
+    The answer may include changes the peer already has (from a third office):
+    receiving is idempotent, so that costs bytes, never correctness.
+    """
+    if theirs is None:
+        return store.changes_since(doc, [])
+    known = known_hashes(store.document(doc))
+    if all(h in known for h in theirs):
+        return changes_since(store.document(doc), theirs)
+    usable = [r for r in records if r and all(h in known for h in r)]
+    if not usable:
+        return None
+    base = [h for h in theirs if h in known] + [h for r in usable for h in r]
+    return changes_since(store.document(doc), base)
+
+
+def common_heads(store: Store, peer: str, doc: str) -> Heads | None:
+    """The heads both sides had after the last complete sync with `peer`, if any."""
+    record = store.peer_heads(peer, doc)
+    if record is None or record[0] != record[1]:
+        return None
+    return record[0]
+
+
+def record_equal(store: Store, peer: str, mine: Mapping[str, Heads],
+                 theirs: Mapping[str, Heads]) -> None:
+    """Remember, per document both hold identically, that this peer has these heads.
+
+    One transaction for all of them, and not waited on to reach the disk: a
+    record lost to a power cut only makes the next sync start from an older
+    one (more bytes, or the fallback), never wrong.
+    """
+    with store.transaction(durable=False):
+        for doc, heads_now in mine.items():
+            if sorted(theirs.get(doc) or [b"-"]) != sorted(heads_now):
+                continue
+            if common_heads(store, peer, doc) == sorted(heads_now):
+                continue  # already recorded: spare the disk a write
+            store.set_peer_heads(peer, doc, heads_now, heads_now)
+
+
+@dataclass
+class Received:
+    """What applying one document's batch did."""
+
+    applied: int = 0  # changes new to this replica
+    missing: list[bytes] = field(default_factory=list)  # non-empty: batch refused, deps lacking
+    refused: list[RefusedChange] = field(default_factory=list)  # not applied, and why
+
+
+def receive(
+    store: Store,
+    township: str,
+    batches: Mapping[str, list[bytes]],
+    origin: str,
+    snapshots: Mapping[str, bytes] | None = None,
+    sigs: Mapping[str, list[bytes]] | None = None,
+) -> dict[str, Received]:
+    """Accept what a peer sent: every place that stores received data comes through here.
+
+    `batches`: per document, changes; `snapshots`: per document this replica did
+    not hold, its `save()`; `sigs`: per document, the signature records of those
+    changes. Each change is screened (sync/authorship.screen_batch) against the
+    signed roster; the township document first, so a roster entry it brings
+    (a newly enrolled village) counts for the other documents of the same frame.
+    What is accepted is stored in ONE SQLite transaction with its records; per
+    document the batch is all-or-nothing and idempotent (a batch whose
+    dependencies are missing is refused alone and reported in `missing`).
+    Refused changes are logged with their reason. FrameError for anything that
+    is not this township's, or not intact changes or a whole document, or when
+    this home cannot check signatures (no pinned township key): then nothing at
+    all is stored.
+    """
+    for doc in [*batches, *(snapshots or {})]:
+        if not belongs(doc, township):
+            raise FrameError(
+                "foreign_document",
+                f"{doc} is not a document of township {township}: refused",
+            )
+    wholes = {doc: _whole_document(doc, data) for doc, data in (snapshots or {}).items()}
+    sigs = sigs or {}
+    found: dict[str, Received] = {}
+    refused: list[RefusedChange] = []
+    try:
+        roster = current_roster(store) if CHECK_SIGNATURES else Roster(township)
+        own_doc = _township_doc(store, township)
+        order = sorted({*batches, *wholes}, key=lambda d: (d != own_doc, d))
+        with store.transaction():
+            for doc in order:
+                found[doc] = _receive_one(store, doc, batches.get(doc, []), wholes.get(doc),
+                                          (snapshots or {}).get(doc), sigs.get(doc, []),
+                                          origin, roster)
+                refused += found[doc].refused
+                if doc == own_doc and found[doc].applied and CHECK_SIGNATURES:
+                    roster = current_roster(store)  # what the township document says now
+    except BadChange as problem:
+        raise FrameError("bad_change", str(problem)) from None
+    except RosterError as problem:
+        raise FrameError("no_trust", f"{problem}; a village home gets the township's key by "
+                         "joining with an invitation (`vledger join FILE`)") from None
+    log_refusals(store, refused, origin)
+    return found
+
+
+def outgoing_signatures(
+    store: Store, key: SigningKey | None, doc: str, changes: list[bytes]
+) -> list[bytes]:
+    """The records sent with `changes` (sync/authorship.outgoing_signatures)."""
+    return _outgoing_signatures(store, key, doc, changes) if CHECK_SIGNATURES else []
+
+
+def whole_signatures(store: Store, key: SigningKey | None, doc: str) -> list[bytes]:
+    """The records sent with a whole document (sync/authorship.whole_signatures)."""
+    return _whole_signatures(store, key, doc) if CHECK_SIGNATURES else []
+
+
+def _township_doc(store: Store, township: str) -> str:
+    year = store.setting("year")
+    return doc_id(township, township, int(year)) if year else ""
+
+
+def _receive_one(
+    store: Store, doc: str, batch: list[bytes], whole: core.Document | None,
+    data: bytes | None, records: list[bytes], origin: str, roster: Roster,
+) -> Received:
+    """Screen and store one document's part of a frame (inside the caller's transaction)."""
+    if whole is not None:
+        batch = [c.bytes for c in whole.get_changes([])] + batch
+    screened = (screen_batch(store, doc, batch, records, roster=roster) if CHECK_SIGNATURES
+                else Screened(accepted=list(batch)))
+    if not screened.accepted:
+        return Received(0, [], screened.refused)
+    if whole is not None and not screened.refused and not store.has_document(doc) and (
+        len(screened.accepted) == len(whole.get_changes([]))
+    ):
+        assert data is not None
+        store.store_snapshot(doc, data, whole.get_heads())
+        keep_signatures(store, doc, screened.signatures, origin)
+        return Received(len(screened.accepted), [], [])
+    result = store.apply_batches({doc: screened.accepted}, origin)[doc]
+    if isinstance(result, MissingDependencies):
+        return Received(0, result.missing or result.waiting, screened.refused)
+    keep_signatures(store, doc, screened.signatures, origin)
+    return Received(len(result.applied), [], screened.refused)
+
+
+def _whole_document(doc: str, data: bytes) -> core.Document:
+    """A received `save()`, loaded and checked to be `doc` of its township; FrameError if not."""
+    try:
+        parts = list(iter_chunks(data))
+        if len(parts) != 1 or parts[0].kind != CHUNK_DOCUMENT:
+            raise BadChange("not exactly one whole document")
+        whole = core.Document.load(data)
+    except Exception as problem:  # BadChange, or the binding's bare Exceptions
+        raise FrameError("bad_snapshot", f"{doc}: the document sent is unreadable "
+                         f"({problem})") from None
+    township, office, year = parse_doc_id(doc)
+    header = {k: read(whole, ROOT, k) for k in ("kind", "township", "office", "year")}
+    kind = TOWNSHIP if office == township else VILLAGE
+    if (header["township"], header["office"], header["year"], header["kind"]) != (
+        township, office, year, kind
+    ):
+        raise FrameError("foreign_document", f"the document sent as {doc} is another one "
+                         f"({header['township']}/{header['office']}/{header['year']})")
+    return whole
+
+
+def snapshot(store: Store, doc: str, budget: int = BUDGET) -> bytes | None:
+    """The whole document for a peer that holds none of it, None if it is over `budget`."""
+    data = store.document(doc).save()
+    return data if len(data) <= budget else None
+
+
+class SyncSide:
+    """One side of automerge's sync protocol for one document, on a fork.
+
+    The fork keeps whatever automerge could not apply yet (changes whose
+    dependencies have not arrived) out of the store; what it could apply is
+    handed to `receive` after every message, as one batch, with the signature
+    records that came with the messages so far (a sync message carries no
+    signatures: each `sync` frame brings the records of the changes in its message).
+    """
+
+    def __init__(self, store: Store, township: str, doc: str, origin: str,
+                 key: SigningKey | None = None) -> None:
+        self.doc, self.township, self.origin, self.key = doc, township, origin, key
+        self.work = store.document(doc).fork() if store.has_document(doc) else core.Document()
+        self.base = self.work.get_heads()
+        self.state = core.SyncState()
+        self.received = 0
+        self.records: list[bytes] = []
+        self.refused: list[RefusedChange] = []
+
+    def generate(self) -> bytes | None:
+        message = self.work.generate_sync_message(self.state)
+        return None if message is None else bytes(message.encode())
+
+    def signatures(self, store: Store, message: bytes | None) -> list[bytes]:
+        """The records of the changes `message` carries (none if it carries none)."""
+        changes = message_changes(message) if message else []
+        try:
+            return outgoing_signatures(store, self.key, self.doc, changes) if changes else []
+        except BadChange:
+            return []
+
+    def receive(self, store: Store, message: bytes, records: Iterable[bytes] = ()) -> None:
+        self.records += [r for r in records if isinstance(r, bytes)]
+        try:
+            decoded = core.Message.decode(message)
+            self.work.receive_sync_message(self.state, decoded)
+        except Exception as problem:  # the binding raises bare Exceptions
+            raise FrameError(
+                "bad_sync", f"{self.doc}: unreadable sync message ({problem})"
+            ) from None
+        new = [c.bytes for c in self.work.get_changes(self.base)]
+        if new:
+            outcome = receive(store, self.township, {self.doc: new}, self.origin,
+                              sigs={self.doc: self.records})[self.doc]
+            if outcome.missing:  # cannot happen: the fork holds their dependencies
+                raise FrameError("bad_sync", f"{self.doc}: sync changes lack dependencies")
+            self.received += outcome.applied
+            self.refused += outcome.refused
+        self.base = self.work.get_heads()
+
+
+def message_changes(message: bytes) -> list[bytes]:
+    """The changes inside an automerge sync message (type, heads, need, have, changes; an
+    item of changes may hold several chunks, or a whole document); [] when it cannot be
+    read that way (then no records go with it, and the receiver refuses them unsigned)."""
+    try:
+        at = 1
+        for _ in range(2):  # heads, need
+            count, at = read_uleb(message, at)
+            at += 32 * count
+        haves, at = read_uleb(message, at)
+        for _ in range(haves):
+            count, at = read_uleb(message, at)
+            at += 32 * count
+            size, at = read_uleb(message, at)
+            at += size
+        count, at = read_uleb(message, at)
+        found: list[bytes] = []
+        for _ in range(count):
+            size, at = read_uleb(message, at)
+            for chunk in iter_chunks(message[at : at + size]):  # v2 concatenates changes
+                if chunk.kind == CHUNK_DOCUMENT:  # or sends a whole document
+                    found += [c.bytes for c in core.Document.load(chunk.data).get_changes([])]
+                else:
+                    found.append(chunk.data)
+            at += size
+        return found if at <= len(message) else []
+    except Exception:  # BadChange, IndexError, or the binding's bare Exceptions
+        return []
+
+
+# -- the answering side ---------------------------------------------------------------
+
+
+Enroll = Callable[[Store, bytes, str | None], None]
+
+
+class Responder:
+    """Answers one connection's frames; `handle` never does I/O beyond the store.
+
+    `authenticated`: the device key id the link proved (TLS, sync/peer.py), or None
+    for an in-process link. With it, `hello` is answered only when that device is
+    an active device on this home's signed roster of the office it claims, or
+    when its hello carries a join reply this home (the township) can enroll
+    (`enroll`); otherwise an error, before any document data is sent.
+    """
+
+    def __init__(self, me: Identity, *, authenticated: str | None = None,
+                 enroll: Enroll | None = None) -> None:
+        self.me = me
+        self.authenticated = authenticated
+        self.enroll = enroll
+        self.peer: str | None = None
+        self.peer_office = ""
+        self._syncs: dict[str, SyncSide] = {}
+
+    def handle(self, store: Store, frame: Frame) -> Frame:
+        """The answer to `frame`; FrameError for a frame that breaks the protocol."""
+        kind = frame["t"]
+        if kind == "hello":
+            return self._hello(store, frame)
+        if self.peer is None:
+            raise FrameError("no_hello", f"a {kind} frame before hello")
+        handler = {
+            "push": self._push, "pull": self._pull, "sync": self._sync, "heads": self._heads,
+        }.get(kind)
+        if handler is None:
+            raise FrameError("unknown_frame", f"unknown frame type {kind!r}")
+        return handler(store, frame)
+
+    def _hello(self, store: Store, frame: Frame) -> Frame:
+        township = text(frame, "township")
+        if township != self.me.township:
+            raise FrameError(
+                "foreign_township",
+                f"this replica belongs to township {self.me.township}, the peer to {township}",
+            )
+        heads_map(frame)
+        office = text(frame, "office")
+        if self.authenticated is not None:
+            self._admit(store, office, blob(frame, "enroll"))
+        self.peer_office = office
+        # Named by the key it proved when there is one: a hello cannot borrow another
+        # device's name (and with it that device's peer records).
+        self.peer = peer_key(office, self.authenticated or text(frame, "device"))
+        return self.me.hello(own_documents(store, self.me.township))
+
+    def _admit(self, store: Store, office: str, enroll: bytes | None) -> None:
+        """Refuse a device the roster does not let act for `office` (enrolling it first when
+        its hello carries a join reply and this home can enroll)."""
+        assert self.authenticated is not None
+        device = _roster_of(store).device(self.authenticated)
+        if (device is None or device.revoked is not None) and enroll is not None:
+            if self.enroll is None:
+                raise FrameError("enroll_refused", "this office cannot enroll devices (only the "
+                                 "township's office can)")
+            self.enroll(store, enroll, self.authenticated)
+            device = _roster_of(store).device(self.authenticated)
+        if device is None:
+            raise FrameError("unknown_device", f"device {self.authenticated} is not on the "
+                             "township's roster")
+        if device.revoked is not None:
+            raise FrameError("revoked_device", f"device {self.authenticated} was revoked "
+                             f"({device.revoked.at})")
+        if device.office != office:
+            raise FrameError("wrong_office", f"device {self.authenticated} acts for "
+                             f"{device.office}, not {office}")
+
+    def _push(self, store: Store, frame: Frame) -> Frame:
+        if "docs" not in frame:  # the one-document form
+            doc = text(frame, "doc")
+            got = receive(store, self.me.township, {doc: change_list(frame)}, self._origin(),
+                          sigs={doc: _records(frame.get("sigs"))})
+            if got[doc].missing:
+                return {"t": "need", "doc": doc, "missing": got[doc].missing[:64]}
+            return {"t": "ack", "doc": doc, "heads": store.heads(doc),
+                    "refused": _refused_map(got)}
+        batches = doc_map(frame, "docs")
+        wholes = doc_map(frame, "whole") if "whole" in frame else {}
+        if not all(isinstance(data, bytes) for data in wholes.values()):
+            raise FrameError("garbled", "push frame: a whole document must be bytes")
+        records = doc_map(frame, "sigs") if "sigs" in frame else {}
+        outcome = receive(store, self.me.township,
+                          {doc: change_list(batches, doc) for doc in batches}, self._origin(),
+                          wholes, {doc: _records(r) for doc, r in records.items()})
+        return {
+            "t": "ack",
+            "docs": {d: store.heads(d) for d, got in outcome.items()
+                     if not got.missing and store.has_document(d)},
+            "need": {d: got.missing[:64] for d, got in outcome.items() if got.missing},
+            "refused": _refused_map(outcome),
+        }
+
+    def _pull(self, store: Store, frame: Frame) -> Frame:
+        key = self.me.key
+        if "docs" not in frame:  # the one-document form
+            doc = text(frame, "doc")
+            theirs = heads(frame.get("heads"), "pull frame")
+            since = heads(frame.get("since") or [], "pull frame")
+            found = self._lacking(store, doc, theirs, since)
+            if found is None:
+                return {"t": "unknown", "doc": doc}
+            return {"t": "changes", "doc": doc, "changes": found,
+                    "sigs": outgoing_signatures(store, key, doc, found) if found else []}
+        wanted = doc_map(frame, "docs")
+        whole = frame.get("whole") is True
+        answer: Frame = {"t": "changes", "docs": {}, "whole": {}, "sigs": {}, "unknown": [],
+                         "more": False}
+        room = BUDGET
+        own = _township_doc(store, self.me.township)
+        for doc in sorted(wanted, key=lambda d: (d != own, d)):
+            ask = doc_map(wanted, doc)
+            theirs = heads(ask.get("heads"), f"pull frame, {doc}")
+            since = heads(ask.get("since") or [], f"pull frame, {doc}")
+            if whole and not theirs and self._holds(store, doc):
+                data = snapshot(store, doc, room)
+                if data is not None:
+                    answer["whole"][doc] = data
+                    answer["sigs"][doc] = whole_signatures(store, key, doc)
+                    room -= len(data) + 104 * len(answer["sigs"][doc])
+                    continue
+            found = self._lacking(store, doc, theirs, since)
+            if found is None:
+                answer["unknown"].append(doc)
+                continue
+            runs = list(split_changes(found, BUDGET)) or [[]]
+            size = sum(len(c) + 8 for c in runs[0])
+            if size > room and room < BUDGET:
+                answer["more"] = True  # the next pass asks again
+                break
+            answer["docs"][doc] = runs[0]
+            if runs[0]:
+                answer["sigs"][doc] = outgoing_signatures(store, key, doc, runs[0])
+            room -= size
+            answer["more"] = answer["more"] or len(runs) > 1
+        return answer
+
+    def _holds(self, store: Store, doc: str) -> bool:
+        return belongs(doc, self.me.township) and store.has_document(doc)
+
+    def _lacking(
+        self, store: Store, doc: str, theirs: Heads, since: Heads
+    ) -> list[bytes] | None:
+        if not self._holds(store, doc):
+            return []
+        assert self.peer is not None
+        own = common_heads(store, self.peer, doc)
+        return lacking(store, doc, theirs, [since, own or []])
+
+    def _sync(self, store: Store, frame: Frame) -> Frame:
+        doc = text(frame, "doc")
+        if not belongs(doc, self.me.township):
+            raise FrameError("foreign_document", f"{doc} is not a document of this township")
+        message = blob(frame, "msg")
+        side = self._syncs.get(doc)
+        if side is None or frame.get("start") is True:
+            side = self._syncs[doc] = SyncSide(store, self.me.township, doc, self._origin(),
+                                               self.me.key)
+        if message is not None:
+            side.receive(store, message, _records(frame.get("sigs")))
+        answer = side.generate()
+        if message is None and answer is None:
+            del self._syncs[doc]  # both quiet: this document's exchange is over
+        return {"t": "sync", "doc": doc, "msg": answer, "sigs": side.signatures(store, answer)}
+
+    def _heads(self, store: Store, frame: Frame) -> Frame:
+        theirs = heads_map(frame)
+        mine = own_documents(store, self.me.township)
+        assert self.peer is not None
+        record_equal(store, self.peer, mine, theirs)
+        return {"t": "heads", "docs": mine}
+
+    def _origin(self) -> str:
+        return self.peer or "peer"
+
+
+def _roster_of(store: Store) -> Roster:
+    try:
+        return current_roster(store)
+    except RosterError as problem:
+        raise FrameError("no_trust", str(problem)) from None
+
+
+def _records(value: object) -> list[bytes]:
+    """Signature records from a frame (malformed items are dropped: their changes then
+    count as unsigned and are refused with that reason)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise FrameError("garbled", "sigs must be a list of signature records")
+    return [r for r in value if isinstance(r, bytes)]
+
+
+def _refused_map(outcome: Mapping[str, Received]) -> dict[str, list[list[object]]]:
+    return {d: [[r.change, r.reason[:200]] for r in got.refused[:64]]
+            for d, got in outcome.items() if got.refused}
+
+
+# -- the leading side -------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What one sync did, for messages and tests."""
+
+    converged: bool = False
+    passes: int = 0
+    sent: int = 0  # changes pushed
+    received: int = 0  # changes new to this replica
+    fallbacks: int = 0  # documents that needed automerge's sync protocol
+    peer_office: str = ""
+    documents: int = 0
+    refused: list[str] = field(default_factory=list)  # "doc: change: reason", either side
+    stuck: set[str] = field(default_factory=set)  # documents with refused changes
+
+
+class Initiator:
+    """Leads the exchange over `ask` (send a frame, await its answer)."""
+
+    def __init__(self, me: Identity, ask: Ask, *, max_passes: int = MAX_PASSES) -> None:
+        self.me = me
+        self._ask = ask
+        self.max_passes = max_passes
+        self.peer: str | None = None
+        self.peer_office = ""
+        self.theirs: dict[str, Heads] = {}
+        self.stuck: set[str] = set()  # documents with refused changes: not offered again
+
+    async def ask(self, frame: Frame, *expected: str) -> Frame:
+        answer = await self._ask(frame)
+        if answer["t"] == "error":
+            raise PeerRefused(str(answer.get("code")), str(answer.get("message")))
+        if answer["t"] not in expected:
+            raise PeerRefused("unexpected", f"the peer answered {frame['t']} with {answer['t']}")
+        return answer
+
+    async def hello(self, store: Store) -> None:
+        answer = await self.ask(self.me.hello(own_documents(store, self.me.township)), "hello")
+        township = text(answer, "township")
+        if township != self.me.township:
+            raise PeerRefused(
+                "foreign_township",
+                f"the peer belongs to township {township}, this replica to {self.me.township}",
+            )
+        self.peer_office = text(answer, "office")
+        self.peer = peer_key(self.peer_office, text(answer, "device"))
+        self.theirs = {d: h for d, h in heads_map(answer).items() if belongs(d, township)}
+
+    async def refresh(self, store: Store) -> dict[str, Heads]:
+        """Tell the peer what we hold, learn what it holds; records documents held alike."""
+        mine = own_documents(store, self.me.township)
+        answer = await self.ask({"t": "heads", "docs": mine}, "heads")
+        self.theirs = {d: h for d, h in heads_map(answer).items() if belongs(d, self.me.township)}
+        assert self.peer is not None
+        record_equal(store, self.peer, mine, self.theirs)
+        return mine
+
+    async def run(self, store: Store) -> Outcome:
+        """Exchange until both hold the same heads for every document (or passes run out)."""
+        outcome = Outcome()
+        self.stuck = set()  # a new run offers every document again (the roster may have moved)
+        if self.peer is None:
+            await self.hello(store)
+        outcome.peer_office = self.peer_office
+        mine = own_documents(store, self.me.township)
+        for number in range(1, self.max_passes + 1):
+            outcome.passes = number
+            differing = sorted(
+                d for d in set(mine) | set(self.theirs)
+                if sorted(mine.get(d, [b"-"])) != sorted(self.theirs.get(d, [b"+"]))
+                and d not in self.stuck
+            )
+            if differing:
+                await self._exchange(store, differing, outcome)
+            mine = await self.refresh(store)
+            if _same(mine, self.theirs, self.stuck):
+                outcome.converged = True
+                break
+        outcome.documents = len(mine)
+        outcome.stuck = set(self.stuck)
+        return outcome
+
+    def _note_refused(self, outcome: Outcome, doc: str, items: Iterable[object]) -> None:
+        for item in items:
+            if isinstance(item, RefusedChange):
+                outcome.refused.append(f"{doc}: here: {item}")
+            elif isinstance(item, list) and len(item) == 2 and isinstance(item[0], bytes):
+                outcome.refused.append(f"{doc}: change {item[0].hex()[:12]} refused by "
+                                       f"{self.peer_office}: {item[1]}")
+            self.stuck.add(doc)
+
+    async def _exchange(self, store: Store, docs: list[str], outcome: Outcome) -> None:
+        """One pass over the differing documents: push, pull, then fall back where needed."""
+        assert self.peer is not None
+        records = {doc: common_heads(store, self.peer, doc) for doc in docs}
+        outgoing: dict[str, list[bytes]] = {}
+        wholes: dict[str, bytes] = {}
+        key = self.me.key
+        fallback: list[str] = []
+        for doc in docs:
+            if not store.has_document(doc):
+                continue
+            if doc not in self.theirs:  # the peer holds none of it: the document whole
+                data = snapshot(store, doc)
+                if data is not None:
+                    wholes[doc] = data
+                    continue
+            found = lacking(store, doc, self.theirs.get(doc), [records[doc] or []])
+            if found is None:
+                fallback.append(doc)
+            elif found:
+                outgoing[doc] = found
+        sigs = {doc: whole_signatures(store, key, doc) for doc in wholes}
+        sigs |= {doc: outgoing_signatures(store, key, doc, found)
+                 for doc, found in outgoing.items()}
+        await self._push_whole(store, wholes, sigs, outcome)
+        fallback += await self._push(store, outgoing, sigs, outcome)
+        wanted = {
+            doc: {"heads": store.heads(doc) if store.has_document(doc) else [],
+                  "since": records[doc] or []}
+            for doc in docs if doc not in fallback
+        }
+        if wanted:
+            fallback += await self._pull(store, wanted, outcome)
+        for doc in sorted(set(fallback)):
+            await self._fallback(store, doc, outcome)
+
+    async def _push_whole(
+        self, store: Store, wholes: Mapping[str, bytes], sigs: Mapping[str, list[bytes]],
+        outcome: Outcome,
+    ) -> None:
+        """Send whole documents the peer lacks, as many per frame as fit the budget."""
+        frames: list[dict[str, bytes]] = []
+        size = BUDGET
+        for doc in sorted(wholes):
+            if size + len(wholes[doc]) > BUDGET:
+                frames.append({})
+                size = 0
+            frames[-1][doc] = wholes[doc]
+            size += len(wholes[doc])
+        for frame_docs in frames:
+            answer = await self.ask({"t": "push", "docs": {}, "whole": frame_docs,
+                                     "sigs": {d: sigs.get(d, []) for d in frame_docs}}, "ack")
+            self._peer_refused(answer, outcome)
+            outcome.sent += sum(len(store.document(d).get_changes([])) for d in frame_docs)
+
+    def _peer_refused(self, answer: Frame, outcome: Outcome) -> None:
+        refused = answer.get("refused") or {}
+        if isinstance(refused, dict):
+            for doc, items in refused.items():
+                if isinstance(doc, str) and isinstance(items, list):
+                    self._note_refused(outcome, doc, items)
+
+    async def _push(
+        self, store: Store, outgoing: Mapping[str, list[bytes]],
+        sigs: Mapping[str, list[bytes]], outcome: Outcome,
+    ) -> list[str]:
+        """Send every document's changes in frames of bounded size; the documents refused.
+
+        A document the peer answers `need` for (it lacks their base) is not
+        pushed further: the fallback takes it over.
+        """
+        refused: list[str] = []
+        for frame_docs in _pack(outgoing):
+            frame_docs = {d: c for d, c in frame_docs.items() if d not in refused}
+            if not frame_docs:
+                continue
+            answer = await self.ask({"t": "push", "docs": frame_docs,
+                                     "sigs": {d: sigs.get(d, []) for d in frame_docs}}, "ack")
+            self._peer_refused(answer, outcome)
+            need = doc_map(answer, "need")
+            refused += [d for d in frame_docs if d in need]
+            outcome.sent += sum(len(c) for d, c in frame_docs.items() if d not in need)
+        return refused
+
+    async def _pull(
+        self, store: Store, wanted: dict[str, Frame], outcome: Outcome
+    ) -> list[str]:
+        """Ask for what we lack of every document at once; the documents to fall back on."""
+        assert self.peer is not None
+        answer = await self.ask({"t": "pull", "docs": wanted, "whole": True}, "changes")
+        batches = {doc: change_list(doc_map(answer, "docs"), doc)
+                   for doc in doc_map(answer, "docs") if doc in wanted}
+        wholes = {doc: data for doc, data in doc_map(answer, "whole").items()
+                  if doc in wanted and isinstance(data, bytes)}
+        unknown = answer.get("unknown")
+        if not isinstance(unknown, list):
+            raise PeerRefused("garbled", "the peer's changes frame lists no unknown documents")
+        records = doc_map(answer, "sigs") if "sigs" in answer else {}
+        got = receive(store, self.me.township, batches, self.peer, wholes,
+                      {doc: _records(r) for doc, r in records.items()})
+        outcome.received += sum(r.applied for r in got.values())
+        for doc, result in got.items():
+            if result.refused:
+                self._note_refused(outcome, doc, result.refused)
+        return [doc for doc in wanted if doc in unknown] + [
+            doc for doc, r in got.items() if r.missing
+        ]
+
+    async def _fallback(self, store: Store, doc: str, outcome: Outcome) -> None:
+        assert self.peer is not None
+        outcome.fallbacks += 1
+        side = SyncSide(store, self.me.township, doc, self.peer, self.me.key)
+        for step in range(MAX_SYNC_STEPS):
+            message = side.generate()
+            frame = {"t": "sync", "doc": doc, "msg": message, "start": step == 0,
+                     "sigs": side.signatures(store, message)}
+            answer = await self.ask(frame, "sync")
+            reply = blob(answer, "msg")
+            if reply is not None:
+                side.receive(store, reply, _records(answer.get("sigs")))
+            if message is None and reply is None:
+                break
+        outcome.received += side.received
+        if side.refused:
+            self._note_refused(outcome, doc, side.refused)
+
+
+def _pack(outgoing: Mapping[str, list[bytes]]) -> list[dict[str, list[bytes]]]:
+    """The documents' changes as the `docs` of push frames, each under the budget.
+
+    A document too big for one frame is split into consecutive runs (causal
+    order kept), so each frame applies on top of the ones before it.
+    """
+    frames: list[dict[str, list[bytes]]] = []
+    current: dict[str, list[bytes]] = {}
+    size = 0
+    for doc in sorted(outgoing, key=lambda d: (parse_doc_id(d)[0] != parse_doc_id(d)[1], d)):
+        for run in split_changes(outgoing[doc], BUDGET):
+            run_size = sum(len(c) + 8 for c in run)
+            if current and (size + run_size > BUDGET or doc in current):
+                frames.append(current)
+                current, size = {}, 0
+            current[doc] = run
+            size += run_size
+    if current:
+        frames.append(current)
+    return frames
+
+
+def _same(mine: Mapping[str, Heads], theirs: Mapping[str, Heads],
+          stuck: Iterable[str] = ()) -> bool:
+    """Both hold the same heads for every document, apart from `stuck` ones (refused
+    changes keep those apart: the refusing side will never hold them)."""
+    skip = set(stuck)
+    docs = (set(mine) | set(theirs)) - skip
+    return all(sorted(mine.get(d, [b"-"])) == sorted(theirs.get(d, [b"+"])) for d in docs)
+
+
+def refusal(problem: FrameError | PeerRefused) -> Frame:
+    return error_frame(problem.code, problem.message)
+
+
+__all__ = [
+    "Identity",
+    "Initiator",
+    "NoOffice",
+    "Outcome",
+    "PeerRecord",
+    "PeerRefused",
+    "Responder",
+    "SyncSide",
+    "heads_digest",
+    "known_hashes",
+    "lacking",
+    "own_documents",
+    "peer_key",
+    "peer_records",
+    "receive",
+    "snapshot",
+]
+
+
+@dataclass(frozen=True)
+class PeerRecord:
+    """One row of the store's per-peer memory: heads both had after a sync, and when."""
+
+    peer: str
+    doc: str
+    heads: Heads
+    at: str
+
+    @property
+    def office(self) -> str:
+        return self.peer.split(":", 1)[0]
+
+    @property
+    def device(self) -> str:
+        return self.peer.split(":", 1)[1] if ":" in self.peer else ""
+
+
+def peer_records(store: Store) -> list[PeerRecord]:
+    """Every peer record where both sides ended the last sync on the same heads."""
+    return [
+        PeerRecord(peer, doc, ours, at)
+        for peer, doc, ours, theirs, at in store.peers()
+        if ours == theirs
+    ]

@@ -1,0 +1,621 @@
+"""Sync over TCP: the `vledger serve` server, one-shot `vledger sync` and `--watch`.
+
+Every link is TLS 1.3 with a certificate on both sides (mutual TLS), each for its
+home's Ed25519 *device key* (sync/identity.py: link certificates). The handshake
+proves that each end holds the private key of the certificate it shows
+(CertificateVerify signs the handshake transcript, so a recorded session cannot be
+replayed and a relay cannot splice itself in), and encrypts and authenticates every
+byte after it (a flipped byte fails the record's AEAD tag: the link drops, nothing of
+the frame is read). The certificates' issuer is no authority (its key is public):
+after the handshake each end looks the other's key up in its own signed roster
+(`check_server`, `Responder(authenticated=...)`): the client refuses a server whose
+key is not an active device, before it sends anything; the server answers `hello`
+only for an active device of the office that hello claims, or enrolls a joined
+village whose hello carries its join reply (township only), and otherwise answers
+`unknown_device` / `revoked_device` / `enroll_refused` and closes, before any
+document data is sent.
+
+The exchange itself is sync/protocol.py; this module moves its frames over
+asyncio streams with a deadline on every read and write, retries with
+exponential backoff and jitter, and keeps the home's store open only while
+a sync needs it (`HomeGate`), so a clerk can still edit the home from the UI
+or the command line while it serves or watches. Between syncs both sides
+notice new local changes by reading the stored heads through a read-only
+SQLite connection, which takes no lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import sqlite3
+import ssl
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vledger.sync.documents.journal import Who
+from vledger.sync.link.frames import (
+    ConnectionCut,
+    Frame,
+    FrameError,
+    blob,
+    encode,
+    error_frame,
+    read_frame,
+    write_frame,
+)
+from vledger.sync.link.session import (
+    Identity,
+    Initiator,
+    Outcome,
+    PeerRefused,
+    Responder,
+    belongs,
+    heads_digest,
+    refusal,
+)
+from vledger.sync.store.database import DB_FILE, Store, StoreBusy
+from vledger.sync.trust.invitation import InvitationError, accept_enrollment, read_reply
+from vledger.sync.trust.keys import (
+    KeyFileError,
+    certificate_key,
+    device_key_path,
+    ensure_device_key,
+    ensure_link_certificate,
+    key_id,
+    link_ca_pem,
+    load_township_key,
+)
+from vledger.sync.trust.roster import RosterError, current_roster
+
+DEFAULT_TIMEOUT = 15.0  # seconds any one read, write or connect may take
+WAIT_SECONDS = 0.5  # how long a watching client lets the server hold a `wait` (local edit latency)
+SERVER_POLL = 0.1
+MAX_STALE_ANSWERS = 8  # how often a held `wait` looks at the server's stored heads
+RETRY_ERRORS = (OSError, ConnectionCut, TimeoutError, FrameError)
+
+
+class Unreachable(RuntimeError):
+    """The peer could not be reached (or kept dropping the link) after every retry."""
+
+
+# -- the home, opened only while needed ---------------------------------------------------
+
+
+class HomeGate:
+    """Shares one `Store` among this process's syncs; closes it when none is using it.
+
+    The store's file lock admits one process per home. Holding it only for the
+    length of a sync (plus `linger`) lets a clerk's edit in another process
+    get in between; a sync that finds the home busy waits up to `busy_wait`.
+
+    The trade-off of `linger`: the open store keeps the documents a sync
+    loaded (bare automerge state, `Store.document`), so a server answering a
+    burst of villages loads each document once, not once per village; every
+    frame handled restarts the timer, so while fifty villages sync the store
+    never closes. But while it is open a clerk's `vledger` command on this
+    home is refused as busy (the UI and CLI do not wait for the lock), so the
+    linger after the last frame stays short: 0.3 s costs a reload per quiet
+    spell, a longer one would cost the clerk refusals.
+    """
+
+    def __init__(self, home: Path, *, linger: float = 0.3, busy_wait: float = 10.0) -> None:
+        self.home = Path(home)
+        self.linger = linger
+        self.busy_wait = busy_wait
+        self._store: Store | None = None
+        self._users = 0
+        self._closer: asyncio.TimerHandle | None = None
+        self._reader: sqlite3.Connection | None = None
+
+    @contextlib.asynccontextmanager
+    async def use(self) -> AsyncIterator[Store]:
+        self._users += 1
+        if self._closer is not None:
+            self._closer.cancel()
+            self._closer = None
+        try:
+            if self._store is None:
+                self._store = await self._open()
+            yield self._store
+        finally:
+            self._users -= 1
+            if self._users == 0 and self._store is not None:
+                self._closer = asyncio.get_running_loop().call_later(self.linger, self._idle)
+
+    async def _open(self) -> Store:
+        deadline = time.monotonic() + self.busy_wait
+        while True:
+            try:
+                return Store.open(self.home, scan=False)
+            except StoreBusy:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.05 + random.random() * 0.05)
+
+    def _idle(self) -> None:
+        self._closer = None
+        if self._users == 0 and self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def close(self) -> None:
+        if self._closer is not None:
+            self._closer.cancel()
+            self._closer = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def peek(self, township: str) -> dict[str, list[bytes]]:
+        """The township's documents' stored heads, read without taking the home's lock."""
+        if self._store is not None:
+            store = self._store
+            return {d: store.heads(d) for d in store.document_ids() if belongs(d, township)}
+        if self._reader is None:
+            path = self.home / DB_FILE
+            if not path.exists():
+                return {}
+            self._reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = self._reader.execute("SELECT doc_id, heads FROM documents").fetchall()
+        except sqlite3.Error:
+            self._reader.close()
+            self._reader = None
+            return {}
+        return {
+            doc: [bytes(h)[i : i + 32] for i in range(0, len(h), 32)]
+            for doc, h in rows
+            if belongs(doc, township)
+        }
+
+    async def identity(self) -> Identity:
+        async with self.use() as store:
+            return Identity.of(store)
+
+
+# -- a connection -----------------------------------------------------------------------
+
+
+@dataclass
+class Traffic:
+    sent: int = 0
+    received: int = 0
+
+
+class Connection:
+    """One TCP link to a peer that answers every frame we send (half-duplex)."""
+
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float
+    ) -> None:
+        self.reader, self.writer, self.timeout = reader, writer, timeout
+        self.traffic = Traffic()
+        self._number = 0
+
+    @classmethod
+    async def open(
+        cls, host: str, port: int, timeout: float, *, tls: ssl.SSLContext | None = None
+    ) -> Connection:
+        """A link to HOST:PORT; over TLS with `tls` (see `client_context`; `open_link`
+        also checks the server's key against the roster)."""
+        opening = asyncio.open_connection(
+            host, port, ssl=tls, server_hostname="" if tls is not None else None,
+            ssl_handshake_timeout=timeout if tls is not None else None,
+        )
+        reader, writer = await asyncio.wait_for(opening, timeout)
+        return cls(reader, writer, timeout)
+
+    @property
+    def peer_device(self) -> str | None:
+        """The key id of the device the TLS handshake proved is at the other end."""
+        return link_peer(self.writer)
+
+    async def ask(self, frame: Frame, extra_wait: float = 0.0) -> Frame:
+        """Send `frame`, return its answer; answers to earlier frames are skipped.
+
+        Each frame carries a number its answer echoes, so a frame duplicated on
+        the way (and answered twice) cannot shift every later answer by one.
+        """
+        self._number += 1
+        self.traffic.sent += await write_frame(self.writer, {**frame, "n": self._number},
+                                               self.timeout)
+        for _ in range(MAX_STALE_ANSWERS):
+            answer = await read_frame(self.reader, self.timeout + extra_wait)
+            self.traffic.received += len(encode(answer))
+            if answer.get("n") in (self._number, None):  # errors may come before numbering
+                return answer
+        raise FrameError("out_of_step", "the peer's answers are out of step with our frames")
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.writer.close()
+            await asyncio.wait_for(self.writer.wait_closed(), 1.0)
+
+
+# -- TLS: contexts and pinning -------------------------------------------------------------
+
+
+class LinkRefused(PeerRefused):
+    """The other end of a link is not a device this home's roster trusts."""
+
+
+def _context(home: Path, purpose: int) -> ssl.SSLContext:
+    try:
+        key = ensure_device_key(home)  # checks the key file is private
+    except KeyFileError as problem:
+        raise LinkRefused("no_key", str(problem)) from None
+    context = ssl.SSLContext(purpose)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    if purpose == ssl.PROTOCOL_TLS_CLIENT:
+        context.check_hostname = False  # no names: the roster pins the key (check_server)
+    context.verify_mode = ssl.CERT_REQUIRED  # both ends must show a certificate
+    context.load_verify_locations(cadata=link_ca_pem())
+    context.load_cert_chain(ensure_link_certificate(home, key), device_key_path(home))
+    return context
+
+
+def client_context(home: Path) -> ssl.SSLContext:
+    return _context(home, ssl.PROTOCOL_TLS_CLIENT)
+
+
+def server_context(home: Path) -> ssl.SSLContext:
+    return _context(home, ssl.PROTOCOL_TLS_SERVER)
+
+
+def link_peer(writer: asyncio.StreamWriter) -> str | None:
+    """The device key id the other end proved in the TLS handshake (None without TLS)."""
+    tls = writer.get_extra_info("ssl_object")
+    if tls is None:
+        return None
+    der = tls.getpeercert(binary_form=True)
+    if not der:
+        return None
+    try:
+        return key_id(certificate_key(der))
+    except ValueError:
+        return None
+
+
+def check_server(store: Store, conn: Connection) -> str:
+    """The server's device id if this home's roster trusts it; LinkRefused otherwise.
+
+    Called before the first frame: nothing (not even our heads) goes to a stranger.
+    """
+    device = conn.peer_device
+    if device is None:
+        raise LinkRefused("unauthenticated", "the peer proved no device key")
+    try:
+        known = current_roster(store).device(device)
+    except RosterError as problem:
+        raise LinkRefused("no_trust", str(problem)) from None
+    if known is None:
+        raise LinkRefused("unknown_device", f"the peer's device {device} is not on the "
+                          "township's roster: refused")
+    if known.revoked is not None:
+        raise LinkRefused("revoked_device", f"the peer's device {device} was revoked "
+                          f"({known.revoked.at}): refused")
+    return device
+
+
+async def open_link(
+    gate: HomeGate, host: str, port: int, timeout: float, *, secure: bool = True
+) -> Connection:
+    """A TLS link to a server this home's roster trusts (see `check_server`)."""
+    tls = client_context(gate.home) if secure else None
+    conn = await Connection.open(host, port, timeout, tls=tls)
+    if secure:
+        try:
+            async with gate.use() as store:
+                check_server(store, conn)
+        except BaseException:
+            await conn.close()
+            raise
+    return conn
+
+
+async def open_checked(store: Store, host: str, port: int, timeout: float) -> Connection:
+    """`open_link` for a caller that holds the home's store open (the UI's facade)."""
+    conn = await Connection.open(host, port, timeout, tls=client_context(store.home))
+    try:
+        check_server(store, conn)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+def enroll_over_link(me: Identity) -> Callable[[Store, bytes, str | None], None]:
+    """How a township server enrolls a joined device whose hello carries its join reply."""
+
+    def enroll(store: Store, data: bytes, device: str | None) -> None:
+        try:
+            reply = read_reply(data)
+            if device is not None and reply.device != device:
+                raise InvitationError(f"the join reply enrolls device {reply.device}, but "
+                                      f"the link is from device {device}")
+            township_key = load_township_key(store.home)
+            accept_enrollment(store, township_key, Who(me.office, me.device, "sync"), data)
+        except (InvitationError, KeyFileError, RosterError) as problem:
+            raise FrameError("enroll_refused", str(problem)) from None
+
+    return enroll
+
+
+# -- the server -------------------------------------------------------------------------
+
+
+@dataclass
+class ServerStats:
+    connections: int = 0
+    refused: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Server:
+    """Answers every peer that connects; each connection has its own Responder."""
+
+    def __init__(
+        self, home: Path, *, timeout: float = DEFAULT_TIMEOUT, secure: bool = True
+    ) -> None:
+        """`secure=False` (plain TCP, peers not authenticated) is for benchmarks only."""
+        self.gate = HomeGate(home)
+        self.timeout = timeout
+        self.secure = secure
+        self.stats = ServerStats()
+        self._server: asyncio.base_events.Server | None = None
+        self._me: Identity | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        """Listen; returns the address really bound (port 0 picks a free one)."""
+        self._me = await self.gate.identity()
+        tls = server_context(self.gate.home) if self.secure else None
+        self._server = await asyncio.start_server(
+            self._accept, host, port, ssl=tls,
+            ssl_handshake_timeout=self.timeout if tls is not None else None,
+        )
+        bound = self._server.sockets[0].getsockname()
+        return str(bound[0]), int(bound[1])
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+        self.gate.close()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)  # type: ignore[arg-type]
+        try:
+            await self._serve(reader, writer)
+        except asyncio.CancelledError:
+            pass  # the server is stopping; asyncio would report a cancelled handler as an error
+        finally:
+            self._tasks.discard(task)  # type: ignore[arg-type]
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        assert self._me is not None
+        self.stats.connections += 1
+        device = link_peer(writer)
+        if self.secure and device is None:
+            await self._say(writer, error_frame("unauthenticated", "no device key proven"))
+            return
+        responder = Responder(self._me, authenticated=device, enroll=enroll_over_link(self._me))
+        try:
+            while True:
+                frame = await read_frame(reader, self.timeout)
+                if frame["t"] == "bye":
+                    return
+                if frame["t"] == "wait" and responder.peer is not None:
+                    answer = await self._wait(frame)
+                else:
+                    async with self.gate.use() as store:
+                        answer = responder.handle(store, frame)
+                await write_frame(writer, {**answer, "n": frame.get("n")}, self.timeout)
+        except FrameError as problem:
+            self.stats.refused += 1
+            await self._say(writer, refusal(problem))
+        except (ConnectionCut, TimeoutError, OSError):
+            return  # the link is gone or dead: nothing to say, nothing half-stored
+        except StoreBusy:
+            await self._say(writer, error_frame("busy", "the home is busy; try again"))
+        except asyncio.CancelledError:
+            raise
+        except Exception as problem:  # report, keep serving the other peers
+            self.stats.errors.append(repr(problem))
+            print(f"vledger serve: {problem!r}", file=sys.stderr)
+            await self._say(writer, error_frame("internal", f"the server failed: {problem}"))
+
+    async def _say(self, writer: asyncio.StreamWriter, frame: Frame) -> None:
+        with contextlib.suppress(Exception):
+            await write_frame(writer, frame, min(self.timeout, 2.0))
+
+    async def _wait(self, frame: Frame) -> Frame:
+        """Answer when our stored heads differ from the digest the peer saw, or at its timeout."""
+        assert self._me is not None
+        seen = blob(frame, "digest") or b""
+        wanted = frame.get("timeout")
+        limit = min(float(wanted), 30.0) if isinstance(wanted, int | float) else WAIT_SECONDS
+        deadline = time.monotonic() + max(0.0, limit)
+        while True:
+            docs = self.gate.peek(self._me.township)
+            if heads_digest(docs) != seen or time.monotonic() >= deadline:
+                return {"t": "heads", "docs": docs}
+            await asyncio.sleep(SERVER_POLL)
+
+
+# -- the client ---------------------------------------------------------------------------
+
+
+class Backoff:
+    """Exponential backoff with full jitter, so fifty villages do not retry in step."""
+
+    def __init__(self, first: float = 0.2, ceiling: float = 10.0) -> None:
+        self.first, self.ceiling = first, ceiling
+        self.failures = 0
+
+    def next(self) -> float:
+        self.failures += 1
+        top = min(self.ceiling, self.first * 2 ** (self.failures - 1))
+        return top / 2 + random.random() * top / 2
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+async def sync_once(
+    gate: HomeGate,
+    host: str,
+    port: int,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    attempts: int = 4,
+    secure: bool = True,
+) -> Outcome:
+    """Connect and exchange until both hold the same heads; retry a failing link.
+
+    Unreachable after `attempts` tries; PeerRefused when the peer refuses us
+    (another township, an untrusted device, a bad frame of ours): retrying would not
+    help. A converged outcome may still list refused changes (`Outcome.refused`:
+    documents that stay apart because one side refused the other's changes).
+    `secure=False` (plain TCP) is for benchmarks only.
+    """
+    me = await gate.identity()
+    backoff = Backoff()
+    last = "no attempt made"
+    for _ in range(attempts):
+        conn: Connection | None = None
+        try:
+            conn = await open_link(gate, host, port, timeout, secure=secure)
+            async with gate.use() as store:
+                outcome = await Initiator(me, conn.ask).run(store)
+            with contextlib.suppress(Exception):
+                await write_frame(conn.writer, {"t": "bye"}, 1.0)
+            if outcome.converged:
+                return outcome
+            last = "the peer's documents kept changing"
+        except PeerRefused as refused:
+            if refused.code not in ("busy", "internal"):
+                raise
+            last = refused.message
+        except RETRY_ERRORS as problem:
+            last = _describe(problem)
+        finally:
+            if conn is not None:
+                await conn.close()
+        await asyncio.sleep(backoff.next())
+    raise Unreachable(f"could not sync with {host}:{port} after {attempts} attempts: {last}")
+
+
+def _describe(problem: BaseException) -> str:
+    if isinstance(problem, TimeoutError):
+        return "no answer in time"
+    if isinstance(problem, ConnectionRefusedError):
+        return "connection refused (is `vledger serve` running there?)"
+    return str(problem) or type(problem).__name__
+
+
+Report = Callable[[str], None]
+
+
+async def watch(
+    gate: HomeGate,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    report: Report = lambda line: None,
+) -> None:
+    """Stay in sync until `stop` is set: push local edits, pull the peer's, reconnect.
+
+    Between syncs the client holds a `wait` at the server, which answers as
+    soon as the server's heads change (or after WAIT_SECONDS, when the client
+    checks its own stored heads): a change on either side starts a sync
+    within about a second. A dropped link is retried with backoff and jitter.
+    """
+    me = await gate.identity()
+    backoff = Backoff()
+    while not stop.is_set():
+        conn: Connection | None = None
+        try:
+            conn = await open_link(gate, host, port, timeout)
+            initiator = Initiator(me, conn.ask)
+            await _watch_link(gate, me, conn, initiator, stop, report, backoff)
+        except PeerRefused as refused:
+            if refused.code not in ("busy", "internal"):
+                raise
+            report(f"peer busy: {refused.message}")
+        except RETRY_ERRORS as problem:
+            report(f"link down: {_describe(problem)}")
+        finally:
+            if conn is not None:
+                await conn.close()
+        if not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff.next())
+
+
+async def _watch_link(
+    gate: HomeGate,
+    me: Identity,
+    conn: Connection,
+    initiator: Initiator,
+    stop: asyncio.Event,
+    report: Report,
+    backoff: Backoff,
+) -> None:
+    async def round_() -> tuple[bytes, dict[str, list[bytes]]]:
+        async with gate.use() as store:
+            outcome = await initiator.run(store)
+        if outcome.sent or outcome.received or outcome.fallbacks:
+            report(f"synced with {outcome.peer_office}: sent {outcome.sent}, "
+                   f"received {outcome.received} change(s)")
+        for line in outcome.refused[:5]:
+            report(f"refused: {line}")
+        # Not converged (the peer kept changing): an empty digest makes the next wait
+        # answer at once, so another round follows.
+        seen = heads_digest(initiator.theirs) if outcome.converged else b""
+        return seen, gate.peek(me.township)
+
+    server_seen, local_seen = await round_()
+    backoff.reset()
+    report(f"connected to {initiator.peer_office}")
+    while not stop.is_set():
+        answer = await conn.ask(
+            {"t": "wait", "digest": server_seen, "timeout": WAIT_SECONDS}, WAIT_SECONDS
+        )
+        if answer["t"] == "error":
+            raise PeerRefused(str(answer.get("code")), str(answer.get("message")))
+        theirs = answer.get("docs")
+        changed_there = not isinstance(theirs, dict) or heads_digest(theirs) != server_seen
+        if changed_there or gate.peek(me.township) != local_seen:
+            server_seen, local_seen = await round_()
+    with contextlib.suppress(Exception):
+        await write_frame(conn.writer, {"t": "bye"}, 1.0)
+
+
+def parse_address(text: str, default_port: int = 7420) -> tuple[str, int]:
+    """HOST:PORT (or [v6]:PORT, or HOST alone); ValueError with a readable message."""
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = text, str(default_port)
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{text!r} is not HOST:PORT")
+    return host, int(port)

@@ -1,0 +1,310 @@
+"""Ledger files on disk: reading CSV and .xlsx into records, writing them for Excel.
+
+Reading gives `domain.ledger_table.Record`s (text as a clerk would have typed it, with
+the CSV line or sheet row number); domain/ledger_table.py checks them against the
+program. A file that cannot be read at all raises `TabularError` with one line.
+
+CSV: UTF-8 with or without a byte-order mark, any line ending (Excel writes CRLF).
+Files in another encoding are refused rather than guessed at: Chinese Excel's plain
+"CSV" save is GBK, and reading GBK bytes as anything else garbles every Chinese cell.
+Excel's "CSV UTF-8" save is what the clerk needs, and the message says so.
+
+.xlsx (openpyxl, read-only, the first sheet, cached values of formulas): Excel stores
+what the clerk typed as numbers, dates and booleans, and openpyxl gives them back as
+int, float, datetime and bool. They become the text the clerk typed:
+
+- a datetime at midnight -> "YYYY-MM-DD" (with a time of day: "YYYY-MM-DD HH:MM[:SS]",
+  which a date column then refuses rather than silently dropping the time);
+- an int -> its digits; a float that is integral -> its digits without ".0";
+- any other float -> the shortest decimal that Excel shows: Excel keeps 15 significant
+  digits, so the float is rounded to 15 significant digits (0.1 + 0.2 computed by a
+  formula is stored as 0.30000000000000004 but shown, and meant, as 0.3), trailing
+  zeros dropped, and written without an exponent (1e-05 -> "0.00001") via Decimal;
+- a bool -> 是 / 否; anything else -> str().
+
+Writing: CSV as UTF-8 with a byte-order mark (utf-8-sig) and CRLF, so Excel opens it
+with the Chinese intact; .xlsx with a bold header. In .xlsx, numbers and dates are
+written as real numbers and dates (so a clerk can sum and sort them), but only when
+reading them back gives the same value: an int or decimal longer than Excel's 15
+digits is written as text. Everything else is text cells, never formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from vledger.domain.ledger_table import Record, header_names
+from vledger.domain.program import CellValue, Column, Program
+from vledger.domain.values import format_cell
+
+__all__ = [
+    "TabularError",
+    "cell_text",
+    "export_ledger",
+    "read_csv_text",
+    "read_ledger_file",
+    "write_csv",
+    "write_xlsx",
+]
+
+EXTENSIONS = (".csv", ".xlsx")
+_EXCEL_DIGITS = 15  # significant digits Excel keeps and shows
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # .xlsx cannot hold these
+
+
+class TabularError(Exception):
+    """A file that cannot be read or written; `str()` is one line naming the file."""
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def read_ledger_file(path: Path | str, shown_as: str | None = None) -> list[Record]:
+    """The records of a .csv or .xlsx ledger file; TabularError when it cannot be read.
+
+    `shown_as` is the file's name in messages (default: `path` as given).
+    """
+    name = shown_as if shown_as is not None else str(path)
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in EXTENSIONS:
+        shown = suffix or "a file without extension"
+        raise TabularError(f"{name}: a ledger file is .csv or .xlsx, not {shown}")
+    if not path.exists():
+        raise TabularError(f"{name}: no such file")
+    if path.is_dir():
+        raise TabularError(f"{name}: is a folder, not a ledger file")
+    if suffix == ".csv":
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise TabularError(f"{name}: cannot read it ({error.strerror or error})") from None
+        return read_csv_bytes(data, name)
+    return _read_xlsx(path, name)
+
+
+def read_csv_bytes(data: bytes, name: str) -> list[Record]:
+    return read_csv_text(_decode(data, name), name)
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise TabularError(
+            f"{name}: this is UTF-16 text (Excel's \"Unicode text\"); "
+            "save it as \"CSV UTF-8 (Comma delimited)\" instead"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise TabularError(
+            f"{name}:{line}: not UTF-8 text (perhaps GBK, Excel's plain \"CSV\"); "
+            "save it as \"CSV UTF-8 (Comma delimited)\" / “CSV UTF-8（逗号分隔）” and import again"
+        ) from None
+
+
+def read_csv_text(text: str, name: str = "") -> list[Record]:
+    """Records with the line each starts on (a quoted cell may span lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[Record] = []
+    start = 1
+    try:
+        for cells in reader:
+            records.append(Record(start, tuple(cells)))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise TabularError(f"{name}:{reader.line_num}: {error}") from None
+    return records
+
+
+def _read_xlsx(path: Path, name: str) -> list[Record]:
+    from zipfile import BadZipFile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError) as error:
+        raise TabularError(f"{name}: not an .xlsx workbook Excel saved ({error})") from None
+    try:
+        if not book.worksheets:
+            raise TabularError(f"{name}: the workbook has no sheets")
+        sheet = book.worksheets[0]
+        # A workbook's recorded size can be wrong (files written by other programs);
+        # forgetting it makes openpyxl read every row there is.
+        sheet.reset_dimensions()
+        records = [
+            Record(number, tuple(cell_text(v) for v in values))
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
+    finally:
+        book.close()
+    return records
+
+
+def cell_text(value: object) -> str:
+    """What the clerk typed into an .xlsx cell, from the value openpyxl reads back."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _float_text(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        spec = "%Y-%m-%d %H:%M" if value.second == 0 else "%Y-%m-%d %H:%M:%S"
+        return value.strftime(spec)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M" if value.second == 0 else "%H:%M:%S")
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+def _float_text(value: float) -> str:
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)  # not a number Excel can store; the column's parser refuses it
+    if value.is_integer():
+        return str(int(value))
+    shown = Decimal(format(value, f".{_EXCEL_DIGITS}g")).normalize()
+    return format(shown, "f")
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def ledger_header(program: Program) -> list[str]:
+    names = header_names(program)
+    return [names[c.id] for c in program.columns]
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """A CSV that Excel opens with Chinese intact: UTF-8 with BOM, CRLF line ends."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    _write_whole(path, buffer.getvalue().encode("utf-8-sig"))
+
+
+def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """An .xlsx workbook with one sheet and a bold header; str values stay text."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    bold = Font(bold=True)
+    for index, title in enumerate(header, start=1):
+        cell = sheet.cell(row=1, column=index)
+        cell.value = title
+        cell.data_type = "s"
+        cell.font = bold
+    for number, values in enumerate(rows, start=2):
+        for index, value in enumerate(values, start=1):
+            if value is None or value == "":
+                continue
+            cell = sheet.cell(row=number, column=index)
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"  # "=1+1" typed in a text column is text, not a formula
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    _write_whole(path, buffer.getvalue())
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write to a temporary file next to `path`, then rename: never a half-written file."""
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.part")
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise TabularError(f"{path}: cannot write it ({error.strerror or error})") from None
+
+
+def _xlsx_value(column: Column, value: CellValue) -> object:
+    """The cell to write: a real number or date when it reads back as the same value."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return format_cell(column, value, "zh")
+    if column.type == "int" and isinstance(value, int) and abs(value) < 10**_EXCEL_DIGITS:
+        return value
+    if column.type == "decimal" and isinstance(value, str):
+        number = _excel_number(value)
+        if number is not None:
+            return number
+    if column.type == "date" and isinstance(value, str):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            day = None
+        if day is not None and day.year >= 1900:  # Excel has no dates before 1900
+            return day
+    return format_cell(column, value, "zh")
+
+
+def _excel_number(text: str) -> float | None:
+    try:
+        exact = Decimal(text)
+    except ArithmeticError:
+        return None
+    if not exact.is_finite() or len(exact.as_tuple().digits) > _EXCEL_DIGITS:
+        return None
+    number = float(exact)
+    if Decimal(_float_text(number)) != exact:
+        return None
+    return number
+
+
+def export_ledger(
+    path: Path | str, program: Program, rows: Iterable[Mapping[str, CellValue]]
+) -> int:
+    """Write rows (column id -> stored value) as .csv or .xlsx by extension; the row count.
+
+    The header names columns by title (`header_names`), so the file reads well in
+    Excel and `read_ledger_file` + `read_table` give back exactly the same cells.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise TabularError(f"{path}: export writes .csv or .xlsx, not {suffix or 'no extension'}")
+    header = ledger_header(program)
+    written = list(rows)
+    if suffix == ".csv":
+        write_csv(
+            target, header,
+            ([format_cell(c, cells.get(c.id), "zh") for c in program.columns] for cells in written),
+        )
+        return len(written)
+    values = []
+    for number, cells in enumerate(written, start=2):
+        line = [_xlsx_value(c, cells.get(c.id)) for c in program.columns]
+        for column, value in zip(program.columns, line, strict=True):
+            if isinstance(value, str) and _ILLEGAL_XML.search(value):
+                raise TabularError(
+                    f"{path}:{number}:{column.title}: holds a control character that "
+                    ".xlsx cannot store; export as .csv instead"
+                )
+        values.append(line)
+    write_xlsx(target, header, values)
+    return len(written)

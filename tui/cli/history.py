@@ -1,0 +1,203 @@
+"""`vledger history`, `blame`, `conflicts`, `resolve` (cli.md, History and conflicts).
+
+Everything comes from the journal that every edit writes (domain/history.py) through
+the facade. Text output is for people: newest first, times as recorded (each office's
+own clock and offset), a concurrent edit marked with the ids it raced. `--json` prints
+the shapes cli.md fixes, with the extra fields `edit_record` gives (user, prev, settles).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from vledger.tui.cli.ledger import shown, t
+
+if TYPE_CHECKING:
+    from vledger.domain.history import History
+    from vledger.sync.services.office import Office
+
+
+def register(sub: Any) -> None:
+    history = sub.add_parser("history", help="every recorded edit, newest first")
+    history.add_argument("--program", metavar="P", help="only this program's edits")
+    history.add_argument("--village", metavar="V", help="only this village's edits")
+    history.add_argument("--office", metavar="O", help="only edits made by this office")
+    history.add_argument("--json", action="store_true", help="print JSON")
+    history.set_defaults(run=run_history)
+
+    blame = sub.add_parser("blame", help="the chain of edits behind one cell's value")
+    blame.add_argument("program", metavar="PROGRAM", help="the program's id")
+    blame.add_argument("row", metavar="ROW", help="the row's id")
+    blame.add_argument("column", metavar="COLUMN",
+                       help="the column's id or title (or 'deleted' for the row's flag)")
+    blame.add_argument("--village", metavar="V", help="the village (default: this office)")
+    blame.add_argument("--json", action="store_true", help="print JSON")
+    blame.set_defaults(run=run_blame)
+
+    conflicts = sub.add_parser("conflicts", help="cells two offices changed concurrently")
+    conflicts.add_argument("--json", action="store_true", help="print JSON")
+    conflicts.set_defaults(run=run_conflicts)
+
+    resolve = sub.add_parser("resolve", help="settle a conflict with a new recorded edit")
+    resolve.add_argument("conflict", metavar="CONFLICT", help="the conflict's id")
+    how = resolve.add_mutually_exclusive_group(required=True)
+    how.add_argument("--value", metavar="VALUE", help="a new value, typed as in the ledger")
+    how.add_argument("--keep", metavar="EDIT", help="keep the value of this competing edit")
+    resolve.set_defaults(run=run_resolve)
+
+
+def _json_value(value: Any) -> Any:
+    """Stored values are JSON already; anything else (a Decimal) prints as its text."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return str(value)
+
+
+def _record(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: _json_value(v) if k in ("old", "new") else v for k, v in record.items()}
+
+
+def _change(args: argparse.Namespace, old: Any, new: Any) -> str:
+    empty = t(args, "(empty)", "（空）")
+    return f"{shown(old, args.lang) or empty} → {shown(new, args.lang) or empty}"
+
+
+def _what(record: dict[str, Any]) -> str:
+    parts = (record["program"], record["village"], record["row"], record["column"])
+    return " ".join(p for p in parts if p)
+
+
+def _concurrent(args: argparse.Namespace, ids: list[str]) -> str:
+    return t(args, "⚡ concurrent with ", "⚡ 与之并发：") + ", ".join(ids) if ids else ""
+
+
+def edit_lines(args: argparse.Namespace, records: list[dict[str, Any]]) -> list[str]:
+    """Recorded edits as an aligned table (newest first, as given)."""
+    from vledger.tui.cli.offices import table
+
+    if not records:
+        return [t(args, "no recorded edits", "没有修改记录")]
+    header = (
+        (t(args, "time", "时间"), t(args, "edit", "编号"), t(args, "office", "办公室"),
+         t(args, "op", "操作"), t(args, "cell", "单元格"), t(args, "old → new", "原值 → 新值"),
+         "")
+    )
+    rows = [
+        (r["at"], r["id"], r["office"], r["op"], _what(r), _change(args, r["old"], r["new"]),
+         _concurrent(args, r["concurrent_with"]))
+        for r in records
+    ]
+    if not any(row[-1] for row in rows):
+        return table(header[:-1], [row[:-1] for row in rows])
+    return table(header, rows)
+
+
+def run_history(args: argparse.Namespace) -> int:
+    from vledger.tui.cli.offices import open_office, print_json, refusals
+
+    with open_office(args) as office, refusals():
+        _check_filters(args, office)
+        records = [_record(r) for r in office.history(args.program, args.village, args.office)]
+    if args.json:
+        print_json({"edits": records})
+        return 0
+    for line in edit_lines(args, records):
+        print(line)
+    return 0
+
+
+def _check_filters(args: argparse.Namespace, office: Office) -> None:
+    """A filter that names nothing known is a typing mistake, not an empty history."""
+    from vledger.sync.services.office import Refusal
+
+    if args.program is not None:
+        office.program(args.program)
+    if args.village is not None:
+        office.ledger_village(args.village, writing=False)
+    if args.office is not None and args.office not in {o.id for o in office.offices()}:
+        raise Refusal(t(args, f"no office {args.office} on the roster",
+                        f"名册上没有办公室 {args.office}"))
+
+
+def run_blame(args: argparse.Namespace) -> int:
+    from vledger.domain.history import DELETED
+    from vledger.tui.cli.offices import open_office, print_json, refusals
+
+    with open_office(args) as office, refusals():
+        program = office.program(args.program)
+        village = office.ledger_village(args.village, writing=False)
+        column = _column_id(args, program, args.column)
+        if office.village_doc(village).row(program.id, args.row) is None:
+            from vledger.sync.services.office import Refusal
+
+            raise Refusal(t(args, f"no row {args.row} in {village}'s {program.id} ledger",
+                            f"{village} 的 {program.id} 台账中没有行 {args.row}"))
+        cell = (program.id, village, args.row, column)
+        value = office.current_value(cell)
+        history: History = office.journal(village)
+        chain = [_record(history.edit_record(e)) for e in history.blame(*cell, value)]
+    if args.json:
+        print_json({"program": program.id, "village": village, "row": args.row,
+                    "column": column, "value": _json_value(value), "edits": chain})
+        return 0
+    title = t(args, "deleted", "已删除") if column == DELETED else program.column(column).title
+    print(f"{program.id} {village} {args.row} {title}: {shown(value, args.lang) or '—'}")
+    for line in edit_lines(args, chain):
+        print(line)
+    return 0
+
+
+def _column_id(args: argparse.Namespace, program: Any, name: str) -> str:
+    from vledger.domain.history import DELETED
+    from vledger.sync.services.office import Refusal, columns_by_name
+
+    if name == DELETED:
+        return DELETED
+    column = columns_by_name(program).get(name.strip())
+    if column is None:
+        known = ", ".join(c.id for c in program.columns)
+        raise Refusal(t(args, f"no column {name} in program {program.id} (columns: {known})",
+                        f"方案 {program.id} 没有列 {name}（列有：{known}）"))
+    return column.id
+
+
+def run_conflicts(args: argparse.Namespace) -> int:
+    from vledger.tui.cli.offices import open_office, print_json, refusals
+
+    with open_office(args) as office, refusals():
+        found = [c.to_plain() for c in office.conflicts()]
+    for conflict in found:
+        conflict["shown"] = _json_value(conflict["shown"])
+        for value in conflict["values"]:
+            value["value"] = _json_value(value["value"])
+    if args.json:
+        print_json({"conflicts": found})
+        return 0
+    if not found:
+        print(t(args, "no open conflicts", "没有未解决的冲突"))
+        return 0
+    for conflict in found:
+        print(t(args, "conflict ", "冲突 ") + f"{conflict['id']}: {_what(conflict)}"
+              + t(args, ", shown now: ", "，当前显示：") + (shown(conflict["shown"], args.lang)
+                                                          or t(args, "(empty)", "（空）")))
+        for value in conflict["values"]:
+            text = shown(value["value"], args.lang) or t(args, "(empty)", "（空）")
+            print(f"  {value['edit']}  {value['office']}  {value['at']}  {text}")
+    print(t(args, "settle one with: vledger resolve CONFLICT --keep EDIT (or --value VALUE)",
+            "解决方法：vledger resolve 冲突编号 --keep 修改编号（或 --value 新值）"))
+    return 0
+
+
+def run_resolve(args: argparse.Namespace) -> int:
+    from vledger.tui.cli.ledger import cell_refusals
+    from vledger.tui.cli.offices import open_office
+
+    with open_office(args) as office, cell_refusals():
+        office.resolve(args.conflict, value=args.value, keep=args.keep)
+    print(t(args, f"{args.conflict}: settled", f"{args.conflict}：已解决"))
+    return 0

@@ -1,0 +1,306 @@
+"""`vledger ledger ...`: a village's ledgers (台账) from the command line (cli.md, Ledgers).
+
+add, set, delete, restore, list, import, export. `--village` defaults to this office;
+the facade (sync/office.py) refuses a village office naming another village.
+
+Import reads the whole file (sync/tabular.py), checks every cell against the program
+(domain/ledger_table.py) and writes all rows in one transaction only when nothing is
+wrong; otherwise every problem is one `FILE:ROW:COLUMN: message` line and nothing is
+written.
+
+Export writes the header with column titles (what Excel users read; a column whose
+title is shared or ambiguous is written by its id, see `header_names`), the rows in
+display order, deleted rows left out. Import takes ids or titles, so an exported file
+imports back cell for cell (as new rows: a file carries no row ids).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vledger.domain.program import CellValue, Program
+    from vledger.sync.services.office import Office
+
+
+def t(args: argparse.Namespace, en: str, zh: str) -> str:
+    return zh if getattr(args, "lang", "en") == "zh" else en
+
+
+def register(sub: Any) -> None:
+    """Add the `ledger` group and its actions to the top-level subparsers `sub`."""
+    group = sub.add_parser("ledger", help="a village's ledgers (台账): add, edit, list, import")
+    group.set_defaults(run=_usage(group))
+    actions = group.add_subparsers(dest="ledger_command", metavar="ACTION")
+
+    add = actions.add_parser("add", help="add a row; prints its id")
+    _program_and_village(add)
+    add.add_argument("cells", nargs="+", metavar="COL=VALUE",
+                     help="a cell as typed, by column id or title")
+    add.set_defaults(run=run_add)
+
+    edit = actions.add_parser("set", help="edit cells of a row")
+    _program_and_village(edit)
+    edit.add_argument("row", metavar="ROW", help="the row's id (ledger list shows it)")
+    edit.add_argument("cells", nargs="+", metavar="COL=VALUE",
+                      help="a cell as typed; COL= with nothing clears it")
+    edit.set_defaults(run=run_set)
+
+    for name, helptext, handler in (
+        ("delete", "mark a row deleted (rows are never removed)", run_delete),
+        ("restore", "bring a deleted row back", run_restore),
+    ):
+        action = actions.add_parser(name, help=helptext)
+        _program_and_village(action)
+        action.add_argument("row", metavar="ROW", help="the row's id")
+        action.set_defaults(run=handler)
+
+    listing = actions.add_parser("list", help="the rows of a ledger")
+    _program_and_village(listing)
+    listing.add_argument("--json", action="store_true", help="print JSON, cells as stored")
+    listing.add_argument("--deleted", action="store_true", help="include deleted rows")
+    listing.set_defaults(run=run_list)
+
+    load = actions.add_parser(
+        "import", help="add every row of a .csv or .xlsx file, all or none",
+        description="Add every row of a .csv (UTF-8) or .xlsx file whose header names "
+        "columns by id or title. Nothing is written unless every cell is right; each "
+        "problem is printed as FILE:ROW:COLUMN: message.",
+    )
+    _program_and_village(load, file=True)
+    load.set_defaults(run=run_import)
+
+    out = actions.add_parser(
+        "export", help="write a ledger to .csv (UTF-8 with BOM) or .xlsx",
+        description="Write the ledger's rows (not deleted ones) with column titles as the "
+        "header; ledger import reads the file back cell for cell.",
+    )
+    _program_and_village(out)
+    out.add_argument("--out", required=True, metavar="FILE", help="a .csv or .xlsx file")
+    out.set_defaults(run=run_export)
+
+
+def _program_and_village(parser: argparse.ArgumentParser, *, file: bool = False) -> None:
+    parser.add_argument("program", metavar="PROGRAM", help="the program's id")
+    if file:
+        parser.add_argument("file", metavar="FILE", help="a .csv or .xlsx ledger file")
+    parser.add_argument("--village", metavar="V", help="the village (default: this office)")
+
+
+def _usage(parser: argparse.ArgumentParser) -> Any:
+    def usage(args: argparse.Namespace) -> int:
+        from vledger.tui.cli.main import EXIT_USAGE
+
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+
+    return usage
+
+
+# -- shared with cli_history ---------------------------------------------------------------
+
+
+@contextmanager
+def cell_refusals() -> Iterator[None]:
+    """Like `refusals()`, but a refused cell of one typed row is named by its column only.
+
+    The facade numbers rows of a batch ("row 1: ..."), which means nothing for the one
+    row typed on the command line.
+    """
+    from vledger.sync.services.office import Refusal
+    from vledger.tui.cli.main import Refused
+
+    try:
+        yield
+    except Refusal as refusal:
+        if refusal.cells:
+            raise Refused(*(_cell_line(p.column, p.message) for p in refusal.cells)) from None
+        raise Refused(*refusal.problems) from None
+
+
+def _cell_line(column: str, message: str) -> str:
+    # Cell messages usually name the column already ("日期 (date): expected ...").
+    if message.startswith(column) or f"({column})" in message or f"（{column}）" in message:
+        return message
+    return f"{column}: {message}"
+
+
+def typed_cells(
+    args: argparse.Namespace, pairs: Sequence[str], office: Office, *, whole_row: bool
+) -> dict[str, str]:
+    """COL=VALUE arguments as a map; wrong forms and repeated columns are refused.
+
+    When some are refused, the well-formed cells are checked too, so the one refusal
+    lists every problem (the facade would otherwise only be asked after a retry).
+    """
+    from vledger.sync.services.office import parse_rows
+    from vledger.tui.cli.main import Refused
+
+    cells: dict[str, str] = {}
+    problems: list[str] = []
+    for pair in pairs:
+        column, sign, value = pair.partition("=")
+        column = column.strip()
+        if not sign or not column:
+            problems.append(t(args, f"{pair!r}: expected COL=VALUE, like date=2026-03-05",
+                              f"“{pair}”：应写成 列=值，如 date=2026-03-05"))
+        elif column in cells:
+            problems.append(t(args, f"{column}: given twice", f"{column}：重复给出"))
+        else:
+            cells[column] = value
+    if problems:
+        with cell_refusals():
+            program = office.program(args.program)
+        _, refused = parse_rows(program, [cells], args.lang, whole_rows=whole_row)
+        raise Refused(*problems, *(_cell_line(p.column, p.message) for p in refused))
+    return cells
+
+
+def shown(value: object, lang: str) -> str:
+    """A stored value on one line of a terminal."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, dict | list):  # township values: a roster entry, a list
+        import json
+
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = str(value)
+    return text.replace("\r\n", "↵").replace("\n", "↵").replace("\r", "↵").replace("\t", " ")
+
+
+# -- handlers --------------------------------------------------------------------------------
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from vledger.tui.cli.offices import open_office
+
+    with open_office(args) as office, cell_refusals():
+        cells = typed_cells(args, args.cells, office, whole_row=True)
+        (row_id,) = office.add_rows(args.program, args.village, [cells])
+    print(row_id)
+    return 0
+
+
+def run_set(args: argparse.Namespace) -> int:
+    from vledger.tui.cli.offices import open_office
+
+    with open_office(args) as office, cell_refusals():
+        cells = typed_cells(args, args.cells, office, whole_row=False)
+        office.set_cells(args.program, args.village, args.row, cells)
+    count = len(cells)
+    print(t(args, f"{args.row}: {count} cell{'s' * (count != 1)} set",
+            f"{args.row}：已修改 {count} 格"))
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    from vledger.tui.cli.offices import open_office, refusals
+
+    with open_office(args) as office, refusals():
+        office.delete_row(args.program, args.village, args.row)
+    print(t(args, f"{args.row}: deleted", f"{args.row}：已删除"))
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    from vledger.tui.cli.offices import open_office, refusals
+
+    with open_office(args) as office, refusals():
+        office.restore_row(args.program, args.village, args.row)
+    print(t(args, f"{args.row}: restored", f"{args.row}：已恢复"))
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from vledger.sync.documents.ledger import rows_as_cells
+    from vledger.tui.cli.offices import open_office, print_json, refusals
+
+    with open_office(args) as office, refusals():
+        program = office.program(args.program)
+        village = office.ledger_village(args.village, writing=False)
+        rows = office.ledger_rows(program.id, village, include_deleted=args.deleted)
+    if args.json:
+        print_json({"program": program.id, "village": village, "rows": rows_as_cells(rows)})
+        return 0
+    for line in ledger_lines(args, program, [(r.id, r.deleted, r.cells) for r in rows]):
+        print(line)
+    return 0
+
+
+def ledger_lines(
+    args: argparse.Namespace,
+    program: Program,
+    rows: Sequence[tuple[str, bool, Any]],
+) -> list[str]:
+    """The rows as an aligned table: row id, then every column by title."""
+    from vledger.tui.cli.offices import table
+
+    if not rows:
+        return [t(args, "no rows", "没有记录")]
+    numbers = frozenset(
+        i + 1 for i, c in enumerate(program.columns) if c.type in ("int", "decimal")
+    )
+    header = (t(args, "row", "行"), *(c.title for c in program.columns))
+    deleted = t(args, " (deleted)", "（已删除）")
+    lines = [
+        (row_id + (deleted if is_deleted else ""),
+         *(shown(cells.get(c.id), args.lang) for c in program.columns))
+        for row_id, is_deleted, cells in rows
+    ]
+    return table(header, lines, right=numbers)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from vledger.domain.ledger_table import read_table
+    from vledger.sync.services.tabular import TabularError, read_ledger_file
+    from vledger.tui.cli.main import Refused
+    from vledger.tui.cli.offices import open_office, refusals
+
+    with open_office(args) as office, refusals():
+        program = office.program(args.program)
+        village = office.ledger_village(args.village, writing=True)
+        office.village_doc(village)  # refused now if this office holds no such ledger
+        try:
+            records = read_ledger_file(args.file, shown_as=args.file)
+        except TabularError as error:
+            raise Refused(str(error)) from None
+        found = read_table(program, args.file, records, args.lang)
+        if not found.ok:
+            raise Refused(*found.messages())
+        rows: list[dict[str, CellValue]] = [row.cells for row in found.rows]
+        if rows:
+            office.import_rows(program.id, village, rows)
+    count = len(rows)
+    print(t(args, f"{count} row{'s' * (count != 1)} added to {village}'s {program.id} ledger",
+            f"已向 {village} 的 {program.id} 台账导入 {count} 行"))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from vledger.sync.services.tabular import EXTENSIONS, TabularError, export_ledger
+    from vledger.tui.cli.main import Refused
+    from vledger.tui.cli.offices import open_office, refusals
+
+    out = Path(args.out)
+    if out.suffix.lower() not in EXTENSIONS:
+        raise Refused(t(args, f"{args.out}: export writes .csv or .xlsx",
+                        f"{args.out}：只能导出为 .csv 或 .xlsx"))
+    with open_office(args) as office, refusals():
+        program = office.program(args.program)
+        village = office.ledger_village(args.village, writing=False)
+        rows = office.ledger_rows(program.id, village)
+    try:
+        count = export_ledger(out, program, [r.cells for r in rows])
+    except TabularError as error:
+        raise Refused(str(error)) from None
+    print(t(args, f"{count} row{'s' * (count != 1)} written to {args.out}",
+            f"已导出 {count} 行到 {args.out}"))
+    return 0

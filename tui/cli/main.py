@@ -1,0 +1,144 @@
+"""The `vledger` command line (shared/spec/cli.md).
+
+This module only builds the argument parser and turns refusals into exit codes;
+each command group lives in its own `tui/cli_<group>.py` with a `register(sub)`
+function, so the UI can start without importing every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import locale
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from vledger import __version__
+
+# Command groups, in the order `vledger --help` lists them. A group that is not
+# written yet is simply absent from the parser.
+COMMAND_MODULES = (
+    "vledger.tui.cli.offices",
+    "vledger.tui.cli.identity",
+    "vledger.tui.cli.program",
+    "vledger.tui.cli.sheet",
+    "vledger.tui.cli.ledger",
+    "vledger.tui.cli.rank",
+    "vledger.tui.cli.history",
+    "vledger.tui.cli.sync",
+    "vledger.tui.cli.demo",
+    "vledger.tui.cli.ui",
+)
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+class Refused(Exception):
+    """A user's request that cannot be done: one clear line per problem, exit 1."""
+
+    def __init__(self, *problems: str, exit_code: int = EXIT_REFUSED) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+        self.exit_code = exit_code
+
+
+Handler = Callable[[argparse.Namespace], int | None]
+
+
+def default_lang() -> str:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    loc = locale.getlocale()[0] or ""
+    return "zh" if loc.lower().startswith("zh") else "en"
+
+
+def default_home() -> Path:
+    env = os.environ.get("VLEDGER_HOME")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("vledger"))
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # wrong usage: exit 2, no traceback
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"vledger: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vledger", description="Township work ledgers and ranking sheets.")
+    parser.add_argument("--home", type=Path, default=None, help="this office's folder")
+    parser.add_argument("--lang", choices=("zh", "en"), default=None, help="interface language")
+    parser.add_argument("--version", action="version", version=f"vledger {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    _accept_globals_anywhere(parser)
+    return parser
+
+
+def _accept_globals_anywhere(parser: argparse.ArgumentParser) -> None:
+    """Let `vledger rank P --lang zh` work as well as `vledger --lang zh rank P`.
+
+    Clerks type options where they remember them; SUPPRESS keeps a sub-command's
+    copy from overwriting a value given before the command.
+    """
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for child in set(action.choices.values()):
+            known = {o for a in child._actions for o in a.option_strings}
+            if "--home" not in known:
+                child.add_argument("--home", type=Path, default=argparse.SUPPRESS,
+                                   help=argparse.SUPPRESS)
+            if "--lang" not in known:
+                child.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
+                                   help=argparse.SUPPRESS)
+            _accept_globals_anywhere(child)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.home is None:
+        args.home = default_home()
+    if args.lang is None:
+        args.lang = default_lang()
+    run: Handler | None = getattr(args, "run", None)
+    if run is None:
+        if args.command is None and "ui" in _registered(parser):
+            return main([*(argv or sys.argv[1:]), "ui"])
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return run(args) or EXIT_OK
+    except Refused as refusal:
+        for line in refusal.problems:
+            print(line, file=sys.stderr)
+        return refusal.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `vledger history | head`: the reader left; that is not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _registered(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+

@@ -1,0 +1,260 @@
+"""`vledger program ...`: program files (方案), shared/spec/cli.md.
+
+`check` works on a file alone and needs no office. The publishing commands
+(add, list, show) join the same `program` group as further actions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    """Add the `program` group and its actions to the top-level subparsers `sub`."""
+    group = sub.add_parser("program", help="program files (方案): check, publish, list")
+    group.set_defaults(run=_group_usage(group))
+    actions = group.add_subparsers(dest="program_command", metavar="ACTION")
+    check = actions.add_parser(
+        "check",
+        help="validate a program file",
+        description="Validate a program file; print FILE:LINE: message for each problem.",
+    )
+    check.add_argument("file", metavar="FILE", help="the program's .toml file")
+    check.set_defaults(run=run_check)
+
+    add = actions.add_parser(
+        "add", help="validate and publish a program file (township only)",
+        description="Validate a program file and publish it to every office "
+        "(replaces a published program with the same id).",
+    )
+    add.add_argument("file", metavar="FILE", help="the program's .toml file")
+    add.set_defaults(run=run_add)
+    listing = actions.add_parser("list", help="the published programs")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=run_list)
+    show = actions.add_parser("show", help="one program: periods, columns, indicators, items")
+    show.add_argument("id", metavar="ID", help="the program's id")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=run_show)
+
+    # The sheet and target groups live in tui/cli_sheet.py; tui/cli.py does not list
+    # that module (yet), so they are registered from here (register skips a repeat).
+    from vledger.tui.cli import sheet as cli_sheet
+
+    cli_sheet.register(sub)
+
+
+def _group_usage(group: argparse.ArgumentParser) -> Any:
+    def usage(args: argparse.Namespace) -> int:
+        from vledger.tui.cli.main import EXIT_USAGE
+
+        group.print_help(sys.stderr)
+        return EXIT_USAGE
+
+    return usage
+
+
+def read_program_text(file: str) -> str:
+    """The text of a program file as UTF-8; a refusal naming `file` as typed when it can't be read.
+
+    A UTF-8 byte-order mark is dropped: Windows Notepad writes one, TOML forbids it,
+    and it would otherwise be reported as a baffling syntax error on line 1.
+    """
+    from vledger.tui.cli.main import Refused
+
+    path = Path(file)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise Refused(f"{file}: no such file") from None
+    except IsADirectoryError:
+        raise Refused(f"{file}: is a folder, not a program file") from None
+    except OSError as error:
+        raise Refused(f"{file}: cannot read it ({error.strerror or error})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise Refused(
+            f"{file}:{line}: not UTF-8 text (byte {error.start}); save the file as UTF-8"
+        ) from None
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from vledger.domain.program_file import ProgramError, load_program
+    from vledger.tui.cli.main import Refused
+
+    text = read_program_text(args.file)
+    try:
+        program = load_program(text, args.file)
+    except ProgramError as error:
+        raise Refused(*(str(problem) for problem in error.problems)) from None
+    items = len(program.items)
+    periods = len(program.periods)
+    print(
+        f"{args.file}: ok ({items} item{'s' * (items != 1)}, "
+        f"{periods} period{'s' * (periods != 1)})"
+    )
+    return 0
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from vledger.tui.cli.offices import open_office, refusals
+
+    text = read_program_text(args.file)
+    with open_office(args) as office, refusals():
+        program = office.publish_program(text, args.file)
+    print(f"{program.id}: {program.title}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from vledger.tui.cli.offices import open_office, print_json, refusals, table
+
+    with open_office(args) as office, refusals():
+        programs = office.programs()
+        current = {p.id: office.current_period(p) for p in programs}
+    if args.json:
+        print_json({"programs": [
+            {"id": p.id, "title": p.title, "year": p.year,
+             "periods": [q.id for q in p.periods], "current_period": current[p.id]}
+            for p in programs
+        ]})
+        return 0
+    zh = args.lang == "zh"
+    header = ("编号", "名称", "年度", "阶段") if zh else ("id", "title", "year", "periods")
+    rows = [(p.id, p.title, str(p.year), " ".join(q.id for q in p.periods)) for p in programs]
+    for line in table(header, rows):
+        print(line)
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from vledger.tui.cli.offices import open_office, print_json, refusals
+
+    with open_office(args) as office, refusals():
+        program = office.program(args.id)
+    if args.json:
+        print_json(program_json(program))
+        return 0
+    for line in describe_program(program, args.lang):
+        print(line)
+    return 0
+
+
+def _num(value: Any) -> str:
+    from vledger.domain.decimals import format_number
+
+    return format_number(value)
+
+
+def program_json(program: Any) -> dict[str, Any]:
+    """A program's parts as `program show --json` prints them, decimals as strings."""
+    return {
+        "id": program.id,
+        "title": program.title,
+        "year": program.year,
+        "date_column": program.date_column,
+        "periods": [
+            {"id": p.id, "title": p.title, "start": p.start.isoformat(),
+             "end": p.end.isoformat(), "share": None if p.share is None else _num(p.share)}
+            for p in program.periods
+        ],
+        "columns": [
+            {"id": c.id, "title": c.title, "type": c.type, "required": c.required,
+             **({"choices": list(c.choices)} if c.choices else {})}
+            for c in program.columns
+        ],
+        "indicators": [
+            {"id": i.id, "title": i.title, "kind": i.kind, "unit": i.unit}
+            for i in program.indicators
+        ],
+        "items": [
+            {"id": i.id, "title": i.title, "section": i.section, "points": _num(i.points),
+             "rule": i.rule, "indicator": i.indicator,
+             "rule_text": rule_text(i, "en"), "rule_text_zh": rule_text(i, "zh")}
+            for i in program.items
+        ],
+        "adjustments": [
+            {"id": a.id, "title": a.title, "points": _num(a.points)} for a in program.adjustments
+        ],
+    }
+
+
+def rule_text(item: Any, lang: str) -> str:
+    """An item's rule in words, with its numbers."""
+    zh = lang == "zh"
+    P, b, pen = _num(item.points), _num(item.bonus), _num(item.penalty)
+    level = "target" if item.threshold is None else _num(item.threshold)
+    level_zh = "目标" if item.threshold is None else _num(item.threshold)
+    texts = {
+        "proportional": (
+            f"{P} 分 × 完成数 / 目标" + (f"，超额每个加 {b} 分" if item.bonus else ""),
+            f"{P} × achieved / target" + (f", +{b} per unit over" if item.bonus else ""),
+        ),
+        "linear": (
+            f"{P} 分，超目标每个加 {b} 分，差目标每个扣 {pen} 分",
+            f"{P}, +{b} per unit over target, -{pen} per unit under",
+        ),
+        "threshold": (
+            f"{P} 分，以{level_zh}为线，超出每个加 {b} 分，不足每个扣 {pen} 分",
+            f"{P} at level {level}, +{b} per unit above, -{pen} per unit below",
+        ),
+        "full_at": (
+            f"达到{level_zh}得满分 {P} 分，以下按比例",
+            f"full {P} at level {level}, proportional below",
+        ),
+        "per_event": (f"{P} 分，每发生一次扣 {pen} 分", f"{P}, -{pen} per event"),
+        "check": (f"达到目标得 {P} 分，否则 0 分", f"{P} if the target is reached, else 0"),
+        "manual": (f"评估人员打分，满分 {P} 分", f"assessor's points, up to {P}"),
+    }
+    text = texts[item.rule][0 if zh else 1]
+    bounds = []
+    if item.max is not None:
+        bounds.append(f"最高 {_num(item.max)} 分" if zh else f"at most {_num(item.max)}")
+    if item.min:
+        bounds.append(f"最低 {_num(item.min)} 分" if zh else f"at least {_num(item.min)}")
+    elif item.rule in ("linear", "threshold", "per_event"):
+        bounds.append("扣完为止" if zh else "not below 0")
+    return text + (("（" + "，".join(bounds) + "）") if zh and bounds else "") + (
+        (" (" + ", ".join(bounds) + ")") if not zh and bounds else ""
+    )
+
+
+def describe_program(program: Any, lang: str) -> list[str]:
+    """`program show` as text: title, periods, columns, indicators, items with their rules."""
+    from vledger.tui.cli.offices import table
+
+    zh = lang == "zh"
+    lines = [f"{program.id}  {program.title}  ({program.year})", ""]
+    lines.append("考核阶段" if zh else "Periods")
+    rows = [
+        (p.id, p.title, f"{p.start.isoformat()} – {p.end.isoformat()}",
+         "" if p.share is None else (f"占 {_num(p.share)} 份" if zh else f"share {_num(p.share)}"))
+        for p in program.periods
+    ]
+    lines += ["  " + line for line in table(None, rows)]
+    lines += ["", "台账列" if zh else "Columns"]
+    rows = [
+        (c.id, c.title, c.type + (" *" if c.required else ""),
+         " / ".join(c.choices)) for c in program.columns
+    ]
+    lines += ["  " + line for line in table(None, rows)]
+    lines += ["", "指标" if zh else "Indicators"]
+    rows = [(i.id, i.title, i.kind, i.unit) for i in program.indicators]
+    lines += ["  " + line for line in table(None, rows)]
+    lines += ["", "考核项目" if zh else "Items"]
+    rows = [
+        (i.id, i.title, f"{_num(i.points)}{'分' if zh else ' pts'}", i.indicator or "",
+         rule_text(i, lang))
+        for i in program.items
+    ]
+    lines += ["  " + line for line in table(None, rows)]
+    if program.adjustments:
+        lines += ["", "加扣分" if zh else "Adjustments"]
+        rows = [(a.id, a.title, _num(a.points)) for a in program.adjustments]
+        lines += ["  " + line for line in table(None, rows)]
+    return lines

@@ -1,0 +1,23 @@
+"""`vledger ui` (and `vledger` with no command, via tui/cli.py's fallback): open the UI."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    ui = sub.add_parser("ui", help="open the terminal UI on this office",
+                        description="Open the terminal UI on this office (the default).")
+    ui.set_defaults(run=run_ui)
+
+
+def run_ui(args: argparse.Namespace) -> int:
+    return open_home(args)
+
+
+def open_home(args: argparse.Namespace) -> int:
+    """Run the UI on `args.home` in `args.lang` (tui/cli_demo.py calls this after a build)."""
+    from vledger.tui.app import run_app
+
+    return run_app(args.home, args.lang)

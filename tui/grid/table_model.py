@@ -1,0 +1,148 @@
+"""A read-only table for the Grid: rows of display texts (TableModel) and the Grid with its
+data commands switched off (ReadOnlyGrid). The ranking sheet, history, blame, conflicts and
+sync screens show their lists with them.
+
+A language switch re-titles the columns in place (`ReadOnlyGrid.retitle`): the screen keeps
+its model and its cursor, and refills the rows whose texts depend on the language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from rich.cells import cell_len
+from textual import events
+from textual.binding import BindingsMap
+
+from vledger.tui.commands import GRID_COMMANDS, Command
+from vledger.tui.grid.model import CellRefused, GridColumn
+from vledger.tui.grid.view import MAX_WIDTH, Grid
+
+# Grid commands that change data make no sense on a computed or read-only list.
+READ_ONLY_BLOCKED = frozenset(
+    {"add_row", "delete_row", "restore_row", "toggle_deleted", "undo", "redo"}
+)
+
+
+def text_column(id: str, title: str, width: int) -> GridColumn:
+    return GridColumn(id, title, "text", width, editable=False)
+
+
+class TableModel:
+    """Rows of display texts for the Grid: nothing can be written, every commit refuses."""
+
+    def __init__(self, columns: Sequence[GridColumn]) -> None:
+        self._columns = tuple(columns)
+        self._rows: dict[str, Mapping[str, str]] = {}
+        self._order: list[str] = []
+        self._version = 0
+
+    def set_columns(self, columns: Sequence[GridColumn]) -> None:
+        """New titles (a language switch); the column ids stay those the rows use."""
+        self._columns = tuple(columns)
+        self._version += 1
+
+    def set_rows(self, rows: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+        self._order = [row_id for row_id, _ in rows]
+        self._rows = dict(rows)
+        self._version += 1
+
+    @property
+    def columns(self) -> Sequence[GridColumn]:
+        return self._columns
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def row_count(self) -> int:
+        return len(self._order)
+
+    def row_ids(self) -> Sequence[str]:
+        return self._order
+
+    def display(self, row_id: str, column_id: str) -> str:
+        return self._rows[row_id].get(column_id, "")
+
+    def value(self, row_id: str, column_id: str) -> str:
+        return self.display(row_id, column_id)
+
+    def is_deleted(self, row_id: str) -> bool:
+        return False
+
+    def marks(self, row_id: str, column_id: str) -> frozenset[str]:
+        return frozenset()
+
+    def commit(self, row_id: str, column_id: str, text: str) -> None:
+        raise CellRefused("this sheet is computed and cannot be edited", "此表为计算结果，不能编辑")
+
+    def write(self, row_id: str, column_id: str, value: object) -> None:
+        self.commit(row_id, column_id, "")
+
+    def add_row(self) -> str:
+        raise CellRefused("this sheet is computed and cannot be edited", "此表为计算结果，不能编辑")
+
+    def delete_row(self, row_id: str) -> None:
+        self.add_row()
+
+    def restore_row(self, row_id: str) -> None:
+        self.add_row()
+
+
+class ReadOnlyGrid(Grid):
+    """The Grid with its data commands switched off; typing does not start an edit, and
+    Enter is labelled for what it does here (open the row or the number's explanation)."""
+
+    def __init__(
+        self, model: TableModel, *, lang: str = "zh",
+        enter: tuple[str, str] | None = ("说明", "explain"), id: str | None = None,
+    ) -> None:
+        super().__init__(model, lang=lang, id=id)
+        self.enter_title = enter
+        self._bindings = BindingsMap([c.binding(self.lang) for c in self.commands()])
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in READ_ONLY_BLOCKED or (action == "edit" and self.enter_title is None):
+            return False
+        return super().check_action(action, parameters)
+
+    def commands(self) -> tuple[Command, ...]:
+        """The grid's commands without editing; Enter named for what it does here."""
+        out = []
+        for c in GRID_COMMANDS:
+            if c.action in READ_ONLY_BLOCKED:
+                continue
+            if c.name == "edit-cell":
+                if self.enter_title is None:
+                    continue
+                zh, en = self.enter_title
+                c = replace(c, title_zh=zh, title_en=en, help_zh=f"{zh}（回车）",
+                            help_en=f"{en} (Enter)")
+            out.append(c)
+        return tuple(out)
+
+    def set_lang(self, lang: str) -> None:
+        super().set_lang(lang)
+        # Grid.set_lang binds every grid key; this grid offers only its read-only ones.
+        self._bindings = BindingsMap([c.binding(self.lang) for c in self.commands()])
+        self.refresh_bindings()
+
+    def retitle(self, columns: Sequence[GridColumn], lang: str | None = None) -> None:
+        """Show `columns` (same ids, new titles), in `lang` when given; rows stay."""
+        model = self.model
+        assert isinstance(model, TableModel)
+        model.set_columns(columns)
+        self.widths = [min(MAX_WIDTH, max(3, c.width, cell_len(c.title) + 1))
+                       for c in model.columns]
+        self.cursor_col = min(self.cursor_col, max(0, len(model.columns) - 1))
+        if lang is not None and lang != self.lang:
+            self.set_lang(lang)
+        else:
+            self.refresh_model()
+
+    def on_key(self, event: events.Key) -> None:
+        if self.searching or self.editing:
+            return  # Grid's own handler closes the search box on Esc
+        if event.is_printable and event.key not in self.screen.active_bindings:
+            event.prevent_default()  # no "typing starts an edit" on a computed sheet

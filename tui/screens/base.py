@@ -1,0 +1,112 @@
+"""What every vledger screen shares: the office, the language, and a table of named commands
+that become the screen's bindings (with ids), its footer, its F1 help and its palette entries.
+
+The contract the app relies on, for any screen (subclass of OfficeScreen or not):
+
+- constructed as `Cls(office, lang=..., **params)`;
+- `relabel(lang)` re-labels everything visible in the new language (the app calls it on
+  every screen of the stack when the language switches);
+- `palette_commands()` returns `(Command, callback)` pairs: what the palette offers while the
+  screen is on top. Without it the palette falls back to the screen's bindings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.binding import Binding, BindingsMap
+from textual.screen import Screen
+
+from vledger.tui.commands import Command, bindings
+from vledger.tui.i18n import tr
+
+if TYPE_CHECKING:
+    from vledger.tui.grid.view import Grid
+
+PaletteEntry = tuple[Command, Callable[[], Any]]
+
+# Screen's own Tab bindings have no id; these replace them so every binding can be rebound.
+FOCUS_COMMANDS: tuple[Command, ...] = (
+    Command("focus-next", "tab", "app.focus_next", "下一项", "next", "焦点移到下一项",
+            "Focus the next field"),
+    Command("focus-previous", "shift+tab", "app.focus_previous", "上一项", "previous",
+            "焦点移到上一项", "Focus the previous field"),
+)
+
+
+class OfficeScreen(Screen[None]):
+    """A screen over the office facade; subclasses fill SCREEN_COMMANDS and `label()`."""
+
+    SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = ()
+    _inherit_bindings = False  # Screen's defaults carry no ids: FOCUS_COMMANDS replaces them
+
+    def __init__(self, office: Any, lang: str = "zh", **params: Any) -> None:
+        super().__init__()
+        self.office = office
+        self.lang = "zh" if lang == "zh" else "en"
+        self.params = params
+        self._bindings = BindingsMap(self.screen_bindings())
+
+    # ---- commands ------------------------------------------------------------------------
+
+    def all_commands(self) -> tuple[Command, ...]:
+        return (*self.SCREEN_COMMANDS, *FOCUS_COMMANDS)
+
+    def screen_bindings(self) -> list[Binding]:
+        return bindings(self.all_commands(), self.lang)
+
+    def palette_commands(self) -> list[PaletteEntry]:
+        """This screen's commands, then those of the grid on it (if any)."""
+        entries: list[PaletteEntry] = [
+            (c, self._runner(c.action)) for c in self.SCREEN_COMMANDS
+        ]
+        grid = self.active_grid()
+        if grid is not None:
+            entries += [(c, self._grid_runner(grid, c.name)) for c in grid.commands()]
+        return entries
+
+    def active_grid(self) -> Grid | None:
+        """The grid the clerk works in on this screen, if the screen has one."""
+        return None
+
+    def _runner(self, action: str) -> Callable[[], Any]:
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run
+
+    @staticmethod
+    def _grid_runner(grid: Grid, name: str) -> Callable[[], Any]:
+        async def run() -> None:
+            grid.focus()
+            await grid.run_command(name)
+
+        return run
+
+    # ---- language ------------------------------------------------------------------------
+
+    def tr(self, zh: str, en: str) -> str:
+        return tr(self.lang, zh, en)
+
+    def relabel(self, lang: str) -> None:
+        self.lang = "zh" if lang == "zh" else "en"
+        self._bindings = BindingsMap(self.screen_bindings())
+        self.label()
+        self.refresh_bindings()
+
+    def label(self) -> None:
+        """Set every visible text in `self.lang`; called on mount and on a language switch."""
+
+    def on_mount(self) -> None:
+        self.label()
+
+    # ---- errors ----------------------------------------------------------------------------
+
+    def report(self, error: BaseException) -> None:
+        """Show a refusal or failure to the clerk (the app's one error handler)."""
+        report = getattr(self.app, "report_error", None)
+        if report is not None:
+            report(error)
+        else:
+            self.notify(str(error), severity="error")

@@ -1,0 +1,106 @@
+"""Blame (追溯): the chain of edits behind one cell's value, newest first (`vledger blame`).
+
+Opened from any grid with Ctrl+B on the cell under the cursor, or with Enter on an edit in
+the history. Read-only; the facade reads only the document that holds the cell.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import Footer, Static
+
+from vledger.tui.commands import Command
+from vledger.tui.grid.model import GridColumn
+from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
+from vledger.tui.grid.view import Grid
+from vledger.tui.screens.base import OfficeScreen
+from vledger.tui.screens.history_text import op_name, problem_text, show_time, show_value
+
+BLAME_COMMANDS: tuple[Command, ...] = (
+    Command("close-blame", "escape", "close", "返回", "back", "返回上一屏", "Back", show=True,
+            key_display="Esc"),
+)
+
+
+def blame_columns(lang: str) -> list[GridColumn]:
+    zh = lang == "zh"
+    return [
+        text_column("at", "时间" if zh else "time", 16),
+        text_column("office", "单位" if zh else "office", 8),
+        text_column("user", "操作人" if zh else "user", 8),
+        text_column("op", "操作" if zh else "op", 6),
+        text_column("old", "原值" if zh else "old", 12),
+        text_column("new", "新值" if zh else "new", 12),
+        text_column("id", "编号" if zh else "edit", 10),
+    ]
+
+
+class BlameScreen(OfficeScreen):
+    """The chain of edits behind one cell's value, newest first."""
+
+    SCREEN_COMMANDS = BLAME_COMMANDS
+    DEFAULT_CSS = """
+    BlameScreen #blame-title { height: auto; text-style: bold; background: $panel; }
+    """
+
+    def __init__(
+        self, office: Any, lang: str = "zh", program: str = "", village: str = "",
+        row: str = "", column: str = "",
+    ) -> None:
+        super().__init__(office, lang, program=program, village=village, row=row, column=column)
+        self.cell = (program, village, row, column)
+        self.chain: list[Any] = []
+        self.problem: str | None = None
+        self.model = TableModel(blame_columns(self.lang))
+        self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter=None, id="blame-grid")
+
+    def commands(self) -> tuple[Command, ...]:
+        return (*BLAME_COMMANDS, *self.grid.commands())
+
+    def active_grid(self) -> Grid:
+        return self.grid
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="blame-title", markup=False)
+        yield self.grid
+        yield Footer()
+
+    def on_mount(self) -> None:
+        try:
+            self.chain = list(self.office.blame(*self.cell))
+        except Exception as problem:  # a refusal: shown on the title line
+            self.problem = problem_text(problem)
+        self.label()
+        self.grid.focus()
+
+    def label(self) -> None:
+        """Title, column titles and rows in `self.lang` (on mount and on a language switch)."""
+        if self.grid.lang != self.lang:
+            self.grid.retitle(blame_columns(self.lang), self.lang)
+        program, village, row, column = self.cell
+        rows = []
+        for entry in self.chain:
+            rows.append((entry.id, {
+                "at": show_time(entry.at), "office": entry.office, "user": entry.user,
+                "op": op_name(entry.op, self.lang),
+                "old": show_value(entry.old, self.lang, column),
+                "new": show_value(entry.new, self.lang, column), "id": entry.id,
+            }))
+        self.model.set_rows(rows)
+        self.grid.refresh_model()
+        title = self.query_one("#blame-title", Static)
+        where = f"{program} · {village} · {row} · {column}"
+        if self.problem is not None:
+            title.update(self.problem)
+        elif not self.chain:
+            title.update(self.tr(f"{where}：没有修改记录", f"{where}: no recorded edits"))
+        else:
+            now = show_value(self.chain[0].new, self.lang, column)
+            title.update(self.tr(f"{where} 当前值 {now}，共 {len(self.chain)} 次修改",
+                                 f"{where} now {now}, {len(self.chain)} edits"))
+
+    def action_close(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()

@@ -1,0 +1,173 @@
+"""Conflicts (冲突): every open conflict, one line per competing value with its office and
+time; Enter keeps the value under the cursor (the facade writes a recorded resolve).
+
+The list follows the data: a cheap timer compares the facade's `data_version()` and reads
+the conflicts again only when some document changed (a sync arrived, another screen
+edited). The facade caches each document's conflicts by its heads, so that read is cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import Footer, Static
+
+from vledger.domain.history import Conflict
+from vledger.tui.commands import Command
+from vledger.tui.grid.model import GridColumn
+from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
+from vledger.tui.grid.view import Grid
+from vledger.tui.i18n import t
+from vledger.tui.screens.base import OfficeScreen
+from vledger.tui.screens.history_text import problem_text, show_time, show_value
+
+REFRESH_SECONDS = 1.0
+
+CONFLICT_COMMANDS: tuple[Command, ...] = (
+    Command("keep-value", "", "keep", "保留此值", "keep this",
+            "保留光标所在的值，解决该冲突（回车）", "Settle the conflict with this value (Enter)",
+            words="resolve settle keep 解决 冲突 保留"),
+    Command("refresh-conflicts", "f5", "reload", "刷新", "refresh", "重新读取", "Reload",
+            show=True),
+    Command("close-conflicts", "escape", "close", "返回", "back", "返回上一屏", "Back",
+            show=True, key_display="Esc"),
+)
+
+
+def conflict_columns(lang: str) -> list[GridColumn]:
+    zh = lang == "zh"
+    return [
+        text_column("where", "单元格" if zh else "cell", 24),
+        text_column("value", "值" if zh else "value", 12),
+        text_column("office", "单位" if zh else "office", 6),
+        text_column("at", "时间" if zh else "time", 16),
+        text_column("shown", "当前显示" if zh else "shown", 6),
+        text_column("edit", "编号" if zh else "edit", 10),
+        text_column("conflict", "冲突编号" if zh else "conflict", 11),
+    ]
+
+
+def conflict_rows(conflicts: Sequence[Conflict], lang: str) -> list[tuple[str, dict]]:
+    """One grid row per competing value, keyed `conflict/edit`."""
+    rows = []
+    for conflict in conflicts:
+        where = f"{conflict.village}/{conflict.program}/{conflict.row}/{conflict.column}"
+        for value in conflict.values:
+            shown = value.value == conflict.shown and type(value.value) is type(conflict.shown)
+            rows.append((f"{conflict.id}/{value.edit}", {
+                "where": where, "value": show_value(value.value, lang, conflict.column),
+                "office": value.office, "at": show_time(value.at),
+                "shown": ("●" if shown else ""), "edit": value.edit, "conflict": conflict.id,
+            }))
+    return rows
+
+
+class ConflictsScreen(OfficeScreen):
+    """Open conflicts; Enter keeps the value under the cursor and settles its conflict."""
+
+    SCREEN_COMMANDS = CONFLICT_COMMANDS
+    DEFAULT_CSS = """
+    ConflictsScreen #conflicts-status { height: auto; background: $panel; }
+    ConflictsScreen #conflicts-status.-refused { background: $error; }
+    """
+
+    def __init__(self, office: Any, /, lang: str = "zh", **filters: Any) -> None:
+        super().__init__(office, lang)
+        self.params = dict(filters)
+        self.conflicts: list[Conflict] = []
+        self.message = ""  # what was done last (a settle), shown before the count
+        self._seen_version: object = None
+        self.model = TableModel(conflict_columns(self.lang))
+        self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter=("保留此值", "keep this"),
+                                 id="conflicts-grid")
+
+    def commands(self) -> tuple[Command, ...]:
+        return (*CONFLICT_COMMANDS, *self.grid.commands())
+
+    def active_grid(self) -> Grid:
+        return self.grid
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="conflicts-status", markup=False)
+        yield self.grid
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_status(t(self.lang, "working"))
+        self.reload()
+        self.grid.focus()
+        self.set_interval(REFRESH_SECONDS, self.check_for_changes)
+
+    def reload(self, message: str = "") -> None:
+        """Find the open conflicts in a thread: every journal is read (seconds when big)."""
+        self._seen_version = self.office.data_version()
+        self.run_worker(lambda: self._load(message), thread=True, exclusive=True,
+                        group="conflicts", exit_on_error=False)
+
+    def _load(self, message: str, settle: tuple[str, str] | None = None) -> None:
+        try:
+            if settle is not None:
+                self.office.resolve(settle[0], keep=settle[1])
+                message = self.tr(f"已解决冲突 {settle[0]}", f"settled {settle[0]}")
+            conflicts = list(self.office.conflicts())
+        except Exception as problem:  # not allowed here, or already settled by a sync
+            self.app.call_from_thread(self.set_status, problem_text(problem), True)
+            return
+        self.app.call_from_thread(self._show, conflicts, message)
+
+    def _show(self, conflicts: list[Conflict], message: str) -> None:
+        self.conflicts = conflicts
+        self.message = message
+        self.show_conflicts()
+
+    def label(self) -> None:
+        if self.grid.lang != self.lang:  # a language switch: titles, values and status
+            self.grid.retitle(conflict_columns(self.lang), self.lang)
+            self.show_conflicts()
+
+    def show_conflicts(self) -> None:
+        self.model.set_rows(conflict_rows(self.conflicts, self.lang))
+        self.grid.refresh_model()
+        message = self.message
+        count = len(self.conflicts)
+        text = self.tr(
+            f"{count} 个未解决的冲突：回车保留光标所在的值" if count else "没有未解决的冲突",
+            f"{count} open conflicts: Enter keeps the value under the cursor" if count
+            else "no open conflicts")
+        self.set_status(f"{message}  {text}" if message else text)
+
+    def check_for_changes(self) -> None:
+        if self.office.data_version() != self._seen_version:
+            self.reload()
+
+    def set_status(self, text: str, refused: bool = False) -> None:
+        status = self.query_one("#conflicts-status", Static)
+        status.update(text)
+        status.set_class(refused, "-refused")
+
+    @on(Grid.CellActivated, "#conflicts-grid")
+    def keep_row(self, event: Grid.CellActivated) -> None:
+        event.stop()
+        self.keep(event.row_id)
+
+    def keep(self, row_id: str) -> None:
+        """Settle the conflict of this grid row with its value, through the facade."""
+        conflict_id, edit = row_id.split("/", 1)
+        self.set_status(t(self.lang, "working"))
+        self.run_worker(lambda: self._load("", (conflict_id, edit)), thread=True,
+                        exclusive=True, group="conflicts", exit_on_error=False)
+
+    def action_keep(self) -> None:
+        row_id = self.grid.cursor_row_id
+        if row_id is not None:
+            self.keep(row_id)
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_close(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()

@@ -1,0 +1,157 @@
+"""The drill-down behind one number of a ranking sheet (spec §7).
+
+It shows the whole derivation of the village's row, one line per step as
+`domain.explain.render` writes it, and marks and scrolls to the lines behind
+the number the clerk pressed Enter on: the derivation reads top to bottom
+like a hand calculation, so the marked lines keep their context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.binding import BindingsMap
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from vledger.domain.explain import Step, explain_village, render
+from vledger.domain.ranking import RankingSheet
+from vledger.tui.commands import Command, bindings
+from vledger.tui.i18n import tr
+
+# Columns of the ranking sheet that are not an item, and the step kinds behind each.
+COLUMN_STEPS: dict[str, frozenset[str]] = {
+    "rank": frozenset({"rank", "veto", "complete"}),
+    "village": frozenset(),  # the whole derivation, nothing marked
+    "total": frozenset({"total", "adjustment", "rank_bonus"}),
+    "adjustments": frozenset({"adjustment", "total"}),
+    "rank_bonus": frozenset({"rank_bonus", "total"}),
+    "reward": frozenset({"reward", "complete", "rank"}),
+    "penalty": frozenset({"penalty", "complete", "rank"}),
+    "amount": frozenset({"amount", "reward", "penalty", "money", "area"}),
+    "marks": frozenset({"complete", "veto", "warning"}),
+}
+ITEM_KINDS = frozenset({"rule", "clamp", "round", "met", "money"})
+
+
+def focus_lines(sheet: RankingSheet, village: str, column: str, steps: Sequence[Step]) -> list[int]:
+    """Indexes of the steps behind the number in `column` of `village`'s row.
+
+    An item column marks its indicator, target and the item's own steps; the
+    other columns mark the kinds in COLUMN_STEPS. Empty when the column is the
+    village itself (the whole row is the answer).
+    """
+    row = sheet.row(village)
+    if column in row.items:
+        result = row.items[column]
+        indicator = result.indicator.indicator if result.indicator is not None else None
+        return [
+            i for i, step in enumerate(steps)
+            if (step.kind in ITEM_KINDS and step.subject == column)
+            or (indicator is not None and step.kind in ("indicator", "target")
+                and step.subject == indicator)
+        ]
+    kinds = COLUMN_STEPS.get(column, frozenset())
+    return [i for i, step in enumerate(steps) if step.kind in kinds]
+
+
+EXPLAIN_COMMANDS: tuple[Command, ...] = (
+    Command("close-explanation", "escape,q", "close", "关闭", "close",
+                "关闭说明，回到排名表", "Close the explanation, back to the sheet", show=True,
+                key_display="Esc"),
+    Command("explain-down", "down,j", "scroll_down", "下", "down",
+                "向下滚动", "Scroll down"),
+    Command("explain-up", "up,k", "scroll_up", "上", "up", "向上滚动", "Scroll up"),
+    Command("explain-next", "n,tab", "next_focus", "下一处", "next",
+                "跳到下一条相关说明", "Jump to the next marked line", show=True),
+)
+
+
+class ExplainScreen(ModalScreen[None]):
+    """How one number of `sheet` was reached, for `village`; Esc closes."""
+
+    DEFAULT_CSS = """
+    ExplainScreen { align: center middle; }
+    ExplainScreen > #explain-frame {
+        width: 100%; height: 1fr; border: round $accent; background: $surface;
+        padding: 0 1;
+    }
+    ExplainScreen #explain-box { height: 1fr; }
+    ExplainScreen #explain-title { text-style: bold; height: auto; }
+    ExplainScreen .explain-line { height: auto; color: $text-muted; }
+    ExplainScreen .explain-line.-focus { color: $text; text-style: bold; background: $boost; }
+    ExplainScreen .explain-line.-warning { color: $warning; }
+    """
+
+    _inherit_bindings = False  # Screen's Tab bindings carry no id; this screen has no fields
+
+    def __init__(
+        self, sheet: RankingSheet, village: str, column: str = "village", lang: str = "zh",
+        column_title: str = "",
+    ) -> None:
+        super().__init__()
+        self.lang = "zh" if lang == "zh" else "en"
+        self.sheet = sheet
+        self.village = village
+        self.column = column
+        self.steps = explain_village(sheet, village)
+        self.lines = render(self.steps, self.lang)
+        self.marked = focus_lines(sheet, village, column, self.steps)
+        self.column_title = column_title or column
+        self._cursor = 0
+        self._bindings = BindingsMap(bindings(EXPLAIN_COMMANDS, self.lang))
+
+    def commands(self) -> tuple[Command, ...]:
+        return EXPLAIN_COMMANDS
+
+    @property
+    def focused_lines(self) -> list[str]:
+        """The marked lines' text, as render() wrote them."""
+        return [self.lines[i] for i in self.marked]
+
+    def compose(self) -> ComposeResult:
+        row = self.sheet.row(self.village)
+        period = self.sheet.period_title if self.lang == "zh" else self.sheet.period
+        what = self.column_title
+        title = tr(self.lang, f"{row.name}（{row.village}）· {period} · {what} 的计算过程",
+                   f"{row.name} ({row.village}) · {period} · how {what} was reached")
+        with Vertical(id="explain-frame"):
+            yield Static(title, id="explain-title", markup=False)
+            with VerticalScroll(id="explain-box"):
+                yield from self._lines()
+        yield Footer()
+
+    def _lines(self) -> ComposeResult:
+        for i, (step, line) in enumerate(zip(self.steps, self.lines, strict=True)):
+            classes = "explain-line"
+            if i in self.marked:
+                classes += " -focus"
+            if step.kind == "warning":
+                classes += " -warning"
+            marker = "▶ " if i in self.marked else "  "
+            yield Static(marker + line, classes=classes, id=f"explain-{i}", markup=False)
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._show_focus)
+
+    def _show_focus(self) -> None:
+        if self.marked:
+            target = self.query_one(f"#explain-{self.marked[self._cursor]}")
+            self.query_one("#explain-box", VerticalScroll).scroll_to_widget(
+                target, animate=False, top=True)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_scroll_down(self) -> None:
+        self.query_one("#explain-box", VerticalScroll).scroll_down(animate=False)
+
+    def action_scroll_up(self) -> None:
+        self.query_one("#explain-box", VerticalScroll).scroll_up(animate=False)
+
+    def action_next_focus(self) -> None:
+        if self.marked:
+            self._cursor = (self._cursor + 1) % len(self.marked)
+            self._show_focus()

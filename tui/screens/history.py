@@ -1,0 +1,229 @@
+"""History (历史记录): the journal newest first, filtered by office, program, village and
+time; Enter on an edit shows the blame of its cell (tui/screen_blame.py).
+
+The conflicts list is tui/screen_conflicts.py; both are re-exported here for callers that
+knew them as part of this module. Nothing here knows about documents: the facade reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Footer, Input, Label, Static
+
+from vledger.tui.commands import Command
+from vledger.tui.grid.model import GridColumn
+from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
+from vledger.tui.grid.view import Grid
+from vledger.tui.i18n import t
+from vledger.tui.screens.base import OfficeScreen
+from vledger.tui.screens.blame import BlameScreen
+from vledger.tui.screens.conflicts import ConflictsScreen
+from vledger.tui.screens.history_text import (
+    op_name,
+    parse_bound,
+    problem_text,
+    show_time,
+    show_value,
+)
+
+__all__ = ["BlameScreen", "ConflictsScreen", "HistoryScreen", "history_columns",
+           "history_rows"]
+
+FILTERS = ("office", "program", "village", "since", "until")
+
+C = Command
+HISTORY_COMMANDS: tuple[Command, ...] = (
+    C("filter-history", "ctrl+f", "edit_filters", "筛选", "filter",
+      "按单位、方案、村、时间筛选历史记录", "Filter by office, program, village or time",
+      show=True, key_display="^f", words="history filter 历史 筛选"),
+    C("clear-history-filters", "c", "clear_filters", "清除筛选", "clear filters",
+      "清除全部筛选条件", "Clear every filter"),
+    C("blame-edit", "", "blame", "追溯", "blame",
+      "查看该单元格的修改链（回车）", "Show the chain of edits behind this cell (Enter)",
+      words="blame 追溯 谁改的"),
+    C("refresh-history", "f5", "reload", "刷新", "refresh", "重新读取", "Reload", show=True),
+    C("close-history", "escape", "close", "返回", "back", "返回上一屏（或离开筛选框）",
+      "Back (or leave the filter fields)", show=True, key_display="Esc"),
+)
+del C
+
+
+def history_columns(lang: str) -> list[GridColumn]:
+    zh = lang == "zh"
+    return [
+        text_column("at", "时间" if zh else "time", 16),
+        text_column("office", "单位" if zh else "office", 6),
+        text_column("op", "操作" if zh else "op", 6),
+        text_column("program", "方案" if zh else "program", 10),
+        text_column("village", "村" if zh else "village", 6),
+        text_column("row", "行" if zh else "row", 8),
+        text_column("column", "列" if zh else "column", 10),
+        text_column("old", "原值" if zh else "old", 10),
+        text_column("new", "新值" if zh else "new", 10),
+        text_column("concurrent", "同时修改" if zh else "concurrent", 8),
+    ]
+
+
+def history_rows(records: Sequence[Mapping[str, Any]], lang: str) -> list[tuple[str, dict]]:
+    rows = []
+    for r in records:
+        column = r["column"]
+        rows.append((r["id"], {
+            "at": show_time(r["at"]), "office": r["office"], "op": op_name(r["op"], lang),
+            "program": r["program"], "village": r["village"], "row": r["row"],
+            "column": column, "old": show_value(r["old"], lang, column),
+            "new": show_value(r["new"], lang, column),
+            "concurrent": ", ".join(r.get("concurrent_with") or ()),
+        }))
+    return rows
+
+
+class HistoryScreen(OfficeScreen):
+    """The journal, newest first; `filters` may preset office, program, village, since,
+    until (the filter fields show them)."""
+
+    SCREEN_COMMANDS = HISTORY_COMMANDS
+    DEFAULT_CSS = """
+    HistoryScreen #history-filters { height: 1; }
+    HistoryScreen #history-filters Label { padding: 0 1 0 1; }
+    HistoryScreen #history-filters Input { width: 1fr; }
+    HistoryScreen #history-status { height: 1; background: $panel; }
+    HistoryScreen #history-status.-refused { background: $error; }
+    """
+
+    def __init__(self, office: Any, /, lang: str = "zh", **filters: Any) -> None:
+        # `office` is positional-only: `office=` is also the name of a filter (whose edits).
+        super().__init__(office, lang)
+        self.params = dict(filters)
+        self.filters: dict[str, str | None] = {k: filters.get(k) for k in FILTERS}
+        # What other screens pass: the app's program_id, a grid's cell (one cell's history).
+        self.filters["program"] = self.filters["program"] or filters.get("program_id")
+        program, village, row, column = filters.get("cell") or (None, None, None, None)
+        self.filters["program"] = self.filters["program"] or program
+        self.filters["village"] = self.filters["village"] or village
+        self.cell_filter: dict[str, str | None] = {
+            "row": filters.get("row") or filters.get("row_id") or row,
+            "column": filters.get("column") or filters.get("column_id") or column,
+        }
+        self.records: list[dict[str, Any]] = []
+        self.model = TableModel(history_columns(self.lang))
+        self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter=("追溯", "blame"),
+                                 id="history-grid")
+
+    def commands(self) -> tuple[Command, ...]:
+        return (*HISTORY_COMMANDS, *self.grid.commands())
+
+    def active_grid(self) -> Grid:
+        return self.grid
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="history-filters"):
+            for name in FILTERS:
+                yield Label("", id=f"label-{name}")
+                yield Input(self.filters[name] or "", id=f"filter-{name}", compact=True)
+        yield Static("", id="history-status", markup=False)
+        yield self.grid
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.grid.focus()
+
+    def label(self) -> None:
+        names = {"office": ("单位", "office"), "program": ("方案", "program"),
+                 "village": ("村", "village"), "since": ("自", "from"),
+                 "until": ("至", "until")}
+        for name, (zh, en) in names.items():
+            self.query_one(f"#label-{name}", Label).update(self.tr(zh, en))
+        self.query_one("#filter-since", Input).placeholder = "2026-01-01"
+        if self.grid.lang != self.lang:  # titles, operation names and yes/no
+            self.grid.retitle(history_columns(self.lang), self.lang)
+            self._show(self.records)
+
+    def reload(self) -> None:
+        """Read the journal in a thread (tens of thousands of edits take seconds)."""
+        filters = self.filters
+        try:
+            since = parse_bound(filters["since"] or "", self.tr("自", "from"))
+            until = parse_bound(filters["until"] or "", self.tr("至", "until"))
+        except ValueError as problem:  # a bad filter: say so, keep the list
+            self.set_status(str(problem), refused=True)
+            return
+        asked = {"program": filters["program"] or None, "village": filters["village"] or None,
+                 "office": filters["office"] or None, "since": since, "until": until,
+                 **{k: v for k, v in self.cell_filter.items() if v}}
+        self.set_status(t(self.lang, "working"))
+        self.run_worker(lambda: self._load(asked), thread=True, exclusive=True,
+                        group="history-load", exit_on_error=False)
+
+    def _load(self, asked: dict[str, Any]) -> None:
+        try:
+            records = self.office.history(**asked)
+        except Exception as problem:  # a refusal: shown, the old list stays
+            self.app.call_from_thread(self.set_status, problem_text(problem), True)
+            return
+        self.app.call_from_thread(self._show, records)
+
+    def _show(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
+        self.model.set_rows(history_rows(self.records, self.lang))
+        self.grid.refresh_model()
+        active = [f"{k}={v}" for k, v in (*self.filters.items(), *self.cell_filter.items())
+                  if v]
+        self.set_status(self.tr(f"{len(self.records)} 条修改记录，新的在前",
+                                f"{len(self.records)} edits, newest first")
+                        + ("  " + " ".join(active) if active else ""))
+
+    def set_status(self, text: str, refused: bool = False) -> None:
+        status = self.query_one("#history-status", Static)
+        status.update(text)
+        status.set_class(refused, "-refused")
+
+    @on(Input.Submitted)
+    def apply_filters(self, event: Input.Submitted) -> None:
+        event.stop()
+        for name in FILTERS:
+            self.filters[name] = self.query_one(f"#filter-{name}", Input).value.strip() or None
+        self.reload()
+        self.grid.focus()
+
+    @on(Grid.CellActivated, "#history-grid")
+    def blame_row(self, event: Grid.CellActivated) -> None:
+        event.stop()
+        self.open_blame(event.row_id)
+
+    def open_blame(self, edit_id: str) -> None:
+        record = next((r for r in self.records if r["id"] == edit_id), None)
+        if record is not None:
+            self.app.push_screen(BlameScreen(
+                self.office, self.lang, record["program"], record["village"], record["row"],
+                record["column"]))
+
+    def action_edit_filters(self) -> None:
+        self.query_one("#filter-office", Input).focus()
+
+    def action_clear_filters(self) -> None:
+        self.cell_filter = {"row": None, "column": None}
+        for name in FILTERS:
+            self.filters[name] = None
+            self.query_one(f"#filter-{name}", Input).value = ""
+        self.reload()
+
+    def action_blame(self) -> None:
+        row_id = self.grid.cursor_row_id
+        if row_id is not None:
+            self.open_blame(row_id)
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_close(self) -> None:
+        if not self.grid.has_focus:
+            self.grid.focus()  # Esc in a filter field goes back to the list first
+        elif len(self.app.screen_stack) > 1:
+            self.app.pop_screen()

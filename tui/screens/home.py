@@ -1,0 +1,173 @@
+"""Home: which office this is, the township's name, the programs with their current period,
+the sync state and the open conflicts, and a key for every other screen.
+
+The home shows at once: the counts (open conflicts, unsynced edits, last sync) are read
+in a worker thread and fill in when ready ("counting…" until then). The facade caches them
+per document by its heads, so after the first start they take milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from vledger.tui.commands import Command
+from vledger.tui.i18n import t
+from vledger.tui.screens.base import OfficeScreen
+from vledger.tui.screens.history_text import show_time
+
+C = Command
+HOME_COMMANDS: tuple[Command, ...] = (
+    C("open-ledger", "enter,l", "open('ledger')", "台账", "ledger",
+      "打开所选方案的台账", "Open the chosen program's ledger", show=True, key_display="⏎",
+      words="台账 ledger"),
+    C("open-sheets", "s", "open('sheets')", "乡镇表格", "sheets",
+      "目标任务、录入值、人工评分、加扣分", "Targets, entered values, manual points, adjustments",
+      show=True, words="目标 targets 表格 sheets"),
+    C("open-ranking", "r", "open('ranking')", "排名", "ranking",
+      "所选方案本阶段的排名表", "The chosen program's ranking sheet for this period", show=True,
+      words="排名 ranking"),
+    C("open-history", "h", "open('history')", "历史", "history", "修改历史（最新在前）",
+      "The journal of edits, newest first", show=True, words="历史 history"),
+    C("open-conflicts", "c", "open('conflicts')", "冲突", "conflicts", "未解决的冲突",
+      "Open conflicts", show=True, words="冲突 conflicts"),
+    C("open-sync", "y", "open('sync')", "同步", "sync", "同步状态与操作", "Sync state and actions",
+      words="同步 sync"),
+    C("refresh", "f5", "refresh_home", "刷新", "refresh", "重新读取本页信息",
+      "Read this page again"),
+)
+del C
+
+
+@dataclass(frozen=True)
+class HomeCounts:
+    conflicts: int
+    unsynced: int  # edits made here that no peer holds yet
+    last_sync: Any  # sync.office_sync.PeerStatus of the latest sync, None when never
+
+
+class HomeScreen(OfficeScreen):
+    SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = HOME_COMMANDS
+
+    def __init__(self, office: Any, lang: str = "zh",
+                 today: date | Callable[[], date] | None = None, **params: Any) -> None:
+        super().__init__(office, lang, **params)
+        self.today = today() if callable(today) else (today or date.today())
+        self.counts: HomeCounts | None = None  # None: still counting
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="home"):
+            yield Static(id="home-township", classes="title")
+            yield Static(id="home-office")
+            yield Static(id="home-sync")
+            yield Static(id="home-conflicts")
+            yield Static(id="home-programs-title", classes="section")
+            yield OptionList(id="home-programs")
+            yield Static(id="home-hint", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#home-programs", OptionList).focus()
+
+    def label(self) -> None:
+        office = self.office
+        me = office.whoami()
+        lang = self.lang
+        kind = self.tr("乡镇", "township") if office.is_township else self.tr("村", "village")
+        self.query_one("#home-township", Static).update(me.township_name)
+        self.query_one("#home-office", Static).update(
+            f"{t(lang, 'office')}: {me.office_name or me.office} ({kind} {me.office})   "
+            f"{self.tr('年度', 'year')}: {me.year}"
+        )
+        self._show_counts(self.counts)
+        self.run_worker(self._count, thread=True, exclusive=True, group="home-counts",
+                        exit_on_error=False)
+        self.query_one("#home-programs-title", Static).update(
+            f"{t(lang, 'programs')} ({t(lang, 'period')})"
+        )
+        self._fill_programs()
+        self.query_one("#home-hint", Static).update(self.tr(
+            "↑↓ 选方案，回车打开台账；F1 帮助，Ctrl+P 命令，Ctrl+Q 退出",
+            "↑↓ choose a program, Enter opens its ledger; F1 help, Ctrl+P commands, "
+            "Ctrl+Q quit"))
+
+    def _count(self) -> None:
+        """Read the counts in a thread: the first time on a big township takes seconds."""
+        office = self.office
+        counts = HomeCounts(office.open_conflict_count(), office.unsynced_edits(),
+                            office.last_sync())
+        self.app.call_from_thread(self._show_counts, counts)
+
+    def _show_counts(self, counts: HomeCounts | None) -> None:
+        self.counts = counts
+        counting = self.tr("统计中…", "counting…")
+        if counts is None:
+            sync = conflicts = counting
+        else:
+            conflicts = str(counts.conflicts)
+            last = counts.last_sync
+            when = (t(self.lang, "not-synced") if last is None else
+                    self.tr(f"上次同步 {last.office} {show_time(last.last_sync)}",
+                            f"last with {last.office} at {show_time(last.last_sync)}"))
+            sync = f"{when} · {t(self.lang, 'unsynced')} {counts.unsynced}"
+        self.query_one("#home-sync", Static).update(f"{t(self.lang, 'sync')}: {sync}")
+        self.query_one("#home-conflicts", Static).update(
+            f"{t(self.lang, 'open-conflicts')}: {conflicts}")
+
+    def _fill_programs(self) -> None:
+        programs = self.office.programs()
+        options = self.query_one("#home-programs", OptionList)
+        chosen = options.highlighted
+        options.clear_options()
+        for program in programs:
+            period_id = self.office.current_period(program, self.today)
+            period = program.period(period_id).title
+            options.add_option(Option(f"{program.title}  ·  {period}", id=program.id))
+        if not programs:
+            options.add_option(Option(self.tr("尚未发布方案（vledger program publish）",
+                                              "no programs yet (vledger program publish)"),
+                                      disabled=True))
+        current = getattr(self.app, "program_id", None)
+        ids = [p.id for p in programs]
+        if current in ids:
+            options.highlighted = ids.index(current)
+        elif programs:
+            options.highlighted = chosen if chosen is not None and chosen < len(ids) else 0
+
+    @property
+    def chosen_program(self) -> str | None:
+        options = self.query_one("#home-programs", OptionList)
+        index = options.highlighted
+        if index is None:
+            return None
+        option = options.get_option_at_index(index)
+        return option.id
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id is not None:
+            self.app.program_id = event.option.id  # type: ignore[attr-defined]
+            self.app.period = None  # type: ignore[attr-defined]
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_open("ledger")
+
+    def action_open(self, name: str) -> None:
+        program = self.chosen_program
+        if program is not None:
+            self.app.program_id = program  # type: ignore[attr-defined]
+        self.app.open_screen(name)  # type: ignore[attr-defined]
+
+    def action_refresh_home(self) -> None:
+        self.label()
+
+    def on_screen_resume(self) -> None:
+        self.label()  # conflicts may have been settled, programs published

@@ -1,0 +1,155 @@
+"""A village's ledger for one program: the grid over the office facade (tui/office_model.py),
+with keys to choose the program and the village. Every edit is a stored transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.widgets import Footer, Static
+
+from vledger.tui.commands import Command
+from vledger.tui.grid.office_model import OfficeLedgerModel
+from vledger.tui.i18n import t
+from vledger.tui.screens.grid_screen import GridScreen
+from vledger.tui.widgets.picker import Picker
+
+if TYPE_CHECKING:
+    from vledger.tui.grid.model import GridModel
+
+C = Command
+LEDGER_COMMANDS: tuple[Command, ...] = (
+    C("back", "escape", "back", "返回", "back", "回到首页", "Back to the home screen",
+      show=True, key_display="Esc", words="返回 首页 home back"),
+    C("choose-program", "f6", "choose_program", "方案", "program", "换一个方案的台账",
+      "Show another program's ledger", show=True, words="方案 program"),
+    C("choose-village", "f7", "choose_village", "换村", "village", "换一个村的台账",
+      "Show another village's ledger", show=True, words="村 village"),
+    C("open-ranking-here", "f8", "open_ranking", "排名", "ranking", "本方案本阶段的排名表",
+      "This program's ranking sheet for this period", words="排名 ranking"),
+    C("blame-cell", "ctrl+b", "blame", "追溯", "blame",
+      "当前单元格的修改链（谁、何时、原值）", "Who changed this cell, when, and from what",
+      words="历史 追溯 谁改的 history blame"),
+    C("reload", "f5", "reload", "刷新", "reload", "重新读取台账（同步后）",
+      "Read the ledger again (after a sync)"),
+)
+del C
+
+
+class LedgerScreen(GridScreen):
+    SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = LEDGER_COMMANDS
+
+    def __init__(self, office: Any, lang: str = "zh", program_id: str | None = None,
+                 village: str | None = None, today: date | Callable[[], date] | None = None,
+                 **params: Any) -> None:
+        super().__init__(office, lang, **params)
+        self.today = today() if callable(today) else (today or date.today())
+        ids = office.program_ids()
+        self.program_id = program_id or (ids[0] if ids else None)
+        self.village = village if village is not None else self._default_village()
+
+    def _default_village(self) -> str | None:
+        if not self.office.is_township:
+            return str(self.office.office_id)
+        villages = self.office.villages()
+        return villages[0].id if villages else None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="ledger-title", classes="title-bar")
+        yield Static(id="ledger-empty", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_ledger()
+        super().on_mount()
+
+    def model(self) -> GridModel | None:
+        return None if self.grid is None else self.grid.model
+
+    def show_ledger(self) -> None:
+        """Build the grid for the chosen program and village (or say why there is none)."""
+        empty = self.query_one("#ledger-empty", Static)
+        if self.program_id is None or self.village is None:
+            self.replace_grid(None, empty=empty, why_empty=self.tr(
+                "没有可显示的台账：先发布方案、添加村",
+                "No ledger to show: publish a program and add villages first"))
+            return
+        try:
+            program = self.office.program(self.program_id)
+            model = OfficeLedgerModel(self.office, program, self.village, lang=self.lang,
+                                      today=self.today)
+        except Exception as error:  # a Refusal: this office holds no such ledger
+            problems = getattr(error, "problems", None) or [str(error)]
+            self.replace_grid(None, empty=empty, why_empty="\n".join(problems))
+            return
+        self.app.program_id = self.program_id  # type: ignore[attr-defined]
+        self.app.village = self.village  # type: ignore[attr-defined]
+        self.replace_grid(model, empty=empty, classes="ledger-grid")
+
+    def label(self) -> None:
+        title = self.query_one("#ledger-title", Static)
+        if self.program_id is None:
+            title.update(t(self.lang, "ledger"))
+            return
+        try:
+            program = self.office.program(self.program_id).title
+        except Exception:
+            program = self.program_id
+        names = {v.id: v.name for v in self.office.villages()}
+        village = names.get(self.village or "", self.village or "")
+        title.update(f"{t(self.lang, 'ledger')} · {program} · {village}")
+        if self.grid is not None and self.grid.lang != self.lang:
+            self.grid.set_lang(self.lang)
+
+    # ---- actions --------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.open_screen("home")  # type: ignore[attr-defined]
+
+    def action_choose_program(self) -> None:
+        choices = [(p.id, p.title) for p in self.office.programs()]
+        self.app.push_screen(Picker(t(self.lang, "program"), choices, self.program_id),
+                             self._program_chosen)
+
+    def _program_chosen(self, program_id: str | None) -> None:
+        if program_id is not None and program_id != self.program_id:
+            self.program_id = program_id
+            self.app.period = None  # type: ignore[attr-defined]
+            self.show_ledger()
+
+    def action_choose_village(self) -> None:
+        villages = self.office.villages()
+        if not self.office.is_township:
+            villages = [v for v in villages if v.id == self.office.office_id]
+        choices = [(v.id, f"{v.name} ({v.id})") for v in villages]
+        self.app.push_screen(Picker(t(self.lang, "village"), choices, self.village),
+                             self._village_chosen)
+
+    def _village_chosen(self, village: str | None) -> None:
+        if village is not None and village != self.village:
+            self.village = village
+            self.show_ledger()
+
+    def action_open_ranking(self) -> None:
+        self.app.open_screen("ranking", program_id=self.program_id)  # type: ignore[attr-defined]
+
+    def action_blame(self) -> None:
+        """Who changed the cell under the cursor, and when (the blame screen)."""
+        from vledger.tui.screens.blame import BlameScreen
+
+        grid = self.grid
+        if grid is None or grid.cursor_row_id is None or self.program_id is None:
+            return
+        self.app.push_screen(BlameScreen(
+            self.office, self.lang, self.program_id, self.village or "", grid.cursor_row_id,
+            grid.cursor_column_id))
+
+    def action_reload(self) -> None:
+        if self.grid is not None:
+            model = self.grid.model
+            reload = getattr(model, "reload", None)
+            if reload is not None:
+                reload()
+            self.grid.refresh_model()
