@@ -108,10 +108,11 @@ def clamp(item: Item, raw: Fraction) -> tuple[Fraction, ClampSide | None]:
 
 
 def is_met(item: Item, v: Fraction, t: Fraction, level: Fraction | None) -> bool | None:
-    """spec §4: proportional, linear, check: v >= t; threshold, full_at: v >= h."""
-    if item.rule in ("proportional", "linear", "check"):
+    """spec §4: proportional, linear: v >= t; check: v >= max(t, 1), the level that scores
+    it; threshold, full_at: v >= h."""
+    if item.rule in ("proportional", "linear"):
         return v >= t
-    if item.rule in ("threshold", "full_at"):
+    if item.rule in ("threshold", "full_at", "check"):
         assert level is not None
         return v >= level
     return None

@@ -3,8 +3,9 @@
 The program scores one entered indicator `work` with a linear item of 0 points
 and bonus 1, so with target 0 a village's item score is exactly its `work`
 value and every total below is the number we enter. A `check` item of 0 points
-on `plan` makes a village incomplete (a target of 1 and nothing entered)
-without changing any score.
+on `plan` decides completeness without changing any score: it is met only when
+plan >= max(target, 1), so `inputs` enters plan 1 for every village (complete
+unless a test says otherwise) and a test makes one incomplete with plan 0.
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def villages(*ids: str, areas: dict[str, str] | None = None) -> list[Village]:
 
 
 def inputs(work: dict[str, int | str], period: str = "Q1", **kw: object) -> SheetInputs:
-    entered = {(v, "work", period): D(str(x)) for v, x in work.items()}
+    entered = {(v, "plan", period): D(1) for v in work}
+    entered.update({(v, "work", period): D(str(x)) for v, x in work.items()})
     entered.update(kw.pop("entered", {}))  # type: ignore[arg-type]
     return SheetInputs(entered=entered, **kw)  # type: ignore[arg-type]
 
@@ -161,8 +163,9 @@ def test_rewards_require_complete_and_vetoed_get_none() -> None:
     assert sheet.row("a").complete and sheet.row("a").reward == 1000
     assert sheet.row("b").reward == 500
     sheet = rank_sheet(PROGRAM, villages("a", "b", "c"), {},
-                       inputs(work, targets={("a", "plan"): D(1)}), "Q1")  # fmt: skip
-    # plan not entered: 0 < 1 → not complete → no rank-1 reward
+                       inputs(work, entered={("a", "plan", "Q1"): D(0)},
+                              targets={("a", "plan"): D(1)}), "Q1")  # fmt: skip
+    # plan 0 < 1 → not complete → no rank-1 reward
     assert not sheet.row("a").complete and sheet.row("a").reward == 0
     assert sheet.row("a").unmet == ("plan",)
     assert [m.reason for m in sheet.row("a").money_lines] == ["not_complete"]

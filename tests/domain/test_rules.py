@@ -99,9 +99,9 @@ def test_per_event() -> None:
 
 def test_check_uses_at_least_one() -> None:
     it = item("check", "8")
-    # t = 0, v = 0: 0 < max(0, 1) → 0 points; met is v >= t (0 >= 0)
+    # t = 0, v = 0: 0 < max(0, 1) → 0 points, and not met: met uses the same level
     s = score_item(it, 0, 0)
-    assert (s.score, s.level, s.met) == (D("0.00"), 1, True)
+    assert (s.score, s.level, s.met) == (D("0.00"), 1, False)
     # t = 0, v = 1 → 8
     assert score_item(it, 1, 0).score == D("8.00")
     # t = 2, v = 1 → 0, not met; v = 2 → 8
