@@ -1,0 +1,27 @@
+"""The one root of everything vledger refuses or cannot do.
+
+A `VledgerError` is said to the person at the keyboard: one line per problem, and
+the exit code the command line ends with. The CLI prints the lines and exits with
+the code; the UI shows them. Any other exception is a bug: it fails loudly (a
+traceback in the CLI, a crash report in tests), never a friendly message.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+class VledgerError(Exception):
+    """What vledger will not or cannot do, one line per problem; nothing was written."""
+
+    exit_code: ClassVar[int] = EXIT_REFUSED
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+    @property
+    def message(self) -> str:
+        return "\n".join(self.problems)
