@@ -28,33 +28,26 @@ import time
 import zlib
 from pathlib import Path
 
-from automerge import core
-
-import vledger.sync.documents.journal
-import vledger.sync.documents.ledger
-import vledger.sync.documents.replica
-import vledger.sync.link.session
-import vledger.sync.store.database
 from tests.sync.identity_world import keyed_home, keyed_township
-from vledger.sync.binding.automerge_doc import apply_changes
+from vledger.sync.binding.doc import Doc
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.ledger import VillageDoc
 from vledger.sync.documents.replica import VILLAGE, doc_id
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.frames import Frame, FrameError, decode_body, encode
 from vledger.sync.link.session import Identity, Initiator, Responder, refusal
 from vledger.sync.link.transport import HomeGate, Server, sync_once
-from vledger.sync.store.database import Store
 
 TOWN = "t1"
 PROGRAM = "safety-2026"
 
 
-def home(path: Path, office: str) -> Store:
+def home(path: Path, office: str) -> Replicas:
     """A home with its (test) device key on the bench township's roster."""
     return keyed_home(path, office, TOWN)
 
 
-def township(path: Path, villages: list[str]) -> Store:
+def township(path: Path, villages: list[str]) -> Replicas:
     """A township home (keys, signed roster) trusting the bench villages' devices."""
     return keyed_township(path, TOWN, villages=villages).store
 
@@ -62,7 +55,7 @@ def township(path: Path, villages: list[str]) -> Store:
 class Link:
     """An in-process link counting the bytes both ways, frames encoded as on a socket."""
 
-    def __init__(self, server: Store, *, whole: bool = True) -> None:
+    def __init__(self, server: Replicas, *, whole: bool = True) -> None:
         self.server, self.responder, self.bytes = server, Responder(Identity.of(server)), 0
         self.whole = whole
 
@@ -79,26 +72,24 @@ class Link:
         return decode_body(reply[4:])
 
 
-async def sync_bytes(client: Store, server: Store, *, whole: bool = True) -> int:
+async def sync_bytes(client: Replicas, server: Replicas, *, whole: bool = True) -> int:
     link = Link(server, whole=whole)
     outcome = await Initiator(Identity.of(client), link.ask).run(client)
     assert outcome.converged
     return link.bytes
 
 
-def fresh_state_bytes(a: core.Document, b: core.Document) -> int:
+def fresh_state_bytes(a: Doc, b: Doc) -> int:
     """Bytes automerge's own sync protocol sends, both ways, from fresh states."""
-    a, b = a.fork(), b.fork()
-    sa, sb = core.SyncState(), core.SyncState()
+    pa, pb = a.fork().sync_peer(), b.fork().sync_peer()
     total = 0
     for _ in range(100):
         quiet = True
-        for src, dst, s_src, s_dst in ((a, b, sa, sb), (b, a, sb, sa)):
-            message = src.generate_sync_message(s_src)
-            if message is not None:
-                data = message.encode()
+        for src, dst in ((pa, pb), (pb, pa)):
+            data = src.generate()
+            if data is not None:
                 total += len(data)
-                dst.receive_sync_message(s_dst, core.Message.decode(data))
+                dst.receive(data)
                 quiet = False
         if quiet:
             break
@@ -133,7 +124,6 @@ async def bench_reconnect(root: Path, rows: int) -> None:
 
 async def bench_many(root: Path, villages: int, edits: int, *, secure: bool) -> float:
     """(b) once: with `secure`, TLS links and signed, checked changes; without, neither."""
-    vledger.sync.link.session.CHECK_SIGNATURES = secure
     tag = "b-signed" if secure else "b-plain"
     names = [f"v{n:02d}" for n in range(1, villages + 1)]
     town = township(root / f"{tag}-town", names)
@@ -177,25 +167,23 @@ async def bench_many(root: Path, villages: int, edits: int, *, secure: bool) -> 
     print(f"(b) {villages} villages x {edits} offline edits converge ({how}) in {elapsed:.2f} s")
     print(f"    merging the same changes into {villages + 1} replicas in one process "
           f"{merge:.2f} s: ratio {elapsed / merge:.2f} (target <= 3)")
-    vledger.sync.link.session.CHECK_SIGNATURES = True
     return elapsed
 
 
 def merge_in_one_process(town_home: Path, new: list[tuple[str, list[bytes]]],
                          replicas: int) -> float:
     """Apply every village's new changes to every replica's documents (in memory)."""
-    with Store.open(town_home, scan=False) as town:
+    with Replicas.open(town_home, scan=False) as town:
         saved = {d: town.replica(d).doc.save() for d in town.document_ids()}
     started = time.perf_counter()
     for _ in range(replicas):
         for doc, changes in new:
-            document = core.Document.load(saved[doc])
-            apply_changes(document, changes)
+            Doc.load(saved[doc]).apply(changes)
     return time.perf_counter() - started
 
 
 async def bench_new_replica(root: Path) -> None:
-    town = Store.open(root / "b-signed-town", scan=False)
+    town = Replicas.open(root / "b-signed-town", scan=False)
     saved = sum(len(town.replica(d).doc.save()) for d in town.document_ids())
     compressed = sum(len(zlib.compress(town.replica(d).doc.save(), 9))
                      for d in town.document_ids())

@@ -53,13 +53,8 @@ def new_entry_id() -> str:
     return random_id(16)
 
 
-def now_iso() -> str:
-    """The local time with its UTC offset, to the millisecond (what `at` holds)."""
-    return datetime.now().astimezone().isoformat(timespec="milliseconds")
-
-
 def encode_entry(entry: JournalEntry) -> bytes:
-    return msgpack.packb(entry.to_plain(), use_bin_type=True)
+    return bytes(msgpack.packb(entry.to_plain(), use_bin_type=True))
 
 
 def decode_entry(entry_id: str, data: bytes) -> JournalEntry:

@@ -168,7 +168,7 @@ class VillageDoc:
         if column == DELETED:
             if not isinstance(value, bool):
                 raise EditRefused("the deleted flag is true or false")
-            path = (LEDGERS, f"{program}/{row_id}", DELETED)
+            path: tuple[str, ...] = (LEDGERS, f"{program}/{row_id}", DELETED)
         else:
             _check_cells({column: value})
             path = (LEDGERS, f"{program}/{row_id}", "cells", column)

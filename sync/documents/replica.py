@@ -26,32 +26,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from automerge import core
-
+from vledger.clock import now_iso
 from vledger.domain.history import Cell, History, JournalEntry, JournalError, same_value
-from vledger.sync.binding.automerge_doc import (
-    ROOT,
-    BadChange,
-    MissingDependencies,
-    Plain,
-    apply_changes,
-    changes_since,
-    check_plain,
-    genesis,
-    has_changes,
-    map_id,
-    parse_changes,
-    put_value,
-    read,
-    scalar_to_plain,
-)
+from vledger.sync.binding.chunks import MissingDependencies, parse_changes
+from vledger.sync.binding.doc import ROOT, Doc, Plain, Tx, check_plain, genesis
 from vledger.sync.documents.journal import (
     JournalIndex,
     Who,
     decode_entry,
     encode_entry,
     make_entry,
-    now_iso,
 )
 
 FORMAT = 1  # bump only with a migration: genesis bytes must match across replicas
@@ -64,9 +48,6 @@ GENESIS_MAPS: dict[str, tuple[str, ...]] = {
 }
 _ID = re.compile(r"[A-Za-z0-9_-]{1,40}\Z")
 _SAME: Any = object()
-# Scalars the binding already hands back as plain Python (Str, Int, Uint, Boolean, Null):
-# telling them apart by Python type skips comparing the binding's enums, which is slow.
-_AS_IS = (str, int, bool, type(None))
 
 
 class DocumentClosed(RuntimeError):
@@ -100,8 +81,8 @@ def parse_doc_id(value: str) -> tuple[str, str, int]:
     return parts[0], parts[1], int(parts[2])
 
 
-def new_document(document_id: str, kind: str) -> core.Document:
-    """The shared first change of a document (sync.automerge_doc.genesis)."""
+def new_document(document_id: str, kind: str) -> Doc:
+    """The shared first change of a document (binding/doc.genesis)."""
     if kind not in GENESIS_MAPS:
         raise ValueError(f"unknown document kind {kind!r}")
     township, office, year = parse_doc_id(document_id)
@@ -170,7 +151,7 @@ class Replica:
     def __init__(
         self,
         document_id: str,
-        doc: core.Document,
+        doc: Doc,
         actor: bytes,
         persist: Persist | None = None,
     ) -> None:
@@ -210,31 +191,23 @@ class Replica:
 
     @property
     def header(self) -> dict[str, Plain]:
-        return {k: read(self.doc, ROOT, k) for k in ("kind", "township", "office", "year")}
+        return {k: self.doc.read(ROOT, k) for k in ("kind", "township", "office", "year")}
 
     @property
     def kind(self) -> str | None:
-        kind = read(self.doc, ROOT, "kind")
+        kind = self.doc.read(ROOT, "kind")
         return kind if isinstance(kind, str) else None
 
     def heads(self) -> list[bytes]:
-        return self.doc.get_heads()
+        return self.doc.heads()
 
-    def object_at(self, path: Sequence[str], doc: Any = None) -> bytes | None:
+    def object_at(self, path: Sequence[str]) -> bytes | None:
         """The id of the map at `path`, None when any step is missing or not a map."""
-        source = self.doc if doc is None else doc
-        obj: bytes | None = ROOT
-        for key in path:
-            assert obj is not None
-            obj = map_id(source, obj, key)
-            if obj is None:
-                return None
-        return obj
+        return self.doc.object_at(path)
 
     def read(self, path: Sequence[str]) -> Plain:
         parent = self.object_at(path[:-1])
-        found = None if parent is None else self.doc.get(parent, path[-1])
-        return None if found is None else _plain(self.doc, *found)
+        return None if parent is None else self.doc.read(parent, path[-1])
 
     def keys(self, path: Sequence[str]) -> list[str]:
         obj = self.object_at(path)
@@ -249,7 +222,7 @@ class Replica:
         obj = self.object_at(path)
         if obj is None:
             return {}
-        return _read_map(self.doc, obj, prefix)
+        return self.doc.read_map(obj, prefix)
 
     def journal_entries(self) -> list[JournalEntry]:
         """Every readable journal entry (unreadable ones land in `journal_problems`)."""
@@ -264,7 +237,7 @@ class Replica:
         return History(self.journal_entries())
 
     def changes_since(self, heads: Sequence[bytes]) -> list[bytes]:
-        return changes_since(self.doc, heads)
+        return self.doc.change_bytes(heads)
 
     # -- the write path -------------------------------------------------------------
 
@@ -279,12 +252,12 @@ class Replica:
         for edit in edits:
             _check_edit(edit)
         self._built_index()  # from the document as it is now, before the transaction opens
-        heads_before = self.doc.get_heads()
+        heads_before = self.doc.heads()
         at = now_iso()
         entries: list[JournalEntry] = []
         try:
             with self.doc.transaction() as tx:
-                journal = self.object_at([JOURNAL], tx)
+                journal = tx.object_at([JOURNAL])
                 if journal is None:
                     raise EditRefused(f"document {self.doc_id} has no journal (not created yet?)")
                 for edit in edits:
@@ -292,27 +265,27 @@ class Replica:
         except BaseException:
             self._forget_index()  # entries of the failed transaction were indexed
             raise
-        changes = [change.bytes for change in self.doc.get_changes(heads_before)]
+        changes = self.doc.change_bytes(heads_before)
         if not changes:
             return entries
         # Persist whenever the document moved, journal entries or not: an
         # acknowledged change that lives only in memory is lost at the next start.
         if self._persist is not None:
             try:
-                self._persist(changes, "local", self.doc.get_heads())
+                self._persist(changes, "local", self.doc.heads())
             except BaseException:
                 self._roll_back(heads_before)
                 raise
         return entries
 
     def _write_one(
-        self, tx: core.Transaction, journal: bytes, who: Who, at: str, edit: Edit
+        self, tx: Tx, journal: bytes, who: Who, at: str, edit: Edit
     ) -> list[JournalEntry]:
-        parent = self.object_at(edit.path[:-1], tx)
+        parent = tx.object_at(edit.path[:-1])
         if parent is None:
             raise EditRefused(f"nothing at {'/'.join(edit.path[:-1])} in {self.doc_id}")
         key = edit.path[-1]
-        old = read(tx, parent, key)
+        old = tx.read(parent, key)
         if (
             edit.records is None
             and not edit.settles
@@ -328,15 +301,15 @@ class Replica:
                 index=self.index, shown=record_old, settles=edit.settles,
             )
             self.index.add([entry])
-            tx.put(journal, entry.id, core.ScalarType.Bytes, encode_entry(entry))
+            tx.put(journal, entry.id, encode_entry(entry))
             written.append(entry)
-        put_value(tx, parent, key, edit.value)
+        tx.put(parent, key, edit.value)
         return written
 
     def _roll_back(self, heads: list[bytes]) -> None:
         # The change never reached the store: forget it, so the next local change
         # reuses its sequence number instead of leaving a gap no peer can fill.
-        self.doc = self.doc.fork(heads=heads)
+        self.doc = self.doc.fork(heads)
         self.doc.set_actor(self.actor)
         self._forget_index()
 
@@ -353,22 +326,19 @@ class Replica:
         infos = {info.hash: info for info in parse_changes(changes)}
         if not infos:
             return BatchResult()
-        heads_before = self.doc.get_heads()
+        heads_before = self.doc.heads()
         candidate = self.doc.fork()
-        try:
-            apply_changes(candidate, [info.data for info in infos.values()])
-        except Exception as problem:  # the binding raises bare Exceptions
-            raise BadChange(f"automerge refused the batch: {problem}") from None
-        new = candidate.get_changes(heads_before)
+        candidate.apply([info.data for info in infos.values()])
+        new = candidate.changes(heads_before)
         new_hashes = {change.hash for change in new}
         rest = [h for h in infos if h not in new_hashes]
-        if rest and not has_changes(self.doc, rest):
+        if rest and not self.doc.has(rest):
             raise self._missing(infos, rest, new_hashes)
         if not new:
             return BatchResult()
         data = [change.bytes for change in new]
         if self._persist is not None:
-            self._persist(data, origin, candidate.get_heads())
+            self._persist(data, origin, candidate.heads())
         known = set(self.keys([JOURNAL]))
         candidate.set_actor(self.actor)
         self.doc = candidate
@@ -382,9 +352,9 @@ class Replica:
     def _missing(
         self, infos: Mapping[bytes, Any], rest: list[bytes], applied: set[bytes]
     ) -> MissingDependencies:
-        waiting = [h for h in rest if not has_changes(self.doc, [h])]
+        waiting = [h for h in rest if not self.doc.has([h])]
         deps = {d for h in waiting for d in infos[h].deps if d not in infos and d not in applied}
-        missing = sorted(d for d in deps if not has_changes(self.doc, [d]))
+        missing = sorted(d for d in deps if not self.doc.has([d]))
         return MissingDependencies(waiting, missing)
 
     # -- housekeeping ------------------------------------------------------------------
@@ -413,7 +383,7 @@ class Replica:
         stored: Iterable[tuple[str, Plain]] = (
             self.read_children([JOURNAL]).items()
             if ids is None
-            else ((entry_id, read(self.doc, journal, entry_id)) for entry_id in ids)
+            else ((entry_id, self.doc.read(journal, entry_id)) for entry_id in ids)
         )
         for entry_id, data in stored:
             try:
@@ -425,32 +395,6 @@ class Replica:
         known = {p.entry_id for p in self._problems}
         self._problems.extend(p for p in bad if p.entry_id not in known)
         return good, bad
-
-
-def _plain(doc: core.Document, value: Any, child: bytes) -> Plain:
-    """One value from `values()` as sync.automerge_doc.read gives it, maps read whole."""
-    if type(value) is tuple:
-        scalar = value[1]
-        return scalar if type(scalar) in _AS_IS else scalar_to_plain(*value)
-    return _read_map(doc, child, "") if value == core.ObjType.Map else None
-
-
-def _read_map(doc: core.Document, obj: bytes, prefix: str) -> dict[str, Plain]:
-    """The map's keys that start with `prefix`, read whole: two binding calls per map.
-
-    The binding pairs `keys()` and `values()` in key order, each value the one
-    `get()` shows (the winner of a conflict).
-    """
-    found: dict[str, Plain] = {}
-    for key, (value, child) in zip(doc.keys(obj), doc.values(obj), strict=True):
-        if prefix and not key.startswith(prefix):
-            continue
-        if type(value) is tuple:
-            scalar = value[1]
-            found[key] = scalar if type(scalar) in _AS_IS else scalar_to_plain(*value)
-        else:
-            found[key] = _read_map(doc, child, "") if value == core.ObjType.Map else None
-    return found
 
 
 def _check_edit(edit: Edit) -> None:

@@ -36,7 +36,7 @@ from typing import Literal
 from vledger.domain.decimals import decimal_to_plain
 from vledger.domain.history import RESOLVE, Cell, JournalEntry
 from vledger.domain.program import YEAR, Program
-from vledger.sync.binding.automerge_doc import ROOT, read
+from vledger.sync.binding.doc import ROOT
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import TOWNSHIP, Edit, EditRefused, Record, Replica, check_id
 
@@ -141,7 +141,7 @@ class TownshipDoc:
 
     @property
     def name(self) -> str:
-        found = read(self.replica.doc, ROOT, "name")
+        found = self.replica.doc.read(ROOT, "name")
         return found if isinstance(found, str) else ""
 
     def set_name(self, who: Who, name: str) -> list[JournalEntry]:

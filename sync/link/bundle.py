@@ -13,7 +13,7 @@ is stored. The checksum only catches damage (anyone can recompute it): what
 makes a bundle safe to carry is that every change in it is checked like a
 synced one (`protocol.receive`: signed by a device the roster lets write that
 document), so a forged or edited change is refused and logged, the rest
-applied. Applying is `Store.apply_batches` for every document in one
+applied. Applying is the receive gate's, for every document in one
 transaction, so importing the same bundle twice stores nothing the second time.
 """
 
@@ -25,8 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from vledger.sync.binding.automerge_doc import BadChange, parse_changes
-from vledger.sync.documents.journal import now_iso
+from vledger.clock import now_iso
+from vledger.sync.binding.chunks import BadChange, parse_changes
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.frames import (
     FrameError,
     change_list,
@@ -36,16 +37,8 @@ from vledger.sync.link.frames import (
     split_changes,
     text,
 )
-from vledger.sync.link.session import (
-    Identity,
-    belongs,
-    known_hashes,
-    own_documents,
-    peer_records,
-    receive,
-)
-from vledger.sync.store.database import Store
-from vledger.sync.trust.signatures import outgoing_signatures
+from vledger.sync.link.gate import belongs, receive
+from vledger.sync.link.session import Identity, known_hashes, own_documents, peer_records
 
 MAGIC = b"VLEDGER-BUNDLE\n\x00"
 
@@ -63,12 +56,12 @@ class BundleSummary:
     refused: tuple[str, ...] = ()  # import: changes refused, each with its reason
 
 
-def export_bundle(store: Store, path: Path, for_office: str | None = None) -> BundleSummary:
+def export_bundle(store: Replicas, path: Path, for_office: str | None = None) -> BundleSummary:
     """Write what `for_office` may lack (by the heads it last synced), or everything."""
     me = Identity.of(store)
     docs = own_documents(store, me.township)
     bases = _bases(store, for_office) if for_office else {}
-    frames = [{
+    frames: list[dict[str, object]] = [{
         "t": "bundle", "township": me.township, "office": me.office, "device": me.device,
         "for": for_office, "created": now_iso(), "docs": docs,
     }]
@@ -78,14 +71,14 @@ def export_bundle(store: Store, path: Path, for_office: str | None = None) -> Bu
         total += len(changes)
         for run in split_changes(changes):
             frames.append({"t": "changes", "doc": doc, "changes": run,
-                           "sigs": outgoing_signatures(store, me.key, doc, run)})
+                           "sigs": me.check.records(store, me.key, doc, run)})
     body = MAGIC + b"".join(encode(f) for f in frames)
     end = encode({"t": "end", "frames": len(frames), "sha256": hashlib.sha256(body).digest()})
     _write_atomically(Path(path), body + end)
     return BundleSummary(me.township, me.office, len(docs), total)
 
 
-def _bases(store: Store, office: str) -> dict[str, list[list[bytes]]]:
+def _bases(store: Replicas, office: str) -> dict[str, list[list[bytes]]]:
     """Per document, the heads each device of `office` had after its last sync with us."""
     devices = {r.peer for r in peer_records(store) if r.office == office}
     found: dict[str, list[list[bytes]]] = {}
@@ -97,17 +90,17 @@ def _bases(store: Store, office: str) -> dict[str, list[list[bytes]]]:
     return {doc: h for doc, h in found.items() if counts[doc] == len(devices)}
 
 
-def _lacking(store: Store, doc: str, bases: list[list[bytes]] | None) -> list[bytes]:
+def _lacking(store: Replicas, doc: str, bases: list[list[bytes]] | None) -> list[bytes]:
     """Changes missing from at least one of `bases` (all of them without bases), in order."""
     document = store.document(doc)
     if not bases:
-        return [c.bytes for c in document.get_changes([])]
+        return document.change_bytes()
     known = known_hashes(document)
     wanted: set[bytes] = set()
     for base in bases:
         usable = [h for h in base if h in known]
-        wanted |= {c.hash for c in document.get_changes(usable)}
-    return [c.bytes for c in document.get_changes([]) if c.hash in wanted]
+        wanted |= document.change_hashes(usable)
+    return [c.bytes for c in document.changes() if c.hash in wanted]
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -161,7 +154,7 @@ def read_bundle(data: bytes) -> _Read:
         raise BundleRefused(f"the bundle is garbled: {problem.message}") from None
 
 
-def import_bundle(store: Store, path: Path) -> BundleSummary:
+def import_bundle(store: Replicas, path: Path) -> BundleSummary:
     """Check the whole bundle, then apply it; BundleRefused (nothing stored) otherwise."""
     me = Identity.of(store)
     try:
@@ -177,7 +170,7 @@ def import_bundle(store: Store, path: Path) -> BundleSummary:
     origin = f"bundle:{found.office}:{found.device}"
     try:
         with store.transaction():  # the whole bundle, or nothing of it
-            got = receive(store, me.township, found.changes, origin, sigs=found.sigs)
+            got = receive(store, me.township, found.changes, origin, me.check, sigs=found.sigs)
             lacking = sorted(doc for doc, outcome in got.items() if outcome.missing)
             if lacking:  # _check_applicable makes this unreachable; keep it loud
                 raise BundleRefused(f"{lacking[0]}: builds on changes this home does not hold")
@@ -190,7 +183,7 @@ def import_bundle(store: Store, path: Path) -> BundleSummary:
     return BundleSummary(found.township, found.office, len(found.changes), new, refused)
 
 
-def _check_applicable(store: Store, township: str, changes: Mapping[str, list[bytes]]) -> None:
+def _check_applicable(store: Replicas, township: str, changes: Mapping[str, list[bytes]]) -> None:
     """Every document ours, every change intact, every dependency here or in the bundle."""
     for doc, items in sorted(changes.items()):
         if not belongs(doc, township):

@@ -50,7 +50,7 @@ def encode(frame: Mapping[str, Any], max_size: int = MAX_FRAME) -> bytes:
     if len(body) > max_size:
         raise FrameError("too_big", f"a {frame.get('t')} frame of {len(body)} bytes is over the "
                          f"{max_size}-byte cap")
-    return LENGTH.pack(len(body)) + body
+    return bytes(LENGTH.pack(len(body)) + body)
 
 
 def decode_body(body: bytes) -> Frame:

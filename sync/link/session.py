@@ -35,7 +35,7 @@ The exchange, per document whose heads differ after `hello`:
 1. push what the responder lacks. If every one of its heads is known here,
    that is exactly `get_changes(its heads)`. Otherwise it holds changes we
    lack, and we send the changes since the heads both had after the last
-   complete sync with this peer (`Store.peer_heads`) plus its heads we know.
+   complete sync with this peer (the store's peer records) plus its heads we know.
    With no such record we cannot tell what it lacks: go to 3. A document it
    does not hold at all goes whole, as its `save()` (see 2).
 2. pull what we lack: the responder does the same computation from our heads.
@@ -52,23 +52,13 @@ The exchange, per document whose heads differ after `hello`:
    transaction for all of them). Repeat from 1 for documents still differing
    (someone else synced in between).
 
-What is received is accepted in one place, `receive`: every change is
-checked by sync/authorship.py (`screen_batch`: its signature record is valid
-and the signed roster lets that device's office write that document; changes
-building on a refused change are refused too) before `Store.apply_batches`
-stores the accepted part (all-or-nothing per document, idempotent) with its
-signature records, so a relay sends each change with its author's original
-signature. Refused changes are never applied and are logged
-(`authorship.refusal_log`); the sender learns them (`refused` in `ack`) and
-stops offering that document for the rest of the sync. A whole document
-(`save()`) only after it loads whole, its header names this township and the
-document, and every change in it has a valid record (`sigs` carries one per
-change); if any does not, its accepted changes go the batch way and the rest
-is refused. What is sent is computed in one place, `lacking` (and `snapshot`
-for a document the peer lacks entirely), and always travels with its records
-(`outgoing_signatures`: this home's own changes are signed with its device key
-on the way out, so a write needs no key). Signature records are 104 bytes:
-change hash, device key id, Ed25519 signature (sync/authorship.py).
+What is received goes through the one receive gate (link/gate.py), checked by the
+`ChangeCheck` in this side's `Identity` (trust/checks.py); refused changes are never
+applied and are logged, the sender learns them (`refused` in `ack`) and stops
+offering that document for the rest of the sync. What is sent is computed in one
+place, `lacking` (and `snapshot` for a document the peer lacks entirely), and
+always travels with its records (`ChangeCheck.records`: this home's own changes
+are signed with its device key on the way out, so a write needs no key).
 """
 
 from __future__ import annotations
@@ -77,19 +67,10 @@ import hashlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from automerge import core
-
-from vledger.sync.binding.automerge_doc import (
-    CHUNK_DOCUMENT,
-    ROOT,
-    BadChange,
-    MissingDependencies,
-    changes_since,
-    iter_chunks,
-    read,
-    read_uleb,
-)
-from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, doc_id, parse_doc_id
+from vledger.sync.binding.chunks import BadChange
+from vledger.sync.binding.doc import Doc, changes_in_sync_message
+from vledger.sync.documents.replica import parse_doc_id
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.frames import (
     MAX_FRAME,
     Frame,
@@ -103,22 +84,12 @@ from vledger.sync.link.frames import (
     split_changes,
     text,
 )
-from vledger.sync.store.database import Store
+from vledger.sync.link.gate import Received, belongs, receive, township_doc_of
+from vledger.sync.trust.checks import SIGNED, ChangeCheck
+from vledger.sync.trust.invitation import pending_enrollment
 from vledger.sync.trust.keys import KeyFileError, SigningKey, ensure_device_key
 from vledger.sync.trust.roster import Roster, RosterError, current_roster
-from vledger.sync.trust.signatures import (
-    RefusedChange,
-    Screened,
-    keep_signatures,
-    log_refusals,
-    screen_batch,
-)
-from vledger.sync.trust.signatures import outgoing_signatures as _outgoing_signatures
-from vledger.sync.trust.signatures import whole_signatures as _whole_signatures
-
-# Benchmarks only (bench/sync.py measures what checking costs): False sends no signature
-# records and accepts every change of this township unchecked, as before issue 6.
-CHECK_SIGNATURES = True
+from vledger.sync.trust.signatures import RefusedChange
 
 MAX_PASSES = 40  # rounds of "exchange, then compare heads" before a one-shot sync gives up
 MAX_SYNC_STEPS = 64  # automerge sync messages per document and pass
@@ -150,12 +121,14 @@ class Identity:
     township: str
     key: SigningKey | None = field(default=None, compare=False, repr=False)
     enroll: bytes | None = field(default=None, compare=False, repr=False)
+    # how what is received is checked and what is sent is vouched for (trust/checks.py)
+    check: ChangeCheck = field(default=SIGNED, compare=False, repr=False)
 
     @classmethod
-    def of(cls, store: Store) -> Identity:
+    def of(cls, store: Replicas, check: ChangeCheck = SIGNED) -> Identity:
         """This home's identity, with its device key (made now for a home that has none:
         homes made before keys existed sign from their first sync on)."""
-        office, township = store.setting("office"), store.setting("township")
+        office, township = store.db.settings.get("office"), store.db.settings.get("township")
         if not office or not township:
             raise NoOffice(
                 f"{store.home} has no office yet: run `vledger init` or join a township first"
@@ -164,10 +137,8 @@ class Identity:
             key = ensure_device_key(store.home)
         except KeyFileError as problem:
             raise NoOffice(str(problem)) from None
-        from vledger.sync.trust.invitation import pending_enrollment
-
         return cls(office, store.device_id(), township, key,
-                   pending_enrollment(store, key.id))
+                   pending_enrollment(store, key.id), check)
 
     def hello(self, docs: Mapping[str, Heads]) -> Frame:
         frame: Frame = {"t": "hello", "office": self.office, "device": self.device,
@@ -178,20 +149,13 @@ class Identity:
 
 
 def peer_key(office: str, device: str) -> str:
-    """How a peer is named in the store's peer records (`Store.peer_heads`)."""
+    """How a peer is named in the store's peer records (the store's peer records)."""
     return f"{office}:{device}"
 
 
-def own_documents(store: Store, township: str) -> dict[str, Heads]:
+def own_documents(store: Replicas, township: str) -> dict[str, Heads]:
     """Heads of every document this replica holds for `township` (it serves them all)."""
     return {d: store.heads(d) for d in store.document_ids() if belongs(d, township)}
-
-
-def belongs(doc: str, township: str) -> bool:
-    try:
-        return parse_doc_id(doc)[0] == township
-    except ValueError:
-        return False
 
 
 def heads_digest(docs: Mapping[str, Iterable[bytes]]) -> bytes:
@@ -201,13 +165,13 @@ def heads_digest(docs: Mapping[str, Iterable[bytes]]) -> bytes:
     return digest.digest()
 
 
-def known_hashes(doc: core.Document) -> set[bytes]:
+def known_hashes(doc: Doc) -> set[bytes]:
     """Every change hash the document holds (cheap: no change bytes are encoded)."""
-    return {change.hash for change in doc.get_changes([])}
+    return doc.change_hashes()
 
 
 def lacking(
-    store: Store, doc: str, theirs: Heads | None, records: Iterable[Heads]
+    store: Replicas, doc: str, theirs: Heads | None, records: Iterable[Heads]
 ) -> list[bytes] | None:
     """The changes a peer holding `theirs` lacks; None when that cannot be told from here.
 
@@ -219,23 +183,23 @@ def lacking(
         return store.changes_since(doc, [])
     known = known_hashes(store.document(doc))
     if all(h in known for h in theirs):
-        return changes_since(store.document(doc), theirs)
+        return store.document(doc).change_bytes(theirs)
     usable = [r for r in records if r and all(h in known for h in r)]
     if not usable:
         return None
     base = [h for h in theirs if h in known] + [h for r in usable for h in r]
-    return changes_since(store.document(doc), base)
+    return store.document(doc).change_bytes(base)
 
 
-def common_heads(store: Store, peer: str, doc: str) -> Heads | None:
+def common_heads(store: Replicas, peer: str, doc: str) -> Heads | None:
     """The heads both sides had after the last complete sync with `peer`, if any."""
-    record = store.peer_heads(peer, doc)
+    record = store.db.peers.get(peer, doc)
     if record is None or record[0] != record[1]:
         return None
     return record[0]
 
 
-def record_equal(store: Store, peer: str, mine: Mapping[str, Heads],
+def record_equal(store: Replicas, peer: str, mine: Mapping[str, Heads],
                  theirs: Mapping[str, Heads]) -> None:
     """Remember, per document both hold identically, that this peer has these heads.
 
@@ -249,136 +213,10 @@ def record_equal(store: Store, peer: str, mine: Mapping[str, Heads],
                 continue
             if common_heads(store, peer, doc) == sorted(heads_now):
                 continue  # already recorded: spare the disk a write
-            store.set_peer_heads(peer, doc, heads_now, heads_now)
+            store.db.peers.set(peer, doc, heads_now, heads_now)
 
 
-@dataclass
-class Received:
-    """What applying one document's batch did."""
-
-    applied: int = 0  # changes new to this replica
-    missing: list[bytes] = field(default_factory=list)  # non-empty: batch refused, deps lacking
-    refused: list[RefusedChange] = field(default_factory=list)  # not applied, and why
-
-
-def receive(
-    store: Store,
-    township: str,
-    batches: Mapping[str, list[bytes]],
-    origin: str,
-    snapshots: Mapping[str, bytes] | None = None,
-    sigs: Mapping[str, list[bytes]] | None = None,
-) -> dict[str, Received]:
-    """Accept what a peer sent: every place that stores received data comes through here.
-
-    `batches`: per document, changes; `snapshots`: per document this replica did
-    not hold, its `save()`; `sigs`: per document, the signature records of those
-    changes. Each change is screened (sync/authorship.screen_batch) against the
-    signed roster; the township document first, so a roster entry it brings
-    (a newly enrolled village) counts for the other documents of the same frame.
-    What is accepted is stored in ONE SQLite transaction with its records; per
-    document the batch is all-or-nothing and idempotent (a batch whose
-    dependencies are missing is refused alone and reported in `missing`).
-    Refused changes are logged with their reason. FrameError for anything that
-    is not this township's, or not intact changes or a whole document, or when
-    this home cannot check signatures (no pinned township key): then nothing at
-    all is stored.
-    """
-    for doc in [*batches, *(snapshots or {})]:
-        if not belongs(doc, township):
-            raise FrameError(
-                "foreign_document",
-                f"{doc} is not a document of township {township}: refused",
-            )
-    wholes = {doc: _whole_document(doc, data) for doc, data in (snapshots or {}).items()}
-    sigs = sigs or {}
-    found: dict[str, Received] = {}
-    refused: list[RefusedChange] = []
-    try:
-        roster = current_roster(store) if CHECK_SIGNATURES else Roster(township)
-        own_doc = _township_doc(store, township)
-        order = sorted({*batches, *wholes}, key=lambda d: (d != own_doc, d))
-        with store.transaction():
-            for doc in order:
-                found[doc] = _receive_one(store, doc, batches.get(doc, []), wholes.get(doc),
-                                          (snapshots or {}).get(doc), sigs.get(doc, []),
-                                          origin, roster)
-                refused += found[doc].refused
-                if doc == own_doc and found[doc].applied and CHECK_SIGNATURES:
-                    roster = current_roster(store)  # what the township document says now
-    except BadChange as problem:
-        raise FrameError("bad_change", str(problem)) from None
-    except RosterError as problem:
-        raise FrameError("no_trust", f"{problem}; a village home gets the township's key by "
-                         "joining with an invitation (`vledger join FILE`)") from None
-    log_refusals(store, refused, origin)
-    return found
-
-
-def outgoing_signatures(
-    store: Store, key: SigningKey | None, doc: str, changes: list[bytes]
-) -> list[bytes]:
-    """The records sent with `changes` (sync/authorship.outgoing_signatures)."""
-    return _outgoing_signatures(store, key, doc, changes) if CHECK_SIGNATURES else []
-
-
-def whole_signatures(store: Store, key: SigningKey | None, doc: str) -> list[bytes]:
-    """The records sent with a whole document (sync/authorship.whole_signatures)."""
-    return _whole_signatures(store, key, doc) if CHECK_SIGNATURES else []
-
-
-def _township_doc(store: Store, township: str) -> str:
-    year = store.setting("year")
-    return doc_id(township, township, int(year)) if year else ""
-
-
-def _receive_one(
-    store: Store, doc: str, batch: list[bytes], whole: core.Document | None,
-    data: bytes | None, records: list[bytes], origin: str, roster: Roster,
-) -> Received:
-    """Screen and store one document's part of a frame (inside the caller's transaction)."""
-    if whole is not None:
-        batch = [c.bytes for c in whole.get_changes([])] + batch
-    screened = (screen_batch(store, doc, batch, records, roster=roster) if CHECK_SIGNATURES
-                else Screened(accepted=list(batch)))
-    if not screened.accepted:
-        return Received(0, [], screened.refused)
-    if whole is not None and not screened.refused and not store.has_document(doc) and (
-        len(screened.accepted) == len(whole.get_changes([]))
-    ):
-        assert data is not None
-        store.store_snapshot(doc, data, whole.get_heads())
-        keep_signatures(store, doc, screened.signatures, origin)
-        return Received(len(screened.accepted), [], [])
-    result = store.apply_batches({doc: screened.accepted}, origin)[doc]
-    if isinstance(result, MissingDependencies):
-        return Received(0, result.missing or result.waiting, screened.refused)
-    keep_signatures(store, doc, screened.signatures, origin)
-    return Received(len(result.applied), [], screened.refused)
-
-
-def _whole_document(doc: str, data: bytes) -> core.Document:
-    """A received `save()`, loaded and checked to be `doc` of its township; FrameError if not."""
-    try:
-        parts = list(iter_chunks(data))
-        if len(parts) != 1 or parts[0].kind != CHUNK_DOCUMENT:
-            raise BadChange("not exactly one whole document")
-        whole = core.Document.load(data)
-    except Exception as problem:  # BadChange, or the binding's bare Exceptions
-        raise FrameError("bad_snapshot", f"{doc}: the document sent is unreadable "
-                         f"({problem})") from None
-    township, office, year = parse_doc_id(doc)
-    header = {k: read(whole, ROOT, k) for k in ("kind", "township", "office", "year")}
-    kind = TOWNSHIP if office == township else VILLAGE
-    if (header["township"], header["office"], header["year"], header["kind"]) != (
-        township, office, year, kind
-    ):
-        raise FrameError("foreign_document", f"the document sent as {doc} is another one "
-                         f"({header['township']}/{header['office']}/{header['year']})")
-    return whole
-
-
-def snapshot(store: Store, doc: str, budget: int = BUDGET) -> bytes | None:
+def snapshot(store: Replicas, doc: str, budget: int = BUDGET) -> bytes | None:
     """The whole document for a peer that holds none of it, None if it is over `budget`."""
     data = store.document(doc).save()
     return data if len(data) <= budget else None
@@ -389,87 +227,52 @@ class SyncSide:
 
     The fork keeps whatever automerge could not apply yet (changes whose
     dependencies have not arrived) out of the store; what it could apply is
-    handed to `receive` after every message, as one batch, with the signature
+    handed to the gate after every message, as one batch, with the signature
     records that came with the messages so far (a sync message carries no
     signatures: each `sync` frame brings the records of the changes in its message).
     """
 
-    def __init__(self, store: Store, township: str, doc: str, origin: str,
-                 key: SigningKey | None = None) -> None:
-        self.doc, self.township, self.origin, self.key = doc, township, origin, key
-        self.work = store.document(doc).fork() if store.has_document(doc) else core.Document()
-        self.base = self.work.get_heads()
-        self.state = core.SyncState()
+    def __init__(self, store: Replicas, me: Identity, doc: str, origin: str) -> None:
+        self.doc, self.me, self.origin = doc, me, origin
+        self.work = store.document(doc).fork() if store.has_document(doc) else Doc()
+        self.peer = self.work.sync_peer()
+        self.base = self.work.heads()
         self.received = 0
         self.records: list[bytes] = []
         self.refused: list[RefusedChange] = []
 
     def generate(self) -> bytes | None:
-        message = self.work.generate_sync_message(self.state)
-        return None if message is None else bytes(message.encode())
+        return self.peer.generate()
 
-    def signatures(self, store: Store, message: bytes | None) -> list[bytes]:
+    def signatures(self, store: Replicas, message: bytes | None) -> list[bytes]:
         """The records of the changes `message` carries (none if it carries none)."""
-        changes = message_changes(message) if message else []
+        changes = changes_in_sync_message(message) if message else []
         try:
-            return outgoing_signatures(store, self.key, self.doc, changes) if changes else []
+            return self.me.check.records(store, self.me.key, self.doc, changes)
         except BadChange:
             return []
 
-    def receive(self, store: Store, message: bytes, records: Iterable[bytes] = ()) -> None:
+    def receive(self, store: Replicas, message: bytes, records: Iterable[bytes] = ()) -> None:
         self.records += [r for r in records if isinstance(r, bytes)]
         try:
-            decoded = core.Message.decode(message)
-            self.work.receive_sync_message(self.state, decoded)
-        except Exception as problem:  # the binding raises bare Exceptions
-            raise FrameError(
-                "bad_sync", f"{self.doc}: unreadable sync message ({problem})"
-            ) from None
-        new = [c.bytes for c in self.work.get_changes(self.base)]
+            self.peer.receive(message)
+        except BadChange as problem:
+            raise FrameError("bad_sync", f"{self.doc}: {problem}") from None
+        new = self.work.change_bytes(self.base)
         if new:
-            outcome = receive(store, self.township, {self.doc: new}, self.origin,
-                              sigs={self.doc: self.records})[self.doc]
+            outcome = receive(store, self.me.township, {self.doc: new}, self.origin,
+                              self.me.check, sigs={self.doc: self.records})[self.doc]
             if outcome.missing:  # cannot happen: the fork holds their dependencies
                 raise FrameError("bad_sync", f"{self.doc}: sync changes lack dependencies")
             self.received += outcome.applied
             self.refused += outcome.refused
-        self.base = self.work.get_heads()
-
-
-def message_changes(message: bytes) -> list[bytes]:
-    """The changes inside an automerge sync message (type, heads, need, have, changes; an
-    item of changes may hold several chunks, or a whole document); [] when it cannot be
-    read that way (then no records go with it, and the receiver refuses them unsigned)."""
-    try:
-        at = 1
-        for _ in range(2):  # heads, need
-            count, at = read_uleb(message, at)
-            at += 32 * count
-        haves, at = read_uleb(message, at)
-        for _ in range(haves):
-            count, at = read_uleb(message, at)
-            at += 32 * count
-            size, at = read_uleb(message, at)
-            at += size
-        count, at = read_uleb(message, at)
-        found: list[bytes] = []
-        for _ in range(count):
-            size, at = read_uleb(message, at)
-            for chunk in iter_chunks(message[at : at + size]):  # v2 concatenates changes
-                if chunk.kind == CHUNK_DOCUMENT:  # or sends a whole document
-                    found += [c.bytes for c in core.Document.load(chunk.data).get_changes([])]
-                else:
-                    found.append(chunk.data)
-            at += size
-        return found if at <= len(message) else []
-    except Exception:  # BadChange, IndexError, or the binding's bare Exceptions
-        return []
+        self.base = self.work.heads()
 
 
 # -- the answering side ---------------------------------------------------------------
 
 
-Enroll = Callable[[Store, bytes, str | None], None]
+Enroll = Callable[[Replicas, bytes, str | None], None]
 
 
 class Responder:
@@ -491,7 +294,7 @@ class Responder:
         self.peer_office = ""
         self._syncs: dict[str, SyncSide] = {}
 
-    def handle(self, store: Store, frame: Frame) -> Frame:
+    def handle(self, store: Replicas, frame: Frame) -> Frame:
         """The answer to `frame`; FrameError for a frame that breaks the protocol."""
         kind = frame["t"]
         if kind == "hello":
@@ -505,7 +308,7 @@ class Responder:
             raise FrameError("unknown_frame", f"unknown frame type {kind!r}")
         return handler(store, frame)
 
-    def _hello(self, store: Store, frame: Frame) -> Frame:
+    def _hello(self, store: Replicas, frame: Frame) -> Frame:
         township = text(frame, "township")
         if township != self.me.township:
             raise FrameError(
@@ -522,7 +325,7 @@ class Responder:
         self.peer = peer_key(office, self.authenticated or text(frame, "device"))
         return self.me.hello(own_documents(store, self.me.township))
 
-    def _admit(self, store: Store, office: str, enroll: bytes | None) -> None:
+    def _admit(self, store: Replicas, office: str, enroll: bytes | None) -> None:
         """Refuse a device the roster does not let act for `office` (enrolling it first when
         its hello carries a join reply and this home can enroll)."""
         assert self.authenticated is not None
@@ -543,11 +346,11 @@ class Responder:
             raise FrameError("wrong_office", f"device {self.authenticated} acts for "
                              f"{device.office}, not {office}")
 
-    def _push(self, store: Store, frame: Frame) -> Frame:
+    def _push(self, store: Replicas, frame: Frame) -> Frame:
         if "docs" not in frame:  # the one-document form
             doc = text(frame, "doc")
             got = receive(store, self.me.township, {doc: change_list(frame)}, self._origin(),
-                          sigs={doc: _records(frame.get("sigs"))})
+                          self.me.check, sigs={doc: _records(frame.get("sigs"))})
             if got[doc].missing:
                 return {"t": "need", "doc": doc, "missing": got[doc].missing[:64]}
             return {"t": "ack", "doc": doc, "heads": store.heads(doc),
@@ -559,7 +362,8 @@ class Responder:
         records = doc_map(frame, "sigs") if "sigs" in frame else {}
         outcome = receive(store, self.me.township,
                           {doc: change_list(batches, doc) for doc in batches}, self._origin(),
-                          wholes, {doc: _records(r) for doc, r in records.items()})
+                          self.me.check, snapshots=wholes,
+                          sigs={doc: _records(r) for doc, r in records.items()})
         return {
             "t": "ack",
             "docs": {d: store.heads(d) for d, got in outcome.items()
@@ -568,7 +372,7 @@ class Responder:
             "refused": _refused_map(outcome),
         }
 
-    def _pull(self, store: Store, frame: Frame) -> Frame:
+    def _pull(self, store: Replicas, frame: Frame) -> Frame:
         key = self.me.key
         if "docs" not in frame:  # the one-document form
             doc = text(frame, "doc")
@@ -578,13 +382,13 @@ class Responder:
             if found is None:
                 return {"t": "unknown", "doc": doc}
             return {"t": "changes", "doc": doc, "changes": found,
-                    "sigs": outgoing_signatures(store, key, doc, found) if found else []}
+                    "sigs": self.me.check.records(store, key, doc, found)}
         wanted = doc_map(frame, "docs")
         whole = frame.get("whole") is True
         answer: Frame = {"t": "changes", "docs": {}, "whole": {}, "sigs": {}, "unknown": [],
                          "more": False}
         room = BUDGET
-        own = _township_doc(store, self.me.township)
+        own = township_doc_of(store, self.me.township)
         for doc in sorted(wanted, key=lambda d: (d != own, d)):
             ask = doc_map(wanted, doc)
             theirs = heads(ask.get("heads"), f"pull frame, {doc}")
@@ -593,7 +397,7 @@ class Responder:
                 data = snapshot(store, doc, room)
                 if data is not None:
                     answer["whole"][doc] = data
-                    answer["sigs"][doc] = whole_signatures(store, key, doc)
+                    answer["sigs"][doc] = self.me.check.whole_records(store, key, doc)
                     room -= len(data) + 104 * len(answer["sigs"][doc])
                     continue
             found = self._lacking(store, doc, theirs, since)
@@ -607,16 +411,16 @@ class Responder:
                 break
             answer["docs"][doc] = runs[0]
             if runs[0]:
-                answer["sigs"][doc] = outgoing_signatures(store, key, doc, runs[0])
+                answer["sigs"][doc] = self.me.check.records(store, key, doc, runs[0])
             room -= size
             answer["more"] = answer["more"] or len(runs) > 1
         return answer
 
-    def _holds(self, store: Store, doc: str) -> bool:
+    def _holds(self, store: Replicas, doc: str) -> bool:
         return belongs(doc, self.me.township) and store.has_document(doc)
 
     def _lacking(
-        self, store: Store, doc: str, theirs: Heads, since: Heads
+        self, store: Replicas, doc: str, theirs: Heads, since: Heads
     ) -> list[bytes] | None:
         if not self._holds(store, doc):
             return []
@@ -624,15 +428,14 @@ class Responder:
         own = common_heads(store, self.peer, doc)
         return lacking(store, doc, theirs, [since, own or []])
 
-    def _sync(self, store: Store, frame: Frame) -> Frame:
+    def _sync(self, store: Replicas, frame: Frame) -> Frame:
         doc = text(frame, "doc")
         if not belongs(doc, self.me.township):
             raise FrameError("foreign_document", f"{doc} is not a document of this township")
         message = blob(frame, "msg")
         side = self._syncs.get(doc)
         if side is None or frame.get("start") is True:
-            side = self._syncs[doc] = SyncSide(store, self.me.township, doc, self._origin(),
-                                               self.me.key)
+            side = self._syncs[doc] = SyncSide(store, self.me, doc, self._origin())
         if message is not None:
             side.receive(store, message, _records(frame.get("sigs")))
         answer = side.generate()
@@ -640,7 +443,7 @@ class Responder:
             del self._syncs[doc]  # both quiet: this document's exchange is over
         return {"t": "sync", "doc": doc, "msg": answer, "sigs": side.signatures(store, answer)}
 
-    def _heads(self, store: Store, frame: Frame) -> Frame:
+    def _heads(self, store: Replicas, frame: Frame) -> Frame:
         theirs = heads_map(frame)
         mine = own_documents(store, self.me.township)
         assert self.peer is not None
@@ -651,7 +454,7 @@ class Responder:
         return self.peer or "peer"
 
 
-def _roster_of(store: Store) -> Roster:
+def _roster_of(store: Replicas) -> Roster:
     try:
         return current_roster(store)
     except RosterError as problem:
@@ -711,7 +514,7 @@ class Initiator:
             raise PeerRefused("unexpected", f"the peer answered {frame['t']} with {answer['t']}")
         return answer
 
-    async def hello(self, store: Store) -> None:
+    async def hello(self, store: Replicas) -> None:
         answer = await self.ask(self.me.hello(own_documents(store, self.me.township)), "hello")
         township = text(answer, "township")
         if township != self.me.township:
@@ -723,7 +526,7 @@ class Initiator:
         self.peer = peer_key(self.peer_office, text(answer, "device"))
         self.theirs = {d: h for d, h in heads_map(answer).items() if belongs(d, township)}
 
-    async def refresh(self, store: Store) -> dict[str, Heads]:
+    async def refresh(self, store: Replicas) -> dict[str, Heads]:
         """Tell the peer what we hold, learn what it holds; records documents held alike."""
         mine = own_documents(store, self.me.township)
         answer = await self.ask({"t": "heads", "docs": mine}, "heads")
@@ -732,7 +535,7 @@ class Initiator:
         record_equal(store, self.peer, mine, self.theirs)
         return mine
 
-    async def run(self, store: Store) -> Outcome:
+    async def run(self, store: Replicas) -> Outcome:
         """Exchange until both hold the same heads for every document (or passes run out)."""
         outcome = Outcome()
         self.stuck = set()  # a new run offers every document again (the roster may have moved)
@@ -766,7 +569,7 @@ class Initiator:
                                        f"{self.peer_office}: {item[1]}")
             self.stuck.add(doc)
 
-    async def _exchange(self, store: Store, docs: list[str], outcome: Outcome) -> None:
+    async def _exchange(self, store: Replicas, docs: list[str], outcome: Outcome) -> None:
         """One pass over the differing documents: push, pull, then fall back where needed."""
         assert self.peer is not None
         records = {doc: common_heads(store, self.peer, doc) for doc in docs}
@@ -787,9 +590,9 @@ class Initiator:
                 fallback.append(doc)
             elif found:
                 outgoing[doc] = found
-        sigs = {doc: whole_signatures(store, key, doc) for doc in wholes}
-        sigs |= {doc: outgoing_signatures(store, key, doc, found)
-                 for doc, found in outgoing.items()}
+        check = self.me.check
+        sigs = {doc: check.whole_records(store, key, doc) for doc in wholes}
+        sigs |= {doc: check.records(store, key, doc, found) for doc, found in outgoing.items()}
         await self._push_whole(store, wholes, sigs, outcome)
         fallback += await self._push(store, outgoing, sigs, outcome)
         wanted = {
@@ -803,7 +606,7 @@ class Initiator:
             await self._fallback(store, doc, outcome)
 
     async def _push_whole(
-        self, store: Store, wholes: Mapping[str, bytes], sigs: Mapping[str, list[bytes]],
+        self, store: Replicas, wholes: Mapping[str, bytes], sigs: Mapping[str, list[bytes]],
         outcome: Outcome,
     ) -> None:
         """Send whole documents the peer lacks, as many per frame as fit the budget."""
@@ -819,7 +622,7 @@ class Initiator:
             answer = await self.ask({"t": "push", "docs": {}, "whole": frame_docs,
                                      "sigs": {d: sigs.get(d, []) for d in frame_docs}}, "ack")
             self._peer_refused(answer, outcome)
-            outcome.sent += sum(len(store.document(d).get_changes([])) for d in frame_docs)
+            outcome.sent += sum(store.document(d).change_count() for d in frame_docs)
 
     def _peer_refused(self, answer: Frame, outcome: Outcome) -> None:
         refused = answer.get("refused") or {}
@@ -829,7 +632,7 @@ class Initiator:
                     self._note_refused(outcome, doc, items)
 
     async def _push(
-        self, store: Store, outgoing: Mapping[str, list[bytes]],
+        self, store: Replicas, outgoing: Mapping[str, list[bytes]],
         sigs: Mapping[str, list[bytes]], outcome: Outcome,
     ) -> list[str]:
         """Send every document's changes in frames of bounded size; the documents refused.
@@ -851,7 +654,7 @@ class Initiator:
         return refused
 
     async def _pull(
-        self, store: Store, wanted: dict[str, Frame], outcome: Outcome
+        self, store: Replicas, wanted: dict[str, Frame], outcome: Outcome
     ) -> list[str]:
         """Ask for what we lack of every document at once; the documents to fall back on."""
         assert self.peer is not None
@@ -864,8 +667,8 @@ class Initiator:
         if not isinstance(unknown, list):
             raise PeerRefused("garbled", "the peer's changes frame lists no unknown documents")
         records = doc_map(answer, "sigs") if "sigs" in answer else {}
-        got = receive(store, self.me.township, batches, self.peer, wholes,
-                      {doc: _records(r) for doc, r in records.items()})
+        got = receive(store, self.me.township, batches, self.peer, self.me.check,
+                      snapshots=wholes, sigs={doc: _records(r) for doc, r in records.items()})
         outcome.received += sum(r.applied for r in got.values())
         for doc, result in got.items():
             if result.refused:
@@ -874,10 +677,10 @@ class Initiator:
             doc for doc, r in got.items() if r.missing
         ]
 
-    async def _fallback(self, store: Store, doc: str, outcome: Outcome) -> None:
+    async def _fallback(self, store: Replicas, doc: str, outcome: Outcome) -> None:
         assert self.peer is not None
         outcome.fallbacks += 1
-        side = SyncSide(store, self.me.township, doc, self.peer, self.me.key)
+        side = SyncSide(store, self.me, doc, self.peer)
         for step in range(MAX_SYNC_STEPS):
             message = side.generate()
             frame = {"t": "sync", "doc": doc, "msg": message, "start": step == 0,
@@ -943,7 +746,6 @@ __all__ = [
     "own_documents",
     "peer_key",
     "peer_records",
-    "receive",
     "snapshot",
 ]
 
@@ -966,10 +768,11 @@ class PeerRecord:
         return self.peer.split(":", 1)[1] if ":" in self.peer else ""
 
 
-def peer_records(store: Store) -> list[PeerRecord]:
+def peer_records(store: Replicas) -> list[PeerRecord]:
     """Every peer record where both sides ended the last sync on the same heads."""
     return [
         PeerRecord(peer, doc, ours, at)
-        for peer, doc, ours, theirs, at in store.peers()
+        for peer, doc, ours, theirs, at in ((r.peer, r.doc, r.ours, r.theirs, r.at)
+                                        for r in store.db.peers.all())
         if ours == theirs
     ]

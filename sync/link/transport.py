@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import sqlite3
 import ssl
 import sys
 import time
@@ -38,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vledger.sync.documents.journal import Who
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.frames import (
     ConnectionCut,
     Frame,
@@ -48,29 +48,28 @@ from vledger.sync.link.frames import (
     read_frame,
     write_frame,
 )
+from vledger.sync.link.gate import belongs
 from vledger.sync.link.session import (
     Identity,
     Initiator,
     Outcome,
     PeerRefused,
     Responder,
-    belongs,
     heads_digest,
     refusal,
 )
-from vledger.sync.store.database import DB_FILE, Store, StoreBusy
+from vledger.sync.store.database import HeadsReader, StoreBusy
+from vledger.sync.trust.checks import SIGNED, UNCHECKED
 from vledger.sync.trust.invitation import InvitationError, accept_enrollment, read_reply
-from vledger.sync.trust.keys import (
-    KeyFileError,
-    certificate_key,
-    device_key_path,
-    ensure_device_key,
-    ensure_link_certificate,
-    key_id,
-    link_ca_pem,
-    load_township_key,
+from vledger.sync.trust.keys import KeyFileError, load_township_key
+from vledger.sync.trust.roster import RosterError
+from vledger.sync.trust.tls import (
+    UntrustedPeer,
+    certificate_device,
+    client_context,
+    server_context,
+    trusted_device,
 )
-from vledger.sync.trust.roster import RosterError, current_roster
 
 DEFAULT_TIMEOUT = 15.0  # seconds any one read, write or connect may take
 WAIT_SECONDS = 0.5  # how long a watching client lets the server hold a `wait` (local edit latency)
@@ -87,14 +86,14 @@ class Unreachable(RuntimeError):
 
 
 class HomeGate:
-    """Shares one `Store` among this process's syncs; closes it when none is using it.
+    """Shares one `Replicas` among this process's syncs; closes it when none is using it.
 
     The store's file lock admits one process per home. Holding it only for the
     length of a sync (plus `linger`) lets a clerk's edit in another process
     get in between; a sync that finds the home busy waits up to `busy_wait`.
 
     The trade-off of `linger`: the open store keeps the documents a sync
-    loaded (bare automerge state, `Store.document`), so a server answering a
+    loaded (bare automerge state, `Replicas.document`), so a server answering a
     burst of villages loads each document once, not once per village; every
     frame handled restarts the timer, so while fifty villages sync the store
     never closes. But while it is open a clerk's `vledger` command on this
@@ -107,13 +106,13 @@ class HomeGate:
         self.home = Path(home)
         self.linger = linger
         self.busy_wait = busy_wait
-        self._store: Store | None = None
+        self._store: Replicas | None = None
         self._users = 0
         self._closer: asyncio.TimerHandle | None = None
-        self._reader: sqlite3.Connection | None = None
+        self._reader = HeadsReader(self.home)
 
     @contextlib.asynccontextmanager
-    async def use(self) -> AsyncIterator[Store]:
+    async def use(self) -> AsyncIterator[Replicas]:
         self._users += 1
         if self._closer is not None:
             self._closer.cancel()
@@ -127,11 +126,11 @@ class HomeGate:
             if self._users == 0 and self._store is not None:
                 self._closer = asyncio.get_running_loop().call_later(self.linger, self._idle)
 
-    async def _open(self) -> Store:
+    async def _open(self) -> Replicas:
         deadline = time.monotonic() + self.busy_wait
         while True:
             try:
-                return Store.open(self.home, scan=False)
+                return Replicas.open(self.home, scan=False)
             except StoreBusy:
                 if time.monotonic() > deadline:
                     raise
@@ -150,35 +149,20 @@ class HomeGate:
         if self._store is not None:
             self._store.close()
             self._store = None
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        self._reader.close()
 
     def peek(self, township: str) -> dict[str, list[bytes]]:
         """The township's documents' stored heads, read without taking the home's lock."""
         if self._store is not None:
             store = self._store
             return {d: store.heads(d) for d in store.document_ids() if belongs(d, township)}
-        if self._reader is None:
-            path = self.home / DB_FILE
-            if not path.exists():
-                return {}
-            self._reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            rows = self._reader.execute("SELECT doc_id, heads FROM documents").fetchall()
-        except sqlite3.Error:
-            self._reader.close()
-            self._reader = None
-            return {}
-        return {
-            doc: [bytes(h)[i : i + 32] for i in range(0, len(h), 32)]
-            for doc, h in rows
-            if belongs(doc, township)
-        }
+        return {d: h for d, h in self._reader.read().items() if belongs(d, township)}
 
-    async def identity(self) -> Identity:
+    async def identity(self, *, secure: bool = True) -> Identity:
+        """This home's identity; `secure=False` (benchmarks only) sends no signatures and
+        checks none (trust/checks.UNCHECKED)."""
         async with self.use() as store:
-            return Identity.of(store)
+            return Identity.of(store, SIGNED if secure else UNCHECKED)
 
 
 # -- a connection -----------------------------------------------------------------------
@@ -247,69 +231,38 @@ class LinkRefused(PeerRefused):
     """The other end of a link is not a device this home's roster trusts."""
 
 
-def _context(home: Path, purpose: int) -> ssl.SSLContext:
-    try:
-        key = ensure_device_key(home)  # checks the key file is private
-    except KeyFileError as problem:
-        raise LinkRefused("no_key", str(problem)) from None
-    context = ssl.SSLContext(purpose)
-    context.minimum_version = ssl.TLSVersion.TLSv1_3
-    if purpose == ssl.PROTOCOL_TLS_CLIENT:
-        context.check_hostname = False  # no names: the roster pins the key (check_server)
-    context.verify_mode = ssl.CERT_REQUIRED  # both ends must show a certificate
-    context.load_verify_locations(cadata=link_ca_pem())
-    context.load_cert_chain(ensure_link_certificate(home, key), device_key_path(home))
-    return context
-
-
-def client_context(home: Path) -> ssl.SSLContext:
-    return _context(home, ssl.PROTOCOL_TLS_CLIENT)
-
-
-def server_context(home: Path) -> ssl.SSLContext:
-    return _context(home, ssl.PROTOCOL_TLS_SERVER)
-
-
 def link_peer(writer: asyncio.StreamWriter) -> str | None:
     """The device key id the other end proved in the TLS handshake (None without TLS)."""
     tls = writer.get_extra_info("ssl_object")
     if tls is None:
         return None
     der = tls.getpeercert(binary_form=True)
-    if not der:
-        return None
-    try:
-        return key_id(certificate_key(der))
-    except ValueError:
-        return None
+    return certificate_device(der) if der else None
 
 
-def check_server(store: Store, conn: Connection) -> str:
+def check_server(store: Replicas, conn: Connection) -> str:
     """The server's device id if this home's roster trusts it; LinkRefused otherwise.
 
     Called before the first frame: nothing (not even our heads) goes to a stranger.
     """
-    device = conn.peer_device
-    if device is None:
-        raise LinkRefused("unauthenticated", "the peer proved no device key")
     try:
-        known = current_roster(store).device(device)
-    except RosterError as problem:
-        raise LinkRefused("no_trust", str(problem)) from None
-    if known is None:
-        raise LinkRefused("unknown_device", f"the peer's device {device} is not on the "
-                          "township's roster: refused")
-    if known.revoked is not None:
-        raise LinkRefused("revoked_device", f"the peer's device {device} was revoked "
-                          f"({known.revoked.at}): refused")
-    return device
+        return trusted_device(store, conn.peer_device).id
+    except UntrustedPeer as problem:
+        raise LinkRefused(problem.code, problem.message) from None
+
+
+def _tls(home: Path, server: bool = False) -> ssl.SSLContext:
+    try:
+        return server_context(home) if server else client_context(home)
+    except UntrustedPeer as problem:
+        raise LinkRefused(problem.code, problem.message) from None
 
 
 async def open_link(
     gate: HomeGate, host: str, port: int, timeout: float, *, secure: bool = True
 ) -> Connection:
     """A TLS link to a server this home's roster trusts (see `check_server`)."""
-    tls = client_context(gate.home) if secure else None
+    tls = _tls(gate.home) if secure else None
     conn = await Connection.open(host, port, timeout, tls=tls)
     if secure:
         try:
@@ -321,9 +274,9 @@ async def open_link(
     return conn
 
 
-async def open_checked(store: Store, host: str, port: int, timeout: float) -> Connection:
+async def open_checked(store: Replicas, host: str, port: int, timeout: float) -> Connection:
     """`open_link` for a caller that holds the home's store open (the UI's facade)."""
-    conn = await Connection.open(host, port, timeout, tls=client_context(store.home))
+    conn = await Connection.open(host, port, timeout, tls=_tls(store.home))
     try:
         check_server(store, conn)
     except BaseException:
@@ -332,10 +285,10 @@ async def open_checked(store: Store, host: str, port: int, timeout: float) -> Co
     return conn
 
 
-def enroll_over_link(me: Identity) -> Callable[[Store, bytes, str | None], None]:
+def enroll_over_link(me: Identity) -> Callable[[Replicas, bytes, str | None], None]:
     """How a township server enrolls a joined device whose hello carries its join reply."""
 
-    def enroll(store: Store, data: bytes, device: str | None) -> None:
+    def enroll(store: Replicas, data: bytes, device: str | None) -> None:
         try:
             reply = read_reply(data)
             if device is not None and reply.device != device:
@@ -365,7 +318,8 @@ class Server:
     def __init__(
         self, home: Path, *, timeout: float = DEFAULT_TIMEOUT, secure: bool = True
     ) -> None:
-        """`secure=False` (plain TCP, peers not authenticated) is for benchmarks only."""
+        """`secure=False` (plain TCP, peers not authenticated, no signatures) is for
+        benchmarks only."""
         self.gate = HomeGate(home)
         self.timeout = timeout
         self.secure = secure
@@ -376,8 +330,8 @@ class Server:
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Listen; returns the address really bound (port 0 picks a free one)."""
-        self._me = await self.gate.identity()
-        tls = server_context(self.gate.home) if self.secure else None
+        self._me = await self.gate.identity(secure=self.secure)
+        tls = _tls(self.gate.home, server=True) if self.secure else None
         self._server = await asyncio.start_server(
             self._accept, host, port, ssl=tls,
             ssl_handshake_timeout=self.timeout if tls is not None else None,
@@ -398,13 +352,13 @@ class Server:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         try:
             await self._serve(reader, writer)
         except asyncio.CancelledError:
             pass  # the server is stopping; asyncio would report a cancelled handler as an error
         finally:
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             with contextlib.suppress(Exception):
                 writer.close()
 
@@ -472,7 +426,7 @@ class Backoff:
     def next(self) -> float:
         self.failures += 1
         top = min(self.ceiling, self.first * 2 ** (self.failures - 1))
-        return top / 2 + random.random() * top / 2
+        return float(top / 2 + random.random() * top / 2)
 
     def reset(self) -> None:
         self.failures = 0
@@ -493,9 +447,9 @@ async def sync_once(
     (another township, an untrusted device, a bad frame of ours): retrying would not
     help. A converged outcome may still list refused changes (`Outcome.refused`:
     documents that stay apart because one side refused the other's changes).
-    `secure=False` (plain TCP) is for benchmarks only.
+    `secure=False` (plain TCP, no signatures) is for benchmarks only.
     """
-    me = await gate.identity()
+    me = await gate.identity(secure=secure)
     backoff = Backoff()
     last = "no attempt made"
     for _ in range(attempts):

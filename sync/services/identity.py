@@ -26,8 +26,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vledger.sync.documents.replicas import Replicas
+from vledger.sync.link.frames import FrameError
+from vledger.sync.link.gate import RefusedWhole, receive
 from vledger.sync.services.permissions import TOWNSHIP_KIND, VILLAGE_KIND, Refusal, check_office_id
-from vledger.sync.store.database import DB_FILE, MARKER_FILE, Store, StoreBusy
+from vledger.sync.store.database import DB_FILE, MARKER_FILE, StoreBusy
+from vledger.sync.trust.checks import SIGNED
 from vledger.sync.trust.invitation import (
     PENDING_SETTING,
     Enrolled,
@@ -61,9 +65,7 @@ from vledger.sync.trust.roster import (
 from vledger.sync.trust.signatures import (
     LoggedRefusal,
     accepted_frontier,
-    receive_signed,
     refusal_log,
-    screen_batch,
     sign_local_changes,
 )
 
@@ -133,7 +135,7 @@ def _device_key_or_refuse(home: Path) -> SigningKey:
 def _preset_device(home: Path, key: SigningKey) -> None:
     """Make the home's device id the key's id before anything records the device."""
     try:
-        with Store.open(home, scan=False) as store:
+        with Replicas.open(home, scan=False) as store:
             if store.setting("device") is None:
                 store.set_setting("device", key.id)
     except StoreBusy as problem:
@@ -181,7 +183,7 @@ def join(
     try:
         key = _device_key_or_refuse(home)
         _preset_device(home, key)
-        with Store.open(home) as store:
+        with Replicas.open(home) as store:
             _receive_invitation(store, invitation, invitation_path)
             reply = make_reply(invitation, key, user)
             store.set_setting(PENDING_SETTING, reply.hex())
@@ -197,7 +199,7 @@ def join(
     return Office.open(home, lang=lang), reply_path
 
 
-def _receive_invitation(store: Store, invitation: Any, path: Path) -> None:
+def _receive_invitation(store: Replicas, invitation: Any, path: Path) -> None:
     from vledger.sync.documents.replica import doc_id
 
     try:
@@ -211,12 +213,14 @@ def _receive_invitation(store: Store, invitation: Any, path: Path) -> None:
     if set(invitation.docs) != {township_doc, village_doc}:
         raise Refusal(f"{path}: the invitation does not hold the documents of "
                       f"{invitation.township} and {invitation.office}")
+    try:
+        receive(store, invitation.township, dict(invitation.docs), "invitation", SIGNED,
+                sigs=dict(invitation.sigs), whole_or_nothing=True)
+    except RefusedWhole as refused:
+        raise Refusal(*(f"{path}: {r}" for r in refused.refused)) from None
+    except FrameError as problem:
+        raise Refusal(f"{path}: {problem.message}") from None
     for document in (township_doc, village_doc):
-        changes, sigs = invitation.docs[document], invitation.sigs.get(document, [])
-        verdict = screen_batch(store, document, changes, sigs)
-        if verdict.refused:
-            raise Refusal(*(f"{path}: {r}" for r in verdict.refused))
-        receive_signed(store, document, changes, sigs, "invitation")
         store.close_document(document)
     roster = current_roster(store)
     if roster.kind_of(invitation.office) != VILLAGE_KIND:

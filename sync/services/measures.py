@@ -2,7 +2,7 @@
 
 The township ranks sixty villages for every period of every program; measuring means
 reading every ledger row, and an open village document costs megabytes (design.md,
-Store). So measures are kept in the store's `measures` table keyed by the document's
+Replicas). So measures are kept in the store's `measures` table keyed by the document's
 heads (read without opening it) and the program's text: a village whose ledger has not
 changed since it was last measured is never opened, and one opened only to be measured
 is closed again. Measuring reads the ledger map only: opening a document builds no
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from vledger.domain.indicators import VillageMeasures, measure
 from vledger.domain.program import Program
-from vledger.sync.store.database import Store
+from vledger.sync.documents.replicas import Replicas
 
 
 def program_version(program: Program) -> str:
@@ -24,13 +24,13 @@ def program_version(program: Program) -> str:
     return hashlib.sha256(program.source.encode("utf-8")).hexdigest()
 
 
-def village_measures(store: Store, program: Program, document: str) -> VillageMeasures:
+def village_measures(store: Replicas, program: Program, document: str) -> VillageMeasures:
     """The measures of `program` over the village document's rows (empty if absent)."""
     return villages_measures(store, program, [document])[document]
 
 
 def villages_measures(
-    store: Store, program: Program, documents: Sequence[str]
+    store: Replicas, program: Program, documents: Sequence[str]
 ) -> dict[str, VillageMeasures]:
     """`village_measures` of several documents, by document.
 
@@ -59,7 +59,7 @@ def villages_measures(
 
 
 def _cached(
-    store: Store, program: Program, document: str, heads: list[bytes], version: str
+    store: Replicas, program: Program, document: str, heads: list[bytes], version: str
 ) -> VillageMeasures | None:
     plain = store.cached_measures(document, program.id, heads, version)
     if plain is None:
@@ -71,7 +71,7 @@ def _cached(
     return found if found.program == program.id else None
 
 
-def _measure(store: Store, program: Program, document: str) -> VillageMeasures:
+def _measure(store: Replicas, program: Program, document: str) -> VillageMeasures:
     was_open = store.is_open(document)
     try:
         return measure(program, store.village(document).rows(program.id, include_deleted=True))

@@ -12,7 +12,7 @@ Every refusal is one exception type, `Refusal`, with one line per problem, raise
 before anything is written. One user action is one transaction (a whole CSV import,
 a whole batch of rows).
 
-Home settings (Store settings): office, kind ("township" | "village"), township,
+Home settings (Replicas settings): office, kind ("township" | "village"), township,
 year, user; the device id is the store's. Documents are per office and year
 (sync/document.py `doc_id`): an office keeps the documents of its `year`, which is
 fixed when the home is made (default: this year; the demo uses its programs' year).
@@ -49,6 +49,7 @@ from vledger.domain.ranking import (
 )
 from vledger.sync.documents.ledger import Row, VillageDoc
 from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, EditRefused, doc_id
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.documents.township import SheetValue, TownshipDoc
 from vledger.sync.services.history import HistoryMixin
 from vledger.sync.services.identity_mixin import IdentityMixin
@@ -74,7 +75,7 @@ from vledger.sync.services.sheets import (
     read_number,
 )
 from vledger.sync.services.sync import SyncMixin
-from vledger.sync.store.database import DB_FILE, Store, StoreBusy
+from vledger.sync.store.database import DB_FILE, StoreBusy
 
 __all__ = [
     "CellProblem", "Identity", "Office", "OfficeRecord", "Refusal", "check_office_id",
@@ -132,7 +133,7 @@ def _new_township_id() -> str:
 class Office(HistoryMixin, SyncMixin, IdentityMixin):
     """This home's office: the facade over its store and documents."""
 
-    def __init__(self, store: Store, *, lang: str = "en") -> None:
+    def __init__(self, store: Replicas, *, lang: str = "en") -> None:
         self.store = store
         self.lang = lang
         settings = store.settings()
@@ -236,7 +237,7 @@ class Office(HistoryMixin, SyncMixin, IdentityMixin):
         if not (home / DB_FILE).exists():
             return False
         try:
-            with Store.open(home, scan=False) as store:
+            with Replicas.open(home, scan=False) as store:
                 return store.setting("office") is not None
         except StoreBusy:
             return True
@@ -632,9 +633,9 @@ def _refuse_existing_office(home: Path) -> None:
         raise Refusal(f"{home} already holds an office; use another --home")
 
 
-def _open_store(home: Path) -> Store:
+def _open_store(home: Path) -> Replicas:
     try:
-        return Store.open(home)
+        return Replicas.open(home)
     except StoreBusy as error:
         raise Refusal(str(error)) from None
 

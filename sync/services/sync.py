@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 from vledger.sync.services.permissions import Refusal
 
 if TYPE_CHECKING:
+    from vledger.sync.documents.replicas import Replicas
     from vledger.sync.link.bundle import BundleSummary
     from vledger.sync.services.office import Office
-    from vledger.sync.store.database import Store
 
     _Base = Office
 else:
@@ -69,14 +69,14 @@ class SyncResult:
     bytes_received: int
 
 
-def status_of(store: Store) -> dict[str, Any]:
+def status_of(store: Replicas) -> dict[str, Any]:
     """Documents held and, per known peer, its last sync and the changes it has not confirmed
     (`vledger status --json`). Reads documents without building their journal index."""
     from vledger.sync.link.session import Identity, own_documents, peer_records
 
     me = Identity.of(store)
     docs = own_documents(store, me.township)
-    changes = {d: store.document(d).get_changes([]) for d in docs}
+    counts = {d: store.document(d).change_count() for d in docs}
     peers: dict[str, dict[str, Any]] = {}
     for record in peer_records(store):
         entry = peers.setdefault(record.peer, {
@@ -91,15 +91,15 @@ def status_of(store: Store) -> dict[str, Any]:
         for doc in docs:
             heads = entry["confirmed"].get(doc)
             if heads is None:
-                unconfirmed += len(changes[doc])
+                unconfirmed += counts[doc]
             else:
-                unconfirmed += len(store.document(doc).get_changes(heads))
+                unconfirmed += len(store.document(doc).change_hashes(heads))
         listed.append({k: v for k, v in entry.items() if k != "confirmed"}
                       | {"unconfirmed": unconfirmed})
     return {
         "office": me.office, "township": me.township, "device": me.device,
         "documents": [
-            {"id": d, "changes": len(changes[d]), "heads": [h.hex() for h in docs[d]]}
+            {"id": d, "changes": counts[d], "heads": [h.hex() for h in docs[d]]}
             for d in sorted(docs)
         ],
         "peers": sorted(listed, key=lambda p: p["peer"]),
@@ -229,12 +229,7 @@ class SyncMixin(_Base):
         ranking and conflicts screens poll it every second)."""
         # The store has no call listing every document's heads at once; this reads the
         # same column `Store.heads` does, in one statement.
-        rows = self.store.connection().execute(
-            "SELECT doc_id, heads FROM documents ORDER BY doc_id").fetchall()
-        digest = hashlib.sha256()
-        for doc, heads in rows:
-            digest.update(doc.encode() + b"\x00" + bytes(heads) + b"\x01")
-        return digest.hexdigest()
+        return self.store.data_version()
 
     def unsynced_cells(self, program: str, village: str) -> set[tuple[str, str]]:
         """(row, column) of the ledger cells whose edits by this device no peer holds yet."""
@@ -278,7 +273,7 @@ class SyncMixin(_Base):
         return found
 
     def _find_unsynced(self, document: str, confirmed: list[list[bytes]]) -> list[Cell]:
-        from vledger.sync.binding.automerge_doc import ROOT, map_id, read
+        from vledger.sync.binding.doc import ROOT
         from vledger.sync.documents.journal import decode_entry
         from vledger.sync.documents.replica import JOURNAL
         from vledger.sync.link.session import known_hashes
@@ -287,7 +282,7 @@ class SyncMixin(_Base):
         was_loaded = store.is_open(document)
         doc = store.document(document)
         try:
-            journal = map_id(doc, ROOT, JOURNAL)
+            journal = doc.map_id(ROOT, JOURNAL)
             if journal is None:
                 return []
             keys = set(doc.keys(journal))
@@ -298,7 +293,7 @@ class SyncMixin(_Base):
                     keys -= set(doc.keys(journal, usable))
             cells: list[Cell] = []
             for key in sorted(keys):
-                data = read(doc, journal, key)
+                data = doc.read(journal, key)
                 if not isinstance(data, bytes):
                     continue
                 try:
@@ -313,7 +308,7 @@ class SyncMixin(_Base):
                 store.close_document(document)
 
 
-async def _open_link(store: Store, host: str, port: int, timeout: float) -> Any:
+async def _open_link(store: Replicas, host: str, port: int, timeout: float) -> Any:
     """A link to the peer, checked as the sync layer checks it (TLS and the server's key
     when the sync layer has them: `sync.peer.open_checked`)."""
     from vledger.sync.link import transport as peer

@@ -55,8 +55,9 @@ from typing import Any
 
 import msgpack
 
-from vledger.sync.documents.journal import Who, now_iso
-from vledger.sync.store.database import Store
+from vledger.clock import now_iso
+from vledger.sync.documents.journal import Who
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.trust.keys import PUBLIC_KEY_LEN, SigningKey, key_id, verify
 from vledger.sync.trust.roster import (
     Roster,
@@ -66,7 +67,7 @@ from vledger.sync.trust.roster import (
     put_entry,
     with_device,
 )
-from vledger.sync.trust.signatures import signatures_for, store_connection, store_transaction
+from vledger.sync.trust.signatures import signatures_for
 
 INVITE_FORMAT, REPLY_FORMAT = "vledger-invitation", "vledger-join-reply"
 VERSION = 1
@@ -75,17 +76,6 @@ REPLY_CONTEXT = b"vledger-join-reply-v1\x00"
 ENROLL_CONTEXT = b"vledger-enroll-v1\x00"
 PENDING_SETTING = "enroll_request"  # hex of the reply bytes, until this device is enrolled
 MAX_FILE = 256 << 20
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS invitations(
-    secret BLOB PRIMARY KEY,
-    office TEXT NOT NULL,
-    created TEXT NOT NULL,
-    used_at TEXT,
-    used_by TEXT
-);
-"""
-
 
 class InvitationError(ValueError):
     """An invitation or reply that cannot be used; nothing was written."""
@@ -124,11 +114,11 @@ class JoinReply:
 
 
 def _seal(kind: str, context: bytes, body: dict[str, Any], key: SigningKey) -> bytes:
-    packed = msgpack.packb(body, use_bin_type=True)
-    return msgpack.packb({
+    packed = bytes(msgpack.packb(body, use_bin_type=True))
+    return bytes(msgpack.packb({
         "format": kind, "v": VERSION, "body": packed,
         "sha256": hashlib.sha256(packed).digest(), "sig": key.sign(context + packed),
-    }, use_bin_type=True)
+    }, use_bin_type=True))
 
 
 def _unseal(data: bytes, kind: str, what: str) -> tuple[dict[str, Any], bytes, bytes]:
@@ -185,7 +175,7 @@ def write_private(path: Path, data: bytes) -> None:
 
 
 def make_invitation(
-    store: Store,
+    store: Replicas,
     township_key: SigningKey,
     *,
     township_name: str,
@@ -199,19 +189,17 @@ def make_invitation(
     The documents' local changes must be signed already (authorship.sign_local_changes).
     """
     secret = secrets.token_bytes(32)
-    township = store.setting("township") or ""
+    township = store.db.settings.get("township") or ""
     body = {
         "township": township, "township_name": township_name,
         "township_key": township_key.public, "office": office, "office_name": office_name,
-        "year": int(store.setting("year") or 0), "secret": secret, "address": address,
+        "year": int(store.db.settings.get("year") or 0), "secret": secret, "address": address,
         "created": now_iso(),
         "docs": {d: store.changes_since(d, []) for d in docs},
         "sigs": {d: signatures_for(store, d, store.changes_since(d, [])) for d in docs},
     }
     data = _seal(INVITE_FORMAT, INVITE_CONTEXT, body, township_key)
-    with store_transaction(store, _SCHEMA) as conn:
-        conn.execute("INSERT INTO invitations(secret, office, created) VALUES (?, ?, ?)",
-                     (secret, office, body["created"]))
+    store.db.invitations.add(secret, office, str(body["created"]))
     return data
 
 
@@ -276,7 +264,7 @@ class Enrolled:
 
 
 def accept_enrollment(
-    store: Store, township_key: SigningKey, who: Who, data: bytes
+    store: Replicas, township_key: SigningKey, who: Who, data: bytes
 ) -> Enrolled:
     """Enroll the device of a join reply in its village's roster entry (township only).
 
@@ -285,18 +273,16 @@ def accept_enrollment(
     for that village by this home. Handing over the same reply again is harmless.
     """
     reply = read_reply(data)
-    township = store.setting("township") or ""
+    township = store.db.settings.get("township") or ""
     if reply.township != township:
         raise InvitationError(f"the join reply is for township {reply.township}, not {township}")
     roster = current_roster(store)
     held = roster.entries.get(reply.office)
     if held is not None and reply.device in held.devices:
         return Enrolled(reply.office, reply.device, already=True)
-    rows = store_connection(store, _SCHEMA).execute(
-        "SELECT secret, used_by FROM invitations WHERE office = ?", (reply.office,)
-    ).fetchall()
+    rows = store.db.invitations.secrets_for(reply.office)
     match = next((r for r in rows if hmac.compare_digest(
-        enrollment_proof(bytes(r[0]), township, reply.office, reply.device_key), reply.proof)),
+        enrollment_proof(r[0], township, reply.office, reply.device_key), reply.proof)),
         None)
     if match is None:
         raise InvitationError(
@@ -305,14 +291,12 @@ def accept_enrollment(
     if match[1] is not None:
         raise InvitationError(f"that invitation was already used (by device {match[1]})")
     _enroll(store, township_key, who, roster, reply)
-    with store_transaction(store, _SCHEMA) as conn:
-        conn.execute("UPDATE invitations SET used_at = ?, used_by = ? WHERE secret = ?",
-                     (now_iso(), reply.device, bytes(match[0])))
+    store.db.invitations.use(match[0], reply.device)
     return Enrolled(reply.office, reply.device, already=False)
 
 
 def _enroll(
-    store: Store, township_key: SigningKey, who: Who, roster: Roster, reply: JoinReply
+    store: Replicas, township_key: SigningKey, who: Who, roster: Roster, reply: JoinReply
 ) -> None:
     try:
         entry = with_device(entry_for(roster, reply.office, "village"), reply.device_key)
@@ -321,12 +305,12 @@ def _enroll(
         raise InvitationError(str(problem)) from None
 
 
-def pending_enrollment(store: Store, device: str) -> bytes | None:
+def pending_enrollment(store: Replicas, device: str) -> bytes | None:
     """The join reply to hand to the township, while `device` is not on the roster yet."""
-    value = store.setting(PENDING_SETTING)
+    value = store.db.settings.get(PENDING_SETTING)
     if not value:
         return None
-    office = store.setting("office") or ""
+    office = store.db.settings.get("office") or ""
     try:
         if current_roster(store).has_device(office, device):
             return None
@@ -335,9 +319,6 @@ def pending_enrollment(store: Store, device: str) -> bytes | None:
     return bytes.fromhex(value)
 
 
-def invitations(store: Store) -> list[tuple[str, str, str | None, str | None]]:
+def invitations(store: Replicas) -> list[tuple[str, str, str | None, str | None]]:
     """(office, created, used_at, used_by) of every invitation this home issued."""
-    rows = store_connection(store, _SCHEMA).execute(
-        "SELECT office, created, used_at, used_by FROM invitations ORDER BY created"
-    ).fetchall()
-    return [tuple(r) for r in rows]
+    return store.db.invitations.all()

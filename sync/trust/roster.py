@@ -48,13 +48,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import msgpack
-from automerge import core
 
+from vledger.clock import now_iso
 from vledger.domain.history import JournalEntry
-from vledger.sync.binding.automerge_doc import ROOT, map_id, read
-from vledger.sync.documents.journal import Who, now_iso
+from vledger.sync.binding.doc import ROOT, Doc
+from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import TOWNSHIP, Edit, Record, doc_id
-from vledger.sync.store.database import Store
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.trust.keys import (
     PUBLIC_KEY_LEN,
     SIGNATURE_LEN,
@@ -140,9 +140,9 @@ class RosterEntry:
 
 def sign_entry(entry: RosterEntry, township_key: SigningKey) -> bytes:
     """The stored bytes of an entry signed with the township key."""
-    body = msgpack.packb(entry.to_plain(), use_bin_type=True)
-    return msgpack.packb({"entry": body, "sig": township_key.sign(CONTEXT + body)},
-                         use_bin_type=True)
+    body = bytes(msgpack.packb(entry.to_plain(), use_bin_type=True))
+    return bytes(msgpack.packb({"entry": body, "sig": township_key.sign(CONTEXT + body)},
+                               use_bin_type=True))
 
 
 def open_entry(blob: object, township: str, township_pub: bytes, office: str) -> RosterEntry:
@@ -216,15 +216,13 @@ class Roster:
         return entry is not None and device_id in entry.devices
 
 
-def signed_blobs(doc: core.Document) -> dict[str, object]:
+def signed_blobs(doc: Doc) -> dict[str, object]:
     """The raw `roster/signed:<office>` values of a township document, by office."""
-    roster = map_id(doc, ROOT, "roster")
+    roster = doc.map_id(ROOT, "roster")
     if roster is None:
         return {}
-    return {
-        key[len(SIGNED_PREFIX):]: read(doc, roster, key)
-        for key in doc.keys(roster) if key.startswith(SIGNED_PREFIX)
-    }
+    return {key[len(SIGNED_PREFIX):]: value
+            for key, value in doc.read_map(roster, SIGNED_PREFIX).items()}
 
 
 def verify_entries(
@@ -262,35 +260,35 @@ def newest(held: Roster, arriving: Roster) -> tuple[Roster, list[str]]:
 # -- this home's roster --------------------------------------------------------------------
 
 
-def pinned_township_key(store: Store) -> bytes | None:
-    value = store.setting(TOWNSHIP_KEY_SETTING)
+def pinned_township_key(store: Replicas) -> bytes | None:
+    value = store.db.settings.get(TOWNSHIP_KEY_SETTING)
     return bytes.fromhex(value) if value else None
 
 
-def pin_township_key(store: Store, public: bytes) -> None:
+def pin_township_key(store: Replicas, public: bytes) -> None:
     """Pin the township's public key in this home (init and join only)."""
     pinned = pinned_township_key(store)
     if pinned is not None and pinned != public:
         raise RosterError("this home already trusts another township key; it is never replaced")
     if len(public) != PUBLIC_KEY_LEN:
         raise RosterError("a township key is 32 bytes")
-    store.set_setting(TOWNSHIP_KEY_SETTING, public.hex())
+    store.db.settings.set(TOWNSHIP_KEY_SETTING, public.hex())
 
 
-def township_doc_id(store: Store) -> str:
-    township, year = store.setting("township"), store.setting("year")
+def township_doc_id(store: Replicas) -> str:
+    township, year = store.db.settings.get("township"), store.db.settings.get("year")
     if not township or not year:
         raise RosterError(f"{store.home} has no office yet")
     return doc_id(township, township, int(year))
 
 
-def current_roster(store: Store) -> Roster:
+def current_roster(store: Replicas) -> Roster:
     """This home's township document's roster, verified against the pinned key.
 
     RosterError when no township key is pinned (a home made before keys existed).
     An absent township document gives an empty roster.
     """
-    township = store.setting("township") or ""
+    township = store.db.settings.get("township") or ""
     pub = pinned_township_key(store)
     if pub is None:
         raise RosterError(f"{store.home} has no pinned township key: it cannot check signatures")
@@ -304,7 +302,7 @@ def current_roster(store: Store) -> Roster:
 
 
 def put_entry(
-    store: Store, township_key: SigningKey, who: Who, entry: RosterEntry
+    store: Replicas, township_key: SigningKey, who: Who, entry: RosterEntry
 ) -> list[JournalEntry]:
     """Sign `entry` (its seq one above the held entry's) and write it to the township document.
 

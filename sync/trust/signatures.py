@@ -10,15 +10,14 @@ document). A *signature record* is 104 bytes: change hash (32) + device key id
 (8, raw) + Ed25519 signature (64); frames and bundles carry lists of them next to
 the changes (`sigs`), in any order.
 
-Where signatures live: a table of this module in the home's SQLite database,
-`change_signatures(doc_id, change, device, sig, origin, at)`, not a map in the
-document. A map in the document cannot hold its own change's signature (the hash
-depends on the content), so each signature would need a second change, which
+Where signatures live: the store's `change_signatures(doc_id, change, device, sig,
+origin, at)` table (store/schema.py), not a map in the document. A map in the
+document cannot hold its own change's signature (the hash depends on the
+content), so each signature would need a second change, which
 would need a signature in turn; and every signature would then be stored in every
 replica's automerge history forever. A table keeps them beside the changes, and a
 relay sends each change with the record it received: the original signature, so
-store-and-forward stays checkable end to end. The table is written in the same
-SQLite database through the store's public `connection()` and `transaction()`.
+store-and-forward stays checkable end to end.
 
 Local changes are signed lazily, by `sign_local_changes`, before anything leaves
 the home (the sync and bundle code call it first): the changes of documents whose
@@ -39,7 +38,7 @@ does not hold yet is accepted only if
   (sync/roster.py defines "after").
 
 Refused changes, and every change of the batch that builds on one, are left out;
-the rest of the batch is applied (all-or-nothing, by `Store.apply_batch`), so a
+the rest of the batch is applied (all-or-nothing, by `Replicas.apply_batch`), so a
 relay that adds one forged change cannot stop the legitimate ones. Every refusal
 is logged in `refused_changes` with its reason (`refusal_log`), counted when it is
 seen again, for `vledger status`.
@@ -55,25 +54,12 @@ fails its signature, or goes back in seq, is refused whole.
 
 from __future__ import annotations
 
-import sqlite3
-import weakref
-import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from automerge import core
-
-from vledger.sync.binding.automerge_doc import (
-    CHUNK_COMPRESSED,
-    ChunkInfo,
-    apply_changes,
-    parse_changes,
-    read_uleb,
-    split_heads,
-)
-from vledger.sync.documents.journal import now_iso
+from vledger.sync.binding.chunks import BadChange, ChunkInfo, change_actor, parse_changes
+from vledger.sync.binding.doc import Doc
 from vledger.sync.documents.replica import (
     TOWNSHIP,
     VILLAGE,
@@ -81,7 +67,7 @@ from vledger.sync.documents.replica import (
     new_document,
     parse_doc_id,
 )
-from vledger.sync.store.database import Store
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.trust.keys import KEY_ID_LEN, SIGNATURE_LEN, SigningKey, verify
 from vledger.sync.trust.roster import (
     Device,
@@ -99,33 +85,6 @@ CONTEXT = b"vledger-change-v1\x00"
 HASH_LEN = 32
 RECORD_LEN = HASH_LEN + KEY_ID_LEN + SIGNATURE_LEN
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS change_signatures(
-    doc_id TEXT NOT NULL,
-    change BLOB NOT NULL,
-    device TEXT NOT NULL,
-    sig BLOB NOT NULL,
-    origin TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY(doc_id, change)
-);
-CREATE INDEX IF NOT EXISTS change_signatures_by_device ON change_signatures(device, doc_id);
-CREATE TABLE IF NOT EXISTS signed_marks(doc_id TEXT PRIMARY KEY, heads BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS refused_changes(
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id TEXT NOT NULL,
-    change BLOB NOT NULL,
-    device TEXT NOT NULL,
-    office TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    origin TEXT NOT NULL,
-    first_at TEXT NOT NULL,
-    last_at TEXT NOT NULL,
-    times INTEGER NOT NULL DEFAULT 1,
-    UNIQUE(doc_id, change, reason)
-);
-"""
-
 
 @dataclass(frozen=True)
 class Signature:
@@ -137,6 +96,10 @@ class Signature:
 
     def encode(self) -> bytes:
         return self.change + bytes.fromhex(self.device) + self.sig
+
+    def row(self) -> tuple[bytes, str, bytes]:
+        """As the store keeps it: (change, device, signature)."""
+        return self.change, self.device, self.sig
 
     @classmethod
     def decode(cls, data: object) -> Signature:
@@ -194,36 +157,6 @@ class Received:
         return len(self.result.applied)
 
 
-# -- the store's connection (see the module docstring) -------------------------------------
-
-_READY: weakref.WeakKeyDictionary[Store, set[str]] = weakref.WeakKeyDictionary()
-
-
-def store_connection(store: Store, schema: str = _SCHEMA) -> sqlite3.Connection:
-    """The store's SQLite connection, with `schema` (CREATE ... IF NOT EXISTS) made once."""
-    connection: sqlite3.Connection = store.connection()
-    made = _READY.setdefault(store, set())
-    if schema not in made:
-        # Statement by statement: executescript would COMMIT a transaction the caller holds.
-        for statement in schema.split(";"):
-            if statement.strip():
-                connection.execute(statement)
-        made.add(schema)
-    return connection
-
-
-@contextmanager
-def store_transaction(store: Store, schema: str = _SCHEMA) -> Iterator[sqlite3.Connection]:
-    """One durable SQLite transaction (Store.transaction: nested ones join the outermost)."""
-    store_connection(store, schema)
-    with store.transaction() as connection:
-        yield connection
-
-
-_connection = store_connection
-_transaction = store_transaction
-
-
 # -- genesis and permissions ---------------------------------------------------------------
 
 
@@ -232,7 +165,7 @@ def genesis_hash(doc_id: str) -> bytes:
     """The hash of the document's first change, the same on every replica."""
     township, office, _ = parse_doc_id(doc_id)
     kind = TOWNSHIP if office == township else VILLAGE
-    return new_document(doc_id, kind).get_changes([])[0].hash
+    return new_document(doc_id, kind).changes()[0].hash
 
 
 def write_refusal(device: Device, doc_id: str, township: str) -> str | None:
@@ -257,7 +190,7 @@ def write_refusal(device: Device, doc_id: str, township: str) -> str | None:
 
 
 def sign_local_changes(
-    store: Store, key: SigningKey, doc_ids: Iterable[str] | None = None
+    store: Replicas, key: SigningKey, doc_ids: Iterable[str] | None = None
 ) -> int:
     """Sign this home's changes that have no signature yet; the number signed.
 
@@ -265,39 +198,32 @@ def sign_local_changes(
     opened here only to sign is closed again (the township must not hold every
     village document open).
     """
-    connection = _connection(store)
+    rows = store.db.signatures
     actor = store.actor
     signed = 0
     for doc in list(doc_ids) if doc_ids is not None else store.document_ids():
         heads = store.heads(doc)
-        row = connection.execute(
-            "SELECT heads FROM signed_marks WHERE doc_id = ?", (doc,)
-        ).fetchone()
-        mark = split_heads(bytes(row[0])) if row else []
-        if row is not None and sorted(mark) == sorted(heads):
+        mark = rows.mark(doc)
+        if mark is not None and sorted(mark) == sorted(heads):
             continue
         was_open = store.is_open(doc)
         try:
             replica = store.replica(doc)
-            mine = [c.hash for c in replica.doc.get_changes(mark) if c.actor_id == actor]
-            have = _signed_hashes(connection, doc, mine)
+            mine = [c.hash for c in replica.doc.changes(mark or []) if c.actor == actor]
+            have = rows.get(doc, mine)
             records = [sign_change(key, doc, h) for h in mine if h not in have]
             heads = replica.heads()
         finally:
             if not was_open:
                 store.close_document(doc)
-        with _transaction(store) as conn:
-            _insert_signatures(conn, doc, records, "local")
-            conn.execute(
-                "INSERT INTO signed_marks(doc_id, heads) VALUES (?, ?) "
-                "ON CONFLICT(doc_id) DO UPDATE SET heads = excluded.heads",
-                (doc, b"".join(sorted(heads))),
-            )
+        with store.transaction():
+            rows.add(doc, [r.row() for r in records], "local")
+            rows.set_mark(doc, heads)
         signed += len(records)
     return signed
 
 
-def signatures_for(store: Store, doc_id: str, changes: Sequence[bytes]) -> list[bytes]:
+def signatures_for(store: Replicas, doc_id: str, changes: Sequence[bytes]) -> list[bytes]:
     """The encoded signature records of `changes` (what a frame or bundle carries with them).
 
     Changes without a record (the genesis, or a local change not signed yet: call
@@ -308,35 +234,14 @@ def signatures_for(store: Store, doc_id: str, changes: Sequence[bytes]) -> list[
 
 
 def stored_signatures(
-    store: Store, doc_id: str, hashes: Iterable[bytes]
+    store: Replicas, doc_id: str, hashes: Iterable[bytes]
 ) -> dict[bytes, Signature]:
-    connection = _connection(store)
-    found: dict[bytes, Signature] = {}
-    wanted = list(dict.fromkeys(hashes))
-    for start in range(0, len(wanted), 500):
-        part = wanted[start : start + 500]
-        marks = ",".join("?" * len(part))
-        for change, device, sig in connection.execute(
-            f"SELECT change, device, sig FROM change_signatures "
-            f"WHERE doc_id = ? AND change IN ({marks})", (doc_id, *part)
-        ):
-            found[bytes(change)] = Signature(bytes(change), device, bytes(sig))
-    return found
-
-
-def change_actor(info: ChunkInfo) -> bytes:
-    """The automerge actor of a parsed change (it follows the dependencies in the body)."""
-    length, body_at = read_uleb(info.data, 9)
-    body = info.data[body_at : body_at + length]
-    if info.kind == CHUNK_COMPRESSED:
-        body = zlib.decompress(body, -15)
-    count, at = read_uleb(body, 0)
-    size, at = read_uleb(body, at + count * HASH_LEN)
-    return body[at : at + size]
+    return {change: Signature(change, device, sig)
+            for change, (device, sig) in store.db.signatures.get(doc_id, hashes).items()}
 
 
 def outgoing_signatures(
-    store: Store, key: SigningKey | None, doc_id: str, changes: Sequence[bytes]
+    store: Replicas, key: SigningKey | None, doc_id: str, changes: Sequence[bytes]
 ) -> list[bytes]:
     """The signature records to send with `changes`: stored ones, and for this home's own
     changes not signed yet, made now with `key` (signing happens before anything leaves).
@@ -348,7 +253,7 @@ def outgoing_signatures(
 
 
 def signatures_of(
-    store: Store, key: SigningKey | None, doc_id: str, infos: Sequence[ChunkInfo]
+    store: Replicas, key: SigningKey | None, doc_id: str, infos: Sequence[ChunkInfo]
 ) -> list[bytes]:
     found = stored_signatures(store, doc_id, (i.hash for i in infos))
     genesis = genesis_hash(doc_id)
@@ -357,65 +262,33 @@ def signatures_of(
         actor = store.actor
         made = [sign_change(key, doc_id, i.hash) for i in unsigned if change_actor(i) == actor]
         if made:
-            with _transaction(store) as conn:
-                _insert_signatures(conn, doc_id, made, "local")
+            store.db.signatures.add(doc_id, [r.row() for r in made], "local")
             found.update({r.change: r for r in made})
     return [r.encode() for r in found.values()]
 
 
-def whole_signatures(store: Store, key: SigningKey | None, doc_id: str) -> list[bytes]:
+def whole_signatures(store: Replicas, key: SigningKey | None, doc_id: str) -> list[bytes]:
     """The records of every change of `doc_id` (what a whole document travels with)."""
     document = store.document(doc_id)
-    changes = document.get_changes([])
+    changes = document.changes()
     found = stored_signatures(store, doc_id, (c.hash for c in changes))
     genesis = genesis_hash(doc_id)
     actor = store.actor
     made = [sign_change(key, doc_id, c.hash) for c in changes
             if c.hash not in found and c.hash != genesis and key is not None
-            and c.actor_id == actor]
+            and c.actor == actor]
     if made:
-        with _transaction(store) as conn:
-            _insert_signatures(conn, doc_id, made, "local")
+        store.db.signatures.add(doc_id, [r.row() for r in made], "local")
         found.update({r.change: r for r in made})
     return [r.encode() for r in found.values()]
 
 
-def keep_signatures(store: Store, doc_id: str, records: Iterable[Signature], origin: str) -> None:
-    """Store received records of accepted changes (inside the caller's transaction)."""
-    at = now_iso()
-    with _transaction(store) as conn:
-        conn.executemany(
-            "INSERT OR IGNORE INTO change_signatures(doc_id, change, device, sig, origin, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(doc_id, r.change, r.device, r.sig, origin, at) for r in records],
-        )
-
-
-def _signed_hashes(connection: sqlite3.Connection, doc: str, hashes: list[bytes]) -> set[bytes]:
-    found: set[bytes] = set()
-    for start in range(0, len(hashes), 500):
-        part = hashes[start : start + 500]
-        marks = ",".join("?" * len(part))
-        found |= {bytes(r[0]) for r in connection.execute(
-            f"SELECT change FROM change_signatures WHERE doc_id = ? "
-            f"AND change IN ({marks})", (doc, *part))}
-    return found
-
-
-def _insert_signatures(
-    conn: sqlite3.Connection, doc: str, records: Iterable[Signature], origin: str
+def keep_signatures(
+    store: Replicas, doc_id: str, records: Iterable[Signature], origin: str
 ) -> list[bytes]:
-    """Insert records not held yet; the change hashes that were new."""
-    at = now_iso()
-    new: list[bytes] = []
-    for record in records:
-        cursor = conn.execute(
-            "INSERT OR IGNORE INTO change_signatures(doc_id, change, device, sig, origin, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (doc, record.change, record.device, record.sig, origin, at)
-        )
-        if cursor.rowcount:
-            new.append(record.change)
-    return new
+    """Store received records of accepted changes (inside the caller's transaction); the
+    changes whose record was new here."""
+    return store.db.signatures.add(doc_id, [r.row() for r in records], origin)
 
 
 # -- checking received changes -------------------------------------------------------------
@@ -435,7 +308,7 @@ def decode_signatures(records: Iterable[object]) -> dict[bytes, Signature]:
 
 
 def screen_batch(
-    store: Store,
+    store: Replicas,
     doc_id: str,
     changes: Sequence[bytes],
     sigs: Iterable[object],
@@ -448,12 +321,12 @@ def screen_batch(
     pinned township key (it cannot check anything, so it accepts nothing).
     """
     infos = list({i.hash: i for i in parse_changes(changes)}.values())
-    township = store.setting("township") or ""
+    township = store.db.settings.get("township") or ""
     pub = pinned_township_key(store)
     if pub is None:
         raise RosterError(f"{store.home} has no pinned township key: it cannot check signatures")
     held_doc = store.document(doc_id) if store.has_document(doc_id) else None
-    held = {c.hash for c in held_doc.get_changes([])} if held_doc is not None else set()
+    held = held_doc.change_hashes() if held_doc is not None else set()
     fresh = [i for i in infos if i.hash not in held]
     verdict = Screened(held=len(infos) - len(fresh))
     if not fresh:
@@ -513,13 +386,13 @@ def _check_one(
 
 
 def _check_revoked(
-    doc_id: str, held_doc: core.Document | None, fresh: Sequence[ChunkInfo],
+    doc_id: str, held_doc: Doc | None, fresh: Sequence[ChunkInfo],
     revoked: Sequence[tuple[ChunkInfo, Device]], refused: dict[bytes, RefusedChange],
 ) -> None:
     """Refuse changes of revoked devices that are not in their accepted frontier's past."""
     deps: dict[bytes, tuple[bytes, ...]] = {i.hash: i.deps for i in fresh}
     if held_doc is not None:
-        deps.update({c.hash: tuple(c.deps) for c in held_doc.get_changes([])})
+        deps.update(held_doc.change_graph())
     for info, device in revoked:
         assert device.revoked is not None
         frontier = device.revoked.accepted.get(doc_id, ())
@@ -571,12 +444,12 @@ def _refusal(
 
 
 def _roster_after(
-    held_doc: core.Document | None, changes: Sequence[ChunkInfo], township: str, pub: bytes
+    held_doc: Doc | None, changes: Sequence[ChunkInfo], township: str, pub: bytes
 ) -> Roster:
-    candidate = held_doc.fork() if held_doc is not None else core.Document()
+    candidate = held_doc.fork() if held_doc is not None else Doc()
     try:
-        apply_changes(candidate, [i.data for i in changes])
-    except Exception:  # the binding raises bare Exceptions; Store.apply_batch reports it
+        candidate.apply([i.data for i in changes])
+    except BadChange:  # Replicas.apply_batch reports it
         return Roster(township)
     return verify_entries(signed_blobs(candidate), township, pub)
 
@@ -588,7 +461,7 @@ def _roster_problems(before: Roster, after: Roster) -> list[str]:
 
 
 def receive_signed(
-    store: Store,
+    store: Replicas,
     doc_id: str,
     changes: Sequence[bytes],
     sigs: Iterable[object],
@@ -596,23 +469,20 @@ def receive_signed(
 ) -> Received:
     """Check a received batch, log what is refused, store the rest with its signatures.
 
-    Signatures are stored first, then the changes (`Store.apply_batch`, all or
+    Signatures are stored first, then the changes (`Replicas.apply_batch`, all or
     nothing), so every stored change has its record to relay; if applying fails the
-    records just added are removed again. Raises what `Store.apply_batch` raises
+    records just added are removed again. Raises what `Replicas.apply_batch` raises
     (MissingDependencies, BadChange) with nothing stored but the refusal log.
     """
     screened = screen_batch(store, doc_id, changes, sigs)
     log_refusals(store, screened.refused, origin)
     if not screened.accepted:
         return Received(BatchResult(), screened.refused)
-    with _transaction(store) as conn:
-        added = _insert_signatures(conn, doc_id, screened.signatures, origin)
+    added = keep_signatures(store, doc_id, screened.signatures, origin)
     try:
         result = store.apply_batch(doc_id, screened.accepted, origin)
     except BaseException:
-        with _transaction(store) as conn:
-            conn.executemany("DELETE FROM change_signatures WHERE doc_id = ? AND change = ?",
-                             [(doc_id, h) for h in added])
+        store.db.signatures.remove(doc_id, added)
         raise
     return Received(result, screened.refused)
 
@@ -636,52 +506,35 @@ class LoggedRefusal:
         return dict(self.__dict__)
 
 
-def log_refusals(store: Store, refused: Iterable[RefusedChange], origin: str) -> None:
-    refused = list(refused)
-    if not refused:
-        return
-    at = now_iso()
-    with _transaction(store) as conn:
-        for item in refused:
-            conn.execute(
-                "INSERT INTO refused_changes(doc_id, change, device, office, reason, origin, "
-                "first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(doc_id, change, reason) DO UPDATE SET times = times + 1, "
-                "last_at = excluded.last_at, origin = excluded.origin",
-                (item.doc, item.change, item.device, item.office, item.reason, origin, at, at),
-            )
+def log_refusals(store: Replicas, refused: Iterable[RefusedChange], origin: str) -> None:
+    store.db.refusals.log(((r.doc, r.change, r.device, r.office, r.reason) for r in refused),
+                          origin)
 
 
-def refusal_log(store: Store, limit: int | None = None) -> list[LoggedRefusal]:
+def refusal_log(store: Replicas, limit: int | None = None) -> list[LoggedRefusal]:
     """Refused changes, most recently seen first (for `vledger status`)."""
-    sql = ("SELECT doc_id, change, device, office, reason, origin, first_at, last_at, times "
-           "FROM refused_changes ORDER BY last_at DESC, id DESC")
-    rows = _connection(store).execute(sql + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
-    return [LoggedRefusal(r[0], bytes(r[1]).hex(), *r[2:]) for r in rows]
+    return [LoggedRefusal(r.doc, r.change.hex(), r.device, r.office, r.reason, r.origin,
+                          r.first_at, r.last_at, r.times)
+            for r in store.db.refusals.list(limit)]
 
 
 # -- revocation support --------------------------------------------------------------------
 
 
-def accepted_frontier(store: Store, device_id: str) -> dict[str, list[bytes]]:
+def accepted_frontier(store: Replicas, device_id: str) -> dict[str, list[bytes]]:
     """Per document, the frontier of `device_id`'s changes this home holds (sync/roster.py).
 
     The frontier is its changes that none of its other changes build on: every
     change of the device this home holds is one of them or an ancestor of one.
     """
-    rows = _connection(store).execute(
-        "SELECT doc_id, change FROM change_signatures WHERE device = ?", (device_id,)
-    ).fetchall()
-    by_doc: dict[str, set[bytes]] = {}
-    for doc, change in rows:
-        by_doc.setdefault(doc, set()).add(bytes(change))
+    by_doc = store.db.signatures.by_device(device_id)
     found: dict[str, list[bytes]] = {}
     for doc, mine in sorted(by_doc.items()):
         if not store.has_document(doc):
             continue
         was_open = store.is_open(doc)
         try:
-            deps = {c.hash: tuple(c.deps) for c in store.document(doc).get_changes([])}
+            deps = store.document(doc).change_graph()
         finally:
             if not was_open:
                 store.close_document(doc)

@@ -298,10 +298,10 @@ def rows_of(home: Path, village: str) -> dict[str, object]:
 
 
 def all_heads(home: Path) -> dict[str, list[bytes]]:
-    from vledger.sync.store.database import Store
+    from vledger.sync.documents.replicas import Replicas
 
     def act() -> dict[str, list[bytes]]:
-        with Store.open(home, scan=False) as store:
+        with Replicas.open(home, scan=False) as store:
             return {d: sorted(store.heads(d)) for d in store.document_ids()}
 
     return retry_busy(act)

@@ -51,10 +51,10 @@ def scribble(home: Path, doc: str, key: str, value: str, where: str = "ledgers")
 
 
 def value_at(home: Path, doc: str, *path: str) -> object:
-    from vledger.sync.store.database import Store
+    from vledger.sync.documents.replicas import Replicas
 
     def act() -> object:
-        with Store.open(home, scan=False) as store:
+        with Replicas.open(home, scan=False) as store:
             return store.replica(doc).read(list(path)) if store.has_document(doc) else None
 
     return retry_busy(act)

@@ -50,11 +50,16 @@ def test_a_file_with_bom_imports_and_counts(
 
 def test_target_set_changes_one_target(run_vledger: RunVledger, home: Path) -> None:
     before = rank_json(run_vledger, home)
-    code, out, err = run_vledger("target", "set", PROGRAM, "v01", "plan", "1", home=home)
+    code, out, err = run_vledger("target", "set", PROGRAM, "v01", "drills", "4", home=home)
     assert (code, out, err) == (0, "", "")
     after = rank_json(run_vledger, home)
-    # plan is a check item: with a target of 1 and nothing entered, v01 now misses it.
-    assert before != after
+    # drills is a linear item: with a target of 4 and no drills, v01 loses points for
+    # each one missing; v02's items stay as they were.
+    def items(sheet: dict[str, object]) -> dict[str, object]:
+        return {r["village"]: r["items"] for r in sheet["rows"]}  # type: ignore[attr-defined, index]
+
+    assert items(after)["v01"] != items(before)["v01"]
+    assert items(after)["v02"] == items(before)["v02"]
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import doc_id
-from vledger.sync.store.database import Store
+from vledger.sync.documents.replicas import Replicas
 
 VILLAGE_DOC = doc_id("t1", "v01", 2026)
 TOWNSHIP_DOC = doc_id("t1", "t1", 2026)
@@ -22,12 +22,12 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(home: Path) -> Iterator[Store]:
-    opened = Store.open(home)
+def store(home: Path) -> Iterator[Replicas]:
+    opened = Replicas.open(home)
     yield opened
     opened.close()
 
 
 @pytest.fixture
-def who(store: Store) -> Who:
+def who(store: Replicas) -> Who:
     return Who("v01", store.device_id(), "clerk")

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 from vledger.sync.documents.journal import Who  # noqa: E402
 from vledger.sync.documents.ledger import VillageDoc  # noqa: E402
 from vledger.sync.documents.replica import VILLAGE, doc_id  # noqa: E402
-from vledger.sync.store.database import Store  # noqa: E402
+from vledger.sync.documents.replicas import Replicas  # noqa: E402
 
 DOC = doc_id("t1", "v01", 2026)
 PROGRAM = "safety-2026"
@@ -24,7 +24,7 @@ PROGRAM = "safety-2026"
 
 def main() -> None:
     home, tag = Path(sys.argv[1]), sys.argv[2]
-    store = Store.open(home, compact_chunks=15)  # compactions get killed too
+    store = Replicas.open(home, compact_chunks=15)  # compactions get killed too
     if store.report:
         print("damage", *store.report, sep="\n", file=sys.stderr)
         sys.exit(3)

@@ -18,9 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import Edit
+from vledger.sync.documents.replicas import Replicas
+from vledger.sync.link.gate import Received, receive
 from vledger.sync.services.identity import enroll, init_township, invite, join
 from vledger.sync.services.office import Office
-from vledger.sync.store.database import Store
+from vledger.sync.trust.checks import SIGNED
 from vledger.sync.trust.keys import (
     DEVICE_KEY_FILE,
     TOWNSHIP_KEY_FILE,
@@ -38,8 +40,6 @@ from vledger.sync.trust.roster import (
     with_device,
 )
 from vledger.sync.trust.signatures import (
-    Received,
-    receive_signed,
     sign_local_changes,
     signatures_for,
 )
@@ -95,11 +95,18 @@ def outgoing(sender: Office, doc: str, since: list[bytes] | None = None
 
 
 def deliver(sender: Office, receiver: Office, doc: str) -> Received:
-    """Send what `receiver` lacks of `doc`, checked by `receive_signed`."""
+    """Send what `receiver` lacks of `doc`, through the receive gate."""
     since = receiver.store.heads(doc) if receiver.store.has_document(doc) else []
-    known = {c.hash for c in sender.store.replica(doc).doc.get_changes([])}
+    known = {c.hash for c in sender.store.replica(doc).doc.changes()}
     changes, sigs = outgoing(sender, doc, [h for h in since if h in known])
     return receive_signed(receiver.store, doc, changes, sigs, f"test:{sender.office_id}")
+
+
+def receive_signed(store: Replicas, doc: str, changes: list[bytes], sigs: list[bytes],
+                   origin: str) -> Received:
+    """One document's changes through the receive gate, checked as every sync checks them."""
+    township = store.db.settings.get("township") or ""
+    return receive(store, township, {doc: changes}, origin, SIGNED, sigs={doc: sigs})[doc]
 
 
 def give_raw(sender: Office, receiver: Office, doc: str) -> None:
@@ -107,7 +114,7 @@ def give_raw(sender: Office, receiver: Office, doc: str) -> None:
     receiver.store.apply_batch(doc, sender.store.changes_since(doc, []), "raw")
 
 
-def store_state(store: Store) -> tuple[object, ...]:
+def store_state(store: Replicas) -> tuple[object, ...]:
     """Documents, change chunks and signature records: what a refusal must not change."""
     conn = sqlite3.connect(store.home / "vledger.db")
     try:
@@ -153,7 +160,7 @@ def keyed_township(path: Path, township: str = TOWNSHIP, *, year: int = YEAR,
 
 
 def keyed_home(path: Path, office: str, township: str = TOWNSHIP, *, year: int = YEAR,
-               roster_from: Store | None = None) -> Store:
+               roster_from: Replicas | None = None) -> Replicas:
     """A home that knows only its office, township and keys (what a first sync starts from):
     its test device key, enrolled by `keyed_township`, and the pinned township key; with
     `roster_from`, also that home's township document (as an invitation brings it), so it
@@ -161,7 +168,7 @@ def keyed_home(path: Path, office: str, township: str = TOWNSHIP, *, year: int =
     path.mkdir(parents=True, exist_ok=True)
     if not (path / DEVICE_KEY_FILE).exists():
         write_key(path / DEVICE_KEY_FILE, test_key(township, office))
-    store = Store.open(path, scan=False)
+    store = Replicas.open(path, scan=False)
     store.set_setting("device", test_key(township, office).id)
     if pinned_township_key(store) is None:
         pin_township_key(store, test_key(township, township, "township").public)
@@ -170,12 +177,12 @@ def keyed_home(path: Path, office: str, township: str = TOWNSHIP, *, year: int =
     store.set_setting("year", str(year))
     store.set_setting("kind", "township" if office == township else "village")
     if roster_from is not None:
-        from vledger.sync.link.session import Identity, receive
+        from vledger.sync.link.session import Identity
         from vledger.sync.trust.signatures import whole_signatures
 
         document = f"{township}/{township}/{year}"
         key = Identity.of(roster_from).key
-        receive(store, township, {}, "invitation", {document: roster_from.document(document)
-                                                    .save()},
-                {document: whole_signatures(roster_from, key, document)})
+        receive(store, township, {}, "invitation", SIGNED,
+                snapshots={document: roster_from.document(document).save()},
+                sigs={document: whole_signatures(roster_from, key, document)})
     return store

@@ -19,6 +19,7 @@ from tests.sync.identity_world import (
     give_raw,
     make_world,
     outgoing,
+    receive_signed,
     scribble,
     store_state,
 )
@@ -30,7 +31,6 @@ from vledger.sync.trust.signatures import (
     Signature,
     accepted_frontier,
     genesis_hash,
-    receive_signed,
     refusal_log,
     screen_batch,
     sign_change,
@@ -58,7 +58,7 @@ def test_a_village_edit_of_its_own_ledger_reaches_the_township(world: World) -> 
     assert got.applied == 1 and got.refused == []
     assert world.township.store.replica(V01).read(["ledgers", "r1"]) == "ok"
     # the township keeps the village device's own signature, to relay it
-    kept = signatures_for(world.township.store, V01, list(got.result.changes))
+    kept = signatures_for(world.township.store, V01, list(got.changes))
     assert [Signature.decode(s).device for s in kept] == [load_device_key(world.v01.home).id]
 
 
@@ -97,7 +97,7 @@ def test_an_unknown_device_is_refused(world: World, tmp_path: Path) -> None:
     scribble(world.v01, V01, "r1", "x")
     changes = world.v01.store.changes_since(V01, world.township.store.heads(V01))
     sigs = [sign_change(stranger, V01, c.hash).encode()
-            for c in world.v01.store.replica(V01).doc.get_changes(world.township.store.heads(V01))]
+            for c in world.v01.store.replica(V01).doc.changes(world.township.store.heads(V01))]
     before = store_state(world.township.store)
     got = receive_signed(world.township.store, V01, changes, sigs, "stranger")
     assert got.applied == 0
@@ -140,7 +140,7 @@ def test_a_signature_moved_to_another_change_is_refused(world: World) -> None:
     scribble(world.v01, V01, "r2", "y")
     second, _ = outgoing(world.v01, V01, heads)
     old = Signature.decode(first_sigs[0])
-    moved = Signature(world.v01.store.replica(V01).doc.get_heads()[0], old.device, old.sig)
+    moved = Signature(world.v01.store.replica(V01).doc.heads()[0], old.device, old.sig)
     got = receive_signed(world.township.store, V01, first + second,
                          [first_sigs[0], moved.encode()], "peer")
     assert got.applied == 1  # the honest first change still goes through
@@ -246,7 +246,7 @@ def test_an_old_roster_entry_written_back_is_refused(world: World, tmp_path: Pat
 
 def test_genesis_needs_no_signature_and_a_fake_genesis_is_refused(world: World) -> None:
     genesis = world.township.store.changes_since(V01, [])[0]
-    from vledger.sync.binding.automerge_doc import parse_changes
+    from vledger.sync.binding.chunks import parse_changes
 
     assert parse_changes([genesis])[0].hash == genesis_hash(V01)
     assert genesis_hash(V01) != genesis_hash(V02)

@@ -1,35 +1,32 @@
-"""Pins what sync/automerge_doc.py relies on in automerge 1.0.0rc1's binding.
+"""Pins what the binding room (sync/binding/) relies on in automerge 1.0.0rc1.
 
 If a binding upgrade changes any of this (the hand-made sync message that applies
-changes above all), these tests fail loudly before anything else does.
+changes above all), these tests fail loudly before anything else does. Raw
+automerge is used only to make what another tool could write.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from automerge import core
 
-from vledger.sync.binding.automerge_doc import (
-    ROOT,
+from vledger.sync.binding.chunks import (
     BadChange,
-    apply_changes,
-    changes_since,
-    genesis,
-    has_changes,
     parse_changes,
-    put_value,
-    read,
-    read_map,
     sync_message_carrying,
+    sync_message_chunks,
     uleb,
 )
+from vledger.sync.binding.doc import ROOT, Doc, changes_in_sync_message, genesis
 
 
-def _doc_with_changes(n: int) -> core.Document:
-    doc = core.Document()
+def _doc_with_changes(n: int) -> Doc:
+    doc = Doc()
     for i in range(n):
         with doc.transaction() as tx:
-            put_value(tx, ROOT, f"k{i}", f"value {i}" * (40 if i == 1 else 1))
+            tx.put(ROOT, f"k{i}", f"value {i}" * (40 if i == 1 else 1))
     return doc
 
 
@@ -45,38 +42,59 @@ def test_sync_message_layout() -> None:
     assert message == bytes([0x42, 0, 0, 0, 2, 2]) + b"ab" + bytes([1]) + b"c"
 
 
-def test_apply_changes_applies_in_order_and_is_idempotent() -> None:
+def test_the_changes_of_a_sync_message_are_read_back() -> None:
+    changes = _doc_with_changes(3).change_bytes()
+    message = sync_message_carrying(changes)
+    assert [c.data for c in sync_message_chunks(message)] == changes
+    assert changes_in_sync_message(message) == changes
+    assert changes_in_sync_message(message[:-4]) == []  # cut short: nothing, no exception
+
+
+def test_apply_applies_in_order_and_is_idempotent() -> None:
     source = _doc_with_changes(3)
-    target = core.Document()
-    changes = changes_since(source, [])
+    target = Doc()
+    changes = source.change_bytes()
     assert len(changes) == 3
-    apply_changes(target, changes)
-    assert target.get_heads() == source.get_heads()
-    assert read_map(target, ROOT) == read_map(source, ROOT)
-    apply_changes(target, changes)  # twice: nothing changes
-    assert target.get_heads() == source.get_heads()
-    assert len(target.get_changes([])) == 3
+    target.apply(changes)
+    assert target.heads() == source.heads()
+    assert target.read_map(ROOT) == source.read_map(ROOT)
+    target.apply(changes)  # twice: nothing changes
+    assert target.heads() == source.heads()
+    assert target.change_count() == 3
 
 
-def test_apply_changes_queues_a_change_until_its_dependency_arrives() -> None:
+def test_apply_queues_a_change_until_its_dependency_arrives() -> None:
     source = _doc_with_changes(2)
-    first, second = changes_since(source, [])
-    target = core.Document()
-    apply_changes(target, [second])
-    assert target.get_heads() == []  # queued, not applied
-    assert not has_changes(target, [source.get_heads()[0]])
-    apply_changes(target, [first])
-    assert target.get_heads() == source.get_heads()
-    assert has_changes(target, source.get_heads())
+    first, second = source.change_bytes()
+    target = Doc()
+    target.apply([second])
+    assert target.heads() == []  # queued, not applied
+    assert not target.has([source.heads()[0]])
+    target.apply([first])
+    assert target.heads() == source.heads()
+    assert target.has(source.heads())
 
 
-def test_parse_changes_reads_hash_and_deps_of_plain_and_compressed_changes() -> None:
+def test_bytes_automerge_cannot_read_are_bad_changes() -> None:
+    with pytest.raises(BadChange):
+        Doc().apply([b"\x85\x6f\x4a\x83garbage"])
+    with pytest.raises(BadChange):
+        Doc.load(b"not a document")
+    with pytest.raises(BadChange):
+        _doc_with_changes(1).fork([b"\x00" * 32])
+
+
+def test_parse_changes_reads_hash_deps_and_actor_of_plain_and_compressed_changes() -> None:
     source = _doc_with_changes(2)
-    stored = source.get_changes([])
+    source_actor = source.changes()[0].actor
+    stored = source.changes()
     infos = parse_changes([c.bytes for c in stored])
     assert stored[1].bytes[8] == 2  # the long change is compressed: both kinds covered
     assert [i.hash for i in infos] == [c.hash for c in stored]
-    assert [list(i.deps) for i in infos] == [c.deps for c in stored]
+    assert [i.deps for i in infos] == [c.deps for c in stored]
+    from vledger.sync.binding.chunks import change_actor
+
+    assert [change_actor(i) for i in infos] == [source_actor, source_actor]
 
 
 @pytest.mark.parametrize(
@@ -90,58 +108,86 @@ def test_parse_changes_reads_hash_and_deps_of_plain_and_compressed_changes() -> 
     ],
 )
 def test_parse_changes_refuses_damaged_bytes(damage: object, message: str) -> None:
-    change = _doc_with_changes(1).get_changes([])[0].bytes
+    change = _doc_with_changes(1).change_bytes()[0]
     with pytest.raises(BadChange, match=message):
         parse_changes([damage(change)])  # type: ignore[operator]
 
 
 def test_compressed_change_with_garbled_body_is_refused() -> None:
-    change = bytearray(_doc_with_changes(2).get_changes([])[1].bytes)
+    change = bytearray(_doc_with_changes(2).change_bytes()[1])
     change[len(change) // 2] ^= 0x55
     with pytest.raises(BadChange):
         parse_changes([bytes(change)])
 
 
 def test_values_keep_their_types() -> None:
-    doc = core.Document()
+    doc = Doc()
     with doc.transaction() as tx:
-        put_value(tx, ROOT, "flag", True)
-        put_value(tx, ROOT, "count", 3)
-        put_value(tx, ROOT, "amount", "12.50")
-        put_value(tx, ROOT, "blob", b"\x00\x01")
-        put_value(tx, ROOT, "row", {"a": 1, "b": None, "c": False})
-        tx.put(ROOT, "float", core.ScalarType.F64, 0.1)
-    assert doc.get(ROOT, "flag")[0] == (core.ScalarType.Boolean, True)  # type: ignore[index]
-    plain = read_map(doc, ROOT)
+        tx.put(ROOT, "flag", True)
+        tx.put(ROOT, "count", 3)
+        tx.put(ROOT, "amount", "12.50")
+        tx.put(ROOT, "blob", b"\x00\x01")
+        tx.put(ROOT, "row", {"a": 1, "b": None, "c": False})
+    plain = doc.read_map(ROOT)
     assert plain["flag"] is True and plain["count"] == 3 and plain["amount"] == "12.50"
     assert plain["blob"] == b"\x00\x01"
     assert plain["row"] == {"a": 1, "c": False}
-    assert plain["float"] == "0.1"  # a float written by another tool is read exactly
+    raw = core.Document.load(doc.save())
+    assert raw.get(ROOT, "flag")[0] == (core.ScalarType.Boolean, True)  # type: ignore[index]
 
 
-def test_put_value_refuses_floats_and_deletes_on_none() -> None:
-    doc = core.Document()
+def test_what_other_tools_write_is_read_exactly() -> None:
+    """Floats become exact decimals, timestamps ISO text, and a Text object (automerge 3
+    writes every string so) its string, never an empty cell."""
+    raw = core.Document()
+    with raw.transaction() as tx:
+        tx.put(ROOT, "float", core.ScalarType.F64, 0.1)
+        tx.put(ROOT, "when", core.ScalarType.Timestamp, datetime(2026, 1, 2, 3, 4, 5))
+        tx.put(ROOT, "uint", core.ScalarType.Uint, 7)
+        text = tx.put_object(ROOT, "note", core.ObjType.Text)
+        tx.insert(text, 0, core.ScalarType.Str, "宣")  # type: ignore[call-arg]
+        tx.insert(text, 1, core.ScalarType.Str, "传")  # type: ignore[call-arg]
+    doc = Doc.load(raw.save())
+    plain = doc.read_map(ROOT)
+    assert plain["float"] == "0.1"
+    assert str(plain["when"]).startswith("2026-01-02T03:04:05")
+    assert plain["uint"] == 7
+    assert plain["note"] == "宣传" == doc.read(ROOT, "note")
+
+
+def test_put_refuses_floats_and_deletes_on_none() -> None:
+    doc = Doc()
     with pytest.raises(TypeError, match="never floats"), doc.transaction() as tx:
-        put_value(tx, ROOT, "x", 0.5)  # type: ignore[arg-type]
+        tx.put(ROOT, "x", 0.5)  # type: ignore[arg-type]
     with doc.transaction() as tx:
-        put_value(tx, ROOT, "x", "1")
+        tx.put(ROOT, "x", "1")
     with doc.transaction() as tx:
-        put_value(tx, ROOT, "x", None)
-        put_value(tx, ROOT, "never-there", None)
-    assert read(doc, ROOT, "x") is None
+        tx.put(ROOT, "x", None)
+        tx.put(ROOT, "never-there", None)
+    assert doc.read(ROOT, "x") is None
+
+
+def test_keys_at_old_heads_see_the_map_as_it_was() -> None:
+    doc = _doc_with_changes(1)
+    before = doc.heads()
+    with doc.transaction() as tx:
+        tx.put(ROOT, "later", 1)
+    assert "later" in doc.keys(ROOT) and "later" not in doc.keys(ROOT, before)
 
 
 def test_genesis_is_the_same_change_on_every_replica() -> None:
     a = genesis("t/v/2026", {"kind": "village"}, ["ledgers", "journal"])
     b = genesis("t/v/2026", {"kind": "village"}, ["ledgers", "journal"])
     other = genesis("t/w/2026", {"kind": "village"}, ["ledgers", "journal"])
-    assert a.get_heads() == b.get_heads() != other.get_heads()
+    assert a.heads() == b.heads() != other.heads()
     a.set_actor(b"\x01" * 16)
     b.set_actor(b"\x02" * 16)
     for doc, key in ((a, "r1"), (b, "r2")):
-        ledgers = doc.get(ROOT, "ledgers")[1]  # type: ignore[index]
+        ledgers = doc.map_id(ROOT, "ledgers")
+        assert ledgers is not None
         with doc.transaction() as tx:
-            put_value(tx, ledgers, key, {"x": 1})
-    a.merge(b)
-    ledgers = a.get(ROOT, "ledgers")[1]  # type: ignore[index]
+            tx.put(ledgers, key, {"x": 1})
+    a.apply(b.change_bytes())
+    ledgers = a.map_id(ROOT, "ledgers")
+    assert ledgers is not None
     assert sorted(a.keys(ledgers)) == ["r1", "r2"]  # one shared map, nothing hidden

@@ -15,30 +15,30 @@ from tests.sync.test_protocol import (
     township_home,
     village_doc,
 )
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.bundle import MAGIC, BundleRefused, export_bundle, import_bundle
-from vledger.sync.store.database import Store
 
 
 @pytest.fixture
-def town(tmp_path: Path) -> Store:
+def town(tmp_path: Path) -> Replicas:
     store = township_home(tmp_path / "town")
     yield store  # type: ignore[misc]
     store.close()
 
 
 @pytest.fixture
-def v01(tmp_path: Path) -> Store:
+def v01(tmp_path: Path) -> Replicas:
     store = open_home(tmp_path / "v01", "v01")
     yield store  # type: ignore[misc]
     store.close()
 
 
-def stored(store: Store) -> dict[str, list[bytes]]:
+def stored(store: Replicas) -> dict[str, list[bytes]]:
     return {d: store.heads(d) for d in store.document_ids()}
 
 
 def test_everything_round_trips_and_twice_is_a_no_op(
-    tmp_path: Path, town: Store, v01: Store
+    tmp_path: Path, town: Replicas, v01: Replicas
 ) -> None:
     stick = tmp_path / "all.vlb"
     every = sum(len(town.changes_since(d, [])) for d in town.document_ids())
@@ -51,7 +51,7 @@ def test_everything_round_trips_and_twice_is_a_no_op(
 
 
 async def test_a_bundle_for_an_office_holds_only_what_it_has_not_confirmed(
-    tmp_path: Path, town: Store, v01: Store
+    tmp_path: Path, town: Replicas, v01: Replicas
 ) -> None:
     await sync(v01, town)
     add_rows(town, "v02", 2)
@@ -65,7 +65,7 @@ async def test_a_bundle_for_an_office_holds_only_what_it_has_not_confirmed(
 
 
 async def test_a_bundle_building_on_changes_this_home_lacks_is_refused_whole(
-    tmp_path: Path, town: Store, v01: Store
+    tmp_path: Path, town: Replicas, v01: Replicas
 ) -> None:
     await sync(v01, town)
     add_rows(town, "v02", 1)
@@ -83,7 +83,7 @@ async def test_a_bundle_building_on_changes_this_home_lacks_is_refused_whole(
 
 @pytest.mark.parametrize("cut", [1, 10, 100, -1, -40, -300])
 def test_a_truncated_bundle_is_refused_and_changes_nothing(
-    tmp_path: Path, town: Store, v01: Store, cut: int
+    tmp_path: Path, town: Replicas, v01: Replicas, cut: int
 ) -> None:
     stick = tmp_path / "b.vlb"
     export_bundle(town, stick)
@@ -94,7 +94,7 @@ def test_a_truncated_bundle_is_refused_and_changes_nothing(
     assert v01.document_ids() == []
 
 
-def test_a_garbled_bundle_is_refused(tmp_path: Path, town: Store, v01: Store) -> None:
+def test_a_garbled_bundle_is_refused(tmp_path: Path, town: Replicas, v01: Replicas) -> None:
     stick = tmp_path / "b.vlb"
     export_bundle(town, stick)
     data = bytearray(stick.read_bytes())
@@ -110,7 +110,7 @@ def test_a_garbled_bundle_is_refused(tmp_path: Path, town: Store, v01: Store) ->
     assert v01.document_ids() == []
 
 
-def test_a_bundle_of_another_township_is_refused(tmp_path: Path, v01: Store) -> None:
+def test_a_bundle_of_another_township_is_refused(tmp_path: Path, v01: Replicas) -> None:
     other = township_home(tmp_path / "other", township="t9")
     stick = tmp_path / "t9.vlb"
     try:

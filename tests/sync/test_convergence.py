@@ -54,8 +54,8 @@ from vledger.domain.program_file import load_program
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.ledger import VillageDoc
 from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, doc_id
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.documents.township import SheetKind, SheetValue, TownshipDoc
-from vledger.sync.store.database import Store
 
 EXAMPLES = int(os.environ.get("VLEDGER_CONVERGENCE_EXAMPLES", "60"))
 STEPS = 30
@@ -157,7 +157,7 @@ class Peer:
     number: int
     home: Path
     compact_chunks: int
-    store: Store
+    store: Replicas
     who: Who
     known: set[str] = field(default_factory=set)
     has_doc: bool = True
@@ -229,7 +229,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
     def start(self, count: int, compaction: list[int], late_joiner: bool) -> None:
         for number in range(count):
             home = self.root / f"replica-{number}"
-            store = Store.open(home, compact_chunks=compaction[number])
+            store = Replicas.open(home, compact_chunks=compaction[number])
             who = Who(self.OFFICE, f"device-{number}", f"clerk-{number}")
             # The last replica may start without the document and receive it in a merge.
             has_doc = not (late_joiner and number == count - 1)
@@ -328,7 +328,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
         peer = self.pick(data, self.peers)
         before = sorted(peer.store.heads(self.DOC)) if peer.has_doc else None
         peer.store.close()
-        peer.store = Store.open(peer.home, compact_chunks=peer.compact_chunks)
+        peer.store = Replicas.open(peer.home, compact_chunks=peer.compact_chunks)
         assert peer.store.report == []
         if before is not None:
             replica = peer.store.replica(self.DOC)
@@ -533,7 +533,7 @@ class VillageMachine(ConvergenceMachine):
         replica = peer.store.replica(self.DOC)
         heads = replica.heads()
         ids = self.village(peer).add_rows(peer.who, PROGRAM.id, rows)
-        assert len(replica.doc.get_changes(heads)) == 1  # one import, one transaction
+        assert len(replica.doc.changes(heads)) == 1  # one import, one transaction
         assert len(set(ids)) == len(rows)
         fresh = [e for e in replica.journal_entries() if e.row in set(ids)]
         self.record(peer, sorted(fresh, key=lambda e: e.id))
@@ -637,7 +637,7 @@ class TownshipMachine(ConvergenceMachine):
         replica = peer.store.replica(self.DOC)
         heads = replica.heads()
         entries = self.township(peer).set_values(peer.who, values)
-        assert len(replica.doc.get_changes(heads)) == (1 if entries else 0)
+        assert len(replica.doc.changes(heads)) == (1 if entries else 0)
         self.record(peer, entries)
         last = {v.cell: v for v in values}  # a later value of one cell in a paste wins
         for cell, value in last.items():
@@ -686,8 +686,8 @@ def _run(machine: type[RuleBasedStateMachine], name: str) -> None:
 
 
 def test_a_received_batch_that_triggers_compaction_survives_a_restart(tmp_path: Path) -> None:
-    sender = Store.open(tmp_path / "sender")
-    receiver = Store.open(tmp_path / "receiver", compact_chunks=1)
+    sender = Replicas.open(tmp_path / "sender")
+    receiver = Replicas.open(tmp_path / "receiver", compact_chunks=1)
     for store in (sender, receiver):
         store.create_document(VILLAGE_DOC, VILLAGE)
     who = Who("v01", "device-0", "clerk")
@@ -697,7 +697,7 @@ def test_a_received_batch_that_triggers_compaction_survives_a_restart(tmp_path: 
     assert {e.id for e in receiver.replica(VILLAGE_DOC).journal_entries()} == sent
     receiver.close()
     sender.close()
-    with Store.open(tmp_path / "receiver") as again:
+    with Replicas.open(tmp_path / "receiver") as again:
         assert again.report == []
         assert {e.id for e in again.replica(VILLAGE_DOC).journal_entries()} == sent
         assert sorted(again.heads(VILLAGE_DOC)) == sorted(again.replica(VILLAGE_DOC).heads())

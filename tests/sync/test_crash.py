@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from vledger.sync.documents.ledger import VillageDoc
-from vledger.sync.store.database import Store
+from vledger.sync.documents.replicas import Replicas
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 KILLS = int(os.environ.get("VLEDGER_CRASH_KILLS", "50"))
@@ -60,7 +60,7 @@ def test_acknowledged_edits_survive_sigkill(tmp_path: Path) -> None:
     for life in range(KILLS):
         acked.extend(_one_life(home, f"life{life}", rng))
     assert acked, "the writer never acknowledged anything"
-    with Store.open(home) as store:
+    with Replicas.open(home) as store:
         assert store.report == []
         village = VillageDoc(store.replica("t1/v01/2026"))
         rows = {r.id: r for r in village.rows("safety-2026")}

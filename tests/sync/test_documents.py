@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tests.sync.conftest import PROGRAM, TOWNSHIP_DOC, VILLAGE_DOC
 from vledger.domain.history import RESOLVE, History, JournalEntry
-from vledger.sync.binding.automerge_doc import read
+from vledger.sync.binding.doc import ROOT
 from vledger.sync.documents.journal import JournalIndex, Who, decode_entry
 from vledger.sync.documents.ledger import LEDGERS, VillageDoc
 from vledger.sync.documents.replica import (
@@ -21,8 +21,8 @@ from vledger.sync.documents.replica import (
     Replica,
     new_document,
 )
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.documents.township import SheetValue, TownshipDoc
-from vledger.sync.store.database import Store
 
 A = Who("v01", "dev-a", "王")
 B = Who("t1", "dev-b", "李")
@@ -39,7 +39,7 @@ def exchange(a: Replica, b: Replica) -> None:
     a.apply_batch(b.changes_since(a.heads()))
 
 
-def test_ledger_round_trip_through_the_store(store: Store, who: Who) -> None:
+def test_ledger_round_trip_through_the_store(store: Replicas, who: Who) -> None:
     store.create_document(VILLAGE_DOC, VILLAGE)
     village = store.village(VILLAGE_DOC)
     first, second = village.add_rows(who, PROGRAM, [
@@ -50,7 +50,7 @@ def test_ledger_round_trip_through_the_store(store: Store, who: Who) -> None:
     village.delete_row(who, PROGRAM, second)
     store.close()
 
-    with Store.open(store.home) as again:
+    with Replicas.open(store.home) as again:
         assert again.report == []
         rows = again.village(VILLAGE_DOC).rows(PROGRAM, "date")
     assert [r.id for r in rows] == [second, first]  # date order
@@ -60,7 +60,7 @@ def test_ledger_round_trip_through_the_store(store: Store, who: Who) -> None:
     assert isinstance(rows[1].cells["done"], bool)
 
 
-def test_township_round_trip_through_the_store(store: Store) -> None:
+def test_township_round_trip_through_the_store(store: Replicas) -> None:
     store.create_document(TOWNSHIP_DOC, TOWNSHIP)
     township = store.township(TOWNSHIP_DOC)
     township.set_name(B, "青石乡")
@@ -74,7 +74,7 @@ def test_township_round_trip_through_the_store(store: Store) -> None:
         SheetValue("adjustments", PROGRAM, "v01", "city_praise", 2, period="Q1"),
     ])
     store.close()
-    with Store.open(store.home) as again:
+    with Replicas.open(store.home) as again:
         township = again.township(TOWNSHIP_DOC)
         assert township.name == "青石乡"
         assert [(o.id, o.name, o.area, o.kind) for o in township.offices()] == [
@@ -92,7 +92,7 @@ def test_township_round_trip_through_the_store(store: Store) -> None:
 
 
 def test_each_edit_is_one_change_holding_the_cell_and_its_journal_entry(
-    store: Store, who: Who
+    store: Replicas, who: Who
 ) -> None:
     replica_ = store.create_document(VILLAGE_DOC, VILLAGE)
     village = VillageDoc(replica_)
@@ -100,14 +100,16 @@ def test_each_edit_is_one_change_holding_the_cell_and_its_journal_entry(
     before = replica_.heads()
     [entry] = village.set_cells(who, PROGRAM, row, {"people": 2})
     after = replica_.heads()
-    assert len(replica_.doc.get_changes(before)) == 1
+    assert len(replica_.doc.changes(before)) == 1
     path = (LEDGERS, f"{PROGRAM}/{row}")
 
     def state(heads: list[bytes]) -> tuple[object, object]:
-        doc = replica_.doc.fork(heads=heads)
-        cells = read(doc, doc.get(doc.get(b"\x00", LEDGERS)[1], path[1])[1], "cells")
-        journal = doc.get(b"\x00", JOURNAL)[1]
-        return cells["people"], read(doc, journal, entry.id)  # type: ignore[index]
+        doc = replica_.doc.fork(heads)
+        row = doc.object_at([LEDGERS, path[1]])
+        journal = doc.map_id(ROOT, JOURNAL)
+        assert row is not None and journal is not None
+        cells = doc.read(row, "cells")
+        return cells["people"], doc.read(journal, entry.id)  # type: ignore[index]
 
     assert state(before) == (1, None)
     people, stored = state(after)
@@ -117,13 +119,13 @@ def test_each_edit_is_one_change_holding_the_cell_and_its_journal_entry(
     assert entry.cell == (PROGRAM, "v01", row, "people")
 
 
-def test_a_500_row_import_is_one_change(store: Store, who: Who) -> None:
+def test_a_500_row_import_is_one_change(store: Replicas, who: Who) -> None:
     replica_ = store.create_document(VILLAGE_DOC, VILLAGE)
     village = VillageDoc(replica_)
     before = replica_.heads()
     rows = [{"date": f"2026-03-{1 + i % 28:02d}", "kind": "检查", "people": i} for i in range(500)]
     ids = village.add_rows(who, PROGRAM, rows)
-    assert len(replica_.doc.get_changes(before)) == 1
+    assert len(replica_.doc.changes(before)) == 1
     assert len(set(ids)) == 500
     entries = replica_.journal_entries()
     assert len(entries) == 1500  # one per filled cell (domain/history.py's rule for add)
@@ -133,7 +135,7 @@ def test_a_500_row_import_is_one_change(store: Store, who: Who) -> None:
     assert store.chunk_stats(VILLAGE_DOC)[0] == 2  # genesis + the import
 
 
-def test_rows_order_by_date_then_creation(store: Store, who: Who) -> None:
+def test_rows_order_by_date_then_creation(store: Replicas, who: Who) -> None:
     village = VillageDoc(store.create_document(VILLAGE_DOC, VILLAGE))
     late = village.add_row(who, PROGRAM, {"date": "2026-05-01"})
     undated = village.add_row(who, PROGRAM, {"kind": "x"})
@@ -146,7 +148,7 @@ def test_rows_order_by_date_then_creation(store: Store, who: Who) -> None:
     "cells",
     [{"Bad Column": 1}, {"people": 1.5}, {"deleted": True}, {"people": [1]}],
 )
-def test_refused_edits_write_nothing(store: Store, who: Who, cells: dict[str, object]) -> None:
+def test_refused_edits_write_nothing(store: Replicas, who: Who, cells: dict[str, object]) -> None:
     replica_ = store.create_document(VILLAGE_DOC, VILLAGE)
     village = VillageDoc(replica_)
     row = village.add_row(who, PROGRAM, {"people": 1})
@@ -159,13 +161,13 @@ def test_refused_edits_write_nothing(store: Store, who: Who, cells: dict[str, ob
     assert len(replica_.journal_entries()) == 1
 
 
-def test_editing_a_missing_row_is_refused(store: Store, who: Who) -> None:
+def test_editing_a_missing_row_is_refused(store: Replicas, who: Who) -> None:
     village = VillageDoc(store.create_document(VILLAGE_DOC, VILLAGE))
     with pytest.raises(EditRefused, match="no row"):
         village.set_cells(who, PROGRAM, "nosuchrw", {"people": 1})
 
 
-def test_an_edit_that_changes_nothing_records_nothing(store: Store, who: Who) -> None:
+def test_an_edit_that_changes_nothing_records_nothing(store: Replicas, who: Who) -> None:
     replica_ = store.create_document(VILLAGE_DOC, VILLAGE)
     village = VillageDoc(replica_)
     row = village.add_row(who, PROGRAM, {"people": 1})
@@ -174,7 +176,7 @@ def test_an_edit_that_changes_nothing_records_nothing(store: Store, who: Who) ->
     assert replica_.heads() == heads
 
 
-def test_sheet_values_are_exact(store: Store) -> None:
+def test_sheet_values_are_exact(store: Replicas) -> None:
     township = TownshipDoc(store.create_document(TOWNSHIP_DOC, TOWNSHIP))
     with pytest.raises(EditRefused, match="exact"):
         township.set_target(B, PROGRAM, "v01", "drills", 0.1)  # type: ignore[arg-type]
@@ -198,13 +200,13 @@ def test_a_failed_commit_leaves_the_document_as_it_was() -> None:
     village = VillageDoc(doc)
     row = village.add_row(A, PROGRAM, {"people": 1})
     heads = doc.heads()
-    [add_change] = [c for c in doc.doc.get_changes([]) if c.actor_id == b"\x07" * 16]
+    [add_change] = [c for c in doc.doc.changes() if c.actor == b"\x07" * 16]
     with pytest.raises(OSError, match="disk full"):
         village.set_cells(A, PROGRAM, row, {"people": 2})
     assert doc.heads() == heads and village.row(PROGRAM, row).cells == {"people": 1}  # type: ignore[union-attr]
     assert len(doc.journal_entries()) == 1 and len(doc.index) == 1
     village.set_cells(A, PROGRAM, row, {"people": 3})
-    [change] = doc.doc.get_changes(heads)
+    [change] = doc.doc.changes(heads)
     assert change.seq == add_change.seq + 1  # the lost change's number is reused: no gap for peers
 
 
@@ -298,14 +300,14 @@ def test_journal_index_agrees_with_history(data: st.DataObject) -> None:
             assert index.prev_for(cell, shown) == history.prev_for(cell, shown)
 
 
-def test_an_empty_row_is_recorded_and_survives_a_restart(store: Store, who: Who) -> None:
+def test_an_empty_row_is_recorded_and_survives_a_restart(store: Replicas, who: Who) -> None:
     # A clerk presses `a` and leaves the row blank for now: the row was
     # acknowledged, so it must be in the history and still there after reopening.
     store.create_document(VILLAGE_DOC, VILLAGE)
     (row,) = store.village(VILLAGE_DOC).add_rows(who, PROGRAM, [{}])
     store.close()
 
-    with Store.open(store.home) as again:
+    with Replicas.open(store.home) as again:
         village = again.village(VILLAGE_DOC)
         assert [r.id for r in village.rows(PROGRAM, "date")] == [row]
         added = [e for e in village.replica.journal_entries() if e.row == row]

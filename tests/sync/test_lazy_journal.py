@@ -20,13 +20,13 @@ from vledger.domain.history import RESOLVE, History, JournalEntry
 from vledger.domain.indicators import measure
 from vledger.domain.program_file import load_program
 from vledger.fixtures.township import program_paths, program_stem
-from vledger.sync.binding.automerge_doc import ROOT, map_id, read
+from vledger.sync.binding.doc import ROOT, Doc
 from vledger.sync.documents import replica as replica_module
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.ledger import LEDGERS, VillageDoc
 from vledger.sync.documents.replica import JOURNAL, VILLAGE, Replica
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services.measures import village_measures
-from vledger.sync.store.database import Store
 
 A = Who("v01", "dev-a", "王")
 B = Who("t1", "dev-b", "李")
@@ -47,8 +47,8 @@ def decoded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture
-def two_homes(tmp_path: Path) -> Iterator[tuple[Store, Store]]:
-    a, b = Store.open(tmp_path / "a"), Store.open(tmp_path / "b")
+def two_homes(tmp_path: Path) -> Iterator[tuple[Replicas, Replicas]]:
+    a, b = Replicas.open(tmp_path / "a"), Replicas.open(tmp_path / "b")
     try:
         yield a, b
     finally:
@@ -56,18 +56,18 @@ def two_homes(tmp_path: Path) -> Iterator[tuple[Store, Store]]:
         b.close()
 
 
-def exchange(a: Store, b: Store, doc: str = VILLAGE_DOC) -> None:
+def exchange(a: Replicas, b: Replicas, doc: str = VILLAGE_DOC) -> None:
     """Both ways through the stores' apply_batch, as a sync does."""
     b.apply_batch(doc, a.changes_since(doc, b.heads(doc) if b.has_document(doc) else []))
     a.apply_batch(doc, b.changes_since(doc, a.heads(doc)))
 
 
-def reopen(store: Store) -> Store:
+def reopen(store: Replicas) -> Replicas:
     store.close()
-    return Store.open(store.home)
+    return Replicas.open(store.home)
 
 
-def ledger_with_history(store: Store) -> tuple[str, str]:
+def ledger_with_history(store: Replicas) -> tuple[str, str]:
     """A village ledger with two rows and several edits each; (first row, second row)."""
     store.create_document(VILLAGE_DOC, VILLAGE)
     village = store.village(VILLAGE_DOC)
@@ -84,7 +84,7 @@ def ledger_with_history(store: Store) -> tuple[str, str]:
 def test_opening_and_reading_rows_decodes_no_journal_entry(
     tmp_path: Path, decoded: list[str]
 ) -> None:
-    store = Store.open(tmp_path / "home")
+    store = Replicas.open(tmp_path / "home")
     first, second = ledger_with_history(store)
     store = reopen(store)
     decoded.clear()
@@ -110,7 +110,7 @@ def test_measuring_a_village_decodes_no_journal_entry(
 ) -> None:
     source = next(p for p in program_paths() if program_stem(p) == PROGRAM)
     program = load_program(source.read_text(encoding="utf-8"), str(source))
-    store = Store.open(tmp_path / "home")
+    store = Replicas.open(tmp_path / "home")
     first, _ = ledger_with_history(store)
     store = reopen(store)
     decoded.clear()
@@ -128,7 +128,7 @@ def test_measuring_a_village_decodes_no_journal_entry(
 
 
 def test_first_write_after_a_lazy_open_links_to_the_last_edit(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "home")
+    store = Replicas.open(tmp_path / "home")
     first, _ = ledger_with_history(store)
     [last] = [
         e for e in store.replica(VILLAGE_DOC).journal_entries()
@@ -145,7 +145,7 @@ def test_first_write_after_a_lazy_open_links_to_the_last_edit(tmp_path: Path) ->
 
 
 def test_first_write_after_a_lazy_open_settles_a_concurrent_edit(
-    two_homes: tuple[Store, Store], decoded: list[str]
+    two_homes: tuple[Replicas, Replicas], decoded: list[str]
 ) -> None:
     a, b = two_homes
     a.create_document(VILLAGE_DOC, VILLAGE)
@@ -172,7 +172,7 @@ def test_first_write_after_a_lazy_open_settles_a_concurrent_edit(
 
 
 def test_a_batch_received_before_the_index_is_built_is_linked_to(
-    two_homes: tuple[Store, Store],
+    two_homes: tuple[Replicas, Replicas],
 ) -> None:
     a, b = two_homes
     a.create_document(VILLAGE_DOC, VILLAGE)
@@ -192,7 +192,7 @@ def test_a_batch_received_before_the_index_is_built_is_linked_to(
         a.close()
 
 
-def test_a_built_index_follows_received_batches(two_homes: tuple[Store, Store]) -> None:
+def test_a_built_index_follows_received_batches(two_homes: tuple[Replicas, Replicas]) -> None:
     a, b = two_homes
     a.create_document(VILLAGE_DOC, VILLAGE)
     row = a.village(VILLAGE_DOC).add_row(A, PROGRAM, {"participants": 1})
@@ -237,16 +237,16 @@ def test_a_failed_write_leaves_an_index_that_matches_the_document(tmp_path: Path
 
 
 def test_bulk_reads_give_what_reading_key_by_key_gives() -> None:
-    """Replica.read_children and Replica.read against sync.automerge_doc.read, odd values too."""
+    """Replica.read_children and Replica.read against Doc.read key by key, odd values too."""
     replica = Replica(VILLAGE_DOC, replica_module.new_document(VILLAGE_DOC, VILLAGE), b"\x01" * 16)
     VillageDoc(replica).add_rows(A, PROGRAM, [
         {"date": "2026-01-02", "kind": "宣传", "participants": 3, "fixed": True},
         {},
     ])
-    doc = replica.doc
-    ledgers = map_id(doc, ROOT, LEDGERS)
+    raw = core.Document.load(replica.doc.save())
+    ledgers = Doc(raw).map_id(ROOT, LEDGERS)
     assert ledgers is not None
-    with doc.transaction() as tx:  # what other tools (or damage) could leave behind
+    with raw.transaction() as tx:  # what other tools (or damage) could leave behind
         odd = tx.put_object(ledgers, f"{PROGRAM}/oddrow01", core.ObjType.Map)
         cells = tx.put_object(odd, "cells", core.ObjType.Map)
         tx.put(cells, "f", core.ScalarType.F64, 1.25)
@@ -258,7 +258,9 @@ def test_bulk_reads_give_what_reading_key_by_key_gives() -> None:
         tx.put_object(cells, "list", core.ObjType.List)
         tx.put(odd, "created", core.ScalarType.Str, "not a number")
         tx.put(ledgers, "other/notamap", core.ScalarType.Int, 1)
-    expected = {key: read(doc, ledgers, key) for key in doc.keys(ledgers)}
+    replica = Replica(VILLAGE_DOC, Doc(raw), b"\x01" * 16)
+    doc = replica.doc
+    expected = {key: doc.read(ledgers, key) for key in doc.keys(ledgers)}
     assert replica.read_children([LEDGERS]) == expected
     assert replica.read_children([LEDGERS], f"{PROGRAM}/") == {
         k: v for k, v in expected.items() if k.startswith(f"{PROGRAM}/")
@@ -275,7 +277,7 @@ def test_bulk_reads_give_what_reading_key_by_key_gives() -> None:
 
 
 def test_a_history_read_indexes_what_it_decoded(tmp_path: Path, decoded: list[str]) -> None:
-    store = Store.open(tmp_path / "home")
+    store = Replicas.open(tmp_path / "home")
     first, _ = ledger_with_history(store)
     store = reopen(store)
     try:
@@ -305,8 +307,8 @@ def test_bulk_reads_show_the_same_winner_of_a_conflict_as_get() -> None:
     for other in replicas[1:]:
         first.apply_batch(other.changes_since(first.heads()))
     doc = first.doc
-    ledgers = map_id(doc, ROOT, LEDGERS)
+    ledgers = doc.map_id(ROOT, LEDGERS)
     assert ledgers is not None
-    expected = {key: read(doc, ledgers, key) for key in doc.keys(ledgers)}
+    expected = {key: doc.read(ledgers, key) for key in doc.keys(ledgers)}
     assert first.read_children([LEDGERS]) == expected
     assert expected[f"{PROGRAM}/{row}"]["cells"]["participants"] in (10, 11, 12)  # type: ignore[index]

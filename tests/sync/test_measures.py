@@ -14,8 +14,8 @@ from vledger.domain.program import Program
 from vledger.domain.program_file import load_program
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import VILLAGE, doc_id
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services.measures import program_version, village_measures, villages_measures
-from vledger.sync.store.database import Store
 
 A = Who("v01", "dev-a", "王")
 
@@ -31,7 +31,7 @@ def test_fresh_measures_are_cached_in_one_transaction(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     program = program_of_fixtures()
-    store = Store.open(tmp_path / "home")
+    store = Replicas.open(tmp_path / "home")
     documents = [doc_id("t1", f"v0{n}", 2026) for n in (1, 2, 3)]
     for n, document in enumerate(documents, start=1):
         store.create_document(document, VILLAGE)
@@ -41,15 +41,15 @@ def test_fresh_measures_are_cached_in_one_transaction(
         store.close_document(document)
     absent = doc_id("t1", "v09", 2026)
     opened: list[int] = []
-    real = Store.transaction
+    real = Replicas.transaction
 
     @contextmanager
-    def counting(self: Store) -> Iterator[None]:
+    def counting(self: Replicas) -> Iterator[None]:
         opened.append(1)
         with real(self):
             yield
 
-    monkeypatch.setattr(Store, "transaction", counting)
+    monkeypatch.setattr(Replicas, "transaction", counting)
     try:
         found = villages_measures(store, program, [*documents, absent])
         assert len(opened) == 1

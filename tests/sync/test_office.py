@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.example_data import EXAMPLES
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services.office import Office, Refusal
-from vledger.sync.store.database import DB_FILE, Store
+from vledger.sync.store.database import DB_FILE
 
 EXAMPLE = EXAMPLES
 PROGRAM = "safety-2026"
@@ -345,13 +346,13 @@ def test_an_unknown_period_is_refused(loaded: Office) -> None:
 
 def count_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     loads: list[str] = []
-    original = Store._load
+    original = Replicas._load
 
-    def spy(self: Store, doc_id: str) -> object:
+    def spy(self: Replicas, doc_id: str) -> object:
         loads.append(doc_id)
         return original(self, doc_id)
 
-    monkeypatch.setattr(Store, "_load", spy)
+    monkeypatch.setattr(Replicas, "_load", spy)
     return loads
 
 

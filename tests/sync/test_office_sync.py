@@ -172,7 +172,7 @@ def test_peers_list_the_last_sync_and_what_each_peer_lacks(
     assert (peer.office, peer.device) == ("v01", village.device)
     # as `vledger status` counts: every change of every document we hold that the peer
     # has not confirmed, so v02's ledger (which v01 never holds) counts in full
-    v02 = len(township.store.document(township.village_doc_id("v02")).get_changes([]))
+    v02 = len(township.store.document(township.village_doc_id("v02")).changes())
     assert peer.unconfirmed == v02
     last = township.last_sync()
     assert last is not None and last.office == "v01" and last.last_sync == peer.last_sync

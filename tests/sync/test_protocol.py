@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.sync.identity_world import keyed_home, keyed_township
-from vledger.sync.binding.automerge_doc import changes_since
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.ledger import VillageDoc
 from vledger.sync.documents.replica import VILLAGE, doc_id
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.frames import Frame, FrameError, decode_body, encode
 from vledger.sync.link.session import (
     Identity,
@@ -26,7 +26,6 @@ from vledger.sync.link.session import (
     peer_key,
     refusal,
 )
-from vledger.sync.store.database import Store
 from vledger.sync.trust.signatures import outgoing_signatures
 
 TOWN = "t1"
@@ -37,13 +36,13 @@ def village_doc(office: str, township: str = TOWN) -> str:
     return doc_id(township, office, 2026)
 
 
-def open_home(path: Path, office: str, township: str = TOWN) -> Store:
+def open_home(path: Path, office: str, township: str = TOWN) -> Replicas:
     """A home that knows only its office, township and keys (what a first sync starts from);
     its device is on the roster of `township_home` (tests/sync/identity_world.py)."""
     return keyed_home(path, office, township)
 
 
-def township_home(path: Path, villages: int = 2, rows: int = 3, township: str = TOWN) -> Store:
+def township_home(path: Path, villages: int = 2, rows: int = 3, township: str = TOWN) -> Replicas:
     """A township replica (keys, signed roster) holding its own document and one document
     per village."""
     store = keyed_township(path, township).store
@@ -54,14 +53,14 @@ def township_home(path: Path, villages: int = 2, rows: int = 3, township: str = 
     return store
 
 
-def add_rows(store: Store, office: str, count: int, doc: str | None = None) -> list[str]:
+def add_rows(store: Replicas, office: str, count: int, doc: str | None = None) -> list[str]:
     who = Who(store.setting("office") or office, store.device_id(), "clerk")
     target = doc or village_doc(office)
     village = VillageDoc(store.create_document(target, VILLAGE))
     return village.add_rows(who, PROGRAM, [{"people": 100 + i} for i in range(count)])
 
 
-def edit_cells(store: Store, doc: str, count: int, value: int) -> None:
+def edit_cells(store: Replicas, doc: str, count: int, value: int) -> None:
     who = Who(store.setting("office") or "x", store.device_id(), "clerk")
     village = store.village(doc)
     for row in village.rows(PROGRAM)[:count]:
@@ -75,7 +74,7 @@ def wire(frame: Frame) -> Frame:
 class Link:
     """An in-process connection: every frame is encoded and decoded, bytes counted."""
 
-    def __init__(self, server: Store) -> None:
+    def __init__(self, server: Replicas) -> None:
         self.server = server
         self.responder = Responder(Identity.of(server))
         self.bytes = 0
@@ -94,30 +93,30 @@ class Link:
         return decode_body(reply[4:])
 
 
-async def sync(client: Store, server: Store) -> tuple[Outcome, Link]:
+async def sync(client: Replicas, server: Replicas) -> tuple[Outcome, Link]:
     link = Link(server)
     outcome = await Initiator(Identity.of(client), link.ask).run(client)
     return outcome, link
 
 
-def same_everything(a: Store, b: Store) -> bool:
+def same_everything(a: Replicas, b: Replicas) -> bool:
     docs_a, docs_b = own_documents(a, TOWN), own_documents(b, TOWN)
     return {d: sorted(h) for d, h in docs_a.items()} == {d: sorted(h) for d, h in docs_b.items()}
 
 
-def people(store: Store, doc: str) -> list[object]:
+def people(store: Replicas, doc: str) -> list[object]:
     return sorted(r.cells.get("people") for r in store.village(doc).rows(PROGRAM))  # type: ignore[type-var]
 
 
 @pytest.fixture
-def town(tmp_path: Path) -> Store:
+def town(tmp_path: Path) -> Replicas:
     store = township_home(tmp_path / "town")
     yield store  # type: ignore[misc]
     store.close()
 
 
 @pytest.fixture
-def v01(tmp_path: Path) -> Store:
+def v01(tmp_path: Path) -> Replicas:
     store = open_home(tmp_path / "v01", "v01")
     yield store  # type: ignore[misc]
     store.close()
@@ -126,7 +125,7 @@ def v01(tmp_path: Path) -> Store:
 # -- first sync: a new home pulls everything -----------------------------------------------
 
 
-async def test_a_new_village_home_pulls_every_document(town: Store, v01: Store) -> None:
+async def test_a_new_village_home_pulls_every_document(town: Replicas, v01: Replicas) -> None:
     outcome, _ = await sync(v01, town)
     assert outcome.converged and outcome.fallbacks == 0
     assert v01.document_ids() == town.document_ids() and len(town.document_ids()) == 3
@@ -134,7 +133,9 @@ async def test_a_new_village_home_pulls_every_document(town: Store, v01: Store) 
     assert people(v01, village_doc("v02")) == [0, 1, 2]  # another village's rows came too
 
 
-async def test_edits_on_both_sides_converge_and_are_remembered(town: Store, v01: Store) -> None:
+async def test_edits_on_both_sides_converge_and_are_remembered(
+    town: Replicas, v01: Replicas
+) -> None:
     await sync(v01, town)
     add_rows(v01, "v01", 4)
     edit_cells(town, village_doc("v01"), 2, 77)  # the township edits the same ledger concurrently
@@ -153,21 +154,23 @@ async def test_edits_on_both_sides_converge_and_are_remembered(town: Store, v01:
         assert sorted(v01.peer_heads(peer_town, doc)[0]) == sorted(town.heads(doc))  # type: ignore[index]
 
 
-async def test_syncing_again_with_nothing_new_sends_only_heads(town: Store, v01: Store) -> None:
+async def test_syncing_again_with_nothing_new_sends_only_heads(
+    town: Replicas, v01: Replicas
+) -> None:
     await sync(v01, town)
     outcome, link = await sync(v01, town)
     assert outcome.converged and outcome.sent == 0 and outcome.received == 0
     assert link.frames == ["hello", "heads"]
 
 
-async def test_the_fast_path_sends_exactly_the_new_changes(town: Store, v01: Store) -> None:
+async def test_the_fast_path_sends_exactly_the_new_changes(town: Replicas, v01: Replicas) -> None:
     await sync(v01, town)
     before = town.heads(village_doc("v01"))
     for _ in range(3):
         add_rows(v01, "v01", 1)  # three actions, three changes
     edit_cells(town, village_doc("v02"), 1, 5)  # the peer moved on too: its heads are unknown here
     outcome, _ = await sync(v01, town)
-    expected = changes_since(v01.replica(village_doc("v01")).doc, before)
+    expected = v01.replica(village_doc("v01")).doc.change_bytes(before)
     assert outcome.sent == len(expected) == 3  # the record of the last sync: nothing more
     assert outcome.received == 1
 
@@ -175,7 +178,7 @@ async def test_the_fast_path_sends_exactly_the_new_changes(town: Store, v01: Sto
 # -- store and forward ---------------------------------------------------------------------
 
 
-async def test_a_village_carries_other_offices_changes(tmp_path: Path, town: Store) -> None:
+async def test_a_village_carries_other_offices_changes(tmp_path: Path, town: Replicas) -> None:
     v01 = open_home(tmp_path / "a", "v01")
     v02 = open_home(tmp_path / "b", "v02")
     try:
@@ -198,7 +201,7 @@ async def test_a_village_carries_other_offices_changes(tmp_path: Path, town: Sto
 
 
 async def test_without_a_record_diverged_replicas_use_the_sync_protocol(
-    tmp_path: Path, town: Store, v01: Store
+    tmp_path: Path, town: Replicas, v01: Replicas
 ) -> None:
     await sync(v01, town)
     v01.forget_peer(peer_key("t1", town.device_id()))
@@ -212,7 +215,7 @@ async def test_without_a_record_diverged_replicas_use_the_sync_protocol(
 
 
 async def test_a_record_the_peer_no_longer_backs_falls_back(
-    tmp_path: Path, town: Store, v01: Store
+    tmp_path: Path, town: Replicas, v01: Replicas
 ) -> None:
     # v01 remembers a township that had more than the restored one has now.
     await sync(v01, town)
@@ -232,7 +235,7 @@ async def test_a_record_the_peer_no_longer_backs_falls_back(
 
 
 async def test_the_sync_protocol_alone_converges_and_applies_in_whole_batches(
-    tmp_path: Path, town: Store, v01: Store
+    tmp_path: Path, town: Replicas, v01: Replicas
 ) -> None:
     await sync(v01, town)
     add_rows(v01, "v01", 5)
@@ -251,7 +254,7 @@ async def test_the_sync_protocol_alone_converges_and_applies_in_whole_batches(
 
 
 async def test_a_foreign_township_is_refused_and_nothing_changes(
-    tmp_path: Path, town: Store
+    tmp_path: Path, town: Replicas
 ) -> None:
     other = township_home(tmp_path / "other", villages=1, township="t9")
     try:
@@ -264,7 +267,7 @@ async def test_a_foreign_township_is_refused_and_nothing_changes(
         other.close()
 
 
-async def test_changes_for_another_townships_document_are_refused(town: Store) -> None:
+async def test_changes_for_another_townships_document_are_refused(town: Replicas) -> None:
     responder = Responder(Identity.of(town))
     responder.handle(town, wire(Identity("v01", "d1", TOWN).hello({})))
     foreign = township_home(town.home.parent / "foreign", villages=1, township="t9")
@@ -277,7 +280,7 @@ async def test_changes_for_another_townships_document_are_refused(town: Store) -
     assert village_doc("v01", "t9") not in town.document_ids()
 
 
-async def test_frames_before_hello_and_garbled_changes_are_refused(town: Store) -> None:
+async def test_frames_before_hello_and_garbled_changes_are_refused(town: Replicas) -> None:
     responder = Responder(Identity.of(town))
     with pytest.raises(FrameError) as early:
         responder.handle(town, wire({"t": "heads", "docs": {}}))
@@ -294,7 +297,7 @@ async def test_frames_before_hello_and_garbled_changes_are_refused(town: Store) 
     assert town.heads(doc) == heads
 
 
-async def test_a_push_building_on_unknown_changes_gets_need(town: Store, v01: Store) -> None:
+async def test_a_push_building_on_unknown_changes_gets_need(town: Replicas, v01: Replicas) -> None:
     await sync(v01, town)
     add_rows(v01, "v01", 1)
     add_rows(v01, "v01", 1)

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.sync.conftest import PROGRAM, TOWNSHIP_DOC, VILLAGE_DOC
-from vledger.sync.binding.automerge_doc import BadChange, MissingDependencies
+from vledger.sync.binding.chunks import BadChange, MissingDependencies
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.ledger import VillageDoc
 from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, Replica, doc_id, new_document
-from vledger.sync.store.database import DB_FILE, Store, StoreBusy, UnknownDocument
+from vledger.sync.documents.replicas import Replicas
+from vledger.sync.store.database import DB_FILE, StoreBusy
+from vledger.sync.store.repositories import UnknownDocument
 
 OTHER_DOC = doc_id("t1", "v02", 2026)
 
@@ -32,36 +34,36 @@ def chunk_ids(home: Path, document: str) -> list[int]:
     return [r[0] for r in sql(home, "SELECT id FROM chunks WHERE doc_id = ? ORDER BY id", document)]  # type: ignore[misc]
 
 
-def fill(store: Store, who: Who, document: str = VILLAGE_DOC, edits: int = 5) -> list[str]:
+def fill(store: Replicas, who: Who, document: str = VILLAGE_DOC, edits: int = 5) -> list[str]:
     """A document with one row per edit (one chunk row each)."""
     village = VillageDoc(store.create_document(document, VILLAGE))
     return [village.add_row(who, PROGRAM, {"people": i}) for i in range(edits)]
 
 
-def people(store: Store, document: str = VILLAGE_DOC) -> list[object]:
+def people(store: Replicas, document: str = VILLAGE_DOC) -> list[object]:
     return sorted(r.cells["people"] for r in store.village(document).rows(PROGRAM))  # type: ignore[type-var]
 
 
 # -- round trips and settings ---------------------------------------------------------------
 
 
-def test_settings_and_actor_survive_reopening(store: Store, home: Path) -> None:
+def test_settings_and_actor_survive_reopening(store: Replicas, home: Path) -> None:
     store.set_setting("office", "v01")
     actor, device = store.actor, store.device_id()
     store.close()
-    with Store.open(home) as again:
+    with Replicas.open(home) as again:
         assert again.setting("office") == "v01" and again.setting("nope", "x") == "x"
         assert again.actor == actor and again.device_id() == device
 
 
 def test_one_chunk_row_per_write_and_heads_kept_without_opening(
-    store: Store, who: Who, home: Path
+    store: Replicas, who: Who, home: Path
 ) -> None:
     fill(store, who, edits=3)
     heads = store.replica(VILLAGE_DOC).heads()
     store.close()
     assert len(chunk_ids(home, VILLAGE_DOC)) == 4  # genesis + 3 edits
-    with Store.open(home) as again:
+    with Replicas.open(home) as again:
         assert again.heads(VILLAGE_DOC) == sorted(heads)
         assert not again.is_open(VILLAGE_DOC)  # heads come from SQLite alone
         assert people(again) == [0, 1, 2]
@@ -69,14 +71,14 @@ def test_one_chunk_row_per_write_and_heads_kept_without_opening(
             again.replica("t1/v99/2026")
 
 
-def test_a_second_process_cannot_open_the_same_home(store: Store, home: Path) -> None:
+def test_a_second_process_cannot_open_the_same_home(store: Replicas, home: Path) -> None:
     with pytest.raises(StoreBusy):
-        Store.open(home)
+        Replicas.open(home)
     store.close()
-    Store.open(home).close()
+    Replicas.open(home).close()
 
 
-def test_creating_an_existing_document_opens_it(store: Store, who: Who) -> None:
+def test_creating_an_existing_document_opens_it(store: Replicas, who: Who) -> None:
     fill(store, who, edits=1)
     assert store.create_document(VILLAGE_DOC, VILLAGE) is store.replica(VILLAGE_DOC)
     store.close_document(VILLAGE_DOC)
@@ -87,7 +89,7 @@ def test_creating_an_existing_document_opens_it(store: Store, who: Who) -> None:
 
 
 def test_compaction_keeps_everything_and_removes_covered_chunks(
-    store: Store, who: Who, home: Path
+    store: Replicas, who: Who, home: Path
 ) -> None:
     fill(store, who, edits=6)
     fill(store, who, document=OTHER_DOC, edits=2)
@@ -98,7 +100,7 @@ def test_compaction_keeps_everything_and_removes_covered_chunks(
     assert len(chunk_ids(home, VILLAGE_DOC)) == 1
     journal = len(store.replica(VILLAGE_DOC).journal_entries())
     store.close()
-    with Store.open(home) as again:
+    with Replicas.open(home) as again:
         assert again.report == []
         assert people(again) == [0, 1, 2, 3, 4, 5, 6]
         assert len(again.replica(VILLAGE_DOC).journal_entries()) == journal == 7
@@ -107,12 +109,12 @@ def test_compaction_keeps_everything_and_removes_covered_chunks(
 
 def test_compaction_happens_by_itself_past_the_chunk_limit(home: Path) -> None:
     who = Who("v01", "dev", "")
-    with Store.open(home, compact_chunks=4) as store:
+    with Replicas.open(home, compact_chunks=4) as store:
         fill(store, who, edits=10)
         count, _ = store.chunk_stats(VILLAGE_DOC)
         assert count <= 4
         assert sql(home, "SELECT snapshot IS NOT NULL FROM documents") == [(1,)]
-    with Store.open(home) as again:
+    with Replicas.open(home) as again:
         assert people(again) == list(range(10))
 
 
@@ -120,14 +122,14 @@ def test_compaction_happens_by_itself_past_the_chunk_limit(home: Path) -> None:
 
 
 def test_a_truncated_last_chunk_is_reported_and_the_rest_loads(
-    store: Store, who: Who, home: Path
+    store: Replicas, who: Who, home: Path
 ) -> None:
     fill(store, who, edits=4)
     fill(store, who, document=OTHER_DOC, edits=2)
     store.close()
     last = chunk_ids(home, VILLAGE_DOC)[-1]
     sql(home, "UPDATE chunks SET data = substr(data, 1, length(data) - 7) WHERE id = ?", last)
-    with Store.open(home) as again:
+    with Replicas.open(home) as again:
         assert [(d.doc_id, d.part) for d in again.report] == [(VILLAGE_DOC, f"chunk {last}")]
         assert "cut off" in again.report[0].lost
         assert people(again) == [0, 1, 2]
@@ -136,7 +138,7 @@ def test_a_truncated_last_chunk_is_reported_and_the_rest_loads(
 
 
 def test_a_garbled_middle_chunk_is_reported_with_what_depends_on_it(
-    store: Store, who: Who, home: Path
+    store: Replicas, who: Who, home: Path
 ) -> None:
     fill(store, who, edits=4)
     store.close()
@@ -145,7 +147,7 @@ def test_a_garbled_middle_chunk_is_reported_with_what_depends_on_it(
     data = bytearray(sql(home, "SELECT data FROM chunks WHERE id = ?", middle)[0][0])  # type: ignore[arg-type]
     data[len(data) // 2] ^= 0xFF
     sql(home, "UPDATE chunks SET data = ? WHERE id = ?", bytes(data), middle)
-    with Store.open(home) as again:
+    with Replicas.open(home) as again:
         assert [d.part for d in again.report] == [f"chunk {middle}"]  # found by the scan
         assert people(again) == [0]
         parts = [d.part for d in again.report]
@@ -154,25 +156,25 @@ def test_a_garbled_middle_chunk_is_reported_with_what_depends_on_it(
         # Compaction sets the damaged rows aside instead of deleting them.
         again.compact(VILLAGE_DOC)
         assert [r[0] for r in again.lost_chunks(VILLAGE_DOC)] == ids[2:]
-    with Store.open(home) as third:
+    with Replicas.open(home) as third:
         assert third.report == [] and people(third) == [0]
 
 
 def test_a_garbled_snapshot_is_rebuilt_from_chunks_when_they_go_back_far_enough(
-    store: Store, who: Who, home: Path
+    store: Replicas, who: Who, home: Path
 ) -> None:
     fill(store, who, edits=3)
     store.close()
     garbage = b"\x85oJ\x83garbage"
     sql(home, "UPDATE documents SET snapshot = ? WHERE doc_id = ?", garbage, VILLAGE_DOC)
-    with Store.open(home) as again:
+    with Replicas.open(home) as again:
         assert [(d.doc_id, d.part) for d in again.report] == [(VILLAGE_DOC, "snapshot")]
         assert people(again) == [0, 1, 2]
         assert len(again.report) == 1  # nothing else lost: every chunk applied
 
 
 def test_a_garbled_snapshot_after_compaction_loses_that_document_only(
-    store: Store, who: Who, home: Path
+    store: Replicas, who: Who, home: Path
 ) -> None:
     fill(store, who, edits=3)
     store.compact(VILLAGE_DOC)
@@ -183,19 +185,19 @@ def test_a_garbled_snapshot_after_compaction_loses_that_document_only(
     snapshot = bytearray(stored)  # type: ignore[arg-type]
     snapshot[-10] ^= 0xFF
     sql(home, "UPDATE documents SET snapshot = ? WHERE doc_id = ?", bytes(snapshot), VILLAGE_DOC)
-    with Store.open(home) as again:
+    with Replicas.open(home) as again:
         assert people(again) == []
         parts = sorted(d.part for d in again.report if d.doc_id == VILLAGE_DOC)
         assert parts == sorted(["snapshot", f"chunk {chunk_ids(home, VILLAGE_DOC)[0]}"])
         assert people(again, OTHER_DOC) == [0, 1]
 
 
-def test_a_missing_database_file_is_reported(store: Store, who: Who, home: Path) -> None:
+def test_a_missing_database_file_is_reported(store: Replicas, who: Who, home: Path) -> None:
     fill(store, who, edits=1)
     store.close()
     for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
         (home / name).unlink(missing_ok=True)
-    with Store.open(home) as again:
+    with Replicas.open(home) as again:
         [damage] = again.report
         assert damage.doc_id is None and "missing" in damage.lost
         assert again.document_ids() == []
@@ -204,7 +206,7 @@ def test_a_missing_database_file_is_reported(store: Store, who: Who, home: Path)
 def test_a_file_that_is_not_sqlite_is_moved_aside_and_reported(home: Path) -> None:
     home.mkdir(parents=True)
     (home / DB_FILE).write_bytes(b"this is not a database at all" * 100)
-    with Store.open(home) as store:
+    with Replicas.open(home) as store:
         [damage] = store.report
         assert "not a database" in damage.lost
         aside = [p for p in home.iterdir() if p.name.startswith(DB_FILE + ".damaged-")]
@@ -214,7 +216,7 @@ def test_a_file_that_is_not_sqlite_is_moved_aside_and_reported(home: Path) -> No
 
 
 def test_a_fresh_home_reports_nothing(home: Path) -> None:
-    with Store.open(home) as store:
+    with Replicas.open(home) as store:
         assert store.report == []
 
 
@@ -229,7 +231,7 @@ def _peer_with_rows(rows: int) -> Replica:
     return peer
 
 
-def test_apply_batch_is_idempotent_and_durable(store: Store, home: Path) -> None:
+def test_apply_batch_is_idempotent_and_durable(store: Replicas, home: Path) -> None:
     peer = _peer_with_rows(3)
     batch = peer.changes_since([])
     result = store.apply_batch(VILLAGE_DOC, batch, origin="t1")
@@ -240,12 +242,12 @@ def test_apply_batch_is_idempotent_and_durable(store: Store, home: Path) -> None
     assert again.applied == () and chunk_ids(home, VILLAGE_DOC) == chunks
     assert store.replica(VILLAGE_DOC).heads() == peer.heads()
     store.close()
-    with Store.open(home) as reopened:
+    with Replicas.open(home) as reopened:
         assert people(reopened) == [100, 101, 102]
         assert sql(home, "SELECT origin FROM chunks") == [("t1",)]
 
 
-def test_apply_batch_merges_with_local_edits(store: Store, who: Who) -> None:
+def test_apply_batch_merges_with_local_edits(store: Replicas, who: Who) -> None:
     fill(store, who, edits=2)
     peer = _peer_with_rows(1)
     store.apply_batch(VILLAGE_DOC, peer.changes_since([]))
@@ -263,7 +265,7 @@ def test_apply_batch_merges_with_local_edits(store: Store, who: Who) -> None:
         lambda batch: [*batch, "not bytes"],
     ],
 )
-def test_a_bad_batch_changes_nothing(store: Store, who: Who, home: Path, spoil: object) -> None:
+def test_a_bad_batch_changes_nothing(store: Replicas, who: Who, home: Path, spoil: object) -> None:
     fill(store, who, edits=1)
     heads, chunks = store.replica(VILLAGE_DOC).heads(), chunk_ids(home, VILLAGE_DOC)
     batch = _peer_with_rows(3).changes_since([])
@@ -274,22 +276,22 @@ def test_a_bad_batch_changes_nothing(store: Store, who: Who, home: Path, spoil: 
     assert people(store) == [0]
 
 
-def test_a_batch_missing_its_dependencies_is_refused_whole(store: Store, home: Path) -> None:
+def test_a_batch_missing_its_dependencies_is_refused_whole(store: Replicas, home: Path) -> None:
     peer = _peer_with_rows(3)
     first, *rest = peer.changes_since([])
     with pytest.raises(MissingDependencies) as refused:
         store.apply_batch(VILLAGE_DOC, rest)
-    assert refused.value.missing == [peer.doc.get_changes([])[0].hash]
+    assert refused.value.missing == [peer.doc.changes()[0].hash]
     assert not store.has_document(VILLAGE_DOC)  # the empty document made to receive is gone
     store.apply_batch(VILLAGE_DOC, [first])
     with pytest.raises(MissingDependencies):
         store.apply_batch(VILLAGE_DOC, rest[1:])
-    assert store.replica(VILLAGE_DOC).heads() == [peer.doc.get_changes([])[0].hash]
+    assert store.replica(VILLAGE_DOC).heads() == [peer.doc.changes()[0].hash]
     store.apply_batch(VILLAGE_DOC, rest)
     assert people(store) == [100, 101, 102]
 
 
-def test_a_received_township_document_opens_as_one(store: Store) -> None:
+def test_a_received_township_document_opens_as_one(store: Replicas) -> None:
     peer = Replica(TOWNSHIP_DOC, new_document(TOWNSHIP_DOC, TOWNSHIP), b"\x09" * 16)
     from vledger.sync.documents.township import TownshipDoc
 
@@ -301,7 +303,7 @@ def test_a_received_township_document_opens_as_one(store: Store) -> None:
 # -- sync bookkeeping and the measures cache ------------------------------------------------
 
 
-def test_peer_heads_are_kept_per_peer_and_document(store: Store, who: Who) -> None:
+def test_peer_heads_are_kept_per_peer_and_document(store: Replicas, who: Who) -> None:
     fill(store, who, edits=1)
     ours = store.replica(VILLAGE_DOC).heads()
     assert store.peer_heads("t1", VILLAGE_DOC) is None
@@ -315,7 +317,7 @@ def test_peer_heads_are_kept_per_peer_and_document(store: Store, who: Who) -> No
     assert store.peer_heads("t1", VILLAGE_DOC) is None
 
 
-def test_measures_cache_is_keyed_by_heads_and_version(store: Store, who: Who) -> None:
+def test_measures_cache_is_keyed_by_heads_and_version(store: Replicas, who: Who) -> None:
     fill(store, who, edits=1)
     heads = store.heads(VILLAGE_DOC)
     plain = {"version": 1, "indicators": {"drills": {"Q1": {"kind": "count", "rows": ["a"]}}}}

@@ -25,25 +25,28 @@ from tests.sync.test_protocol import (
     township_home,
     village_doc,
 )
-from vledger.sync.binding.automerge_doc import MissingDependencies
+from vledger.sync.binding.chunks import MissingDependencies
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.ledger import VillageDoc
 from vledger.sync.documents.replica import VILLAGE, doc_id
+from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.frames import FrameError
-from vledger.sync.link.session import Identity, receive, snapshot
-from vledger.sync.store.database import DB_FILE, Store
+from vledger.sync.link.gate import receive
+from vledger.sync.link.session import Identity, snapshot
+from vledger.sync.store.database import DB_FILE
+from vledger.sync.trust.checks import SIGNED
 from vledger.sync.trust.signatures import outgoing_signatures, whole_signatures
 
 
 @pytest.fixture
-def town(tmp_path: Path) -> Iterator[Store]:
+def town(tmp_path: Path) -> Iterator[Replicas]:
     store = township_home(tmp_path / "town", villages=3, rows=4)
     yield store
     store.close()
 
 
 @pytest.fixture
-def v01(tmp_path: Path) -> Iterator[Store]:
+def v01(tmp_path: Path) -> Iterator[Replicas]:
     store = open_home(tmp_path / "v01", "v01")
     yield store
     store.close()
@@ -54,10 +57,10 @@ def sql(home: Path, query: str) -> list[tuple[object, ...]]:
         return conn.execute(query).fetchall()
 
 
-def commits(store: Store) -> list[str]:
+def commits(store: Replicas) -> list[str]:
     """Every COMMIT the store's connection runs from now on (one per fsync'd transaction)."""
     seen: list[str] = []
-    store._conn.set_trace_callback(  # counting transactions needs the connection
+    store.db.sql._conn.set_trace_callback(  # counting transactions needs the connection
         lambda statement: seen.append(statement) if statement.startswith("COMMIT") else None
     )
     return seen
@@ -73,7 +76,7 @@ def garbles(data: bytes) -> list[bytes]:
 
 
 async def test_a_new_replica_receives_each_document_whole_and_smaller(
-    town: Store, v01: Store
+    town: Replicas, v01: Replicas
 ) -> None:
     for _ in range(30):  # a season of one-row actions: a document is many small changes
         add_rows(town, "v02", 1)
@@ -88,7 +91,7 @@ async def test_a_new_replica_receives_each_document_whole_and_smaller(
     assert stored == [(d, 1) for d in town.document_ids()]
     assert sql(v01.home, "SELECT COUNT(*) FROM chunks") == [(0,)]
     v01.close()
-    with Store.open(v01.home) as again:  # the scan at open finds every snapshot intact
+    with Replicas.open(v01.home) as again:  # the scan at open finds every snapshot intact
         assert again.report == []
         assert people(again, village_doc("v02")) == [0, 1, 2, 3, *[100] * 30]
         VillageDoc(again.replica(village_doc("v02"))).add_row(
@@ -99,7 +102,7 @@ async def test_a_new_replica_receives_each_document_whole_and_smaller(
 
 
 async def test_the_new_replica_changes_on_both_sides_then_converge(
-    town: Store, v01: Store
+    town: Replicas, v01: Replicas
 ) -> None:
     await sync(v01, town)
     add_rows(v01, "v01", 2)
@@ -111,26 +114,27 @@ async def test_the_new_replica_changes_on_both_sides_then_converge(
 
 @pytest.mark.parametrize("which", range(5))
 def test_a_garbled_document_is_refused_and_nothing_is_stored(
-    town: Store, v01: Store, which: int
+    town: Replicas, v01: Replicas, which: int
 ) -> None:
     doc = village_doc("v02")
     bad = garbles(town.document(doc).save())[which]
     with pytest.raises(FrameError) as refused:
-        receive(v01, TOWN, {}, "t1:x", {doc: bad})
+        receive(v01, TOWN, {}, "t1:x", SIGNED, snapshots={doc: bad})
     assert refused.value.code == "bad_snapshot"
     assert v01.document_ids() == []
 
 
-def test_a_change_sent_as_a_whole_document_is_refused(town: Store, v01: Store) -> None:
+def test_a_change_sent_as_a_whole_document_is_refused(town: Replicas, v01: Replicas) -> None:
     doc = village_doc("v02")
     with pytest.raises(FrameError) as refused:
-        receive(v01, TOWN, {}, "t1:x", {doc: town.changes_since(doc, [])[0]})
+        receive(v01, TOWN, {}, "t1:x", SIGNED,
+                snapshots={doc: town.changes_since(doc, [])[0]})
     assert refused.value.code == "bad_snapshot"
     assert v01.document_ids() == []
 
 
 def test_another_document_sent_under_this_id_is_refused(
-    tmp_path: Path, town: Store, v01: Store
+    tmp_path: Path, town: Replicas, v01: Replicas
 ) -> None:
     other = township_home(tmp_path / "t9", villages=1, township="t9")
     try:
@@ -144,42 +148,44 @@ def test_another_document_sent_under_this_id_is_refused(
     }
     for doc, data in cases.items():
         with pytest.raises(FrameError) as refused:
-            receive(v01, TOWN, {}, "t1:x", {doc: data})
+            receive(v01, TOWN, {}, "t1:x", SIGNED, snapshots={doc: data})
         assert refused.value.code == "foreign_document", doc
     with pytest.raises(FrameError):
-        receive(v01, TOWN, {}, "t1:x", {village_doc("v01", "t9"): foreign})
+        receive(v01, TOWN, {}, "t1:x", SIGNED, snapshots={village_doc("v01", "t9"): foreign})
     assert v01.document_ids() == []
 
 
-def test_one_bad_part_of_a_frame_refuses_all_of_it(town: Store, v01: Store) -> None:
+def test_one_bad_part_of_a_frame_refuses_all_of_it(town: Replicas, v01: Replicas) -> None:
     good = {village_doc("v02"): town.document(village_doc("v02")).save()}
     broken = town.changes_since(village_doc("v03"), [])
     broken[-1] = broken[-1][:-3]
     with pytest.raises(FrameError) as refused:
         receive(v01, TOWN, {village_doc("v03"): broken, village_doc("v01"):
-                            town.changes_since(village_doc("v01"), [])}, "t1:x", good)
+                            town.changes_since(village_doc("v01"), [])}, "t1:x", SIGNED,
+                snapshots=good)
     assert refused.value.code == "bad_change"
     assert v01.document_ids() == []
     assert sql(v01.home, "SELECT COUNT(*) FROM chunks") == [(0,)]
 
 
 def test_a_whole_document_for_one_held_here_is_merged_not_replaced(
-    town: Store, v01: Store
+    town: Replicas, v01: Replicas
 ) -> None:
     doc = village_doc("v01")
     mine = add_rows(v01, "v01", 2)  # v01 made its own document offline
     key = Identity.of(town).key
     roster_doc = doc_id(TOWN, TOWN, 2026)  # first the roster that says who may write
-    receive(v01, TOWN, {}, "t1:x", {roster_doc: town.document(roster_doc).save()},
-            {roster_doc: whole_signatures(town, key, roster_doc)})
+    receive(v01, TOWN, {}, "t1:x", SIGNED, snapshots={roster_doc: town.document(roster_doc).save()},
+            sigs={roster_doc: whole_signatures(town, key, roster_doc)})
     sigs = {doc: whole_signatures(town, key, doc)}
-    got = receive(v01, TOWN, {}, "t1:x", {doc: town.document(doc).save()}, sigs)
+    got = receive(v01, TOWN, {}, "t1:x", SIGNED, snapshots={doc: town.document(doc).save()},
+                  sigs=sigs)
     assert got[doc].applied == 1  # the township's one action on it; genesis is shared
     rows = {r.id for r in v01.village(doc).rows(PROGRAM)}
     assert set(mine) <= rows and len(rows) == 2 + 4
 
 
-def test_a_document_over_the_budget_is_not_sent_whole(town: Store) -> None:
+def test_a_document_over_the_budget_is_not_sent_whole(town: Replicas) -> None:
     doc = village_doc("v02")
     assert snapshot(town, doc) == town.document(doc).save()
     assert snapshot(town, doc, budget=100) is None
@@ -208,7 +214,7 @@ async def test_a_first_sync_commits_the_same_few_times_for_three_or_nine_documen
 
 
 async def test_edits_to_many_documents_travel_in_one_push_and_one_transaction(
-    town: Store, v01: Store
+    town: Replicas, v01: Replicas
 ) -> None:
     await sync(v01, town)
     for office in ("v01", "v02", "v03"):  # the township may write every village's ledger
@@ -221,7 +227,7 @@ async def test_edits_to_many_documents_travel_in_one_push_and_one_transaction(
 
 
 async def test_frames_over_the_budget_are_split_and_the_sync_still_converges(
-    monkeypatch: pytest.MonkeyPatch, town: Store, v01: Store
+    monkeypatch: pytest.MonkeyPatch, town: Replicas, v01: Replicas
 ) -> None:
     monkeypatch.setattr("vledger.sync.link.session.BUDGET", 3000)
     await sync(v01, town)
@@ -237,13 +243,13 @@ async def test_frames_over_the_budget_are_split_and_the_sync_still_converges(
 
 
 def test_apply_batches_refuses_a_batch_lacking_dependencies_alone(
-    town: Store, v01: Store
+    town: Replicas, v01: Replicas
 ) -> None:
     v02, v03 = village_doc("v02"), village_doc("v03")
     _, *rest = town.changes_since(v03, [])
     got = v01.apply_batches({v02: town.changes_since(v02, []), v03: rest}, "t1:x")
     assert isinstance(got[v03], MissingDependencies) and got[v03].missing == [
-        town.document(v03).get_changes([])[0].hash
+        town.document(v03).changes()[0].hash
     ]
     assert v01.document_ids() == [v02]
     assert sorted(v01.heads(v02)) == sorted(town.heads(v02))
@@ -251,24 +257,24 @@ def test_apply_batches_refuses_a_batch_lacking_dependencies_alone(
 
 
 def test_a_failure_after_some_batches_applied_rolls_all_back_and_reloads(
-    town: Store, v01: Store
+    town: Replicas, v01: Replicas
 ) -> None:
     v02, v03 = village_doc("v02"), village_doc("v03")
     v01.apply_batches({v02: town.changes_since(v02, [])[:1]}, "t1:x")  # v01 holds genesis
-    held = v01.document(v02).get_heads()
+    held = v01.document(v02).heads()
     chunks = sql(v01.home, "SELECT COUNT(*) FROM chunks")
     with pytest.raises(RuntimeError), v01.transaction():
         v01.apply_batches({v02: town.changes_since(v02, []), v03: town.changes_since(v03, [])})
-        assert sorted(v01.document(v02).get_heads()) == sorted(town.heads(v02))
+        assert sorted(v01.document(v02).heads()) == sorted(town.heads(v02))
         raise RuntimeError("the link dropped before the frame was answered")
     assert v01.document_ids() == [v02]
     assert sql(v01.home, "SELECT COUNT(*) FROM chunks") == chunks
-    assert v01.document(v02).get_heads() == held  # reloaded from disk, not the rolled-back fork
+    assert v01.document(v02).heads() == held  # reloaded from disk, not the rolled-back fork
     assert v01.heads(v02) == held
 
 
 def test_receiving_without_a_replica_is_idempotent_and_indexed_when_opened(
-    town: Store, v01: Store
+    town: Replicas, v01: Replicas
 ) -> None:
     doc = village_doc("v02")
     batch = town.changes_since(doc, [])
@@ -287,8 +293,8 @@ def test_receiving_without_a_replica_is_idempotent_and_indexed_when_opened(
     assert not isinstance(more, MissingDependencies) and len(more.entries) == 1  # open: indexed
 
 
-def test_a_compaction_after_a_received_batch_keeps_it(tmp_path: Path, town: Store) -> None:
-    receiver = Store.open(tmp_path / "small", compact_chunks=1)
+def test_a_compaction_after_a_received_batch_keeps_it(tmp_path: Path, town: Replicas) -> None:
+    receiver = Replicas.open(tmp_path / "small", compact_chunks=1)
     receiver.set_setting("office", "v01")
     receiver.set_setting("township", TOWN)
     doc = village_doc("v02")
@@ -300,13 +306,13 @@ def test_a_compaction_after_a_received_batch_keeps_it(tmp_path: Path, town: Stor
         ] <= 1
     finally:
         receiver.close()
-    with Store.open(tmp_path / "small") as again:
+    with Replicas.open(tmp_path / "small") as again:
         assert again.report == [] and sorted(again.heads(doc)) == sorted(town.heads(doc))
         assert people(again, doc) == [0, 1, 2, 3]
 
 
 def test_a_new_village_document_reaches_a_peer_that_never_had_it(
-    town: Store, v01: Store
+    town: Replicas, v01: Replicas
 ) -> None:
     own = doc_id(TOWN, "v01", 2027)
     VillageDoc(v01.create_document(own, VILLAGE)).add_row(
@@ -314,14 +320,14 @@ def test_a_new_village_document_reaches_a_peer_that_never_had_it(
     )
     changes = v01.changes_since(own, [])
     sigs = {own: outgoing_signatures(v01, Identity.of(v01).key, own, changes)}
-    got = receive(town, TOWN, {own: changes}, "v01:x", sigs=sigs)
+    got = receive(town, TOWN, {own: changes}, "v01:x", SIGNED, sigs=sigs)
     assert got[own].applied == 2 and not got[own].missing
     assert people(town, own) == [1]
 
 
-def test_peer_records_skip_the_fsync_and_every_other_write_keeps_it(v01: Store) -> None:
+def test_peer_records_skip_the_fsync_and_every_other_write_keeps_it(v01: Replicas) -> None:
     def synchronous() -> int:
-        return int(v01._conn.execute("PRAGMA synchronous").fetchone()[0])
+        return int(v01.db.sql.execute("PRAGMA synchronous").fetchone()[0])
 
     full = synchronous()
     assert full == 2  # FULL: what an acknowledged edit needs
@@ -337,7 +343,7 @@ def test_peer_records_skip_the_fsync_and_every_other_write_keeps_it(v01: Store) 
     assert v01.peer_heads("t1:x", village_doc("v01")) == ([b"\x01" * 32], [b"\x01" * 32])
 
 
-async def test_a_document_the_peer_lacks_is_pushed_whole(town: Store, v01: Store) -> None:
+async def test_a_document_the_peer_lacks_is_pushed_whole(town: Replicas, v01: Replicas) -> None:
     await sync(v01, town)
     new_year = doc_id(TOWN, "v01", 2027)
     for _ in range(30):
@@ -352,7 +358,7 @@ async def test_a_document_the_peer_lacks_is_pushed_whole(town: Store, v01: Store
 
 
 async def test_a_garbled_whole_document_pushed_is_refused_and_nothing_is_stored(
-    town: Store, v01: Store
+    town: Replicas, v01: Replicas
 ) -> None:
     from tests.sync.test_protocol import wire
     from vledger.sync.link.session import Identity, Responder

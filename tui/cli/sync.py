@@ -80,13 +80,14 @@ def _address(text: str) -> tuple[str, int]:
 
 def _store(home: Path) -> Any:
     """The home's store, refusing (not creating) a home that does not exist."""
-    from vledger.sync.store.database import DB_FILE, Store, StoreBusy
+    from vledger.sync.documents.replicas import Replicas
+    from vledger.sync.store.database import DB_FILE, StoreBusy
     from vledger.tui.cli.main import Refused
 
     if not (home / DB_FILE).exists():
         raise Refused(f"{home}: no vledger home here (run `vledger init` or join a township)")
     try:
-        return Store.open(home, scan=False)
+        return Replicas.open(home, scan=False)
     except StoreBusy as problem:
         raise Refused(str(problem)) from None
 

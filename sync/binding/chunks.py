@@ -1,0 +1,228 @@
+"""automerge's storage and sync byte formats, as far as vledger needs to read them.
+
+Pure bytes (no automerge import): LEB128; change and document chunks, checked
+(magic, checksum, hash, dependencies, actor) before they reach automerge, because
+the binding cannot tell which of the changes it was handed it actually applied;
+the sync message (v1) vledger builds to hand a document changes (the binding has
+no `apply_changes`) and reads to know which changes one carries; heads as stored.
+A binding upgrade that changes any of this breaks this module and its pinning
+tests (tests/sync/test_automerge_doc.py), not the rooms above.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from vledger.errors import VledgerError
+
+MAGIC = bytes([0x85, 0x6F, 0x4A, 0x83])
+CHUNK_DOCUMENT, CHUNK_CHANGE, CHUNK_COMPRESSED = 0, 1, 2
+HASH_LEN = 32
+SYNC_MESSAGE_TYPE = 0x42
+
+
+class BadChange(VledgerError, ValueError):
+    """Bytes that are not a whole, intact automerge change (or document)."""
+
+
+class MissingDependencies(VledgerError, ValueError):
+    """Changes that build on changes this replica does not hold (yet)."""
+
+    def __init__(self, waiting: Sequence[bytes], missing: Sequence[bytes]) -> None:
+        self.waiting = list(waiting)
+        self.missing = list(missing)
+        super().__init__(
+            f"{len(self.waiting)} change(s) build on {len(self.missing)} change(s) this replica "
+            f"does not hold: {', '.join(h.hex()[:12] for h in self.missing[:5])}"
+        )
+
+
+# -- LEB128, as automerge's encodings use it -----------------------------------
+
+
+def uleb(n: int) -> bytes:
+    if n < 0:
+        raise ValueError("uleb of a negative number")
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def read_uleb(data: bytes, at: int) -> tuple[int, int]:
+    """(value, position after it); BadChange when the bytes stop mid-number."""
+    value = shift = 0
+    while True:
+        if at >= len(data):
+            raise BadChange("the bytes stop in the middle of a length")
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, at
+        if shift > 63:
+            raise BadChange("a length field is too long")
+
+
+# -- chunks ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChunkInfo:
+    """One chunk of automerge's storage format, checked.
+
+    For a change: `hash` is its change hash and `deps` the hashes it builds on.
+    For a document (a `save()` snapshot) both are empty.
+    """
+
+    kind: int
+    data: bytes  # the chunk's bytes exactly as given
+    hash: bytes = b""
+    deps: tuple[bytes, ...] = ()
+
+
+def iter_chunks(data: bytes) -> Iterator[ChunkInfo]:
+    """Split concatenated chunks, verifying each one's checksum; BadChange on damage."""
+    at = 0
+    if not data:
+        return
+    while at < len(data):
+        chunk, at = _read_chunk(data, at)
+        yield chunk
+
+
+def _read_chunk(data: bytes, start: int) -> tuple[ChunkInfo, int]:
+    if data[start : start + 4] != MAGIC:
+        raise BadChange(f"no automerge chunk at byte {start} (bad magic bytes)")
+    if start + 9 > len(data):
+        raise BadChange(f"the chunk at byte {start} is cut off in its header")
+    checksum = data[start + 4 : start + 8]
+    kind = data[start + 8]
+    length, body_at = read_uleb(data, start + 9)
+    end = body_at + length
+    if end > len(data):
+        raise BadChange(f"the chunk at byte {start} is cut off ({len(data) - body_at} of {length})")
+    body = data[body_at:end]
+    raw = data[start:end]
+    if kind == CHUNK_DOCUMENT:
+        digest = hashlib.sha256(data[start + 8 : end]).digest()
+        if digest[:4] != checksum:
+            raise BadChange(f"the document chunk at byte {start} fails its checksum")
+        return ChunkInfo(kind, raw), end
+    if kind == CHUNK_COMPRESSED:
+        try:
+            body = zlib.decompress(body, -15)
+        except zlib.error as problem:
+            raise BadChange(f"the compressed change at byte {start} is garbled") from problem
+    elif kind != CHUNK_CHANGE:
+        raise BadChange(f"unknown chunk type {kind} at byte {start}")
+    digest = hashlib.sha256(bytes([CHUNK_CHANGE]) + uleb(len(body)) + body).digest()
+    if digest[:4] != checksum:
+        raise BadChange(f"the change at byte {start} fails its checksum")
+    return ChunkInfo(kind, raw, digest, _deps(body, start)), end
+
+
+def _deps(body: bytes, start: int) -> tuple[bytes, ...]:
+    count, at = read_uleb(body, 0)
+    if at + count * HASH_LEN > len(body):
+        raise BadChange(f"the change at byte {start} lists more dependencies than it holds")
+    return tuple(body[at + i * HASH_LEN : at + (i + 1) * HASH_LEN] for i in range(count))
+
+
+def parse_changes(changes: Iterable[bytes]) -> list[ChunkInfo]:
+    """Check every item is exactly one intact change; BadChange names the first bad one."""
+    found: list[ChunkInfo] = []
+    for number, data in enumerate(changes, start=1):
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise BadChange(f"change {number} is {type(data).__name__}, not bytes")
+        data = bytes(data)
+        try:
+            chunks = list(iter_chunks(data))
+        except BadChange as problem:
+            raise BadChange(f"change {number}: {problem}") from None
+        if len(chunks) != 1 or chunks[0].kind == CHUNK_DOCUMENT:
+            raise BadChange(f"change {number} is not exactly one change")
+        found.append(chunks[0])
+    return found
+
+
+def change_hashes_of(data: bytes) -> list[bytes]:
+    """The change hashes in concatenated change chunks (a stored chunk row)."""
+    return [c.hash for c in iter_chunks(data) if c.kind != CHUNK_DOCUMENT]
+
+
+def change_actor(info: ChunkInfo) -> bytes:
+    """The automerge actor of a parsed change (it follows the dependencies in the body)."""
+    length, body_at = read_uleb(info.data, 9)
+    body = info.data[body_at : body_at + length]
+    if info.kind == CHUNK_COMPRESSED:
+        body = zlib.decompress(body, -15)
+    count, at = read_uleb(body, 0)
+    size, at = read_uleb(body, at + count * HASH_LEN)
+    return body[at : at + size]
+
+
+# -- sync messages ---------------------------------------------------------------------
+
+
+def sync_message_carrying(changes: Sequence[bytes]) -> bytes:
+    """An automerge sync message (v1) with no heads, needs or haves, carrying `changes`."""
+    parts = [bytes([SYNC_MESSAGE_TYPE]), uleb(0), uleb(0), uleb(0), uleb(len(changes))]
+    for change in changes:
+        parts.append(uleb(len(change)))
+        parts.append(bytes(change))
+    return b"".join(parts)
+
+
+def sync_message_chunks(message: bytes) -> list[ChunkInfo]:
+    """The chunks a sync message (v1) carries: changes, or a whole document (v2 may
+    concatenate several changes in one item). BadChange when it cannot be read so."""
+    try:
+        at = 1
+        for _ in range(2):  # heads, need
+            count, at = read_uleb(message, at)
+            at += HASH_LEN * count
+        haves, at = read_uleb(message, at)
+        for _ in range(haves):
+            count, at = read_uleb(message, at)
+            at += HASH_LEN * count
+            size, at = read_uleb(message, at)
+            at += size
+        count, at = read_uleb(message, at)
+        found: list[ChunkInfo] = []
+        for _ in range(count):
+            size, at = read_uleb(message, at)
+            found += iter_chunks(message[at : at + size])
+            at += size
+    except IndexError:
+        raise BadChange("the sync message is cut short") from None
+    if at > len(message):
+        raise BadChange("the sync message is cut short")
+    return found
+
+
+# -- heads --------------------------------------------------------------------------------
+
+
+def heads_key(heads: Iterable[bytes]) -> bytes:
+    """Heads as one canonical byte string (sorted, concatenated) for storage and keys."""
+    return b"".join(sorted(heads))
+
+
+def split_heads(blob: bytes | None) -> list[bytes]:
+    if not blob:
+        return []
+    if len(blob) % HASH_LEN:
+        raise ValueError("stored heads are not a whole number of hashes")
+    return [blob[i : i + HASH_LEN] for i in range(0, len(blob), HASH_LEN)]
+
+

@@ -1,0 +1,502 @@
+"""The home's documents: loaded from the store, kept open as caches, written through it.
+
+Loading a document is its snapshot plus its chunk rows (automerge's `load` takes
+them concatenated); if that fails, the snapshot and then each row are applied one
+by one and what cannot be applied is reported (`report`), never silently dropped.
+Documents open lazily and stay open until `close_document`: two open copies of one
+document would write with the same actor and sequence numbers.
+
+A sync needs no journal index, so it reads and receives through `document()` and
+`apply_batches`, which keep a document not open as a Replica as bare automerge
+state; `replica()` later turns that same state into the Replica.
+
+Compaction (a new snapshot replacing the chunk rows it covers, in one transaction)
+runs after the commit of the write that pushed a document over its budget: it
+snapshots the open document, which must by then hold everything its rows do.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vledger.sync.binding.chunks import (
+    CHUNK_DOCUMENT,
+    BadChange,
+    ChunkInfo,
+    MissingDependencies,
+    iter_chunks,
+    parse_changes,
+)
+from vledger.sync.binding.doc import Doc
+from vledger.sync.documents.ledger import VillageDoc
+from vledger.sync.documents.replica import BatchResult, Replica, new_document
+from vledger.sync.documents.township import TownshipDoc
+from vledger.sync.store.database import Damage, Database
+from vledger.sync.store.repositories import UnknownDocument
+
+
+@dataclass
+class _Loaded:
+    covered: list[int] = field(default_factory=list)  # chunk rows in the open document
+    damaged: dict[int, str] = field(default_factory=dict)  # rows not applied, with why
+    snapshot_bad: str | None = None
+
+
+class Replicas:
+    """One home's documents over its database."""
+
+    def __init__(self, db: Database, *, compact_chunks: int = 200,
+                 compact_bytes: int = 4 << 20) -> None:
+        self.db = db
+        self.report: list[Damage] = list(db.report)
+        self._reported: set[tuple[str | None, str]] = {(d.doc_id, d.part) for d in self.report}
+        self._mutex = threading.RLock()
+        self._open: dict[str, Replica] = {}
+        # Documents loaded only to sync (send or receive changes): no Replica, so no
+        # journal index is built for them. `replica()` turns one into a Replica.
+        self._bare: dict[str, Doc] = {}
+        self._loaded: dict[str, _Loaded] = {}
+        self.compact_chunks = compact_chunks
+        self.compact_bytes = compact_bytes
+        self._compact_later: set[str] = set()
+
+    @classmethod
+    def open(cls, home: Path, *, lock: bool = True, scan: bool = True,
+             compact_chunks: int = 200, compact_bytes: int = 4 << 20) -> Replicas:
+        """Open the home's database and its documents' cache; damage found is in `report`.
+
+        `scan` checks every stored chunk's checksum now (cheap: hashing), so damage is
+        reported at open rather than when a document is first loaded.
+        """
+        replicas = cls(Database.open(home, lock=lock), compact_chunks=compact_chunks,
+                       compact_bytes=compact_bytes)
+        if scan:
+            replicas.scan()
+        return replicas
+
+    def close(self) -> None:
+        with self._mutex:
+            for replica in self._open.values():
+                replica.close()
+            self._open.clear()
+            self._bare.clear()
+            self.db.close()
+
+    def __enter__(self) -> Replicas:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @property
+    def home(self) -> Path:
+        return self.db.home
+
+    @property
+    def actor(self) -> bytes:
+        """This database's automerge actor: made with the database, never reused.
+
+        A restored or re-created database gets a new actor, so it can never write a
+        change with a sequence number a peer already holds.
+        """
+        return bytes.fromhex(self.db.settings.get_or_make("actor", 16))
+
+    def device_id(self) -> str:
+        """This machine's device id (made on first use)."""
+        return self.db.settings.get_or_make("device", 8)
+
+    @contextmanager
+    def transaction(self, *, durable: bool = True) -> Iterator[None]:
+        """Every write inside is one SQLite transaction (store/sqlite.py); if it fails,
+        every document it wrote to is closed, so its next use reloads what is really on
+        disk (an open document may already hold changes whose rows were rolled back).
+        Compaction runs once it committed."""
+        with self._mutex, self.db.transaction(durable=durable):
+            yield
+        self._run_compactions()
+
+    # -- the database's repositories under their old names (the services' calls; they
+    # -- move to `replicas.db.<repository>` with the services seam) ----------------------
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        return self.db.settings.get(key, default)
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.settings.set(key, value)
+
+    def settings(self) -> dict[str, str]:
+        return self.db.settings.all()
+
+    def peer_heads(self, peer: str, doc_id: str) -> tuple[list[bytes], list[bytes]] | None:
+        return self.db.peers.get(peer, doc_id)
+
+    def set_peer_heads(self, peer: str, doc_id: str, ours: Sequence[bytes],
+                       theirs: Sequence[bytes]) -> None:
+        self.db.peers.set(peer, doc_id, ours, theirs)
+
+    def peers(self) -> list[tuple[str, str, list[bytes], list[bytes], str]]:
+        return [(r.peer, r.doc, r.ours, r.theirs, r.at) for r in self.db.peers.all()]
+
+    def forget_peer(self, peer: str) -> None:
+        self.db.peers.forget(peer)
+
+    def cached_measures(self, doc_id: str, program: str, heads: Sequence[bytes],
+                        version: str = "") -> Any:
+        return self.db.caches.get(doc_id, program, heads, version)
+
+    def cache_measures(self, doc_id: str, program: str, heads: Sequence[bytes], plain: Any,
+                       version: str = "") -> None:
+        self.db.caches.put(doc_id, program, heads, plain, version)
+
+    def data_version(self) -> str:
+        """Changes whenever any held document changes: one query, nothing loaded."""
+        return self.db.documents.digest()
+
+    # -- documents ---------------------------------------------------------------------
+
+    def document_ids(self) -> list[str]:
+        return self.db.documents.ids()
+
+    def has_document(self, doc_id: str) -> bool:
+        return self.db.documents.has(doc_id)
+
+    def heads(self, doc_id: str) -> list[bytes]:
+        """The document's heads as stored (no need to open it)."""
+        return self.db.documents.heads(doc_id)
+
+    def is_open(self, doc_id: str) -> bool:
+        return doc_id in self._open
+
+    def create_document(self, doc_id: str, kind: str) -> Replica:
+        """Make a document with its shared first change (or open it if it exists)."""
+        with self._mutex:
+            if self.has_document(doc_id):
+                return self.replica(doc_id)
+            doc = new_document(doc_id, kind)
+            changes = doc.change_bytes()
+            with self.transaction():
+                self.db.documents.create(doc_id)
+                chunk = self.db.documents.add_chunk(doc_id, changes, "local", doc.heads())
+            self._loaded[doc_id] = _Loaded([chunk])
+            return self._adopt(doc_id, doc)
+
+    def replica(self, doc_id: str) -> Replica:
+        """The open document, loading it on first use; UnknownDocument if absent."""
+        with self._mutex:
+            found = self._open.get(doc_id)
+            if found is not None:
+                return found
+            bare = self._bare.pop(doc_id, None)
+            if bare is not None:
+                return self._adopt(doc_id, bare)
+            if not self.has_document(doc_id):
+                raise UnknownDocument(doc_id)
+            doc, loaded = self._load(doc_id)
+            self._loaded[doc_id] = loaded
+            return self._adopt(doc_id, doc)
+
+    def document(self, doc_id: str) -> Doc:
+        """The document's automerge state, to read or send from (never to write to).
+
+        The open Replica's when there is one; otherwise loaded without a journal
+        index (a sync does not read the journal) and kept for the next sync.
+        UnknownDocument if absent.
+        """
+        with self._mutex:
+            found = self._open.get(doc_id)
+            if found is not None:
+                return found.doc
+            bare = self._bare.get(doc_id)
+            if bare is not None:
+                return bare
+            if not self.has_document(doc_id):
+                raise UnknownDocument(doc_id)
+            doc, loaded = self._load(doc_id)
+            self._loaded[doc_id] = loaded
+            self._bare[doc_id] = doc
+            return doc
+
+    def village(self, doc_id: str) -> VillageDoc:
+        return VillageDoc(self.replica(doc_id))
+
+    def township(self, doc_id: str) -> TownshipDoc:
+        return TownshipDoc(self.replica(doc_id))
+
+    def close_document(self, doc_id: str) -> None:
+        """Drop the open document from memory (its data is on disk)."""
+        with self._mutex:
+            replica = self._open.pop(doc_id, None)
+            if replica is not None:
+                replica.close()
+            self._bare.pop(doc_id, None)
+            self._loaded.pop(doc_id, None)
+
+    def changes_since(self, doc_id: str, heads: Sequence[bytes]) -> list[bytes]:
+        """Changes of the document that are not ancestors of `heads` (all, if unknown)."""
+        return self.document(doc_id).change_bytes(heads)
+
+    def _adopt(self, doc_id: str, doc: Doc) -> Replica:
+        def persist(changes: list[bytes], origin: str, heads: list[bytes]) -> None:
+            self._append(doc_id, changes, origin, heads)
+
+        replica = Replica(doc_id, doc, self.actor, persist)
+        self._open[doc_id] = replica
+        return replica
+
+    # -- receiving ----------------------------------------------------------------------
+
+    def apply_batch(self, doc_id: str, changes: Sequence[bytes],
+                    origin: str = "peer") -> BatchResult:
+        """Apply received changes all-or-nothing, idempotently (Replica.apply_batch).
+
+        A document this home has never seen is created empty to receive them (its first
+        change arrives in the batch); if the batch is refused, it is removed again.
+        """
+        with self.transaction():
+            return self._apply_one(doc_id, changes, origin)
+
+    def apply_batches(
+        self, batches: Mapping[str, Sequence[bytes]], origin: str = "peer"
+    ) -> dict[str, BatchResult | MissingDependencies]:
+        """Apply received batches for several documents in ONE durable transaction.
+
+        Per document the answer is its BatchResult, or the MissingDependencies that
+        refused its batch whole (the other documents' batches still apply). BadChange
+        (bytes that are not changes, or that automerge refuses) refuses every batch:
+        nothing of any of them is stored. One commit instead of one per document is
+        what lets a sync bring fifty documents in without fifty fsyncs.
+        """
+        results: dict[str, BatchResult | MissingDependencies] = {}
+        with self.transaction():
+            for doc_id, changes in batches.items():
+                try:
+                    if doc_id in self._open:
+                        results[doc_id] = self._apply_one(doc_id, changes, origin)
+                    else:
+                        results[doc_id] = self._apply_bare(doc_id, changes, origin)
+                except MissingDependencies as missing:
+                    results[doc_id] = missing
+        return results
+
+    def _apply_bare(self, doc_id: str, changes: Sequence[bytes], origin: str) -> BatchResult:
+        """Replica.apply_batch's guarantees for a document not open as a Replica.
+
+        Same steps: apply to a fork, refuse the batch whole when some of it builds on
+        changes this replica lacks, persist, then swap the fork in. Two savings a sync
+        needs: no journal index is read (BatchResult.entries stays empty), and the batch
+        is parsed change by change only when automerge did not apply every item as a
+        new change (duplicates, missing dependencies or bad bytes).
+        """
+        created = not self.has_document(doc_id)
+        if created:
+            if not changes:
+                return BatchResult()
+            base = Doc()
+        else:
+            base = self.document(doc_id)
+        heads_before = base.heads()
+        candidate = base.fork()
+        try:
+            candidate.apply(list(changes))
+        except BadChange:  # say which item is bad
+            parse_changes(changes)
+            raise
+        new = candidate.changes(heads_before)
+        if len(new) != len(changes):
+            infos = {info.hash: info for info in parse_changes(changes)}
+            new_hashes = {change.hash for change in new}
+            rest = [h for h in infos if h not in new_hashes]
+            if rest and not base.has(rest):
+                waiting = [h for h in rest if not base.has([h])]
+                deps = {d for h in waiting for d in infos[h].deps
+                        if d not in infos and d not in new_hashes}
+                raise MissingDependencies(waiting, sorted(d for d in deps if not base.has([d])))
+        if not new:
+            return BatchResult()
+        data = [change.bytes for change in new]
+        if created:
+            self.db.documents.create(doc_id)
+            self._loaded[doc_id] = _Loaded()
+        self._append(doc_id, data, origin, candidate.heads())
+        # A rollback of the transaction must drop the swapped-in fork.
+        self.db.on_rollback(lambda: self.close_document(doc_id))
+        self._bare[doc_id] = candidate
+        return BatchResult(tuple(c.hash for c in new), (), tuple(data))
+
+    def _apply_one(self, doc_id: str, changes: Sequence[bytes], origin: str) -> BatchResult:
+        with self._mutex:
+            created = False
+            if not self.has_document(doc_id):
+                self.db.documents.create(doc_id)
+                created = True
+                self._loaded[doc_id] = _Loaded()
+                self._adopt(doc_id, Doc())
+            try:
+                return self.replica(doc_id).apply_batch(changes, origin)
+            except BaseException:
+                if created:
+                    self.close_document(doc_id)
+                    self.db.documents.remove(doc_id)
+                raise
+
+    def store_snapshot(self, doc_id: str, snapshot: bytes, heads: Sequence[bytes]) -> None:
+        """Store a whole document received as a checked `save()` for a document not held
+        here (the caller has loaded it: whole and readable, with `heads`). ValueError when
+        the document is held already (its changes must go through `apply_batch`)."""
+        self.db.documents.add_snapshot(doc_id, snapshot, heads)
+
+    # -- writing -----------------------------------------------------------------------
+
+    def _append(self, doc_id: str, changes: list[bytes], origin: str,
+                heads: list[bytes]) -> None:
+        nested = self.db.in_transaction
+        chunk = self.db.documents.add_chunk(doc_id, changes, origin, heads)
+        if nested:  # a failure later in the transaction rolls this row back
+            self.db.on_rollback(lambda: self.close_document(doc_id))
+        self._loaded.setdefault(doc_id, _Loaded()).covered.append(chunk)
+        self._compact_later.add(doc_id)
+        if not nested:
+            self._run_compactions()
+
+    def _run_compactions(self) -> None:
+        if self.db.in_transaction:
+            return  # the outermost transaction runs them after its commit
+        pending, self._compact_later = self._compact_later, set()
+        for doc_id in sorted(pending):
+            if doc_id not in self._open and doc_id not in self._bare:
+                continue
+            count, size = self.db.documents.stats(doc_id)
+            if count > self.compact_chunks or size > self.compact_bytes:
+                self._compact_after_write(doc_id)
+
+    def _compact_after_write(self, doc_id: str) -> None:
+        # The write itself is durable already; a failed compaction only costs space.
+        try:
+            self.compact(doc_id)
+        except Exception as problem:  # the store's own errors: report, keep the chunks
+            self._note(Damage(doc_id, "compaction", "nothing", f"all chunks ({problem})"))
+
+    def compact(self, doc_id: str) -> None:
+        """Write a new snapshot and delete the chunks it covers, in one transaction.
+
+        Damaged rows and a damaged snapshot are moved to lost_chunks, not deleted.
+        """
+        with self._mutex:
+            doc = self.document(doc_id)
+            loaded = self._loaded[doc_id]
+            self.db.documents.compact(doc_id, doc.save(), doc.heads(), loaded.covered,
+                                      loaded.damaged, loaded.snapshot_bad)
+            self._loaded[doc_id] = _Loaded()
+
+    def chunk_stats(self, doc_id: str) -> tuple[int, int]:
+        return self.db.documents.stats(doc_id)
+
+    def lost_chunks(self, doc_id: str | None = None) -> list[tuple[int, str, str, str]]:
+        return self.db.documents.lost(doc_id)
+
+    # -- loading -----------------------------------------------------------------------
+
+    def _load(self, doc_id: str) -> tuple[Doc, _Loaded]:
+        stored = self.db.documents.read(doc_id)
+        good: list[tuple[int, list[ChunkInfo]]] = []
+        damaged: dict[int, str] = {}
+        for chunk_id, data in stored.chunks:
+            try:
+                infos = list(iter_chunks(data))
+                if any(i.kind == CHUNK_DOCUMENT for i in infos):
+                    raise BadChange("a snapshot where changes belong")
+                good.append((chunk_id, infos))
+            except BadChange as problem:
+                damaged[chunk_id] = str(problem)
+        if not damaged:
+            whole = (stored.snapshot or b"") + b"".join(
+                i.data for _, infos in good for i in infos)
+            try:
+                return Doc.load(whole), _Loaded([c for c, _ in good])
+            except BadChange:
+                pass
+        return self._load_piece_by_piece(doc_id, stored.snapshot, good, damaged)
+
+    def _load_piece_by_piece(
+        self, doc_id: str, snapshot: bytes | None, good: list[tuple[int, list[ChunkInfo]]],
+        damaged: dict[int, str],
+    ) -> tuple[Doc, _Loaded]:
+        loaded = _Loaded([], dict(damaged))
+        doc = Doc()
+        if snapshot:
+            try:
+                doc = Doc.load(snapshot)
+            except BadChange as problem:
+                loaded.snapshot_bad = f"snapshot unreadable: {problem}"
+        known = doc.change_hashes()
+        pending = list(good)
+        progress = True
+        while pending and progress:
+            progress = False
+            for item in list(pending):
+                chunk_id, infos = item
+                ours = {i.hash for i in infos}
+                if any(d not in known and d not in ours for i in infos for d in i.deps):
+                    continue  # waits for a row still pending, or for lost changes
+                before = doc.heads()
+                try:
+                    doc.apply([i.data for i in infos])
+                except BadChange as problem:
+                    loaded.damaged[chunk_id] = f"automerge refused it: {problem}"
+                    pending.remove(item)
+                    continue
+                known |= doc.change_hashes(before)
+                pending.remove(item)
+                progress = True
+                if ours <= known:
+                    loaded.covered.append(chunk_id)
+                else:
+                    loaded.damaged[chunk_id] = "some of its changes could not be applied"
+        for chunk_id, _ in pending:
+            loaded.damaged[chunk_id] = "builds on changes that were lost"
+        self._report_load(doc_id, doc, snapshot, loaded)
+        return doc, loaded
+
+    def _report_load(self, doc_id: str, doc: Doc, snapshot: bytes | None,
+                     loaded: _Loaded) -> None:
+        kept = (
+            f"{len(loaded.covered)} chunk row(s)"
+            + (" and the snapshot" if snapshot and loaded.snapshot_bad is None else "")
+            + f" ({len(doc.heads())} head(s)); peers may still hold what was lost"
+        )
+        if loaded.snapshot_bad is not None:
+            self._note(Damage(doc_id, "snapshot", f"the snapshot ({loaded.snapshot_bad})", kept))
+        for chunk_id, problem in sorted(loaded.damaged.items()):
+            self._note(Damage(doc_id, f"chunk {chunk_id}", f"its changes ({problem})", kept))
+
+    def scan(self) -> None:
+        """Check every stored snapshot and chunk's checksums; report what fails."""
+        for doc_id, snapshot in self.db.documents.every_snapshot():
+            try:
+                parts = list(iter_chunks(snapshot))
+                if len(parts) != 1 or parts[0].kind != CHUNK_DOCUMENT:
+                    raise BadChange("not one document chunk")
+            except BadChange as problem:
+                self._note(Damage(
+                    doc_id, "snapshot", f"the snapshot ({problem})",
+                    "its chunk rows; the document will be rebuilt from them where it can",
+                ))
+        for chunk_id, doc_id, data in self.db.documents.every_chunk():
+            try:
+                list(iter_chunks(data))
+            except BadChange as problem:
+                self._note(Damage(
+                    doc_id, f"chunk {chunk_id}", f"its changes ({problem})",
+                    "every other row of the document",
+                ))
+
+    def _note(self, damage: Damage) -> None:
+        key = (damage.doc_id, damage.part)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.report.append(damage)
