@@ -29,6 +29,7 @@ STAGE := $(VENV)/stage
 stage: $(STAMP)
 	@rm -rf $(STAGE) && mkdir -p $(STAGE)/vledger
 	@for f in vledger/*.py; do ln -s $(CURDIR)/$$f $(STAGE)/vledger/; done
+	@for f in vledger/*/__init__.py; do ln -s $(CURDIR)/$$(dirname $$f) $(STAGE)/vledger/; done
 	@for d in domain sync tui fixtures; do ln -s $(CURDIR)/$$d $(STAGE)/vledger/$$d; done
 
 typecheck: stage

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from vledger.domain.program import CellValue, Column, Program
 from vledger.domain.values import ValueProblem, parse_cell
+from vledger.messages import Message
 
 __all__ = [
     "LedgerTable",
@@ -57,15 +58,19 @@ class Problem:
     file: str
     row: int | None
     column: str | None
-    message: str
+    message: Message
 
-    def __str__(self) -> str:
+    def text(self, lang: str) -> str:
+        """`FILE:ROW:COLUMN: message` in `lang`."""
         where = self.file
         if self.row is not None:
             where += f":{self.row}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where}: {self.message}"
+        return f"{where}: {self.message.text(lang)}"
+
+    def __str__(self) -> str:
+        return self.text("en")
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,8 @@ class LedgerTable:
     def ok(self) -> bool:
         return not self.problems
 
-    def messages(self) -> list[str]:
-        return [str(p) for p in self.problems]
+    def messages(self, lang: str = "en") -> list[str]:
+        return [p.text(lang) for p in self.problems]
 
 
 def column_letter(index: int) -> str:
@@ -134,52 +139,43 @@ def _header_name(raw: str) -> str:
     return raw.replace("\ufeff", "").strip()
 
 
-def _t(lang: str, en: str, zh: str) -> str:
-    return zh if lang == "zh" else en
-
-
 class _Reader:
     """Collects the problems of one file while its header and rows are read."""
 
-    def __init__(self, program: Program, file: str, lang: str) -> None:
+    def __init__(self, program: Program, file: str) -> None:
         self.program = program
         self.file = file
-        self.lang = lang
         self.problems: list[Problem] = []
 
-    def refuse(self, row: int | None, column: str | None, en: str, zh: str) -> None:
-        self.problems.append(Problem(self.file, row, column, _t(self.lang, en, zh)))
+    def refuse(self, row: int | None, column: str | None, message: Message) -> None:
+        self.problems.append(Problem(self.file, row, column, message))
 
     # -- header ----------------------------------------------------------------
 
     def header(self, record: Record, data: Sequence[Record]) -> tuple[Column | None, ...]:
         by_id = {c.id: c for c in self.program.columns}
         by_title: dict[str, list[Column]] = {}
-        for column in self.program.columns:
-            by_title.setdefault(column.title, []).append(column)
+        for each in self.program.columns:
+            by_title.setdefault(each.title, []).append(each)
         named: list[Column | None] = []
         first_at: dict[str, str] = {}
         for index, raw in enumerate(record.cells):
             name = _header_name(raw)
             column = self._name(record.number, index, name, by_id, by_title, data)
             if column is not None and column.id in first_at:
-                self.refuse(
-                    record.number, name,
-                    f"column {column.title} ({column.id}) appears twice in the header "
-                    f"(also as {first_at[column.id]})",
-                    f"表头中“{column.title}”（{column.id}）出现了两次（另一处是“{first_at[column.id]}”）",
-                )
+                self.refuse(record.number, name, Message(
+                    "ledger.header.twice",
+                    title=column.title, id=column.id, other=first_at[column.id],
+                ))
                 column = None
             elif column is not None:
                 first_at[column.id] = name
             named.append(column)
-        for column in self.program.columns:
-            if column.required and column.id not in first_at:
-                self.refuse(
-                    record.number, None,
-                    f"the header has no column {column.title} ({column.id}), which is required",
-                    f"表头缺少必填列“{column.title}”（{column.id}）",
-                )
+        for needed in self.program.columns:
+            if needed.required and needed.id not in first_at:
+                self.refuse(record.number, None, Message(
+                    "ledger.header.required-missing", title=needed.title, id=needed.id
+                ))
         return tuple(named)
 
     def _name(
@@ -193,32 +189,23 @@ class _Reader:
     ) -> Column | None:
         if not name:
             if any(index < len(r.cells) and not _blank(r.cells[index]) for r in data):
-                self.refuse(
-                    line, column_letter(index),
-                    "this column has values but no header",
-                    "这一列有内容，但表头是空的",
-                )
+                self.refuse(line, column_letter(index), Message("ledger.header.no-name"))
             return None
         if name in by_id:
             return by_id[name]
         titled = by_title.get(name, [])
         if len(titled) == 1:
             return titled[0]
-        known_en = ", ".join(f"{c.title} ({c.id})" for c in self.program.columns)
-        known_zh = "、".join(f"{c.title}（{c.id}）" for c in self.program.columns)
         if titled:
-            ids = ", ".join(c.id for c in titled)
-            self.refuse(
-                line, name,
-                f"several columns have this title ({ids}); use the column id",
-                f"有几列同名（{ids}），请改用列的编号",
-            )
+            ids = [c.id for c in titled]
+            self.refuse(line, name, Message("ledger.header.ambiguous", ids=ids))
         else:
-            self.refuse(
-                line, name,
-                f"program {self.program.id} has no such column (columns: {known_en})",
-                f"方案 {self.program.id} 没有这一列（列有：{known_zh}）",
-            )
+            known = [
+                Message("ledger.column-name", title=c.title, id=c.id) for c in self.program.columns
+            ]
+            self.refuse(line, name, Message(
+                "ledger.header.unknown", program=self.program.id, columns=known
+            ))
         return None
 
     # -- rows ------------------------------------------------------------------
@@ -230,11 +217,9 @@ class _Reader:
         for index, raw in enumerate(record.cells):
             if index >= len(columns):
                 if not _blank(raw):
-                    self.refuse(
-                        record.number, column_letter(index),
-                        f'"{raw.strip()}" is beyond the last column of the header',
-                        f"“{raw.strip()}”在表头最后一列之外",
-                    )
+                    self.refuse(record.number, column_letter(index), Message(
+                        "ledger.cell.beyond-header", value=raw.strip()
+                    ))
                 continue
             column = columns[index]
             if column is None:
@@ -242,7 +227,7 @@ class _Reader:
             try:
                 cells[column.id] = parse_cell(column, raw)
             except ValueProblem as problem:
-                self.refuse(record.number, header[index], problem.message, problem.message_zh)
+                self.refuse(record.number, header[index], problem.said)
         # Required columns that the row is too short to reach are empty, not absent.
         for index in range(len(record.cells), len(columns)):
             column = columns[index]
@@ -250,28 +235,21 @@ class _Reader:
                 try:
                     parse_cell(column, "")
                 except ValueProblem as problem:
-                    self.refuse(
-                        record.number, header[index], problem.message, problem.message_zh
-                    )
+                    self.refuse(record.number, header[index], problem.said)
         return TableRow(record.number, {k: v for k, v in cells.items() if v is not None})
 
 
-def read_table(
-    program: Program, file: str, records: Iterable[Record], lang: str = "en"
-) -> LedgerTable:
+def read_table(program: Program, file: str, records: Iterable[Record]) -> LedgerTable:
     """Read a ledger file's records (header first) against `program`'s columns.
 
     `file` is the name problems carry (as the user typed it). The first non-empty
-    record is the header; empty records anywhere are skipped.
+    record is the header; empty records anywhere are skipped. Problems are said in
+    either language when they are shown (`LedgerTable.messages(lang)`).
     """
-    reader = _Reader(program, file, lang)
+    reader = _Reader(program, file)
     filled = [r for r in records if any(not _blank(c) for c in r.cells)]
     if not filled:
-        reader.refuse(
-            None, None,
-            "the file is empty; the first row must be the header (column ids or titles)",
-            "文件是空的；第一行应是表头（列的编号或标题）",
-        )
+        reader.refuse(None, None, Message("ledger.file.empty"))
         return LedgerTable(file, None, (), (), tuple(reader.problems))
     head, data = filled[0], filled[1:]
     columns = reader.header(head, data)

@@ -42,15 +42,16 @@ from vledger.domain.program import (
 )
 from vledger.domain.toml_lines import KeyPath, TomlLines, locate
 from vledger.domain.values import ValueProblem, parse_cell
+from vledger.messages import Message
 
 __all__ = ["Problem", "ProgramError", "check_program", "load_program"]
 
 PROGRAM_ID = re.compile(r"[a-z0-9-]{1,40}")
 PERIOD_ID = re.compile(r"[A-Za-z0-9]{1,8}")
 NAME_ID = re.compile(r"[a-z][a-z0-9_]{0,30}")  # columns, indicators, items, adjustments
-PROGRAM_ID_FORM = "1 to 40 of a-z, 0-9 and -"
-PERIOD_ID_FORM = "1 to 8 letters or digits"
-NAME_ID_FORM = "a lowercase letter, then up to 30 of a-z, 0-9 and _"
+PROGRAM_ID_FORM = Message("program.id.form.program")
+PERIOD_ID_FORM = Message("program.id.form.period")
+NAME_ID_FORM = Message("program.id.form.name")
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # a year outside this is a typing mistake
 MAX_PLACES = 6
@@ -111,14 +112,18 @@ AREA_KEYS = ("reward_if_all_complete", "penalty_if_any_incomplete")
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a program file, at the line to fix."""
+    """One thing wrong with a program file, at the line to fix; `str()` is in English."""
 
     filename: str
     line: int
-    message: str
+    message: Message
+
+    def text(self, lang: str) -> str:
+        """`FILE:LINE: message` in `lang`."""
+        return f"{self.filename}:{self.line}: {self.message.text(lang)}"
 
     def __str__(self) -> str:
-        return f"{self.filename}:{self.line}: {self.message}"
+        return self.text("en")
 
 
 class ProgramError(ValueError):
@@ -165,7 +170,7 @@ def _toml_float(literal: str) -> Decimal:
 def _syntax_problem(error: tomllib.TOMLDecodeError, text: str, filename: str) -> Problem:
     found = _WHERE_IN_TOML.match(str(error))
     if found is None:
-        return Problem(filename, 1, f"not valid TOML: {error}")
+        return Problem(filename, 1, Message("program.toml.invalid", error=str(error)))
     what = found["what"]
     if what.startswith("Cannot overwrite a value"):
         # tomllib's words for a key given twice, sometimes "at end of document":
@@ -173,35 +178,57 @@ def _syntax_problem(error: tomllib.TOMLDecodeError, text: str, filename: str) ->
         repeated = locate(text).repeated
         if repeated:
             key, line = repeated[0]
-            return Problem(filename, line, f'not valid TOML: key "{key}" is given twice')
+            return Problem(filename, line, Message("program.toml.key-twice", key=key))
+    said = _TOML_WORDS.get(what, what)
     if found["line"] is not None:
-        message = f"not valid TOML: {what} (column {found['col']})"
+        message = Message("program.toml.at-column", what=said, column=found["col"])
         return Problem(filename, int(found["line"]), message)
     last_line = text.count("\n") + (0 if text.endswith("\n") else 1)
-    return Problem(filename, max(last_line, 1), f"not valid TOML: {what} (at the end of the file)")
+    return Problem(filename, max(last_line, 1), Message("program.toml.at-end", what=said))
+
+
+# tomllib's words for the mistakes clerks make most, so they read in either language;
+# rarer ones are passed on in tomllib's English.
+_TOML_WORDS: dict[str, Message] = {
+    "Invalid value": Message("program.toml.invalid-value"),
+    "Invalid statement": Message("program.toml.invalid-statement"),
+    "Unterminated string": Message("program.toml.unterminated-string"),
+    "Unclosed array": Message("program.toml.unclosed-array"),
+    "Unclosed inline table": Message("program.toml.unclosed-table"),
+    "Expected '=' after a key in a key/value pair": Message("program.toml.expected-equals"),
+    "Expected newline or end of document after a statement": Message(
+        "program.toml.expected-newline"
+    ),
+    "Expected ']' at the end of a table declaration": Message("program.toml.expected-table-end"),
+    "Expected ']]' at the end of an array declaration": Message(
+        "program.toml.expected-array-end"
+    ),
+    "Invalid initial character for a key part": Message("program.toml.bad-key"),
+    "Invalid date or datetime": Message("program.toml.bad-date"),
+}
 
 
 # -- reading tables ------------------------------------------------------------
 
 
-def _describe(value: object) -> str:
+def _describe(value: object) -> Message | str:
     """A TOML value as the clerk wrote it, for "must be X, not Y" messages."""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return Message("program.value.true" if value else "program.value.false")
     if isinstance(value, str):
-        return f'the text "{value}"'
+        return Message("program.value.text", value=value)
     if isinstance(value, int | Decimal):
-        return f"the number {value}"
+        return Message("program.value.number", value=value)
     if isinstance(value, datetime):
-        return f"the date-time {value.isoformat()}"
+        return Message("program.value.date-time", value=value.isoformat())
     if isinstance(value, date):
-        return f"the date {value.isoformat()}"
+        return Message("program.value.date", value=value.isoformat())
     if isinstance(value, time):
-        return f"the time {value.isoformat()}"
+        return Message("program.value.time", value=value.isoformat())
     if isinstance(value, list):
-        return "an array"
+        return Message("program.value.array")
     if isinstance(value, dict):
-        return "a table"
+        return Message("program.value.table")
     return repr(value)
 
 
@@ -213,18 +240,20 @@ def _as_decimal(value: object) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def _a(word: str) -> str:
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+def _listing(names: Iterable[str]) -> tuple[str, ...] | Message:
+    names = tuple(names)
+    return names if names else Message("program.none")
 
 
-def _either(words: Sequence[str]) -> str:
-    words = list(words)
-    return " or ".join(filter(None, [", ".join(words[:-1]), words[-1]])) if words else ""
+def _guess(word: str, options: Sequence[str]) -> Message | str:
+    """A "did you mean" for a near miss (a typo in a key or a kind), else nothing."""
+    hint = difflib.get_close_matches(word, options, n=1)
+    return Message("program.key.did-you-mean", hint=hint[0]) if hint else ""
 
 
-def _listing(names: Iterable[str]) -> str:
-    names = list(names)
-    return ", ".join(names) if names else "(none)"
+# A money line is called by its own name in a sentence, and with "ranking" as a label.
+_REWARD = (Message("program.what.reward"), Message("program.what.ranking-reward"))
+_PENALTY = (Message("program.what.penalty"), Message("program.what.ranking-penalty"))
 
 
 class _Reader:
@@ -235,7 +264,7 @@ class _Reader:
         self.lines = lines
         self.problems: list[Problem] = []
 
-    def report(self, path: KeyPath, message: str) -> None:
+    def report(self, path: KeyPath, message: Message) -> None:
         problem = Problem(self.filename, self.lines.line_of(path), message)
         if problem not in self.problems:
             self.problems.append(problem)
@@ -246,7 +275,7 @@ class _Reader:
     # -- the whole file --------------------------------------------------------
 
     def program(self, document: dict[str, object], text: str) -> Program | None:
-        top = _Table(self, document, (), "")
+        top = _Table(self, document, (), None)
         top.check_keys(TOP_KEYS, TOP_REQUIRED)
         program_id = top.identifier("id", PROGRAM_ID, PROGRAM_ID_FORM)
         title = top.title()
@@ -279,7 +308,9 @@ class _Reader:
     def year(self, top: _Table) -> int | None:
         year = top.integer("year")
         if year is not None and not FIRST_YEAR <= year <= LAST_YEAR:
-            top.problem("year", f"year {year} is not a plausible year ({FIRST_YEAR}–{LAST_YEAR})")
+            top.problem("year", Message(
+                "program.year.implausible", year=year, first=FIRST_YEAR, last=LAST_YEAR
+            ))
             return None
         return year
 
@@ -288,16 +319,14 @@ class _Reader:
         if name is None:
             return None
         if name not in columns.declared:
-            top.problem(
-                "date_column",
-                f'date_column "{name}" is not a column (columns: {_listing(columns.declared)})',
-            )
+            top.problem("date_column", Message(
+                "program.date-column.unknown", name=name, columns=_listing(columns.declared)
+            ))
             return None
         column_type = columns.type_of(name)
         if column_type is not None and column_type != "date":
             top.problem(
-                "date_column",
-                f'date_column "{name}" must name a date column, not {_a(column_type)} column',
+                "date_column", Message("program.date-column.not-date", name=name, type=column_type)
             )
             return None
         return name
@@ -305,44 +334,43 @@ class _Reader:
     # -- [[periods]] -----------------------------------------------------------
 
     def periods(self, top: _Table, year: int | None) -> list[Period]:
-        entries = top.entries("periods", "period")
+        entries = top.entries("periods", Message("program.what.period"))
         built: list[tuple[_Table, Period]] = []
         for entry in entries:
             before = len(self.problems)
             period = self.period(entry, year)
             if period is not None and len(self.problems) == before:
                 built.append((entry, period))
-        _check_unique(self, entries, "period")
+        _check_unique(self, entries, Message("program.what.period"))
         self.period_order(built)
         with_share = [e for e in entries if "share" in e.data]
         if with_share and len(with_share) < len(entries):
             for entry in entries:
                 if "share" not in entry.data:
-                    entry.problem(
-                        None,
-                        "has no share, but other periods do: give every period a share, or none",
-                    )
+                    entry.problem(None, Message("program.period.share-missing"))
         return [period for _, period in built]
 
     def period(self, entry: _Table, year: int | None) -> Period | None:
         entry.check_keys(PERIOD_KEYS, PERIOD_REQUIRED)
         period_id = entry.identifier("id", PERIOD_ID, PERIOD_ID_FORM)
         if period_id is not None and period_id.lower() == YEAR:
-            entry.problem("id", f'"{period_id}" is reserved for the whole year; choose another id')
+            entry.problem("id", Message("program.period.id-reserved", id=period_id))
             period_id = None
         title = entry.title()
         start = entry.day("start")
         end = entry.day("end")
         share = entry.number("share")
         if share is not None and share <= 0:
-            entry.problem("share", f"share must be more than 0, not {share}")
+            entry.problem("share", Message("program.period.share-not-positive", share=share))
         if start is not None and end is not None and start > end:
-            entry.problem("end", f"ends {end} before it starts {start}")
+            entry.problem("end", Message("program.period.ends-before-start", end=end, start=start))
             return None
         if year is not None:
             for key, day in (("start", start), ("end", end)):
                 if day is not None and day.year != year:
-                    entry.problem(key, f"{key} {day} is outside the program's year {year}")
+                    entry.problem(key, Message(
+                        "program.period.outside-year", key=key, day=day, year=year
+                    ))
         if period_id is None or title is None or start is None or end is None:
             return None
         return Period(period_id, title, start, end, share)
@@ -350,24 +378,22 @@ class _Reader:
     def period_order(self, built: list[tuple[_Table, Period]]) -> None:
         for (_, before), (entry, period) in itertools.pairwise(built):
             if period.start < before.start:
-                entry.problem(
-                    "start",
-                    f"periods must be in date order: starts {period.start}, "
-                    f'before period "{before.id}" ({before.start})',
-                )
+                entry.problem("start", Message(
+                    "program.period.order",
+                    start=period.start, before=before.id, before_start=before.start,
+                ))
             elif period.start <= before.end:
-                entry.problem(
-                    "start",
-                    f'overlaps period "{before.id}" ({before.start} to {before.end}): '
-                    f"starts {period.start}",
-                )
+                entry.problem("start", Message(
+                    "program.period.overlap", before=before.id, before_start=before.start,
+                    before_end=before.end, start=period.start,
+                ))
 
     # -- [[columns]] -----------------------------------------------------------
 
     def columns(self, top: _Table) -> list[tuple[str, str | None, Column | None]]:
-        entries = top.entries("columns", "column")
+        entries = top.entries("columns", Message("program.what.column"))
         if "columns" in top.data and isinstance(top.data["columns"], list) and not entries:
-            top.problem("columns", "a program needs at least one [[columns]]")
+            top.problem("columns", Message("program.columns.none"))
         found: list[tuple[str, str | None, Column | None]] = []
         for entry in entries:
             before = len(self.problems)
@@ -376,9 +402,9 @@ class _Reader:
             if isinstance(column_id, str):
                 good = column if len(self.problems) == before else None
                 column_type = entry.data.get("type")
-                known = column_type if column_type in COLUMN_TYPES else None
-                found.append((column_id, known, good))  # type: ignore[arg-type]
-        _check_unique(self, entries, "column")
+                known = column_type if isinstance(column_type, str) else None
+                found.append((column_id, known if known in COLUMN_TYPES else None, good))
+        _check_unique(self, entries, Message("program.what.column"))
         return found
 
     def column(self, entry: _Table) -> Column | None:
@@ -387,30 +413,31 @@ class _Reader:
         if column_id == "deleted":
             # Every ledger row carries its own deleted flag (rows are never removed),
             # and the edit history records it under this name.
-            entry.problem("id", '"deleted" is reserved for the row\'s deleted flag; '
-                                "choose another id")
+            entry.problem("id", Message("program.column.id-deleted"))
         title = entry.title()
-        column_type = entry.choice("type", COLUMN_TYPES, "column type")
+        column_type = entry.choice("type", COLUMN_TYPES, Message("program.what.column-type"))
         required = entry.boolean("required")
         if column_type is not None:
             entry.keys_only_for(
                 COLUMN_TYPE_KEYS[column_type],
                 ("min", "max", "places", "choices", "max_length"),
-                f"{_a(column_type)} column",
+                Message("program.what.typed-column", type=column_type),
                 COLUMN_TYPE_KEYS,
             )
         whole = column_type == "int"
         low = entry.number("min", whole=whole)
         high = entry.number("max", whole=whole)
         if low is not None and high is not None and low > high:
-            entry.problem("max", f"max {high} is less than min {low}")
+            entry.problem("max", Message("program.max-below-min", high=high, low=low))
         places = entry.integer("places")
         if places is not None and not 0 <= places <= MAX_PLACES:
-            entry.problem("places", f"places must be from 0 to {MAX_PLACES}, not {places}")
+            entry.problem(
+                "places", Message("program.column.places-range", most=MAX_PLACES, places=places)
+            )
         choices = self.choices(entry, column_type)
         max_length = entry.integer("max_length")
         if max_length is not None and max_length < 1:
-            entry.problem("max_length", f"max_length must be at least 1, not {max_length}")
+            entry.problem("max_length", Message("program.column.max-length", value=max_length))
         if column_id is None or title is None or column_type is None:
             return None
         return Column(
@@ -427,24 +454,24 @@ class _Reader:
 
     def choices(self, entry: _Table, column_type: str | None) -> list[str]:
         if column_type == "choice" and "choices" not in entry.data:
-            entry.problem(None, 'a choice column needs choices = ["...", ...]')
+            entry.problem(None, Message("program.column.choices-missing"))
             return []
         values = entry.array("choices")
         if values is None:
             return []
         if column_type == "choice" and not values:
-            entry.problem("choices", "choices must list at least one choice")
+            entry.problem("choices", Message("program.column.choices-empty"))
         choices: list[str] = []
         for index, value in enumerate(values):
             path = (*entry.path, "choices", index)
             if not isinstance(value, str) or not value.strip():
-                self.report(path, f"{entry.prefix}each choice must be non-empty text, "
-                                  f"not {_describe(value)}")
+                entry.report_at(path, Message(
+                    "program.column.choice-not-text", value=_describe(value)
+                ))
             elif value != value.strip():
-                self.report(path, f'{entry.prefix}choice "{value}" has spaces around it; '
-                                  "typed values are trimmed, so it could never match")
+                entry.report_at(path, Message("program.column.choice-spaces", value=value))
             elif value in choices:
-                self.report(path, f'{entry.prefix}choice "{value}" is listed twice')
+                entry.report_at(path, Message("program.column.choice-twice", value=value))
             else:
                 choices.append(value)
         return choices
@@ -452,9 +479,9 @@ class _Reader:
     # -- [[indicators]] --------------------------------------------------------
 
     def indicators(self, top: _Table, columns: _Columns) -> list[Indicator]:
-        entries = top.entries("indicators", "indicator")
+        entries = top.entries("indicators", Message("program.what.indicator"))
         built = [self.indicator(entry, columns) for entry in entries]
-        _check_unique(self, entries, "indicator")
+        _check_unique(self, entries, Message("program.what.indicator"))
         return [indicator for indicator in built if indicator is not None]
 
     def indicator(self, entry: _Table, columns: _Columns) -> Indicator | None:
@@ -463,19 +490,19 @@ class _Reader:
         indicator_id = entry.identifier("id", NAME_ID, NAME_ID_FORM)
         title = entry.title()
         unit = entry.string("unit")
-        kind = entry.choice("kind", INDICATOR_KINDS, "indicator kind")
+        kind = entry.choice("kind", INDICATOR_KINDS, Message("program.what.indicator-kind"))
         if kind is not None:
             entry.keys_only_for(
                 INDICATOR_KIND_KEYS[kind],
                 ("where", "column", "numerator", "denominator"),
-                f"{_a(kind)} indicator",
+                Message("program.what.kind-indicator", kind=kind),
                 INDICATOR_KIND_KEYS,
             )
             # spec §3: a missing `where` matches every row, so a rate without a
             # denominator is "share of all rows in the period". Without a numerator it
             # would be 100 whatever happened: that is a mistake, not a rule.
             if kind == "rate" and "numerator" not in entry.data:
-                entry.problem(None, "a rate indicator needs numerator = { column = value }")
+                entry.problem(None, Message("program.indicator.rate-numerator"))
         where = self.where(entry, "where", columns)
         numerator = self.where(entry, "numerator", columns)
         denominator = self.where(entry, "denominator", columns)
@@ -496,22 +523,21 @@ class _Reader:
 
     def sum_column(self, entry: _Table, kind: str | None, columns: _Columns) -> str | None:
         if kind == "sum" and "column" not in entry.data:
-            entry.problem(None, 'a sum indicator needs column = "..." (an int or decimal column)')
+            entry.problem(None, Message("program.indicator.sum-column-missing"))
             return None
         name = entry.string("column")
         if name is None:
             return None
         if name not in columns.declared:
-            entry.problem(
-                "column", f'column "{name}" is not a column (columns: {_listing(columns.declared)})'
-            )
+            entry.problem("column", Message(
+                "program.indicator.column-unknown", name=name, columns=_listing(columns.declared)
+            ))
             return None
         column_type = columns.type_of(name)
         if column_type is not None and column_type not in ("int", "decimal"):
-            entry.problem(
-                "column",
-                f'a sum needs an int or decimal column, but "{name}" is {_a(column_type)} column',
-            )
+            entry.problem("column", Message(
+                "program.indicator.sum-column-type", name=name, type=column_type
+            ))
         return name
 
     def where(self, entry: _Table, key: str, columns: _Columns) -> Where | None:
@@ -522,29 +548,30 @@ class _Reader:
         for name, raw in table.items():
             path = (*entry.path, key, name)
             if name not in columns.declared:
-                self.report(
-                    path,
-                    f'{entry.prefix}{key} names unknown column "{name}" '
-                    f"(columns: {_listing(columns.declared)})",
-                )
+                entry.report_at(path, Message(
+                    "program.where.unknown-column",
+                    key=key, name=name, columns=_listing(columns.declared),
+                ))
                 continue
             column = columns.good.get(name)
             if column is None:
                 continue  # the column itself is broken and already reported
             try:
                 matched.append((name, _where_value(column, raw)))
-            except ValueError as problem:
-                self.report(path, f"{entry.prefix}{key} {name} = ...: {problem}")
+            except ValueProblem as problem:
+                entry.report_at(path, Message(
+                    "program.where.bad-value", key=key, name=name, problem=problem.said
+                ))
         return tuple(matched)
 
     # -- [[items]] -------------------------------------------------------------
 
     def items(self, top: _Table, indicator_ids: Sequence[str]) -> list[Item]:
-        entries = top.entries("items", "item")
+        entries = top.entries("items", Message("program.what.item"))
         if "items" in top.data and isinstance(top.data["items"], list) and not entries:
-            top.problem("items", "a program needs at least one [[items]]")
+            top.problem("items", Message("program.items.none"))
         built = [self.item(entry, indicator_ids) for entry in entries]
-        _check_unique(self, entries, "item")
+        _check_unique(self, entries, Message("program.what.item"))
         return [item for item in built if item is not None]
 
     def item(self, entry: _Table, indicator_ids: Sequence[str]) -> Item | None:
@@ -553,12 +580,12 @@ class _Reader:
         item_id = entry.identifier("id", NAME_ID, NAME_ID_FORM)
         title = entry.title()
         section = entry.string("section")
-        rule = entry.choice("rule", RULES, "rule")
+        rule = entry.choice("rule", RULES, Message("program.what.rule"))
         if rule is not None:
             entry.keys_only_for(
                 RULE_KEYS[rule],
                 RULE_PARAMETERS,
-                f'rule "{rule}"',
+                Message("program.what.named-rule", rule=rule),
                 RULE_KEYS,
                 verb="does not use",
             )
@@ -571,7 +598,9 @@ class _Reader:
         low = entry.number("min")
         high = entry.number("max")
         if high is not None and high < (low if low is not None else Decimal(0)):
-            entry.problem("max", f"max {high} is less than min {low if low is not None else 0}")
+            entry.problem("max", Message(
+                "program.max-below-min", high=high, low=low if low is not None else 0
+            ))
         if len(self.problems) != before:
             return None
         assert item_id and title and rule and points is not None
@@ -596,31 +625,25 @@ class _Reader:
     ) -> str | None:
         if rule == "manual":
             if "indicator" in entry.data:
-                entry.problem(
-                    "indicator",
-                    'a manual item takes no indicator (an assessor enters its points); remove it',
-                )
+                entry.problem("indicator", Message("program.item.manual-indicator"))
             for key in MONEY_KEYS:
                 if key in entry.data:
-                    entry.problem(key, f"a manual item has no indicator, so {key} cannot apply")
+                    entry.problem(key, Message("program.item.manual-money", key=key))
             return None
         if rule is not None and "indicator" not in entry.data:
-            entry.problem(
-                None, f'rule "{rule}" needs indicator = "..." (only manual items have none)'
-            )
+            entry.problem(None, Message("program.item.indicator-missing", rule=rule))
             return None
         name = entry.string("indicator")
         if name is not None and name not in indicator_ids:
-            entry.problem(
-                "indicator",
-                f'indicator "{name}" is not an indicator (indicators: {_listing(indicator_ids)})',
-            )
+            entry.problem("indicator", Message(
+                "program.item.indicator-unknown", name=name, indicators=_listing(indicator_ids)
+            ))
         return name
 
     # -- [[adjustments]] -------------------------------------------------------
 
     def adjustments(self, top: _Table) -> list[Adjustment]:
-        entries = top.entries("adjustments", "adjustment")
+        entries = top.entries("adjustments", Message("program.what.adjustment"))
         built: list[Adjustment] = []
         for entry in entries:
             entry.check_keys(ADJUSTMENT_KEYS, ADJUSTMENT_KEYS)
@@ -628,11 +651,11 @@ class _Reader:
             title = entry.title()
             points = entry.number("points")
             if points is not None and points == 0:
-                entry.problem("points", "points per occurrence cannot be 0 (negative deducts)")
+                entry.problem("points", Message("program.adjustment.zero-points"))
                 continue
             if adjustment_id and title and points is not None:
                 built.append(Adjustment(adjustment_id, title, points))
-        _check_unique(self, entries, "adjustment")
+        _check_unique(self, entries, Message("program.what.adjustment"))
         return built
 
     # -- [ranking] -------------------------------------------------------------
@@ -643,15 +666,15 @@ class _Reader:
         data = top.table("ranking")
         if data is None:
             return None
-        ranking = _Table(self, data, ("ranking",), "ranking")
+        ranking = _Table(self, data, ("ranking",), Message("program.label.ranking"))
         ranking.check_keys(RANKING_KEYS, ())
         veto = self.veto(ranking, indicator_ids)
         bonus = self.rank_bonus(ranking)
         rewards = self.money_lines(
-            ranking, "rewards", "reward", REWARD_KEYS, REWARD_REQUIRED, "rank", "requires_complete"
+            ranking, "rewards", _REWARD, REWARD_KEYS, REWARD_REQUIRED, "rank", "requires_complete"
         )
         penalties = self.money_lines(
-            ranking, "penalties", "penalty", PENALTY_KEYS, PENALTY_REQUIRED,
+            ranking, "penalties", _PENALTY, PENALTY_KEYS, PENALTY_REQUIRED,
             "from_bottom", "requires_incomplete",
         )
         areas = self.areas(ranking)
@@ -669,15 +692,13 @@ class _Reader:
         for index, name in enumerate(values or []):
             path = ("ranking", "veto", index)
             if not isinstance(name, str):
-                self.report(path, f"ranking: veto lists indicator ids, not {_describe(name)}")
+                ranking.report_at(path, Message("program.veto.not-text", value=_describe(name)))
             elif name not in indicator_ids:
-                self.report(
-                    path,
-                    f'ranking: veto names unknown indicator "{name}" '
-                    f"(indicators: {_listing(indicator_ids)})",
-                )
+                ranking.report_at(path, Message(
+                    "program.veto.unknown", name=name, indicators=_listing(indicator_ids)
+                ))
             elif name in veto:
-                self.report(path, f'ranking: veto lists "{name}" twice')
+                ranking.report_at(path, Message("program.veto.twice", name=name))
             else:
                 veto.append(name)
         return veto
@@ -688,11 +709,11 @@ class _Reader:
         for index, value in enumerate(values or []):
             path = ("ranking", "period_rank_bonus", index)
             if not _is_number(value) or not _as_decimal(value).is_finite():
-                self.report(
-                    path, f"ranking: period_rank_bonus lists points, not {_describe(value)}"
-                )
+                ranking.report_at(path, Message(
+                    "program.rank-bonus.not-number", value=_describe(value)
+                ))
             elif _as_decimal(value) < 0:
-                self.report(path, f"ranking: period_rank_bonus must not be negative, not {value}")
+                ranking.report_at(path, Message("program.rank-bonus.negative", value=value))
             else:
                 bonus.append(_as_decimal(value))
         return bonus
@@ -701,13 +722,13 @@ class _Reader:
         self,
         ranking: _Table,
         key: str,
-        what: str,
+        what: tuple[Message, Message],
         keys: Sequence[str],
         required: Sequence[str],
         place_key: str,
         flag_key: str,
     ) -> list[tuple[int, Decimal, bool]]:
-        entries = ranking.entries(key, f"ranking {what}")
+        entries = ranking.entries(key, what[1])
         lines: list[tuple[int, Decimal, bool]] = []
         first_line: dict[int, int] = {}
         for entry in entries:
@@ -716,14 +737,15 @@ class _Reader:
             amount = entry.number("amount", at_least=Decimal(0))
             flag = entry.boolean(flag_key)
             if place is not None and place < 1:
-                entry.problem(place_key, f"{place_key} must be 1 or more, not {place}")
+                entry.problem(place_key, Message(
+                    "program.money.place-below-one", key=place_key, place=place
+                ))
                 continue
             if place is not None and place in first_line:
-                entry.problem(
-                    place_key,
-                    f"a {what} for {place_key} = {place} is already given "
-                    f"(line {first_line[place]})",
-                )
+                entry.problem(place_key, Message(
+                    "program.money.place-twice",
+                    what=what[0], key=place_key, place=place, line=first_line[place],
+                ))
                 continue
             if place is not None:
                 first_line[place] = self.lines.line_of((*entry.path, place_key))
@@ -735,7 +757,7 @@ class _Reader:
         data = ranking.table("areas")
         if data is None:
             return None
-        areas = _Table(self, data, ("ranking", "areas"), "ranking.areas")
+        areas = _Table(self, data, ("ranking", "areas"), Message("program.label.areas"))
         areas.check_keys(AREA_KEYS, ())
         reward = areas.number("reward_if_all_complete", at_least=Decimal(0))
         penalty = areas.number("penalty_if_any_incomplete", at_least=Decimal(0))
@@ -780,7 +802,7 @@ def _declared_ids(top: _Table, key: str) -> list[str]:
     return list(dict.fromkeys(i for i in ids if isinstance(i, str)))
 
 
-def _check_unique(reader: _Reader, entries: Sequence[_Table], what: str) -> None:
+def _check_unique(reader: _Reader, entries: Sequence[_Table], what: Message) -> None:
     first: dict[str, int] = {}
     for entry in entries:
         entry_id = entry.data.get("id")
@@ -789,7 +811,7 @@ def _check_unique(reader: _Reader, entries: Sequence[_Table], what: str) -> None
         line = reader.lines.line_of((*entry.path, "id"))
         if entry_id in first:
             earlier = first[entry_id]
-            entry.problem("id", f"this id is already used by the {what} at line {earlier}")
+            entry.problem("id", Message("program.id.duplicate", what=what, line=earlier))
         else:
             first[entry_id] = line
 
@@ -803,15 +825,13 @@ def _where_value(column: Column, raw: object) -> CellValue:
     """
     typed = _typed_text(column, raw)
     if not typed.strip():
-        raise ValueError("an empty value matches no row (an empty cell equals nothing)")
+        raise ValueProblem(column, Message("program.where.empty"))
     value = parse_cell(column, typed)
     if column.type == "decimal" and isinstance(value, str) and _exact(typed) != Decimal(value):
-        raise ValueProblem(
-            column,
-            f"{column.title} ({column.id}): keeps {column.places} decimal places, "
-            f"so {typed} can never match",
-            f"{column.title}（{column.id}）：保留{column.places}位小数，{typed} 永远不会相等",
-        )
+        raise ValueProblem(column, Message(
+            "value.never-matches",
+            title=column.title, id=column.id, places=column.places, typed=typed,
+        ))
     return value
 
 
@@ -833,9 +853,9 @@ def _typed_text(column: Column, raw: object) -> str:
     }
     accepts = native.get(column.type)
     if accepts is None or not accepts(raw):
-        raise ValueError(
-            f'column "{column.id}" is {_a(column.type)} column; {_describe(raw)} does not fit it'
-        )
+        raise ValueProblem(column, Message(
+            "program.where.wrong-type", column=column.id, type=column.type, value=_describe(raw)
+        ))
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, date):
@@ -846,37 +866,41 @@ def _typed_text(column: Column, raw: object) -> str:
 class _Table:
     """One TOML table being read: its data, key path and the name messages use."""
 
-    def __init__(self, reader: _Reader, data: dict[str, object], path: KeyPath, label: str) -> None:
+    def __init__(
+        self, reader: _Reader, data: dict[str, object], path: KeyPath, label: Message | None
+    ) -> None:
         self.reader = reader
         self.data = data
         self.path = path
         self.label = label
 
-    @property
-    def prefix(self) -> str:
-        return f"{self.label}: " if self.label else ""
+    def problem(self, key: str | None, message: Message) -> None:
+        self.report_at(self.path if key is None else (*self.path, key), message)
 
-    def problem(self, key: str | None, message: str) -> None:
-        path = self.path if key is None else (*self.path, key)
-        self.reader.report(path, self.prefix + message)
+    def report_at(self, path: KeyPath, message: Message) -> None:
+        """Report at any key path inside this table, named by this table's label."""
+        if self.label is not None:
+            message = Message("program.in-entry", label=self.label, problem=message)
+        self.reader.report(path, message)
 
     # -- keys ------------------------------------------------------------------
 
     def check_keys(self, allowed: Sequence[str], required: Sequence[str]) -> None:
         for key in self.data:
             if key not in allowed:
-                hint = difflib.get_close_matches(key, allowed, n=1)
-                guess = f' (did you mean "{hint[0]}"?)' if hint else ""
-                self.problem(key, f'unknown key "{key}"{guess}; allowed: {_listing(allowed)}')
+                self.problem(key, Message(
+                    "program.key.unknown", key=key, guess=_guess(key, allowed),
+                    allowed=_listing(allowed),
+                ))
         for key in required:
             if key not in self.data:
-                self.problem(None, f'missing required key "{key}"')
+                self.problem(None, Message("program.key.missing", key=key))
 
     def keys_only_for(
         self,
         fits: Sequence[str],
         optional: Sequence[str],
-        what: str,
+        what: Message,
         by_kind: dict[str, tuple[str, ...]],
         verb: str = "does not apply to",
     ) -> None:
@@ -885,54 +909,63 @@ class _Table:
             if key in self.data and key not in fits:
                 if verb == "does not apply to":
                     owners = [kind for kind, keys in by_kind.items() if key in keys]
-                    message = f'"{key}" does not apply to {what} (only to {_either(owners)})'
+                    message = Message(
+                        "program.key.not-applicable", key=key, what=what, owners=owners
+                    )
                 elif not fits:
-                    message = f'{what} takes no {_either(optional)}; remove "{key}"'
+                    message = Message("program.key.takes-none", what=what, keys=optional, key=key)
                 else:
-                    message = f'{what} does not use "{key}"; it takes: {_listing(fits)}'
+                    message = Message(
+                        "program.key.not-used", what=what, key=key, fits=_listing(fits)
+                    )
                 self.problem(key, message)
 
     # -- typed values ----------------------------------------------------------
 
-    def _typed(self, key: str, accepts: Callable[[object], bool], expected: str) -> object:
+    def _typed(self, key: str, accepts: Callable[[object], bool], expected: Message) -> object:
         if key not in self.data:
             return None
         value = self.data[key]
         if not accepts(value):
-            self.problem(key, f'"{key}" must be {expected}, not {_describe(value)}')
+            self.problem(key, Message(
+                "program.key.wrong-type", key=key, expected=expected, value=_describe(value)
+            ))
             return None
         return value
 
     def string(self, key: str) -> str | None:
-        value = self._typed(key, lambda v: isinstance(v, str), 'text in quotes ("...")')
+        value = self._typed(key, lambda v: isinstance(v, str), Message("program.expect.text"))
         return value if isinstance(value, str) else None
 
     def title(self) -> str | None:
         value = self.string("title")
         if value is not None and not value.strip():
-            self.problem("title", "title must not be empty")
+            self.problem("title", Message("program.title.empty"))
             return None
         return value
 
-    def identifier(self, key: str, pattern: re.Pattern[str], form: str) -> str | None:
+    def identifier(self, key: str, pattern: re.Pattern[str], form: Message) -> str | None:
         value = self.string(key)
         if value is not None and not pattern.fullmatch(value):
-            self.problem(key, f'{key} "{value}" is not a valid id: use {form}')
+            self.problem(key, Message("program.id.invalid", key=key, value=value, form=form))
             return None
         return value
 
-    def choice(self, key: str, options: Sequence[str], what: str) -> str | None:
+    def choice(self, key: str, options: Sequence[str], what: Message) -> str | None:
         value = self.string(key)
         if value is not None and value not in options:
-            hint = difflib.get_close_matches(value, options, n=1)
-            guess = f' (did you mean "{hint[0]}"?)' if hint else ""
-            self.problem(key, f'unknown {what} "{value}"{guess}; use one of: {_listing(options)}')
+            self.problem(key, Message(
+                "program.choice.unknown", what=what, value=value,
+                guess=_guess(value, options), options=_listing(options),
+            ))
             return None
         return value
 
     def integer(self, key: str) -> int | None:
         value = self._typed(
-            key, lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"
+            key,
+            lambda v: isinstance(v, int) and not isinstance(v, bool),
+            Message("program.expect.whole"),
         )
         return value if isinstance(value, int) else None
 
@@ -942,52 +975,56 @@ class _Table:
         value = self._typed(
             key,
             lambda v: _is_number(v) and _as_decimal(v).is_finite(),
-            "a whole number" if whole else "a number",
+            Message("program.expect.whole" if whole else "program.expect.number"),
         )
         if value is None:
             return None
         number = _as_decimal(value)
         if whole and number != number.to_integral_value():
-            self.problem(key, f'"{key}" must be a whole number, not {number}')
+            self.problem(key, Message("program.number.not-whole", key=key, value=number))
             return None
         if at_least is not None and number < at_least:
-            self.problem(key, f"{key} must not be negative, not {number}")
+            self.problem(key, Message("program.number.negative", key=key, value=number))
             return None
         return number
 
     def boolean(self, key: str) -> bool | None:
-        value = self._typed(key, lambda v: isinstance(v, bool), "true or false")
+        value = self._typed(key, lambda v: isinstance(v, bool), Message("program.expect.bool"))
         return value if isinstance(value, bool) else None
 
     def day(self, key: str) -> date | None:
         value = self._typed(
             key,
             lambda v: isinstance(v, date) and not isinstance(v, datetime),
-            "a date without quotes, like 2026-01-31",
+            Message("program.expect.date"),
         )
         return value if isinstance(value, date) else None
 
     def table(self, key: str) -> dict[str, object] | None:
-        value = self._typed(key, lambda v: isinstance(v, dict), "a table, like { key = value }")
+        value = self._typed(key, lambda v: isinstance(v, dict), Message("program.expect.table"))
         return value if isinstance(value, dict) else None
 
     def array(self, key: str) -> list[object] | None:
-        value = self._typed(key, lambda v: isinstance(v, list), "an array, like [...]")
+        value = self._typed(key, lambda v: isinstance(v, list), Message("program.expect.array"))
         return value if isinstance(value, list) else None
 
-    def entries(self, key: str, what: str) -> list[_Table]:
+    def entries(self, key: str, what: Message) -> list[_Table]:
         """The tables of an array of tables ([[key]]), labelled by their ids for messages."""
         header = ".".join(str(p) for p in (*self.path, key))
         values = self._typed(
             key,
             lambda v: isinstance(v, list) and all(isinstance(e, dict) for e in v),
-            f"written as [[{header}]] tables",
+            Message("program.expect.tables", header=header),
         )
         if not isinstance(values, list):
             return []
         entries = []
         for index, data in enumerate(values):
             entry_id = data.get("id")
-            label = f'{what} "{entry_id}"' if isinstance(entry_id, str) else f"{what} #{index + 1}"
+            label = (
+                Message("program.label.named", what=what, id=entry_id)
+                if isinstance(entry_id, str)
+                else Message("program.label.numbered", what=what, number=index + 1)
+            )
             entries.append(_Table(self.reader, data, (*self.path, key, index), label))
         return entries

@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from vledger.domain.program import CellValue, Column
+from vledger.messages import Message, PerLang
 
 __all__ = [
     "BOOL_FALSE",
@@ -49,15 +51,22 @@ __all__ = [
 class ValueProblem(ValueError):
     """A typed value the column refuses. `str(problem)` is the English message."""
 
-    def __init__(self, column: Column, message: str, message_zh: str) -> None:
-        super().__init__(message)
+    def __init__(self, column: Column, said: Message) -> None:
+        super().__init__(str(said))
         self.column_id = column.id
         self.column_title = column.title
-        self.message = message
-        self.message_zh = message_zh
+        self.said = said
 
     def text(self, lang: str = "zh") -> str:
-        return self.message_zh if lang == "zh" else self.message
+        return self.said.text(lang)
+
+    @property
+    def message(self) -> str:
+        return self.said.text("en")
+
+    @property
+    def message_zh(self) -> str:
+        return self.said.text("zh")
 
 
 # Full-width ASCII (U+FF01..U+FF5E) to ASCII, the ideographic space, the minus sign and
@@ -89,75 +98,51 @@ _BOOL_FORMS = "是/否, y/n, yes/no, true/false, 1/0, √/×"
 _MAX_DIGITS = 30  # a longer number is a typing accident, and keeps Decimal inside its precision
 
 
-@dataclass(frozen=True)
-class _Form:
-    """How a column wants its values written, in both languages."""
-
-    en: str
-    zh: str
-
-
-def _range(column: Column) -> _Form | None:
+def _range(column: Column) -> Message | None:
     low, high = column.min, column.max
     if low is not None and high is not None:
-        return _Form(f"from {low} to {high}", f"{low}到{high}之间的")
+        return Message("value.range.between", low=low, high=high)
     if low is not None:
-        return _Form(f"of at least {low}", f"不小于{low}的")
+        return Message("value.range.at-least", low=low)
     if high is not None:
-        return _Form(f"of at most {high}", f"不大于{high}的")
+        return Message("value.range.at-most", high=high)
     return None
 
 
-def _form(column: Column) -> _Form:
+def _form(column: Column) -> Message:
     places = column.places
     bounds = _range(column)
     match column.type:
         case "int":
             if bounds:
-                return _Form(f"a whole number {bounds.en}", f"{bounds.zh}整数")
-            return _Form("a whole number, e.g. 12 or -3", "整数，如 12 或 -3")
+                return Message("value.form.int-in-range", range=bounds)
+            return Message("value.form.int")
         case "decimal":
-            en, zh = (f" {bounds.en}", bounds.zh) if bounds else ("", "")
-            return _Form(
-                f"a number{en}, e.g. 12.5 (kept to {places} decimal places)",
-                f"{zh}数字，如 12.5（保留{places}位小数）",
-            )
+            if bounds:
+                return Message("value.form.decimal-in-range", range=bounds, places=places)
+            return Message("value.form.decimal", places=places)
         case "date":
-            return _Form(
-                "a date, e.g. 2026-03-05, 2026/3/5, 2026.3.5 or 2026年3月5日",
-                "日期，如 2026-03-05、2026/3/5、2026.3.5 或 2026年3月5日",
-            )
+            return Message("value.form.date")
         case "choice":
-            return _Form(
-                "one of: " + ", ".join(column.choices), "以下之一：" + "、".join(column.choices)
-            )
+            return Message("value.form.choice", choices=column.choices)
         case "text":
-            n = column.max_length
-            return _Form(f"text of at most {n} characters", f"不超过{n}个字的文字")
+            return Message("value.form.text", most=column.max_length)
         case "bool":
-            return _Form(f"yes or no ({_BOOL_FORMS})", f"是或否（{_BOOL_FORMS}）")
+            return Message("value.form.bool", forms=_BOOL_FORMS)
     raise AssertionError(column.type)
 
 
-def _refuse(column: Column, raw: str, why_en: str = "", why_zh: str = "") -> ValueProblem:
+def _refuse(column: Column, raw: str, why: Message | None = None) -> ValueProblem:
     """A problem naming the column (title and id), the expected form and what was typed."""
-    form = _form(column)
-    shown = raw.strip()
-    why_en = f"{why_en}; " if why_en else ""
-    why_zh = f"{why_zh}；" if why_zh else ""
-    return ValueProblem(
-        column,
-        f'{column.title} ({column.id}): {why_en}expected {form.en}, got "{shown}"',
-        f"{column.title}（{column.id}）：{why_zh}应填{form.zh}，填的是“{shown}”",
-    )
+    named = {"title": column.title, "id": column.id, "form": _form(column), "shown": raw.strip()}
+    if why is None:
+        return ValueProblem(column, Message("value.refused", **named))
+    return ValueProblem(column, Message("value.refused-because", why=why, **named))
 
 
 def _required(column: Column) -> ValueProblem:
-    form = _form(column)
     return ValueProblem(
-        column,
-        f"{column.title} ({column.id}): required, expected {form.en}",
-        f"{column.title}（{column.id}）：必填，应填{form.zh}",
+        column, Message("value.required", title=column.title, id=column.id, form=_form(column))
     )
 
 
@@ -166,7 +151,7 @@ def _check_range(column: Column, number: Decimal, raw: str) -> None:
     too_low = column.min is not None and number < column.min
     too_high = column.max is not None and number > column.max
     if too_low or too_high:
-        raise _refuse(column, raw, "out of range", "超出范围")
+        raise _refuse(column, raw, Message("value.why.out-of-range"))
 
 
 def _parse_int(column: Column, raw: str) -> int:
@@ -208,16 +193,13 @@ def _parse_date(column: Column, raw: str) -> str:
     month = int(found["m"] or found["m2"])
     day = int(found["d"] or found["d2"])
     if not 1 <= month <= 12:
-        raise _refuse(column, raw, f"there is no month {month}", f"没有{month}月")
+        raise _refuse(column, raw, Message("value.why.no-month", month=month))
     days = calendar.monthrange(year, month)[1]
     if not 1 <= day <= days:
-        month_en = calendar.month_name[month]
-        raise _refuse(
-            column,
-            raw,
-            f"{month_en} {year} has {days} days, not {day}",
-            f"{year}年{month}月只有{days}天，没有{day}日",
-        )
+        name = PerLang(zh=str(month), en=calendar.month_name[month])
+        raise _refuse(column, raw, Message(
+            "value.why.short-month", year=year, month=name, days=days, day=day
+        ))
     return date(year, month, day).isoformat()
 
 
@@ -232,7 +214,7 @@ def _parse_text(column: Column, raw: str) -> str:
     text = raw.strip()
     extra = len(text) - column.max_length
     if extra > 0:
-        raise _refuse(column, raw, f"{extra} characters too many", f"多了{extra}个字")
+        raise _refuse(column, raw, Message("value.why.too-long", extra=extra))
     return text
 
 
@@ -245,7 +227,7 @@ def _parse_bool(column: Column, raw: str) -> bool:
     raise _refuse(column, raw)
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[Column, str], CellValue]] = {
     "int": _parse_int,
     "decimal": _parse_decimal,
     "date": _parse_date,
@@ -340,16 +322,13 @@ def normalize_stored(column: Column, value: object) -> StoredCell:
     typed = _as_typed(column, value)
     if typed is None:
         return StoredCell(
-            value, _refuse(column, repr(value), "stored value of another type", "存储的值类型不符")
+            value, _refuse(column, repr(value), Message("value.why.stored-type"))
         )
     try:
         parsed = parse_cell(column, typed)
         if column.type == "decimal" and Decimal(str(parsed)) != _exact_decimal(column, typed):
             raise _refuse(
-                column,
-                typed,
-                f"more than {column.places} decimal places",
-                f"超过{column.places}位小数",
+                column, typed, Message("value.why.too-many-places", places=column.places)
             )
     except ValueProblem as problem:
         return StoredCell(value, problem)

@@ -58,6 +58,8 @@ def test_every_folder_is_packaged() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     listed = set(config["tool"]["setuptools"]["packages"])
     found = {"vledger"}
+    for init in (ROOT / "vledger").rglob("__init__.py"):
+        found.add(".".join(init.parent.relative_to(ROOT).parts))
     for folder in ("domain", "sync", "tui", "fixtures"):
         for init in (ROOT / folder).rglob("__init__.py"):
             found.add(".".join(["vledger", *init.parent.relative_to(ROOT).parts]))

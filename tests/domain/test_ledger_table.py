@@ -89,7 +89,7 @@ def test_every_bad_cell_is_reported_at_its_row_and_header_name() -> None:
     assert text[0].startswith("v01.csv:2:日期: ")
     assert "February 2026 has 28 days, not 30" in text[0]
     assert "out of range" in text[1]
-    assert "1 characters too many" in text[4]
+    assert "1 character too many" in text[4]
     assert "one of: 宣传活动, 应急演练" in text[5]
     assert text[7].startswith("v01.csv:5:日期: ") and "required" in text[7]
 
@@ -97,8 +97,8 @@ def test_every_bad_cell_is_reported_at_its_row_and_header_name() -> None:
 def test_messages_follow_the_language() -> None:
     table = read_table(PROGRAM, "v01.csv", records(
         ("日期", "类别"), ("2026-13-01", "宣传活动"),
-    ), lang="zh")
-    assert messages(table.problems) == [
+    ))
+    assert table.messages("zh") == [
         "v01.csv:2:日期: 日期（date）：没有13月；应填日期，如 2026-03-05、2026/3/5、"
         "2026.3.5 或 2026年3月5日，填的是“2026-13-01”"
     ]

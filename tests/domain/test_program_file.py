@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from tests.example_data import EXAMPLE_PROGRAM
 from vledger.domain.program import Column, Indicator, Item, Period
 from vledger.domain.program_file import Problem, ProgramError, check_program, load_program
+from vledger.messages import Message
 
 EXAMPLE = EXAMPLE_PROGRAM
 
@@ -993,7 +994,7 @@ def test_a_malformed_file_is_refused_at_its_line(sections: dict[str, str], fragm
     problems = check_program(text, "p.toml")
     assert problems, "the file should be refused"
     rendered = [str(p) for p in problems]
-    assert any(p.line == line and fragment in p.message for p in problems), rendered
+    assert any(p.line == line and fragment in str(p.message) for p in problems), rendered
     # One mistake, one message: a broken entry must not also fail what refers to it.
     assert len(problems) == 1, rendered
     assert rendered[0].startswith(f"p.toml:{line}: ")
@@ -1036,7 +1037,7 @@ def test_every_problem_of_a_file_is_reported_in_line_order() -> None:
         (line, fragment) for line, fragment in expected
     ]
     for problem, (_, fragment) in zip(problems, expected, strict=True):
-        assert fragment in problem.message
+        assert fragment in str(problem.message)
 
 
 def test_a_broken_entry_does_not_hide_problems_in_the_next_one() -> None:
@@ -1046,22 +1047,27 @@ def test_a_broken_entry_does_not_hide_problems_in_the_next_one() -> None:
         for n in (1, 2, 3)
     )
     problems = check_program(program(items=items), "p.toml")
-    assert [p.message for p in problems] == [
+    assert [str(p.message) for p in problems] == [
         f'item "i{n}": points must not be negative, not -{n}' for n in (1, 2, 3)
     ]
 
 
 def test_problem_renders_as_file_line_message() -> None:
-    problem = Problem("方案/safety.toml", 12, "unknown key \"x\"")
-    assert str(problem) == '方案/safety.toml:12: unknown key "x"'
-    error = ProgramError([problem, Problem("a.toml", 3, "m")])
-    assert str(error) == '方案/safety.toml:12: unknown key "x"\na.toml:3: m'
+    unknown = Message("program.key.unknown", key="x", guess="", allowed=("id", "title"))
+    problem = Problem("方案/safety.toml", 12, unknown)
+    assert str(problem) == '方案/safety.toml:12: unknown key "x"; allowed: id, title'
+    assert problem.text("zh") == "方案/safety.toml:12: 不认识的设置项“x”；可以写的有：id、title"
+    error = ProgramError([problem, Problem("a.toml", 3, Message("program.title.empty"))])
+    assert str(error).splitlines() == [
+        '方案/safety.toml:12: unknown key "x"; allowed: id, title',
+        "a.toml:3: title must not be empty",
+    ]
 
 
 def test_empty_text_lists_each_missing_key_on_line_1() -> None:
     problems = check_program("", "empty.toml")
     assert {p.line for p in problems} == {1}
-    assert [p.message for p in problems] == [
+    assert [str(p.message) for p in problems] == [
         f'missing required key "{key}"'
         for key in ("id", "title", "year", "date_column", "columns", "items")
     ]
@@ -1221,7 +1227,7 @@ points = -5
     lines = text.splitlines()
     first = next(n for n, s in enumerate(lines, 1) if s.endswith("# first"))
     second = next(n for n, s in enumerate(lines, 1) if s.endswith("# second"))
-    assert [(p.line, p.message) for p in check_program(text, "p.toml")] == [
+    assert [(p.line, str(p.message)) for p in check_program(text, "p.toml")] == [
         (second, f'adjustment "praise": this id is already used by the adjustment at line {first}')
     ]
 

@@ -141,7 +141,7 @@ REFUSED = [
     (KIND, "宣传", "one of: 宣传活动, 应急演练, A B"),
     (KIND, "宣传活动,应急演练", "one of"),
     (KIND, "a b", "one of"),
-    (NOTE, "一二三四五六七八九十一", "1 characters too many"),
+    (NOTE, "一二三四五六七八九十一", "1 character too many"),
     (NOTE, "x" * 13, "3 characters too many"),
     (DONE, "maybe", "yes or no"),
     (DONE, "2", "yes or no"),

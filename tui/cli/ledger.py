@@ -272,9 +272,9 @@ def run_import(args: argparse.Namespace) -> int:
             records = read_ledger_file(args.file, shown_as=args.file)
         except TabularError as error:
             raise Refused(str(error)) from None
-        found = read_table(program, args.file, records, args.lang)
+        found = read_table(program, args.file, records)
         if not found.ok:
-            raise Refused(*found.messages())
+            raise Refused(*found.messages(args.lang))
         rows: list[dict[str, CellValue]] = [row.cells for row in found.rows]
         if rows:
             office.import_rows(program.id, village, rows)

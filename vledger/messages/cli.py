@@ -1,0 +1,5 @@
+"""cli messages."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {}
