@@ -41,6 +41,7 @@ from vledger.domain.decimals import format_money, format_number, format_score, t
 from vledger.domain.program import YEAR
 from vledger.domain.ranking import IndicatorValue, ItemResult, RankingSheet, SheetRow
 from vledger.domain.targets import PeriodTarget
+from vledger.messages import Message, PerLang
 
 StepKind = Literal[
     "warning", "indicator", "target", "rule", "clamp", "round", "met", "money",
@@ -234,381 +235,256 @@ def _area_steps(sheet: RankingSheet, row: SheetRow) -> list[Step]:
 
 def render(steps: Sequence[Step], lang: str = "zh") -> list[str]:
     """One line per step, in Chinese ("zh") or English ("en")."""
-    zh = lang == "zh"
-    return [_RENDER[s.kind](s.params, zh) for s in steps]
+    return [describe(s).text(lang) for s in steps]
+
+
+def describe(step: Step) -> Message:
+    """What one step says, in whichever language it is shown."""
+    return _DESCRIBE[step.kind](step.params)
 
 
 def n(value: Any) -> str:
     return "0" if value is None else format_number(value)
 
 
-def _ids(ids: Sequence[str], zh: bool) -> str:
-    sep = "、" if zh else ", "
-    shown = sep.join(ids[:ROW_IDS_SHOWN])
+def _ids(ids: Sequence[str]) -> Message | tuple[str, ...]:
     if len(ids) > ROW_IDS_SHOWN:
-        more = len(ids) - ROW_IDS_SHOWN
-        shown += f"{sep}…（另 {more} 行）" if zh else f", … (+{more} more)"
-    return shown
+        shown = tuple(ids[:ROW_IDS_SHOWN])
+        return Message("explain.rows-more", shown=shown, more=len(ids) - ROW_IDS_SHOWN)
+    return tuple(ids)
 
 
-def _r_warning(p: Mapping[str, Any], zh: bool) -> str:
+def _quantity(value: str, unit: str) -> Message | str:
+    return Message("explain.quantity", value=value, unit=unit) if unit else value
+
+
+def _r_warning(p: Mapping[str, Any]) -> Message:
     row, date = p["row"], p["date"]
     if p["reason"] == "no_date":
-        return (
-            f"台账行 {row} 未填日期，不计入任何阶段"
-            if zh
-            else (f"row {row} has no date: counted in no period")
-        )
+        return Message("explain.warning.no-date", row=row)
     if p["reason"] == "bad_date":
-        return (
-            f"台账行 {row} 日期“{date}”无法识别，不计入任何阶段"
-            if zh
-            else (f"row {row} has an unreadable date {date!r}: counted in no period")
-        )
-    return f"台账行 {row} 日期 {date} 不在 {p['year']} 年内，不计入任何阶段" if zh else (
-        f"row {row} is dated {date}, outside {p['year']}: counted in no period")  # fmt: skip
+        return Message("explain.warning.bad-date", row=row, date=date)
+    return Message("explain.warning.outside-year", row=row, date=date, year=p["year"])
 
 
-def _period(p: Mapping[str, Any], zh: bool) -> str:
+def _period(p: Mapping[str, Any]) -> Message | PerLang:
     if p["period"] == YEAR:
-        return "全年" if zh else "year"
-    return p["period_title"] if zh else p["period"]
+        return Message("explain.year")
+    # Period titles are the township's own words (第一阶段); English shows the id.
+    return PerLang(zh=p["period_title"], en=p["period"])
 
 
-def _r_indicator(p: Mapping[str, Any], zh: bool) -> str:
-    head = f"{p['title']}（{_period(p, zh)}）：" if zh else f"{p['title']} ({_period(p, zh)}): "
+def _r_indicator(p: Mapping[str, Any]) -> Message:
+    return Message("explain.indicator", title=p["title"], period=_period(p), detail=_measured(p))
+
+
+def _measured(p: Mapping[str, Any]) -> Message:
     unit = p["unit"]
     kind, rows = p["kind"], p["rows"]
     if kind == "entered":
         if p["entered"]:
-            return head + (
-                f"乡镇录入 {n(p['value'])}{unit}"
-                if zh
-                else f"entered by the township: {n(p['value'])} {unit}".rstrip()
-            )
-        return head + ("乡镇未录入，按 0 计" if zh else "not entered by the township, counts as 0")
+            return Message("explain.indicator.entered", qty=_quantity(n(p["value"]), unit))
+        return Message("explain.indicator.not-entered")
     if kind == "count":
         if not rows:
-            return head + (
-                f"0{unit}，没有符合条件的台账行" if zh else f"0 {unit}, no matching rows"
-            )
-        return head + (
-            f"{len(rows)}{unit}，台账行 {_ids(rows, True)}"
-            if zh
-            else f"{len(rows)} {unit}, rows {_ids(rows, False)}"
+            return Message("explain.indicator.count-none", qty=_quantity("0", unit))
+        return Message(
+            "explain.indicator.count", qty=_quantity(str(len(rows)), unit), rows=_ids(rows)
         )
     if kind == "sum":
         if not rows:
-            return head + (
-                f"合计 0{unit}，没有符合条件的台账行" if zh else f"total 0 {unit}, no rows"
-            )
-        return head + (
-            f"合计 {n(p['total'])}{unit}，来自 {len(rows)} 行：{_ids(rows, True)}"
-            if zh
-            else f"total {n(p['total'])} {unit} from {len(rows)} rows: {_ids(rows, False)}"
+            return Message("explain.indicator.sum-none", qty=_quantity("0", unit))
+        return Message(
+            "explain.indicator.sum",
+            qty=_quantity(n(p["total"]), unit), count=len(rows), rows=_ids(rows),
         )
     num = p["numerator_rows"]
     if not rows:
-        return head + ("分母为 0 行，按 100% 计" if zh else "no rows in the denominator, so 100%")
-    value = f"100 × {len(num)} / {len(rows)} = {n(p['value'])}%"
-    if zh:
-        return (
-            head + f"{value}（分子 {len(num)} 行：{_ids(num, True) or '无'}；"
-            f"分母 {len(rows)} 行：{_ids(rows, True)}）"
-        )
-    return (
-        head + f"{value} (numerator {len(num)} rows: {_ids(num, False) or 'none'}; "
-        f"denominator {len(rows)} rows: {_ids(rows, False)})"
+        return Message("explain.indicator.rate-none")
+    return Message(
+        "explain.indicator.rate",
+        num=len(num), den=len(rows), value=n(p["value"]),
+        num_rows=_ids(num) if num else Message("explain.none"), den_rows=_ids(rows),
     )
 
 
-def _r_target(p: Mapping[str, Any], zh: bool) -> str:
+def _r_target(p: Mapping[str, Any]) -> Message:
+    title = p["title"]
     if not p["annual_set"]:
-        return f"{p['title']}目标：未下达，按 0 计" if zh else (
-            f"{p['title']} target: not set, counts as 0")  # fmt: skip
-    annual, value, method = n(p["annual"]), n(p["value"]), p["method"]
+        return Message("explain.target.not-set", title=title)
+    annual, method = n(p["annual"]), p["method"]
     if method == "year":
-        return f"{p['title']}目标：年度任务 {annual}" if zh else (
-            f"{p['title']} target: annual target {annual}")  # fmt: skip
+        return Message("explain.target.year", title=title, annual=annual)
     if method == "rate_level":
-        return (
-            f"{p['title']}目标：{annual}%（比率目标不分解，各阶段均按年度目标）"
-            if zh
-            else (f"{p['title']} target: {annual}% (a rate target is a level, not split)")
-        )
+        return Message("explain.target.rate-level", title=title, annual=annual)
     if method == "no_shares":
-        return (
-            f"{p['title']}目标：{annual}（未设分解比例，各阶段同年度任务）"
-            if zh
-            else (f"{p['title']} target: {annual} (no shares: every period uses the annual target)")
-        )
-    shares = ":".join(n(s) for s in p["shares"])
-    calc = f"{annual}×{n(p['share'])}/{n(p['total_share'])} = {n(p['exact'])}"
-    period = _period(p, zh)
+        return Message("explain.target.no-shares", title=title, annual=annual)
+    split = {
+        "title": title, "annual": annual, "shares": ":".join(n(s) for s in p["shares"]),
+        "period": _period(p), "value": n(p["value"]), "share": n(p["share"]),
+        "total_share": n(p["total_share"]), "exact": n(p["exact"]),
+    }  # fmt: skip
     if method == "proportion":
-        return (
-            (
-                f"{p['title']}目标：年度任务 {annual}，按 {shares} 分解 → {period} {value}"
-                f"（{calc}，非整数任务按比例，不取整）"
-            )
-            if zh
-            else (
-                f"{p['title']} target: annual {annual}, shares {shares} → {period} {value} "
-                f"({calc}, not a whole number: plain proportion)"
-            )
-        )
-    extra = f"+{p['extra']}"
-    return (
-        (
-            f"{p['title']}目标：年度任务 {annual}，按 {shares} 分解 → {period} {value}"
-            f"（{calc}，取整 {p['floor']}，余数分配 {extra}）"
-        )
-        if zh
-        else (
-            f"{p['title']} target: annual {annual}, shares {shares} → {period} {value} "
-            f"({calc}, floor {p['floor']}, {extra} remainder)"
-        )
-    )
+        return Message("explain.target.proportion", **split)
+    return Message("explain.target.split", floor=p["floor"], extra=p["extra"], **split)
 
 
 _RULE_NAME = {
-    "proportional": ("按完成比例计分", "proportional"),
-    "linear": ("按数量增减计分", "linear"),
-    "threshold": ("按达标线计分", "threshold"),
-    "full_at": ("达标得满分，以下按比例", "full at level"),
-    "per_event": ("按次扣分", "per event"),
-    "check": ("达到即得分", "check"),
-    "manual": ("评估打分", "manual"),
+    "proportional": "explain.rule.proportional",
+    "linear": "explain.rule.linear",
+    "threshold": "explain.rule.threshold",
+    "full_at": "explain.rule.full-at",
+    "per_event": "explain.rule.per-event",
+    "check": "explain.rule.check",
+    "manual": "explain.rule.manual",
+}
+
+# Each branch of a rule (rules.py) and the numbers its formula shows.
+_FORMULA: dict[str, tuple[str, tuple[str, ...]]] = {
+    "proportional": ("explain.formula.proportional", ("points", "v", "t", "bonus", "over", "raw")),
+    "proportional_zero": ("explain.formula.proportional-zero", ("points", "bonus", "v", "raw")),
+    "linear": ("explain.formula.linear", ("points", "bonus", "over", "penalty", "under", "raw")),
+    "threshold": ("explain.formula.threshold", ("points", "bonus", "v", "h", "penalty", "raw")),
+    "full_at_reached": ("explain.formula.full-at-reached", ("v", "h", "points")),
+    "full_at_part": ("explain.formula.full-at-part", ("points", "v", "h", "raw")),
+    "full_at_zero": ("explain.formula.full-at-zero", ("points",)),
+    "per_event": ("explain.formula.per-event", ("points", "penalty", "v", "raw")),
+    "check_reached": ("explain.formula.check-reached", ("v", "t", "points")),
+    "check_missed": ("explain.formula.check-missed", ("v", "t")),
+    "manual": ("explain.formula.manual", ("v", "points")),
+    "manual_missing": ("explain.formula.manual-missing", ()),
 }
 
 
-def _r_rule(p: Mapping[str, Any], zh: bool) -> str:
-    P, b, pen = n(p["points"]), n(p["bonus"]), n(p["penalty"])
-    v, t, h = n(p["v"]), n(p["t"]), n(p["level"])
-    raw = format_number(p["raw"], approx_places=4)
-    name = _RULE_NAME[p["rule"]][0 if zh else 1]
-    head = f"{p['title']}（{name}）：" if zh else f"{p['title']} ({name}): "
-    branch = p["branch"]
-    formulas = {
-        "proportional": f"{P} × min({v}, {t}) / {t} + {b} × {n(p['over'])} = {raw}",
-        "proportional_zero": (
-            f"目标为 0，{P} + {b} × {v} = {raw}" if zh else f"target 0, so {P} + {b} × {v} = {raw}"
-        ),
-        "linear": f"{P} + {b} × {n(p['over'])} − {pen} × {n(p['under'])} = {raw}",
-        "threshold": f"{P} + {b} × max({v} − {h}, 0) − {pen} × max({h} − {v}, 0) = {raw}",
-        "full_at_reached": (f"{v} ≥ {h}，得满分 {P}" if zh else f"{v} ≥ {h}, full {P}"),
-        "full_at_part": f"{P} × {v} / {h} = {raw}",
-        "full_at_zero": (f"达标线为 0，得满分 {P}" if zh else f"level 0, full {P}"),
-        "per_event": f"{P} − {pen} × {v} = {raw}",
-        "check_reached": (f"{v} ≥ max({t}, 1)，得 {P} 分" if zh else f"{v} ≥ max({t}, 1), so {P}"),
-        "check_missed": (f"{v} < max({t}, 1)，得 0 分" if zh else f"{v} < max({t}, 1), so 0"),
-        "manual": (f"评估人员打分 {v}（满分 {P}）" if zh else f"assessor's points {v} (of {P})"),
-        "manual_missing": ("未打分，按 0 计" if zh else "no points entered, counts as 0"),
-    }
-    text = formulas[branch]
+def _r_rule(p: Mapping[str, Any]) -> Message:
+    numbers = {
+        "points": n(p["points"]), "bonus": n(p["bonus"]), "penalty": n(p["penalty"]),
+        "v": n(p["v"]), "t": n(p["t"]), "h": n(p["level"]), "over": n(p["over"]),
+        "under": n(p["under"]), "raw": format_number(p["raw"], approx_places=4),
+    }  # fmt: skip
+    key, shown = _FORMULA[p["branch"]]
+    formula = Message(key, **{name: numbers[name] for name in shown})
     if p["rule"] in ("threshold", "full_at") and not p["threshold_given"]:
-        text += "（达标线取目标）" if zh else " (level = target)"
-    return head + text
+        formula = Message("explain.formula.level-is-target", formula=formula)
+    rule = Message(_RULE_NAME[p["rule"]])
+    return Message("explain.rule", title=p["title"], rule=rule, formula=formula)
 
 
-def _r_clamp(p: Mapping[str, Any], zh: bool) -> str:
-    raw, bound = n(p["raw"]), n(p["bound"])
-    if p["side"] == "max":
-        return (
-            f"{p['title']}：{raw} 超过上限 {bound} → {bound}"
-            if zh
-            else (f"{p['title']}: {raw} above max {bound} → {bound}")
-        )
-    return (
-        f"{p['title']}：{raw} 低于下限 {bound} → {bound}（扣完为止）"
-        if zh
-        else (f"{p['title']}: {raw} below min {bound} → {bound}")
-    )
+def _r_clamp(p: Mapping[str, Any]) -> Message:
+    key = "explain.clamp.max" if p["side"] == "max" else "explain.clamp.min"
+    return Message(key, title=p["title"], raw=n(p["raw"]), bound=n(p["bound"]))
 
 
-def _r_round(p: Mapping[str, Any], zh: bool) -> str:
+def _r_round(p: Mapping[str, Any]) -> Message:
     before, score = format_number(p["before"], approx_places=4), format_score(p["score"])
-    return (
-        f"{p['title']}：{before} 四舍五入保留两位 → {score}"
-        if zh
-        else (f"{p['title']}: {before} rounded half up to 2 places → {score}")
+    return Message("explain.round", title=p["title"], before=before, score=score)
+
+
+def _r_met(p: Mapping[str, Any]) -> Message:
+    what = Message("explain.level.target" if p["level_name"] == "t" else "explain.level.threshold")
+    return Message(
+        "explain.met" if p["met"] else "explain.not-met",
+        title=p["title"], v=n(p["v"]), what=what, level=n(p["level"]),
     )
 
 
-def _r_met(p: Mapping[str, Any], zh: bool) -> str:
-    v, level, name = n(p["v"]), n(p["level"]), p["level_name"]
-    what = ("目标" if name == "t" else "达标线") if zh else ("target" if name == "t" else "level")
-    if p["met"]:
-        return (
-            f"{p['title']}：已完成（{v} ≥ {what} {level}）"
-            if zh
-            else (f"{p['title']}: met ({v} ≥ {what} {level})")
-        )
-    return (
-        f"{p['title']}：未完成（{v} < {what} {level}）"
-        if zh
-        else (f"{p['title']}: not met ({v} < {what} {level})")
+def _r_money(p: Mapping[str, Any]) -> Message:
+    return Message(
+        "explain.money",
+        title=p["title"], per_unit=n(p["per_unit"]), v=n(p["v"]),
+        per_missing=n(p["per_missing"]), under=n(p["under"]), money=format_money(p["money"]),
     )
 
 
-def _r_money(p: Mapping[str, Any], zh: bool) -> str:
-    calc = (f"{n(p['per_unit'])} × {n(p['v'])} − {n(p['per_missing'])} × {n(p['under'])}"
-            f" = {format_money(p['money'])}")  # fmt: skip
-    return f"{p['title']}单项奖罚：{calc} 元" if zh else f"{p['title']} item money: {calc}"
-
-
-def _r_adjustment(p: Mapping[str, Any], zh: bool) -> str:
-    count, points, sub = n(p["count"]), n(p["points"]), n(p["subtotal"])
-    return (
-        f"{p['title']} {count} × {points} = {sub}"
-        if zh
-        else (f"{p['title']}: {count} × {points} = {sub}")
+def _r_adjustment(p: Mapping[str, Any]) -> Message:
+    return Message(
+        "explain.adjustment",
+        title=p["title"], count=n(p["count"]), points=n(p["points"]), subtotal=n(p["subtotal"]),
     )
 
 
-def _r_rank_bonus(p: Mapping[str, Any], zh: bool) -> str:
-    rank, bonus = p["rank"], n(p["bonus"])
-    shared = ("（并列）" if zh else " (shared)") if p["shared"] else ""
+def _r_rank_bonus(p: Mapping[str, Any]) -> Message:
+    shared = Message("explain.shared") if p["shared"] else ""
     if p["bonus"]:
-        return (
-            f"{p['title']}排名第 {rank}{shared} → 加 {bonus} 分"
-            if zh
-            else (f"{p['title']} ranked {rank}{shared} → +{bonus}")
+        return Message(
+            "explain.rank-bonus", title=p["title"], rank=p["rank"], shared=shared,
+            bonus=n(p["bonus"]),
         )
-    return (
-        f"{p['title']}排名第 {rank}{shared} → 无排名加分"
-        if zh
-        else (f"{p['title']} ranked {rank}{shared} → no rank bonus")
-    )
+    return Message("explain.rank-bonus.none", title=p["title"], rank=p["rank"], shared=shared)
 
 
-def _r_total(p: Mapping[str, Any], zh: bool) -> str:
+def _r_total(p: Mapping[str, Any]) -> Message:
     items, adj, bonus, total = (
         format_score(p[k]) for k in ("items", "adjustments", "rank_bonus", "total")
     )
-    if zh:
-        text = f"总分：各项得分 {items} + 加扣分 {adj}"
-        if p["year"]:
-            text += f" + 阶段排名加分 {bonus}"
-        return text + f" = {total}"
-    text = f"total: items {items} + adjustments {adj}"
     if p["year"]:
-        text += f" + period rank bonus {bonus}"
-    return text + f" = {total}"
-
-
-def _r_veto(p: Mapping[str, Any], zh: bool) -> str:
-    value, unit = n(p["value"]), p["unit"]
-    if p["vetoed"]:
-        return (
-            f"一票否决：{p['title']} {value}{unit} > 0 → 否决"
-            if zh
-            else (f"veto: {p['title']} {value} {unit} > 0 → vetoed".replace("  ", " "))
+        return Message(
+            "explain.total.year", items=items, adjustments=adj, bonus=bonus, total=total
         )
-    return (
-        f"一票否决：{p['title']} {value}{unit}，未触发"
-        if zh
-        else (f"veto: {p['title']} {value} {unit}: not vetoed".replace("  ", " "))
-    )
+    return Message("explain.total", items=items, adjustments=adj, total=total)
 
 
-def _r_complete(p: Mapping[str, Any], zh: bool) -> str:
+def _r_veto(p: Mapping[str, Any]) -> Message:
+    qty = _quantity(n(p["value"]), p["unit"])
+    return Message("explain.veto.yes" if p["vetoed"] else "explain.veto.no", title=p["title"],
+                   qty=qty)  # fmt: skip
+
+
+def _r_complete(p: Mapping[str, Any]) -> Message:
     if p["complete"]:
-        return (
-            "全面完成：是（未被否决，各项目标均已完成）"
-            if zh
-            else ("complete: yes (not vetoed, every item that can be met is met)")
-        )
-    reasons = []
+        return Message("explain.complete.yes")
+    reasons: list[Message] = []
     if p["vetoed"]:
-        reasons.append("被一票否决" if zh else "vetoed")
+        reasons.append(Message("explain.complete.vetoed"))
     if p["unmet"]:
-        sep = "、" if zh else ", "
-        reasons.append(
-            f"{sep.join(p['unmet'])}未完成" if zh else f"not met: {sep.join(p['unmet'])}"
-        )
-    return f"全面完成：否（{'；'.join(reasons)}）" if zh else f"complete: no ({'; '.join(reasons)})"
+        reasons.append(Message("explain.complete.unmet", items=p["unmet"]))
+    return Message("explain.complete.no", reasons=reasons)
 
 
-def _r_rank(p: Mapping[str, Any], zh: bool) -> str:
-    rank, count, bottom = p["rank"], p["villages"], p["from_bottom"]
+def _r_rank(p: Mapping[str, Any]) -> Message:
     shared = p["shared_with"]
-    if zh:
-        text = f"排名：第 {rank} 名（共 {count} 个村），倒数第 {bottom}"
-        if shared:
-            text += f"，与 {'、'.join(shared)} 并列"
-        if p["vetoed"]:
-            text += "；被一票否决的村排在其他村之后"
-        return text
-    text = f"rank {rank} of {count}, {bottom} from the bottom"
-    if shared:
-        text += f", shared with {', '.join(shared)}"
-    if p["vetoed"]:
-        text += "; vetoed villages rank after all others"
-    return text
+    return Message(
+        "explain.rank",
+        rank=p["rank"], count=p["villages"], bottom=p["from_bottom"],
+        shared=Message("explain.rank.shared", villages=shared) if shared else "",
+        vetoed=Message("explain.rank.vetoed") if p["vetoed"] else "",
+    )
 
 
-def _r_reward(p: Mapping[str, Any], zh: bool) -> str:
-    place, amount = p["place"], format_money(p["amount"])
+def _r_reward(p: Mapping[str, Any]) -> Message:
     if p["granted"]:
-        return f"奖励：第 {place} 名奖 {amount} 元" if zh else f"reward: rank {place}, {amount}"
-    if p["reason"] == "vetoed":
-        return (
-            f"奖励：第 {place} 名奖 {amount} 元，但被一票否决，不发"
-            if zh
-            else (f"reward: rank {place} pays {amount}, but a vetoed village gets none")
-        )
-    return (
-        f"奖励：第 {place} 名奖 {amount} 元须全面完成，未全面完成，不发"
-        if zh
-        else (f"reward: rank {place} pays {amount} only when complete; not complete, none")
+        key = "explain.reward"
+    elif p["reason"] == "vetoed":
+        key = "explain.reward.vetoed"
+    else:
+        key = "explain.reward.incomplete"
+    return Message(key, place=p["place"], amount=format_money(p["amount"]))
+
+
+def _r_penalty(p: Mapping[str, Any]) -> Message:
+    key = "explain.penalty" if p["granted"] else "explain.penalty.complete"
+    return Message(key, place=p["place"], amount=format_money(p["amount"]))
+
+
+def _r_amount(p: Mapping[str, Any]) -> Message:
+    reward, penalty, item_money, amount = (
+        format_money(p[k]) for k in ("reward", "penalty", "item_money", "amount")
+    )
+    return Message(
+        "explain.amount", reward=reward, penalty=penalty, item_money=item_money, amount=amount
     )
 
 
-def _r_penalty(p: Mapping[str, Any], zh: bool) -> str:
-    place, amount = p["place"], format_money(p["amount"])
-    if p["granted"]:
-        return (
-            f"处罚：倒数第 {place} 名罚 {amount} 元"
-            if zh
-            else (f"penalty: {place} from the bottom, {amount}")
-        )
-    return (
-        f"处罚：倒数第 {place} 名罚 {amount} 元仅对未全面完成的村，已全面完成，不罚"
-        if zh
-        else (
-            f"penalty: {place} from the bottom pays {amount} only when not complete; complete, none"
-        )
+def _r_area(p: Mapping[str, Any]) -> Message:
+    money = format_money(abs(p["amount"]))
+    if not p["incomplete"]:
+        return Message("explain.area.complete", area=p["area"], money=money)
+    return Message(
+        "explain.area.incomplete", area=p["area"], villages=p["incomplete"], money=money
     )
 
 
-def _r_amount(p: Mapping[str, Any], zh: bool) -> str:
-    r, pen, m, a = (format_money(p[k]) for k in ("reward", "penalty", "item_money", "amount"))
-    return (
-        f"兑现：奖励 {r} − 处罚 {pen} + 单项奖罚 {m} = {a} 元"
-        if zh
-        else (f"amount: reward {r} − penalty {pen} + item money {m} = {a}")
-    )
-
-
-def _r_area(p: Mapping[str, Any], zh: bool) -> str:
-    area, amount, incomplete = p["area"], p["amount"], p["incomplete"]
-    money = format_money(abs(amount))
-    if not incomplete:
-        return (
-            f"{area}：所辖村全部全面完成 → 奖 {money} 元"
-            if zh
-            else (f"area {area}: every village complete → reward {money}")
-        )
-    sep = "、" if zh else ", "
-    return (
-        f"{area}：{sep.join(incomplete)} 未全面完成 → 罚 {money} 元"
-        if zh
-        else (f"area {area}: {sep.join(incomplete)} not complete → penalty {money}")
-    )
-
-
-_RENDER = {
+_DESCRIBE = {
     "warning": _r_warning, "indicator": _r_indicator, "target": _r_target, "rule": _r_rule,
     "clamp": _r_clamp, "round": _r_round, "met": _r_met, "money": _r_money,
     "adjustment": _r_adjustment, "rank_bonus": _r_rank_bonus, "total": _r_total,

@@ -23,6 +23,7 @@ from vledger.domain.indicators import RowWarning, VillageMeasures
 from vledger.domain.program import YEAR, Indicator, Item, Program
 from vledger.domain.rules import ItemScore, score_item
 from vledger.domain.targets import PeriodTarget, period_target
+from vledger.messages import Message
 
 
 class RankingError(ValueError):
@@ -297,7 +298,7 @@ class _Scored:
 def _indicator_value(
     indicator: Indicator, village: str, measures: VillageMeasures, inputs: SheetInputs, period: str
 ) -> IndicatorValue:
-    common = {
+    common: dict[str, Any] = {
         "indicator": indicator.id,
         "title": indicator.title,
         "unit": indicator.unit,
@@ -565,39 +566,23 @@ ProblemCode = Literal[
     "not_whole",
 ]
 
-_PROBLEM_TEXT: dict[str, tuple[str, str]] = {
-    "unknown_village": ("no village {name}", "没有村 {name}"),
-    "unknown_indicator": (
-        "no indicator {name} in program {program}",
-        "方案 {program} 没有指标 {name}",
-    ),
-    "unknown_item": ("no item {name} in program {program}", "方案 {program} 没有考核项目 {name}"),
-    "unknown_adjustment": (
-        "no adjustment {name} in program {program}",
-        "方案 {program} 没有加扣分项 {name}",
-    ),
-    "unknown_period": (
-        "no period {name} in program {program}",
-        "方案 {program} 没有考核阶段 {name}",
-    ),
-    "not_entered": (
-        "indicator {name} is computed from ledgers, not entered",
-        "指标 {name} 由台账自动统计，不能录入",
-    ),
-    "not_manual": (
-        "item {name} is scored by its rule, not by hand",
-        "考核项目 {name} 按规则计分，不能手工打分",
-    ),
-    "negative": ("{name}: {value} is below 0", "{name}：{value} 不能为负数"),
-    "above_points": (
-        "{name}: {value} points is above the item's {limit}",
-        "{name}：{value} 分超过该项满分 {limit} 分",
-    ),
-    "not_whole": (
-        "{name}: a count must be a whole number, not {value}",
-        "{name}：次数须为整数，不能是 {value}",
-    ),
+# The catalogue's id for each problem code.
+_PROBLEM_IDS: dict[str, str] = {
+    "unknown_village": "sheet.unknown-village",
+    "unknown_indicator": "sheet.unknown-indicator",
+    "unknown_item": "sheet.unknown-item",
+    "unknown_adjustment": "sheet.unknown-adjustment",
+    "unknown_period": "sheet.unknown-period",
+    "not_entered": "sheet.not-entered",
+    "not_manual": "sheet.not-manual",
+    "negative": "sheet.negative",
+    "above_points": "sheet.above-points",
+    "not_whole": "sheet.not-whole",
 }
+_NEEDS = {"sheet.negative": ("value",), "sheet.above-points": ("value", "limit"),
+          "sheet.not-whole": ("value",)}  # fmt: skip
+_ABOUT_PROGRAM = {"sheet.unknown-indicator", "sheet.unknown-item", "sheet.unknown-adjustment",
+                  "sheet.unknown-period"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -612,15 +597,21 @@ class InputProblem:
     limit: Decimal | None = None
     program: str = ""
 
+    @property
+    def said(self) -> Message:
+        """What is wrong with the entry, without naming the sheet and the entry."""
+        key = _PROBLEM_IDS[self.code]
+        args: dict[str, object] = {"name": self.name}
+        if key in _ABOUT_PROGRAM:
+            args["program"] = self.program
+        for name in _NEEDS.get(key, ()):
+            number = getattr(self, name)
+            args[name] = "" if number is None else _plain(number)
+        return Message(key, **args)
+
     def message(self, lang: str = "en") -> str:
-        en, zh = _PROBLEM_TEXT[self.code]
-        text = (zh if lang == "zh" else en).format(
-            name=self.name,
-            program=self.program,
-            value="" if self.value is None else _plain(self.value),
-            limit="" if self.limit is None else _plain(self.limit),
-        )
-        return f"{self.sheet} {','.join(self.key)}: {text}"
+        entry = Message("sheet.entry", sheet=self.sheet, key=",".join(self.key), problem=self.said)
+        return entry.text(lang)
 
 
 def _plain(value: Decimal) -> str:
@@ -652,6 +643,7 @@ def check_inputs(
         if key[2] not in periods:
             add(sheet, key, "unknown_period", key[2])
 
+    key: tuple[str, ...]  # the sheets' keys differ in length: (village, indicator[, period])
     for key, value in inputs.targets.items():
         village_ok("targets", key)
         if key[1] not in indicators:
