@@ -25,8 +25,13 @@ COMMAND = (
 )
 
 
-def vledger(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VLEDGER_HOME": str(home), "PYTHONPATH": str(ROOT)}
+def vledger(
+    *args: str, cwd: Path, home: Path, locale: str = "C.UTF-8"
+) -> subprocess.CompletedProcess[str]:
+    # The locale is fixed so the language comes from --lang or this, never the machine.
+    env = {**os.environ, "VLEDGER_HOME": str(home), "PYTHONPATH": str(ROOT), "LANG": locale}
+    env.pop("LC_ALL", None)
+    env.pop("LC_MESSAGES", None)
     return subprocess.run(
         [*COMMAND, *args],
         capture_output=True,
@@ -142,3 +147,51 @@ def test_any_other_read_failure_is_refused_with_its_reason(tmp_path: Path) -> No
     result = vledger("program", "check", "plain/p.toml", cwd=tmp_path, home=tmp_path / "home")
     assert result.returncode == 1
     assert result.stderr == "plain/p.toml: cannot read it (Not a directory)\n"
+
+
+# -- the language of the problems ----------------------------------------------------
+
+
+def test_lang_zh_says_every_problem_in_chinese_at_its_line(tmp_path: Path) -> None:
+    text, expected = broken_copy()
+    (tmp_path / "broken.toml").write_text(text, encoding="utf-8")
+    result = vledger(
+        "--lang", "zh", "program", "check", "broken.toml", cwd=tmp_path, home=tmp_path / "home"
+    )
+    assert result.returncode == 1
+    reported = result.stderr.splitlines()
+    fragments = ["不是合理的年份", "应填以下之一", "penalty 不能为负数，这里是 -3"]
+    assert len(reported) == len(expected) == len(fragments), reported
+    for line, (number, _), fragment in zip(reported, expected, fragments, strict=True):
+        assert line.startswith(f"broken.toml:{number}: "), line
+        assert fragment in line, line
+    for english in ("not a plausible year", "expected one of", "must not be negative"):
+        assert english not in result.stderr
+
+
+def test_lang_after_the_command_and_from_the_locale(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('id = "x"\ntitle = \n', encoding="utf-8")
+    after = vledger("program", "check", "bad.toml", "--lang", "zh", cwd=tmp_path,
+                    home=tmp_path / "home")
+    assert after.stderr.startswith("bad.toml:2: TOML 格式错误：值的写法不对"), after.stderr
+    by_locale = vledger("program", "check", "bad.toml", cwd=tmp_path, home=tmp_path / "home",
+                        locale="zh_CN.UTF-8")
+    assert by_locale.stderr == after.stderr
+    english = vledger("--lang", "en", "program", "check", "bad.toml", cwd=tmp_path,
+                      home=tmp_path / "home", locale="zh_CN.UTF-8")
+    assert english.stderr.startswith("bad.toml:2: not valid TOML: Invalid value")
+
+
+def test_lang_zh_says_ok_and_file_problems_in_chinese(tmp_path: Path) -> None:
+    (tmp_path / "safety-2026.toml").write_bytes(EXAMPLE.read_bytes())
+    ok = vledger("--lang", "zh", "program", "check", "safety-2026.toml", cwd=tmp_path,
+                 home=tmp_path / "home")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout == "safety-2026.toml：没有问题（7 个考核项目，3 个考核阶段）\n"
+    missing = vledger("--lang", "zh", "program", "check", "nowhere.toml", cwd=tmp_path,
+                      home=tmp_path / "home")
+    assert (missing.returncode, missing.stderr) == (1, "nowhere.toml：找不到这个文件\n")
+    (tmp_path / "gbk.toml").write_bytes('id = "p"\ntitle = "安全"\n'.encode("gbk"))
+    gbk = vledger("--lang", "zh", "program", "check", "gbk.toml", cwd=tmp_path,
+                  home=tmp_path / "home")
+    assert gbk.stderr.startswith("gbk.toml:2: 不是 UTF-8 编码的文字"), gbk.stderr

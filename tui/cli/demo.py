@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from vledger.messages import say
+
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
@@ -44,32 +46,31 @@ def run_demo(args: argparse.Namespace) -> int:
     from vledger.tui.cli.main import Refused, default_home
 
     if args.villages < 1 or args.rows < 0:
-        raise Refused("--villages must be at least 1 and --rows at least 0")
+        raise Refused(say(args.lang, "cli.demo.bad-size"))
     home = args.demo_home
     if home is None and Path(args.home) != default_home():
         home = Path(args.home)  # `vledger --home DIR demo`
     if home is None:
         home = new_cache_home()
     if home.exists() and (not home.is_dir() or any(home.iterdir())):
-        raise Refused(f"{home} is not empty; the demo is built in an empty folder")
+        raise Refused(say(args.lang, "cli.demo.not-empty", home=home))
     build_demo(home, args.villages, args.rows, args.seed, lang=args.lang)
     args.home = home
-    zh = args.lang == "zh"
     if args.no_ui:
         print(home)
         return 0
     opened = _open_ui(args)
     if opened is not None:
         return opened
-    print(f"示例乡镇已建在 {home}" if zh else f"The sample township is in {home}")
-    print(("排名：" if zh else "Rank it: ") + f"vledger --home {home} rank safety-2026")
+    print(say(args.lang, "cli.demo.where", home=home))
+    print(say(args.lang, "cli.demo.rank-it", command=f"vledger --home {home} rank safety-2026"))
     return 0
 
 
 def _open_ui(args: argparse.Namespace) -> int | None:
     """Open the UI on the demo when the UI's command exists (tui/cli_ui.py), else None."""
     try:
-        from vledger.tui.cli import ui as cli_ui  # type: ignore[attr-defined]
+        from vledger.tui.cli import ui as cli_ui
     except ModuleNotFoundError:
         return None
     opener = getattr(cli_ui, "open_home", None)
@@ -106,7 +107,7 @@ def build_demo(
                                    lang=lang) as office:
         for record in township.offices:
             office.add_office(record.id, record.name, record.area)
-        progress.step("乡镇和村" if lang == "zh" else "township and villages")
+        progress.step(say(lang, "cli.demo.offices"))
         with tempfile.TemporaryDirectory(prefix="vledger-demo-") as folder:
             write_csv(township, Path(folder))
             for data in programs:
@@ -140,7 +141,7 @@ class Progress:
         self.count = 0
         self.out = out
         self.tty = bool(getattr(out, "isatty", lambda: False)())
-        self.word = "示例" if lang == "zh" else "demo"
+        self.word = say(lang, "cli.demo.progress")
         self.write: Callable[[str], Any] = out.write
 
     def step(self, what: str) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from vledger.tui.cli.ledger import shown, t
+from vledger.messages import say
+from vledger.tui.cli.ledger import shown
 
 if TYPE_CHECKING:
     from vledger.domain.history import History
@@ -63,7 +64,7 @@ def _record(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _change(args: argparse.Namespace, old: Any, new: Any) -> str:
-    empty = t(args, "(empty)", "（空）")
+    empty = say(args.lang, "cli.empty")
     return f"{shown(old, args.lang) or empty} → {shown(new, args.lang) or empty}"
 
 
@@ -73,7 +74,7 @@ def _what(record: dict[str, Any]) -> str:
 
 
 def _concurrent(args: argparse.Namespace, ids: list[str]) -> str:
-    return t(args, "⚡ concurrent with ", "⚡ 与之并发：") + ", ".join(ids) if ids else ""
+    return say(args.lang, "cli.history.concurrent", edits=ids) if ids else ""
 
 
 def edit_lines(args: argparse.Namespace, records: list[dict[str, Any]]) -> list[str]:
@@ -81,11 +82,11 @@ def edit_lines(args: argparse.Namespace, records: list[dict[str, Any]]) -> list[
     from vledger.tui.cli.offices import table
 
     if not records:
-        return [t(args, "no recorded edits", "没有修改记录")]
+        return [say(args.lang, "cli.history.none")]
     header = (
-        (t(args, "time", "时间"), t(args, "edit", "编号"), t(args, "office", "办公室"),
-         t(args, "op", "操作"), t(args, "cell", "单元格"), t(args, "old → new", "原值 → 新值"),
-         "")
+        *(say(args.lang, key) for key in ("cli.head.time", "cli.head.edit", "cli.head.office",
+                                          "cli.head.op", "cli.head.cell", "cli.head.change")),
+        "",
     )
     rows = [
         (r["at"], r["id"], r["office"], r["op"], _what(r), _change(args, r["old"], r["new"]),
@@ -120,8 +121,7 @@ def _check_filters(args: argparse.Namespace, office: Office) -> None:
     if args.village is not None:
         office.ledger_village(args.village, writing=False)
     if args.office is not None and args.office not in {o.id for o in office.offices()}:
-        raise Refusal(t(args, f"no office {args.office} on the roster",
-                        f"名册上没有办公室 {args.office}"))
+        raise Refusal(say(args.lang, "cli.history.no-office", office=args.office))
 
 
 def run_blame(args: argparse.Namespace) -> int:
@@ -135,8 +135,9 @@ def run_blame(args: argparse.Namespace) -> int:
         if office.village_doc(village).row(program.id, args.row) is None:
             from vledger.sync.services.office import Refusal
 
-            raise Refusal(t(args, f"no row {args.row} in {village}'s {program.id} ledger",
-                            f"{village} 的 {program.id} 台账中没有行 {args.row}"))
+            raise Refusal(say(
+                args.lang, "cli.history.no-row", row=args.row, village=village, program=program.id
+            ))
         cell = (program.id, village, args.row, column)
         value = office.current_value(cell)
         history: History = office.journal(village)
@@ -145,7 +146,11 @@ def run_blame(args: argparse.Namespace) -> int:
         print_json({"program": program.id, "village": village, "row": args.row,
                     "column": column, "value": _json_value(value), "edits": chain})
         return 0
-    title = t(args, "deleted", "已删除") if column == DELETED else program.column(column).title
+    title = (
+        say(args.lang, "cli.history.deleted-column")
+        if column == DELETED
+        else program.column(column).title
+    )
     print(f"{program.id} {village} {args.row} {title}: {shown(value, args.lang) or '—'}")
     for line in edit_lines(args, chain):
         print(line)
@@ -160,9 +165,10 @@ def _column_id(args: argparse.Namespace, program: Any, name: str) -> str:
         return DELETED
     column = columns_by_name(program).get(name.strip())
     if column is None:
-        known = ", ".join(c.id for c in program.columns)
-        raise Refusal(t(args, f"no column {name} in program {program.id} (columns: {known})",
-                        f"方案 {program.id} 没有列 {name}（列有：{known}）"))
+        known = [c.id for c in program.columns]
+        raise Refusal(say(
+            args.lang, "cli.history.no-column", name=name, program=program.id, columns=known
+        ))
     return column.id
 
 
@@ -179,17 +185,18 @@ def run_conflicts(args: argparse.Namespace) -> int:
         print_json({"conflicts": found})
         return 0
     if not found:
-        print(t(args, "no open conflicts", "没有未解决的冲突"))
+        print(say(args.lang, "cli.conflicts.none"))
         return 0
+    empty = say(args.lang, "cli.empty")
     for conflict in found:
-        print(t(args, "conflict ", "冲突 ") + f"{conflict['id']}: {_what(conflict)}"
-              + t(args, ", shown now: ", "，当前显示：") + (shown(conflict["shown"], args.lang)
-                                                          or t(args, "(empty)", "（空）")))
+        print(say(
+            args.lang, "cli.conflicts.conflict", id=conflict["id"], cell=_what(conflict),
+            shown=shown(conflict["shown"], args.lang) or empty,
+        ))
         for value in conflict["values"]:
-            text = shown(value["value"], args.lang) or t(args, "(empty)", "（空）")
+            text = shown(value["value"], args.lang) or empty
             print(f"  {value['edit']}  {value['office']}  {value['at']}  {text}")
-    print(t(args, "settle one with: vledger resolve CONFLICT --keep EDIT (or --value VALUE)",
-            "解决方法：vledger resolve 冲突编号 --keep 修改编号（或 --value 新值）"))
+    print(say(args.lang, "cli.conflicts.how"))
     return 0
 
 
@@ -199,5 +206,5 @@ def run_resolve(args: argparse.Namespace) -> int:
 
     with open_office(args) as office, cell_refusals():
         office.resolve(args.conflict, value=args.value, keep=args.keep)
-    print(t(args, f"{args.conflict}: settled", f"{args.conflict}：已解决"))
+    print(say(args.lang, "cli.conflicts.settled", conflict=args.conflict))
     return 0

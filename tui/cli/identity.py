@@ -16,7 +16,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from vledger.tui.cli.offices import open_office, print_json, refusals, table
+from vledger.messages import say
+from vledger.tui.cli.offices import office_kinds, open_office, print_json, refusals, table
 
 
 def register(sub: Any) -> None:
@@ -68,16 +69,12 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
     return usage
 
 
-def _zh(args: argparse.Namespace) -> bool:
-    return getattr(args, "lang", "en") == "zh"
-
-
 def run_invite(args: argparse.Namespace) -> int:
     from vledger.sync.services.identity import invite
 
     with open_office(args) as office, refusals():
         path = invite(office, args.id, args.out, args.address)
-    print(f"已写入邀请文件 {path}" if _zh(args) else f"invitation written to {path}")
+    print(say(args.lang, "cli.invite.written", path=path))
     return 0
 
 
@@ -88,13 +85,9 @@ def run_join(args: argparse.Namespace) -> int:
         office, reply = join(args.home, args.file, lang=args.lang)
     with office:
         me = office.whoami()
-    if _zh(args):
-        print(f"本目录现为 {me.township_name} 的 {me.office} {me.office_name}；设备 {me.device}")
-        print(f"请把 {reply} 交回乡镇（vledger device enroll），或直接同步")
-    else:
-        print(f"this home is now office {me.office} {me.office_name} of {me.township_name}; "
-              f"device {me.device}")
-        print(f"take {reply} back to the township (vledger device enroll), or just sync")
+    print(say(args.lang, "cli.join.done", township=me.township_name, office=me.office,
+              name=me.office_name, device=me.device))
+    print(say(args.lang, "cli.join.reply", reply=reply))
     return 0
 
 
@@ -106,21 +99,24 @@ def run_device_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"devices": [r.to_json_dict() for r in records], "problems": problems})
         return 0
-    zh = _zh(args)
-    header = ("设备", "办公室", "类别", "状态", "") if zh else ("device", "office", "kind",
-                                                            "state", "")
-    states = {"active": "有效", "revoked": "已吊销"} if zh else {}
-    kinds = {"township": "乡镇", "village": "村"} if zh else {}
+    lang = args.lang
+    header = (
+        *(say(lang, key) for key in ("cli.head.device", "cli.head.office", "cli.head.kind",
+                                     "cli.head.state")),
+        "",
+    )
+    states = {"active": say(lang, "cli.device.active"), "revoked": say(lang, "cli.device.revoked")}
+    kinds = office_kinds(lang)
     rows = [
         (r.id, r.office, kinds.get(r.kind, r.kind),
          states.get(r.state, r.state) + (f" {r.revoked_at}" if r.revoked_at else ""),
-         ("本机" if zh else "this device") if r.this else "")
+         say(lang, "cli.device.this") if r.this else "")
         for r in records
     ]
     for line in table(header, rows):
         print(line)
     for problem in problems:
-        print(("警告：" if zh else "warning: ") + problem)
+        print(say(lang, "cli.warning", text=problem))
     return 0
 
 
@@ -129,11 +125,8 @@ def run_device_enroll(args: argparse.Namespace) -> int:
 
     with open_office(args) as office, refusals():
         done = enroll(office, args.file)
-    if _zh(args):
-        print(f"设备 {done.device} 已{'是' if done.already else '登记为'} {done.office} 的设备")
-    else:
-        state = "was already" if done.already else "is now"
-        print(f"device {done.device} {state} a device of {done.office}")
+    key = "cli.device.already-enrolled" if done.already else "cli.device.enrolled"
+    print(say(args.lang, key, device=done.device, office=done.office))
     return 0
 
 
@@ -142,8 +135,5 @@ def run_device_revoke(args: argparse.Namespace) -> int:
 
     with open_office(args) as office, refusals():
         record = revoke_device(office, args.device)
-    if _zh(args):
-        print(f"已吊销 {record.office} 的设备 {record.id}：之后的修改一律拒收")
-    else:
-        print(f"device {record.id} of {record.office} revoked: its new changes are refused")
+    print(say(args.lang, "cli.device.revoke-done", office=record.office, device=record.id))
     return 0

@@ -23,13 +23,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vledger.messages import say
+
 if TYPE_CHECKING:
     from vledger.domain.program import CellValue, Program
     from vledger.sync.services.office import Office
-
-
-def t(args: argparse.Namespace, en: str, zh: str) -> str:
-    return zh if getattr(args, "lang", "en") == "zh" else en
 
 
 def register(sub: Any) -> None:
@@ -147,10 +145,9 @@ def typed_cells(
         column, sign, value = pair.partition("=")
         column = column.strip()
         if not sign or not column:
-            problems.append(t(args, f"{pair!r}: expected COL=VALUE, like date=2026-03-05",
-                              f"“{pair}”：应写成 列=值，如 date=2026-03-05"))
+            problems.append(say(args.lang, "cli.ledger.cell-form", pair=pair))
         elif column in cells:
-            problems.append(t(args, f"{column}: given twice", f"{column}：重复给出"))
+            problems.append(say(args.lang, "cli.ledger.cell-twice", column=column))
         else:
             cells[column] = value
     if problems:
@@ -166,7 +163,7 @@ def shown(value: object, lang: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+        return say(lang, "cli.yes" if value else "cli.no")
     if isinstance(value, dict | list):  # township values: a roster entry, a list
         import json
 
@@ -196,8 +193,7 @@ def run_set(args: argparse.Namespace) -> int:
         cells = typed_cells(args, args.cells, office, whole_row=False)
         office.set_cells(args.program, args.village, args.row, cells)
     count = len(cells)
-    print(t(args, f"{args.row}: {count} cell{'s' * (count != 1)} set",
-            f"{args.row}：已修改 {count} 格"))
+    print(say(args.lang, "cli.ledger.cells-set", row=args.row, count=count))
     return 0
 
 
@@ -206,7 +202,7 @@ def run_delete(args: argparse.Namespace) -> int:
 
     with open_office(args) as office, refusals():
         office.delete_row(args.program, args.village, args.row)
-    print(t(args, f"{args.row}: deleted", f"{args.row}：已删除"))
+    print(say(args.lang, "cli.ledger.deleted", row=args.row))
     return 0
 
 
@@ -215,7 +211,7 @@ def run_restore(args: argparse.Namespace) -> int:
 
     with open_office(args) as office, refusals():
         office.restore_row(args.program, args.village, args.row)
-    print(t(args, f"{args.row}: restored", f"{args.row}：已恢复"))
+    print(say(args.lang, "cli.ledger.restored", row=args.row))
     return 0
 
 
@@ -244,12 +240,12 @@ def ledger_lines(
     from vledger.tui.cli.offices import table
 
     if not rows:
-        return [t(args, "no rows", "没有记录")]
+        return [say(args.lang, "cli.ledger.no-rows")]
     numbers = frozenset(
         i + 1 for i, c in enumerate(program.columns) if c.type in ("int", "decimal")
     )
-    header = (t(args, "row", "行"), *(c.title for c in program.columns))
-    deleted = t(args, " (deleted)", "（已删除）")
+    header = (say(args.lang, "cli.head.row"), *(c.title for c in program.columns))
+    deleted = say(args.lang, "cli.ledger.deleted-mark")
     lines = [
         (row_id + (deleted if is_deleted else ""),
          *(shown(cells.get(c.id), args.lang) for c in program.columns))
@@ -279,8 +275,7 @@ def run_import(args: argparse.Namespace) -> int:
         if rows:
             office.import_rows(program.id, village, rows)
     count = len(rows)
-    print(t(args, f"{count} row{'s' * (count != 1)} added to {village}'s {program.id} ledger",
-            f"已向 {village} 的 {program.id} 台账导入 {count} 行"))
+    print(say(args.lang, "cli.ledger.imported", count=count, village=village, program=program.id))
     return 0
 
 
@@ -291,8 +286,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.suffix.lower() not in EXTENSIONS:
-        raise Refused(t(args, f"{args.out}: export writes .csv or .xlsx",
-                        f"{args.out}：只能导出为 .csv 或 .xlsx"))
+        raise Refused(say(args.lang, "cli.ledger.export-kind", file=args.out))
     with open_office(args) as office, refusals():
         program = office.program(args.program)
         village = office.ledger_village(args.village, writing=False)
@@ -301,6 +295,5 @@ def run_export(args: argparse.Namespace) -> int:
         count = export_ledger(out, program, [r.cells for r in rows])
     except TabularError as error:
         raise Refused(str(error)) from None
-    print(t(args, f"{count} row{'s' * (count != 1)} written to {args.out}",
-            f"已导出 {count} 行到 {args.out}"))
+    print(say(args.lang, "cli.ledger.exported", count=count, file=args.out))
     return 0

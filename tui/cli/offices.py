@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from vledger.messages import say
+
 if TYPE_CHECKING:
     from vledger.sync.services.office import Office
 
@@ -36,10 +38,11 @@ def open_office(args: argparse.Namespace) -> Office:
     """This home's office (a refusal telling the user to init or join when there is none)."""
     from vledger.sync.services.office import Office
 
+    lang = getattr(args, "lang", "en")
     with refusals():
-        office = Office.open(args.home, lang=getattr(args, "lang", "en"))
+        office = Office.open(args.home, lang=lang)
     for line in office.damage:
-        print(f"warning: {line}", file=sys.stderr)
+        print(say(lang, "cli.warning", text=line), file=sys.stderr)
     return office
 
 
@@ -115,9 +118,9 @@ def run_office_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"offices": [o.to_json_dict() for o in offices]})
         return 0
-    zh = args.lang == "zh"
-    kinds = {"township": "乡镇" if zh else "township", "village": "村" if zh else "village"}
-    header = ("编号", "名称", "管区", "类别") if zh else ("id", "name", "area", "kind")
+    kinds = office_kinds(args.lang)
+    header = tuple(say(args.lang, key) for key in ("cli.head.id", "cli.head.name",
+                                                   "cli.head.area", "cli.head.kind"))
     rows = [(o.id, o.name, o.area or "", kinds.get(o.kind, o.kind)) for o in offices]
     for line in table(header, rows):
         print(line)
@@ -130,19 +133,24 @@ def run_whoami(args: argparse.Namespace) -> int:
     if args.json:
         print_json(me.to_json_dict())
         return 0
-    zh = args.lang == "zh"
-    kind = {"township": "乡镇", "village": "村"}.get(me.kind, me.kind) if zh else me.kind
+    lang = args.lang
+    kind = office_kinds(lang).get(me.kind, me.kind)
     lines = (
-        ("办公室" if zh else "office", f"{me.office} {me.office_name} ({kind})"),
-        ("乡镇" if zh else "township", f"{me.township} {me.township_name}"),
-        ("年度" if zh else "year", str(me.year)),
-        ("设备" if zh else "device", me.device),
-        ("用户" if zh else "user", me.user),
-        ("目录" if zh else "home", str(me.home)),
+        (say(lang, "cli.head.office"), f"{me.office} {me.office_name} ({kind})"),
+        (say(lang, "cli.head.township"), f"{me.township} {me.township_name}"),
+        (say(lang, "cli.head.year"), str(me.year)),
+        (say(lang, "cli.head.device"), me.device),
+        (say(lang, "cli.head.user"), me.user),
+        (say(lang, "cli.head.home"), str(me.home)),
     )
     for line in table(None, lines):
         print(line)
     return 0
+
+
+def office_kinds(lang: str) -> dict[str, str]:
+    """The roster's kinds of office as a clerk calls them."""
+    return {"township": say(lang, "cli.kind.township"), "village": say(lang, "cli.kind.village")}
 
 
 # -- plain text tables that line up with Chinese text -------------------------------------

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from vledger.messages import Message, say
+
 
 def register(sub: Any) -> None:
     """Add the `program` group and its actions to the top-level subparsers `sub`."""
@@ -57,7 +59,7 @@ def _group_usage(group: argparse.ArgumentParser) -> Any:
     return usage
 
 
-def read_program_text(file: str) -> str:
+def read_program_text(file: str, lang: str = "en") -> str:
     """The text of a program file as UTF-8; a refusal naming `file` as typed when it can't be read.
 
     A UTF-8 byte-order mark is dropped: Windows Notepad writes one, TOML forbids it,
@@ -69,17 +71,18 @@ def read_program_text(file: str) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise Refused(f"{file}: no such file") from None
+        raise Refused(say(lang, "cli.file.missing", file=file)) from None
     except IsADirectoryError:
-        raise Refused(f"{file}: is a folder, not a program file") from None
+        raise Refused(say(lang, "cli.file.is-folder", file=file)) from None
     except OSError as error:
-        raise Refused(f"{file}: cannot read it ({error.strerror or error})") from None
+        why = error.strerror or str(error)
+        raise Refused(say(lang, "cli.file.unreadable", file=file, why=why)) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise Refused(
-            f"{file}:{line}: not UTF-8 text (byte {error.start}); save the file as UTF-8"
+            say(lang, "cli.file.not-utf8", file=file, line=line, byte=error.start)
         ) from None
 
 
@@ -87,24 +90,20 @@ def run_check(args: argparse.Namespace) -> int:
     from vledger.domain.program_file import ProgramError, load_program
     from vledger.tui.cli.main import Refused
 
-    text = read_program_text(args.file)
+    text = read_program_text(args.file, args.lang)
     try:
         program = load_program(text, args.file)
     except ProgramError as error:
-        raise Refused(*(str(problem) for problem in error.problems)) from None
-    items = len(program.items)
-    periods = len(program.periods)
-    print(
-        f"{args.file}: ok ({items} item{'s' * (items != 1)}, "
-        f"{periods} period{'s' * (periods != 1)})"
-    )
+        raise Refused(*(problem.text(args.lang) for problem in error.problems)) from None
+    items, periods = len(program.items), len(program.periods)
+    print(say(args.lang, "cli.program.ok", file=args.file, items=items, periods=periods))
     return 0
 
 
 def run_add(args: argparse.Namespace) -> int:
     from vledger.tui.cli.offices import open_office, refusals
 
-    text = read_program_text(args.file)
+    text = read_program_text(args.file, args.lang)
     with open_office(args) as office, refusals():
         program = office.publish_program(text, args.file)
     print(f"{program.id}: {program.title}")
@@ -124,8 +123,10 @@ def run_list(args: argparse.Namespace) -> int:
             for p in programs
         ]})
         return 0
-    zh = args.lang == "zh"
-    header = ("编号", "名称", "年度", "阶段") if zh else ("id", "title", "year", "periods")
+    header = tuple(
+        say(args.lang, key) for key in ("cli.head.id", "cli.head.title", "cli.head.year",
+                                        "cli.head.periods")
+    )
     rows = [(p.id, p.title, str(p.year), " ".join(q.id for q in p.periods)) for p in programs]
     for line in table(header, rows):
         print(line)
@@ -186,75 +187,67 @@ def program_json(program: Any) -> dict[str, Any]:
 
 def rule_text(item: Any, lang: str) -> str:
     """An item's rule in words, with its numbers."""
-    zh = lang == "zh"
+    return _rule_words(item).text(lang)
+
+
+def _rule_words(item: Any) -> Message:
     P, b, pen = _num(item.points), _num(item.bonus), _num(item.penalty)
-    level = "target" if item.threshold is None else _num(item.threshold)
-    level_zh = "目标" if item.threshold is None else _num(item.threshold)
-    texts = {
-        "proportional": (
-            f"{P} 分 × 完成数 / 目标" + (f"，超额每个加 {b} 分" if item.bonus else ""),
-            f"{P} × achieved / target" + (f", +{b} per unit over" if item.bonus else ""),
+    level: Message | str = (
+        Message("cli.rule.level-target") if item.threshold is None else _num(item.threshold)
+    )
+    over: Message | str = Message("cli.rule.bonus-over", bonus=b) if item.bonus else ""
+    words = {
+        "proportional": lambda: Message("cli.rule.proportional", points=P, over=over),
+        "linear": lambda: Message("cli.rule.linear", points=P, bonus=b, penalty=pen),
+        "threshold": lambda: Message(
+            "cli.rule.threshold", points=P, level=level, bonus=b, penalty=pen
         ),
-        "linear": (
-            f"{P} 分，超目标每个加 {b} 分，差目标每个扣 {pen} 分",
-            f"{P}, +{b} per unit over target, -{pen} per unit under",
-        ),
-        "threshold": (
-            f"{P} 分，以{level_zh}为线，超出每个加 {b} 分，不足每个扣 {pen} 分",
-            f"{P} at level {level}, +{b} per unit above, -{pen} per unit below",
-        ),
-        "full_at": (
-            f"达到{level_zh}得满分 {P} 分，以下按比例",
-            f"full {P} at level {level}, proportional below",
-        ),
-        "per_event": (f"{P} 分，每发生一次扣 {pen} 分", f"{P}, -{pen} per event"),
-        "check": (f"达到目标得 {P} 分，否则 0 分", f"{P} if the target is reached, else 0"),
-        "manual": (f"评估人员打分，满分 {P} 分", f"assessor's points, up to {P}"),
+        "full_at": lambda: Message("cli.rule.full-at", points=P, level=level),
+        "per_event": lambda: Message("cli.rule.per-event", points=P, penalty=pen),
+        "check": lambda: Message("cli.rule.check", points=P),
+        "manual": lambda: Message("cli.rule.manual", points=P),
     }
-    text = texts[item.rule][0 if zh else 1]
+    rule = words[item.rule]()
     bounds = []
     if item.max is not None:
-        bounds.append(f"最高 {_num(item.max)} 分" if zh else f"at most {_num(item.max)}")
+        bounds.append(Message("cli.rule.at-most", points=_num(item.max)))
     if item.min:
-        bounds.append(f"最低 {_num(item.min)} 分" if zh else f"at least {_num(item.min)}")
+        bounds.append(Message("cli.rule.at-least", points=_num(item.min)))
     elif item.rule in ("linear", "threshold", "per_event"):
-        bounds.append("扣完为止" if zh else "not below 0")
-    return text + (("（" + "，".join(bounds) + "）") if zh and bounds else "") + (
-        (" (" + ", ".join(bounds) + ")") if not zh and bounds else ""
-    )
+        bounds.append(Message("cli.rule.floor"))
+    return Message("cli.rule.bounded", rule=rule, bounds=bounds) if bounds else rule
 
 
 def describe_program(program: Any, lang: str) -> list[str]:
     """`program show` as text: title, periods, columns, indicators, items with their rules."""
     from vledger.tui.cli.offices import table
 
-    zh = lang == "zh"
     lines = [f"{program.id}  {program.title}  ({program.year})", ""]
-    lines.append("考核阶段" if zh else "Periods")
-    rows = [
+    lines.append(say(lang, "cli.program.periods"))
+    rows: list[tuple[str, ...]] = [
         (p.id, p.title, f"{p.start.isoformat()} – {p.end.isoformat()}",
-         "" if p.share is None else (f"占 {_num(p.share)} 份" if zh else f"share {_num(p.share)}"))
+         "" if p.share is None else say(lang, "cli.program.share", share=_num(p.share)))
         for p in program.periods
     ]
     lines += ["  " + line for line in table(None, rows)]
-    lines += ["", "台账列" if zh else "Columns"]
+    lines += ["", say(lang, "cli.program.columns")]
     rows = [
         (c.id, c.title, c.type + (" *" if c.required else ""),
          " / ".join(c.choices)) for c in program.columns
     ]
     lines += ["  " + line for line in table(None, rows)]
-    lines += ["", "指标" if zh else "Indicators"]
+    lines += ["", say(lang, "cli.program.indicators")]
     rows = [(i.id, i.title, i.kind, i.unit) for i in program.indicators]
     lines += ["  " + line for line in table(None, rows)]
-    lines += ["", "考核项目" if zh else "Items"]
+    lines += ["", say(lang, "cli.program.items")]
     rows = [
-        (i.id, i.title, f"{_num(i.points)}{'分' if zh else ' pts'}", i.indicator or "",
+        (i.id, i.title, say(lang, "cli.program.points", points=_num(i.points)), i.indicator or "",
          rule_text(i, lang))
         for i in program.items
     ]
     lines += ["  " + line for line in table(None, rows)]
     if program.adjustments:
-        lines += ["", "加扣分" if zh else "Adjustments"]
+        lines += ["", say(lang, "cli.program.adjustments")]
         rows = [(a.id, a.title, _num(a.points)) for a in program.adjustments]
         lines += ["  " + line for line in table(None, rows)]
     return lines

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from vledger.messages import say
+
 
 def register(sub: Any) -> None:
     rank = sub.add_parser(
@@ -36,7 +38,9 @@ def run_rank(args: argparse.Namespace) -> int:
         try:
             steps = explain_village(sheet, args.explain)
         except KeyError:
-            raise Refused(f"no village {args.explain} on the {sheet.program} sheet") from None
+            raise Refused(say(
+                args.lang, "cli.rank.no-village", village=args.explain, program=sheet.program
+            )) from None
         row = sheet.row(args.explain)
         print(f"{row.village} {row.name} — {sheet.program_title} {sheet.period_title}")
         for line in render(steps, args.lang):
@@ -55,19 +59,18 @@ def sheet_lines(sheet: Any, program: Any, lang: str) -> list[str]:
     from vledger.domain.decimals import format_money, format_score
     from vledger.tui.cli.offices import table
 
-    zh = lang == "zh"
     items = [i for i in program.items]
+    # Item titles are the township's Chinese; an English sheet names items by id.
+    names = [i.title if lang == "zh" else i.id for i in items]
     header = (
-        ("名次", "村", *(i.title for i in items), "加扣分", "名次加分", "总分", "全面完成",
-         "奖罚")
-        if zh else
-        ("rank", "village", *(i.id for i in items), "adj", "bonus", "total", "complete",
-         "amount")
+        say(lang, "cli.head.rank"), say(lang, "cli.head.village"), *names,
+        *(say(lang, key) for key in ("cli.head.adjustments", "cli.head.rank-bonus",
+                                     "cli.head.total", "cli.head.complete", "cli.head.amount")),
     )
     rows = []
     for row in sheet.rows:
-        mark = ("否决" if zh else "veto") if row.vetoed else (
-            ("是" if zh else "yes") if row.complete else ""
+        mark = say(lang, "cli.rank.vetoed") if row.vetoed else (
+            say(lang, "cli.yes") if row.complete else ""
         )
         rows.append((
             str(row.rank), f"{row.village} {row.name}",
@@ -81,13 +84,10 @@ def sheet_lines(sheet: Any, program: Any, lang: str) -> list[str]:
     if sheet.areas:
         lines.append("")
         for area in sheet.areas:
-            word = "管区" if zh else "area"
-            lines.append(f"{word} {area.area}: {format_money(area.amount)}")
+            lines.append(say(lang, "cli.rank.area", area=area.area,
+                             amount=format_money(area.amount)))
     warned = sum(len(r.warnings) for r in sheet.rows)
     if warned:
         lines.append("")
-        lines.append(
-            f"{warned} 条台账记录未计入任何阶段（用 --explain 查看）" if zh
-            else f"{warned} ledger row(s) count in no period (see --explain)"
-        )
+        lines.append(say(lang, "cli.rank.warned", count=warned))
     return lines

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from vledger.messages import say
+
 SHEET_KINDS = ("targets", "entered", "manual", "adjustments")
 
 
@@ -48,8 +50,7 @@ def run_import(args: argparse.Namespace) -> int:
 
     with open_office(args) as office, refusals():
         count = office.import_sheet(args.program, args.kind, args.file, shown_as=args.file)
-    zh = args.lang == "zh"
-    print(f"{args.program} {args.kind}: " + (f"导入 {count} 项" if zh else f"{count} imported"))
+    print(say(args.lang, "cli.sheet.imported", program=args.program, kind=args.kind, count=count))
     return 0
 
 

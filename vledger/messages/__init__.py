@@ -18,7 +18,8 @@ An argument renders by what it is:
 - a `Message` (or anything with `.text(lang)`, such as a `PerLang`) in the same
   language, so messages nest;
 - a list or tuple as its items joined with ", " (en) or "、" (zh); the spec `or`
-  joins the last two with " or " / "或", the spec `semi` uses "; " / "；";
+  joins the last two with " or " / " 或 ", `comma` uses "，" in Chinese, `semi`
+  uses "; " / "；";
 - the spec `a` puts "a" or "an" before an English word ("an int"); Chinese has none;
 - a spec `one|many` picks the English singular or plural by whether the value is 1;
 - anything else by Python's own `format(value, spec)`.
@@ -179,8 +180,8 @@ def say(lang: str, id: str, /, **args: object) -> str:
     return Message(id, **args).text(lang)
 
 
-_JOIN = {"": (("、", "、"), (", ", ", ")), "semi": (("；", "；"), ("; ", "; ")),
-         "or": (("、", " 或 "), (", ", " or "))}  # fmt: skip
+_JOIN = {"": (("、", "、"), (", ", ", ")), "comma": (("，", "，"), (", ", ", ")),
+         "semi": (("；", "；"), ("; ", "; ")), "or": (("、", " 或 "), (", ", " or "))}  # fmt: skip
 
 
 class _Formatter(string.Formatter):
