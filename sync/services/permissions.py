@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from vledger.domain.program import CellValue, Column, Program
 from vledger.domain.values import ValueProblem, parse_cell
+from vledger.messages import say
 
 OFFICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,15}\Z")
 TOWNSHIP_KIND, VILLAGE_KIND = "township", "village"
@@ -100,8 +101,7 @@ def parse_rows(
         for key, raw in row.items():
             column = by_name.get(key.strip() if isinstance(key, str) else key)
             if column is None:
-                message = (f"方案 {program.id} 没有这一列" if lang == "zh"
-                           else f"no such column in program {program.id}")
+                message = say(lang, "ledger.no-such-column", program=program.id)
                 problems.append(CellProblem(index, key, message))
                 continue
             try:

@@ -21,6 +21,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "方案 {program} 没有这一列（列有：{columns}）",
         "program {program} has no such column (columns: {columns})",
     ),
+    "ledger.no-such-column": ("方案 {program} 没有这一列", "no such column in program {program}"),
     "ledger.cell.beyond-header": (
         "“{value}”在表头最后一列之外", '"{value}" is beyond the last column of the header'
     ),
