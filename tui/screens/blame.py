@@ -11,6 +11,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
+from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
 from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
@@ -25,15 +26,14 @@ BLAME_COMMANDS: tuple[Command, ...] = (
 
 
 def blame_columns(lang: str) -> list[GridColumn]:
-    zh = lang == "zh"
     return [
-        text_column("at", "时间" if zh else "time", 16),
-        text_column("office", "单位" if zh else "office", 8),
-        text_column("user", "操作人" if zh else "user", 8),
-        text_column("op", "操作" if zh else "op", 6),
-        text_column("old", "原值" if zh else "old", 12),
-        text_column("new", "新值" if zh else "new", 12),
-        text_column("id", "编号" if zh else "edit", 10),
+        text_column("at", say(lang, "ui.history.col.time"), 16),
+        text_column("office", say(lang, "ui.history.col.office"), 8),
+        text_column("user", say(lang, "ui.blame.col.user"), 8),
+        text_column("op", say(lang, "ui.history.col.op"), 6),
+        text_column("old", say(lang, "ui.history.col.old"), 12),
+        text_column("new", say(lang, "ui.history.col.new"), 12),
+        text_column("id", say(lang, "ui.conflicts.col.edit"), 10),
     ]
 
 
@@ -95,11 +95,11 @@ class BlameScreen(OfficeScreen):
         if self.problem is not None:
             title.update(self.problem)
         elif not self.chain:
-            title.update(self.tr(f"{where}：没有修改记录", f"{where}: no recorded edits"))
+            title.update(say(self.lang, "ui.blame.none", cell=where))
         else:
             now = show_value(self.chain[0].new, self.lang, column)
-            title.update(self.tr(f"{where} 当前值 {now}，共 {len(self.chain)} 次修改",
-                                 f"{where} now {now}, {len(self.chain)} edits"))
+            title.update(say(self.lang, "ui.blame.chain", cell=where, now=now,
+                             count=len(self.chain)))
 
     def action_close(self) -> None:
         if len(self.app.screen_stack) > 1:

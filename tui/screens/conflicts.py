@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from vledger.domain.history import Conflict
+from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
 from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
@@ -38,15 +39,14 @@ CONFLICT_COMMANDS: tuple[Command, ...] = (
 
 
 def conflict_columns(lang: str) -> list[GridColumn]:
-    zh = lang == "zh"
     return [
-        text_column("where", "单元格" if zh else "cell", 24),
-        text_column("value", "值" if zh else "value", 12),
-        text_column("office", "单位" if zh else "office", 6),
-        text_column("at", "时间" if zh else "time", 16),
-        text_column("shown", "当前显示" if zh else "shown", 6),
-        text_column("edit", "编号" if zh else "edit", 10),
-        text_column("conflict", "冲突编号" if zh else "conflict", 11),
+        text_column("where", say(lang, "ui.conflicts.col.cell"), 24),
+        text_column("value", say(lang, "ui.conflicts.col.value"), 12),
+        text_column("office", say(lang, "ui.history.col.office"), 6),
+        text_column("at", say(lang, "ui.history.col.time"), 16),
+        text_column("shown", say(lang, "ui.conflicts.col.shown"), 6),
+        text_column("edit", say(lang, "ui.conflicts.col.edit"), 10),
+        text_column("conflict", say(lang, "ui.conflicts.col.conflict"), 11),
     ]
 
 
@@ -111,7 +111,7 @@ class ConflictsScreen(OfficeScreen):
         try:
             if settle is not None:
                 self.office.resolve(settle[0], keep=settle[1])
-                message = self.tr(f"已解决冲突 {settle[0]}", f"settled {settle[0]}")
+                message = say(self.lang, "ui.conflicts.settled", conflict=settle[0])
             conflicts = list(self.office.conflicts())
         except Exception as problem:  # not allowed here, or already settled by a sync
             self.app.call_from_thread(self.set_status, problem_text(problem), True)
@@ -133,10 +133,8 @@ class ConflictsScreen(OfficeScreen):
         self.grid.refresh_model()
         message = self.message
         count = len(self.conflicts)
-        text = self.tr(
-            f"{count} 个未解决的冲突：回车保留光标所在的值" if count else "没有未解决的冲突",
-            f"{count} open conflicts: Enter keeps the value under the cursor" if count
-            else "no open conflicts")
+        text = (say(self.lang, "ui.conflicts.open", count=count) if count
+                else say(self.lang, "ui.conflicts.none"))
         self.set_status(f"{message}  {text}" if message else text)
 
     def check_for_changes(self) -> None:

@@ -13,8 +13,8 @@ from textual.containers import Vertical
 from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
+from vledger.messages import say
 from vledger.tui.commands import Command
-from vledger.tui.i18n import tr
 from vledger.tui.screens.base import OfficeScreen
 
 FIRST_RUN_COMMANDS: tuple[Command, ...] = (
@@ -52,24 +52,22 @@ class FirstRunScreen(OfficeScreen):
         self.query_one("#first-choice", OptionList).focus()
 
     def label(self) -> None:
-        self.query_one("#first-title", Static).update(tr(self.lang, "欢迎使用村级台账",
-                                                         "Welcome to vledger"))
-        self.query_one("#first-intro", Static).update(self.tr(
-            f"此文件夹还没有办公室：{self.home}", f"This folder holds no office yet: {self.home}"))
+        self.query_one("#first-title", Static).update(say(self.lang, "ui.first.welcome"))
+        self.query_one("#first-intro", Static).update(
+            say(self.lang, "ui.first.no-office", home=self.home))
         choice = self.query_one("#first-choice", OptionList)
-        choice.replace_option_prompt("start", self.tr("建立一个乡镇（本机为乡镇办公室）",
-                                                      "Start a township (this is its office)"))
-        choice.replace_option_prompt("join", self.tr("用邀请文件加入", "Join with an invitation "
-                                                                     "file"))
+        choice.replace_option_prompt("start", say(self.lang, "ui.first.start"))
+        choice.replace_option_prompt("join", say(self.lang, "ui.first.join"))
         if self.mode == "start":
             self.query_one("#first-name-label", Static).update(
-                self.tr("乡镇名称（回车确定）：", "Township name (Enter to create):"))
-            self.query_one("#first-name", Input).placeholder = self.tr("例如 青石乡", "e.g. 青石乡")
+                say(self.lang, "ui.first.name"))
+            self.query_one("#first-name", Input).placeholder = say(
+                self.lang, "ui.first.name-example")
         else:
-            self.query_one("#first-name-label", Static).update(self.tr(
-                "邀请文件的路径（回车加入）：", "Path of the invitation file (Enter to join):"))
-            self.query_one("#first-name", Input).placeholder = self.tr(
-                "例如 /media/U盘/v01.invite", "e.g. /media/usb/v01.invite")
+            self.query_one("#first-name-label", Static).update(
+                say(self.lang, "ui.first.invitation"))
+            self.query_one("#first-name", Input).placeholder = say(
+                self.lang, "ui.first.invitation-example")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -106,19 +104,18 @@ class FirstRunScreen(OfficeScreen):
             self._start_join(text)
             return
         if not text:
-            self.say(self.tr("请输入乡镇名称", "Type the township's name"), error=True)
+            self.say(say(self.lang, "ui.first.name-missing"), error=True)
             return
-        self.say(tr(self.lang, "正在建立…", "Creating…"))
+        self.say(say(self.lang, "ui.first.creating"))
         self.run_worker(lambda: self._create(text), thread=True, exit_on_error=False,
                         name="create-township")
 
     def _start_join(self, text: str) -> None:
         path = Path(text).expanduser()
         if not text or not path.is_file():
-            self.say(self.tr(f"找不到邀请文件：{text}", f"No invitation file at: {text}"),
-                     error=True)
+            self.say(say(self.lang, "ui.first.no-invitation", path=text), error=True)
             return
-        self.say(tr(self.lang, "正在加入…", "Joining…"))
+        self.say(say(self.lang, "ui.first.joining"))
         self.run_worker(lambda: self._join(path), thread=True, exit_on_error=False,
                         name="join-invitation")
 
@@ -126,8 +123,7 @@ class FirstRunScreen(OfficeScreen):
         from vledger.sync.services.identity import join
 
         office, reply = join(self.home, path, lang=self.lang)  # type: ignore[arg-type]
-        note = self.tr(f"已加入。请把回执文件交给乡镇：{reply}",
-                       f"Joined. Hand this reply file to the township: {reply}")
+        note = say(self.lang, "ui.first.joined", reply=reply)
         self.app.call_from_thread(self.app.notify, note, timeout=30)
         self.app.call_from_thread(self.app.office_ready, office)  # type: ignore[attr-defined]
 
@@ -152,7 +148,7 @@ class ProgressScreen(OfficeScreen):
         yield Footer()
 
     def label(self) -> None:
-        self.query_one("#progress-title", Static).update(self.tr("请稍候…", "Please wait…"))
+        self.query_one("#progress-title", Static).update(say(self.lang, "ui.progress.wait"))
 
     def progress(self, done: float, what: str) -> None:
         self.query_one("#progress-bar", ProgressBar).update(progress=max(0.0, min(1.0, done)))
@@ -161,4 +157,4 @@ class ProgressScreen(OfficeScreen):
     def failed(self, error: BaseException) -> None:
         problems = getattr(error, "problems", None) or [str(error)]
         self.query_one("#progress-what", Static).update(
-            "\n".join(problems) + "\n" + self.tr("Ctrl+Q 退出", "Ctrl+Q to quit"))
+            "\n".join(problems) + "\n" + say(self.lang, "ui.progress.quit"))

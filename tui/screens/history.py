@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Static
 
+from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
 from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
@@ -54,18 +55,17 @@ del C
 
 
 def history_columns(lang: str) -> list[GridColumn]:
-    zh = lang == "zh"
     return [
-        text_column("at", "时间" if zh else "time", 16),
-        text_column("office", "单位" if zh else "office", 6),
-        text_column("op", "操作" if zh else "op", 6),
-        text_column("program", "方案" if zh else "program", 10),
-        text_column("village", "村" if zh else "village", 6),
-        text_column("row", "行" if zh else "row", 8),
-        text_column("column", "列" if zh else "column", 10),
-        text_column("old", "原值" if zh else "old", 10),
-        text_column("new", "新值" if zh else "new", 10),
-        text_column("concurrent", "同时修改" if zh else "concurrent", 8),
+        text_column("at", say(lang, "ui.history.col.time"), 16),
+        text_column("office", say(lang, "ui.history.col.office"), 6),
+        text_column("op", say(lang, "ui.history.col.op"), 6),
+        text_column("program", say(lang, "ui.history.col.program"), 10),
+        text_column("village", say(lang, "ui.history.col.village"), 6),
+        text_column("row", say(lang, "ui.history.col.row"), 8),
+        text_column("column", say(lang, "ui.history.col.column"), 10),
+        text_column("old", say(lang, "ui.history.col.old"), 10),
+        text_column("new", say(lang, "ui.history.col.new"), 10),
+        text_column("concurrent", say(lang, "ui.history.col.concurrent"), 8),
     ]
 
 
@@ -135,11 +135,11 @@ class HistoryScreen(OfficeScreen):
         self.grid.focus()
 
     def label(self) -> None:
-        names = {"office": ("单位", "office"), "program": ("方案", "program"),
-                 "village": ("村", "village"), "since": ("自", "from"),
-                 "until": ("至", "until")}
-        for name, (zh, en) in names.items():
-            self.query_one(f"#label-{name}", Label).update(self.tr(zh, en))
+        names = {"office": "ui.history.col.office", "program": "ui.history.col.program",
+                 "village": "ui.history.col.village", "since": "ui.history.since",
+                 "until": "ui.history.until"}
+        for name, key in names.items():
+            self.query_one(f"#label-{name}", Label).update(say(self.lang, key))
         self.query_one("#filter-since", Input).placeholder = "2026-01-01"
         if self.grid.lang != self.lang:  # titles, operation names and yes/no
             self.grid.retitle(history_columns(self.lang), self.lang)
@@ -149,8 +149,10 @@ class HistoryScreen(OfficeScreen):
         """Read the journal in a thread (tens of thousands of edits take seconds)."""
         filters = self.filters
         try:
-            since = parse_bound(filters["since"] or "", self.tr("自", "from"))
-            until = parse_bound(filters["until"] or "", self.tr("至", "until"))
+            since = parse_bound(filters["since"] or "", say(self.lang, "ui.history.since"),
+                                self.lang)
+            until = parse_bound(filters["until"] or "", say(self.lang, "ui.history.until"),
+                                self.lang)
         except ValueError as problem:  # a bad filter: say so, keep the list
             self.set_status(str(problem), refused=True)
             return
@@ -175,8 +177,7 @@ class HistoryScreen(OfficeScreen):
         self.grid.refresh_model()
         active = [f"{k}={v}" for k, v in (*self.filters.items(), *self.cell_filter.items())
                   if v]
-        self.set_status(self.tr(f"{len(self.records)} 条修改记录，新的在前",
-                                f"{len(self.records)} edits, newest first")
+        self.set_status(say(self.lang, "ui.history.count", count=len(self.records))
                         + ("  " + " ".join(active) if active else ""))
 
     def set_status(self, text: str, refused: bool = False) -> None:

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from vledger.domain.history import DELETED
+from vledger.messages import say
 
 OP_NAMES = {
-    "add": ("新增", "add"), "set": ("修改", "edit"), "delete": ("删除", "delete"),
-    "restore": ("恢复", "restore"), "resolve": ("解决冲突", "settle"),
+    "add": "ui.op.add", "set": "ui.op.set", "delete": "ui.op.delete",
+    "restore": "ui.op.restore", "resolve": "ui.op.resolve",
 }
 
 
@@ -20,9 +21,8 @@ def show_value(value: Any, lang: str, column: str = "") -> str:
         return "—"
     if isinstance(value, bool):
         if column == DELETED:
-            return ("已删除" if value else "未删除") if lang == "zh" else (
-                "deleted" if value else "restored")
-        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+            return say(lang, "ui.value.deleted" if value else "ui.value.restored")
+        return say(lang, "cli.yes" if value else "cli.no")
     return str(value)
 
 
@@ -32,7 +32,7 @@ def show_time(at: str) -> str:
     return at[:16].replace("T", " ")
 
 
-def parse_bound(text: str, name: str) -> str | None:
+def parse_bound(text: str, name: str, lang: str = "en") -> str | None:
     """A typed time filter as ISO 8601 with offset; a date alone is local midnight."""
     text = text.strip()
     if not text:
@@ -40,15 +40,14 @@ def parse_bound(text: str, name: str) -> str | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{name}: {text!r} is not a date (2026-03-01) or time") from None
+        raise ValueError(say(lang, "ui.history.bad-bound", name=name, text=text)) from None
     if moment.tzinfo is None:
         moment = moment.astimezone()
     return moment.isoformat()
 
 
 def op_name(op: str, lang: str) -> str:
-    zh, en = OP_NAMES.get(op, (op, op))
-    return zh if lang == "zh" else en
+    return say(lang, OP_NAMES[op]) if op in OP_NAMES else op
 
 
 def problem_text(problem: BaseException) -> str:

@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.i18n import t
 from vledger.tui.screens.base import OfficeScreen
@@ -81,11 +82,11 @@ class HomeScreen(OfficeScreen):
         office = self.office
         me = office.whoami()
         lang = self.lang
-        kind = self.tr("乡镇", "township") if office.is_township else self.tr("村", "village")
+        kind = say(lang, "cli.kind.township" if office.is_township else "cli.kind.village")
         self.query_one("#home-township", Static).update(me.township_name)
         self.query_one("#home-office", Static).update(
             f"{t(lang, 'office')}: {me.office_name or me.office} ({kind} {me.office})   "
-            f"{self.tr('年度', 'year')}: {me.year}"
+            f"{say(lang, 'ui.home.year')}: {me.year}"
         )
         self._show_counts(self.counts)
         self.run_worker(self._count, thread=True, exclusive=True, group="home-counts",
@@ -94,10 +95,7 @@ class HomeScreen(OfficeScreen):
             f"{t(lang, 'programs')} ({t(lang, 'period')})"
         )
         self._fill_programs()
-        self.query_one("#home-hint", Static).update(self.tr(
-            "↑↓ 选方案，回车打开台账；F1 帮助，Ctrl+P 命令，Ctrl+Q 退出",
-            "↑↓ choose a program, Enter opens its ledger; F1 help, Ctrl+P commands, "
-            "Ctrl+Q quit"))
+        self.query_one("#home-hint", Static).update(say(lang, "ui.home.hint"))
 
     def _count(self) -> None:
         """Read the counts in a thread: the first time on a big township takes seconds."""
@@ -108,15 +106,15 @@ class HomeScreen(OfficeScreen):
 
     def _show_counts(self, counts: HomeCounts | None) -> None:
         self.counts = counts
-        counting = self.tr("统计中…", "counting…")
+        counting = say(self.lang, "ui.home.counting")
         if counts is None:
             sync = conflicts = counting
         else:
             conflicts = str(counts.conflicts)
             last = counts.last_sync
             when = (t(self.lang, "not-synced") if last is None else
-                    self.tr(f"上次同步 {last.office} {show_time(last.last_sync)}",
-                            f"last with {last.office} at {show_time(last.last_sync)}"))
+                    say(self.lang, "ui.home.last-sync", office=last.office,
+                        at=show_time(last.last_sync)))
             sync = f"{when} · {t(self.lang, 'unsynced')} {counts.unsynced}"
         self.query_one("#home-sync", Static).update(f"{t(self.lang, 'sync')}: {sync}")
         self.query_one("#home-conflicts", Static).update(
@@ -132,9 +130,7 @@ class HomeScreen(OfficeScreen):
             period = program.period(period_id).title
             options.add_option(Option(f"{program.title}  ·  {period}", id=program.id))
         if not programs:
-            options.add_option(Option(self.tr("尚未发布方案（vledger program publish）",
-                                              "no programs yet (vledger program publish)"),
-                                      disabled=True))
+            options.add_option(Option(say(self.lang, "ui.home.no-programs"), disabled=True))
         current = getattr(self.app, "program_id", None)
         ids = [p.id for p in programs]
         if current in ids:

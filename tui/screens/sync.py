@@ -23,6 +23,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
+from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
 from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
@@ -51,15 +52,14 @@ SYNC_COMMANDS: tuple[Command, ...] = (
 
 
 def peer_columns(lang: str) -> list[GridColumn]:
-    zh = lang == "zh"
     return [
-        text_column("office", "对方" if zh else "peer", 6),
-        text_column("state", "状态" if zh else "state", 8),
-        text_column("at", "上次同步" if zh else "last sync", 16),
-        text_column("unconfirmed", "待确认" if zh else "unconfirmed", 6),
-        text_column("changes", "修改 发/收" if zh else "changes out/in", 10),
-        text_column("bytes", "字节 发/收" if zh else "bytes out/in", 12),
-        text_column("address", "地址" if zh else "address", 15),
+        text_column("office", say(lang, "ui.sync.col.peer"), 6),
+        text_column("state", say(lang, "ui.sync.col.state"), 8),
+        text_column("at", say(lang, "ui.sync.col.last-sync"), 16),
+        text_column("unconfirmed", say(lang, "ui.sync.col.unconfirmed"), 6),
+        text_column("changes", say(lang, "ui.sync.col.changes"), 10),
+        text_column("bytes", say(lang, "ui.sync.col.bytes"), 12),
+        text_column("address", say(lang, "ui.sync.col.address"), 15),
     ]
 
 
@@ -113,11 +113,11 @@ class SyncScreen(OfficeScreen):
 
     def label(self) -> None:
         me = self.office.whoami()
-        self.query_one("#sync-head", Static).update(self.tr(
-            f"{me.township_name} · 本单位 {me.office_name}（{me.office}）· 设备 {me.device}",
-            f"{me.township_name} · office {me.office_name} ({me.office}) · device {me.device}"))
-        self.query_one("#label-address", Label).update(self.tr("对方地址", "peer address"))
-        self.query_one("#label-bundle", Label).update(self.tr("同步包文件", "bundle file"))
+        self.query_one("#sync-head", Static).update(say(
+            self.lang, "ui.sync.head", township=me.township_name, name=me.office_name,
+            office=me.office, device=me.device))
+        self.query_one("#label-address", Label).update(say(self.lang, "ui.sync.address"))
+        self.query_one("#label-bundle", Label).update(say(self.lang, "ui.sync.bundle"))
         bundle = self.query_one("#sync-bundle", Input)
         bundle.placeholder = str(Path.home() / f"vledger-{me.office}.bundle")
         if self.grid.lang != self.lang:
@@ -155,9 +155,9 @@ class SyncScreen(OfficeScreen):
         self.grid.refresh_model()
 
     def _state_text(self, state: str) -> str:
-        return {"in-step": self.tr("一致", "in step"),
-                "changing": self.tr("对方仍在变化", "peer changing"),
-                "failed": self.tr("失败", "failed")}.get(state, state)
+        names = {"in-step": "ui.sync.in-step", "changing": "ui.sync.changing",
+                 "failed": "ui.sync.failed"}
+        return say(self.lang, names[state]) if state in names else state
 
     # -- showing progress and results ----------------------------------------------------
 
@@ -192,7 +192,7 @@ class SyncScreen(OfficeScreen):
 
     @work(exclusive=True, group="sync")
     async def sync_with(self, address: str) -> None:
-        self._working(self.tr(f"正在与 {address} 同步…", f"syncing with {address}…"))
+        self._working(say(self.lang, "ui.sync.syncing", address=address))
         try:
             result = await self.office.sync_with_async(
                 address, timeout=TIMEOUT, progress=lambda text: self.set_status(text))
@@ -203,8 +203,8 @@ class SyncScreen(OfficeScreen):
             self.session[address] = {"address": address, "state": "failed", "at": _now()}
             self.addresses[address] = address
             self.show_peers()
-            self.set_status(self.tr(f"无法与 {address} 同步：{text}",
-                                    f"could not sync with {address}: {text}"), refused=True)
+            self.set_status(say(self.lang, "ui.sync.unreachable", address=address, problem=text),
+                            refused=True)
             return
         self._working(None)
         self.session.pop(address, None)  # a failure at this address is past
@@ -217,11 +217,8 @@ class SyncScreen(OfficeScreen):
         self.addresses[result.peer] = address
         self.show_peers()
         self.refresh_peers()
-        self.set_status(self.tr(
-            f"已与 {result.peer_office} 同步：发出 {result.sent} 个修改，"
-            f"收到 {result.received} 个",
-            f"synced with {result.peer_office}: sent {result.sent} changes, "
-            f"received {result.received}"))
+        self.set_status(say(self.lang, "ui.sync.synced", office=result.peer_office,
+                            sent=result.sent, received=result.received))
 
     # -- bundles -------------------------------------------------------------------------
 
@@ -229,8 +226,7 @@ class SyncScreen(OfficeScreen):
         box = self.query_one("#sync-bundle", Input)
         text = box.value.strip() or box.placeholder
         if not text:
-            self.set_status(self.tr("请填写同步包文件路径", "type the bundle file's path"),
-                            refused=True)
+            self.set_status(say(self.lang, "ui.sync.bundle-missing"), refused=True)
             return None
         return Path(text).expanduser()
 
@@ -238,7 +234,7 @@ class SyncScreen(OfficeScreen):
         path = self._bundle_path()
         if path is None or self.busy:
             return
-        self._working(self.tr(f"正在导出到 {path}…", f"exporting to {path}…"))
+        self._working(say(self.lang, "ui.sync.exporting", path=path))
         self.run_worker(lambda: self._bundle("export", path), thread=True, exclusive=True,
                         group="sync", exit_on_error=False)
 
@@ -246,7 +242,7 @@ class SyncScreen(OfficeScreen):
         path = self._bundle_path()
         if path is None or self.busy:
             return
-        self._working(self.tr(f"正在导入 {path}…", f"importing {path}…"))
+        self._working(say(self.lang, "ui.sync.importing", path=path))
         self.run_worker(lambda: self._bundle("import", path), thread=True, exclusive=True,
                         group="sync", exit_on_error=False)
 
@@ -255,19 +251,15 @@ class SyncScreen(OfficeScreen):
             if what == "export":
                 summary = self.office.export_bundle(path)
                 size = path.stat().st_size
-                text = self.tr(
-                    f"已导出 {summary.documents} 个文档、{summary.changes} 个修改到 {path}"
-                    f"（{size} 字节）",
-                    f"exported {summary.documents} documents, {summary.changes} changes to "
-                    f"{path} ({size} bytes)")
+                text = say(self.lang, "ui.sync.exported", documents=summary.documents,
+                           changes=summary.changes, path=path, size=size)
             else:
                 summary = self.office.import_bundle(path)
-                text = self.tr(f"已导入 {summary.office} 的同步包：{summary.changes} 个新修改",
-                               f"imported {summary.office}'s bundle: {summary.changes} new "
-                               "changes")
+                text = say(self.lang, "ui.sync.imported", office=summary.office,
+                           changes=summary.changes)
         except Exception as problem:  # another township's, damaged, missing, unwritable
             failed = problem_text(problem)
-            text = (self.tr(f"导出失败：{failed}", f"export failed: {failed}")
+            text = (say(self.lang, "ui.sync.export-failed", problem=failed)
                     if what == "export" else failed)
             self.app.call_from_thread(self._bundle_done, text, True)
             return

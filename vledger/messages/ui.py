@@ -44,4 +44,120 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.total": ("总分", "Total"),
     "ui.complete": ("全面完成", "Complete"),
     "ui.vetoed": ("一票否决", "Vetoed"),
+    # -- first run: a home with no office
+    "ui.first.welcome": ("欢迎使用村级台账", "Welcome to vledger"),
+    "ui.first.no-office": (
+        "此文件夹还没有办公室：{home}", "This folder holds no office yet: {home}"
+    ),
+    "ui.first.start": ("建立一个乡镇（本机为乡镇办公室）", "Start a township (this is its office)"),
+    "ui.first.join": ("用邀请文件加入", "Join with an invitation file"),
+    "ui.first.name": ("乡镇名称（回车确定）：", "Township name (Enter to create):"),
+    "ui.first.name-example": ("例如 青石乡", "e.g. 青石乡"),
+    "ui.first.invitation": (
+        "邀请文件的路径（回车加入）：", "Path of the invitation file (Enter to join):"
+    ),
+    "ui.first.invitation-example": ("例如 /media/U盘/v01.invite", "e.g. /media/usb/v01.invite"),
+    "ui.first.name-missing": ("请输入乡镇名称", "Type the township's name"),
+    "ui.first.creating": ("正在建立…", "Creating…"),
+    "ui.first.no-invitation": ("找不到邀请文件：{path}", "No invitation file at: {path}"),
+    "ui.first.joining": ("正在加入…", "Joining…"),
+    "ui.first.joined": (
+        "已加入。请把回执文件交给乡镇：{reply}",
+        "Joined. Hand this reply file to the township: {reply}",
+    ),
+    "ui.progress.wait": ("请稍候…", "Please wait…"),
+    "ui.progress.quit": ("Ctrl+Q 退出", "Ctrl+Q to quit"),
+    # -- home
+    "ui.home.year": ("年度", "year"),
+    "ui.home.hint": (
+        "↑↓ 选方案，回车打开台账；F1 帮助，Ctrl+P 命令，Ctrl+Q 退出",
+        "↑↓ choose a program, Enter opens its ledger; F1 help, Ctrl+P commands, Ctrl+Q quit",
+    ),
+    "ui.home.counting": ("统计中…", "counting…"),
+    "ui.home.last-sync": ("上次同步 {office} {at}", "last with {office} at {at}"),
+    "ui.home.no-programs": (
+        "尚未发布方案（vledger program add）", "no programs yet (vledger program add)"
+    ),
+    # -- history, blame and conflicts: how journal values read
+    "ui.op.add": ("新增", "add"),
+    "ui.op.set": ("修改", "edit"),
+    "ui.op.delete": ("删除", "delete"),
+    "ui.op.restore": ("恢复", "restore"),
+    "ui.op.resolve": ("解决冲突", "settle"),
+    "ui.value.deleted": ("已删除", "deleted"),
+    "ui.value.restored": ("未删除", "restored"),
+    "ui.history.bad-bound": (
+        "{name}：“{text}”不是日期（如 2026-03-01）或时间",
+        "{name}: {text!r} is not a date (2026-03-01) or time",
+    ),
+    "ui.history.col.time": ("时间", "time"),
+    "ui.history.col.office": ("单位", "office"),
+    "ui.history.col.op": ("操作", "op"),
+    "ui.history.col.program": ("方案", "program"),
+    "ui.history.col.village": ("村", "village"),
+    "ui.history.col.row": ("行", "row"),
+    "ui.history.col.column": ("列", "column"),
+    "ui.history.col.old": ("原值", "old"),
+    "ui.history.col.new": ("新值", "new"),
+    "ui.history.col.concurrent": ("同时修改", "concurrent"),
+    "ui.history.since": ("自", "from"),
+    "ui.history.until": ("至", "until"),
+    "ui.history.count": (
+        "{count} 条修改记录，新的在前", "{count} {count:edit|edits}, newest first"
+    ),
+    # -- conflicts and blame
+    "ui.conflicts.col.cell": ("单元格", "cell"),
+    "ui.conflicts.col.value": ("值", "value"),
+    "ui.conflicts.col.shown": ("当前显示", "shown"),
+    "ui.conflicts.col.edit": ("编号", "edit"),
+    "ui.conflicts.col.conflict": ("冲突编号", "conflict"),
+    "ui.conflicts.settled": ("已解决冲突 {conflict}", "settled {conflict}"),
+    "ui.conflicts.open": (
+        "{count} 个未解决的冲突：回车保留光标所在的值",
+        "{count} open {count:conflict|conflicts}: Enter keeps the value under the cursor",
+    ),
+    "ui.conflicts.none": ("没有未解决的冲突", "no open conflicts"),
+    "ui.blame.col.user": ("操作人", "user"),
+    "ui.blame.none": ("{cell}：没有修改记录", "{cell}: no recorded edits"),
+    "ui.blame.chain": (
+        "{cell} 当前值 {now}，共 {count} 次修改", "{cell} now {now}, {count} {count:edit|edits}"
+    ),
+    # -- sync
+    "ui.sync.col.peer": ("对方", "peer"),
+    "ui.sync.col.state": ("状态", "state"),
+    "ui.sync.col.last-sync": ("上次同步", "last sync"),
+    "ui.sync.col.unconfirmed": ("待确认", "unconfirmed"),
+    "ui.sync.col.changes": ("修改 发/收", "changes out/in"),
+    "ui.sync.col.bytes": ("字节 发/收", "bytes out/in"),
+    "ui.sync.col.address": ("地址", "address"),
+    "ui.sync.head": (
+        "{township} · 本单位 {name}（{office}）· 设备 {device}",
+        "{township} · office {name} ({office}) · device {device}",
+    ),
+    "ui.sync.address": ("对方地址", "peer address"),
+    "ui.sync.bundle": ("同步包文件", "bundle file"),
+    "ui.sync.in-step": ("一致", "in step"),
+    "ui.sync.changing": ("对方仍在变化", "peer changing"),
+    "ui.sync.failed": ("失败", "failed"),
+    "ui.sync.syncing": ("正在与 {address} 同步…", "syncing with {address}…"),
+    "ui.sync.unreachable": (
+        "无法与 {address} 同步：{problem}", "could not sync with {address}: {problem}"
+    ),
+    "ui.sync.synced": (
+        "已与 {office} 同步：发出 {sent} 个修改，收到 {received} 个",
+        "synced with {office}: sent {sent} {sent:change|changes}, received {received}",
+    ),
+    "ui.sync.bundle-missing": ("请填写同步包文件路径", "type the bundle file's path"),
+    "ui.sync.exporting": ("正在导出到 {path}…", "exporting to {path}…"),
+    "ui.sync.importing": ("正在导入 {path}…", "importing {path}…"),
+    "ui.sync.exported": (
+        "已导出 {documents} 个文档、{changes} 个修改到 {path}（{size} 字节）",
+        "exported {documents} {documents:document|documents}, {changes} "
+        "{changes:change|changes} to {path} ({size} bytes)",
+    ),
+    "ui.sync.imported": (
+        "已导入 {office} 的同步包：{changes} 个新修改",
+        "imported {office}'s bundle: {changes} new {changes:change|changes}",
+    ),
+    "ui.sync.export-failed": ("导出失败：{problem}", "export failed: {problem}"),
 }
