@@ -16,6 +16,7 @@ from typing import ClassVar, Literal, Protocol, TypeVar
 
 from vledger.domain.program import CellValue, Column, Program
 from vledger.domain.values import format_cell, parse_cell
+from vledger.messages import Message, localize
 
 Mark = Literal["unsynced", "conflict"]
 NO_MARKS: frozenset[str] = frozenset()
@@ -24,12 +25,23 @@ WIDTH_BY_TYPE = {"int": 8, "decimal": 10, "date": 10, "bool": 4, "choice": 8, "t
 
 class CellRefused(ValueError):
     """A commit the model will not take (read-only cell, deleted row); same shape as
-    domain.values.ValueProblem so the grid shows either the same way."""
+    domain.values.ValueProblem so the grid shows either the same way. A refusal from the
+    office arrives as text already in the clerk's language."""
 
-    def __init__(self, message: str, message_zh: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.message_zh = message_zh
+    def __init__(self, said: Message | str) -> None:
+        super().__init__(str(said))
+        self.said = said
+
+    def text(self, lang: str) -> str:
+        return localize(self.said, lang)
+
+    @property
+    def message(self) -> str:
+        return self.text("en")
+
+    @property
+    def message_zh(self) -> str:
+        return self.text("zh")
 
 
 @dataclass(frozen=True)
@@ -253,7 +265,7 @@ class MemoryLedgerModel:
 
     def _check_writable(self, row_id: str) -> None:
         if row_id in self._deleted:
-            raise CellRefused("this row is deleted: restore it first", "该行已删除，请先恢复")
+            raise CellRefused(Message("ui.grid.restore-first"))
 
 
 # ---- named data commands, each with its inverse -------------------------------------------

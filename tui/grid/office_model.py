@@ -22,7 +22,7 @@ def refusal_reason(error: BaseException) -> CellRefused:
     """A facade Refusal (or any failure) as the grid's refusal, in both languages."""
     problems = getattr(error, "problems", None) or [str(error)]
     text = "; ".join(str(p) for p in problems)
-    return CellRefused(text, text)
+    return CellRefused(text)
 
 
 class OfficeLedgerModel(MemoryLedgerModel):

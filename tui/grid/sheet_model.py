@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from vledger.domain.program import YEAR, CellValue, Program
+from vledger.messages import Message, say
 from vledger.tui.grid.model import NO_MARKS, CellRefused, GridColumn
 from vledger.tui.grid.office_model import refusal_reason
-from vledger.tui.i18n import tr
 
 SheetKind = Literal["targets", "entered", "manual", "adjustments"]
 SHEET_KINDS: tuple[SheetKind, ...] = ("targets", "entered", "manual", "adjustments")
@@ -65,7 +65,7 @@ class SheetModel:
 
     @property
     def columns(self) -> Sequence[GridColumn]:
-        first = GridColumn(VILLAGE_COLUMN, tr(self.lang, "村", "village"), "text", 8,
+        first = GridColumn(VILLAGE_COLUMN, say(self.lang, "ui.history.col.village"), "text", 8,
                            editable=False)
         return (first, *(GridColumn(c.id, c.title, "decimal", 8) for c in self.sheet_columns))
 
@@ -115,7 +115,7 @@ class SheetModel:
 
     def write(self, row_id: str, column_id: str, value: CellValue) -> None:
         if column_id == VILLAGE_COLUMN:
-            raise CellRefused("the village column cannot be edited", "村名列不可编辑")
+            raise CellRefused(Message("ui.grid.village-read-only"))
         raw = None if value is None or value == "" else str(value)
         try:
             self._set(row_id, column_id, raw)
@@ -135,12 +135,10 @@ class SheetModel:
             office.set_adjustment(program, village, column_id, self.period, raw)
 
     def add_row(self) -> str:
-        raise CellRefused("a sheet has one row per village: add villages to the roster",
-                          "表格每村一行：请在名册中添加村")
+        raise CellRefused(Message("ui.grid.sheet-add-row"))
 
     def delete_row(self, row_id: str) -> None:
-        raise CellRefused("a sheet has one row per village: clear the cells instead",
-                          "表格每村一行：请清空单元格")
+        raise CellRefused(Message("ui.grid.sheet-delete-row"))
 
     def restore_row(self, row_id: str) -> None:
-        raise CellRefused("a sheet has no deleted rows", "表格没有已删除的行")
+        raise CellRefused(Message("ui.grid.sheet-restore-row"))

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from vledger.domain.program import CellValue
+from vledger.messages import localize, say
 from vledger.tui.commands import GRID_COMMANDS, GridCommand, grid_bindings
 from vledger.tui.grid.body import GridBody
 from vledger.tui.grid.editor import CellEditor, EndOfTurn, KeyOrder, Typed
@@ -27,22 +28,17 @@ from vledger.tui.grid.model import CommandStack, DataCommand, GridModel, RowView
 MAX_WIDTH = 40
 
 TEXT = {
-    "zh": {
-        "row": "行", "sorted": "排序", "filtered": "筛选", "deleted_shown": "显示已删除行",
-        "search": "查找（回车确定，Esc 取消）", "no_match": "未找到“{}”",
-        "read_only": "此列不可编辑", "row_deleted": "该行已删除，请先恢复（r）",
-        "deleted": "已删除一行（u 撤销）", "not_deleted": "该行未删除",
-        "nothing_to_undo": "没有可撤销的修改", "nothing_to_redo": "没有可重做的修改",
-    },
-    "en": {
-        "row": "row", "sorted": "sorted by", "filtered": "filter", "deleted_shown":
-        "showing deleted rows", "search": "search (Enter to find, Esc to cancel)",
-        "no_match": "no match for “{}”", "read_only": "this column cannot be edited",
-        "row_deleted": "this row is deleted: restore it first (r)",
-        "deleted": "row deleted (u to undo)", "not_deleted": "this row is not deleted",
-        "nothing_to_undo": "nothing to undo", "nothing_to_redo": "nothing to redo",
-    },
+    "row": "ui.grid.row", "sorted": "ui.grid.sorted", "filtered": "ui.grid.filtered",
+    "deleted_shown": "ui.grid.deleted-shown", "search": "ui.grid.search",
+    "read_only": "ui.grid.read-only", "row_deleted": "ui.grid.row-deleted",
+    "deleted": "ui.grid.deleted", "not_deleted": "ui.grid.not-deleted",
+    "nothing_to_undo": "ui.grid.nothing-to-undo", "nothing_to_redo": "ui.grid.nothing-to-redo",
 }
+
+
+def grid_text(lang: str) -> dict[str, str]:
+    """The grid's own words in `lang`, by the short names the grid uses."""
+    return {name: say(lang, key) for name, key in TEXT.items()}
 
 
 @dataclass
@@ -118,7 +114,7 @@ class Grid(Widget, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.lang = "zh" if lang == "zh" else "en"
-        self.text = TEXT[self.lang]
+        self.text = grid_text(self.lang)
         self.model = model
         self.stack = CommandStack(model)
         self.view = RowView(model, show_deleted=show_deleted)
@@ -184,7 +180,7 @@ class Grid(Widget, can_focus=True):
     def set_lang(self, lang: str) -> None:
         """Re-label the footer keys, the status line, the editor and the search box."""
         self.lang = "zh" if lang == "zh" else "en"
-        self.text = TEXT[self.lang]
+        self.text = grid_text(self.lang)
         if hasattr(self.model, "lang"):
             self.model.lang = self.lang  # bool cells read 是/否 or yes/no
         self._bindings = BindingsMap(grid_bindings(self.lang))
@@ -382,8 +378,7 @@ class Grid(Widget, can_focus=True):
         self.refresh_bindings()
 
     def _reason(self, problem: ValueError) -> str:
-        key = "message_zh" if self.lang == "zh" else "message"
-        return str(getattr(problem, key, None) or problem)
+        return localize(problem, self.lang)
 
     async def on_key(self, event: events.Key) -> None:
         if self.searching and event.key == "escape":
@@ -467,7 +462,8 @@ class Grid(Widget, can_focus=True):
             row, col = divmod(flat, width)
         found = self.view.find(self.search_pattern, row, col, forward=forward)
         if found is None:
-            self.update_status(self.text["no_match"].format(self.search_pattern), refused=True)
+            self.update_status(say(self.lang, "ui.grid.no-match", pattern=self.search_pattern),
+                               refused=True)
             return
         self.move_to(*found)
 

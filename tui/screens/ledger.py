@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
+from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.grid.office_model import OfficeLedgerModel
 from vledger.tui.i18n import t
@@ -72,9 +73,7 @@ class LedgerScreen(GridScreen):
         """Build the grid for the chosen program and village (or say why there is none)."""
         empty = self.query_one("#ledger-empty", Static)
         if self.program_id is None or self.village is None:
-            self.replace_grid(None, empty=empty, why_empty=self.tr(
-                "没有可显示的台账：先发布方案、添加村",
-                "No ledger to show: publish a program and add villages first"))
+            self.replace_grid(None, empty=empty, why_empty=say(self.lang, "ui.ledger.none"))
             return
         try:
             program = self.office.program(self.program_id)

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from vledger.domain.program import YEAR
+from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.grid.sheet_model import SHEET_KINDS, SheetKind, SheetModel
 from vledger.tui.i18n import t
@@ -54,8 +55,8 @@ class SheetsScreen(GridScreen):
     def show_sheet(self) -> None:
         empty = self.query_one("#sheets-empty", Static)
         if self.program_id is None:
-            self.replace_grid(None, empty=empty, why_empty=self.tr("尚未发布方案",
-                                                                   "No programs yet"))
+            self.replace_grid(None, empty=empty,
+                              why_empty=say(self.lang, "ui.sheets.no-programs"))
             return
         program = self.office.program(self.program_id)
         if self.period not in program.period_ids:
@@ -63,8 +64,7 @@ class SheetsScreen(GridScreen):
         model = SheetModel(self.office, program, self.kind, self.period, lang=self.lang)
         self.replace_grid(
             model if model.sheet_columns else None, empty=empty, classes="sheet-grid",
-            why_empty=self.tr("本方案没有这种表（F6 换表）",
-                              "This program has no such sheet (F6: another sheet)"))
+            why_empty=say(self.lang, "ui.sheets.no-such-sheet"))
         self.label()
 
     def label(self) -> None:
@@ -75,7 +75,7 @@ class SheetsScreen(GridScreen):
         if self.kind != "targets":
             parts.append(program.period(self.period).title)
         else:
-            parts.append(self.tr("全年", "whole year"))
+            parts.append(say(self.lang, "ui.sheets.whole-year"))
         self.query_one("#sheets-title", Static).update(" · ".join(parts))
         if self.grid is not None and self.grid.lang != self.lang:
             model = self.grid.model
@@ -104,7 +104,7 @@ class SheetsScreen(GridScreen):
             return
         program = self.office.program(self.program_id)
         choices = [(p.id, p.title) for p in program.periods]
-        choices.append((YEAR, self.tr("全年", "whole year")))
+        choices.append((YEAR, say(self.lang, "ui.sheets.whole-year")))
         self.app.push_screen(Picker(t(self.lang, "period"), choices, self.period),
                              self._period_chosen)
 

@@ -160,4 +160,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "imported {office}'s bundle: {changes} new {changes:change|changes}",
     ),
     "ui.sync.export-failed": ("导出失败：{problem}", "export failed: {problem}"),
+    # -- the grid
+    "ui.grid.row": ("行", "row"),
+    "ui.grid.sorted": ("排序", "sorted by"),
+    "ui.grid.filtered": ("筛选", "filter"),
+    "ui.grid.deleted-shown": ("显示已删除行", "showing deleted rows"),
+    "ui.grid.search": ("查找（回车确定，Esc 取消）", "search (Enter to find, Esc to cancel)"),
+    "ui.grid.no-match": ("未找到“{pattern}”", "no match for “{pattern}”"),
+    "ui.grid.read-only": ("此列不可编辑", "this column cannot be edited"),
+    "ui.grid.row-deleted": (
+        "该行已删除，请先恢复（r）", "this row is deleted: restore it first (r)"
+    ),
+    "ui.grid.deleted": ("已删除一行（u 撤销）", "row deleted (u to undo)"),
+    "ui.grid.not-deleted": ("该行未删除", "this row is not deleted"),
+    "ui.grid.nothing-to-undo": ("没有可撤销的修改", "nothing to undo"),
+    "ui.grid.nothing-to-redo": ("没有可重做的修改", "nothing to redo"),
+    "ui.grid.restore-first": ("该行已删除，请先恢复", "this row is deleted: restore it first"),
+    "ui.grid.village-read-only": ("村名列不可编辑", "the village column cannot be edited"),
+    "ui.grid.sheet-add-row": (
+        "表格每村一行：请在名册中添加村",
+        "a sheet has one row per village: add villages to the roster",
+    ),
+    "ui.grid.sheet-delete-row": (
+        "表格每村一行：请清空单元格", "a sheet has one row per village: clear the cells instead"
+    ),
+    "ui.grid.sheet-restore-row": ("表格没有已删除的行", "a sheet has no deleted rows"),
+    # -- ledger and township sheets
+    "ui.sheets.no-programs": ("尚未发布方案", "No programs yet"),
+    "ui.sheets.no-such-sheet": (
+        "本方案没有这种表（F6 换表）", "This program has no such sheet (F6: another sheet)"
+    ),
+    "ui.sheets.whole-year": ("全年", "whole year"),
+    "ui.ledger.none": (
+        "没有可显示的台账：先发布方案、添加村",
+        "No ledger to show: publish a program and add villages first",
+    ),
 }
