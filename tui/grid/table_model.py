@@ -15,6 +15,7 @@ from rich.cells import cell_len
 from textual import events
 from textual.binding import BindingsMap
 
+from vledger.messages import Message
 from vledger.tui.commands import GRID_COMMANDS, Command
 from vledger.tui.grid.model import CellRefused, GridColumn
 from vledger.tui.grid.view import MAX_WIDTH, Grid
@@ -75,13 +76,13 @@ class TableModel:
         return frozenset()
 
     def commit(self, row_id: str, column_id: str, text: str) -> None:
-        raise CellRefused("this sheet is computed and cannot be edited", "此表为计算结果，不能编辑")
+        raise CellRefused(Message("ui.grid.computed"))
 
     def write(self, row_id: str, column_id: str, value: object) -> None:
         self.commit(row_id, column_id, "")
 
     def add_row(self) -> str:
-        raise CellRefused("this sheet is computed and cannot be edited", "此表为计算结果，不能编辑")
+        raise CellRefused(Message("ui.grid.computed"))
 
     def delete_row(self, row_id: str) -> None:
         self.add_row()

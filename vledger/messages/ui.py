@@ -195,4 +195,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "没有可显示的台账：先发布方案、添加村",
         "No ledger to show: publish a program and add villages first",
     ),
+    # -- computed tables
+    "ui.grid.computed": ("此表为计算结果，不能编辑", "this sheet is computed and cannot be edited"),
 }
