@@ -27,8 +27,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from vledger.messages import PerLang, say
 from vledger.tui.commands import Command
-from vledger.tui.i18n import other, t, tr
+from vledger.tui.i18n import other, t
 from vledger.tui.widgets.palette import CommandsProvider
 
 Progress = Callable[[float, str], None]  # fraction done (0..1), what is being done
@@ -222,7 +223,7 @@ class VLedgerApp(App[int]):
 
     def open_screen(self, name: str, **params: Any) -> None:
         if self.office is None:
-            self.notify(tr(self.lang, "请先建立或加入一个乡镇", "Start or join a township first"))
+            self.notify(say(self.lang, "ui.app.no-office"))
             return
         if name == "home":
             while len(self.screen_stack) > 2:
@@ -235,8 +236,8 @@ class VLedgerApp(App[int]):
             if getattr(missing, "name", None) not in (spec.module, spec.cls, None):
                 raise
             self.notify(
-                tr(self.lang, f"“{spec.title_zh}”尚未提供", f"The {spec.title_en} is not "
-                   "available yet"), severity="warning")
+                say(self.lang, "ui.app.not-available",
+                    screen=PerLang(zh=spec.title_zh, en=spec.title_en)), severity="warning")
             return
         if type(self.screen) is type(screen) and len(self.screen_stack) > 2:
             self.pop_screen()  # one screen of a kind at a time: Esc always leads home

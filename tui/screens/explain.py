@@ -18,8 +18,8 @@ from textual.widgets import Footer, Static
 
 from vledger.domain.explain import Step, explain_village, render
 from vledger.domain.ranking import RankingSheet
+from vledger.messages import say
 from vledger.tui.commands import Command, bindings
-from vledger.tui.i18n import tr
 
 # Columns of the ranking sheet that are not an item, and the step kinds behind each.
 COLUMN_STEPS: dict[str, frozenset[str]] = {
@@ -115,8 +115,8 @@ class ExplainScreen(ModalScreen[None]):
         row = self.sheet.row(self.village)
         period = self.sheet.period_title if self.lang == "zh" else self.sheet.period
         what = self.column_title
-        title = tr(self.lang, f"{row.name}（{row.village}）· {period} · {what} 的计算过程",
-                   f"{row.name} ({row.village}) · {period} · how {what} was reached")
+        title = say(self.lang, "ui.explain.title", village=row.name, id=row.village,
+                    period=period, what=what)
         with Vertical(id="explain-frame"):
             yield Static(title, id="explain-title", markup=False)
             with VerticalScroll(id="explain-box"):

@@ -12,8 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from vledger.messages import say
 from vledger.tui.commands import EDITOR_COMMANDS, Command, key_label
-from vledger.tui.i18n import tr
 
 
 def help_sections(screen: Any, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -23,18 +23,17 @@ def help_sections(screen: Any, lang: str) -> list[tuple[str, list[tuple[str, str
     sections: list[tuple[str, list[tuple[str, str]]]] = []
     own: list[Command] = list(getattr(screen, "all_commands", lambda: ())())
     if own:
-        sections.append((tr(lang, "本屏幕", "This screen"), _rows(own, lang)))
+        sections.append((say(lang, "ui.help.this-screen"), _rows(own, lang)))
     else:  # a screen without a command table: its bindings
         rows = [(key, b.tooltip or b.description) for key, b in screen._bindings
                 if b.description]
         if rows:
-            sections.append((tr(lang, "本屏幕", "This screen"), rows))
+            sections.append((say(lang, "ui.help.this-screen"), rows))
     grid = getattr(screen, "active_grid", lambda: None)()
     if grid is not None:
-        sections.append((tr(lang, "表格", "Grid"), _rows(grid.commands(), lang)))
-        sections.append((tr(lang, "编辑单元格时", "While editing a cell"),
-                         _rows(EDITOR_COMMANDS, lang)))
-    sections.append((tr(lang, "任何时候", "Anywhere"), _rows(APP_COMMANDS, lang)))
+        sections.append((say(lang, "ui.help.grid"), _rows(grid.commands(), lang)))
+        sections.append((say(lang, "ui.help.editing"), _rows(EDITOR_COMMANDS, lang)))
+    sections.append((say(lang, "ui.help.anywhere"), _rows(APP_COMMANDS, lang)))
     return sections
 
 
@@ -66,7 +65,7 @@ class HelpScreen(ModalScreen[None]):
         self.label()
 
     def text(self) -> str:
-        lines = [tr(self.lang, "按键帮助（Esc 关闭）", "Keys (Esc closes)"), ""]
+        lines = [say(self.lang, "ui.help.title"), ""]
         for title, rows in help_sections(self.under, self.lang):
             lines.append(f"[b]{escape(title)}[/b]")
             lines += [escape(f"  {keys:<16} {line}") for keys, line in rows]

@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from vledger.domain.decimals import format_money, format_score
 from vledger.domain.program import YEAR, Program
 from vledger.domain.ranking import RankingSheet, SheetRow
+from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
 from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel
@@ -203,7 +204,7 @@ class RankingScreen(OfficeScreen):
             return self.office.program(program_id)
         programs = self.office.programs()
         if not programs:
-            raise LookupError(self.tr("还没有考核方案", "there is no program yet"))
+            raise LookupError(say(self.lang, "ui.ranking.no-program"))
         return programs[0]
 
     def _current_period(self) -> str:
@@ -257,7 +258,7 @@ class RankingScreen(OfficeScreen):
 
     def period_title(self, period_id: str) -> str:
         if period_id == YEAR:
-            return self.tr("全年", "year")
+            return say(self.lang, "ui.ranking.year")
         title = self.program.period(period_id).title
         return title if self.lang == "zh" else f"{period_id} {title}"
 

@@ -197,4 +197,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # -- computed tables
     "ui.grid.computed": ("此表为计算结果，不能编辑", "this sheet is computed and cannot be edited"),
+    # -- the app, help and explanations
+    "ui.app.no-office": ("请先建立或加入一个乡镇", "Start or join a township first"),
+    "ui.app.not-available": ("“{screen}”尚未提供", "The {screen} is not available yet"),
+    "ui.help.title": ("按键帮助（Esc 关闭）", "Keys (Esc closes)"),
+    "ui.help.this-screen": ("本屏幕", "This screen"),
+    "ui.help.grid": ("表格", "Grid"),
+    "ui.help.editing": ("编辑单元格时", "While editing a cell"),
+    "ui.help.anywhere": ("任何时候", "Anywhere"),
+    "ui.explain.title": (
+        "{village}（{id}）· {period} · {what} 的计算过程",
+        "{village} ({id}) · {period} · how {what} was reached",
+    ),
+    "ui.ranking.no-program": ("还没有考核方案", "there is no program yet"),
+    "ui.ranking.year": ("全年", "year"),
 }
