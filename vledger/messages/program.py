@@ -64,7 +64,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "program.expect.table": ("一个表，如 {{ 列 = 值 }}", "a table, like {{ key = value }}"),
     "program.expect.array": ("一个数组，如 [...]", "an array, like [...]"),
     "program.expect.tables": (
-        "表数组，每个写成一段 [[{header}]]", "written as [[{header}]] tables"
+        "若干段 [[{header}]] 表", "written as [[{header}]] tables"
     ),
     # -- the parts of a file, as labels in front of a problem and in sentences
     "program.in-entry": ("{label}：{problem}", "{label}: {problem}"),
