@@ -3,6 +3,7 @@
 `explain_village(sheet, village)` gives a list of `Step`s: plain data (a kind,
 the id it is about, and parameters with numbers as Decimal and row ids as
 strings), so the UI can show them in a drill-down and the CLI can print them.
+`describe(step)` is what a step says (a catalogue `Message`, in either language);
 `render(steps, lang)` writes one line per step in Chinese or English, with the
 numbers filled in, so an assessor can check the sheet by hand.
 
