@@ -384,7 +384,7 @@ def _check_call(
     period_id: str,
 ) -> None:
     if period_id not in program.period_ids:
-        raise RankingError(f"program {program.id} has no period {period_id!r}")
+        raise RankingError(Message("sheet.no-period", program=program.id, period=period_id))
     ids = [v.id for v in villages]
     if len(set(ids)) != len(ids):
         raise RankingError("a village is listed twice")

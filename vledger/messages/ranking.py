@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    "sheet.no-period": (
+        "方案 {program} 没有考核阶段“{period}”", "program {program} has no period {period!r}"
+    ),
     "sheet.entry": ("{sheet} {key}: {problem}", "{sheet} {key}: {problem}"),
     "sheet.unknown-village": ("没有村 {name}", "no village {name}"),
     "sheet.unknown-indicator": (
