@@ -28,13 +28,19 @@ guess (`SchemaTooNew`).
         received changes that were not applied, with why, for `vledger status`
     invitations(secret, office, created, used_at, used_by)        (version 2)
         one-time enrollment secrets this (township) home issued
+    own_changes(doc_id, change)                                   (version 3)
+        the changes this home made: what it signs and vouches for (each process
+        writes with an automerge actor of its own, so the actor cannot tell)
+    documents.generation                                          (version 3)
+        counts the document's compactions, so a process holding it open knows
+        its snapshot was replaced
 """
 
 from __future__ import annotations
 
 from vledger.errors import VledgerError
 
-VERSION = 2
+VERSION = 3
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -115,8 +121,17 @@ CREATE TABLE IF NOT EXISTS invitations(
 )
 """
 
+_V3 = """
+CREATE TABLE IF NOT EXISTS own_changes(
+    doc_id TEXT NOT NULL,
+    change BLOB NOT NULL,
+    PRIMARY KEY(doc_id, change)
+);
+ALTER TABLE documents ADD COLUMN generation INTEGER NOT NULL DEFAULT 0
+"""
+
 # statements that bring a database from version n - 1 to version n
-STEPS: dict[int, str] = {1: _V1, 2: _V2}
+STEPS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 
 
 class SchemaTooNew(VledgerError):

@@ -194,33 +194,47 @@ def sign_local_changes(
 ) -> int:
     """Sign this home's changes that have no signature yet; the number signed.
 
-    Only documents whose heads moved since the last pass are opened; a document
-    opened here only to sign is closed again (the township must not hold every
-    village document open).
+    This home's changes are the ones its writes recorded (the store's own_changes);
+    a home made before that also counts the changes of the one actor it used to
+    write with, found by opening the documents whose heads moved since the last
+    pass (closed again: the township must not hold every village document open).
     """
     rows = store.db.signatures
-    actor = store.actor
+    legacy = store.legacy_actor
     signed = 0
     for doc in list(doc_ids) if doc_ids is not None else store.document_ids():
+        mine = store.db.own_changes.unsigned(doc)
         heads = store.heads(doc)
-        mark = rows.mark(doc)
-        if mark is not None and sorted(mark) == sorted(heads):
-            continue
-        was_open = store.is_open(doc)
-        try:
-            replica = store.replica(doc)
-            mine = [c.hash for c in replica.doc.changes(mark or []) if c.actor == actor]
-            have = rows.get(doc, mine)
-            records = [sign_change(key, doc, h) for h in mine if h not in have]
-            heads = replica.heads()
-        finally:
-            if not was_open:
-                store.close_document(doc)
+        mark = rows.mark(doc) if legacy is not None else None
+        if legacy is not None and (mark is None or sorted(mark) != sorted(heads)):
+            mine += _legacy_changes(store, doc, legacy, mark or [])
+        records = [sign_change(key, doc, h) for h in dict.fromkeys(mine)]
         with store.transaction():
             rows.add(doc, [r.row() for r in records], "local")
-            rows.set_mark(doc, heads)
+            if legacy is not None:
+                rows.set_mark(doc, heads)
         signed += len(records)
     return signed
+
+
+def _legacy_changes(store: Replicas, doc: str, actor: bytes, since: list[bytes]) -> list[bytes]:
+    was_open = store.is_open(doc)
+    try:
+        mine = [c.hash for c in store.document(doc).changes(since) if c.actor == actor]
+    finally:
+        if not was_open:
+            store.close_document(doc)
+    have = store.db.signatures.get(doc, mine)
+    return [h for h in mine if h not in have]
+
+
+def _own(store: Replicas, doc_id: str, candidates: dict[bytes, bytes]) -> set[bytes]:
+    """Which of `candidates` (hash -> actor) this home made."""
+    own = store.db.own_changes.among(doc_id, candidates)
+    legacy = store.legacy_actor
+    if legacy is not None:
+        own |= {h for h, actor in candidates.items() if actor == legacy}
+    return own
 
 
 def signatures_for(store: Replicas, doc_id: str, changes: Sequence[bytes]) -> list[bytes]:
@@ -259,8 +273,8 @@ def signatures_of(
     genesis = genesis_hash(doc_id)
     unsigned = [i for i in infos if i.hash not in found and i.hash != genesis]
     if unsigned and key is not None:
-        actor = store.actor
-        made = [sign_change(key, doc_id, i.hash) for i in unsigned if change_actor(i) == actor]
+        own = _own(store, doc_id, {i.hash: change_actor(i) for i in unsigned})
+        made = [sign_change(key, doc_id, i.hash) for i in unsigned if i.hash in own]
         if made:
             store.db.signatures.add(doc_id, [r.row() for r in made], "local")
             found.update({r.change: r for r in made})
@@ -273,10 +287,9 @@ def whole_signatures(store: Replicas, key: SigningKey | None, doc_id: str) -> li
     changes = document.changes()
     found = stored_signatures(store, doc_id, (c.hash for c in changes))
     genesis = genesis_hash(doc_id)
-    actor = store.actor
-    made = [sign_change(key, doc_id, c.hash) for c in changes
-            if c.hash not in found and c.hash != genesis and key is not None
-            and c.actor == actor]
+    unsigned = {c.hash: c.actor for c in changes if c.hash not in found and c.hash != genesis}
+    own = _own(store, doc_id, unsigned) if key is not None else set()
+    made = [sign_change(key, doc_id, h) for h in unsigned if h in own and key is not None]
     if made:
         store.db.signatures.add(doc_id, [r.row() for r in made], "local")
         found.update({r.change: r for r in made})

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from automerge import core
 
-from tests.sync.conftest import PROGRAM, VILLAGE_DOC
+from tests.sync.conftest import PROGRAM, VILLAGE_DOC, PersistWith
 from vledger.domain.history import RESOLVE, History, JournalEntry
 from vledger.domain.indicators import measure
 from vledger.domain.program_file import load_program
@@ -213,7 +213,7 @@ def test_a_failed_write_leaves_an_index_that_matches_the_document(tmp_path: Path
             raise OSError("disk full")
 
     doc = Replica(VILLAGE_DOC, replica_module.new_document(VILLAGE_DOC, VILLAGE), b"\x07" * 16,
-                  persist)
+                  PersistWith(persist))
     village = VillageDoc(doc)
     row = village.add_row(A, PROGRAM, {"participants": 1})
     [good] = village.set_cells(A, PROGRAM, row, {"participants": 2})
