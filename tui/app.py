@@ -6,7 +6,7 @@ starts without loading every screen. Each is built as `Cls(office, lang=..., **p
 with `params` filled from the app's context (the program, village and period the clerk last
 chose) and limited to the ones its constructor accepts.
 
-To add a screen: write `tui/screen_<name>.py` (see tui/screen_base.py for the contract),
+To add a screen: write `tui/screens/<name>.py` (see tui/screens/base.py for the contract),
 add a ScreenSpec below; the palette gets "open <title>" and the home screen can bind a key.
 To add palette commands to a screen: add Commands to its SCREEN_COMMANDS (or return them
 from `palette_commands()`); the palette shows what the screen on top offers.
@@ -27,7 +27,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from vledger.tui.commands import Command
+from vledger.tui.commands import APP_COMMANDS, Command
 from vledger.tui.i18n import other, t, tr
 from vledger.tui.widgets.palette import CommandsProvider
 
@@ -76,20 +76,6 @@ SCREENS: dict[str, ScreenSpec] = {
                    "同步 sync peers bundle export import"),
     )
 }
-
-APP_COMMANDS: tuple[Command, ...] = (
-    Command("help", "f1", "app.help", "帮助", "help", "列出当前屏幕的所有按键",
-            "List every key of this screen", show=True, words="帮助 按键 keys help"),
-    Command("switch-language", "ctrl+l", "app.switch_language", "中/EN", "中/EN",
-            "切换界面语言（中文/英文）", "Switch the language (Chinese/English)", show=True,
-            words="语言 中文 英文 language chinese english"),
-    Command("command-palette", "ctrl+p", "app.command_palette", "命令", "commands",
-            "打开命令面板", "Open the command palette", words="命令 palette"),
-    Command("quit", "ctrl+q", "app.quit", "退出", "quit", "退出 vledger", "Quit vledger",
-            show=True, words="退出 quit exit"),
-    Command("help-quit", "ctrl+c", "app.help_quit", "如何退出", "how to quit",
-            "提示用 Ctrl+Q 退出", "Say that Ctrl+Q quits"),
-)
 
 
 class VLedgerApp(App[int]):

@@ -12,14 +12,12 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from vledger.tui.commands import EDITOR_COMMANDS, Command, key_label
+from vledger.tui.commands import APP_COMMANDS, EDITOR_COMMANDS, Command, key_label
 from vledger.tui.i18n import tr
 
 
 def help_sections(screen: Any, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """(section title, [(keys, help line)]) for `screen`, its grid and the app."""
-    from vledger.tui.app import APP_COMMANDS
-
     sections: list[tuple[str, list[tuple[str, str]]]] = []
     own: list[Command] = list(getattr(screen, "all_commands", lambda: ())())
     if own:
