@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from vledger.tui.commands import APP_COMMANDS, Command
 from vledger.tui.i18n import other, t, tr
+from vledger.tui.textual_compat import own_bindings, set_bindings
 from vledger.tui.widgets.palette import CommandsProvider
 
 Progress = Callable[[float, str], None]  # fraction done (0..1), what is being done
@@ -83,9 +84,8 @@ class VLedgerApp(App[int]):
 
     CSS_PATH = "app.tcss"
     COMMANDS: ClassVar[set[Any]] = {CommandsProvider}
-    _inherit_bindings = False  # App's own carry no ids; APP_COMMANDS has them all
-    # Every app binding has an id; the palette's own key is one of them (Textual then adds
-    # no binding of its own).
+    # Every app binding has an id: App's own two keys (ctrl+q, ctrl+c) are bound again here,
+    # and the palette's own key is one of them (Textual then adds no binding of its own).
     BINDINGS: ClassVar[list[Any]] = [
         Binding(c.keys, c.action.removeprefix("app."), c.title_en, show=c.show, id=c.name,
                 priority=c.name in ("quit", "command-palette", "help", "switch-language"))
@@ -274,15 +274,14 @@ class VLedgerApp(App[int]):
         self.refresh_bindings()
 
     def _bindings_labelled(self) -> None:
-        for command in APP_COMMANDS:
-            for key, bound in list(self._bindings.key_to_bindings.items()):
-                self._bindings.key_to_bindings[key] = [
-                    b if b.id != command.name else
-                    Binding(b.key, b.action, command.title(self.lang), show=b.show,
-                            key_display=b.key_display, priority=b.priority, id=b.id,
-                            tooltip=command.help(self.lang))
-                    for b in bound
-                ]
+        """The app's keys, described in the clerk's language, in the order they had."""
+        commands = {c.name: c for c in APP_COMMANDS}
+        labelled = []
+        for _key, binding in own_bindings(self):
+            command = commands.get(binding.id or "")
+            labelled.append(binding if command is None else replace(
+                binding, description=command.title(self.lang), tooltip=command.help(self.lang)))
+        set_bindings(self, labelled)
 
     # ---- errors: one handler ---------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from textual.message_pump import MessagePump
 from textual.widgets import Input
 
 from vledger.tui.commands import editor_bindings
+from vledger.tui.textual_compat import bound_to, own_bindings, set_bindings, type_printable
 
 Move = Literal["down", "right", "left"]
 Typed = events.Key | events.Paste
@@ -152,7 +153,7 @@ class CellEditor(Input):
 
     def __init__(self, lang: str = "zh", *, id: str | None = None) -> None:
         super().__init__(compact=True, id=id, select_on_focus=False)
-        self._input_bindings = self._bindings.key_to_bindings
+        self._input_keys = dict(own_bindings(self).key_to_bindings)  # Input's own editing keys
         self.set_lang(lang)
         # Set by the grid: keys go through its KeyOrder, and Done/Cancelled are handed over
         # at once instead of queued, so the keys typed after Enter meet the grid after it.
@@ -162,7 +163,7 @@ class CellEditor(Input):
     def set_lang(self, lang: str) -> None:
         # Per instance, so the footer speaks the grid's language; ids keep keymaps working.
         mine = BindingsMap(editor_bindings(lang)).key_to_bindings
-        self._bindings = BindingsMap.from_keys({**self._input_bindings, **mine})
+        set_bindings(self, BindingsMap.from_keys({**self._input_keys, **mine}))
 
     def open(self, text: str) -> None:
         self.remove_class("-refused")
@@ -181,25 +182,38 @@ class CellEditor(Input):
         """Apply one key (or paste) now: a binding runs here rather than after the key
         bubbled up to the app, so ctrl+u or Enter lands between the keys around it."""
         if isinstance(event, events.Paste):
-            super()._on_paste(event)
+            self._paste(event.text)
+            event.stop()
             return True
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+        for binding in bound_to(self, event.key):
             if self.check_action(binding.action, ()) is not False:
                 await self.run_action(binding.action)
                 return True
         if event.is_printable and event.character:
-            await super()._on_key(event)
+            await type_printable(self, event)
             return True
         return False
 
-    async def _on_key(self, event: events.Key) -> None:
+    def _paste(self, text: str) -> None:
+        """Paste as Input does: the first line, over the selection if there is one."""
+        if not text:
+            return
+        line = text.splitlines()[0]
+        if self.selection.is_empty:
+            self.insert_text_at_cursor(line)
+        else:
+            self.replace(line, *self.selection)
+
+    # These run before Input's own handlers of the same event (Textual calls a class's
+    # handler before its base's), and prevent_default() keeps Input's from running.
+    async def on_key(self, event: events.Key) -> None:
         order = self.key_order
         taken = await order.key(self, event) if order else await self.type_key(event)
         if taken:
             event.stop()
             event.prevent_default()
 
-    async def _on_paste(self, event: events.Paste) -> None:
+    async def on_paste(self, event: events.Paste) -> None:
         if self.key_order is not None and await self.key_order.key(self, event):
             event.stop()
             event.prevent_default()  # Input's own paste handler must not paste it again

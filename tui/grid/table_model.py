@@ -13,11 +13,11 @@ from dataclasses import replace
 
 from rich.cells import cell_len
 from textual import events
-from textual.binding import BindingsMap
 
 from vledger.tui.commands import GRID_COMMANDS, Command
 from vledger.tui.grid.model import CellRefused, GridColumn
 from vledger.tui.grid.view import MAX_WIDTH, Grid
+from vledger.tui.textual_compat import set_bindings
 
 # Grid commands that change data make no sense on a computed or read-only list.
 READ_ONLY_BLOCKED = frozenset(
@@ -100,7 +100,7 @@ class ReadOnlyGrid(Grid):
     ) -> None:
         super().__init__(model, lang=lang, id=id)
         self.enter_title = enter
-        self._bindings = BindingsMap([c.binding(self.lang) for c in self.commands()])
+        set_bindings(self, [c.binding(self.lang) for c in self.commands()])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in READ_ONLY_BLOCKED or (action == "edit" and self.enter_title is None):
@@ -125,7 +125,7 @@ class ReadOnlyGrid(Grid):
     def set_lang(self, lang: str) -> None:
         super().set_lang(lang)
         # Grid.set_lang binds every grid key; this grid offers only its read-only ones.
-        self._bindings = BindingsMap([c.binding(self.lang) for c in self.commands()])
+        set_bindings(self, [c.binding(self.lang) for c in self.commands()])
         self.refresh_bindings()
 
     def retitle(self, columns: Sequence[GridColumn], lang: str | None = None) -> None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import BindingsMap
 from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
@@ -23,6 +22,7 @@ from vledger.tui.commands import GRID_COMMANDS, GridCommand, grid_bindings
 from vledger.tui.grid.body import GridBody
 from vledger.tui.grid.editor import CellEditor, EndOfTurn, KeyOrder, Typed
 from vledger.tui.grid.model import CommandStack, DataCommand, GridModel, RowView
+from vledger.tui.textual_compat import bound_to, set_bindings
 
 MAX_WIDTH = 40
 
@@ -132,7 +132,7 @@ class Grid(Widget, can_focus=True):
         self._seen_key: tuple[object, ...] | None = None
         self._editing: tuple[str, str, str] | None = None  # row, column, text when opened
         # Per instance so the footer speaks `lang`; binding ids let an app keymap rebind.
-        self._bindings = BindingsMap(grid_bindings(self.lang))
+        set_bindings(self, grid_bindings(self.lang))
         self.body = GridBody(self)
         self.editor = CellEditor(self.lang, id="grid-editor")
         # Keys for the grid and its editor are handled one at a time in the order typed,
@@ -187,7 +187,7 @@ class Grid(Widget, can_focus=True):
         self.text = TEXT[self.lang]
         if hasattr(self.model, "lang"):
             self.model.lang = self.lang  # bool cells read 是/否 or yes/no
-        self._bindings = BindingsMap(grid_bindings(self.lang))
+        set_bindings(self, grid_bindings(self.lang))
         self.editor.set_lang(self.lang)
         self.search_box.placeholder = self.text["search"]
         self.refresh_model()
@@ -415,7 +415,7 @@ class Grid(Widget, can_focus=True):
             if event.text:
                 self.start_edit(event.text.splitlines()[0])
             return bool(event.text)
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+        for binding in bound_to(self, event.key):
             if self.check_action(binding.action, ()) is False:
                 return False  # off here (a read-only grid): the screen may have the key
             await self.run_action(binding.action)
@@ -427,7 +427,7 @@ class Grid(Widget, can_focus=True):
 
     def _bound_above(self, key: str) -> bool:
         """A screen or app command key is that command, not the start of an edit."""
-        return any(node._bindings.key_to_bindings.get(key) for node in self.ancestors)
+        return any(bound_to(node, key) for node in self.ancestors)
 
     async def _pass_up(self, event: Typed) -> None:
         """A key that waited its turn and neither the grid nor the editor wanted: run the
@@ -435,7 +435,7 @@ class Grid(Widget, can_focus=True):
         if not isinstance(event, events.Key):
             return
         for node in self.ancestors:
-            for binding in node._bindings.key_to_bindings.get(event.key, ()):
+            for binding in bound_to(node, event.key):
                 if not binding.priority:  # priority bindings ran before the key came here
                     await node.run_action(binding.action)
                     return

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from rich.cells import cell_len, set_cell_size
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
@@ -120,7 +120,7 @@ class PickScreen(ModalScreen[str | None]):
     PickScreen > OptionList { width: 60; max-width: 100%; height: auto; max-height: 80%;
                               border: round $accent; }
     """
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "cancel", id="pick-cancel", tooltip="close"),
     ]
 
