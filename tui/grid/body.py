@@ -18,7 +18,8 @@ from textual import events
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from vledger.tui.grid.model import GridModel, RowView
+from vledger.tui.grid.model import GridModel
+from vledger.tui.grid.row_view import RowView
 
 NUMERIC = ("int", "decimal")
 CACHE_LINES = 512

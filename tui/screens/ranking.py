@@ -24,9 +24,11 @@ from vledger.domain.decimals import format_money, format_score
 from vledger.domain.program import YEAR, Program
 from vledger.domain.ranking import RankingSheet, SheetRow
 from vledger.tui.commands import Command
+from vledger.tui.grid.layout import column_widths
 from vledger.tui.grid.model import GridColumn
-from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel
-from vledger.tui.grid.view import MAX_WIDTH, Grid
+from vledger.tui.grid.read_only import ReadOnlyGrid
+from vledger.tui.grid.table_model import TableModel
+from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t, tr
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.explain import ExplainScreen
@@ -330,8 +332,7 @@ class RankingScreen(OfficeScreen):
     def _use_model(self, model: TableModel) -> None:
         grid = self.grid
         self.model = grid.model = grid.stack.model = grid.view.model = model
-        grid.widths = [min(MAX_WIDTH, max(3, c.width, cell_len(c.title) + 1))
-                       for c in model.columns]
+        grid.widths = column_widths(model.columns)
         grid.cursor_col = 0
 
     def set_view(self, program: Program | None = None, period: str | None = None) -> None:
