@@ -69,7 +69,7 @@ SCREENS: dict[str, ScreenSpec] = {
         ScreenSpec("history", "vledger.tui.screens.history",
                    "HistoryScreen", "历史记录", "History",
                    "历史 日志 修改记录 history journal blame"),
-        ScreenSpec("conflicts", "vledger.tui.screens.history",
+        ScreenSpec("conflicts", "vledger.tui.screens.conflicts",
                    "ConflictsScreen", "冲突", "Conflicts",
                    "冲突 conflicts settle resolve"),
         ScreenSpec("sync", "vledger.tui.screens.sync",
@@ -113,7 +113,7 @@ class VLedgerApp(App[int]):
     def on_mount(self) -> None:
         self.title = t(self.lang, "app-title")
         if self.prepare is not None:
-            from vledger.tui.screens.first_run import ProgressScreen
+            from vledger.tui.screens.progress import ProgressScreen
 
             self.push_screen(ProgressScreen(self.lang))
             self.run_worker(self._prepare, thread=True, exit_on_error=False, name="prepare")
@@ -143,7 +143,7 @@ class VLedgerApp(App[int]):
                 self.office = Office.open(self.home, lang=self.lang)
             except Refusal as refusal:
                 if Office.exists(self.home):  # busy or damaged: say so, quit with Ctrl+Q
-                    from vledger.tui.screens.first_run import ProgressScreen
+                    from vledger.tui.screens.progress import ProgressScreen
 
                     screen = ProgressScreen(self.lang)
                     self._replace_all(screen)

@@ -1,8 +1,8 @@
 """History (历史记录): the journal newest first, filtered by office, program, village and
-time; Enter on an edit shows the blame of its cell (tui/screen_blame.py).
+time; Enter on an edit shows the blame of its cell (tui/screens/blame.py).
 
-The conflicts list is tui/screen_conflicts.py; both are re-exported here for callers that
-knew them as part of this module. Nothing here knows about documents: the facade reads.
+The conflicts list is tui/screens/conflicts.py. Nothing here knows about documents: the
+facade reads.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.blame import BlameScreen
-from vledger.tui.screens.conflicts import ConflictsScreen
 from vledger.tui.screens.history_text import (
     op_name,
     parse_bound,
@@ -31,9 +30,6 @@ from vledger.tui.screens.history_text import (
     show_time,
     show_value,
 )
-
-__all__ = ["BlameScreen", "ConflictsScreen", "HistoryScreen", "history_columns",
-           "history_rows"]
 
 FILTERS = ("office", "program", "village", "since", "until")
 

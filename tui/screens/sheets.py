@@ -1,5 +1,5 @@
 """The township's sheets for one program: targets (annual), entered values, manual points and
-adjustments (per period), as editable grids with the ledger's keys (tui/sheet_model.py)."""
+adjustments (per period), as editable grids with the ledger's keys (tui/grid/sheet_model.py)."""
 
 from __future__ import annotations
 
