@@ -51,7 +51,7 @@ def conflict_columns(lang: str) -> list[GridColumn]:
     ]
 
 
-def conflict_rows(conflicts: Sequence[Conflict], lang: str) -> list[tuple[str, dict]]:
+def conflict_rows(conflicts: Sequence[Conflict], lang: str) -> list[tuple[str, dict[str, str]]]:
     """One grid row per competing value, keyed `conflict/edit`."""
     rows = []
     for conflict in conflicts:

@@ -66,7 +66,9 @@ def history_columns(lang: str) -> list[GridColumn]:
     ]
 
 
-def history_rows(records: Sequence[Mapping[str, Any]], lang: str) -> list[tuple[str, dict]]:
+def history_rows(
+    records: Sequence[Mapping[str, Any]], lang: str,
+) -> list[tuple[str, dict[str, str]]]:
     rows = []
     for r in records:
         column = r["column"]

@@ -96,7 +96,7 @@ class SheetsScreen(GridScreen):
 
     def _sheet_chosen(self, kind: str | None) -> None:
         if kind in SHEET_KINDS and kind != self.kind:
-            self.kind = kind  # type: ignore[assignment]
+            self.kind = kind
             self.show_sheet()
 
     def action_choose_period(self) -> None:
