@@ -17,6 +17,9 @@ What it wraps:
   character or replaces the selection and restarts the cursor's blink (no public API
   restarts it). The cell editor calls it for keys it takes out of Textual's queue to keep
   their typing order (tui/grid/key_order.py).
+
+Not needed: `_inherit_bindings`. Set in a class body it does nothing (Textual's
+`__init_subclass__` resets it); the public class keyword `inherit_bindings=False` is the way.
 """
 
 from __future__ import annotations
