@@ -12,7 +12,7 @@ What it wraps:
   while running, so each screen, grid and editor gets its bindings per instance. Textual
   reads `BINDINGS` once per class and offers no public way to replace or read one node's
   own bindings (`App.bind` only adds to the app, with no id or tooltip; `active_bindings`
-  is the merged focus chain; upstream issue Textualize/textual#5477 asks for this).
+  is the merged focus chain; an upstream feature request for this is still open).
 - `Input._on_key`, the handler with which Input types a printable key: it inserts the
   character or replaces the selection and restarts the cursor's blink (no public API
   restarts it). The cell editor calls it for keys it takes out of Textual's queue to keep
