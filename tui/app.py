@@ -6,7 +6,7 @@ starts without loading every screen. Each is built as `Cls(office, lang=..., **p
 with `params` filled from the app's context (the program, village and period the clerk last
 chose) and limited to the ones its constructor accepts.
 
-To add a screen: write `tui/screen_<name>.py` (see tui/screen_base.py for the contract),
+To add a screen: write `tui/screens/<name>.py` (see tui/screens/base.py for the contract),
 add a ScreenSpec below; the palette gets "open <title>" and the home screen can bind a key.
 To add palette commands to a screen: add Commands to its SCREEN_COMMANDS (or return them
 from `palette_commands()`); the palette shows what the screen on top offers.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,8 +27,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from vledger.tui.commands import Command
+from vledger.tui.commands import APP_COMMANDS, Command
 from vledger.tui.i18n import other, t, tr
+from vledger.tui.textual_compat import own_bindings, set_bindings
 from vledger.tui.widgets.palette import CommandsProvider
 
 Progress = Callable[[float, str], None]  # fraction done (0..1), what is being done
@@ -68,7 +69,7 @@ SCREENS: dict[str, ScreenSpec] = {
         ScreenSpec("history", "vledger.tui.screens.history",
                    "HistoryScreen", "历史记录", "History",
                    "历史 日志 修改记录 history journal blame"),
-        ScreenSpec("conflicts", "vledger.tui.screens.history",
+        ScreenSpec("conflicts", "vledger.tui.screens.conflicts",
                    "ConflictsScreen", "冲突", "Conflicts",
                    "冲突 conflicts settle resolve"),
         ScreenSpec("sync", "vledger.tui.screens.sync",
@@ -77,29 +78,14 @@ SCREENS: dict[str, ScreenSpec] = {
     )
 }
 
-APP_COMMANDS: tuple[Command, ...] = (
-    Command("help", "f1", "app.help", "帮助", "help", "列出当前屏幕的所有按键",
-            "List every key of this screen", show=True, words="帮助 按键 keys help"),
-    Command("switch-language", "ctrl+l", "app.switch_language", "中/EN", "中/EN",
-            "切换界面语言（中文/英文）", "Switch the language (Chinese/English)", show=True,
-            words="语言 中文 英文 language chinese english"),
-    Command("command-palette", "ctrl+p", "app.command_palette", "命令", "commands",
-            "打开命令面板", "Open the command palette", words="命令 palette"),
-    Command("quit", "ctrl+q", "app.quit", "退出", "quit", "退出 vledger", "Quit vledger",
-            show=True, words="退出 quit exit"),
-    Command("help-quit", "ctrl+c", "app.help_quit", "如何退出", "how to quit",
-            "提示用 Ctrl+Q 退出", "Say that Ctrl+Q quits"),
-)
-
 
 class VLedgerApp(App[int]):
     """The UI on one home: first run when it holds no office, else the office's home."""
 
     CSS_PATH = "app.tcss"
     COMMANDS: ClassVar[set[Any]] = {CommandsProvider}
-    _inherit_bindings = False  # App's own carry no ids; APP_COMMANDS has them all
-    # Every app binding has an id; the palette's own key is one of them (Textual then adds
-    # no binding of its own).
+    # Every app binding has an id: App's own two keys (ctrl+q, ctrl+c) are bound again here,
+    # and the palette's own key is one of them (Textual then adds no binding of its own).
     BINDINGS: ClassVar[list[Any]] = [
         Binding(c.keys, c.action.removeprefix("app."), c.title_en, show=c.show, id=c.name,
                 priority=c.name in ("quit", "command-palette", "help", "switch-language"))
@@ -127,7 +113,7 @@ class VLedgerApp(App[int]):
     def on_mount(self) -> None:
         self.title = t(self.lang, "app-title")
         if self.prepare is not None:
-            from vledger.tui.screens.first_run import ProgressScreen
+            from vledger.tui.screens.progress import ProgressScreen
 
             self.push_screen(ProgressScreen(self.lang))
             self.run_worker(self._prepare, thread=True, exit_on_error=False, name="prepare")
@@ -157,7 +143,7 @@ class VLedgerApp(App[int]):
                 self.office = Office.open(self.home, lang=self.lang)
             except Refusal as refusal:
                 if Office.exists(self.home):  # busy or damaged: say so, quit with Ctrl+Q
-                    from vledger.tui.screens.first_run import ProgressScreen
+                    from vledger.tui.screens.progress import ProgressScreen
 
                     screen = ProgressScreen(self.lang)
                     self._replace_all(screen)
@@ -288,15 +274,14 @@ class VLedgerApp(App[int]):
         self.refresh_bindings()
 
     def _bindings_labelled(self) -> None:
-        for command in APP_COMMANDS:
-            for key, bound in list(self._bindings.key_to_bindings.items()):
-                self._bindings.key_to_bindings[key] = [
-                    b if b.id != command.name else
-                    Binding(b.key, b.action, command.title(self.lang), show=b.show,
-                            key_display=b.key_display, priority=b.priority, id=b.id,
-                            tooltip=command.help(self.lang))
-                    for b in bound
-                ]
+        """The app's keys, described in the clerk's language, in the order they had."""
+        commands = {c.name: c for c in APP_COMMANDS}
+        labelled = []
+        for _key, binding in own_bindings(self):
+            command = commands.get(binding.id or "")
+            labelled.append(binding if command is None else replace(
+                binding, description=command.title(self.lang), tooltip=command.help(self.lang)))
+        set_bindings(self, labelled)
 
     # ---- errors: one handler ---------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Named commands (VisiData style): one name, keys, a help line in each language, and the
 action they run. Bindings, the footer, F1 help and the command palette are all built from
-these tables, so they can never disagree. The grid's commands are here; each screen keeps
-its own table (`SCREEN_COMMANDS`) of the same `Command` type.
+these tables, so they can never disagree. The grid's, the cell editor's and the app-wide
+commands are here (F1 help lists all three under any screen); each screen keeps its own table
+(`SCREEN_COMMANDS`) of the same `Command` type.
 """
 
 from __future__ import annotations
@@ -106,6 +107,21 @@ EDITOR_COMMANDS: tuple[GridCommand, ...] = (
       "保存并左移", "Commit and move left"),
     C("cancel-edit", "escape", "cancel", "取消", "cancel",
       "取消编辑，恢复原值", "Cancel the edit and keep the old value", show=True),
+)
+
+# Anywhere in the app; the app binds them and F1 help lists them.
+APP_COMMANDS: tuple[GridCommand, ...] = (
+    C("help", "f1", "app.help", "帮助", "help", "列出当前屏幕的所有按键",
+      "List every key of this screen", show=True, words="帮助 按键 keys help"),
+    C("switch-language", "ctrl+l", "app.switch_language", "中/EN", "中/EN",
+      "切换界面语言（中文/英文）", "Switch the language (Chinese/English)", show=True,
+      words="语言 中文 英文 language chinese english"),
+    C("command-palette", "ctrl+p", "app.command_palette", "命令", "commands",
+      "打开命令面板", "Open the command palette", words="命令 palette"),
+    C("quit", "ctrl+q", "app.quit", "退出", "quit", "退出 vledger", "Quit vledger",
+      show=True, words="退出 quit exit"),
+    C("help-quit", "ctrl+c", "app.help_quit", "如何退出", "how to quit",
+      "提示用 Ctrl+Q 退出", "Say that Ctrl+Q quits"),
 )
 del C
 

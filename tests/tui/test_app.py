@@ -8,7 +8,8 @@ from pathlib import Path
 from textual.widgets import Static
 from ui_helpers import SIZE, make_app, open_ledger, palette_prompts
 
-from vledger.tui.app import APP_COMMANDS, SCREENS
+from vledger.tui.app import SCREENS
+from vledger.tui.commands import APP_COMMANDS
 from vledger.tui.screens.help import HelpScreen
 from vledger.tui.screens.home import HomeScreen
 from vledger.tui.screens.ledger import LedgerScreen

@@ -12,7 +12,9 @@ from test_ranking_screen import PROGRAM, ScreenApp, build_example_home, settle
 from textual.widgets import Input, Static
 
 from vledger.sync.services.office import Office
-from vledger.tui.screens.history import BlameScreen, ConflictsScreen, HistoryScreen
+from vledger.tui.screens.blame import BlameScreen
+from vledger.tui.screens.conflicts import ConflictsScreen
+from vledger.tui.screens.history import HistoryScreen
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _open_ui(args: argparse.Namespace) -> int | None:
-    """Open the UI on the demo when the UI's command exists (tui/cli_ui.py), else None."""
+    """Open the UI on the demo when the UI's command exists (tui/cli/ui.py), else None."""
     try:
         from vledger.tui.cli import ui as cli_ui  # type: ignore[attr-defined]
     except ModuleNotFoundError:

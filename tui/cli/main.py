@@ -1,7 +1,7 @@
 """The `vledger` command line (shared/spec/cli.md).
 
 This module only builds the argument parser and turns refusals into exit codes;
-each command group lives in its own `tui/cli_<group>.py` with a `register(sub)`
+each command group lives in its own `tui/cli/<group>.py` with a `register(sub)`
 function, so the UI can start without importing every command.
 """
 

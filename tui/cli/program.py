@@ -40,12 +40,6 @@ def register(sub: Any) -> None:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=run_show)
 
-    # The sheet and target groups live in tui/cli_sheet.py; tui/cli.py does not list
-    # that module (yet), so they are registered from here (register skips a repeat).
-    from vledger.tui.cli import sheet as cli_sheet
-
-    cli_sheet.register(sub)
-
 
 def _group_usage(group: argparse.ArgumentParser) -> Any:
     def usage(args: argparse.Namespace) -> int:

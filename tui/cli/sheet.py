@@ -13,9 +13,7 @@ SHEET_KINDS = ("targets", "entered", "manual", "adjustments")
 
 
 def register(sub: Any) -> None:
-    """Add the `sheet` and `target` groups (once, whoever calls first)."""
-    if "sheet" in getattr(sub, "choices", {}):
-        return
+    """Add the `sheet` and `target` groups."""
     from vledger.tui.cli.offices import _usage
 
     sheet = sub.add_parser("sheet", help="the township's sheets: targets, entered values, ...")

@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.binding import Binding, BindingsMap
+from textual.binding import Binding
 from textual.screen import Screen
 
 from vledger.tui.commands import Command, bindings
 from vledger.tui.i18n import tr
+from vledger.tui.textual_compat import set_bindings
 
 if TYPE_CHECKING:
     from vledger.tui.grid.view import Grid
@@ -39,14 +40,14 @@ class OfficeScreen(Screen[None]):
     """A screen over the office facade; subclasses fill SCREEN_COMMANDS and `label()`."""
 
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = ()
-    _inherit_bindings = False  # Screen's defaults carry no ids: FOCUS_COMMANDS replaces them
 
     def __init__(self, office: Any, lang: str = "zh", **params: Any) -> None:
         super().__init__()
         self.office = office
         self.lang = "zh" if lang == "zh" else "en"
         self.params = params
-        self._bindings = BindingsMap(self.screen_bindings())
+        # Screen's defaults carry no ids: these replace them (FOCUS_COMMANDS for Tab).
+        set_bindings(self, self.screen_bindings())
 
     # ---- commands ------------------------------------------------------------------------
 
@@ -91,7 +92,7 @@ class OfficeScreen(Screen[None]):
 
     def relabel(self, lang: str) -> None:
         self.lang = "zh" if lang == "zh" else "en"
-        self._bindings = BindingsMap(self.screen_bindings())
+        set_bindings(self, self.screen_bindings())
         self.label()
         self.refresh_bindings()
 

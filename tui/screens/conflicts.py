@@ -18,7 +18,8 @@ from textual.widgets import Footer, Static
 from vledger.domain.history import Conflict
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
-from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
+from vledger.tui.grid.read_only import ReadOnlyGrid
+from vledger.tui.grid.table_model import TableModel, text_column
 from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
 from vledger.tui.screens.base import OfficeScreen
@@ -50,7 +51,7 @@ def conflict_columns(lang: str) -> list[GridColumn]:
     ]
 
 
-def conflict_rows(conflicts: Sequence[Conflict], lang: str) -> list[tuple[str, dict]]:
+def conflict_rows(conflicts: Sequence[Conflict], lang: str) -> list[tuple[str, dict[str, str]]]:
     """One grid row per competing value, keyed `conflict/edit`."""
     rows = []
     for conflict in conflicts:

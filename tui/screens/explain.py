@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
-from textual.binding import BindingsMap
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
@@ -20,6 +19,7 @@ from vledger.domain.explain import Step, explain_village, render
 from vledger.domain.ranking import RankingSheet
 from vledger.tui.commands import Command, bindings
 from vledger.tui.i18n import tr
+from vledger.tui.textual_compat import set_bindings
 
 # Columns of the ranking sheet that are not an item, and the step kinds behind each.
 COLUMN_STEPS: dict[str, frozenset[str]] = {
@@ -85,8 +85,6 @@ class ExplainScreen(ModalScreen[None]):
     ExplainScreen .explain-line.-warning { color: $warning; }
     """
 
-    _inherit_bindings = False  # Screen's Tab bindings carry no id; this screen has no fields
-
     def __init__(
         self, sheet: RankingSheet, village: str, column: str = "village", lang: str = "zh",
         column_title: str = "",
@@ -101,7 +99,8 @@ class ExplainScreen(ModalScreen[None]):
         self.marked = focus_lines(sheet, village, column, self.steps)
         self.column_title = column_title or column
         self._cursor = 0
-        self._bindings = BindingsMap(bindings(EXPLAIN_COMMANDS, self.lang))
+        # In place of Screen's (Tab keys, no ids): this screen has no fields to tab between.
+        set_bindings(self, bindings(EXPLAIN_COMMANDS, self.lang))
 
     def commands(self) -> tuple[Command, ...]:
         return EXPLAIN_COMMANDS

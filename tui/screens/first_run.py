@@ -1,7 +1,6 @@
 """First run: a home with no office. Start a township (its name, then the office is made)
 or join with the invitation file the township handed over (its path, then the home
-becomes that village's office and the reply for the township is written beside it).
-Also the progress screen shown while long work (building the demo township) runs."""
+becomes that village's office and the reply for the township is written beside it)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
+from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from vledger.tui.commands import Command
@@ -136,29 +135,3 @@ class FirstRunScreen(OfficeScreen):
 
         office = init_township(self.home, name, lang=self.lang)  # type: ignore[arg-type]
         self.app.call_from_thread(self.app.office_ready, office)  # type: ignore[attr-defined]
-
-
-class ProgressScreen(OfficeScreen):
-    """Shown while long work runs in a worker: a bar and what is being done."""
-
-    def __init__(self, lang: str = "zh") -> None:
-        super().__init__(None, lang)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="progress"):
-            yield Static(id="progress-title", classes="title")
-            yield ProgressBar(total=1.0, show_eta=False, id="progress-bar")
-            yield Static(id="progress-what")
-        yield Footer()
-
-    def label(self) -> None:
-        self.query_one("#progress-title", Static).update(self.tr("请稍候…", "Please wait…"))
-
-    def progress(self, done: float, what: str) -> None:
-        self.query_one("#progress-bar", ProgressBar).update(progress=max(0.0, min(1.0, done)))
-        self.query_one("#progress-what", Static).update(what)
-
-    def failed(self, error: BaseException) -> None:
-        problems = getattr(error, "problems", None) or [str(error)]
-        self.query_one("#progress-what", Static).update(
-            "\n".join(problems) + "\n" + self.tr("Ctrl+Q 退出", "Ctrl+Q to quit"))

@@ -1,8 +1,8 @@
 """History (历史记录): the journal newest first, filtered by office, program, village and
-time; Enter on an edit shows the blame of its cell (tui/screen_blame.py).
+time; Enter on an edit shows the blame of its cell (tui/screens/blame.py).
 
-The conflicts list is tui/screen_conflicts.py; both are re-exported here for callers that
-knew them as part of this module. Nothing here knows about documents: the facade reads.
+The conflicts list is tui/screens/conflicts.py. Nothing here knows about documents: the
+facade reads.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from textual.widgets import Footer, Input, Label, Static
 
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
-from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
+from vledger.tui.grid.read_only import ReadOnlyGrid
+from vledger.tui.grid.table_model import TableModel, text_column
 from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.blame import BlameScreen
-from vledger.tui.screens.conflicts import ConflictsScreen
 from vledger.tui.screens.history_text import (
     op_name,
     parse_bound,
@@ -30,9 +30,6 @@ from vledger.tui.screens.history_text import (
     show_time,
     show_value,
 )
-
-__all__ = ["BlameScreen", "ConflictsScreen", "HistoryScreen", "history_columns",
-           "history_rows"]
 
 FILTERS = ("office", "program", "village", "since", "until")
 
@@ -69,7 +66,9 @@ def history_columns(lang: str) -> list[GridColumn]:
     ]
 
 
-def history_rows(records: Sequence[Mapping[str, Any]], lang: str) -> list[tuple[str, dict]]:
+def history_rows(
+    records: Sequence[Mapping[str, Any]], lang: str,
+) -> list[tuple[str, dict[str, str]]]:
     rows = []
     for r in records:
         column = r["column"]

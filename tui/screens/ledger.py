@@ -1,5 +1,6 @@
-"""A village's ledger for one program: the grid over the office facade (tui/office_model.py),
-with keys to choose the program and the village. Every edit is a stored transaction."""
+"""A village's ledger for one program: the grid over the office facade
+(tui/grid/office_model.py), with keys to choose the program and the village. Every edit is
+a stored transaction."""
 
 from __future__ import annotations
 

@@ -8,148 +8,28 @@ moved (a local edit on another screen, or a sync that arrived), and F5 recompute
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 
-from rich.cells import cell_len, set_cell_size
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Static
 
-from vledger.domain.decimals import format_money, format_score
 from vledger.domain.program import YEAR, Program
-from vledger.domain.ranking import RankingSheet, SheetRow
+from vledger.domain.ranking import RankingSheet
 from vledger.tui.commands import Command
-from vledger.tui.grid.model import GridColumn
-from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel
-from vledger.tui.grid.view import MAX_WIDTH, Grid
-from vledger.tui.i18n import t, tr
+from vledger.tui.grid.layout import column_widths
+from vledger.tui.grid.read_only import ReadOnlyGrid
+from vledger.tui.grid.table_model import TableModel
+from vledger.tui.grid.view import Grid
+from vledger.tui.i18n import t
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.explain import ExplainScreen
+from vledger.tui.screens.ranking_rows import sheet_columns, sheet_notes, sheet_rows
+from vledger.tui.widgets.pick_screen import PickScreen
 
 REFRESH_SECONDS = 1.0
-ITEM_TITLE_CELLS = 10  # "short titles": the sheet must fit many items at 80 columns
-
-def column(id: str, title: str, width: int, numeric: bool = True) -> GridColumn:
-    return GridColumn(id, title, "decimal" if numeric else "text", width, editable=False)
-
-
-def short(title: str, cells: int = ITEM_TITLE_CELLS) -> str:
-    return title if cell_len(title) <= cells else set_cell_size(title, cells - 1) + "…"
-
-
-# ---- the sheet as grid rows -----------------------------------------------------------
-
-
-def sheet_columns(program: Program, lang: str) -> list[GridColumn]:
-    """Village first (the frozen column stays readable when scrolling right to the items),
-    then rank, total and the marks, so 80 columns show who, where and whether complete."""
-    cols = [
-        column("village", t(lang, "village"), 8, numeric=False),
-        column("rank", t(lang, "rank"), 4),
-        column("total", t(lang, "total"), 7),
-        column("marks", tr(lang, "标记", "marks"), 8, numeric=False),
-    ]
-    cols += [column(item.id, short(item.title), 6) for item in program.items]
-    cols += [
-        column("adjustments", t(lang, "adjustments"), 6),
-        column("rank_bonus", tr(lang, "排名加分", "rank bonus"), 6),
-        column("reward", tr(lang, "奖励", "reward"), 6),
-        column("penalty", tr(lang, "处罚", "penalty"), 6),
-        column("amount", tr(lang, "兑现金额", "amount"), 7),
-    ]
-    return cols
-
-
-def row_marks(row: SheetRow, lang: str) -> str:
-    marks = []
-    if row.vetoed:
-        marks.append(tr(lang, "否决", "vetoed"))
-    elif row.complete:
-        marks.append(tr(lang, "完成", "complete"))
-    if row.warnings:
-        marks.append(f"⚠{len(row.warnings)}")
-    return " ".join(marks)
-
-
-def sheet_rows(sheet: RankingSheet, lang: str) -> list[tuple[str, dict[str, str]]]:
-    out = []
-    for row in sheet.rows:
-        cells = {
-            "village": row.name or row.village,
-            "rank": str(row.rank),
-            "total": format_score(row.total),
-            "marks": row_marks(row, lang),
-            "adjustments": format_score(row.adjustments),
-            "rank_bonus": format_score(row.rank_bonus),
-            "reward": format_money(row.reward),
-            "penalty": format_money(row.penalty),
-            "amount": format_money(row.amount),
-        }
-        cells.update({k: format_score(r.score) for k, r in row.items.items()})
-        out.append((row.village, cells))
-    return out
-
-
-def sheet_notes(sheet: RankingSheet, lang: str) -> str:
-    """Warnings and area money under the sheet: a row outside the year must be seen."""
-    parts = []
-    warned = [(r, w) for r in sheet.rows for w in r.warnings]
-    if warned:
-        names = "、".join(dict.fromkeys(r.name or r.village for r, _ in warned))
-        parts.append(tr(lang, f"⚠ {len(warned)} 条台账行不计入任何阶段（{names}），回车查看",
-                        f"⚠ {len(warned)} ledger rows count in no period ({names}); Enter shows"))
-    if sheet.areas:
-        money = "  ".join(f"{a.area} {format_money(a.amount)}" for a in sheet.areas)
-        parts.append(tr(lang, f"管区：{money}", f"areas: {money}"))
-    return "\n".join(parts)
-
-
-# ---- picking a program or period ------------------------------------------------------
-
-
-class PickScreen(ModalScreen[str | None]):
-    """A short list to choose from; Enter picks, Esc keeps what was there."""
-
-    DEFAULT_CSS = """
-    PickScreen { align: center middle; }
-    PickScreen > OptionList { width: 60; max-width: 100%; height: auto; max-height: 80%;
-                              border: round $accent; }
-    """
-    BINDINGS: ClassVar[list[Binding]] = [
-        Binding("escape", "cancel", "cancel", id="pick-cancel", tooltip="close"),
-    ]
-
-    def __init__(self, title: str, options: Sequence[tuple[str, str]], current: str) -> None:
-        super().__init__()
-        self.title_text = title
-        self.options = list(options)
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        picker = OptionList(*(Option(label, id=key) for key, label in self.options))
-        picker.border_title = self.title_text
-        yield picker
-
-    def on_mount(self) -> None:
-        picker = self.query_one(OptionList)
-        ids = [key for key, _ in self.options]
-        picker.highlighted = ids.index(self.current) if self.current in ids else 0
-        picker.focus()
-
-    @on(OptionList.OptionSelected)
-    def picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-# ---- the screen -----------------------------------------------------------------------
 
 C = Command
 RANKING_COMMANDS: tuple[Command, ...] = (
@@ -330,8 +210,7 @@ class RankingScreen(OfficeScreen):
     def _use_model(self, model: TableModel) -> None:
         grid = self.grid
         self.model = grid.model = grid.stack.model = grid.view.model = model
-        grid.widths = [min(MAX_WIDTH, max(3, c.width, cell_len(c.title) + 1))
-                       for c in model.columns]
+        grid.widths = column_widths(model.columns)
         grid.cursor_col = 0
 
     def set_view(self, program: Program | None = None, period: str | None = None) -> None:

@@ -1,5 +1,5 @@
 """The township's sheets for one program: targets (annual), entered values, manual points and
-adjustments (per period), as editable grids with the ledger's keys (tui/sheet_model.py)."""
+adjustments (per period), as editable grids with the ledger's keys (tui/grid/sheet_model.py)."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ class SheetsScreen(GridScreen):
 
     def _sheet_chosen(self, kind: str | None) -> None:
         if kind in SHEET_KINDS and kind != self.kind:
-            self.kind = kind  # type: ignore[assignment]
+            self.kind = kind
             self.show_sheet()
 
     def action_choose_period(self) -> None:

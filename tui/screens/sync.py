@@ -25,7 +25,8 @@ from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
-from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
+from vledger.tui.grid.read_only import ReadOnlyGrid
+from vledger.tui.grid.table_model import TableModel, text_column
 from vledger.tui.grid.view import Grid
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.history_text import problem_text, show_time

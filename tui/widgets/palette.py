@@ -13,6 +13,7 @@ from typing import Any
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from vledger.tui.commands import Command, key_label
+from vledger.tui.textual_compat import own_bindings
 
 Entry = tuple[Command, Callable[[], Any]]
 
@@ -20,7 +21,7 @@ Entry = tuple[Command, Callable[[], Any]]
 def _from_bindings(screen: Any) -> list[Entry]:
     """For a screen without `palette_commands()`: its bindings that have a description."""
     entries: list[Entry] = []
-    for key, binding in screen._bindings:  # the screen's own, as its footer shows them
+    for key, binding in own_bindings(screen):  # the screen's own, as its footer shows them
         if not binding.description:
             continue
 
