@@ -27,6 +27,7 @@ from vledger.sync.store.repositories import (
     RefusalLog,
     Settings,
     SignatureRows,
+    Vouchers,
     heads_of,
 )
 from vledger.sync.store.sqlite import Connection, StoreBusy
@@ -72,6 +73,7 @@ class Database:
         self.refusals = RefusalLog(self.sql)
         self.invitations = InvitationRows(self.sql)
         self.own_changes = OwnChanges(self.sql)
+        self.vouchers = Vouchers(self.sql)
 
     @classmethod
     def open(cls, home: Path) -> Database:

@@ -331,12 +331,59 @@ class OwnChanges:
                 (doc_id, *part))}
         return found
 
-    def unsigned(self, doc_id: str) -> list[bytes]:
-        """This home's changes of `doc_id` that have no signature record yet."""
+    def unvouched(self, doc_id: str) -> list[bytes]:
+        """This home's changes of `doc_id` that no voucher (nor old record) covers yet."""
         return [bytes(r[0]) for r in self._sql.execute(
-            "SELECT o.change FROM own_changes o LEFT JOIN change_signatures s "
-            "ON s.doc_id = o.doc_id AND s.change = o.change "
-            "WHERE o.doc_id = ? AND s.change IS NULL", (doc_id,))]
+            "SELECT o.change FROM own_changes o "
+            "LEFT JOIN vouched v ON v.doc_id = o.doc_id AND v.change = o.change "
+            "LEFT JOIN change_signatures s ON s.doc_id = o.doc_id AND s.change = o.change "
+            "WHERE o.doc_id = ? AND v.change IS NULL AND s.change IS NULL", (doc_id,))]
+
+
+class Vouchers:
+    """vouchers and vouched: devices' signed vouchers, and which change each covers."""
+
+    def __init__(self, sql: Connection) -> None:
+        self._sql = sql
+
+    def add(self, doc_id: str, digest: bytes, device: str, data: bytes, origin: str,
+            changes: Iterable[bytes]) -> None:
+        """Keep a voucher (once) and record it as the one covering `changes` (a change
+        keeps the first voucher it was received with)."""
+        with self._sql.transaction():
+            self._sql.execute(
+                "INSERT OR IGNORE INTO vouchers(doc_id, digest, device, data, origin, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (doc_id, digest, device, data, origin, now_iso()),
+            )
+            voucher = self._sql.execute(
+                "SELECT id FROM vouchers WHERE digest = ?", (digest,)).fetchone()[0]
+            self._sql.executemany(
+                "INSERT OR IGNORE INTO vouched(doc_id, change, voucher) VALUES (?, ?, ?)",
+                [(doc_id, c, voucher) for c in changes],
+            )
+
+    def covering(self, doc_id: str, hashes: Iterable[bytes]) -> dict[bytes, bytes]:
+        """The voucher (its bytes) covering each of `hashes` that has one."""
+        found: dict[bytes, bytes] = {}
+        wanted = list(dict.fromkeys(hashes))
+        for start in range(0, len(wanted), _BATCH):
+            part = wanted[start : start + _BATCH]
+            marks = ",".join("?" * len(part))
+            for change, data in self._sql.execute(
+                f"SELECT v.change, w.data FROM vouched v JOIN vouchers w ON w.id = v.voucher "
+                f"WHERE v.doc_id = ? AND v.change IN ({marks})", (doc_id, *part)
+            ):
+                found[bytes(change)] = bytes(data)
+        return found
+
+    def by_device(self, device: str) -> dict[str, set[bytes]]:
+        """Per document, the changes held here that a voucher of `device` covers."""
+        found: dict[str, set[bytes]] = {}
+        for doc, change in self._sql.execute(
+                "SELECT v.doc_id, v.change FROM vouched v JOIN vouchers w ON w.id = v.voucher "
+                "WHERE w.device = ?", (device,)):
+            found.setdefault(str(doc), set()).add(bytes(change))
+        return found
 
 
 class SignatureRows:

@@ -34,6 +34,11 @@ guess (`SchemaTooNew`).
     documents.generation                                          (version 3)
         counts the document's compactions, so a process holding it open knows
         its snapshot was replaced
+    vouchers(id, doc_id, digest, device, data, origin, at)        (version 3)
+        a device's signed voucher for its changes in one document, once per batch
+    vouched(doc_id, change, voucher)                              (version 3)
+        which voucher covers which change held here (to check a revocation, and to
+        relay each change with its author's voucher)
 """
 
 from __future__ import annotations
@@ -127,7 +132,23 @@ CREATE TABLE IF NOT EXISTS own_changes(
     change BLOB NOT NULL,
     PRIMARY KEY(doc_id, change)
 );
-ALTER TABLE documents ADD COLUMN generation INTEGER NOT NULL DEFAULT 0
+ALTER TABLE documents ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS vouchers(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    digest BLOB NOT NULL UNIQUE,
+    device TEXT NOT NULL,
+    data BLOB NOT NULL,
+    origin TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vouched(
+    doc_id TEXT NOT NULL,
+    change BLOB NOT NULL,
+    voucher INTEGER NOT NULL,
+    PRIMARY KEY(doc_id, change)
+);
+CREATE INDEX IF NOT EXISTS vouched_by_voucher ON vouched(voucher)
 """
 
 # statements that bring a database from version n - 1 to version n

@@ -356,9 +356,21 @@ async def test_a_tampered_bundle_is_refused_and_changes_nothing(tmp_path: Path) 
 
     def swap_signatures(frame: dict[str, object]) -> None:  # 2. signatures moved around
         sigs = frame.get("sigs")
-        if frame.get("doc") == V01 and isinstance(sigs, list) and len(sigs) > 1:
-            frame["sigs"] = [s[:40] + sigs[(i + 1) % len(sigs)][40:]
-                             for i, s in enumerate(sigs)]
+        changes = frame.get("changes")
+        if frame.get("doc") == V01 and isinstance(sigs, list) and isinstance(changes, list):
+            # each voucher's signature now claims other heads: the one before the last
+            from vledger.sync.binding.chunks import parse_changes
+            from vledger.sync.trust.vouchers import Voucher
+
+            first = parse_changes(changes[-2:-1])[0].hash
+            moved = []
+            for blob in sigs:
+                voucher = Voucher.decode(blob)
+                body = msgpack.unpackb(voucher.body, raw=False)
+                body["heads"] = [first]
+                moved.append(msgpack.packb({"b": msgpack.packb(body, use_bin_type=True),
+                                            "s": voucher.sig}, use_bin_type=True))
+            frame["sigs"] = moved
 
     stick.write_bytes(rewrite_bundle(data, swap_signatures))
     code, _, err = await run_vledger(town, "bundle", "import", str(stick))

@@ -86,6 +86,26 @@ def scribble(office: Office, doc: str, key: str, value: str, where: str = "ledge
     replica.write(who, [Edit("add", ("p", office.office_id, key, "c"), (where, key), value)])
 
 
+def another_process(world: World, name: str) -> Office:
+    """Reopen one office of the world, as a new process would: it writes with a new
+    automerge actor."""
+    office: Office = getattr(world, name)
+    home = office.home
+    office.close()
+    again = Office.open(home)
+    setattr(world, name, again)
+    return again
+
+
+def devices_of(credentials: list[bytes]) -> set[str]:
+    """The devices named by credentials of either form (a voucher or an old record)."""
+    from vledger.sync.trust.signatures import Signature
+    from vledger.sync.trust.vouchers import LEGACY_RECORD_LEN, Voucher
+
+    return {Signature.decode(c).device if len(c) == LEGACY_RECORD_LEN
+            else Voucher.decode(c).device for c in credentials}
+
+
 def outgoing(sender: Office, doc: str, since: list[bytes] | None = None
              ) -> tuple[list[bytes], list[bytes]]:
     """What `sender` would send for `doc`: its changes since `since`, with signatures."""
@@ -122,6 +142,9 @@ def store_state(store: Replicas) -> tuple[object, ...]:
             conn.execute("SELECT doc_id, heads FROM documents ORDER BY doc_id").fetchall(),
             conn.execute("SELECT id, doc_id, data FROM chunks ORDER BY id").fetchall(),
             conn.execute("SELECT doc_id, change, device, sig FROM change_signatures "
+                         "ORDER BY doc_id, change").fetchall(),
+            conn.execute("SELECT doc_id, digest, device FROM vouchers ORDER BY id").fetchall(),
+            conn.execute("SELECT doc_id, change, voucher FROM vouched "
                          "ORDER BY doc_id, change").fetchall(),
         )
     finally:

@@ -146,7 +146,7 @@ def test_this_home_s_own_changes_are_known_by_hash_whatever_the_actor(
     made_here = {c.hash for c in changes} - {genesis}
     assert len({c.actor for c in changes if c.hash in made_here}) == 2
     assert a.db.own_changes.among(VILLAGE_DOC, made_here) == made_here
-    assert set(a.db.own_changes.unsigned(VILLAGE_DOC)) == made_here
+    assert set(a.db.own_changes.unvouched(VILLAGE_DOC)) == made_here
     received = Doc()
     received.apply(a.changes_since(VILLAGE_DOC, []))
     assert received.heads() == a.heads(VILLAGE_DOC)
