@@ -20,16 +20,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from vledger.errors import VledgerError
 from vledger.tui.commands import Command
 from vledger.tui.i18n import other, t, tr
 from vledger.tui.widgets.palette import CommandsProvider
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
 
 Progress = Callable[[float, str], None]  # fraction done (0..1), what is being done
 Prepare = Callable[[Progress], None]
@@ -107,7 +111,8 @@ class VLedgerApp(App[int]):
     ]
 
     def __init__(
-        self, home: Path, lang: str = "zh", *, office: Any = None, today: date | None = None,
+        self, home: Path, lang: str = "zh", *, office: Office | None = None,
+        today: date | None = None,
         prepare: Prepare | None = None,
     ) -> None:
         super().__init__()
@@ -151,11 +156,11 @@ class VLedgerApp(App[int]):
     def start(self) -> None:
         """Open the home's office and its home screen, or the first-run screen."""
         if self.office is None:
-            from vledger.sync.services.office import Office, Refusal
+            from vledger.sync.services.office import Office
 
             try:
                 self.office = Office.open(self.home, lang=self.lang)
-            except Refusal as refusal:
+            except VledgerError as refusal:
                 if Office.exists(self.home):  # busy or damaged: say so, quit with Ctrl+Q
                     from vledger.tui.screens.first_run import ProgressScreen
 
@@ -166,7 +171,7 @@ class VLedgerApp(App[int]):
                     return
                 from vledger.tui.screens.first_run import FirstRunScreen
 
-                self._replace_all(FirstRunScreen(None, lang=self.lang, home=self.home))
+                self._replace_all(FirstRunScreen(lang=self.lang, home=self.home))
                 return
         self.office_ready(self.office)
 
@@ -175,7 +180,7 @@ class VLedgerApp(App[int]):
             self.office.close()  # release the home's lock: the CLI or a test may open it
             self.office = None
 
-    def office_ready(self, office: Any) -> None:
+    def office_ready(self, office: Office) -> None:
         self.office = office
         office.lang = self.lang
         self._replace_all(self.build_screen("home"))
@@ -190,20 +195,22 @@ class VLedgerApp(App[int]):
     def context(self) -> dict[str, Any]:
         """Defaults for a screen's parameters: what the clerk chose last, else the first."""
         office = self.office
+        assert office is not None, "screens over an office open once it is ready"
         program_id = self.program_id
         if program_id is None:
-            ids = office.program_ids()
+            ids = office.programs.ids()
             program_id = ids[0] if ids else None
         village = self.village
         if village is None:
-            if office.is_township:
-                villages = office.villages()
+            if office.me.is_township:
+                villages = office.roster.villages()
                 village = villages[0].id if villages else None
             else:
-                village = office.office_id
+                village = office.me.office
         period = self.period
         if period is None and program_id is not None:
-            period = office.current_period(office.program(program_id), self.today)
+            program = office.programs.get(program_id)
+            period = office.programs.current_period(program, self.today)
         # `today` is a clock (a callable), the shape every screen takes it in.
         return {"program_id": program_id, "village": village, "period": period,
                 "today": lambda: self.today}

@@ -2,7 +2,7 @@
 
 A sheet file is read whole and every bad cell is reported as `FILE:ROW:COLUMN: message`
 (ROW is the CSV line, the header is line 1), so the clerk fixes the file once rather
-than once per problem. Nothing here writes: the facade (sync/office.py) writes the
+than once per problem. Nothing here writes: the sheets service (sheets.py) writes the
 values in one transaction only when this found no problem.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -136,9 +136,16 @@ def _entry(
     return SheetEntry(tuple(cells[:-1]), value, line)
 
 
-def sheet_inputs_of(kind: str, entries: Iterable[SheetEntry]) -> SheetInputs:
-    values = {e.key: e.value for e in entries}
-    return SheetInputs(**{kind: values})
+def sheet_inputs_of(kind: str, values: Mapping[tuple[str, ...], Decimal]) -> SheetInputs:
+    """The values of one kind of sheet as ranking inputs, keyed as SheetInputs keys them."""
+    if kind == "targets":
+        return SheetInputs(targets={(k[0], k[1]): v for k, v in values.items()})
+    per_period = {(k[0], k[1], k[2]): v for k, v in values.items()}
+    if kind == "entered":
+        return SheetInputs(entered=per_period)
+    if kind == "manual":
+        return SheetInputs(manual=per_period)
+    return SheetInputs(adjustments=per_period)
 
 
 def _input_problems(
@@ -151,7 +158,8 @@ def _input_problems(
     lines = {e.key: e.line for e in entries}
     header = HEADERS[kind]
     out: list[tuple[int, int, str]] = []
-    for problem in check_inputs(program, villages, sheet_inputs_of(kind, entries)):
+    given = sheet_inputs_of(kind, {e.key: e.value for e in entries})
+    for problem in check_inputs(program, villages, given):
         column = _PROBLEM_COLUMN[problem.code]
         name = header[column]
         text = f"{name}: {problem_text(problem, lang)}"

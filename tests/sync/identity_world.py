@@ -16,9 +16,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tests.sync.homes import who
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import Edit
-from vledger.sync.services.identity import enroll, init_township, invite, join
+from vledger.sync.services.homes import init_township, join
 from vledger.sync.services.office import Office
 from vledger.sync.store.database import Store
 from vledger.sync.trust.keys import (
@@ -62,14 +63,14 @@ class World:
 
 def make_world(tmp: Path, *, enroll_villages: bool = True) -> World:
     township = init_township(tmp / "t", "青石乡", TOWNSHIP, year=YEAR, user="clerk")
-    township.add_office("v01", "东村")
-    township.add_office("v02", "西村")
+    township.roster.add_office("v01", "东村")
+    township.roster.add_office("v02", "西村")
     villages = []
     for village in ("v01", "v02"):
-        path = invite(township, village, tmp / f"{village}.invite")
+        path = township.devices.invite(village, tmp / f"{village}.invite")
         office, reply = join(tmp / village, path, user=f"{village}-clerk")
         if enroll_villages:
-            enroll(township, reply)
+            township.devices.enroll(reply)
         villages.append(office)
     return World(tmp, township, villages[0], villages[1])
 
@@ -82,14 +83,14 @@ def scribble(office: Office, doc: str, key: str, value: str, where: str = "ledge
     """Write one value into `doc` straight through the write path (no permission check),
     as a home that wants to forge an edit can."""
     replica = office.store.replica(doc)
-    who = Who(office.office_id, office.device, "someone")
-    replica.write(who, [Edit("add", ("p", office.office_id, key, "c"), (where, key), value)])
+    who = Who(office.me.office, office.me.device, "someone")
+    replica.write(who, [Edit("add", ("p", office.me.office, key, "c"), (where, key), value)])
 
 
 def outgoing(sender: Office, doc: str, since: list[bytes] | None = None
              ) -> tuple[list[bytes], list[bytes]]:
     """What `sender` would send for `doc`: its changes since `since`, with signatures."""
-    sign_local_changes(sender.store, load_device_key(sender.home))
+    sign_local_changes(sender.store, load_device_key(sender.me.home))
     changes = sender.store.changes_since(doc, since or [])
     return changes, signatures_for(sender.store, doc, changes)
 
@@ -99,7 +100,7 @@ def deliver(sender: Office, receiver: Office, doc: str) -> Received:
     since = receiver.store.heads(doc) if receiver.store.has_document(doc) else []
     known = {c.hash for c in sender.store.replica(doc).doc.get_changes([])}
     changes, sigs = outgoing(sender, doc, [h for h in since if h in known])
-    return receive_signed(receiver.store, doc, changes, sigs, f"test:{sender.office_id}")
+    return receive_signed(receiver.store, doc, changes, sigs, f"test:{sender.me.office}")
 
 
 def give_raw(sender: Office, receiver: Office, doc: str) -> None:
@@ -147,7 +148,7 @@ def keyed_township(path: Path, township: str = TOWNSHIP, *, year: int = YEAR,
         roster = current_roster(office.store)
         entry = entry_for(roster, village, "village")
         if test_key(township, village).id not in entry.devices:
-            put_entry(office.store, township_key, office.who,
+            put_entry(office.store, township_key, who(office),
                       with_device(entry, test_key(township, village).public))
     return office
 

@@ -6,16 +6,20 @@ Also the progress screen shown while long work (building the demo township) runs
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
+from vledger.errors import VledgerError
 from vledger.tui.commands import Command
 from vledger.tui.i18n import tr
-from vledger.tui.screens.base import OfficeScreen
+from vledger.tui.screens.base import CommandScreen
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
 
 FIRST_RUN_COMMANDS: tuple[Command, ...] = (
     Command("start-township", "f2", "start", "建立乡镇", "start a township",
@@ -26,12 +30,11 @@ FIRST_RUN_COMMANDS: tuple[Command, ...] = (
 )
 
 
-class FirstRunScreen(OfficeScreen):
+class FirstRunScreen(CommandScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = FIRST_RUN_COMMANDS
 
-    def __init__(self, office: Any = None, lang: str = "zh", home: Path | None = None,
-                 **params: Any) -> None:
-        super().__init__(office, lang, **params)
+    def __init__(self, lang: str = "zh", *, home: Path) -> None:
+        super().__init__(lang)
         self.home = home
         self.mode = "start"  # what the input below the choices asks for: "start" or "join"
 
@@ -123,26 +126,29 @@ class FirstRunScreen(OfficeScreen):
                         name="join-invitation")
 
     def _join(self, path: Path) -> None:
-        from vledger.sync.services.identity import join
+        from vledger.sync.services.homes import join
 
-        office, reply = join(self.home, path, lang=self.lang)  # type: ignore[arg-type]
+        office, reply = join(self.home, path, lang=self.lang)
         note = self.tr(f"已加入。请把回执文件交给乡镇：{reply}",
                        f"Joined. Hand this reply file to the township: {reply}")
         self.app.call_from_thread(self.app.notify, note, timeout=30)
-        self.app.call_from_thread(self.app.office_ready, office)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._ready, office)
 
     def _create(self, name: str) -> None:
-        from vledger.sync.services.identity import init_township
+        from vledger.sync.services.homes import init_township
 
-        office = init_township(self.home, name, lang=self.lang)  # type: ignore[arg-type]
-        self.app.call_from_thread(self.app.office_ready, office)  # type: ignore[attr-defined]
+        office = init_township(self.home, name, lang=self.lang)
+        self.app.call_from_thread(self._ready, office)
+
+    def _ready(self, office: Office) -> None:
+        self.app.office_ready(office)  # type: ignore[attr-defined]
 
 
-class ProgressScreen(OfficeScreen):
+class ProgressScreen(CommandScreen):
     """Shown while long work runs in a worker: a bar and what is being done."""
 
     def __init__(self, lang: str = "zh") -> None:
-        super().__init__(None, lang)
+        super().__init__(lang)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress"):
@@ -158,7 +164,6 @@ class ProgressScreen(OfficeScreen):
         self.query_one("#progress-bar", ProgressBar).update(progress=max(0.0, min(1.0, done)))
         self.query_one("#progress-what", Static).update(what)
 
-    def failed(self, error: BaseException) -> None:
-        problems = getattr(error, "problems", None) or [str(error)]
+    def failed(self, error: VledgerError) -> None:
         self.query_one("#progress-what", Static).update(
-            "\n".join(problems) + "\n" + self.tr("Ctrl+Q 退出", "Ctrl+Q to quit"))
+            error.message + "\n" + self.tr("Ctrl+Q 退出", "Ctrl+Q to quit"))

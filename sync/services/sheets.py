@@ -1,0 +1,138 @@
+"""The ranking sheet's inputs (the township's sheets): annual targets, entered indicator
+values, manual points and adjustments, per program (and per period for all but targets).
+
+Only the township writes them. A sheet CSV is imported whole or not at all, every bad
+cell refused at once as `FILE:ROW:COLUMN: message` (sheet_files.py reads it); a single
+value is checked by the same rules as a sheet row before it is written.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import cast
+
+from vledger.domain.ranking import SheetInputs, check_inputs
+from vledger.sync.documents.township import SheetKind, SheetValue
+from vledger.sync.services.context import OfficeContext
+from vledger.sync.services.permissions import Refusal
+from vledger.sync.services.programs import ProgramService
+from vledger.sync.services.roster import RosterService
+from vledger.sync.services.sheet_files import (
+    HEADERS,
+    SHEET_KINDS,
+    decode_csv,
+    parse_sheet,
+    problem_text,
+    read_number,
+    sheet_inputs_of,
+)
+
+__all__ = ["HEADERS", "SHEET_KINDS", "SheetService"]
+
+Raw = Decimal | int | str | None  # a value as given: typed text, a number, or None to clear
+
+
+class SheetService:
+    """The township's sheets of every program, read and written through the township
+    document."""
+
+    def __init__(
+        self, context: OfficeContext, programs: ProgramService, roster: RosterService
+    ) -> None:
+        self._context = context
+        self._programs = programs
+        self._roster = roster
+
+    def inputs(self, program_id: str) -> SheetInputs:
+        township = self._context.township_doc()
+        self._programs.get(program_id)
+        targets = {
+            (k[0], k[1]): Decimal(str(v)) for k, v in township.sheet("targets", program_id).items()
+            if len(k) == 2
+        }
+
+        def per_period(kind: SheetKind) -> dict[tuple[str, str, str], Decimal]:
+            # Stored as village/period/key; SheetInputs wants (village, key, period).
+            return {(k[0], k[2], k[1]): Decimal(str(v))
+                    for k, v in township.sheet(kind, program_id).items() if len(k) == 3}
+
+        return SheetInputs(targets=targets, entered=per_period("entered"),
+                           manual=per_period("manual"), adjustments=per_period("adjustments"))
+
+    def import_csv(
+        self, program_id: str, kind: str, path: Path | str, *, shown_as: str | None = None
+    ) -> int:
+        """Import a sheet CSV whole or not at all; returns the number of values written.
+
+        Problems are `FILE:ROW:COLUMN: message`, FILE as `shown_as` (default: `path`).
+        """
+        context = self._context
+        context.require_township("import sheets")
+        if kind not in HEADERS:
+            raise Refusal(f"unknown sheet {kind!r} (expected one of {', '.join(SHEET_KINDS)})")
+        program = self._programs.get(program_id)
+        filename = shown_as if shown_as is not None else str(path)
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise Refusal(f"{filename}: no such file") from None
+        except OSError as error:
+            raise Refusal(f"{filename}: cannot read it ({error.strerror or error})") from None
+        try:
+            text = decode_csv(data, filename)
+        except ValueError as error:
+            raise Refusal(str(error)) from None
+        entries, problems = parse_sheet(program, kind, text, filename, self._roster.villages(),
+                                        context.lang)
+        if problems:
+            raise Refusal(*problems)
+        values = [_sheet_value(cast(SheetKind, kind), program.id, e.key, e.value)
+                  for e in entries]
+        context.write(lambda: context.township_doc().set_values(context.who, values))
+        return len(values)
+
+    def set_target(self, program_id: str, village: str, indicator: str, value: Raw) -> None:
+        """One annual target (None clears it)."""
+        self._set("targets", program_id, (village, indicator), value)
+
+    def set_entered(
+        self, program_id: str, village: str, indicator: str, period: str, value: Raw
+    ) -> None:
+        self._set("entered", program_id, (village, indicator, period), value)
+
+    def set_manual(self, program_id: str, village: str, item: str, period: str, points: Raw
+                   ) -> None:
+        self._set("manual", program_id, (village, item, period), points)
+
+    def set_adjustment(
+        self, program_id: str, village: str, adjustment: str, period: str, count: Raw
+    ) -> None:
+        self._set("adjustments", program_id, (village, adjustment, period), count)
+
+    def _set(self, kind: SheetKind, program_id: str, key: tuple[str, ...], raw: Raw) -> None:
+        context = self._context
+        context.require_township("change the ranking sheet's inputs")
+        program = self._programs.get(program_id)
+        value: Decimal | None = None
+        if raw is not None:
+            value = raw if isinstance(raw, Decimal) else read_number(str(raw))
+            if value is None:
+                raise Refusal(f"{HEADERS[kind][-1]}: {str(raw).strip()!r} is not a number")
+        check = sheet_inputs_of(kind, {key: value if value is not None else Decimal(0)})
+        problems = check_inputs(program, self._roster.villages(), check)
+        if problems:
+            raise Refusal(*(f"{','.join(key)}: {problem_text(p, context.lang)}"
+                            for p in problems))
+        sheet_value = _sheet_value(kind, program.id, key, value)
+        context.write(lambda: context.township_doc().set_values(context.who, [sheet_value]))
+
+
+def _sheet_value(
+    kind: SheetKind, program: str, key: tuple[str, ...], value: Decimal | None
+) -> SheetValue:
+    stored: Decimal | int | None = value
+    if kind == "adjustments" and value is not None:
+        stored = int(value)
+    period = key[2] if len(key) == 3 else None
+    return SheetValue(kind, program, key[0], key[1], stored, period)
