@@ -1,5 +1,8 @@
 """The vledger application: the screens registry, app-wide commands (help, language, quit,
-palette), the one place errors become a visible notification, and `run_app` for the CLI.
+palette), the one place refusals become a visible notification, and `run_app` for the CLI.
+
+A `VledgerError` from a key, a palette command or a worker is shown and the clerk carries
+on; any other exception is a bug and crashes the app (Textual's report; a failed test).
 
 Screens are registered in SCREENS by name and imported only when first opened, so the app
 starts without loading every screen. Each is built as `Cls(office, lang=..., **params)`,
@@ -124,7 +127,7 @@ class VLedgerApp(App[int]):
         self.program_id: str | None = None  # the clerk's context, shared by every screen
         self.village: str | None = None
         self.period: str | None = None
-        self.errors: list[BaseException] = []  # shown to the clerk; kept for tests
+        self.errors: list[VledgerError] = []  # shown to the clerk; kept for tests
         self._bindings_labelled()
 
     # ---- start ---------------------------------------------------------------------------
@@ -307,29 +310,32 @@ class VLedgerApp(App[int]):
 
     # ---- errors: one handler ---------------------------------------------------------------
 
-    def report_error(self, error: BaseException) -> None:
-        """Show a refusal or a failure as a notification; the app carries on."""
+    def report_error(self, error: VledgerError) -> None:
+        """Show a refusal as a notification, one line per problem; the app carries on."""
         self.errors.append(error)
-        problems = getattr(error, "problems", None)
-        text = "\n".join(str(p) for p in problems) if problems else (
-            str(error) or type(error).__name__)
+        text = error.message or type(error).__name__
         self.notify(text, title=t(self.lang, "error"), severity="error", timeout=10)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.report_error(event.worker.error)
-            if event.worker.name == "prepare":
-                failed = getattr(self.screen, "failed", None)
-                if failed is not None:
-                    failed(event.worker.error)
+        error = event.worker.error
+        if event.state is not WorkerState.ERROR or error is None:
+            return
+        if not isinstance(error, VledgerError):
+            raise error  # a bug in a worker: fail loudly, like one in a key's action
+        self.report_error(error)
+        if event.worker.name == "prepare":
+            failed = getattr(self.screen, "failed", None)
+            if failed is not None:
+                failed(error)
 
     async def run_action(self, action: Any, default_namespace: Any = None,
                          namespaces: Any = None) -> bool:
-        # Every key and palette command runs through here: a refusal or a bug in one
-        # command is shown and the clerk carries on (edits are stored one by one).
+        # Every key and palette command runs through here: a refusal is shown and the
+        # clerk carries on (edits are stored one by one). Anything else is a bug and
+        # propagates: Textual ends the app with its report, and a Pilot test fails.
         try:
             return await super().run_action(action, default_namespace, namespaces)
-        except Exception as error:
+        except VledgerError as error:
             self.report_error(error)
             return True
 
