@@ -93,10 +93,6 @@ class LedgerSession:
         self._refusal = refusal  # why this office may not write here; None: it may
         self._document = context.village_doc_id(village)
 
-    @property
-    def may_write(self) -> bool:
-        return self._refusal is None
-
     def _doc(self) -> VillageDoc:
         # The store keeps the document open: this is a lookup, not a load. Asked each
         # time, so a document released meanwhile (ranking closes what it opened) is

@@ -24,15 +24,11 @@ def program_version(program: Program) -> str:
     return hashlib.sha256(program.source.encode("utf-8")).hexdigest()
 
 
-def village_measures(store: Store, program: Program, document: str) -> VillageMeasures:
-    """The measures of `program` over the village document's rows (empty if absent)."""
-    return villages_measures(store, program, [document])[document]
-
-
 def villages_measures(
     store: Store, program: Program, documents: Sequence[str]
 ) -> dict[str, VillageMeasures]:
-    """`village_measures` of several documents, by document.
+    """The measures of `program` over each village document's rows (empty for a document
+    not held), by document.
 
     The cache rows of the villages measured afresh are written together in one
     transaction at the end: one fsync for a cold township instead of one per

@@ -165,23 +165,15 @@ class SyncService:
     def __init__(self, context: OfficeContext) -> None:
         self._context = context
 
-    def sync_with(
-        self, address: str, *, timeout: float = SYNC_TIMEOUT, progress: Progress | None = None,
-        attempts: int = 2,
-    ) -> SyncResult:
-        """Exchange changes with the peer at HOST:PORT until both hold the same (blocking).
-
-        Refusal for a bad address or a peer that refuses us; Unreachable when it cannot
-        be reached in `attempts` tries. From a running event loop (the UI), await
-        `sync_with_async` instead.
-        """
-        return asyncio.run(self.sync_with_async(
-            address, timeout=timeout, progress=progress, attempts=attempts))
-
     async def sync_with_async(
         self, address: str, *, timeout: float = SYNC_TIMEOUT, progress: Progress | None = None,
         attempts: int = 2,
     ) -> SyncResult:
+        """Exchange changes with the peer at HOST:PORT until both hold the same.
+
+        Refusal for a bad address or a peer that refuses us; Unreachable when it cannot
+        be reached in `attempts` tries.
+        """
         from vledger.sync.link.session import PeerRefused
         from vledger.sync.link.transport import RETRY_ERRORS, Backoff, open_checked
 

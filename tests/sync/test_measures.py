@@ -14,7 +14,7 @@ from vledger.domain.program import Program
 from vledger.domain.program_file import load_program
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import VILLAGE, doc_id
-from vledger.sync.services.measures import program_version, village_measures, villages_measures
+from vledger.sync.services.measures import program_version, villages_measures
 from vledger.sync.store.database import Store
 
 A = Who("v01", "dev-a", "王")
@@ -62,7 +62,8 @@ def test_fresh_measures_are_cached_in_one_transaction(
             assert cached == expected.to_plain()
         assert found[absent] == measure(program, [])
         opened.clear()
-        assert village_measures(store, program, documents[0]) == found[documents[0]]
+        first = documents[0]
+        assert villages_measures(store, program, [first])[first] == found[first]
         assert opened == []  # all from the cache: nothing to store
     finally:
         store.close()
