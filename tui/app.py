@@ -288,7 +288,7 @@ class VLedgerApp(App[int]):
         """Re-label everything: the app's keys, the title and every screen on the stack."""
         self.lang = "zh" if lang == "zh" else "en"
         if self.office is not None:
-            self.office.lang = self.lang  # the facade's refusals speak it too
+            self.office.lang = self.lang  # the services' refusals speak it too
         self.title = t(self.lang, "app-title")
         self._bindings_labelled()
         for screen in self.screen_stack:

@@ -6,6 +6,14 @@ called by both front ends: by `SyncService` over the open office's store (the UI
 the home's lock while it runs, so its sync goes over that store, never a second open),
 and by home_sync.py for the command line, which opens the home only for the act.
 
+Unsynced edits, precisely: a journal entry is unsynced when this device wrote it and it is
+not in the journal the document had at any peer record's heads, where a peer record is a
+sync after which both sides held the same heads for that document
+(`link.session.peer_records`). Both sides keep every change they hold, so an entry present
+at those heads is held by that peer. Found per document from the journal's keys now and at
+each peer's heads, and cached in the store keyed by the document's heads and the peer heads
+(`Store.cached_measures`), so an unchanged document is never opened again to count them.
+
 Nothing here imports the link (or cryptography) until an act needs it: the office is on
 every start-up path.
 """
@@ -14,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 from vledger.errors import Unreachable
 from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.permissions import Refusal
-from vledger.sync.services.unsynced import data_version, unsynced
 from vledger.sync.store.database import Store
 
 if TYPE_CHECKING:
@@ -34,6 +42,9 @@ __all__ = ["PeerStatus", "SyncResult", "SyncService", "Unreachable", "export_bun
            "import_bundle", "status"]
 
 Progress = Callable[[str], None]  # what is being done now, for a progress line
+Cell = tuple[str, str, str, str]  # program, village, row, column
+UNSYNCED_KEY = "__unsynced__"  # a reserved "program" in the store's measures cache
+UNSYNCED_VERSION = "unsynced-1"
 SYNC_TIMEOUT = 15.0
 REFUSALS_SHOWN = 50  # of the refusal log, in `status`
 
@@ -197,7 +208,7 @@ class SyncService:
                     raise Refusal(f"{address} refused the sync: {refused.message}") from None
                 last = refused.message
             except RETRY_ERRORS as problem:  # unreachable, cut or garbled: try again
-                last = describe(problem)
+                last = _describe(problem)
             finally:
                 if conn is not None:
                     await conn.close()
@@ -233,20 +244,28 @@ class SyncService:
         return import_bundle(self._context.store, path)
 
     def data_version(self) -> str:
-        """Changes whenever any held document changes, at the cost of one query."""
-        return data_version(self._context)
+        """Changes whenever any held document changes; one query, no document opened (the
+        ranking and conflicts screens poll it every second)."""
+        # The store has no call listing every document's heads at once; this reads the
+        # same column `Store.heads` does, in one statement.
+        rows = self._context.store.connection().execute(
+            "SELECT doc_id, heads FROM documents ORDER BY doc_id").fetchall()
+        digest = hashlib.sha256()
+        for doc, heads in rows:
+            digest.update(doc.encode() + b"\x00" + bytes(heads) + b"\x01")
+        return digest.hexdigest()
 
     def unsynced_cells(self, program: str, village: str) -> set[tuple[str, str]]:
         """(row, column) of the ledger cells whose edits by this device no peer holds yet."""
         context = self._context
         if not context.holds(village):
             return set()
-        return {(c[2], c[3]) for c in unsynced(context, context.village_doc_id(village))
+        return {(c[2], c[3]) for c in _unsynced(context, context.village_doc_id(village))
                 if c[0] == program and c[1] == village}
 
     def unsynced_edits(self) -> int:
         """How many edits made on this device no peer holds yet (every held document)."""
-        return sum(len(unsynced(self._context, d)) for d in self._context.documents())
+        return sum(len(_unsynced(self._context, d)) for d in self._context.documents())
 
 
 async def _exchange(
@@ -276,9 +295,76 @@ async def _exchange(
     )
 
 
-def describe(problem: BaseException) -> str:
+def _describe(problem: BaseException) -> str:
     if isinstance(problem, TimeoutError):
         return "no answer in time"
     if isinstance(problem, ConnectionRefusedError):
         return "connection refused (is `vledger serve` running there?)"
     return str(problem) or type(problem).__name__
+
+
+# -- edits no peer holds yet --------------------------------------------------------------
+
+
+def _unsynced(context: OfficeContext, document: str) -> list[Cell]:
+    """The cells of `document` whose edits by this device no peer holds yet."""
+    from vledger.sync.link.session import peer_records
+
+    store = context.store
+    heads = store.heads(document)
+    confirmed = sorted(sorted(r.heads) for r in peer_records(store) if r.doc == document)
+    version = _unsynced_version(context.me.device, confirmed)
+    cached = store.cached_measures(document, UNSYNCED_KEY, heads, version)
+    if isinstance(cached, list):
+        try:
+            return [(str(p), str(v), str(r), str(c)) for p, v, r, c in cached]
+        except (TypeError, ValueError):
+            pass  # a damaged cache row is only a miss
+    found = _find_unsynced(context, document, confirmed)
+    if store.heads(document) == heads:  # not written meanwhile: the result is for `heads`
+        store.cache_measures(document, UNSYNCED_KEY, heads, [list(c) for c in found], version)
+    return found
+
+
+def _find_unsynced(
+    context: OfficeContext, document: str, confirmed: list[list[bytes]]
+) -> list[Cell]:
+    from vledger.sync.binding.automerge_doc import ROOT, map_id, read
+    from vledger.sync.documents.journal import decode_entry
+    from vledger.sync.documents.replica import JOURNAL
+    from vledger.sync.link.session import known_hashes
+
+    store = context.store
+    was_loaded = store.is_open(document)
+    doc = store.document(document)
+    try:
+        journal = map_id(doc, ROOT, JOURNAL)
+        if journal is None:
+            return []
+        keys = set(doc.keys(journal))
+        known = known_hashes(doc) if confirmed else set()
+        for heads in confirmed:
+            usable = [h for h in heads if h in known]
+            if usable:
+                keys -= set(doc.keys(journal, usable))
+        cells: list[Cell] = []
+        for key in sorted(keys):
+            data = read(doc, journal, key)
+            if not isinstance(data, bytes):
+                continue
+            try:
+                entry = decode_entry(key, data)
+            except ValueError:  # an unreadable entry is reported by the history
+                continue
+            if entry.device == context.me.device:
+                cells.append((entry.program, entry.village, entry.row, entry.column))
+        return cells
+    finally:
+        context.close_unless(document, was_loaded)
+
+
+def _unsynced_version(device: str, confirmed: list[list[bytes]]) -> str:
+    digest = hashlib.sha256(device.encode())
+    for heads in confirmed:
+        digest.update(b"".join(heads) + b"\x00")
+    return f"{UNSYNCED_VERSION}:{digest.hexdigest()}"

@@ -11,7 +11,7 @@ what is inside (it could not read it). Every connection's bytes are kept per
 direction (`recorded`), so a test can replay a whole session.
 
 The harness starts `vledger serve` as a subprocess on a free port and builds
-homes through the Office facade (sync/office.py), as the CLI would.
+homes through the office's services (sync/services/), as the CLI would.
 """
 
 from __future__ import annotations

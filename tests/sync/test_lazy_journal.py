@@ -25,7 +25,7 @@ from vledger.sync.documents import replica as replica_module
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.ledger import LEDGERS, VillageDoc
 from vledger.sync.documents.replica import JOURNAL, VILLAGE, Replica
-from vledger.sync.services.measures import villages_measures
+from vledger.sync.services.ranking import villages_measures
 from vledger.sync.store.database import Store
 
 A = Who("v01", "dev-a", "王")

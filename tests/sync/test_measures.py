@@ -14,7 +14,7 @@ from vledger.domain.program import Program
 from vledger.domain.program_file import load_program
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import VILLAGE, doc_id
-from vledger.sync.services.measures import program_version, villages_measures
+from vledger.sync.services.ranking import program_version, villages_measures
 from vledger.sync.store.database import Store
 
 A = Who("v01", "dev-a", "王")
