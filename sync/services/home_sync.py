@@ -53,7 +53,7 @@ class SyncDone:
 
 
 @contextmanager
-def opened(home: Path) -> Iterator[Store]:
+def _opened(home: Path) -> Iterator[Store]:
     """The home's store for one act; refused (not created) when there is no home."""
     if not (Path(home) / DB_FILE).exists():
         raise Refusal(f"{home}: no vledger home here (run `vledger init` or join a township)")
@@ -68,23 +68,23 @@ def opened(home: Path) -> Iterator[Store]:
 
 
 def status(home: Path) -> dict[str, Any]:
-    with opened(home) as store:
+    with _opened(home) as store:
         return sync.status(store)
 
 
 def export_bundle(home: Path, path: Path, for_office: str | None = None) -> BundleSummary:
-    with opened(home) as store:
+    with _opened(home) as store:
         return sync.export_bundle(store, path, for_office)
 
 
 def import_bundle(home: Path, path: Path) -> BundleSummary:
-    with opened(home) as store:
+    with _opened(home) as store:
         return sync.import_bundle(store, path)
 
 
 def _identity(home: Path) -> Identity:
     """Who this home is to its peers; refused when it has no office."""
-    with opened(home) as store:
+    with _opened(home) as store:
         return sync.me_of(store)
 
 
