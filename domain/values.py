@@ -32,6 +32,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from vledger.domain.program import CellValue, Column
+from vledger.errors import VledgerError
 
 __all__ = [
     "BOOL_FALSE",
@@ -46,14 +47,14 @@ __all__ = [
 ]
 
 
-class ValueProblem(ValueError):
-    """A typed value the column refuses. `str(problem)` is the English message."""
+class ValueProblem(VledgerError, ValueError):
+    """A typed value the column refuses. `str(problem)` and `message` are the English
+    message; `text(lang)` the one to show."""
 
     def __init__(self, column: Column, message: str, message_zh: str) -> None:
         super().__init__(message)
         self.column_id = column.id
         self.column_title = column.title
-        self.message = message
         self.message_zh = message_zh
 
     def text(self, lang: str = "zh") -> str:

@@ -1,5 +1,8 @@
 """The vledger application: the screens registry, app-wide commands (help, language, quit,
-palette), the one place errors become a visible notification, and `run_app` for the CLI.
+palette), the one place refusals become a visible notification, and `run_app` for the CLI.
+
+A `VledgerError` from a key, a palette command or a worker is shown and the clerk carries
+on; any other exception is a bug and crashes the app (Textual's report; a failed test).
 
 Screens are registered in SCREENS by name and imported only when first opened, so the app
 starts without loading every screen. Each is built as `Cls(office, lang=..., **params)`,
@@ -20,17 +23,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from vledger.errors import VledgerError
 from vledger.tui.commands import APP_COMMANDS, Command
 from vledger.tui.i18n import other, t, tr
 from vledger.tui.textual_compat import own_bindings, set_bindings
 from vledger.tui.widgets.palette import CommandsProvider
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
 
 Progress = Callable[[float, str], None]  # fraction done (0..1), what is being done
 Prepare = Callable[[Progress], None]
@@ -93,7 +100,8 @@ class VLedgerApp(App[int]):
     ]
 
     def __init__(
-        self, home: Path, lang: str = "zh", *, office: Any = None, today: date | None = None,
+        self, home: Path, lang: str = "zh", *, office: Office | None = None,
+        today: date | None = None,
         prepare: Prepare | None = None,
     ) -> None:
         super().__init__()
@@ -105,7 +113,7 @@ class VLedgerApp(App[int]):
         self.program_id: str | None = None  # the clerk's context, shared by every screen
         self.village: str | None = None
         self.period: str | None = None
-        self.errors: list[BaseException] = []  # shown to the clerk; kept for tests
+        self.errors: list[VledgerError] = []  # shown to the clerk; kept for tests
         self._bindings_labelled()
 
     # ---- start ---------------------------------------------------------------------------
@@ -137,11 +145,11 @@ class VLedgerApp(App[int]):
     def start(self) -> None:
         """Open the home's office and its home screen, or the first-run screen."""
         if self.office is None:
-            from vledger.sync.services.office import Office, Refusal
+            from vledger.sync.services.office import Office
 
             try:
                 self.office = Office.open(self.home, lang=self.lang)
-            except Refusal as refusal:
+            except VledgerError as refusal:
                 if Office.exists(self.home):  # busy or damaged: say so, quit with Ctrl+Q
                     from vledger.tui.screens.progress import ProgressScreen
 
@@ -152,7 +160,7 @@ class VLedgerApp(App[int]):
                     return
                 from vledger.tui.screens.first_run import FirstRunScreen
 
-                self._replace_all(FirstRunScreen(None, lang=self.lang, home=self.home))
+                self._replace_all(FirstRunScreen(lang=self.lang, home=self.home))
                 return
         self.office_ready(self.office)
 
@@ -161,7 +169,7 @@ class VLedgerApp(App[int]):
             self.office.close()  # release the home's lock: the CLI or a test may open it
             self.office = None
 
-    def office_ready(self, office: Any) -> None:
+    def office_ready(self, office: Office) -> None:
         self.office = office
         office.lang = self.lang
         self._replace_all(self.build_screen("home"))
@@ -176,20 +184,22 @@ class VLedgerApp(App[int]):
     def context(self) -> dict[str, Any]:
         """Defaults for a screen's parameters: what the clerk chose last, else the first."""
         office = self.office
+        assert office is not None, "screens over an office open once it is ready"
         program_id = self.program_id
         if program_id is None:
-            ids = office.program_ids()
+            ids = office.programs.ids()
             program_id = ids[0] if ids else None
         village = self.village
         if village is None:
-            if office.is_township:
-                villages = office.villages()
+            if office.me.is_township:
+                villages = office.roster.villages()
                 village = villages[0].id if villages else None
             else:
-                village = office.office_id
+                village = office.me.office
         period = self.period
         if period is None and program_id is not None:
-            period = office.current_period(office.program(program_id), self.today)
+            program = office.programs.get(program_id)
+            period = office.programs.current_period(program, self.today)
         # `today` is a clock (a callable), the shape every screen takes it in.
         return {"program_id": program_id, "village": village, "period": period,
                 "today": lambda: self.today}
@@ -264,7 +274,7 @@ class VLedgerApp(App[int]):
         """Re-label everything: the app's keys, the title and every screen on the stack."""
         self.lang = "zh" if lang == "zh" else "en"
         if self.office is not None:
-            self.office.lang = self.lang  # the facade's refusals speak it too
+            self.office.lang = self.lang  # the services' refusals speak it too
         self.title = t(self.lang, "app-title")
         self._bindings_labelled()
         for screen in self.screen_stack:
@@ -285,29 +295,32 @@ class VLedgerApp(App[int]):
 
     # ---- errors: one handler ---------------------------------------------------------------
 
-    def report_error(self, error: BaseException) -> None:
-        """Show a refusal or a failure as a notification; the app carries on."""
+    def report_error(self, error: VledgerError) -> None:
+        """Show a refusal as a notification, one line per problem; the app carries on."""
         self.errors.append(error)
-        problems = getattr(error, "problems", None)
-        text = "\n".join(str(p) for p in problems) if problems else (
-            str(error) or type(error).__name__)
+        text = error.message or type(error).__name__
         self.notify(text, title=t(self.lang, "error"), severity="error", timeout=10)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.report_error(event.worker.error)
-            if event.worker.name == "prepare":
-                failed = getattr(self.screen, "failed", None)
-                if failed is not None:
-                    failed(event.worker.error)
+        error = event.worker.error
+        if event.state is not WorkerState.ERROR or error is None:
+            return
+        if not isinstance(error, VledgerError):
+            raise error  # a bug in a worker: fail loudly, like one in a key's action
+        self.report_error(error)
+        if event.worker.name == "prepare":
+            failed = getattr(self.screen, "failed", None)
+            if failed is not None:
+                failed(error)
 
     async def run_action(self, action: Any, default_namespace: Any = None,
                          namespaces: Any = None) -> bool:
-        # Every key and palette command runs through here: a refusal or a bug in one
-        # command is shown and the clerk carries on (edits are stored one by one).
+        # Every key and palette command runs through here: a refusal is shown and the
+        # clerk carries on (edits are stored one by one). Anything else is a bug and
+        # propagates: Textual ends the app with its report, and a Pilot test fails.
         try:
             return await super().run_action(action, default_namespace, namespaces)
-        except Exception as error:
+        except VledgerError as error:
             self.report_error(error)
             return True
 

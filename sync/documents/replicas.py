@@ -34,7 +34,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from vledger.sync.binding.chunks import (
     CHUNK_DOCUMENT,
@@ -136,43 +135,6 @@ class Replicas:
         with self._mutex, self.db.transaction(durable=durable):
             yield
         self._run_compactions()
-
-    # -- the database's repositories under their old names (the services' calls; they
-    # -- move to `replicas.db.<repository>` with the services seam) ----------------------
-
-    def setting(self, key: str, default: str | None = None) -> str | None:
-        return self.db.settings.get(key, default)
-
-    def set_setting(self, key: str, value: str) -> None:
-        self.db.settings.set(key, value)
-
-    def settings(self) -> dict[str, str]:
-        return self.db.settings.all()
-
-    def peer_heads(self, peer: str, doc_id: str) -> tuple[list[bytes], list[bytes]] | None:
-        return self.db.peers.get(peer, doc_id)
-
-    def set_peer_heads(self, peer: str, doc_id: str, ours: Sequence[bytes],
-                       theirs: Sequence[bytes]) -> None:
-        self.db.peers.set(peer, doc_id, ours, theirs)
-
-    def peers(self) -> list[tuple[str, str, list[bytes], list[bytes], str]]:
-        return [(r.peer, r.doc, r.ours, r.theirs, r.at) for r in self.db.peers.all()]
-
-    def forget_peer(self, peer: str) -> None:
-        self.db.peers.forget(peer)
-
-    def cached_measures(self, doc_id: str, program: str, heads: Sequence[bytes],
-                        version: str = "") -> Any:
-        return self.db.caches.get(doc_id, program, heads, version)
-
-    def cache_measures(self, doc_id: str, program: str, heads: Sequence[bytes], plain: Any,
-                       version: str = "") -> None:
-        self.db.caches.put(doc_id, program, heads, plain, version)
-
-    def data_version(self) -> str:
-        """Changes whenever any held document changes: one query, nothing loaded."""
-        return self.db.documents.digest()
 
     # -- documents ---------------------------------------------------------------------
 

@@ -161,7 +161,7 @@ async def test_a_revoked_device_is_refused_and_its_relayed_changes_too(tmp_path:
 
         def revoke() -> None:
             with Office.open(town) as office:
-                office.revoke_device(device_of(v01))
+                office.devices.revoke(device_of(v01))
 
         retry_busy(revoke)
         after_revoke = add_rows(v01, None, 1, "after")  # made after the revocation
@@ -207,7 +207,7 @@ async def test_a_revoked_device_is_refused_and_its_relayed_changes_too(tmp_path:
 
 async def test_an_unknown_device_is_refused_before_any_data(tmp_path: Path) -> None:
     from vledger.sync.link.transport import client_context
-    from vledger.sync.services.identity import init_township
+    from vledger.sync.services.homes import init_township
 
     town = tmp_path / "town"
     make_township(town, villages=1)
@@ -251,7 +251,7 @@ async def test_a_joined_village_is_enrolled_by_its_first_sync_and_a_reused_reply
         listed = {d["id"]: d for d in json.loads(out)["devices"]}
         assert listed[device_of(v01)]["office"] == "v01"
         # A second home joined with the same invitation: its secret is used up.
-        from vledger.sync.services.identity import join
+        from vledger.sync.services.homes import join
 
         invitation = tmp_path / "v01.invite"
         office, _ = join(copy, invitation)
@@ -284,7 +284,7 @@ async def test_replayed_and_altered_bytes_fail_the_link_and_honest_retries_conve
 
         def delete() -> None:
             with Office.open(town) as office:
-                office.delete_row("safety-2026", "v01", rows[0])
+                office.ledgers.session("safety-2026", "v01", writing=True).delete_row(rows[0])
 
         retry_busy(delete)
         before = stored(town)

@@ -27,7 +27,7 @@ from tests.sync.identity_world import (
     scribble,
     store_state,
 )
-from vledger.sync.services.identity import invite, join, revoke_device
+from vledger.sync.services.homes import join
 from vledger.sync.trust.keys import SigningKey, ensure_device_key, load_device_key
 from vledger.sync.trust.roster import RosterError
 from vledger.sync.trust.signatures import (
@@ -63,7 +63,7 @@ def test_a_village_edit_of_its_own_ledger_reaches_the_township(world: World) -> 
     assert world.township.store.replica(V01).read(["ledgers", "r1"]) == "ok"
     # the township keeps the village device's own signature, to relay it
     kept = signatures_for(world.township.store, V01, list(got.changes))
-    assert devices_of(kept) == {load_device_key(world.v01.home).id}
+    assert devices_of(kept) == {load_device_key(world.v01.me.home).id}
 
 
 def test_a_village_forging_another_villages_edit_is_refused(world: World) -> None:
@@ -156,7 +156,7 @@ def test_an_old_record_moved_to_another_change_is_refused(world: World) -> None:
     scribble(world.v01, V01, "r1", "x")
     start = world.township.store.heads(V01)
     first = world.v01.store.changes_since(V01, start)
-    key = load_device_key(world.v01.home)
+    key = load_device_key(world.v01.me.home)
     [change] = world.v01.store.replica(V01).doc.changes(start)
     old = sign_change(key, V01, change.hash)
     scribble(world.v01, V01, "r2", "y")
@@ -172,7 +172,7 @@ def test_a_voucher_for_another_document_vouches_for_nothing_here(world: World) -
     scribble(world.v01, V01, "r1", "x")
     changes, sigs = outgoing(world.v01, V01, world.township.store.heads(V01))
     voucher = Voucher.decode(sigs[0])
-    key = load_device_key(world.v01.home)
+    key = load_device_key(world.v01.me.home)
     elsewhere = make_voucher(key, V02, voucher.actors, voucher.heads)  # really signed, for V02
     relabelled = _moved(voucher, voucher.heads, doc=V02)  # V01's signature, labelled V02
     for given in (elsewhere, relabelled):
@@ -236,8 +236,8 @@ def test_a_revoked_devices_new_change_is_refused_and_its_old_ones_stay(
     assert deliver(world.v01, world.township, V01).applied == 1
     scribble(world.v01, V01, "in-transit", "2")  # made before, not held by the township
     heads_in_transit = world.v01.store.heads(V01)
-    device = load_device_key(world.v01.home).id
-    revoke_device(world.township, device)
+    device = load_device_key(world.v01.me.home).id
+    world.township.devices.revoke(device)
     assert accepted_frontier(world.township.store, device)[V01]
     scribble(world.v01, V01, "after", "3")
     before = store_state(world.township.store)
@@ -248,7 +248,7 @@ def test_a_revoked_devices_new_change_is_refused_and_its_old_ones_stay(
     assert heads_in_transit  # "after" = not held by the township when it revoked
     assert world.township.store.replica(V01).read(["ledgers", "in-transit"]) is None
     # A new laptop for v01 receives the old changes, signed by the revoked device: accepted.
-    path = invite(world.township, "v01", tmp_path / "again.invite")
+    path = world.township.devices.invite("v01", tmp_path / "again.invite")
     laptop, _ = join(tmp_path / "laptop", path)
     try:
         assert laptop.store.replica(V01).read(["ledgers", "before"]) == "1"
@@ -260,12 +260,12 @@ def test_a_relayed_change_keeps_its_original_signature(world: World, tmp_path: P
     scribble(world.v01, V01, "r1", "from v01")
     deliver(world.v01, world.township, V01)
     # The township relays v01's change to v01's second device; v01's signature travels.
-    path = invite(world.township, "v01", tmp_path / "again.invite")
+    path = world.township.devices.invite("v01", tmp_path / "again.invite")
     laptop, _ = join(tmp_path / "laptop", path)
     try:
         assert laptop.store.replica(V01).read(["ledgers", "r1"]) == "from v01"
         kept = signatures_for(laptop.store, V01, laptop.store.changes_since(V01, []))
-        assert load_device_key(world.v01.home).id in devices_of(kept)
+        assert load_device_key(world.v01.me.home).id in devices_of(kept)
     finally:
         laptop.close()
 
@@ -294,7 +294,7 @@ def test_a_roster_entry_moved_to_another_office_is_refused(world: World) -> None
 
 def test_an_old_roster_entry_written_back_is_refused(world: World, tmp_path: Path) -> None:
     old = world.township.store.replica(TOWN).read(["roster", "signed:v01"])
-    revoke_device(world.township, load_device_key(world.v01.home).id)
+    world.township.devices.revoke(load_device_key(world.v01.me.home).id)
     assert deliver(world.township, world.v02, TOWN).applied >= 1
     scribble(world.township, TOWN, "signed:v01", old, where="roster")  # type: ignore[arg-type]
     got = deliver(world.township, world.v02, TOWN)
@@ -310,9 +310,9 @@ def test_genesis_needs_no_signature_and_a_fake_genesis_is_refused(world: World) 
 
 
 def test_a_home_without_a_pinned_key_accepts_nothing(tmp_path: Path, world: World) -> None:
-    from vledger.sync.services.office import Office
+    from tests.sync.homes import create_township
 
-    legacy = Office.create_township(tmp_path / "legacy", "旧乡", "t1", year=2026)
+    legacy = create_township(tmp_path / "legacy", "旧乡", "t1", year=2026)
     try:
         with pytest.raises(RosterError, match="no pinned township key"):
             screen_batch(legacy.store, V01, [], [])
@@ -324,7 +324,7 @@ def test_local_changes_are_vouched_for_once_by_this_homes_device(world: World) -
     scribble(world.v01, V01, "r1", "x")
     v01 = another_process(world, "v01")
     scribble(v01, V01, "r2", "y")  # two processes, two actors: one voucher covers both
-    key = ensure_device_key(v01.home)
+    key = ensure_device_key(v01.me.home)
     assert sign_local_changes(v01.store, key) == 2
     assert sign_local_changes(v01.store, key) == 0
     credentials = signatures_for(v01.store, V01, v01.store.changes_since(V01, []))

@@ -1,13 +1,15 @@
-"""The app: palette in both languages, F1 help, language switch, quit, the error handler,
-and that every binding has an id and a description."""
+"""The app: palette in both languages, F1 help, language switch, quit, the error handler
+(refusals shown, bugs not swallowed), and that every binding has an id and a description."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 from ui_helpers import SIZE, make_app, open_ledger, palette_prompts
 
+from vledger.errors import VledgerError
 from vledger.tui.app import SCREENS
 from vledger.tui.commands import APP_COMMANDS
 from vledger.tui.screens.help import HelpScreen
@@ -125,19 +127,67 @@ async def test_every_binding_has_an_id_and_a_description(demo_home: Path) -> Non
                 assert binding.description, (name, key, binding)
 
 
-async def test_an_unexpected_failure_is_shown_not_a_crash(demo_home: Path) -> None:
+async def test_a_refusal_is_shown_not_a_crash(demo_home: Path) -> None:
     app = make_app(demo_home, "en")
     async with app.run_test(size=SIZE) as pilot:
         await open_ledger(pilot)
 
         def broken() -> None:
-            raise RuntimeError("disk on fire")
+            raise VledgerError("disk on fire")
 
         app.screen.action_reload = broken  # type: ignore[method-assign]
         await pilot.press("f5")
         await pilot.pause()
         assert [str(e) for e in app.errors] == ["disk on fire"]
         assert any("disk on fire" in str(n.message) for n in app._notifications)
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+async def test_a_bug_in_a_key_s_action_fails_loudly(demo_home: Path) -> None:
+    """Only a VledgerError is the clerk's to read; anything else is a bug, and a bug
+    swallowed into a toast would pass every test."""
+    app = make_app(demo_home, "en")
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        async with app.run_test(size=SIZE) as pilot:
+            await open_ledger(pilot)
+
+            def broken() -> None:
+                raise RuntimeError("disk on fire")
+
+            app.screen.action_reload = broken  # type: ignore[method-assign]
+            await pilot.press("f5")
+            await pilot.pause()
+    assert app.errors == []
+
+
+async def test_a_bug_in_a_worker_fails_loudly(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+
+    async def broken() -> None:
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.run_worker(broken, exit_on_error=False)
+            await pilot.pause()
+            await pilot.pause()
+    assert app.errors == []
+
+
+async def test_a_refusal_in_a_worker_is_shown(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+
+    async def refused() -> None:
+        raise VledgerError("no such ledger here")
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.run_worker(refused, exit_on_error=False)
+        await pilot.pause()
+        await pilot.pause()
+        assert [str(e) for e in app.errors] == ["no such ledger here"]
         await pilot.press("ctrl+q")
     assert app.return_code == 0
 

@@ -1,9 +1,10 @@
 """`vledger history`, `blame`, `conflicts`, `resolve` (cli.md, History and conflicts).
 
-Everything comes from the journal that every edit writes (domain/history.py) through
-the facade. Text output is for people: newest first, times as recorded (each office's
-own clock and offset), a concurrent edit marked with the ids it raced. `--json` prints
-the shapes cli.md fixes, with the extra fields `edit_record` gives (user, prev, settles).
+Everything comes from the journal that every edit writes (domain/history.py), read by
+the office's history service. Text output is for people: newest first, times as recorded
+(each office's own clock and offset), a concurrent edit marked with the ids it raced.
+`--json` prints the shapes cli.md fixes, with the extra fields `edit_record` gives (user,
+prev, settles).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from vledger.errors import VledgerError
 from vledger.tui.cli.ledger import shown, t
 
 if TYPE_CHECKING:
-    from vledger.domain.history import History
+    from vledger.domain.program import Program
     from vledger.sync.services.office import Office
 
 
@@ -98,11 +100,12 @@ def edit_lines(args: argparse.Namespace, records: list[dict[str, Any]]) -> list[
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, print_json, refusals
+    from vledger.tui.cli.offices import open_office, print_json
 
-    with open_office(args) as office, refusals():
+    with open_office(args) as office:
         _check_filters(args, office)
-        records = [_record(r) for r in office.history(args.program, args.village, args.office)]
+        records = [_record(r) for r in office.history.edits(args.program, args.village,
+                                                             args.office)]
     if args.json:
         print_json({"edits": records})
         return 0
@@ -113,33 +116,29 @@ def run_history(args: argparse.Namespace) -> int:
 
 def _check_filters(args: argparse.Namespace, office: Office) -> None:
     """A filter that names nothing known is a typing mistake, not an empty history."""
-    from vledger.sync.services.office import Refusal
-
     if args.program is not None:
-        office.program(args.program)
+        office.programs.get(args.program)
     if args.village is not None:
-        office.ledger_village(args.village, writing=False)
-    if args.office is not None and args.office not in {o.id for o in office.offices()}:
-        raise Refusal(t(args, f"no office {args.office} on the roster",
-                        f"名册上没有办公室 {args.office}"))
+        office.ledgers.village(args.village)
+    if args.office is not None and office.roster.office(args.office) is None:
+        raise VledgerError(t(args, f"no office {args.office} on the roster",
+                             f"名册上没有办公室 {args.office}"))
 
 
 def run_blame(args: argparse.Namespace) -> int:
     from vledger.domain.history import DELETED
-    from vledger.tui.cli.offices import open_office, print_json, refusals
+    from vledger.tui.cli.offices import open_office, print_json
 
-    with open_office(args) as office, refusals():
-        program = office.program(args.program)
-        village = office.ledger_village(args.village, writing=False)
+    with open_office(args) as office:
+        ledger = office.ledgers.session(args.program, args.village)
+        program, village = ledger.program, ledger.village
         column = _column_id(args, program, args.column)
-        if office.village_doc(village).row(program.id, args.row) is None:
-            from vledger.sync.services.office import Refusal
-
-            raise Refusal(t(args, f"no row {args.row} in {village}'s {program.id} ledger",
-                            f"{village} 的 {program.id} 台账中没有行 {args.row}"))
+        if ledger.row(args.row) is None:
+            raise VledgerError(t(args, f"no row {args.row} in {village}'s {program.id} ledger",
+                                 f"{village} 的 {program.id} 台账中没有行 {args.row}"))
         cell = (program.id, village, args.row, column)
-        value = office.current_value(cell)
-        history: History = office.journal(village)
+        value = office.history.current_value(cell)
+        history = office.history.journal(village)
         chain = [_record(history.edit_record(e)) for e in history.blame(*cell, value)]
     if args.json:
         print_json({"program": program.id, "village": village, "row": args.row,
@@ -152,25 +151,25 @@ def run_blame(args: argparse.Namespace) -> int:
     return 0
 
 
-def _column_id(args: argparse.Namespace, program: Any, name: str) -> str:
+def _column_id(args: argparse.Namespace, program: Program, name: str) -> str:
     from vledger.domain.history import DELETED
-    from vledger.sync.services.office import Refusal, columns_by_name
+    from vledger.sync.services.permissions import columns_by_name
 
     if name == DELETED:
         return DELETED
     column = columns_by_name(program).get(name.strip())
     if column is None:
         known = ", ".join(c.id for c in program.columns)
-        raise Refusal(t(args, f"no column {name} in program {program.id} (columns: {known})",
+        raise VledgerError(t(args, f"no column {name} in program {program.id} (columns: {known})",
                         f"方案 {program.id} 没有列 {name}（列有：{known}）"))
     return column.id
 
 
 def run_conflicts(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, print_json, refusals
+    from vledger.tui.cli.offices import open_office, print_json
 
-    with open_office(args) as office, refusals():
-        found = [c.to_plain() for c in office.conflicts()]
+    with open_office(args) as office:
+        found = [c.to_plain() for c in office.history.conflicts()]
     for conflict in found:
         conflict["shown"] = _json_value(conflict["shown"])
         for value in conflict["values"]:
@@ -198,6 +197,6 @@ def run_resolve(args: argparse.Namespace) -> int:
     from vledger.tui.cli.offices import open_office
 
     with open_office(args) as office, cell_refusals():
-        office.resolve(args.conflict, value=args.value, keep=args.keep)
+        office.history.resolve(args.conflict, value=args.value, keep=args.keep)
     print(t(args, f"{args.conflict}: settled", f"{args.conflict}：已解决"))
     return 0

@@ -1,4 +1,4 @@
-"""`vledger invite`, `join`, `device list|enroll|revoke` (shared/spec/cli.md, Offices; issue 6).
+"""`vledger invite`, `join`, `device list|enroll|revoke` (shared/spec/cli.md, Offices).
 
     vledger invite ID --out FILE [--address HOST:PORT]   township: the file a village joins with
     vledger join FILE                                    new home: become that village's office;
@@ -7,7 +7,8 @@
     vledger device enroll FILE.reply                     township: trust a joined village's device
     vledger device revoke DEVICE                         township: refuse that device's new changes
 
-The work is done in sync/office_identity.py; this module only parses and prints.
+The work is done by the office's devices service (sync/services/devices.py) and
+sync/services/homes.py (join); this module only parses and prints.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from vledger.tui.cli.offices import open_office, print_json, refusals, table
+from vledger.tui.cli.offices import open_office, print_json, table
 
 
 def register(sub: Any) -> None:
@@ -60,7 +61,7 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
     def usage(args: argparse.Namespace) -> int:
         import sys
 
-        from vledger.tui.cli.main import EXIT_USAGE
+        from vledger.errors import EXIT_USAGE
 
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -73,21 +74,18 @@ def _zh(args: argparse.Namespace) -> bool:
 
 
 def run_invite(args: argparse.Namespace) -> int:
-    from vledger.sync.services.identity import invite
-
-    with open_office(args) as office, refusals():
-        path = invite(office, args.id, args.out, args.address)
+    with open_office(args) as office:
+        path = office.devices.invite(args.id, args.out, args.address)
     print(f"已写入邀请文件 {path}" if _zh(args) else f"invitation written to {path}")
     return 0
 
 
 def run_join(args: argparse.Namespace) -> int:
-    from vledger.sync.services.identity import join
+    from vledger.sync.services.homes import join
 
-    with refusals():
-        office, reply = join(args.home, args.file, lang=args.lang)
+    office, reply = join(args.home, args.file, lang=args.lang)
     with office:
-        me = office.whoami()
+        me = office.roster.whoami()
     if _zh(args):
         print(f"本目录现为 {me.township_name} 的 {me.office} {me.office_name}；设备 {me.device}")
         print(f"请把 {reply} 交回乡镇（vledger device enroll），或直接同步")
@@ -99,10 +97,8 @@ def run_join(args: argparse.Namespace) -> int:
 
 
 def run_device_list(args: argparse.Namespace) -> int:
-    from vledger.sync.services.identity import devices
-
-    with open_office(args) as office, refusals():
-        records, problems = devices(office)
+    with open_office(args) as office:
+        records, problems = office.devices.all()
     if args.json:
         print_json({"devices": [r.to_json_dict() for r in records], "problems": problems})
         return 0
@@ -125,10 +121,8 @@ def run_device_list(args: argparse.Namespace) -> int:
 
 
 def run_device_enroll(args: argparse.Namespace) -> int:
-    from vledger.sync.services.identity import enroll
-
-    with open_office(args) as office, refusals():
-        done = enroll(office, args.file)
+    with open_office(args) as office:
+        done = office.devices.enroll(args.file)
     if _zh(args):
         print(f"设备 {done.device} 已{'是' if done.already else '登记为'} {done.office} 的设备")
     else:
@@ -138,10 +132,8 @@ def run_device_enroll(args: argparse.Namespace) -> int:
 
 
 def run_device_revoke(args: argparse.Namespace) -> int:
-    from vledger.sync.services.identity import revoke_device
-
-    with open_office(args) as office, refusals():
-        record = revoke_device(office, args.device)
+    with open_office(args) as office:
+        record = office.devices.revoke(args.device)
     if _zh(args):
         print(f"已吊销 {record.office} 的设备 {record.id}：之后的修改一律拒收")
     else:

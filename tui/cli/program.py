@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from vledger.errors import VledgerError
+
 
 def register(sub: Any) -> None:
     """Add the `program` group and its actions to the top-level subparsers `sub`."""
@@ -43,7 +45,7 @@ def register(sub: Any) -> None:
 
 def _group_usage(group: argparse.ArgumentParser) -> Any:
     def usage(args: argparse.Namespace) -> int:
-        from vledger.tui.cli.main import EXIT_USAGE
+        from vledger.errors import EXIT_USAGE
 
         group.print_help(sys.stderr)
         return EXIT_USAGE
@@ -57,35 +59,29 @@ def read_program_text(file: str) -> str:
     A UTF-8 byte-order mark is dropped: Windows Notepad writes one, TOML forbids it,
     and it would otherwise be reported as a baffling syntax error on line 1.
     """
-    from vledger.tui.cli.main import Refused
-
     path = Path(file)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise Refused(f"{file}: no such file") from None
+        raise VledgerError(f"{file}: no such file") from None
     except IsADirectoryError:
-        raise Refused(f"{file}: is a folder, not a program file") from None
+        raise VledgerError(f"{file}: is a folder, not a program file") from None
     except OSError as error:
-        raise Refused(f"{file}: cannot read it ({error.strerror or error})") from None
+        raise VledgerError(f"{file}: cannot read it ({error.strerror or error})") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise Refused(
+        raise VledgerError(
             f"{file}:{line}: not UTF-8 text (byte {error.start}); save the file as UTF-8"
         ) from None
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from vledger.domain.program_file import ProgramError, load_program
-    from vledger.tui.cli.main import Refused
+    from vledger.domain.program_file import load_program
 
     text = read_program_text(args.file)
-    try:
-        program = load_program(text, args.file)
-    except ProgramError as error:
-        raise Refused(*(str(problem) for problem in error.problems)) from None
+    program = load_program(text, args.file)  # a ProgramError lists every problem by line
     items = len(program.items)
     periods = len(program.periods)
     print(
@@ -96,21 +92,21 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, refusals
+    from vledger.tui.cli.offices import open_office
 
     text = read_program_text(args.file)
-    with open_office(args) as office, refusals():
-        program = office.publish_program(text, args.file)
+    with open_office(args) as office:
+        program = office.programs.add(text, args.file)
     print(f"{program.id}: {program.title}")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, print_json, refusals, table
+    from vledger.tui.cli.offices import open_office, print_json, table
 
-    with open_office(args) as office, refusals():
-        programs = office.programs()
-        current = {p.id: office.current_period(p) for p in programs}
+    with open_office(args) as office:
+        programs = office.programs.all()
+        current = {p.id: office.programs.current_period(p) for p in programs}
     if args.json:
         print_json({"programs": [
             {"id": p.id, "title": p.title, "year": p.year,
@@ -127,10 +123,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, print_json, refusals
+    from vledger.tui.cli.offices import open_office, print_json
 
-    with open_office(args) as office, refusals():
-        program = office.program(args.id)
+    with open_office(args) as office:
+        program = office.programs.get(args.id)
     if args.json:
         print_json(program_json(program))
         return 0
@@ -225,7 +221,7 @@ def describe_program(program: Any, lang: str) -> list[str]:
     zh = lang == "zh"
     lines = [f"{program.id}  {program.title}  ({program.year})", ""]
     lines.append("考核阶段" if zh else "Periods")
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (p.id, p.title, f"{p.start.isoformat()} – {p.end.isoformat()}",
          "" if p.share is None else (f"占 {_num(p.share)} 份" if zh else f"share {_num(p.share)}"))
         for p in program.periods

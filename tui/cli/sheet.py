@@ -1,6 +1,6 @@
 """`vledger sheet import` and `vledger target set`: the ranking sheet's inputs (cli.md).
 
-Both are the township's: the facade refuses them in a village home. A sheet file is
+Both are the township's: the sheets service refuses them in a village home. A sheet file is
 imported whole or not at all, every bad cell reported as `FILE:ROW:COLUMN: message`.
 """
 
@@ -42,18 +42,18 @@ def register(sub: Any) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, refusals
+    from vledger.tui.cli.offices import open_office
 
-    with open_office(args) as office, refusals():
-        count = office.import_sheet(args.program, args.kind, args.file, shown_as=args.file)
+    with open_office(args) as office:
+        count = office.sheets.import_csv(args.program, args.kind, args.file, shown_as=args.file)
     zh = args.lang == "zh"
     print(f"{args.program} {args.kind}: " + (f"导入 {count} 项" if zh else f"{count} imported"))
     return 0
 
 
 def run_target_set(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, refusals
+    from vledger.tui.cli.offices import open_office
 
-    with open_office(args) as office, refusals():
-        office.set_target(args.program, args.village, args.indicator, args.value)
+    with open_office(args) as office:
+        office.sheets.set_target(args.program, args.village, args.indicator, args.value)
     return 0

@@ -3,8 +3,8 @@ in-memory ledger. The undo/redo stack is tui/grid/undo.py, the view (sort, filte
 tui/grid/row_view.py.
 
 The grid never touches the store: a screen hands it a `GridModel`. The real ledger model
-(over the sync facade) and the township sheets implement the same protocol, so everything
-here is tested without a terminal.
+(over a ledger session of the office) and the township sheets implement the same
+protocol, so everything here is tested without a terminal.
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ def new_row_id() -> str:
 
 class MemoryLedgerModel:
     """A village ledger held in memory: the grid's test double, and the base of the model
-    over the office facade (tui/grid/office_model.py), which overrides only the `_persist_*`
-    hooks and `add_row` so every edit is stored before the model shows it."""
+    over a ledger session of the office (tui/grid/office_model.py), which overrides only
+    the `_persist_*` hooks and `add_row` so every edit is stored before the model shows it."""
 
     def __init__(
         self,

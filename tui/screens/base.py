@@ -1,7 +1,9 @@
-"""What every vledger screen shares: the office, the language, and a table of named commands
-that become the screen's bindings (with ids), its footer, its F1 help and its palette entries.
+"""What every vledger screen shares: the language and a table of named commands that become
+the screen's bindings (with ids), its footer, its F1 help and its palette entries; and for
+screens over an open office (all but first run and progress), the `Office`.
 
-The contract the app relies on, for any screen (subclass of OfficeScreen or not):
+The contract the app relies on, for any screen it opens by name (subclass of OfficeScreen
+or not):
 
 - constructed as `Cls(office, lang=..., **params)`;
 - `relabel(lang)` re-labels everything visible in the new language (the app calls it on
@@ -23,6 +25,7 @@ from vledger.tui.i18n import tr
 from vledger.tui.textual_compat import set_bindings
 
 if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
     from vledger.tui.grid.view import Grid
 
 PaletteEntry = tuple[Command, Callable[[], Any]]
@@ -36,14 +39,14 @@ FOCUS_COMMANDS: tuple[Command, ...] = (
 )
 
 
-class OfficeScreen(Screen[None]):
-    """A screen over the office facade; subclasses fill SCREEN_COMMANDS and `label()`."""
+class CommandScreen(Screen[None]):
+    """A screen of named commands in the clerk's language; subclasses fill SCREEN_COMMANDS
+    and `label()`."""
 
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = ()
 
-    def __init__(self, office: Any, lang: str = "zh", **params: Any) -> None:
+    def __init__(self, lang: str = "zh", **params: Any) -> None:
         super().__init__()
-        self.office = office
         self.lang = "zh" if lang == "zh" else "en"
         self.params = params
         # Screen's defaults carry no ids: these replace them (FOCUS_COMMANDS for Tab).
@@ -102,12 +105,10 @@ class OfficeScreen(Screen[None]):
     def on_mount(self) -> None:
         self.label()
 
-    # ---- errors ----------------------------------------------------------------------------
 
-    def report(self, error: BaseException) -> None:
-        """Show a refusal or failure to the clerk (the app's one error handler)."""
-        report = getattr(self.app, "report_error", None)
-        if report is not None:
-            report(error)
-        else:
-            self.notify(str(error), severity="error")
+class OfficeScreen(CommandScreen):
+    """A screen over the open office's services."""
+
+    def __init__(self, office: Office, lang: str = "zh", **params: Any) -> None:
+        super().__init__(lang, **params)
+        self.office = office

@@ -5,7 +5,7 @@ becomes that village's office and the reply for the township is written beside i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -14,7 +14,10 @@ from textual.widgets.option_list import Option
 
 from vledger.tui.commands import Command
 from vledger.tui.i18n import tr
-from vledger.tui.screens.base import OfficeScreen
+from vledger.tui.screens.base import CommandScreen
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
 
 FIRST_RUN_COMMANDS: tuple[Command, ...] = (
     Command("start-township", "f2", "start", "建立乡镇", "start a township",
@@ -25,12 +28,11 @@ FIRST_RUN_COMMANDS: tuple[Command, ...] = (
 )
 
 
-class FirstRunScreen(OfficeScreen):
+class FirstRunScreen(CommandScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = FIRST_RUN_COMMANDS
 
-    def __init__(self, office: Any = None, lang: str = "zh", home: Path | None = None,
-                 **params: Any) -> None:
-        super().__init__(office, lang, **params)
+    def __init__(self, lang: str = "zh", *, home: Path) -> None:
+        super().__init__(lang)
         self.home = home
         self.mode = "start"  # what the input below the choices asks for: "start" or "join"
 
@@ -122,16 +124,19 @@ class FirstRunScreen(OfficeScreen):
                         name="join-invitation")
 
     def _join(self, path: Path) -> None:
-        from vledger.sync.services.identity import join
+        from vledger.sync.services.homes import join
 
-        office, reply = join(self.home, path, lang=self.lang)  # type: ignore[arg-type]
+        office, reply = join(self.home, path, lang=self.lang)
         note = self.tr(f"已加入。请把回执文件交给乡镇：{reply}",
                        f"Joined. Hand this reply file to the township: {reply}")
         self.app.call_from_thread(self.app.notify, note, timeout=30)
-        self.app.call_from_thread(self.app.office_ready, office)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._ready, office)
 
     def _create(self, name: str) -> None:
-        from vledger.sync.services.identity import init_township
+        from vledger.sync.services.homes import init_township
 
-        office = init_township(self.home, name, lang=self.lang)  # type: ignore[arg-type]
-        self.app.call_from_thread(self.app.office_ready, office)  # type: ignore[attr-defined]
+        office = init_township(self.home, name, lang=self.lang)
+        self.app.call_from_thread(self._ready, office)
+
+    def _ready(self, office: Office) -> None:
+        self.app.office_ready(office)  # type: ignore[attr-defined]

@@ -2,19 +2,20 @@
 time; Enter on an edit shows the blame of its cell (tui/screens/blame.py).
 
 The conflicts list is tui/screens/conflicts.py. Nothing here knows about documents: the
-facade reads.
+office's history service reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Static
 
+from vledger.errors import VledgerError
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
 from vledger.tui.grid.read_only import ReadOnlyGrid
@@ -30,6 +31,9 @@ from vledger.tui.screens.history_text import (
     show_time,
     show_value,
 )
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
 
 FILTERS = ("office", "program", "village", "since", "until")
 
@@ -67,9 +71,9 @@ def history_columns(lang: str) -> list[GridColumn]:
 
 
 def history_rows(
-    records: Sequence[Mapping[str, Any]], lang: str,
+    records: Sequence[Mapping[str, Any]], lang: str
 ) -> list[tuple[str, dict[str, str]]]:
-    rows = []
+    rows: list[tuple[str, dict[str, str]]] = []
     for r in records:
         column = r["column"]
         rows.append((r["id"], {
@@ -95,7 +99,7 @@ class HistoryScreen(OfficeScreen):
     HistoryScreen #history-status.-refused { background: $error; }
     """
 
-    def __init__(self, office: Any, /, lang: str = "zh", **filters: Any) -> None:
+    def __init__(self, office: Office, /, lang: str = "zh", **filters: Any) -> None:
         # `office` is positional-only: `office=` is also the name of a filter (whose edits).
         super().__init__(office, lang)
         self.params = dict(filters)
@@ -162,8 +166,8 @@ class HistoryScreen(OfficeScreen):
 
     def _load(self, asked: dict[str, Any]) -> None:
         try:
-            records = self.office.history(**asked)
-        except Exception as problem:  # a refusal: shown, the old list stays
+            records = self.office.history.edits(**asked)
+        except VledgerError as problem:  # a refusal: shown, the old list stays
             self.app.call_from_thread(self.set_status, problem_text(problem), True)
             return
         self.app.call_from_thread(self._show, records)

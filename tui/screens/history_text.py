@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from vledger.domain.history import DELETED
+from vledger.errors import VledgerError
 
 OP_NAMES = {
     "add": ("新增", "add"), "set": ("修改", "edit"), "delete": ("删除", "delete"),
@@ -51,7 +52,6 @@ def op_name(op: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-def problem_text(problem: BaseException) -> str:
-    """A refusal's lines (or any failure's message) on one status line."""
-    lines = getattr(problem, "problems", None) or [str(problem)]
-    return "; ".join(str(p) for p in lines)
+def problem_text(problem: VledgerError) -> str:
+    """A refusal's lines on one status line."""
+    return "; ".join(str(p) for p in problem.problems) or str(problem)

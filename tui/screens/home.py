@@ -2,8 +2,9 @@
 the sync state and the open conflicts, and a key for every other screen.
 
 The home shows at once: the counts (open conflicts, unsynced edits, last sync) are read
-in a worker thread and fill in when ready ("counting…" until then). The facade caches them
-per document by its heads, so after the first start they take milliseconds.
+in a worker thread and fill in when ready ("counting…" until then). The history and sync
+services cache them per document by its heads, so after the first start they take
+milliseconds.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -22,6 +23,10 @@ from vledger.tui.commands import Command
 from vledger.tui.i18n import t
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.history_text import show_time
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
+    from vledger.sync.services.sync import PeerStatus
 
 C = Command
 HOME_COMMANDS: tuple[Command, ...] = (
@@ -50,13 +55,13 @@ del C
 class HomeCounts:
     conflicts: int
     unsynced: int  # edits made here that no peer holds yet
-    last_sync: Any  # sync.office_sync.PeerStatus of the latest sync, None when never
+    last_sync: PeerStatus | None  # the latest sync; None when never
 
 
 class HomeScreen(OfficeScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = HOME_COMMANDS
 
-    def __init__(self, office: Any, lang: str = "zh",
+    def __init__(self, office: Office, lang: str = "zh",
                  today: date | Callable[[], date] | None = None, **params: Any) -> None:
         super().__init__(office, lang, **params)
         self.today = today() if callable(today) else (today or date.today())
@@ -79,9 +84,9 @@ class HomeScreen(OfficeScreen):
 
     def label(self) -> None:
         office = self.office
-        me = office.whoami()
+        me = office.roster.whoami()
         lang = self.lang
-        kind = self.tr("乡镇", "township") if office.is_township else self.tr("村", "village")
+        kind = self.tr("乡镇", "township") if office.me.is_township else self.tr("村", "village")
         self.query_one("#home-township", Static).update(me.township_name)
         self.query_one("#home-office", Static).update(
             f"{t(lang, 'office')}: {me.office_name or me.office} ({kind} {me.office})   "
@@ -102,8 +107,8 @@ class HomeScreen(OfficeScreen):
     def _count(self) -> None:
         """Read the counts in a thread: the first time on a big township takes seconds."""
         office = self.office
-        counts = HomeCounts(office.open_conflict_count(), office.unsynced_edits(),
-                            office.last_sync())
+        counts = HomeCounts(office.history.open_conflict_count(),
+                            office.sync.unsynced_edits(), office.sync.last_sync())
         self.app.call_from_thread(self._show_counts, counts)
 
     def _show_counts(self, counts: HomeCounts | None) -> None:
@@ -123,12 +128,12 @@ class HomeScreen(OfficeScreen):
             f"{t(self.lang, 'open-conflicts')}: {conflicts}")
 
     def _fill_programs(self) -> None:
-        programs = self.office.programs()
+        programs = self.office.programs.all()
         options = self.query_one("#home-programs", OptionList)
         chosen = options.highlighted
         options.clear_options()
         for program in programs:
-            period_id = self.office.current_period(program, self.today)
+            period_id = self.office.programs.current_period(program, self.today)
             period = program.period(period_id).title
             options.add_option(Option(f"{program.title}  ·  {period}", id=program.id))
         if not programs:

@@ -7,14 +7,15 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Footer, ProgressBar, Static
 
-from vledger.tui.screens.base import OfficeScreen
+from vledger.errors import VledgerError
+from vledger.tui.screens.base import CommandScreen
 
 
-class ProgressScreen(OfficeScreen):
+class ProgressScreen(CommandScreen):
     """Shown while long work runs in a worker: a bar and what is being done."""
 
     def __init__(self, lang: str = "zh") -> None:
-        super().__init__(None, lang)
+        super().__init__(lang)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress"):
@@ -30,7 +31,6 @@ class ProgressScreen(OfficeScreen):
         self.query_one("#progress-bar", ProgressBar).update(progress=max(0.0, min(1.0, done)))
         self.query_one("#progress-what", Static).update(what)
 
-    def failed(self, error: BaseException) -> None:
-        problems = getattr(error, "problems", None) or [str(error)]
+    def failed(self, error: VledgerError) -> None:
         self.query_one("#progress-what", Static).update(
-            "\n".join(problems) + "\n" + self.tr("Ctrl+Q 退出", "Ctrl+Q to quit"))
+            error.message + "\n" + self.tr("Ctrl+Q 退出", "Ctrl+Q to quit"))

@@ -1,16 +1,16 @@
 """The ranking sheet (排名) of one program and period, with a drill-down on every number.
 
-The sheet is read-only: it is computed by the facade from ledgers and township sheets, so
-the grid here refuses edits and Enter on a cell opens its explanation instead. It follows
-the data: a cheap timer compares the facade's data version and recomputes only when it
-moved (a local edit on another screen, or a sync that arrived), and F5 recomputes at once.
+The sheet is read-only: it is computed by the ranking service from ledgers and township
+sheets, so the grid here refuses edits and Enter on a cell opens its explanation instead. It
+follows the data: a cheap timer compares the sync service's data version and recomputes only
+when it moved (a local edit on another screen, or a sync that arrived), and F5 recomputes at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,6 +18,7 @@ from textual.widgets import Footer, Static
 
 from vledger.domain.program import YEAR, Program
 from vledger.domain.ranking import RankingSheet
+from vledger.errors import VledgerError
 from vledger.tui.commands import Command
 from vledger.tui.grid.layout import column_widths
 from vledger.tui.grid.read_only import ReadOnlyGrid
@@ -28,6 +29,9 @@ from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.explain import ExplainScreen
 from vledger.tui.screens.ranking_rows import sheet_columns, sheet_notes, sheet_rows
 from vledger.tui.widgets.pick_screen import PickScreen
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
 
 REFRESH_SECONDS = 1.0
 
@@ -63,7 +67,7 @@ class RankingScreen(OfficeScreen):
     """
 
     def __init__(
-        self, office: Any, lang: str = "zh", program_id: str | None = None,
+        self, office: Office, lang: str = "zh", program_id: str | None = None,
         period: str | None = None, *, today: Callable[[], date] = date.today,
     ) -> None:
         super().__init__(office, lang)
@@ -76,18 +80,18 @@ class RankingScreen(OfficeScreen):
         self.model = TableModel(sheet_columns(self.program, self.lang))
         self.grid = ReadOnlyGrid(self.model, lang=self.lang, id="ranking-grid")
 
-    # -- facade lookups -------------------------------------------------------------
+    # -- lookups ----------------------------------------------------------------------
 
     def _pick_program(self, program_id: str | None) -> Program:
         if program_id is not None:
-            return self.office.program(program_id)
-        programs = self.office.programs()
+            return self.office.programs.get(program_id)
+        programs = self.office.programs.all()
         if not programs:
             raise LookupError(self.tr("还没有考核方案", "there is no program yet"))
         return programs[0]
 
     def _current_period(self) -> str:
-        return str(self.office.current_period(self.program, self.today()))
+        return self.office.programs.current_period(self.program, self.today())
 
     # -- building ---------------------------------------------------------------------
 
@@ -115,10 +119,10 @@ class RankingScreen(OfficeScreen):
                         exit_on_error=False)
 
     def _first_sheet(self) -> None:
-        version = self.office.data_version()
+        version = self.office.sync.data_version()
         try:
-            sheet = self.office.ranking(self.program.id, self.period)
-        except Exception as problem:
+            sheet = self.office.ranking.sheet(self.program.id, self.period)
+        except VledgerError as problem:
             self.app.call_from_thread(self.show_error, problem)
             return
         self.app.call_from_thread(self._started, sheet, version)
@@ -142,11 +146,11 @@ class RankingScreen(OfficeScreen):
         return title if self.lang == "zh" else f"{period_id} {title}"
 
     def recompute(self) -> None:
-        """Ask the facade for the sheet and show it, keeping the cursor on its village."""
-        self._seen_version = self.office.data_version()
+        """Ask for the sheet again and show it, keeping the cursor on its village."""
+        self._seen_version = self.office.sync.data_version()
         try:
-            sheet = self.office.ranking(self.program.id, self.period)
-        except Exception as problem:  # a refusal or a damaged store: shown, never a crash
+            sheet = self.office.ranking.sheet(self.program.id, self.period)
+        except VledgerError as problem:  # e.g. ledgers not all here yet: shown, never a crash
             self.show_error(problem)
             return
         self.recomputed += 1
@@ -162,20 +166,14 @@ class RankingScreen(OfficeScreen):
         self.grid.refresh_model()
         self.query_one("#ranking-notes", Static).update(sheet_notes(sheet, self.lang))
 
-    def show_error(self, problem: Exception) -> None:
-        lines = getattr(problem, "problems", None) or [str(problem)]
+    def show_error(self, problem: VledgerError) -> None:
         box = self.query_one("#ranking-error", Static)
-        box.update(f"{t(self.lang, 'error')}: " + "; ".join(str(p) for p in lines))
+        box.update(f"{t(self.lang, 'error')}: " + "; ".join(str(p) for p in problem.problems))
         box.display = True
 
     def check_for_changes(self) -> None:
         """The timer's cheap look: recompute only when some document's heads moved."""
-        try:
-            moved = self.office.data_version() != self._seen_version
-        except Exception as problem:
-            self.show_error(problem)
-            return
-        if moved:
+        if self.office.sync.data_version() != self._seen_version:
             self.recompute()
 
     # -- drill-down ---------------------------------------------------------------------
@@ -227,7 +225,7 @@ class RankingScreen(OfficeScreen):
 
     @work(exclusive=True, group="ranking-pick")
     async def action_choose_program(self) -> None:
-        programs = self.office.programs()
+        programs = self.office.programs.all()
         options = [(p.id, f"{p.title}（{p.id}）") for p in programs]
         chosen = await self.app.push_screen_wait(
             PickScreen(t(self.lang, "program"), options, self.program.id))

@@ -3,7 +3,7 @@ adjustments (per period), as editable grids with the ledger's keys (tui/grid/she
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
@@ -14,6 +14,9 @@ from vledger.tui.grid.sheet_model import SHEET_KINDS, SheetKind, SheetModel
 from vledger.tui.i18n import t
 from vledger.tui.screens.grid_screen import GridScreen
 from vledger.tui.widgets.picker import Picker
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
 
 C = Command
 SHEETS_COMMANDS: tuple[Command, ...] = (
@@ -33,11 +36,11 @@ del C
 class SheetsScreen(GridScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = SHEETS_COMMANDS
 
-    def __init__(self, office: Any, lang: str = "zh", program_id: str | None = None,
+    def __init__(self, office: Office, lang: str = "zh", program_id: str | None = None,
                  period: str | None = None, kind: SheetKind = "targets",
                  **params: Any) -> None:
         super().__init__(office, lang, **params)
-        ids = office.program_ids()
+        ids = office.programs.ids()
         self.program_id = program_id or (ids[0] if ids else None)
         self.period = period or YEAR
         self.kind: SheetKind = kind
@@ -57,7 +60,7 @@ class SheetsScreen(GridScreen):
             self.replace_grid(None, empty=empty, why_empty=self.tr("尚未发布方案",
                                                                    "No programs yet"))
             return
-        program = self.office.program(self.program_id)
+        program = self.office.programs.get(self.program_id)
         if self.period not in program.period_ids:
             self.period = YEAR
         model = SheetModel(self.office, program, self.kind, self.period, lang=self.lang)
@@ -70,7 +73,7 @@ class SheetsScreen(GridScreen):
     def label(self) -> None:
         if self.program_id is None:
             return
-        program = self.office.program(self.program_id)
+        program = self.office.programs.get(self.program_id)
         parts = [t(self.lang, "sheets"), program.title, t(self.lang, self.kind)]
         if self.kind != "targets":
             parts.append(program.period(self.period).title)
@@ -102,7 +105,7 @@ class SheetsScreen(GridScreen):
     def action_choose_period(self) -> None:
         if self.program_id is None:
             return
-        program = self.office.program(self.program_id)
+        program = self.office.programs.get(self.program_id)
         choices = [(p.id, p.title) for p in program.periods]
         choices.append((YEAR, self.tr("全年", "whole year")))
         self.app.push_screen(Picker(t(self.lang, "period"), choices, self.period),
@@ -114,7 +117,7 @@ class SheetsScreen(GridScreen):
             self.show_sheet()
 
     def action_choose_program(self) -> None:
-        choices = [(p.id, p.title) for p in self.office.programs()]
+        choices = [(p.id, p.title) for p in self.office.programs.all()]
         self.app.push_screen(Picker(t(self.lang, "program"), choices, self.program_id),
                              self._program_chosen)
 

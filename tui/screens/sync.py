@@ -1,11 +1,12 @@
 """The sync screen (同步): sync now with a peer, export and import a bundle, and what peers
 have seen.
 
-Everything goes through the office facade (sync/office_sync.py): `sync_with_async` over the
-office's own open store (the UI holds the home's lock, so a second process could not sync
-meanwhile), `export_bundle`, `import_bundle`, and `peers()` for the table. Long work runs in
-a worker with a progress line; every failure (peer unreachable, refused, a bad bundle) is
-shown on the screen, never raised.
+Everything goes through the office's sync service (sync/services/sync.py):
+`sync_with_async` over the office's own open store (the UI holds the home's lock, so a
+second process could not sync meanwhile), `export_bundle`, `import_bundle` (the very acts
+`vledger bundle` runs), and `peers()` for the table. Long work runs in a worker with a
+progress line; every refusal (peer unreachable, refused, a bad bundle) is shown on the
+screen, never raised.
 
 The peers table lists every peer this home ever synced with (from the store: last sync,
 changes of ours it has not confirmed), plus what this session's syncs did (state, changes
@@ -16,13 +17,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
+from vledger.errors import VledgerError
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
 from vledger.tui.grid.read_only import ReadOnlyGrid
@@ -30,6 +32,10 @@ from vledger.tui.grid.table_model import TableModel, text_column
 from vledger.tui.grid.view import Grid
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.history_text import problem_text, show_time
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
+    from vledger.sync.services.sync import PeerStatus
 
 DEFAULT_PEER = "127.0.0.1:7420"
 TIMEOUT = 15.0
@@ -78,9 +84,9 @@ class SyncScreen(OfficeScreen):
     SyncScreen #sync-status.-refused { background: $error; }
     """
 
-    def __init__(self, office: Any, lang: str = "zh", **params: Any) -> None:
+    def __init__(self, office: Office, lang: str = "zh", **params: Any) -> None:
         super().__init__(office, lang, **params)
-        self.known: list[Any] = []  # PeerStatus from the store
+        self.known: list[PeerStatus] = []  # from the store
         self.session: dict[str, dict[str, Any]] = {}  # row id -> what this session saw
         self.addresses: dict[str, str] = {}  # row id -> the address it was reached at
         self.busy = False
@@ -113,7 +119,7 @@ class SyncScreen(OfficeScreen):
         self.refresh_peers()
 
     def label(self) -> None:
-        me = self.office.whoami()
+        me = self.office.roster.whoami()
         self.query_one("#sync-head", Static).update(self.tr(
             f"{me.township_name} · 本单位 {me.office_name}（{me.office}）· 设备 {me.device}",
             f"{me.township_name} · office {me.office_name} ({me.office}) · device {me.device}"))
@@ -133,10 +139,10 @@ class SyncScreen(OfficeScreen):
                         exit_on_error=False)
 
     def _read_peers(self) -> None:
-        known = self.office.peers()
+        known = self.office.sync.peers()
         self.app.call_from_thread(self._peers_read, known)
 
-    def _peers_read(self, known: list[Any]) -> None:
+    def _peers_read(self, known: list[PeerStatus]) -> None:
         self.known = known
         self.show_peers()
 
@@ -195,11 +201,11 @@ class SyncScreen(OfficeScreen):
     async def sync_with(self, address: str) -> None:
         self._working(self.tr(f"正在与 {address} 同步…", f"syncing with {address}…"))
         try:
-            result = await self.office.sync_with_async(
+            result = await self.office.sync.sync_with_async(
                 address, timeout=TIMEOUT, progress=lambda text: self.set_status(text))
-        except Exception as problem:  # unreachable, refused, cut: shown, the home unchanged
+        except VledgerError as problem:  # unreachable, refused, cut: shown, the home unchanged
             self._working(None)
-            # The facade's message names the address already: say it once.
+            # The service's message names the address already: say it once.
             text = problem_text(problem).removeprefix(f"could not sync with {address}: ")
             self.session[address] = {"address": address, "state": "failed", "at": _now()}
             self.addresses[address] = address
@@ -252,9 +258,10 @@ class SyncScreen(OfficeScreen):
                         group="sync", exit_on_error=False)
 
     def _bundle(self, what: str, path: Path) -> None:
+        refused = False
         try:
             if what == "export":
-                summary = self.office.export_bundle(path)
+                summary = self.office.sync.export_bundle(path)
                 size = path.stat().st_size
                 text = self.tr(
                     f"已导出 {summary.documents} 个文档、{summary.changes} 个修改到 {path}"
@@ -262,17 +269,21 @@ class SyncScreen(OfficeScreen):
                     f"exported {summary.documents} documents, {summary.changes} changes to "
                     f"{path} ({size} bytes)")
             else:
-                summary = self.office.import_bundle(path)
+                summary = self.office.sync.import_bundle(path)
                 text = self.tr(f"已导入 {summary.office} 的同步包：{summary.changes} 个新修改",
                                f"imported {summary.office}'s bundle: {summary.changes} new "
                                "changes")
-        except Exception as problem:  # another township's, damaged, missing, unwritable
+                if summary.refused:  # as `vledger bundle import` says them: never applied
+                    refused = True
+                    text += self.tr(f"；{len(summary.refused)} 个修改被拒收（未应用）",
+                                    f"; {len(summary.refused)} changes refused (never applied)")
+        except VledgerError as problem:  # another township's, damaged, missing, unwritable
             failed = problem_text(problem)
             text = (self.tr(f"导出失败：{failed}", f"export failed: {failed}")
                     if what == "export" else failed)
             self.app.call_from_thread(self._bundle_done, text, True)
             return
-        self.app.call_from_thread(self._bundle_done, text, False)
+        self.app.call_from_thread(self._bundle_done, text, refused)
 
     def _bundle_done(self, text: str, refused: bool) -> None:
         self._working(None)
