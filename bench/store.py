@@ -4,7 +4,7 @@
                           [--cache DIR] [--rebuild]
 
 Builds a township home with `--villages` villages x `--rows` safety-2026 rows
-(fixtures/generate.py) through the Office facade, the clerk's write path: one
+(fixtures/generate.py) through the office's services, the clerk's write path: one
 transaction per village import. The built home is kept under the cache folder,
 keyed by the parameters and the sources of sync/ and fixtures/, so later runs
 skip the build. Every run measures a fresh copy of it.
@@ -12,7 +12,7 @@ skip the build. Every run measures a fresh copy of it.
 Then, each in a fresh Python process (wall time seen by the parent, the work
 time inside the child, the child's peak RSS from getrusage):
 
-- open the home and rank one program for one period through `Office.ranking`:
+- open the home and rank one program for one period through `office.ranking`:
   run 1 with a cold measures cache (every village document opened, measured,
   cached, closed), run 2 warm (no village document opened);
 - the baseline: the same rows as plain CSV files read with the csv module;
@@ -68,7 +68,7 @@ def build(target: Path, villages: int, rows: int, seed: int) -> float:
     """Write the township home to `target/home` and the same rows as CSV to `target/csv`."""
     from vledger.fixtures.generate import generate_township
     from vledger.fixtures.township import program_paths
-    from vledger.sync.services.office import Office
+    from vledger.sync.services.homes import init_township
 
     started = time.perf_counter()
     township = generate_township(villages, rows, seed)
@@ -78,15 +78,16 @@ def build(target: Path, villages: int, rows: int, seed: int) -> float:
     csv_dir = target / "csv"
     write_csv(csv_dir, township, data)
     home = target / "home"
-    with Office.create_township(home, township.name, TOWNSHIP_ID, year=program.year) as office:
+    with init_township(home, township.name, TOWNSHIP_ID, year=program.year) as office:
         for record in township.offices:
-            office.add_office(record.id, record.name, record.area)
-        office.publish_program(source.read_text(encoding="utf-8"), source.name)
+            office.roster.add_office(record.id, record.name, record.area)
+        office.programs.add(source.read_text(encoding="utf-8"), source.name)
         for kind in SHEETS:
-            office.import_sheet(PROGRAM_ID, kind, csv_dir / f"{kind}.csv")
+            office.sheets.import_csv(PROGRAM_ID, kind, csv_dir / f"{kind}.csv")
         for n, (village, ledger) in enumerate(data.ledgers.items(), start=1):
-            office.add_rows(PROGRAM_ID, village, ledger)  # one transaction per import
-            office.release(village)
+            # one transaction per import
+            office.ledgers.session(PROGRAM_ID, village, writing=True).add_rows(ledger)
+            office.ledgers.release(village)
             print(f"\r  built {n}/{len(data.ledgers)} villages", end="", file=sys.stderr)
     print(file=sys.stderr)
     return time.perf_counter() - started
@@ -161,12 +162,19 @@ def _hwm_mb() -> float | None:
     return None
 
 
+def _village_doc_id(office: Any, village: str) -> str:
+    from vledger.sync.documents.replica import doc_id
+
+    return doc_id(office.me.township, village, office.me.year)
+
+
 def child_rank(home: Path, period: str) -> dict[str, Any]:
     from vledger.sync.services.office import Office
 
     with Office.open(home) as office:
-        sheet = office.ranking(PROGRAM_ID, period)
-        opened = sum(office.store.is_open(office.village_doc_id(v.id)) for v in office.villages())
+        sheet = office.ranking.sheet(PROGRAM_ID, period)
+        opened = sum(office.store.is_open(_village_doc_id(office, v.id))
+                     for v in office.roster.villages())
     return {"villages": len(sheet.rows), "top": sheet.rows[0].village, "left_open": opened}
 
 
@@ -229,8 +237,9 @@ def child_open_all(home: Path, period: str) -> dict[str, Any]:
     from vledger.sync.services.office import Office
 
     with Office.open(home) as office:
-        program = office.program(PROGRAM_ID)
-        docs = [office.village_doc(v.id) for v in office.villages()]
+        program = office.programs.get(PROGRAM_ID)
+        docs = [office.store.village(_village_doc_id(office, v.id))
+                for v in office.roster.villages()]
         for doc in docs:
             measure(program, doc.rows(PROGRAM_ID, include_deleted=True))
         return {"open_at_once": len(docs)}
@@ -243,14 +252,14 @@ def child_open_lazy(home: Path, period: str) -> dict[str, Any]:
 
     most = 0
     with Office.open(home) as office:
-        program = office.program(PROGRAM_ID)
-        villages = office.villages()
+        program = office.programs.get(PROGRAM_ID)
+        villages = office.roster.villages()
         for village in villages:
-            doc = office.village_doc(village.id)
+            doc = office.store.village(_village_doc_id(office, village.id))
             measure(program, doc.rows(PROGRAM_ID, include_deleted=True))
-            most = max(most, sum(office.store.is_open(office.village_doc_id(v.id))
+            most = max(most, sum(office.store.is_open(_village_doc_id(office, v.id))
                                  for v in villages))
-            office.release(village.id)
+            office.ledgers.release(village.id)
     return {"most_open_at_once": most}
 
 
@@ -276,12 +285,12 @@ def child_edit_one(home: Path, period: str) -> dict[str, Any]:
     from vledger.sync.services.office import Office
 
     with Office.open(home) as office:
-        village = office.villages()[0].id
-        doc = office.village_doc(village)
-        row = doc.rows(PROGRAM_ID)[0]
+        village = office.roster.villages()[0].id
+        ledger = office.ledgers.session(PROGRAM_ID, village, writing=True)
+        row = ledger.rows()[0]
         people = row.cells.get("participants")
         new = (people + 1) if isinstance(people, int) else 1
-        doc.set_cells(office.who, PROGRAM_ID, row.id, {"participants": new})
+        ledger.write_cells(row.id, {"participants": new})
     return {"village": village}
 
 

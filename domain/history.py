@@ -56,6 +56,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from vledger.errors import VledgerError
+
 Cell = tuple[str, str, str, str]  # (program, village, row, column)
 
 RESOLVE = "resolve"
@@ -67,7 +69,7 @@ _NOT_GIVEN: Any = object()
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class JournalError(ValueError):
+class JournalError(VledgerError, ValueError):
     """A journal entry that cannot be used; the sync layer reports and skips it."""
 
     def __init__(self, entry_id: object, problem: str) -> None:

@@ -42,6 +42,7 @@ from vledger.domain.program import (
 )
 from vledger.domain.toml_lines import KeyPath, TomlLines, locate
 from vledger.domain.values import ValueProblem, parse_cell
+from vledger.errors import VledgerError
 from vledger.messages import Message
 
 __all__ = ["Problem", "ProgramError", "check_program", "load_program"]
@@ -126,11 +127,13 @@ class Problem:
         return self.text("en")
 
 
-class ProgramError(ValueError):
+class ProgramError(VledgerError, ValueError):
     """A program file that cannot be used; `problems` lists everything wrong, by line."""
 
+    problems: list[Problem]
+
     def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__(*problems)
         self.problems = list(problems)
 
 

@@ -23,10 +23,11 @@ from vledger.domain.indicators import RowWarning, VillageMeasures
 from vledger.domain.program import YEAR, Indicator, Item, Program
 from vledger.domain.rules import ItemScore, score_item
 from vledger.domain.targets import PeriodTarget, period_target
+from vledger.errors import VledgerError
 from vledger.messages import Message
 
 
-class RankingError(ValueError):
+class RankingError(VledgerError, ValueError):
     """The sheet cannot be ranked as asked (unknown period, duplicate village, stale measures)."""
 
 

@@ -33,6 +33,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from vledger.domain.program import CellValue, Column
+from vledger.errors import VledgerError
 from vledger.messages import Message, PerLang
 
 __all__ = [
@@ -48,11 +49,12 @@ __all__ = [
 ]
 
 
-class ValueProblem(ValueError):
-    """A typed value the column refuses. `str(problem)` is the English message."""
+class ValueProblem(VledgerError, ValueError):
+    """A typed value the column refuses. `str(problem)` and `message` are the English
+    message; `text(lang)` the one to show."""
 
     def __init__(self, column: Column, said: Message) -> None:
-        super().__init__(str(said))
+        super().__init__(said)
         self.column_id = column.id
         self.column_title = column.title
         self.said = said

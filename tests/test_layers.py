@@ -29,8 +29,11 @@ FORBIDDEN = {
 }
 # Headless parts of tui/: the CLI's commands other than the UI and the demo load no
 # Textual, so a script's `vledger rank ...` starts fast.
-HEADLESS_TUI = ("vledger.tui.i18n", "vledger.tui.grid.model", "vledger.tui.cli.main",
-                "vledger.tui.cli.ledger", "vledger.tui.cli.rank", "vledger.tui.cli.history")
+# The grid's model, undo stack, row view and table rows are tested without a terminal.
+HEADLESS_TUI = ("vledger.tui.i18n", "vledger.tui.grid.model", "vledger.tui.grid.undo",
+                "vledger.tui.grid.row_view", "vledger.tui.grid.table_model",
+                "vledger.tui.cli.main", "vledger.tui.cli.ledger", "vledger.tui.cli.rank",
+                "vledger.tui.cli.history")
 
 
 @pytest.mark.parametrize(

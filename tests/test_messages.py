@@ -68,8 +68,17 @@ def test_every_id_the_code_uses_is_in_the_catalogue() -> None:
 
 def test_every_id_in_the_catalogue_is_used() -> None:
     used = set(literal_ids())
+    used |= {f"{key}.help" for key in used if key.startswith("cmd.")}
     unused = sorted(set(CATALOGUE) - used)
     assert not unused
+
+
+def test_every_command_has_a_help_line() -> None:
+    # A command names the id of its footer title; its help line is that id + ".help"
+    # (tui/commands.py), for F1 help and the palette.
+    titles = [key for key in literal_ids() if key.startswith("cmd.")]
+    assert titles
+    assert not [key for key in titles if f"{key}.help" not in CATALOGUE]
 
 
 def test_the_catalogue_imports_nothing_of_vledger_but_itself() -> None:

@@ -1,12 +1,15 @@
 """The vledger application: the screens registry, app-wide commands (help, language, quit,
-palette), the one place errors become a visible notification, and `run_app` for the CLI.
+palette), the one place refusals become a visible notification, and `run_app` for the CLI.
+
+A `VledgerError` from a key, a palette command or a worker is shown and the clerk carries
+on; any other exception is a bug and crashes the app (Textual's report; a failed test).
 
 Screens are registered in SCREENS by name and imported only when first opened, so the app
 starts without loading every screen. Each is built as `Cls(office, lang=..., **params)`,
 with `params` filled from the app's context (the program, village and period the clerk last
 chose) and limited to the ones its constructor accepts.
 
-To add a screen: write `tui/screen_<name>.py` (see tui/screen_base.py for the contract),
+To add a screen: write `tui/screens/<name>.py` (see tui/screens/base.py for the contract),
 add a ScreenSpec below; the palette gets "open <title>" and the home screen can bind a key.
 To add palette commands to a screen: add Commands to its SCREEN_COMMANDS (or return them
 from `palette_commands()`); the palette shows what the screen on top offers.
@@ -17,20 +20,25 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from vledger.messages import PerLang, say
-from vledger.tui.commands import Command
+from vledger.errors import VledgerError
+from vledger.messages import Message, localize, say
+from vledger.tui.commands import APP_COMMANDS, Command
 from vledger.tui.i18n import other, t
+from vledger.tui.textual_compat import own_bindings, set_bindings
 from vledger.tui.widgets.palette import CommandsProvider
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
 
 Progress = Callable[[float, str], None]  # fraction done (0..1), what is being done
 Prepare = Callable[[Progress], None]
@@ -41,56 +49,32 @@ class ScreenSpec:
     name: str
     module: str
     cls: str
-    title_zh: str
-    title_en: str
+    said: str  # catalogue id of what the screen is called; `<said>.help` opens it
     words: str = ""  # more words the palette matches
 
     def command(self) -> Command:
-        return Command(
-            f"open-{self.name}", "", f"app.open_screen('{self.name}')", self.title_zh,
-            self.title_en, f"打开{self.title_zh}", f"Open the {self.title_en.lower()}",
-            words=self.words,
-        )
+        return Command(f"open-{self.name}", "", f"app.open_screen('{self.name}')", self.said,
+                       words=self.words)
 
 
 SCREENS: dict[str, ScreenSpec] = {
     s.name: s for s in (
-        ScreenSpec("home", "vledger.tui.screens.home",
-                   "HomeScreen", "首页", "Home", "主页 home start"),
-        ScreenSpec("ledger", "vledger.tui.screens.ledger",
-                   "LedgerScreen", "台账", "Ledger",
+        ScreenSpec("home", "vledger.tui.screens.home", "HomeScreen", "cmd.screen.home",
+                   "主页 home start"),
+        ScreenSpec("ledger", "vledger.tui.screens.ledger", "LedgerScreen", "cmd.screen.ledger",
                    "台账 ledger rows 记录"),
-        ScreenSpec("sheets", "vledger.tui.screens.sheets",
-                   "SheetsScreen", "乡镇表格", "Township sheets",
+        ScreenSpec("sheets", "vledger.tui.screens.sheets", "SheetsScreen", "cmd.screen.sheets",
                    "目标 任务数 targets 录入 entered 人工评分 manual 加扣分 adjustments"),
-        ScreenSpec("ranking", "vledger.tui.screens.ranking",
-                   "RankingScreen", "排名表", "Ranking sheet",
-                   "排名 名次 考核 ranking rank assessment score"),
-        ScreenSpec("history", "vledger.tui.screens.history",
-                   "HistoryScreen", "历史记录", "History",
-                   "历史 日志 修改记录 history journal blame"),
-        ScreenSpec("conflicts", "vledger.tui.screens.history",
-                   "ConflictsScreen", "冲突", "Conflicts",
-                   "冲突 conflicts settle resolve"),
-        ScreenSpec("sync", "vledger.tui.screens.sync",
-                   "SyncScreen", "同步", "Sync",
+        ScreenSpec("ranking", "vledger.tui.screens.ranking", "RankingScreen",
+                   "cmd.screen.ranking", "排名 名次 考核 ranking rank assessment score"),
+        ScreenSpec("history", "vledger.tui.screens.history", "HistoryScreen",
+                   "cmd.screen.history", "历史 日志 修改记录 history journal blame"),
+        ScreenSpec("conflicts", "vledger.tui.screens.conflicts", "ConflictsScreen",
+                   "cmd.screen.conflicts", "冲突 conflicts settle resolve"),
+        ScreenSpec("sync", "vledger.tui.screens.sync", "SyncScreen", "cmd.screen.sync",
                    "同步 sync peers bundle export import"),
     )
 }
-
-APP_COMMANDS: tuple[Command, ...] = (
-    Command("help", "f1", "app.help", "帮助", "help", "列出当前屏幕的所有按键",
-            "List every key of this screen", show=True, words="帮助 按键 keys help"),
-    Command("switch-language", "ctrl+l", "app.switch_language", "中/EN", "中/EN",
-            "切换界面语言（中文/英文）", "Switch the language (Chinese/English)", show=True,
-            words="语言 中文 英文 language chinese english"),
-    Command("command-palette", "ctrl+p", "app.command_palette", "命令", "commands",
-            "打开命令面板", "Open the command palette", words="命令 palette"),
-    Command("quit", "ctrl+q", "app.quit", "退出", "quit", "退出 vledger", "Quit vledger",
-            show=True, words="退出 quit exit"),
-    Command("help-quit", "ctrl+c", "app.help_quit", "如何退出", "how to quit",
-            "提示用 Ctrl+Q 退出", "Say that Ctrl+Q quits"),
-)
 
 
 class VLedgerApp(App[int]):
@@ -98,17 +82,17 @@ class VLedgerApp(App[int]):
 
     CSS_PATH = "app.tcss"
     COMMANDS: ClassVar[set[Any]] = {CommandsProvider}
-    _inherit_bindings = False  # App's own carry no ids; APP_COMMANDS has them all
-    # Every app binding has an id; the palette's own key is one of them (Textual then adds
-    # no binding of its own).
+    # Every app binding has an id: App's own two keys (ctrl+q, ctrl+c) are bound again here,
+    # and the palette's own key is one of them (Textual then adds no binding of its own).
     BINDINGS: ClassVar[list[Any]] = [
-        Binding(c.keys, c.action.removeprefix("app."), c.title_en, show=c.show, id=c.name,
+        Binding(c.keys, c.action.removeprefix("app."), c.title("en"), show=c.show, id=c.name,
                 priority=c.name in ("quit", "command-palette", "help", "switch-language"))
         for c in APP_COMMANDS
     ]
 
     def __init__(
-        self, home: Path, lang: str = "zh", *, office: Any = None, today: date | None = None,
+        self, home: Path, lang: str = "zh", *, office: Office | None = None,
+        today: date | None = None,
         prepare: Prepare | None = None,
     ) -> None:
         super().__init__()
@@ -120,7 +104,7 @@ class VLedgerApp(App[int]):
         self.program_id: str | None = None  # the clerk's context, shared by every screen
         self.village: str | None = None
         self.period: str | None = None
-        self.errors: list[BaseException] = []  # shown to the clerk; kept for tests
+        self.errors: list[VledgerError] = []  # shown to the clerk; kept for tests
         self._bindings_labelled()
 
     # ---- start ---------------------------------------------------------------------------
@@ -128,7 +112,7 @@ class VLedgerApp(App[int]):
     def on_mount(self) -> None:
         self.title = t(self.lang, "app-title")
         if self.prepare is not None:
-            from vledger.tui.screens.first_run import ProgressScreen
+            from vledger.tui.screens.progress import ProgressScreen
 
             self.push_screen(ProgressScreen(self.lang))
             self.run_worker(self._prepare, thread=True, exit_on_error=False, name="prepare")
@@ -152,13 +136,13 @@ class VLedgerApp(App[int]):
     def start(self) -> None:
         """Open the home's office and its home screen, or the first-run screen."""
         if self.office is None:
-            from vledger.sync.services.office import Office, Refusal
+            from vledger.sync.services.office import Office
 
             try:
                 self.office = Office.open(self.home, lang=self.lang)
-            except Refusal as refusal:
+            except VledgerError as refusal:
                 if Office.exists(self.home):  # busy or damaged: say so, quit with Ctrl+Q
-                    from vledger.tui.screens.first_run import ProgressScreen
+                    from vledger.tui.screens.progress import ProgressScreen
 
                     screen = ProgressScreen(self.lang)
                     self._replace_all(screen)
@@ -167,7 +151,7 @@ class VLedgerApp(App[int]):
                     return
                 from vledger.tui.screens.first_run import FirstRunScreen
 
-                self._replace_all(FirstRunScreen(None, lang=self.lang, home=self.home))
+                self._replace_all(FirstRunScreen(lang=self.lang, home=self.home))
                 return
         self.office_ready(self.office)
 
@@ -176,7 +160,7 @@ class VLedgerApp(App[int]):
             self.office.close()  # release the home's lock: the CLI or a test may open it
             self.office = None
 
-    def office_ready(self, office: Any) -> None:
+    def office_ready(self, office: Office) -> None:
         self.office = office
         office.lang = self.lang
         self._replace_all(self.build_screen("home"))
@@ -191,20 +175,22 @@ class VLedgerApp(App[int]):
     def context(self) -> dict[str, Any]:
         """Defaults for a screen's parameters: what the clerk chose last, else the first."""
         office = self.office
+        assert office is not None, "screens over an office open once it is ready"
         program_id = self.program_id
         if program_id is None:
-            ids = office.program_ids()
+            ids = office.programs.ids()
             program_id = ids[0] if ids else None
         village = self.village
         if village is None:
-            if office.is_township:
-                villages = office.villages()
+            if office.me.is_township:
+                villages = office.roster.villages()
                 village = villages[0].id if villages else None
             else:
-                village = office.office_id
+                village = office.me.office
         period = self.period
         if period is None and program_id is not None:
-            period = office.current_period(office.program(program_id), self.today)
+            program = office.programs.get(program_id)
+            period = office.programs.current_period(program, self.today)
         # `today` is a clock (a callable), the shape every screen takes it in.
         return {"program_id": program_id, "village": village, "period": period,
                 "today": lambda: self.today}
@@ -235,9 +221,8 @@ class VLedgerApp(App[int]):
         except (ModuleNotFoundError, AttributeError) as missing:
             if getattr(missing, "name", None) not in (spec.module, spec.cls, None):
                 raise
-            self.notify(
-                say(self.lang, "ui.app.not-available",
-                    screen=PerLang(zh=spec.title_zh, en=spec.title_en)), severity="warning")
+            self.notify(say(self.lang, "ui.app.not-available", screen=Message(spec.said)),
+                        severity="warning")
             return
         if type(self.screen) is type(screen) and len(self.screen_stack) > 2:
             self.pop_screen()  # one screen of a kind at a time: Esc always leads home
@@ -279,7 +264,7 @@ class VLedgerApp(App[int]):
         """Re-label everything: the app's keys, the title and every screen on the stack."""
         self.lang = "zh" if lang == "zh" else "en"
         if self.office is not None:
-            self.office.lang = self.lang  # the facade's refusals speak it too
+            self.office.lang = self.lang  # the services' refusals speak it too
         self.title = t(self.lang, "app-title")
         self._bindings_labelled()
         for screen in self.screen_stack:
@@ -289,41 +274,44 @@ class VLedgerApp(App[int]):
         self.refresh_bindings()
 
     def _bindings_labelled(self) -> None:
-        for command in APP_COMMANDS:
-            for key, bound in list(self._bindings.key_to_bindings.items()):
-                self._bindings.key_to_bindings[key] = [
-                    b if b.id != command.name else
-                    Binding(b.key, b.action, command.title(self.lang), show=b.show,
-                            key_display=b.key_display, priority=b.priority, id=b.id,
-                            tooltip=command.help(self.lang))
-                    for b in bound
-                ]
+        """The app's keys, described in the clerk's language, in the order they had."""
+        commands = {c.name: c for c in APP_COMMANDS}
+        labelled = []
+        for _key, binding in own_bindings(self):
+            command = commands.get(binding.id or "")
+            labelled.append(binding if command is None else replace(
+                binding, description=command.title(self.lang), tooltip=command.help(self.lang)))
+        set_bindings(self, labelled)
 
     # ---- errors: one handler ---------------------------------------------------------------
 
-    def report_error(self, error: BaseException) -> None:
-        """Show a refusal or a failure as a notification; the app carries on."""
+    def report_error(self, error: VledgerError) -> None:
+        """Show a refusal as a notification, one line per problem; the app carries on."""
         self.errors.append(error)
-        problems = getattr(error, "problems", None)
-        text = "\n".join(str(p) for p in problems) if problems else (
-            str(error) or type(error).__name__)
+        text = "\n".join(localize(p, self.lang) for p in error.problems)
+        text = text or type(error).__name__
         self.notify(text, title=t(self.lang, "error"), severity="error", timeout=10)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.report_error(event.worker.error)
-            if event.worker.name == "prepare":
-                failed = getattr(self.screen, "failed", None)
-                if failed is not None:
-                    failed(event.worker.error)
+        error = event.worker.error
+        if event.state is not WorkerState.ERROR or error is None:
+            return
+        if not isinstance(error, VledgerError):
+            raise error  # a bug in a worker: fail loudly, like one in a key's action
+        self.report_error(error)
+        if event.worker.name == "prepare":
+            failed = getattr(self.screen, "failed", None)
+            if failed is not None:
+                failed(error)
 
     async def run_action(self, action: Any, default_namespace: Any = None,
                          namespaces: Any = None) -> bool:
-        # Every key and palette command runs through here: a refusal or a bug in one
-        # command is shown and the clerk carries on (edits are stored one by one).
+        # Every key and palette command runs through here: a refusal is shown and the
+        # clerk carries on (edits are stored one by one). Anything else is a bug and
+        # propagates: Textual ends the app with its report, and a Pilot test fails.
         try:
             return await super().run_action(action, default_namespace, namespaces)
-        except Exception as error:
+        except VledgerError as error:
             self.report_error(error)
             return True
 

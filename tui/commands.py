@@ -1,7 +1,10 @@
-"""Named commands (VisiData style): one name, keys, a help line in each language, and the
-action they run. Bindings, the footer, F1 help and the command palette are all built from
-these tables, so they can never disagree. The grid's commands are here; each screen keeps
-its own table (`SCREEN_COMMANDS`) of the same `Command` type.
+"""Named commands (VisiData style): one name, keys, the action they run, and the catalogue
+id of their words (vledger/messages/commands.py: `cmd.<name>` the footer title,
+`cmd.<name>.help` the help line; a name that means different things on different screens
+is `cmd.<screen>.<name>`). Bindings, the footer, F1 help and the command palette are all
+built from these tables, so they can never disagree. The grid's, the cell editor's and the
+app-wide commands are here (F1 help lists all three under any screen); each screen keeps its
+own table (`SCREEN_COMMANDS`) of the same `Command` type.
 """
 
 from __future__ import annotations
@@ -10,25 +13,26 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
+from vledger.messages import say
+
 
 @dataclass(frozen=True)
 class GridCommand:
     name: str  # also the Binding id, so an app keymap can rebind it
     keys: str  # Textual key list, comma separated
     action: str  # action on the grid body, without the "action_" prefix
-    title_zh: str  # short, for the footer
-    title_en: str
-    help_zh: str  # one line, for the command palette
-    help_en: str
+    said: str  # catalogue id of its footer title; its help line is `<said>.help`
     show: bool = False  # shown in the footer
     key_display: str | None = None
     words: str = ""  # more words the palette matches (synonyms, in either language)
 
     def title(self, lang: str) -> str:
-        return self.title_zh if lang == "zh" else self.title_en
+        """Short, for the footer."""
+        return say(lang, self.said)
 
     def help(self, lang: str) -> str:
-        return self.help_zh if lang == "zh" else self.help_en
+        """One line, for F1 help and the command palette."""
+        return say(lang, f"{self.said}.help")
 
     def binding(self, lang: str) -> Binding:
         return Binding(
@@ -58,54 +62,46 @@ def key_label(command: GridCommand) -> str:
 
 C = GridCommand
 GRID_COMMANDS: tuple[GridCommand, ...] = (
-    C("cursor-up", "up,k", "cursor_up", "上", "up", "光标上移一行", "Move up one row"),
-    C("cursor-down", "down,j", "cursor_down", "下", "down", "光标下移一行", "Move down one row"),
-    C("cursor-left", "left,h", "cursor_left", "左", "left", "光标左移一列", "Move left one column"),
-    C("cursor-right", "right,l", "cursor_right", "右", "right",
-      "光标右移一列", "Move right one column"),
-    C("page-up", "pageup", "page_up", "上页", "page up", "向上翻一页", "Move up one page"),
-    C("page-down", "pagedown", "page_down", "下页", "page down",
-      "向下翻一页", "Move down one page"),
-    C("go-top", "home", "go_top", "首行", "top", "跳到第一行", "Go to the first row"),
-    C("go-bottom", "end", "go_bottom", "末行", "bottom", "跳到最后一行", "Go to the last row"),
-    C("edit-cell", "enter,f2", "edit", "编辑", "edit",
-      "编辑当前单元格（直接输入也可开始编辑）", "Edit the cell (or just start typing)",
-      show=True, key_display="⏎"),
-    C("add-row", "a", "add_row", "新增行", "add row", "新增一行", "Add a row", show=True),
-    C("delete-row", "d", "delete_row", "删除行", "delete row",
-      "删除当前行（可撤销）", "Delete the row (undoable)", show=True),
-    C("restore-row", "r", "restore_row", "恢复行", "restore row",
-      "恢复已删除的行", "Restore a deleted row"),
-    C("toggle-deleted", "D", "toggle_deleted", "显示已删", "show deleted",
-      "显示或隐藏已删除的行", "Show or hide deleted rows"),
-    C("undo", "u,ctrl+z", "undo", "撤销", "undo", "撤销上一步修改", "Undo the last change",
-      show=True, key_display="u"),
-    C("redo", "ctrl+y", "redo", "重做", "redo", "重做撤销的修改", "Redo the undone change"),
-    C("search", "slash", "search", "查找", "search", "查找文字", "Search for text",
-      show=True, key_display="/"),
-    C("search-next", "n", "search_next", "下一个", "next", "下一个匹配", "Next match"),
-    C("search-prev", "N", "search_prev", "上一个", "previous", "上一个匹配", "Previous match"),
-    C("sort-asc", "left_square_bracket", "sort_asc", "升序", "sort asc",
-      "按当前列升序排列（再按取消）", "Sort by this column, ascending (again: unsort)",
-      key_display="["),
-    C("sort-desc", "right_square_bracket", "sort_desc", "降序", "sort desc",
-      "按当前列降序排列（再按取消）", "Sort by this column, descending (again: unsort)",
-      key_display="]"),
-    C("filter", "f", "filter", "筛选", "filter",
-      "只显示当前列等于此值的行（再按取消）", "Show rows with this cell's value (again: clear)",
-      show=True),
+    C("cursor-up", "up,k", "cursor_up", "cmd.cursor-up"),
+    C("cursor-down", "down,j", "cursor_down", "cmd.cursor-down"),
+    C("cursor-left", "left,h", "cursor_left", "cmd.cursor-left"),
+    C("cursor-right", "right,l", "cursor_right", "cmd.cursor-right"),
+    C("page-up", "pageup", "page_up", "cmd.page-up"),
+    C("page-down", "pagedown", "page_down", "cmd.page-down"),
+    C("go-top", "home", "go_top", "cmd.go-top"),
+    C("go-bottom", "end", "go_bottom", "cmd.go-bottom"),
+    C("edit-cell", "enter,f2", "edit", "cmd.edit-cell", show=True, key_display="⏎"),
+    C("add-row", "a", "add_row", "cmd.add-row", show=True),
+    C("delete-row", "d", "delete_row", "cmd.delete-row", show=True),
+    C("restore-row", "r", "restore_row", "cmd.restore-row"),
+    C("toggle-deleted", "D", "toggle_deleted", "cmd.toggle-deleted"),
+    C("undo", "u,ctrl+z", "undo", "cmd.undo", show=True, key_display="u"),
+    C("redo", "ctrl+y", "redo", "cmd.redo"),
+    C("search", "slash", "search", "cmd.search", show=True, key_display="/"),
+    C("search-next", "n", "search_next", "cmd.search-next"),
+    C("search-prev", "N", "search_prev", "cmd.search-prev"),
+    C("sort-asc", "left_square_bracket", "sort_asc", "cmd.sort-asc", key_display="["),
+    C("sort-desc", "right_square_bracket", "sort_desc", "cmd.sort-desc", key_display="]"),
+    C("filter", "f", "filter", "cmd.filter", show=True),
 )
 
 # While the cell editor has focus only these apply (the grid's letter keys are typing then).
 EDITOR_COMMANDS: tuple[GridCommand, ...] = (
-    C("commit-down", "enter", "commit_down", "确定", "commit",
-      "保存并下移", "Commit and move down", show=True, key_display="⏎"),
-    C("commit-right", "tab", "commit_right", "确定→", "commit →",
-      "保存并右移", "Commit and move right", show=True),
-    C("commit-left", "shift+tab", "commit_left", "确定←", "commit ←",
-      "保存并左移", "Commit and move left"),
-    C("cancel-edit", "escape", "cancel", "取消", "cancel",
-      "取消编辑，恢复原值", "Cancel the edit and keep the old value", show=True),
+    C("commit-down", "enter", "commit_down", "cmd.commit-down", show=True, key_display="⏎"),
+    C("commit-right", "tab", "commit_right", "cmd.commit-right", show=True),
+    C("commit-left", "shift+tab", "commit_left", "cmd.commit-left"),
+    C("cancel-edit", "escape", "cancel", "cmd.cancel-edit", show=True),
+)
+
+# Anywhere in the app; the app binds them and F1 help lists them.
+APP_COMMANDS: tuple[GridCommand, ...] = (
+    C("help", "f1", "app.help", "cmd.help", show=True, words="帮助 按键 keys help"),
+    C("switch-language", "ctrl+l", "app.switch_language", "cmd.switch-language", show=True,
+      words="语言 中文 英文 language chinese english"),
+    C("command-palette", "ctrl+p", "app.command_palette", "cmd.command-palette",
+      words="命令 palette"),
+    C("quit", "ctrl+q", "app.quit", "cmd.quit", show=True, words="退出 quit exit"),
+    C("help-quit", "ctrl+c", "app.help_quit", "cmd.help-quit"),
 )
 del C
 

@@ -1,22 +1,16 @@
 """Two-language labels for the UI (zh, en), on top of the message catalogue.
 
-The words live in `vledger.messages` (ids `ui.*`); a screen says them with
-`say(lang, id, **args)` and re-runs its labelling code on a language switch. `t(lang, key)`
-names the labels shared by several screens by a short key, and `tr(lang, zh, en)` is kept
-only for text not yet moved into the catalogue. Keep this module free of Textual so
-headless code (tests, CLI) can import it cheaply.
+The words live in `vledger.messages` (ids `ui.*`, commands' `cmd.*`); a screen says them
+with `say(lang, id, **args)` and re-runs its labelling code on a language switch.
+`t(lang, key)` names the labels shared by several screens by a short key. Keep this module
+free of Textual so headless code (tests, CLI) can import it cheaply.
 """
 
 from __future__ import annotations
 
 from vledger.messages import LANGS, Lang, say
 
-__all__ = ["LANGS", "Lang", "T", "other", "t", "tr"]
-
-
-def tr(lang: str, zh: str, en: str) -> str:
-    """The label in `lang`; anything that is not "zh" falls back to English."""
-    return zh if lang == "zh" else en
+__all__ = ["LANGS", "Lang", "T", "other", "t"]
 
 
 def other(lang: str) -> Lang:

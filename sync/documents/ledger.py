@@ -128,8 +128,9 @@ class VillageDoc:
         self, who: Who, program: str, rows: Sequence[Mapping[str, CellValue]]
     ) -> list[str]:
         """Add rows in one transaction (a whole import is one call); returns their ids."""
-        edits, ids = self.add_row_edits(who, program, rows)
-        self.replica.write(who, edits)
+        with self.replica.writing():
+            edits, ids = self.add_row_edits(who, program, rows)
+            self.replica.write(who, edits)
         return ids
 
     def add_row(self, who: Who, program: str, cells: Mapping[str, CellValue]) -> str:
@@ -138,32 +139,43 @@ class VillageDoc:
     def set_cells(
         self, who: Who, program: str, row_id: str, cells: Mapping[str, CellValue]
     ) -> list[JournalEntry]:
-        return self.replica.write(who, self.set_cell_edits(program, row_id, cells))
+        with self.replica.writing():
+            return self.replica.write(who, self.set_cell_edits(program, row_id, cells))
 
     def set_many(
         self, who: Who, program: str, changes: Mapping[str, Mapping[str, CellValue]]
     ) -> list[JournalEntry]:
         """Edit cells of several rows in one transaction (a paste, a fill-down)."""
-        edits: list[Edit] = []
-        for row_id, cells in changes.items():
-            edits.extend(self.set_cell_edits(program, row_id, cells))
-        return self.replica.write(who, edits)
+        with self.replica.writing():
+            edits: list[Edit] = []
+            for row_id, cells in changes.items():
+                edits.extend(self.set_cell_edits(program, row_id, cells))
+            return self.replica.write(who, edits)
 
     def delete_row(self, who: Who, program: str, row_id: str) -> list[JournalEntry]:
-        return self.replica.write(who, [self.flag_edit(program, row_id, deleted=True)])
+        with self.replica.writing():
+            return self.replica.write(who, [self.flag_edit(program, row_id, deleted=True)])
 
     def restore_row(self, who: Who, program: str, row_id: str) -> list[JournalEntry]:
-        return self.replica.write(who, [self.flag_edit(program, row_id, deleted=False)])
+        with self.replica.writing():
+            return self.replica.write(who, [self.flag_edit(program, row_id, deleted=False)])
 
     def resolve(
         self, who: Who, cell: Cell, value: CellValue, settles: Sequence[str]
     ) -> list[JournalEntry]:
         """Settle a conflict on a ledger cell (or a row's deleted flag) with `value`."""
-        program, village, row_id, column = cell
+        village = cell[1]
         if village != self.village:
             raise EditRefused(f"cell {cell!r} is not in {self.village}'s ledgers")
         if not settles:
             raise EditRefused("a resolve names the edits it settles")
+        with self.replica.writing():
+            return self._resolve(who, cell, value, settles)
+
+    def _resolve(
+        self, who: Who, cell: Cell, value: CellValue, settles: Sequence[str]
+    ) -> list[JournalEntry]:
+        program, _, row_id, column = cell
         self._existing(program, row_id)
         if column == DELETED:
             if not isinstance(value, bool):

@@ -22,9 +22,10 @@ once by the one edit that owns it (a new row with a fresh random id).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from vledger.clock import now_iso
 from vledger.domain.history import Cell, History, JournalEntry, JournalError, same_value
@@ -133,8 +134,19 @@ class BatchResult:
     changes: tuple[bytes, ...] = field(default=(), repr=False)
 
 
-# persist(changes, origin, heads after them) must return only once the changes are durable.
-Persist = Callable[[list[bytes], str, list[bytes]], None]
+class Writer(Protocol):
+    """Where a replica's writes go (documents/replicas.py): `write_transaction` holds the store's
+    write lock for one write and first brings the replica up to what is stored (another
+    process may have written since); `persist` must return only once the changes are
+    durable (or, inside `write_transaction`, will be when it commits)."""
+
+    def write_transaction(self, doc_id: str) -> AbstractContextManager[None]: ...
+
+    def refresh(self) -> None:
+        """Catch up with what other processes stored, if anything (a cheap check first)."""
+
+    def persist(self, doc_id: str, changes: list[bytes], origin: str,
+                heads: list[bytes]) -> None: ...
 
 
 class Replica:
@@ -153,13 +165,13 @@ class Replica:
         document_id: str,
         doc: Doc,
         actor: bytes,
-        persist: Persist | None = None,
+        writer: Writer | None = None,
     ) -> None:
         self.doc_id = document_id
         self.doc = doc
         self.actor = actor
         self.doc.set_actor(actor)
-        self._persist = persist
+        self._writer = writer
         self.closed = False
         self._problems: list[JournalError] = []
         self._index: JournalIndex | None = None  # None: not built yet (see the class docstring)
@@ -199,10 +211,12 @@ class Replica:
         return kind if isinstance(kind, str) else None
 
     def heads(self) -> list[bytes]:
+        self._fresh()
         return self.doc.heads()
 
     def object_at(self, path: Sequence[str]) -> bytes | None:
         """The id of the map at `path`, None when any step is missing or not a map."""
+        self._fresh()
         return self.doc.object_at(path)
 
     def read(self, path: Sequence[str]) -> Plain:
@@ -212,6 +226,18 @@ class Replica:
     def keys(self, path: Sequence[str]) -> list[str]:
         obj = self.object_at(path)
         return [] if obj is None else self.doc.keys(obj)
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Hold the store's write transaction for a write that reads the document first
+        (an id that must be new, a row that must exist): what it reads is then what
+        every other process has stored, and nobody writes in between."""
+        if self._writer is None:
+            return nullcontext()
+        return self._writer.write_transaction(self.doc_id)
+
+    def _fresh(self) -> None:
+        if self._writer is not None:
+            self._writer.refresh()
 
     def read_children(self, path: Sequence[str], prefix: str = "") -> dict[str, Plain]:
         """Every key under the map at `path` that starts with `prefix`, read as `read` would.
@@ -251,6 +277,12 @@ class Replica:
         edits = list(edits)
         for edit in edits:
             _check_edit(edit)
+        if self._writer is None:
+            return self._write(who, edits)
+        with self._writer.write_transaction(self.doc_id):
+            return self._write(who, edits)
+
+    def _write(self, who: Who, edits: list[Edit]) -> list[JournalEntry]:
         self._built_index()  # from the document as it is now, before the transaction opens
         heads_before = self.doc.heads()
         at = now_iso()
@@ -270,9 +302,9 @@ class Replica:
             return entries
         # Persist whenever the document moved, journal entries or not: an
         # acknowledged change that lives only in memory is lost at the next start.
-        if self._persist is not None:
+        if self._writer is not None:
             try:
-                self._persist(changes, "local", self.doc.heads())
+                self._writer.persist(self.doc_id, changes, "local", self.doc.heads())
             except BaseException:
                 self._roll_back(heads_before)
                 raise
@@ -337,17 +369,36 @@ class Replica:
         if not new:
             return BatchResult()
         data = [change.bytes for change in new]
-        if self._persist is not None:
-            self._persist(data, origin, candidate.heads())
+        if self._writer is not None:
+            self._writer.persist(self.doc_id, data, origin, candidate.heads())
+        entries = self._swap_in(candidate)
+        return BatchResult(tuple(c.hash for c in new), tuple(entries), tuple(data))
+
+    def absorb(self, changes: Sequence[bytes]) -> None:
+        """Take in changes that are already stored (written by another process): no
+        checks beyond automerge's own, nothing persisted. The caller compares heads
+        with the store's afterwards."""
+        self._check_open()
+        candidate = self.doc.fork()
+        candidate.apply(list(changes))
+        self._swap_in(candidate)
+
+    def replace(self, doc: Doc) -> None:
+        """Start over from `doc` (the document as stored, loaded afresh)."""
+        doc.set_actor(self.actor)
+        self.doc = doc
+        self._forget_index()
+
+    def _swap_in(self, candidate: Doc) -> list[JournalEntry]:
         known = set(self.keys([JOURNAL]))
         candidate.set_actor(self.actor)
         self.doc = candidate
-        # Entry ids are random and written once, so the batch's entries are the new keys;
+        # Entry ids are random and written once, so the new entries are the new keys;
         # an index not built yet needs nothing: it will be built from this journal.
         entries, _ = self._read_journal(k for k in self.keys([JOURNAL]) if k not in known)
         if self._index is not None:
             self._index.add(entries)
-        return BatchResult(tuple(c.hash for c in new), tuple(entries), tuple(data))
+        return entries
 
     def _missing(
         self, infos: Mapping[bytes, Any], rest: list[bytes], applied: set[bytes]

@@ -1,5 +1,16 @@
 """The home's documents: loaded from the store, kept open as caches, written through it.
 
+Any number of processes share one home (a server, the UI, commands). Each keeps the
+documents it opened as caches of the store and never trusts them to be current:
+a write takes the store's write transaction and first brings its copy up to the
+stored heads (loading only the chunk rows it lacks, or the snapshot when another
+process compacted), so no process can lose another's write; and a read first looks
+at the store's cheap change signal (SQLite's data_version) and catches up the
+cached documents only when it moved. Every process writes with an automerge actor
+of its own, made when it opens the home: an actor is never reused by anything that
+can be copied (a restored backup, a copied home, a second process), and this home's
+own changes are known by their hashes (the store's own_changes), not by actor.
+
 Loading a document is its snapshot plus its chunk rows (automerge's `load` takes
 them concatenated); if that fails, the snapshot and then each row are applied one
 by one and what cannot be applied is reported (`report`), never silently dropped.
@@ -17,12 +28,12 @@ snapshots the open document, which must by then hold everything its rows do.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from vledger.sync.binding.chunks import (
     CHUNK_DOCUMENT,
@@ -45,6 +56,11 @@ class _Loaded:
     covered: list[int] = field(default_factory=list)  # chunk rows in the open document
     damaged: dict[int, str] = field(default_factory=dict)  # rows not applied, with why
     snapshot_bad: str | None = None
+    generation: int = 0  # of the snapshot loaded (store/repositories.StoredDocument)
+
+    @property
+    def last_row(self) -> int:
+        return max([*self.covered, *self.damaged], default=0)
 
 
 class Replicas:
@@ -64,16 +80,18 @@ class Replicas:
         self.compact_chunks = compact_chunks
         self.compact_bytes = compact_bytes
         self._compact_later: set[str] = set()
+        self.actor = secrets.token_bytes(16)  # this process's (the module docstring says why)
+        self._seen_version = db.data_version()
 
     @classmethod
-    def open(cls, home: Path, *, lock: bool = True, scan: bool = True,
-             compact_chunks: int = 200, compact_bytes: int = 4 << 20) -> Replicas:
+    def open(cls, home: Path, *, scan: bool = True, compact_chunks: int = 200,
+             compact_bytes: int = 4 << 20) -> Replicas:
         """Open the home's database and its documents' cache; damage found is in `report`.
 
         `scan` checks every stored chunk's checksum now (cheap: hashing), so damage is
         reported at open rather than when a document is first loaded.
         """
-        replicas = cls(Database.open(home, lock=lock), compact_chunks=compact_chunks,
+        replicas = cls(Database.open(home), compact_chunks=compact_chunks,
                        compact_bytes=compact_bytes)
         if scan:
             replicas.scan()
@@ -98,13 +116,11 @@ class Replicas:
         return self.db.home
 
     @property
-    def actor(self) -> bytes:
-        """This database's automerge actor: made with the database, never reused.
-
-        A restored or re-created database gets a new actor, so it can never write a
-        change with a sequence number a peer already holds.
-        """
-        return bytes.fromhex(self.db.settings.get_or_make("actor", 16))
+    def legacy_actor(self) -> bytes | None:
+        """The one actor a home made before processes had their own wrote with: its
+        changes are this home's too (trust/signatures.py signs them)."""
+        value = self.db.settings.get("actor")
+        return bytes.fromhex(value) if value else None
 
     def device_id(self) -> str:
         """This machine's device id (made on first use)."""
@@ -119,43 +135,6 @@ class Replicas:
         with self._mutex, self.db.transaction(durable=durable):
             yield
         self._run_compactions()
-
-    # -- the database's repositories under their old names (the services' calls; they
-    # -- move to `replicas.db.<repository>` with the services seam) ----------------------
-
-    def setting(self, key: str, default: str | None = None) -> str | None:
-        return self.db.settings.get(key, default)
-
-    def set_setting(self, key: str, value: str) -> None:
-        self.db.settings.set(key, value)
-
-    def settings(self) -> dict[str, str]:
-        return self.db.settings.all()
-
-    def peer_heads(self, peer: str, doc_id: str) -> tuple[list[bytes], list[bytes]] | None:
-        return self.db.peers.get(peer, doc_id)
-
-    def set_peer_heads(self, peer: str, doc_id: str, ours: Sequence[bytes],
-                       theirs: Sequence[bytes]) -> None:
-        self.db.peers.set(peer, doc_id, ours, theirs)
-
-    def peers(self) -> list[tuple[str, str, list[bytes], list[bytes], str]]:
-        return [(r.peer, r.doc, r.ours, r.theirs, r.at) for r in self.db.peers.all()]
-
-    def forget_peer(self, peer: str) -> None:
-        self.db.peers.forget(peer)
-
-    def cached_measures(self, doc_id: str, program: str, heads: Sequence[bytes],
-                        version: str = "") -> Any:
-        return self.db.caches.get(doc_id, program, heads, version)
-
-    def cache_measures(self, doc_id: str, program: str, heads: Sequence[bytes], plain: Any,
-                       version: str = "") -> None:
-        self.db.caches.put(doc_id, program, heads, plain, version)
-
-    def data_version(self) -> str:
-        """Changes whenever any held document changes: one query, nothing loaded."""
-        return self.db.documents.digest()
 
     # -- documents ---------------------------------------------------------------------
 
@@ -175,11 +154,11 @@ class Replicas:
     def create_document(self, doc_id: str, kind: str) -> Replica:
         """Make a document with its shared first change (or open it if it exists)."""
         with self._mutex:
-            if self.has_document(doc_id):
-                return self.replica(doc_id)
-            doc = new_document(doc_id, kind)
-            changes = doc.change_bytes()
-            with self.transaction():
+            with self.transaction():  # another process may make it at the same moment
+                if self.has_document(doc_id):
+                    return self.replica(doc_id)
+                doc = new_document(doc_id, kind)
+                changes = doc.change_bytes()
                 self.db.documents.create(doc_id)
                 chunk = self.db.documents.add_chunk(doc_id, changes, "local", doc.heads())
             self._loaded[doc_id] = _Loaded([chunk])
@@ -188,6 +167,7 @@ class Replicas:
     def replica(self, doc_id: str) -> Replica:
         """The open document, loading it on first use; UnknownDocument if absent."""
         with self._mutex:
+            self.refresh()
             found = self._open.get(doc_id)
             if found is not None:
                 return found
@@ -208,6 +188,7 @@ class Replicas:
         UnknownDocument if absent.
         """
         with self._mutex:
+            self.refresh()
             found = self._open.get(doc_id)
             if found is not None:
                 return found.doc
@@ -227,6 +208,12 @@ class Replicas:
     def township(self, doc_id: str) -> TownshipDoc:
         return TownshipDoc(self.replica(doc_id))
 
+    def close_documents(self) -> None:
+        """Drop every cached document (their data is on disk): memory back, nothing lost."""
+        with self._mutex:
+            for doc_id in [*self._open, *self._bare]:
+                self.close_document(doc_id)
+
     def close_document(self, doc_id: str) -> None:
         """Drop the open document from memory (its data is on disk)."""
         with self._mutex:
@@ -241,12 +228,99 @@ class Replicas:
         return self.document(doc_id).change_bytes(heads)
 
     def _adopt(self, doc_id: str, doc: Doc) -> Replica:
-        def persist(changes: list[bytes], origin: str, heads: list[bytes]) -> None:
-            self._append(doc_id, changes, origin, heads)
-
-        replica = Replica(doc_id, doc, self.actor, persist)
+        replica = Replica(doc_id, doc, self.actor, self)
         self._open[doc_id] = replica
         return replica
+
+    # -- the Writer of every open Replica (documents/replica.Writer) -------------------
+
+    @contextmanager
+    def write_transaction(self, doc_id: str) -> Iterator[None]:
+        with self.transaction():
+            self.catch_up(doc_id)
+            yield
+
+    def persist(self, doc_id: str, changes: list[bytes], origin: str,
+                heads: list[bytes]) -> None:
+        self._append(doc_id, changes, origin, heads)
+
+    # -- keeping caches in step with the store ------------------------------------------
+
+    def refresh(self) -> None:
+        """Catch up every cached document if another process wrote since the last look
+        (one cheap query when nobody did)."""
+        version = self.db.data_version()
+        if version == self._seen_version:
+            return
+        self._seen_version = version
+        for doc_id in [*self._open, *self._bare]:
+            self.catch_up(doc_id)
+
+    def catch_up(self, doc_id: str) -> None:
+        """Bring the cached copy of `doc_id` (if any) up to the stored heads."""
+        with self._mutex:
+            cached = self._cached(doc_id)
+            if cached is None:
+                return
+            try:
+                stored = self.db.documents.heads(doc_id)
+            except UnknownDocument:
+                self.close_document(doc_id)
+                return
+            if sorted(stored) == sorted(cached.heads()):
+                return
+            loaded = self._loaded.setdefault(doc_id, _Loaded())
+            newer = self.db.documents.read(doc_id, after=loaded.last_row,
+                                           generation=loaded.generation)
+            try:
+                changes = self._changes_of(cached, newer.snapshot, newer.chunks)
+                self._absorb(doc_id, changes)
+            except BadChange:
+                pass  # damaged rows: the full reload below reports them
+            if sorted(stored) == sorted(self._cached_heads(doc_id)):
+                loaded.covered += [i for i, _ in newer.chunks]
+                loaded.generation = newer.generation
+            else:
+                self._reload(doc_id)
+
+    def _cached(self, doc_id: str) -> Doc | None:
+        found = self._open.get(doc_id)
+        return found.doc if found is not None else self._bare.get(doc_id)
+
+    def _cached_heads(self, doc_id: str) -> list[bytes]:
+        cached = self._cached(doc_id)
+        return cached.heads() if cached is not None else []
+
+    @staticmethod
+    def _changes_of(cached: Doc, snapshot: bytes | None,
+                    rows: list[tuple[int, bytes]]) -> list[bytes]:
+        changes: list[bytes] = []
+        if snapshot is not None:  # compacted by another process: its changes we lack
+            whole = Doc.load(snapshot)
+            known = whole.change_hashes()
+            changes += whole.change_bytes([h for h in cached.heads() if h in known])
+        for _, data in rows:
+            changes += [info.data for info in iter_chunks(data)]
+        return changes
+
+    def _absorb(self, doc_id: str, changes: list[bytes]) -> None:
+        replica = self._open.get(doc_id)
+        if replica is not None:
+            replica.absorb(changes)
+            return
+        bare = self._bare[doc_id].fork()
+        bare.apply(changes)
+        self._bare[doc_id] = bare
+
+    def _reload(self, doc_id: str) -> None:
+        """Load the document afresh into its open replica (or bare copy)."""
+        doc, loaded = self._load(doc_id)
+        self._loaded[doc_id] = loaded
+        replica = self._open.get(doc_id)
+        if replica is not None:
+            replica.replace(doc)
+        else:
+            self._bare[doc_id] = doc
 
     # -- receiving ----------------------------------------------------------------------
 
@@ -298,6 +372,7 @@ class Replicas:
                 return BatchResult()
             base = Doc()
         else:
+            self.catch_up(doc_id)
             base = self.document(doc_id)
         heads_before = base.heads()
         candidate = base.fork()
@@ -337,7 +412,9 @@ class Replicas:
                 self._loaded[doc_id] = _Loaded()
                 self._adopt(doc_id, Doc())
             try:
-                return self.replica(doc_id).apply_batch(changes, origin)
+                replica = self.replica(doc_id)
+                self.catch_up(doc_id)
+                return replica.apply_batch(changes, origin)
             except BaseException:
                 if created:
                     self.close_document(doc_id)
@@ -356,6 +433,8 @@ class Replicas:
                 heads: list[bytes]) -> None:
         nested = self.db.in_transaction
         chunk = self.db.documents.add_chunk(doc_id, changes, origin, heads)
+        if origin == "local":
+            self.db.own_changes.add(doc_id, (i.hash for i in parse_changes(changes)))
         if nested:  # a failure later in the transaction rolls this row back
             self.db.on_rollback(lambda: self.close_document(doc_id))
         self._loaded.setdefault(doc_id, _Loaded()).covered.append(chunk)
@@ -386,12 +465,13 @@ class Replicas:
 
         Damaged rows and a damaged snapshot are moved to lost_chunks, not deleted.
         """
-        with self._mutex:
+        with self._mutex, self.transaction():
+            self.catch_up(doc_id)  # the snapshot must hold what other processes wrote too
             doc = self.document(doc_id)
             loaded = self._loaded[doc_id]
             self.db.documents.compact(doc_id, doc.save(), doc.heads(), loaded.covered,
                                       loaded.damaged, loaded.snapshot_bad)
-            self._loaded[doc_id] = _Loaded()
+            self._loaded[doc_id] = _Loaded(generation=loaded.generation + 1)
 
     def chunk_stats(self, doc_id: str) -> tuple[int, int]:
         return self.db.documents.stats(doc_id)
@@ -417,10 +497,13 @@ class Replicas:
             whole = (stored.snapshot or b"") + b"".join(
                 i.data for _, infos in good for i in infos)
             try:
-                return Doc.load(whole), _Loaded([c for c, _ in good])
+                return Doc.load(whole), _Loaded([c for c, _ in good],
+                                                generation=stored.generation)
             except BadChange:
                 pass
-        return self._load_piece_by_piece(doc_id, stored.snapshot, good, damaged)
+        doc, loaded = self._load_piece_by_piece(doc_id, stored.snapshot, good, damaged)
+        loaded.generation = stored.generation
+        return doc, loaded
 
     def _load_piece_by_piece(
         self, doc_id: str, snapshot: bytes | None, good: list[tuple[int, list[ChunkInfo]]],

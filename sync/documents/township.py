@@ -201,6 +201,10 @@ class TownshipDoc:
         check_id("program", program_id)
         if not isinstance(source, str) or not source.strip():
             raise EditRefused("a program file cannot be empty")
+        with self.replica.writing():
+            return self._publish_program(who, program_id, source)
+
+    def _publish_program(self, who: Who, program_id: str, source: str) -> list[JournalEntry]:
         old = self.program_source(program_id)
         edit = Edit(
             "program", (program_id, "", "program", ""), ("programs", program_id), source,

@@ -129,12 +129,12 @@ def _receive_one(
     ):
         assert data is not None
         replicas.store_snapshot(doc, data, whole.heads())
-        check.keep(replicas, doc, screened.signatures, origin)
+        check.keep(replicas, doc, screened, origin)
         return Received(len(screened.accepted), [], [], tuple(screened.accepted))
     result = replicas.apply_batches({doc: screened.accepted}, origin)[doc]
     if isinstance(result, MissingDependencies):
         return Received(0, result.missing or result.waiting, screened.refused)
-    check.keep(replicas, doc, screened.signatures, origin)
+    check.keep(replicas, doc, screened, origin)
     return Received(len(result.applied), [], screened.refused, result.changes)
 
 

@@ -86,26 +86,20 @@ class Unreachable(RuntimeError):
 
 
 class HomeGate:
-    """Shares one `Replicas` among this process's syncs; closes it when none is using it.
+    """The home as this process's syncs use it: opened on first use and kept open.
 
-    The store's file lock admits one process per home. Holding it only for the
-    length of a sync (plus `linger`) lets a clerk's edit in another process
-    get in between; a sync that finds the home busy waits up to `busy_wait`.
-
-    The trade-off of `linger`: the open store keeps the documents a sync
-    loaded (bare automerge state, `Replicas.document`), so a server answering a
-    burst of villages loads each document once, not once per village; every
-    frame handled restarts the timer, so while fifty villages sync the store
-    never closes. But while it is open a clerk's `vledger` command on this
-    home is refused as busy (the UI and CLI do not wait for the lock), so the
-    linger after the last frame stays short: 0.3 s costs a reload per quiet
-    spell, a longer one would cost the clerk refusals.
+    Other processes use the same home at the same time (the UI, commands): the
+    store serialises their short write transactions and each process's cached
+    documents catch up with what the others wrote (documents/replicas.py). What
+    `linger` bounds is memory: the documents a sync loaded stay cached while
+    frames keep coming (a burst of fifty villages loads each document once), and
+    are dropped once no sync has used the home for `linger` seconds, so a server
+    does not keep every village's document in memory all day (design.md, Store).
     """
 
-    def __init__(self, home: Path, *, linger: float = 0.3, busy_wait: float = 10.0) -> None:
+    def __init__(self, home: Path, *, linger: float = 2.0) -> None:
         self.home = Path(home)
         self.linger = linger
-        self.busy_wait = busy_wait
         self._store: Replicas | None = None
         self._users = 0
         self._closer: asyncio.TimerHandle | None = None
@@ -119,28 +113,17 @@ class HomeGate:
             self._closer = None
         try:
             if self._store is None:
-                self._store = await self._open()
+                self._store = Replicas.open(self.home, scan=False)
             yield self._store
         finally:
             self._users -= 1
             if self._users == 0 and self._store is not None:
                 self._closer = asyncio.get_running_loop().call_later(self.linger, self._idle)
 
-    async def _open(self) -> Replicas:
-        deadline = time.monotonic() + self.busy_wait
-        while True:
-            try:
-                return Replicas.open(self.home, scan=False)
-            except StoreBusy:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.05 + random.random() * 0.05)
-
     def _idle(self) -> None:
         self._closer = None
         if self._users == 0 and self._store is not None:
-            self._store.close()
-            self._store = None
+            self._store.close_documents()
 
     def close(self) -> None:
         if self._closer is not None:
@@ -152,10 +135,10 @@ class HomeGate:
         self._reader.close()
 
     def peek(self, township: str) -> dict[str, list[bytes]]:
-        """The township's documents' stored heads, read without taking the home's lock."""
+        """The township's documents' stored heads (one query, nothing loaded)."""
         if self._store is not None:
-            store = self._store
-            return {d: store.heads(d) for d in store.document_ids() if belongs(d, township)}
+            return {d: h for d, h in self._store.db.documents.all_heads().items()
+                    if belongs(d, township)}
         return {d: h for d, h in self._reader.read().items() if belongs(d, township)}
 
     async def identity(self, *, secure: bool = True) -> Identity:

@@ -1,9 +1,9 @@
-"""History, blame and conflicts over this office's documents (the facade's part).
+"""History, blame and conflicts over this office's documents.
 
-`HistoryMixin` is mixed into `sync.office.Office`: it gathers the journals of the
-township document and the village documents this office holds into one
-`domain.history.History`, reads the value a cell shows now, and settles conflicts
-through the same write path and permission rules as any edit.
+`HistoryService` gathers the journals of the township document and the village
+documents this office holds into one `domain.history.History`, reads the value a cell
+shows now, and settles conflicts through the same write path and permission rules as
+any edit.
 
 Open conflicts are found per document (a conflict is on one cell, and a cell's journal
 and value live in one document) and cached in the store's measures table under the
@@ -14,21 +14,17 @@ change to it (local or received) changes its heads and so misses the cache.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vledger.domain.history import DELETED, Cell, Conflict, ConflictValue, History, JournalEntry
 from vledger.domain.program import CellValue
 from vledger.sync.documents.township import SheetValue
-from vledger.sync.services.permissions import Refusal, parse_rows, refuse_cells
+from vledger.sync.services.context import OfficeContext
+from vledger.sync.services.permissions import Refusal, ledger_village, parse_rows, refuse_cells
+from vledger.sync.services.programs import ProgramService
+from vledger.sync.services.roster import RosterService
 
-if TYPE_CHECKING:
-    from vledger.sync.services.office import Office
-
-    _Base = Office
-else:
-    _Base = object
-
-# Journal rows of township values start with these (sync/township_doc.py).
+# Journal rows of township values start with these (documents/township.py).
 _SHEET_ROWS = {"target": "targets", "entered": "entered", "manual": "manual",
                "adjustment": "adjustments"}
 
@@ -36,30 +32,30 @@ CONFLICTS_KEY = "__conflicts__"  # a reserved "program" in the store's measures 
 CONFLICTS_VERSION = "conflicts-1"  # bump when the cached form or the finding changes
 
 
-class HistoryMixin(_Base):
-    def _documents(self, village: str | None = None) -> list[str]:
-        """Documents whose journals make up the history (all this office holds by default)."""
-        if village is not None:
-            return [d for d in (self.township_doc_id, self.village_doc_id(village))
-                    if self.store.has_document(d)]
-        prefix = f"{self.township_id}/"
-        suffix = f"/{self.year}"
-        return [d for d in self.store.document_ids() if d.startswith(prefix) and d.endswith(suffix)]
+class HistoryService:
+    """Every recorded edit of the documents this office holds, and their conflicts."""
+
+    def __init__(
+        self, context: OfficeContext, programs: ProgramService, roster: RosterService
+    ) -> None:
+        self._context = context
+        self._programs = programs
+        self._roster = roster
 
     def journal(self, village: str | None = None) -> History:
         """The History of the township document and every held village document (or one)."""
-        return History(self._entries(self._documents(village)))
+        return History(self._entries(self._context.documents(village)))
 
     def _entries(self, documents: list[str]) -> list[JournalEntry]:
+        store = self._context.store
         entries: list[JournalEntry] = []
         for document in documents:
-            was_open = self.store.is_open(document)
-            entries.extend(self.store.replica(document).journal_entries())
-            if not was_open and document != self.township_doc_id:
-                self.store.close_document(document)
+            was_open = store.is_open(document)
+            entries.extend(store.replica(document).journal_entries())
+            self._context.close_unless(document, was_open)
         return entries
 
-    def history(
+    def edits(
         self, program: str | None = None, village: str | None = None, office: str | None = None,
         **filters: Any,
     ) -> list[dict[str, Any]]:
@@ -70,17 +66,17 @@ class HistoryMixin(_Base):
 
     def current_value(self, cell: Cell) -> Any:
         """What the document shows now in a journal cell (ledger cell or township value)."""
+        context = self._context
         program, village, row, column = cell
         sheet = _sheet_of_row(row)
         if sheet is not None:
             key = row.split(":", 1)[1]
-            value = SheetValue(sheet, program, village, key, None,
+            value = SheetValue(sheet, program, village, key, None,  # type: ignore[arg-type]
                                None if sheet == "targets" else column)
-            return self.township_doc().value(value)
-        document = self.village_doc_id(village)
-        if not program or not self.store.has_document(document):
+            return context.township_doc().value(value)
+        if not program or not context.holds(village):
             return None
-        found = self.store.village(document).row(program, row)
+        found = context.store.village(context.village_doc_id(village)).row(program, row)
         if found is None:
             return None
         return found.deleted if column == DELETED else found.cells.get(column)
@@ -88,31 +84,33 @@ class HistoryMixin(_Base):
     def blame(self, program: str, village: str, row: str, column: str) -> list[JournalEntry]:
         # A township value's journal is in the township document, a ledger cell's in the
         # village's: only that one is read.
+        context = self._context
         if _sheet_of_row(row) is not None:
-            documents = [self.township_doc_id]
+            documents = [context.township_doc_id]
         else:
-            documents = [d for d in [self.village_doc_id(village)] if self.store.has_document(d)]
+            documents = [context.village_doc_id(village)] if context.holds(village) else []
         history = History(self._entries(documents))
         return history.blame(program, village, row, column,
                              self.current_value((program, village, row, column)))
 
     def conflicts(self) -> list[Conflict]:
         """Every open conflict of every held document, ordered by cell."""
-        found = [c for d in self._documents() for c in self.document_conflicts(d)]
+        found = [c for d in self._context.documents() for c in self._document_conflicts(d)]
         return sorted(found, key=lambda c: c.cell)
 
     def open_conflict_count(self) -> int:
-        return sum(len(self.document_conflicts(d)) for d in self._documents())
+        return sum(len(self._document_conflicts(d)) for d in self._context.documents())
 
     def conflicted_cells(self, program: str, village: str) -> set[Cell]:
-        return {c.cell for d in self._documents(village) for c in self.document_conflicts(d)
+        return {c.cell for d in self._context.documents(village)
+                for c in self._document_conflicts(d)
                 if c.program == program and c.village == village}
 
-    def document_conflicts(self, document: str) -> list[Conflict]:
+    def _document_conflicts(self, document: str) -> list[Conflict]:
         """The open conflicts of one document: from the cache when its heads are unchanged."""
-        store = self.store
+        store = self._context.store
         heads = store.heads(document)
-        cached = store.cached_measures(document, CONFLICTS_KEY, heads, CONFLICTS_VERSION)
+        cached = store.db.caches.get(document, CONFLICTS_KEY, heads, CONFLICTS_VERSION)
         if isinstance(cached, list):
             try:
                 return [_conflict_from_plain(p) for p in cached]
@@ -123,18 +121,18 @@ class HistoryMixin(_Base):
             entries = store.replica(document).journal_entries()
             found = History(entries).conflicts(self.current_value)
         finally:
-            if not was_open and document != self.township_doc_id:
-                store.close_document(document)
+            self._context.close_unless(document, was_open)
         if store.heads(document) == heads:  # not written meanwhile: the result is for `heads`
             try:
                 plain = [_conflict_plain(c) for c in found]
-                store.cache_measures(document, CONFLICTS_KEY, heads, plain, CONFLICTS_VERSION)
+                store.db.caches.put(document, CONFLICTS_KEY, heads, plain, CONFLICTS_VERSION)
             except (TypeError, ValueError):
                 pass  # a value msgpack cannot hold: found again next time
         return found
 
     def resolve(self, conflict_id: str, value: str | None = None, keep: str | None = None) -> None:
         """Settle a conflict with a typed value (`--value`) or one competing edit's (`--keep`)."""
+        context = self._context
         if (value is None) == (keep is None):
             raise Refusal("settle a conflict with either a value or the edit to keep")
         conflict = next((c for c in self.conflicts() if c.id == conflict_id), None)
@@ -142,25 +140,29 @@ class HistoryMixin(_Base):
             raise Refusal(f"no open conflict {conflict_id} (vledger conflicts lists them)")
         settles = sorted(set(conflict.roots) | {v.edit for v in conflict.values})
         sheet = _sheet_of_row(conflict.row)
+        chosen: Any = None
         if keep is not None:
             try:
-                chosen: Any = conflict.value_of(keep)
+                chosen = conflict.value_of(keep)
             except ValueError as error:
                 raise Refusal(str(error)) from None
         if sheet is not None:
-            self._require_township("change the ranking sheet's inputs")
+            context.require_township("change the ranking sheet's inputs")
             if value is not None:
                 chosen = value
             key = conflict.row.split(":", 1)[1]
             period = None if sheet == "targets" else conflict.column
-            settled = SheetValue(sheet, conflict.program, conflict.village, key, chosen, period)
-            self._write(lambda: self.township_doc().resolve(self.who, settled, settles))
+            settled = SheetValue(sheet, conflict.program, conflict.village, key,  # type: ignore[arg-type]
+                                 chosen, period)
+            context.write(lambda: context.township_doc().resolve(context.who, settled, settles))
             return
-        village = self.ledger_village(conflict.village, writing=True)
+        me = context.me
+        roster = [v.id for v in self._roster.villages()]
+        village = ledger_village(me.kind, me.office, roster, conflict.village, writing=True)
         if value is not None:
             chosen = self._typed_value(conflict, value)
-        doc = self.village_doc(village)
-        self._write(lambda: doc.resolve(self.who, conflict.cell, chosen, settles))
+        doc = context.village_doc(village)
+        context.write(lambda: doc.resolve(context.who, conflict.cell, chosen, settles))
 
     def _typed_value(self, conflict: Conflict, value: str) -> CellValue:
         if conflict.column == DELETED:
@@ -170,8 +172,8 @@ class HistoryMixin(_Base):
             if lowered in ("false", "no", "否", "0"):
                 return False
             raise Refusal(f"deleted: {value!r} is not yes or no")
-        program = self.program(conflict.program)
-        parsed, problems = parse_rows(program, [{conflict.column: value}], self.lang,
+        program = self._programs.get(conflict.program)
+        parsed, problems = parse_rows(program, [{conflict.column: value}], self._context.lang,
                                       whole_rows=False)
         refuse_cells(problems)
         return parsed[0].get(conflict.column)

@@ -1,9 +1,9 @@
-"""Refusals and the rules of who may write what (design.md; used by sync/office.py).
+"""Refusals and the rules of who may write what (design.md, used by every service).
 
-`Refusal` is the one exception the facade raises for anything this office will not
-do; the CLI turns it into exit 1 with one line per problem, the UI into a message.
-Typed rows (ledger cells as a clerk types them) are parsed here too, so a refusal
-can name every bad cell at once.
+`Refusal` is what a service raises for anything this office will not do: a
+`VledgerError`, so the CLI ends with exit 1 and one line per problem, and the UI
+shows it. Typed rows (ledger cells as a clerk types them) are parsed here too, so a
+refusal can name every bad cell at once.
 """
 
 from __future__ import annotations
@@ -14,21 +14,26 @@ from dataclasses import dataclass
 
 from vledger.domain.program import CellValue, Column, Program
 from vledger.domain.values import ValueProblem, parse_cell
+from vledger.errors import VledgerError
 from vledger.messages import say
 
 OFFICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,15}\Z")
 TOWNSHIP_KIND, VILLAGE_KIND = "township", "village"
 
 
-class Refusal(Exception):
+class Refusal(VledgerError):
     """What this office will not do, one line per problem; nothing was written.
 
+    A problem is a line of text or a catalogue `Message` (or a domain problem that says
+    itself in a language), which the front ends say in the clerk's language.
     `cells` locates problems of `add_rows`/`set_cells` for callers that report them
-    in their own terms (the ledger import says FILE:ROW:COLUMN).
+    in their own terms (the command line names the column of the one row it typed).
     """
 
-    def __init__(self, *problems: str, cells: Sequence[CellProblem] = ()) -> None:
-        super().__init__("\n".join(problems))
+    problems: list[object]
+
+    def __init__(self, *problems: object, cells: Sequence[CellProblem] = ()) -> None:
+        super().__init__(*problems)
         self.problems = list(problems)
         self.cells = list(cells)
 

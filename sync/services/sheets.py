@@ -1,164 +1,138 @@
-"""Reading the township's sheet CSVs (cli.md `sheet import`) into checked sheet values.
+"""The ranking sheet's inputs (the township's sheets): annual targets, entered indicator
+values, manual points and adjustments, per program (and per period for all but targets).
 
-A sheet file is read whole and every bad cell is reported as `FILE:ROW:COLUMN: message`
-(ROW is the CSV line, the header is line 1), so the clerk fixes the file once rather
-than once per problem. Nothing here writes: the facade (sync/office.py) writes the
-values in one transaction only when this found no problem.
+Only the township writes them. A sheet CSV is imported whole or not at all, every bad
+cell refused at once as `FILE:ROW:COLUMN: message` (sheet_files.py reads it); a single
+value is checked by the same rules as a sheet row before it is written.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from pathlib import Path
+from typing import cast
 
-from vledger.domain.program import Program
-from vledger.domain.ranking import InputProblem, SheetInputs, VillageLike, check_inputs
-
-# The exact header of each kind of sheet (cli.md).
-HEADERS: dict[str, tuple[str, ...]] = {
-    "targets": ("village", "indicator", "value"),
-    "entered": ("village", "indicator", "period", "value"),
-    "manual": ("village", "item", "period", "points"),
-    "adjustments": ("village", "adjustment", "period", "count"),
-}
-SHEET_KINDS = tuple(HEADERS)
-
-# Full-width digits and signs as an IME types them (same narrow map as domain/values.py).
-_ASCII = str.maketrans(
-    {**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
-     "\u3000": " ", "\u2212": "-", "\u3002": "."}
+from vledger.domain.ranking import SheetInputs, check_inputs
+from vledger.sync.documents.township import SheetKind, SheetValue
+from vledger.sync.services.context import OfficeContext
+from vledger.sync.services.permissions import Refusal
+from vledger.sync.services.programs import ProgramService
+from vledger.sync.services.roster import RosterService
+from vledger.sync.services.sheet_files import (
+    HEADERS,
+    SHEET_KINDS,
+    decode_csv,
+    parse_sheet,
+    problem_text,
+    read_number,
+    sheet_inputs_of,
 )
 
-# Which column an input problem is about, so it can be reported at its cell.
-_PROBLEM_COLUMN = {
-    "unknown_village": 0,
-    "unknown_indicator": 1, "unknown_item": 1, "unknown_adjustment": 1,
-    "not_entered": 1, "not_manual": 1,
-    "unknown_period": 2,
-    "negative": -1, "above_points": -1, "not_whole": -1,
-}
+__all__ = ["HEADERS", "SHEET_KINDS", "SheetService"]
+
+Raw = Decimal | int | str | None  # a value as given: typed text, a number, or None to clear
 
 
-@dataclass(frozen=True)
-class SheetEntry:
-    """One value read from a sheet file; `key` is in SheetInputs order (village, id[, period])."""
+class SheetService:
+    """The township's sheets of every program, read and written through the township
+    document."""
 
-    key: tuple[str, ...]
-    value: Decimal
-    line: int
+    def __init__(
+        self, context: OfficeContext, programs: ProgramService, roster: RosterService
+    ) -> None:
+        self._context = context
+        self._programs = programs
+        self._roster = roster
 
+    def inputs(self, program_id: str) -> SheetInputs:
+        township = self._context.township_doc()
+        self._programs.get(program_id)
+        targets = {
+            (k[0], k[1]): Decimal(str(v)) for k, v in township.sheet("targets", program_id).items()
+            if len(k) == 2
+        }
 
-def read_number(text: str) -> Decimal | None:
-    """An exact decimal from what a clerk typed (full-width forms allowed); None if not one."""
-    cleaned = text.translate(_ASCII).strip().replace(",", "")
-    try:
-        number = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+        def per_period(kind: SheetKind) -> dict[tuple[str, str, str], Decimal]:
+            # Stored as village/period/key; SheetInputs wants (village, key, period).
+            return {(k[0], k[2], k[1]): Decimal(str(v))
+                    for k, v in township.sheet(kind, program_id).items() if len(k) == 3}
 
+        return SheetInputs(targets=targets, entered=per_period("entered"),
+                           manual=per_period("manual"), adjustments=per_period("adjustments"))
 
-def decode_csv(data: bytes, filename: str) -> str:
-    """UTF-8 text with or without a byte-order mark; ValueError naming the line otherwise."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ValueError(f"{filename}:{line}: not UTF-8 text; save the file as UTF-8") from None
+    def import_csv(
+        self, program_id: str, kind: str, path: Path | str, *, shown_as: str | None = None
+    ) -> int:
+        """Import a sheet CSV whole or not at all; returns the number of values written.
 
+        Problems are `FILE:ROW:COLUMN: message`, FILE as `shown_as` (default: `path`).
+        """
+        context = self._context
+        context.require_township("import sheets")
+        if kind not in HEADERS:
+            raise Refusal(f"unknown sheet {kind!r} (expected one of {', '.join(SHEET_KINDS)})")
+        program = self._programs.get(program_id)
+        filename = shown_as if shown_as is not None else str(path)
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise Refusal(f"{filename}: no such file") from None
+        except OSError as error:
+            raise Refusal(f"{filename}: cannot read it ({error.strerror or error})") from None
+        try:
+            text = decode_csv(data, filename)
+        except ValueError as error:
+            raise Refusal(str(error)) from None
+        entries, problems = parse_sheet(program, kind, text, filename, self._roster.villages(),
+                                        context.lang)
+        if problems:
+            raise Refusal(*problems)
+        values = [_sheet_value(cast(SheetKind, kind), program.id, e.key, e.value)
+                  for e in entries]
+        context.write(lambda: context.township_doc().set_values(context.who, values))
+        return len(values)
 
-def parse_sheet(
-    program: Program,
-    kind: str,
-    text: str,
-    filename: str,
-    villages: Iterable[VillageLike] | None,
-    lang: str = "en",
-) -> tuple[list[SheetEntry], list[str]]:
-    """The entries of a sheet file and every problem as `FILE:ROW:COLUMN: message`.
+    def set_target(self, program_id: str, village: str, indicator: str, value: Raw) -> None:
+        """One annual target (None clears it)."""
+        self._set("targets", program_id, (village, indicator), value)
 
-    Entries are only meaningful when the problem list is empty.
-    """
-    header = HEADERS[kind]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    problems: list[tuple[int, int, str]] = []  # (line, column, text): reported in file order
-    first = next(reader, None)
-    found = tuple(cell.strip() for cell in first) if first is not None else ()
-    if found != header:
-        shown = ",".join(found) if found else "nothing"
-        return [], [f"{filename}:1: the header must be exactly {','.join(header)} (found {shown})"]
-    entries: list[SheetEntry] = []
-    seen: dict[tuple[str, ...], int] = {}
-    for cells in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue  # blank lines, as spreadsheets leave at the end
-        entry = _entry(header, [c.strip() for c in cells], line, problems)
-        if entry is None:
-            continue
-        if entry.key in seen:
-            problems.append(
-                (line, 0, f"{header[0]}: {','.join(cells)} repeats line {seen[entry.key]}")
-            )
-            continue
-        seen[entry.key] = line
-        entries.append(entry)
-    problems.extend(_input_problems(program, kind, entries, villages, lang))
-    return entries, [f"{filename}:{line}:{text}" for line, _, text in sorted(problems)]
+    def set_entered(
+        self, program_id: str, village: str, indicator: str, period: str, value: Raw
+    ) -> None:
+        self._set("entered", program_id, (village, indicator, period), value)
 
+    def set_manual(self, program_id: str, village: str, item: str, period: str, points: Raw
+                   ) -> None:
+        self._set("manual", program_id, (village, item, period), points)
 
-def _entry(
-    header: Sequence[str],
-    cells: list[str],
-    line: int,
-    problems: list[tuple[int, int, str]],
-) -> SheetEntry | None:
-    if len(cells) != len(header):
-        problems.append(
-            (line, -1, f" expected {len(header)} cells ({','.join(header)}), found {len(cells)}")
-        )
-        return None
-    bad = False
-    for n, (name, cell) in enumerate(zip(header[:-1], cells[:-1], strict=True)):
-        if not cell:
-            problems.append((line, n, f"{name}: empty"))
-            bad = True
-    value = read_number(cells[-1])
-    if value is None:
-        shown = f'"{cells[-1]}" is not a number' if cells[-1] else "empty"
-        problems.append((line, len(header) - 1, f"{header[-1]}: {shown}"))
-        bad = True
-    if bad or value is None:
-        return None
-    return SheetEntry(tuple(cells[:-1]), value, line)
+    def set_adjustment(
+        self, program_id: str, village: str, adjustment: str, period: str, count: Raw
+    ) -> None:
+        self._set("adjustments", program_id, (village, adjustment, period), count)
 
-
-def sheet_inputs_of(kind: str, entries: Iterable[SheetEntry]) -> SheetInputs:
-    values = {e.key: e.value for e in entries}
-    return SheetInputs(**{kind: values})
+    def _set(self, kind: SheetKind, program_id: str, key: tuple[str, ...], raw: Raw) -> None:
+        context = self._context
+        context.require_township("change the ranking sheet's inputs")
+        program = self._programs.get(program_id)
+        value: Decimal | None = None
+        if raw is not None:
+            value = raw if isinstance(raw, Decimal) else read_number(str(raw))
+            if value is None:
+                raise Refusal(f"{HEADERS[kind][-1]}: {str(raw).strip()!r} is not a number")
+        check = sheet_inputs_of(kind, {key: value if value is not None else Decimal(0)})
+        problems = check_inputs(program, self._roster.villages(), check)
+        if problems:
+            raise Refusal(*(f"{','.join(key)}: {problem_text(p, context.lang)}"
+                            for p in problems))
+        sheet_value = _sheet_value(kind, program.id, key, value)
+        context.write(lambda: context.township_doc().set_values(context.who, [sheet_value]))
 
 
-def _input_problems(
-    program: Program,
-    kind: str,
-    entries: list[SheetEntry],
-    villages: Iterable[VillageLike] | None,
-    lang: str,
-) -> list[tuple[int, int, str]]:
-    lines = {e.key: e.line for e in entries}
-    header = HEADERS[kind]
-    out: list[tuple[int, int, str]] = []
-    for problem in check_inputs(program, villages, sheet_inputs_of(kind, entries)):
-        column = _PROBLEM_COLUMN[problem.code]
-        name = header[column]
-        text = f"{name}: {problem_text(problem, lang)}"
-        out.append((lines[problem.key], column % len(header), text))
-    return out
-
-
-def problem_text(problem: InputProblem, lang: str = "en") -> str:
-    """The problem's message without its `sheet key:` prefix (the caller names the cell)."""
-    return problem.message(lang).split(": ", 1)[1]
+def _sheet_value(
+    kind: SheetKind, program: str, key: tuple[str, ...], value: Decimal | None
+) -> SheetValue:
+    stored: Decimal | int | None = value
+    if kind == "adjustments" and value is not None:
+        stored = int(value)
+    period = key[2] if len(key) == 3 else None
+    return SheetValue(kind, program, key[0], key[1], stored, period)

@@ -16,29 +16,28 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO
 
-from vledger.errors import VledgerError
 from vledger.sync.store import schema
 from vledger.sync.store.repositories import (
     Caches,
     DocumentRows,
     InvitationRows,
+    OwnChanges,
     PeerRecords,
     RefusalLog,
     Settings,
     SignatureRows,
+    Vouchers,
     heads_of,
 )
-from vledger.sync.store.sqlite import Connection
+from vledger.sync.store.sqlite import Connection, StoreBusy
 
 DB_FILE = "vledger.db"
 MARKER_FILE = "vledger.db.id"  # written with the database: its absence later means loss
-LOCK_FILE = "vledger.lock"
+BUSY_SECONDS = 10.0  # the longest a write waits for another process's write transaction
+__all__ = ["DB_FILE", "MARKER_FILE", "Damage", "Database", "HeadsReader", "StoreBusy"]
 
 
-class StoreBusy(VledgerError):
-    """Another vledger process has this home open."""
 
 
 @dataclass(frozen=True)
@@ -62,11 +61,9 @@ class Damage:
 class Database:
     """One home's SQLite database and its repositories."""
 
-    def __init__(self, home: Path, conn: sqlite3.Connection, lock: IO[bytes] | None,
-                 report: list[Damage]) -> None:
+    def __init__(self, home: Path, sql: Connection, report: list[Damage]) -> None:
         self.home = home
-        self.sql = Connection(conn)
-        self._lock_file = lock
+        self.sql = sql
         self.report = report
         self.settings = Settings(self.sql)
         self.documents = DocumentRows(self.sql)
@@ -75,30 +72,30 @@ class Database:
         self.signatures = SignatureRows(self.sql)
         self.refusals = RefusalLog(self.sql)
         self.invitations = InvitationRows(self.sql)
+        self.own_changes = OwnChanges(self.sql)
+        self.vouchers = Vouchers(self.sql)
 
     @classmethod
-    def open(cls, home: Path, *, lock: bool = True) -> Database:
+    def open(cls, home: Path) -> Database:
         """Open (or create) the home's database, migrated to this version's schema.
 
-        StoreBusy when another process holds the home; damage of the file itself
-        is in `report` (a file that is not a database is moved aside and a new one
-        made: peers still hold what was synced).
+        Any number of processes may hold one home open (WAL: many readers, one short
+        writer at a time). Damage of the file itself is in `report` (a file that is
+        not a database is moved aside and a new one made: peers still hold what was
+        synced).
         """
         home = Path(home)
         home.mkdir(parents=True, exist_ok=True)
-        held = _take_lock(home) if lock else None
         report: list[Damage] = []
-        try:
-            conn = _connect(home, report)
-        except BaseException:
-            _release_lock(held)
-            raise
-        return cls(home, conn, held, report)
+        return cls(home, _connect(home, report), report)
 
     def close(self) -> None:
         self.sql.close()
-        _release_lock(self._lock_file)
-        self._lock_file = None
+
+    def data_version(self) -> int:
+        """Moves whenever another connection (another process) commits: the cheap signal
+        that cached documents may be behind the store."""
+        return self.sql.data_version()
 
     # -- transactions (store/sqlite.py) ------------------------------------------------
 
@@ -120,7 +117,7 @@ class Database:
 # -- opening the database file ---------------------------------------------------------
 
 
-def _connect(home: Path, report: list[Damage]) -> sqlite3.Connection:
+def _connect(home: Path, report: list[Damage]) -> Connection:
     path = home / DB_FILE
     marker = home / MARKER_FILE
     if not path.exists() and marker.exists():
@@ -129,63 +126,64 @@ def _connect(home: Path, report: list[Damage]) -> sqlite3.Connection:
             "nothing on this machine; peers still hold every change they synced",
         ))
     try:
-        conn = _open_sqlite(path)
+        sql = _prepared(home, path)
     except sqlite3.DatabaseError as problem:
         aside = _move_aside(home, path)
         report.append(Damage(
             None, "database", f"the whole local store ({DB_FILE} is not a database: {problem})",
             f"the damaged file, moved to {aside.name}; peers still hold every change they synced",
         ))
-        conn = _open_sqlite(path)
-    store_id = conn.execute("SELECT value FROM meta WHERE key = 'store'").fetchone()
-    if store_id is None:
-        store_id = (secrets.token_hex(8),)
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO meta(key, value) VALUES ('store', ?)", store_id)
-        conn.execute("COMMIT")
-    marker.write_text(store_id[0] + "\n", encoding="utf-8")
-    return conn
+        sql = _prepared(home, path)
+    store_id = sql.execute("SELECT value FROM meta WHERE key = 'store'").fetchone()
+    marker.write_text(f"{store_id[0]}\n", encoding="utf-8")
+    return sql
 
 
-def _open_sqlite(path: Path) -> sqlite3.Connection:
+def _prepared(home: Path, path: Path) -> Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=5000")
-        _migrate(conn)
+        conn.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+        sql = Connection(conn, home, BUSY_SECONDS)
+        if _needs_migration(sql):
+            with sql.transaction():  # another process may be migrating at the same moment
+                _migrate(sql)
     except BaseException:
         conn.close()
         raise
-    return conn
+    return sql
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring the schema to `schema.VERSION`, all steps in one transaction."""
-    conn.execute("BEGIN IMMEDIATE")
+def _needs_migration(sql: Connection) -> bool:
+    """Read without taking the write lock: opening a home every process shares must not
+    wait for another's writes."""
     try:
-        for statement in schema.statements(1):  # the meta table must exist to read it
-            conn.execute(statement)
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        version = int(row[0]) if row is not None else 0
-        if version > schema.VERSION:
-            raise schema.SchemaTooNew(
-                f"{DB_FILE} was written by a newer vledger (schema {version}; this one "
-                f"reads up to {schema.VERSION}): update vledger on this machine"
-            )
-        for step in range(max(version, 1) + 1, schema.VERSION + 1):
-            for statement in schema.statements(step):
-                conn.execute(statement)
-        if version != schema.VERSION:
-            conn.execute(
-                "INSERT INTO meta(key, value) VALUES ('schema', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(schema.VERSION),)
-            )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+        rows = dict(sql.execute("SELECT key, value FROM meta WHERE key IN ('schema', 'store')"))
+    except sqlite3.OperationalError:  # no meta table: a new database
+        return True
+    return rows.get("schema") != str(schema.VERSION) or "store" not in rows
+
+
+def _migrate(sql: Connection) -> None:
+    """Bring the schema to `schema.VERSION` and give the store its id (in the caller's
+    transaction, so a home never holds half a migration)."""
+    for statement in schema.statements(1):  # the meta table must exist to read it
+        sql.execute(statement)
+    row = sql.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    version = int(row[0]) if row is not None else 0
+    if version > schema.VERSION:
+        raise schema.SchemaTooNew(
+            f"{DB_FILE} was written by a newer vledger (schema {version}; this one "
+            f"reads up to {schema.VERSION}): update vledger on this machine"
+        )
+    for step in range(max(version, 1) + 1, schema.VERSION + 1):
+        for statement in schema.statements(step):
+            sql.execute(statement)
+    sql.execute("INSERT INTO meta(key, value) VALUES ('schema', ?) ON CONFLICT(key) "
+                "DO UPDATE SET value = excluded.value", (str(schema.VERSION),))
+    sql.execute("INSERT INTO meta(key, value) VALUES ('store', ?) ON CONFLICT(key) DO NOTHING",
+                (secrets.token_hex(8),))
 
 
 def _move_aside(home: Path, path: Path) -> Path:
@@ -201,29 +199,6 @@ def _move_aside(home: Path, path: Path) -> Path:
         if extra.exists():
             os.replace(extra, Path(str(aside) + suffix))
     return aside
-
-
-def _take_lock(home: Path) -> IO[bytes]:
-    handle = open(home / LOCK_FILE, "a+b")
-    try:
-        if os.name == "nt":
-            import msvcrt
-
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise StoreBusy(f"{home} is open in another vledger process") from None
-    return handle
-
-
-def _release_lock(handle: IO[bytes] | None) -> None:
-    if handle is not None:
-        handle.close()  # closing the file releases the lock on every platform
 
 
 class HeadsReader:

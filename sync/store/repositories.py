@@ -70,10 +70,15 @@ class Settings:
 
 @dataclass(frozen=True)
 class StoredDocument:
-    """What is stored of one document: its snapshot and its chunk rows, in order."""
+    """What is stored of one document: its snapshot and its chunk rows, in order.
+
+    `generation` counts the document's compactions: a reader that saw an older one
+    knows the snapshot it loaded has been replaced (and chunk rows it saw deleted).
+    """
 
     snapshot: bytes | None
     chunks: list[tuple[int, bytes]]  # (row id, concatenated change chunks)
+    generation: int = 0
 
 
 class DocumentRows:
@@ -143,15 +148,27 @@ class DocumentRows:
                 (doc_id, snapshot, heads_blob(heads), now_iso()),
             )
 
-    def read(self, doc_id: str) -> StoredDocument:
-        row = self._sql.execute(
-            "SELECT snapshot FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        rows = self._sql.execute(
-            "SELECT id, data FROM chunks WHERE doc_id = ? ORDER BY id", (doc_id,)).fetchall()
-        snapshot = row[0] if row is not None else None
+    def read(self, doc_id: str, *, after: int = 0,
+             generation: int | None = None) -> StoredDocument:
+        """The document as stored; with `after`, only chunk rows newer than that row id,
+        and the snapshot only when its generation is no longer `generation`."""
+        with self._sql.snapshot():  # one consistent view across the two statements
+            row = self._sql.execute(
+                "SELECT snapshot, generation FROM documents WHERE doc_id = ?", (doc_id,)
+            ).fetchone()
+            rows = self._sql.execute(
+                "SELECT id, data FROM chunks WHERE doc_id = ? AND id > ? ORDER BY id",
+                (doc_id, after),
+            ).fetchall()
+        if row is None:
+            raise UnknownDocument(doc_id)
+        snapshot, current = row[0], int(row[1])
+        if snapshot is not None and generation is not None and current == generation:
+            snapshot = None  # the caller holds this snapshot already
         return StoredDocument(
             bytes(snapshot) if snapshot is not None else None,
             [(int(i), bytes(d) if d is not None else b"") for i, d in rows],
+            current,
         )
 
     def stats(self, doc_id: str) -> tuple[int, int]:
@@ -184,7 +201,8 @@ class DocumentRows:
             gone = [*covered, *damaged]
             self._sql.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in gone])
             self._sql.execute(
-                "UPDATE documents SET snapshot = ?, heads = ?, snapshot_at = ? WHERE doc_id = ?",
+                "UPDATE documents SET snapshot = ?, heads = ?, snapshot_at = ?, "
+                "generation = generation + 1 WHERE doc_id = ?",
                 (snapshot, heads_blob(heads), found, doc_id),
             )
 
@@ -286,6 +304,86 @@ class Caches:
                 "plain = excluded.plain",
                 (doc_id, name, self.key(heads, version), data),
             )
+
+
+class OwnChanges:
+    """own_changes: the hashes of the changes this home made (its local writes)."""
+
+    def __init__(self, sql: Connection) -> None:
+        self._sql = sql
+
+    def add(self, doc_id: str, hashes: Iterable[bytes]) -> None:
+        with self._sql.transaction():
+            self._sql.executemany(
+                "INSERT OR IGNORE INTO own_changes(doc_id, change) VALUES (?, ?)",
+                [(doc_id, h) for h in hashes],
+            )
+
+    def among(self, doc_id: str, hashes: Iterable[bytes]) -> set[bytes]:
+        """Those of `hashes` this home made."""
+        found: set[bytes] = set()
+        wanted = list(dict.fromkeys(hashes))
+        for start in range(0, len(wanted), _BATCH):
+            part = wanted[start : start + _BATCH]
+            marks = ",".join("?" * len(part))
+            found |= {bytes(r[0]) for r in self._sql.execute(
+                f"SELECT change FROM own_changes WHERE doc_id = ? AND change IN ({marks})",
+                (doc_id, *part))}
+        return found
+
+    def unvouched(self, doc_id: str) -> list[bytes]:
+        """This home's changes of `doc_id` that no voucher (nor old record) covers yet."""
+        return [bytes(r[0]) for r in self._sql.execute(
+            "SELECT o.change FROM own_changes o "
+            "LEFT JOIN vouched v ON v.doc_id = o.doc_id AND v.change = o.change "
+            "LEFT JOIN change_signatures s ON s.doc_id = o.doc_id AND s.change = o.change "
+            "WHERE o.doc_id = ? AND v.change IS NULL AND s.change IS NULL", (doc_id,))]
+
+
+class Vouchers:
+    """vouchers and vouched: devices' signed vouchers, and which change each covers."""
+
+    def __init__(self, sql: Connection) -> None:
+        self._sql = sql
+
+    def add(self, doc_id: str, digest: bytes, device: str, data: bytes, origin: str,
+            changes: Iterable[bytes]) -> None:
+        """Keep a voucher (once) and record it as the one covering `changes` (a change
+        keeps the first voucher it was received with)."""
+        with self._sql.transaction():
+            self._sql.execute(
+                "INSERT OR IGNORE INTO vouchers(doc_id, digest, device, data, origin, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (doc_id, digest, device, data, origin, now_iso()),
+            )
+            voucher = self._sql.execute(
+                "SELECT id FROM vouchers WHERE digest = ?", (digest,)).fetchone()[0]
+            self._sql.executemany(
+                "INSERT OR IGNORE INTO vouched(doc_id, change, voucher) VALUES (?, ?, ?)",
+                [(doc_id, c, voucher) for c in changes],
+            )
+
+    def covering(self, doc_id: str, hashes: Iterable[bytes]) -> dict[bytes, bytes]:
+        """The voucher (its bytes) covering each of `hashes` that has one."""
+        found: dict[bytes, bytes] = {}
+        wanted = list(dict.fromkeys(hashes))
+        for start in range(0, len(wanted), _BATCH):
+            part = wanted[start : start + _BATCH]
+            marks = ",".join("?" * len(part))
+            for change, data in self._sql.execute(
+                f"SELECT v.change, w.data FROM vouched v JOIN vouchers w ON w.id = v.voucher "
+                f"WHERE v.doc_id = ? AND v.change IN ({marks})", (doc_id, *part)
+            ):
+                found[bytes(change)] = bytes(data)
+        return found
+
+    def by_device(self, device: str) -> dict[str, set[bytes]]:
+        """Per document, the changes held here that a voucher of `device` covers."""
+        found: dict[str, set[bytes]] = {}
+        for doc, change in self._sql.execute(
+                "SELECT v.doc_id, v.change FROM vouched v JOIN vouchers w ON w.id = v.voucher "
+                "WHERE w.device = ?", (device,)):
+            found.setdefault(str(doc), set()).add(bytes(change))
+        return found
 
 
 class SignatureRows:

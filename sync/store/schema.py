@@ -28,13 +28,24 @@ guess (`SchemaTooNew`).
         received changes that were not applied, with why, for `vledger status`
     invitations(secret, office, created, used_at, used_by)        (version 2)
         one-time enrollment secrets this (township) home issued
+    own_changes(doc_id, change)                                   (version 3)
+        the changes this home made: what it signs and vouches for (each process
+        writes with an automerge actor of its own, so the actor cannot tell)
+    documents.generation                                          (version 3)
+        counts the document's compactions, so a process holding it open knows
+        its snapshot was replaced
+    vouchers(id, doc_id, digest, device, data, origin, at)        (version 3)
+        a device's signed voucher for its changes in one document, once per batch
+    vouched(doc_id, change, voucher)                              (version 3)
+        which voucher covers which change held here (to check a revocation, and to
+        relay each change with its author's voucher)
 """
 
 from __future__ import annotations
 
 from vledger.errors import VledgerError
 
-VERSION = 2
+VERSION = 3
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -115,8 +126,33 @@ CREATE TABLE IF NOT EXISTS invitations(
 )
 """
 
+_V3 = """
+CREATE TABLE IF NOT EXISTS own_changes(
+    doc_id TEXT NOT NULL,
+    change BLOB NOT NULL,
+    PRIMARY KEY(doc_id, change)
+);
+ALTER TABLE documents ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS vouchers(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    digest BLOB NOT NULL UNIQUE,
+    device TEXT NOT NULL,
+    data BLOB NOT NULL,
+    origin TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vouched(
+    doc_id TEXT NOT NULL,
+    change BLOB NOT NULL,
+    voucher INTEGER NOT NULL,
+    PRIMARY KEY(doc_id, change)
+);
+CREATE INDEX IF NOT EXISTS vouched_by_voucher ON vouched(voucher)
+"""
+
 # statements that bring a database from version n - 1 to version n
-STEPS: dict[int, str] = {1: _V1, 2: _V2}
+STEPS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 
 
 class SchemaTooNew(VledgerError):

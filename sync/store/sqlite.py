@@ -10,18 +10,31 @@ undid, and compacts after a commit) registers `on_commit` / `on_rollback`.
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+from vledger.errors import VledgerError
+
+
+class StoreBusy(VledgerError):
+    """Another process kept the home's database locked for longer than a write may wait."""
+
+    exit_code = 3
 
 
 class Connection:
     """One SQLite connection with nested, hookable transactions."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, home: Path, busy_seconds: float) -> None:
         self._conn = conn
+        self._home = home
+        self.busy_seconds = busy_seconds
         self._mutex = threading.RLock()
         self._depth = 0  # nesting of transaction blocks: inner ones join the outermost
         self._after_commit: list[Callable[[], None]] = []
@@ -37,9 +50,53 @@ class Connection:
     def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> sqlite3.Cursor:
         return self._conn.executemany(sql, rows)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Several reads that must see one state of the database (a read transaction;
+        inside a write transaction they see it anyway)."""
+        with self._mutex:
+            if self._depth or self._conn.in_transaction:
+                yield
+                return
+            self._conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self._conn.execute("COMMIT")
+
     @property
     def in_transaction(self) -> bool:
         return self._depth > 0
+
+    def data_version(self) -> int:
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting for another process's write transaction to end.
+
+        SQLite's own busy handler backs off to 100 ms sleeps, so a process that writes
+        back to back (a server taking a burst of syncs) would keep a clerk's one edit
+        waiting for as long as the burst lasts; polling every millisecond or so gets
+        the next free moment instead. Readers are never blocked (WAL).
+        """
+        deadline = time.monotonic() + self.busy_seconds
+        self._conn.execute("PRAGMA busy_timeout=0")
+        try:
+            while True:
+                try:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as problem:
+                    if "locked" not in str(problem) and "busy" not in str(problem):
+                        raise
+                if time.monotonic() > deadline:
+                    raise StoreBusy(
+                        f"{self._home} is busy: another vledger process has been writing "
+                        "to it for too long; try again in a moment"
+                    )
+                time.sleep(random.uniform(0.0002, 0.0015))
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout={int(self.busy_seconds * 1000)}")
 
     @contextmanager
     def transaction(self, *, durable: bool = True) -> Iterator[None]:
@@ -68,7 +125,7 @@ class Connection:
             if relaxed:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                self._begin()
                 self._depth = 1
                 try:
                     yield

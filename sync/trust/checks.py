@@ -17,7 +17,6 @@ from vledger.sync.trust.keys import SigningKey
 from vledger.sync.trust.roster import Roster, current_roster
 from vledger.sync.trust.signatures import (
     Screened,
-    Signature,
     keep_signatures,
     outgoing_signatures,
     screen_batch,
@@ -33,9 +32,8 @@ class ChangeCheck(Protocol):
                records: Sequence[bytes], roster: Roster) -> Screened:
         """Which changes of a received batch may be applied (nothing is written)."""
 
-    def keep(self, replicas: Replicas, doc: str, signatures: Sequence[Signature],
-             origin: str) -> None:
-        """Store the records of accepted changes (inside the receiving transaction)."""
+    def keep(self, replicas: Replicas, doc: str, screened: Screened, origin: str) -> None:
+        """Keep the credentials of accepted changes (inside the receiving transaction)."""
 
     def records(self, replicas: Replicas, key: SigningKey | None, doc: str,
                 changes: Sequence[bytes]) -> list[bytes]:
@@ -53,9 +51,8 @@ class SignedChanges:
                records: Sequence[bytes], roster: Roster) -> Screened:
         return screen_batch(replicas, doc, batch, records, roster=roster)
 
-    def keep(self, replicas: Replicas, doc: str, signatures: Sequence[Signature],
-             origin: str) -> None:
-        keep_signatures(replicas, doc, signatures, origin)
+    def keep(self, replicas: Replicas, doc: str, screened: Screened, origin: str) -> None:
+        keep_signatures(replicas, doc, screened, origin)
 
     def records(self, replicas: Replicas, key: SigningKey | None, doc: str,
                 changes: Sequence[bytes]) -> list[bytes]:
@@ -73,8 +70,7 @@ class UncheckedChanges:
                records: Sequence[bytes], roster: Roster) -> Screened:
         return Screened(accepted=list(batch))
 
-    def keep(self, replicas: Replicas, doc: str, signatures: Sequence[Signature],
-             origin: str) -> None:
+    def keep(self, replicas: Replicas, doc: str, screened: Screened, origin: str) -> None:
         return None
 
     def records(self, replicas: Replicas, key: SigningKey | None, doc: str,

@@ -311,6 +311,13 @@ def put_entry(
     """
     if pinned_township_key(store) != township_key.public:
         raise RosterError("only the township key pinned in this home signs the roster")
+    with store.transaction():  # the seq read here is the one every process sees
+        return _put_entry(store, township_key, who, entry)
+
+
+def _put_entry(
+    store: Replicas, township_key: SigningKey, who: Who, entry: RosterEntry
+) -> list[JournalEntry]:
     roster = current_roster(store)
     held = roster.entries.get(entry.office)
     seq = (held.seq if held else 0) + 1

@@ -1,37 +1,33 @@
-"""Authorship: every change signed by its device, and checked before it is applied (issue 6, 4).
+"""Authorship: every change vouched for by its device, and checked before it is applied.
 
-Signing. A change is signed by the device whose home made it: the message is
+Vouching. A device vouches for the changes it made, once per batch it sends: a
+*voucher* (trust/vouchers.py) names the document, the automerge actors those
+changes were written with and their frontier, signed with the device's key.
+Vouchers travel next to the changes (`sigs` in frames and bundles), and a relay
+sends each change with the voucher it received: the author's own, so
+store-and-forward stays checkable end to end. Homes of the version before kept one
+104-byte *record* per change (change hash, device key id, Ed25519 signature of
+b"vledger-change-v1\\0" + document id + b"\\0" + change hash); those are still
+read, kept and relayed (`Signature`).
 
-    b"vledger-change-v1\\0" + document id (UTF-8) + b"\\0" + change hash (32 bytes)
+Where they live: the store's vouchers and vouched tables (which voucher covers
+which change held here) and change_signatures for the old records
+(store/schema.py), not maps in the document: a document cannot hold its own
+change's signature (the hash depends on the content), and every signature would
+be stored in every replica's automerge history forever.
 
-(the hash already commits to the change's bytes and, through its dependencies, to
-its whole history; the document id keeps a signature from being moved to another
-document). A *signature record* is 104 bytes: change hash (32) + device key id
-(8, raw) + Ed25519 signature (64); frames and bundles carry lists of them next to
-the changes (`sigs`), in any order.
+This home's own changes (the store's own_changes) are vouched for lazily, before
+anything leaves the home (`credentials`, `sign_local_changes`), so a write needs
+no key.
 
-Where signatures live: the store's `change_signatures(doc_id, change, device, sig,
-origin, at)` table (store/schema.py), not a map in the document. A map in the
-document cannot hold its own change's signature (the hash depends on the
-content), so each signature would need a second change, which
-would need a signature in turn; and every signature would then be stored in every
-replica's automerge history forever. A table keeps them beside the changes, and a
-relay sends each change with the record it received: the original signature, so
-store-and-forward stays checkable end to end.
-
-Local changes are signed lazily, by `sign_local_changes`, before anything leaves
-the home (the sync and bundle code call it first): the changes of documents whose
-heads moved since the last pass whose automerge actor is this store's (the actor
-is unique per database, sync/store.py). That also signs what was written before
-this home had a key.
-
-Checking (`screen_batch`, `receive_signed`): a received change that this replica
+Checking (`screen_batch`): a received change that this replica
 does not hold yet is accepted only if
 
 - it is the document's genesis (identical on every replica, computed from the
   document id: nobody needs to sign it), or
-- a signature record for it names a device on the verified roster, the signature
-  verifies with that device's public key, the device's office may write this
+- a voucher covering it (or an old record for it) names a device on the verified
+  roster, its signature verifies with that device's public key, the device's
+  office may write this
   document (village: its own document only; township: the township document
   and, for corrections, every village document), and, for a revoked device,
   the change is one the township accepted before revoking it
@@ -54,7 +50,7 @@ fails its signature, or goes back in seq, is refused whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -63,7 +59,6 @@ from vledger.sync.binding.doc import Doc
 from vledger.sync.documents.replica import (
     TOWNSHIP,
     VILLAGE,
-    BatchResult,
     new_document,
     parse_doc_id,
 )
@@ -80,6 +75,7 @@ from vledger.sync.trust.roster import (
     township_doc_id,
     verify_entries,
 )
+from vledger.sync.trust.vouchers import Voucher, make_voucher
 
 CONTEXT = b"vledger-change-v1\x00"
 HASH_LEN = 32
@@ -140,21 +136,10 @@ class Screened:
     """The verdict on one batch: what may be applied and what is refused."""
 
     accepted: list[bytes] = field(default_factory=list)
-    signatures: list[Signature] = field(default_factory=list)
+    signatures: list[Signature] = field(default_factory=list)  # old records to keep
+    vouchers: list[tuple[Voucher, list[bytes]]] = field(default_factory=list)  # and what
     refused: list[RefusedChange] = field(default_factory=list)
     held: int = 0  # changes this replica already holds (not checked again)
-
-
-@dataclass
-class Received:
-    """What `receive_signed` did: the store's result and the refusals."""
-
-    result: BatchResult
-    refused: list[RefusedChange]
-
-    @property
-    def applied(self) -> int:
-        return len(self.result.applied)
 
 
 # -- genesis and permissions ---------------------------------------------------------------
@@ -186,51 +171,103 @@ def write_refusal(device: Device, doc_id: str, township: str) -> str | None:
     return None
 
 
-# -- signing local changes -----------------------------------------------------------------
+# -- vouching for this home's changes ----------------------------------------------------
 
 
 def sign_local_changes(
     store: Replicas, key: SigningKey, doc_ids: Iterable[str] | None = None
 ) -> int:
-    """Sign this home's changes that have no signature yet; the number signed.
+    """Vouch for this home's changes that nothing vouches for yet; how many were covered.
 
-    Only documents whose heads moved since the last pass are opened; a document
-    opened here only to sign is closed again (the township must not hold every
-    village document open).
+    This home's changes are the ones its writes recorded (the store's own_changes);
+    a home made before that also counts the changes of the one actor it used to
+    write with, found by opening the documents whose heads moved since the last
+    pass (closed again: the township must not hold every village document open).
     """
-    rows = store.db.signatures
-    actor = store.actor
-    signed = 0
+    legacy = store.legacy_actor
+    covered = 0
     for doc in list(doc_ids) if doc_ids is not None else store.document_ids():
+        mine = set(store.db.own_changes.unvouched(doc))
         heads = store.heads(doc)
-        mark = rows.mark(doc)
-        if mark is not None and sorted(mark) == sorted(heads):
-            continue
-        was_open = store.is_open(doc)
-        try:
-            replica = store.replica(doc)
-            mine = [c.hash for c in replica.doc.changes(mark or []) if c.actor == actor]
-            have = rows.get(doc, mine)
-            records = [sign_change(key, doc, h) for h in mine if h not in have]
-            heads = replica.heads()
-        finally:
-            if not was_open:
-                store.close_document(doc)
-        with store.transaction():
-            rows.add(doc, [r.row() for r in records], "local")
-            rows.set_mark(doc, heads)
-        signed += len(records)
-    return signed
+        mark = store.db.signatures.mark(doc) if legacy is not None else None
+        if legacy is not None and (mark is None or sorted(mark) != sorted(heads)):
+            mine |= set(_legacy_changes(store, doc, legacy, mark or []))
+        if mine:
+            was_open = store.is_open(doc)
+            try:
+                changes = [c for c in store.document(doc).changes() if c.hash in mine]
+            finally:
+                if not was_open:
+                    store.close_document(doc)
+            _vouch(store, key, doc, [(c.hash, c.actor, c.deps) for c in changes])
+            covered += len(changes)
+        if legacy is not None:
+            store.db.signatures.set_mark(doc, heads)
+    return covered
+
+
+def _legacy_changes(store: Replicas, doc: str, actor: bytes, since: list[bytes]) -> list[bytes]:
+    was_open = store.is_open(doc)
+    try:
+        mine = [c.hash for c in store.document(doc).changes(since) if c.actor == actor]
+    finally:
+        if not was_open:
+            store.close_document(doc)
+    have = set(store.db.signatures.get(doc, mine)) | set(store.db.vouchers.covering(doc, mine))
+    return [h for h in mine if h not in have]
+
+
+def _own(store: Replicas, doc_id: str, candidates: Mapping[bytes, bytes]) -> set[bytes]:
+    """Which of `candidates` (hash -> actor) this home made."""
+    own = store.db.own_changes.among(doc_id, candidates)
+    legacy = store.legacy_actor
+    if legacy is not None:
+        own |= {h for h, actor in candidates.items() if actor == legacy}
+    return own
+
+
+def _vouch(store: Replicas, key: SigningKey, doc_id: str,
+           changes: Sequence[tuple[bytes, bytes, Sequence[bytes]]]) -> Voucher:
+    """A voucher for `changes` (hash, actor, deps), kept here as covering them.
+
+    Its heads are the changes no other of them builds on directly: each of the
+    others is then an ancestor of a head (a change between two of ours counts too)."""
+    hashes = {h for h, _, _ in changes}
+    below = {d for _, _, deps in changes for d in deps}
+    voucher = make_voucher(key, doc_id, {a for _, a, _ in changes}, hashes - below)
+    store.db.vouchers.add(doc_id, voucher.digest, key.id, voucher.encode(), "local", hashes)
+    return voucher
+
+
+def credentials(
+    store: Replicas, key: SigningKey | None, doc_id: str, infos: Sequence[ChunkInfo]
+) -> list[bytes]:
+    """What to send with these changes: the vouchers covering them and old records, and
+    for this home's own changes nothing covers yet, a voucher made now with `key`.
+
+    Another office's change with neither (received before signatures existed) is
+    never vouched for by this home: it travels bare and the receiver refuses it.
+    """
+    hashes = [i.hash for i in infos]
+    vouched = store.db.vouchers.covering(doc_id, hashes)
+    legacy = stored_signatures(store, doc_id, [h for h in hashes if h not in vouched])
+    genesis = genesis_hash(doc_id)
+    bare = [i for i in infos
+            if i.hash not in vouched and i.hash not in legacy and i.hash != genesis]
+    if bare and key is not None:
+        actors = {i.hash: change_actor(i) for i in bare}
+        own = _own(store, doc_id, actors)
+        mine = [(i.hash, actors[i.hash], i.deps) for i in bare if i.hash in own]
+        if mine:
+            made = _vouch(store, key, doc_id, mine).encode()
+            vouched.update({h: made for h, _, _ in mine})
+    return [*dict.fromkeys(vouched.values()), *(s.encode() for s in legacy.values())]
 
 
 def signatures_for(store: Replicas, doc_id: str, changes: Sequence[bytes]) -> list[bytes]:
-    """The encoded signature records of `changes` (what a frame or bundle carries with them).
-
-    Changes without a record (the genesis, or a local change not signed yet: call
-    `sign_local_changes` first) are simply not covered.
-    """
-    hashes = [info.hash for info in parse_changes(changes)]
-    return [s.encode() for s in stored_signatures(store, doc_id, hashes).values()]
+    """The credentials held for `changes` (vouch for this home's first:
+    `sign_local_changes`); changes with none are simply not covered."""
+    return credentials(store, None, doc_id, parse_changes(changes))
 
 
 def stored_signatures(
@@ -243,60 +280,29 @@ def stored_signatures(
 def outgoing_signatures(
     store: Replicas, key: SigningKey | None, doc_id: str, changes: Sequence[bytes]
 ) -> list[bytes]:
-    """The signature records to send with `changes`: stored ones, and for this home's own
-    changes not signed yet, made now with `key` (signing happens before anything leaves).
-
-    Another office's change without a record here (received before signatures existed)
-    is never signed by this home: it travels unsigned and the receiver refuses it.
-    """
-    return signatures_of(store, key, doc_id, parse_changes(changes))
-
-
-def signatures_of(
-    store: Replicas, key: SigningKey | None, doc_id: str, infos: Sequence[ChunkInfo]
-) -> list[bytes]:
-    found = stored_signatures(store, doc_id, (i.hash for i in infos))
-    genesis = genesis_hash(doc_id)
-    unsigned = [i for i in infos if i.hash not in found and i.hash != genesis]
-    if unsigned and key is not None:
-        actor = store.actor
-        made = [sign_change(key, doc_id, i.hash) for i in unsigned if change_actor(i) == actor]
-        if made:
-            store.db.signatures.add(doc_id, [r.row() for r in made], "local")
-            found.update({r.change: r for r in made})
-    return [r.encode() for r in found.values()]
+    """The credentials to send with `changes` (`credentials`)."""
+    return credentials(store, key, doc_id, parse_changes(changes))
 
 
 def whole_signatures(store: Replicas, key: SigningKey | None, doc_id: str) -> list[bytes]:
-    """The records of every change of `doc_id` (what a whole document travels with)."""
-    document = store.document(doc_id)
-    changes = document.changes()
-    found = stored_signatures(store, doc_id, (c.hash for c in changes))
-    genesis = genesis_hash(doc_id)
-    actor = store.actor
-    made = [sign_change(key, doc_id, c.hash) for c in changes
-            if c.hash not in found and c.hash != genesis and key is not None
-            and c.actor == actor]
-    if made:
-        store.db.signatures.add(doc_id, [r.row() for r in made], "local")
-        found.update({r.change: r for r in made})
-    return [r.encode() for r in found.values()]
+    """The credentials of every change of `doc_id` (what a whole document travels with)."""
+    return credentials(store, key, doc_id, parse_changes(store.document(doc_id).change_bytes()))
 
 
-def keep_signatures(
-    store: Replicas, doc_id: str, records: Iterable[Signature], origin: str
-) -> list[bytes]:
-    """Store received records of accepted changes (inside the caller's transaction); the
-    changes whose record was new here."""
-    return store.db.signatures.add(doc_id, [r.row() for r in records], origin)
+def keep_signatures(store: Replicas, doc_id: str, screened: Screened, origin: str) -> None:
+    """Keep the credentials of accepted changes (inside the caller's transaction)."""
+    store.db.signatures.add(doc_id, [r.row() for r in screened.signatures], origin)
+    for voucher, changes in screened.vouchers:
+        store.db.vouchers.add(doc_id, voucher.digest, voucher.device, voucher.encode(),
+                              origin, changes)
 
 
 # -- checking received changes -------------------------------------------------------------
 
 
 def decode_signatures(records: Iterable[object]) -> dict[bytes, Signature]:
-    """Signature records by change hash; malformed records are dropped (their changes
-    then count as unsigned and are refused with that reason)."""
+    """Old per-change records by change hash; anything else is dropped (a change with no
+    credential that checks is refused as unsigned)."""
     found: dict[bytes, Signature] = {}
     for data in records:
         try:
@@ -305,6 +311,47 @@ def decode_signatures(records: Iterable[object]) -> dict[bytes, Signature]:
             continue
         found.setdefault(record.change, record)
     return found
+
+
+def decode_vouchers(records: Iterable[object], doc_id: str) -> list[Voucher]:
+    """The vouchers among `records` that are about `doc_id` (one for another document
+    vouches for nothing here), each once."""
+    found: dict[bytes, Voucher] = {}
+    for data in records:
+        try:
+            voucher = Voucher.decode(data)
+        except ValueError:
+            continue
+        if voucher.doc == doc_id:
+            found.setdefault(voucher.digest, voucher)
+    return list(found.values())
+
+
+@dataclass
+class _Credentials:
+    """What a batch brought to vouch for its changes, with the change graph to read it."""
+
+    records: dict[bytes, Signature]
+    covering: dict[bytes, list[Voucher]]  # change -> vouchers whose claim includes it
+
+
+def _credentials_of(
+    doc_id: str, held_doc: Doc | None, fresh: Sequence[ChunkInfo], sigs: Iterable[object]
+) -> _Credentials:
+    sigs = list(sigs)
+    vouchers = decode_vouchers(sigs, doc_id)
+    covering: dict[bytes, list[Voucher]] = {}
+    if vouchers:
+        deps: dict[bytes, tuple[bytes, ...]] = {i.hash: i.deps for i in fresh}
+        if held_doc is not None:
+            deps.update(held_doc.change_graph())
+        actors = {i.hash: change_actor(i) for i in fresh}
+        for voucher in vouchers:
+            claimed = ancestry(deps, voucher.heads)
+            for info in fresh:
+                if info.hash in claimed and actors[info.hash] in voucher.actors:
+                    covering.setdefault(info.hash, []).append(voucher)
+    return _Credentials(decode_signatures(sigs), covering)
 
 
 def screen_batch(
@@ -337,51 +384,84 @@ def screen_batch(
     if is_township_doc:
         arriving = _roster_after(held_doc, fresh, township, pub)
         roster, _ = newest(before, arriving)
-    records = decode_signatures(sigs)
+    given = _credentials_of(doc_id, held_doc, fresh, sigs)
     refused: dict[bytes, RefusedChange] = {}
     revoked: list[tuple[ChunkInfo, Device]] = []
+    by: dict[bytes, Signature | Voucher] = {}
     for info in fresh:
-        problem, device = _check_one(doc_id, township, info, records, roster)
+        problem, device, credential = _check_one(doc_id, township, info, given, roster)
         if problem is not None:
             refused[info.hash] = problem
-        elif device is not None and device.revoked is not None:
+            continue
+        if credential is not None:
+            by[info.hash] = credential
+        if device is not None and device.revoked is not None:
             revoked.append((info, device))
     if revoked:
         _check_revoked(doc_id, held_doc, fresh, revoked, refused)
-    _refuse_dependents(doc_id, fresh, records, roster, refused)
+    _refuse_dependents(doc_id, fresh, by, roster, refused)
     accepted = [i for i in fresh if i.hash not in refused]
     if is_township_doc and accepted:
         problems = _roster_problems(before, _roster_after(held_doc, accepted, township, pub))
         if problems:
             for info in accepted:
-                refused[info.hash] = _refusal(doc_id, info, records, roster,
+                refused[info.hash] = _refusal(doc_id, info, by, roster,
                                               "it would leave the roster " + "; ".join(problems))
             accepted = []
     verdict.accepted = [i.data for i in accepted]
-    verdict.signatures = [records[i.hash] for i in accepted if i.hash in records]
+    verdict.signatures = [c for i in accepted if isinstance(c := by.get(i.hash), Signature)]
+    vouched: dict[bytes, tuple[Voucher, list[bytes]]] = {}
+    for info in accepted:
+        credential = by.get(info.hash)
+        if isinstance(credential, Voucher):
+            vouched.setdefault(credential.digest, (credential, []))[1].append(info.hash)
+    verdict.vouchers = list(vouched.values())
     verdict.refused = [refused[i.hash] for i in fresh if i.hash in refused]
     return verdict
 
 
 def _check_one(
-    doc_id: str, township: str, info: ChunkInfo, records: Mapping[bytes, Signature],
-    roster: Roster,
-) -> tuple[RefusedChange | None, Device | None]:
+    doc_id: str, township: str, info: ChunkInfo, given: _Credentials, roster: Roster,
+) -> tuple[RefusedChange | None, Device | None, Signature | Voucher | None]:
+    """(why refused, the device that vouches for it, the credential that checked)."""
     if info.hash == genesis_hash(doc_id):
-        return None, None
-    record = records.get(info.hash)
-    if record is None:
-        return RefusedChange(doc_id, info.hash, "", "", "it carries no signature"), None
-    device = roster.device(record.device)
+        return None, None, None
+    first: tuple[RefusedChange, Device | None] | None = None
+    for voucher in given.covering.get(info.hash, []):
+        problem, device = _check_credential(doc_id, township, info.hash, voucher.device,
+                                            voucher.verifies, roster)
+        if problem is None:
+            return None, device, voucher
+        first = first or (problem, device)
+    record = given.records.get(info.hash)
+    if record is not None:
+        def verifies(public: bytes) -> bool:
+            return verify(public, record.sig, change_message(doc_id, info.hash))
+
+        problem, device = _check_credential(doc_id, township, info.hash, record.device,
+                                            verifies, roster)
+        if problem is None:
+            return None, device, record
+        first = first or (problem, device)
+    if first is not None:
+        return first[0], first[1], None
+    return RefusedChange(doc_id, info.hash, "", "", "it carries no signature"), None, None
+
+
+def _check_credential(
+    doc_id: str, township: str, change: bytes, device_id: str,
+    verifies: Callable[[bytes], bool], roster: Roster,
+) -> tuple[RefusedChange | None, Device | None]:
+    device = roster.device(device_id)
     if device is None:
-        return RefusedChange(doc_id, info.hash, record.device, "",
-                             f"device {record.device} is not on the township's roster"), None
-    if not verify(device.pub, record.sig, change_message(doc_id, info.hash)):
-        return RefusedChange(doc_id, info.hash, device.id, device.office,
+        return RefusedChange(doc_id, change, device_id, "",
+                             f"device {device_id} is not on the township's roster"), None
+    if not verifies(device.pub):
+        return RefusedChange(doc_id, change, device.id, device.office,
                              "its signature does not match the change"), device
     why = write_refusal(device, doc_id, township)
     if why is not None:
-        return RefusedChange(doc_id, info.hash, device.id, device.office, why), device
+        return RefusedChange(doc_id, change, device.id, device.office, why), device
     return None, device
 
 
@@ -418,7 +498,7 @@ def ancestry(deps: Mapping[bytes, Sequence[bytes]], starts: Iterable[bytes]) -> 
 
 
 def _refuse_dependents(
-    doc_id: str, fresh: Sequence[ChunkInfo], records: Mapping[bytes, Signature],
+    doc_id: str, fresh: Sequence[ChunkInfo], by: Mapping[bytes, Signature | Voucher],
     roster: Roster, refused: dict[bytes, RefusedChange],
 ) -> None:
     changed = True
@@ -429,17 +509,18 @@ def _refuse_dependents(
                 continue
             bad = next((d for d in info.deps if d in refused), None)
             if bad is not None:
-                refused[info.hash] = _refusal(doc_id, info, records, roster,
+                refused[info.hash] = _refusal(doc_id, info, by, roster,
                                               f"it builds on refused change {bad.hex()[:12]}")
                 changed = True
 
 
 def _refusal(
-    doc_id: str, info: ChunkInfo, records: Mapping[bytes, Signature], roster: Roster, why: str
+    doc_id: str, info: ChunkInfo, by: Mapping[bytes, Signature | Voucher], roster: Roster,
+    why: str,
 ) -> RefusedChange:
-    record = records.get(info.hash)
-    device = roster.device(record.device) if record else None
-    return RefusedChange(doc_id, info.hash, record.device if record else "",
+    credential = by.get(info.hash)
+    device = roster.device(credential.device) if credential else None
+    return RefusedChange(doc_id, info.hash, credential.device if credential else "",
                          device.office if device else "", why)
 
 
@@ -458,33 +539,6 @@ def _roster_problems(before: Roster, after: Roster) -> list[str]:
     _, went_back = newest(before, after)
     new = [p for p in after.problems if p not in before.problems]
     return [*new, *(p for p in went_back if p not in new)]
-
-
-def receive_signed(
-    store: Replicas,
-    doc_id: str,
-    changes: Sequence[bytes],
-    sigs: Iterable[object],
-    origin: str = "peer",
-) -> Received:
-    """Check a received batch, log what is refused, store the rest with its signatures.
-
-    Signatures are stored first, then the changes (`Replicas.apply_batch`, all or
-    nothing), so every stored change has its record to relay; if applying fails the
-    records just added are removed again. Raises what `Replicas.apply_batch` raises
-    (MissingDependencies, BadChange) with nothing stored but the refusal log.
-    """
-    screened = screen_batch(store, doc_id, changes, sigs)
-    log_refusals(store, screened.refused, origin)
-    if not screened.accepted:
-        return Received(BatchResult(), screened.refused)
-    added = keep_signatures(store, doc_id, screened.signatures, origin)
-    try:
-        result = store.apply_batch(doc_id, screened.accepted, origin)
-    except BaseException:
-        store.db.signatures.remove(doc_id, added)
-        raise
-    return Received(result, screened.refused)
 
 
 # -- the refusal log -----------------------------------------------------------------------
@@ -528,6 +582,8 @@ def accepted_frontier(store: Replicas, device_id: str) -> dict[str, list[bytes]]
     change of the device this home holds is one of them or an ancestor of one.
     """
     by_doc = store.db.signatures.by_device(device_id)
+    for doc, changes in store.db.vouchers.by_device(device_id).items():
+        by_doc.setdefault(doc, set()).update(changes)
     found: dict[str, list[bytes]] = {}
     for doc, mine in sorted(by_doc.items()):
         if not store.has_document(doc):

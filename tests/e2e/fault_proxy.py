@@ -11,7 +11,7 @@ what is inside (it could not read it). Every connection's bytes are kept per
 direction (`recorded`), so a test can replay a whole session.
 
 The harness starts `vledger serve` as a subprocess on a free port and builds
-homes through the Office facade (sync/office.py), as the CLI would.
+homes through the office's services (sync/services/), as the CLI would.
 """
 
 from __future__ import annotations
@@ -238,28 +238,27 @@ def retry_busy(action: Callable[[], T], seconds: float = 20.0) -> T:
 def make_township(home: Path, villages: int) -> None:
     """A township (keys, signed roster) with `villages` villages (v01, v02, ...) and the
     safety program published."""
-    from vledger.sync.services.identity import init_township
+    from vledger.sync.services.homes import init_township
 
     with init_township(home, "青石乡", "t1", user="clerk", year=2026) as town:
         for n in range(1, villages + 1):
-            town.add_office(f"v{n:02d}", f"村{n}")
-        town.publish_program(PROGRAM_FILE.read_text(encoding="utf-8"), PROGRAM_FILE.name)
+            town.roster.add_office(f"v{n:02d}", f"村{n}")
+        town.programs.add(PROGRAM_FILE.read_text(encoding="utf-8"), PROGRAM_FILE.name)
 
 
 def make_village(town_home: Path, home: Path, village: str, *, enroll: bool = True) -> Path:
     """The village's home as a clerk makes it: the township invites, the village joins, the
     township enrolls the reply (or, with `enroll=False`, the first sync hands it over).
     Returns the reply file."""
-    from vledger.sync.services.identity import enroll as enroll_reply
-    from vledger.sync.services.identity import invite, join
+    from vledger.sync.services.homes import join
     from vledger.sync.services.office import Office
 
     with Office.open(town_home) as town:
-        path = invite(town, village, home.parent / f"{home.name}.invite")
+        path = town.devices.invite(village, home.parent / f"{home.name}.invite")
         office, reply = join(home, path, user="clerk")
         office.close()
         if enroll:
-            enroll_reply(town, reply)
+            town.devices.enroll(reply)
     return reply
 
 
@@ -271,7 +270,7 @@ def add_rows(home: Path, village: str | None, count: int, tag: str) -> list[str]
         with Office.open(home) as office:
             rows = [{"date": "2026-03-01", "kind": "安全宣传", "place": f"{tag}-{i}",
                      "participants": str(i)} for i in range(count)]
-            return office.add_rows("safety-2026", village, rows)
+            return office.ledgers.session("safety-2026", village, writing=True).add_rows(rows)
 
     return retry_busy(act)
 
@@ -281,7 +280,8 @@ def set_place(home: Path, village: str | None, row: str, place: str) -> None:
 
     def act() -> None:
         with Office.open(home) as office:
-            office.set_cells("safety-2026", village, row, {"place": place})
+            ledger = office.ledgers.session("safety-2026", village, writing=True)
+            ledger.set_cells(row, {"place": place})
 
     retry_busy(act)
 
@@ -292,7 +292,8 @@ def rows_of(home: Path, village: str) -> dict[str, object]:
 
     def act() -> dict[str, object]:
         with Office.open(home) as office:
-            return {r.id: r.cells.get("place") for r in office.ledger_rows("safety-2026", village)}
+            ledger = office.ledgers.session("safety-2026", village)
+            return {r.id: r.cells.get("place") for r in ledger.rows()}
 
     return retry_busy(act)
 

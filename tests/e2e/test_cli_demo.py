@@ -39,7 +39,7 @@ def test_demo_builds_a_township_every_program_ranks(
     with Office.open(home) as office:
         for program_id, data in sample.programs.items():
             for village, rows in data.ledgers.items():
-                assert len(office.ledger_rows(program_id, village, True)) == len(rows)
+                assert len(office.ledgers.session(program_id, village).rows(True)) == len(rows)
 
 
 def test_demo_refuses_a_home_that_is_not_empty(run_vledger: RunVledger, tmp_path: Path) -> None:

@@ -42,7 +42,8 @@ def load_ledgers(run_vledger: RunVledger, home: Path) -> None:
         for village in villages:
             path = EXAMPLE / "ledgers" / f"{village}.csv"
             with path.open(encoding="utf-8-sig", newline="") as f:
-                office.add_rows(PROGRAM, village, list(csv.DictReader(f)))
+                ledger = office.ledgers.session(PROGRAM, village, writing=True)
+                ledger.add_rows(list(csv.DictReader(f)))
 
 
 @pytest.fixture(scope="module")

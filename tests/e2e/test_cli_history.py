@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.example_data import EXAMPLE_PROGRAM
+from tests.sync.homes import create_township, create_village_home, village_doc_id
 from vledger.domain.history import parse_moment
 from vledger.sync.services.office import Office
 
@@ -27,25 +28,25 @@ EDIT_FIELDS = {"id", "at", "office", "device", "op", "program", "village", "row"
 def make_homes(tmp_path: Path) -> tuple[Path, Path]:
     """Township t1 with villages v01, v02 and the program; and v01's own home."""
     township, village = tmp_path / "t1", tmp_path / "v01"
-    with Office.create_township(township, "青石乡", "t1", year=2026, user="clerk") as office:
-        office.add_office("v01", "东坪村")
-        office.add_office("v02", "柳津村")
-        office.publish_program(PROGRAM_FILE.read_text(encoding="utf-8"), "safety-2026.toml")
-        Office.create_village_home(village, office, "v01", user="clerk").close()
+    with create_township(township, "青石乡", "t1", year=2026, user="clerk") as office:
+        office.roster.add_office("v01", "东坪村")
+        office.roster.add_office("v02", "柳津村")
+        office.programs.add(PROGRAM_FILE.read_text(encoding="utf-8"), "safety-2026.toml")
+        create_village_home(village, office, "v01", user="clerk").close()
     return township, village
 
 
 def exchange(a: Path, b: Path) -> None:
     """Both homes end up with every change of v01's document (what `vledger sync` does)."""
     with Office.open(a) as one, Office.open(b) as other:
-        document = one.village_doc_id("v01")
+        document = village_doc_id(one, "v01")
         one.store.apply_batch(document, other.store.changes_since(document, []), "peer")
         other.store.apply_batch(document, one.store.changes_since(document, []), "peer")
 
 
 def device(home: Path) -> str:
     with Office.open(home) as office:
-        return office.device
+        return office.me.device
 
 
 def ok(run_vledger: Any, *args: Any, home: Path) -> str:
@@ -193,7 +194,7 @@ def test_resolve_with_a_typed_value_and_refusals(
     (conflict,) = as_json(run_vledger, "conflicts", home=village)["conflicts"]
 
     with Office.open(village) as office:
-        heads = office.store.heads(office.village_doc_id("v01"))
+        heads = office.store.heads(village_doc_id(office, "v01"))
     for args in (
         (conflict["id"], "--value", "many"),  # not a whole number
         (conflict["id"], "--value", "-3"),  # participants has min = 0
@@ -206,7 +207,7 @@ def test_resolve_with_a_typed_value_and_refusals(
     code, _, err = run_vledger("resolve", conflict["id"], home=village)
     assert code == 2  # neither --value nor --keep: wrong usage
     with Office.open(village) as office:
-        assert office.store.heads(office.village_doc_id("v01")) == heads
+        assert office.store.heads(village_doc_id(office, "v01")) == heads
 
     ok(run_vledger, "resolve", conflict["id"], "--value", "４０", home=village)
     cells = as_json(run_vledger, "ledger", "list", P, home=village)["rows"][0]["cells"]

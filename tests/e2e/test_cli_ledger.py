@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from tests.example_data import EXAMPLES
+from tests.sync.homes import create_township, create_village_home
 from vledger.domain.program import CellValue, Program
 from vledger.domain.program_file import load_program
 from vledger.domain.values import parse_cell
@@ -28,15 +29,15 @@ def program() -> Program:
 
 def make_township(home: Path) -> None:
     """The example township 青石乡 with its four villages and the program published."""
-    with Office.create_township(home, "青石乡", "t1", year=2026, user="clerk") as office:
+    with create_township(home, "青石乡", "t1", year=2026, user="clerk") as office:
         for village, name in VILLAGES:
-            office.add_office(village, name)
-        office.publish_program(PROGRAM_FILE.read_text(encoding="utf-8"), "safety-2026.toml")
+            office.roster.add_office(village, name)
+        office.programs.add(PROGRAM_FILE.read_text(encoding="utf-8"), "safety-2026.toml")
 
 
 def make_village(township_home: Path, home: Path, village: str) -> None:
     with Office.open(township_home) as township:
-        Office.create_village_home(home, township, village, user="clerk").close()
+        create_village_home(home, township, village, user="clerk").close()
 
 
 def csv_cells(path: Path) -> list[dict[str, CellValue]]:

@@ -128,13 +128,14 @@ def test_program_refusals_write_nothing(
 def test_a_village_home_cannot_write_township_data(
     run_vledger: RunVledger, home: Path, tmp_path: Path
 ) -> None:
+    from tests.sync.homes import create_village_home
     from vledger.sync.services.office import Office
 
     run_vledger("office", "add", "v01", "青石村", home=home)
     run_vledger("program", "add", PROGRAM_FILE, home=home)
     village_home = tmp_path / "v01"
     with Office.open(home) as township:
-        Office.create_village_home(village_home, township, "v01").close()
+        create_village_home(village_home, township, "v01").close()
     code, out, _ = run_vledger("whoami", "--json", home=village_home)
     assert json.loads(out)["office"] == "v01" and json.loads(out)["kind"] == "village"
     before = store_state(village_home)

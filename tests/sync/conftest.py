@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,20 @@ def store(home: Path) -> Iterator[Replicas]:
 @pytest.fixture
 def who(store: Replicas) -> Who:
     return Who("v01", store.device_id(), "clerk")
+
+
+class PersistWith:
+    """A replica's Writer that hands each write to `persist` (no store, no transaction)."""
+
+    def __init__(self, persist: Callable[[list[bytes], str, list[bytes]], None]) -> None:
+        self._persist = persist
+
+    def write_transaction(self, doc_id: str) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def refresh(self) -> None:
+        return None
+
+    def persist(self, doc_id: str, changes: list[bytes], origin: str,
+                heads: list[bytes]) -> None:
+        self._persist(changes, origin, heads)

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tests.sync.homes import who
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import Edit
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.gate import Received, receive
-from vledger.sync.services.identity import enroll, init_township, invite, join
+from vledger.sync.services.homes import init_township, join
 from vledger.sync.services.office import Office
 from vledger.sync.trust.checks import SIGNED
 from vledger.sync.trust.keys import (
@@ -62,14 +63,14 @@ class World:
 
 def make_world(tmp: Path, *, enroll_villages: bool = True) -> World:
     township = init_township(tmp / "t", "青石乡", TOWNSHIP, year=YEAR, user="clerk")
-    township.add_office("v01", "东村")
-    township.add_office("v02", "西村")
+    township.roster.add_office("v01", "东村")
+    township.roster.add_office("v02", "西村")
     villages = []
     for village in ("v01", "v02"):
-        path = invite(township, village, tmp / f"{village}.invite")
+        path = township.devices.invite(village, tmp / f"{village}.invite")
         office, reply = join(tmp / village, path, user=f"{village}-clerk")
         if enroll_villages:
-            enroll(township, reply)
+            township.devices.enroll(reply)
         villages.append(office)
     return World(tmp, township, villages[0], villages[1])
 
@@ -82,14 +83,34 @@ def scribble(office: Office, doc: str, key: str, value: str, where: str = "ledge
     """Write one value into `doc` straight through the write path (no permission check),
     as a home that wants to forge an edit can."""
     replica = office.store.replica(doc)
-    who = Who(office.office_id, office.device, "someone")
-    replica.write(who, [Edit("add", ("p", office.office_id, key, "c"), (where, key), value)])
+    who = Who(office.me.office, office.me.device, "someone")
+    replica.write(who, [Edit("add", ("p", office.me.office, key, "c"), (where, key), value)])
+
+
+def another_process(world: World, name: str) -> Office:
+    """Reopen one office of the world, as a new process would: it writes with a new
+    automerge actor."""
+    office: Office = getattr(world, name)
+    home = office.me.home
+    office.close()
+    again = Office.open(home)
+    setattr(world, name, again)
+    return again
+
+
+def devices_of(credentials: list[bytes]) -> set[str]:
+    """The devices named by credentials of either form (a voucher or an old record)."""
+    from vledger.sync.trust.signatures import Signature
+    from vledger.sync.trust.vouchers import LEGACY_RECORD_LEN, Voucher
+
+    return {Signature.decode(c).device if len(c) == LEGACY_RECORD_LEN
+            else Voucher.decode(c).device for c in credentials}
 
 
 def outgoing(sender: Office, doc: str, since: list[bytes] | None = None
              ) -> tuple[list[bytes], list[bytes]]:
     """What `sender` would send for `doc`: its changes since `since`, with signatures."""
-    sign_local_changes(sender.store, load_device_key(sender.home))
+    sign_local_changes(sender.store, load_device_key(sender.me.home))
     changes = sender.store.changes_since(doc, since or [])
     return changes, signatures_for(sender.store, doc, changes)
 
@@ -99,7 +120,7 @@ def deliver(sender: Office, receiver: Office, doc: str) -> Received:
     since = receiver.store.heads(doc) if receiver.store.has_document(doc) else []
     known = {c.hash for c in sender.store.replica(doc).doc.changes()}
     changes, sigs = outgoing(sender, doc, [h for h in since if h in known])
-    return receive_signed(receiver.store, doc, changes, sigs, f"test:{sender.office_id}")
+    return receive_signed(receiver.store, doc, changes, sigs, f"test:{sender.me.office}")
 
 
 def receive_signed(store: Replicas, doc: str, changes: list[bytes], sigs: list[bytes],
@@ -122,6 +143,9 @@ def store_state(store: Replicas) -> tuple[object, ...]:
             conn.execute("SELECT doc_id, heads FROM documents ORDER BY doc_id").fetchall(),
             conn.execute("SELECT id, doc_id, data FROM chunks ORDER BY id").fetchall(),
             conn.execute("SELECT doc_id, change, device, sig FROM change_signatures "
+                         "ORDER BY doc_id, change").fetchall(),
+            conn.execute("SELECT doc_id, digest, device FROM vouchers ORDER BY id").fetchall(),
+            conn.execute("SELECT doc_id, change, voucher FROM vouched "
                          "ORDER BY doc_id, change").fetchall(),
         )
     finally:
@@ -154,7 +178,7 @@ def keyed_township(path: Path, township: str = TOWNSHIP, *, year: int = YEAR,
         roster = current_roster(office.store)
         entry = entry_for(roster, village, "village")
         if test_key(township, village).id not in entry.devices:
-            put_entry(office.store, township_key, office.who,
+            put_entry(office.store, township_key, who(office),
                       with_device(entry, test_key(township, village).public))
     return office
 
@@ -169,13 +193,13 @@ def keyed_home(path: Path, office: str, township: str = TOWNSHIP, *, year: int =
     if not (path / DEVICE_KEY_FILE).exists():
         write_key(path / DEVICE_KEY_FILE, test_key(township, office))
     store = Replicas.open(path, scan=False)
-    store.set_setting("device", test_key(township, office).id)
+    store.db.settings.set("device", test_key(township, office).id)
     if pinned_township_key(store) is None:
         pin_township_key(store, test_key(township, township, "township").public)
-    store.set_setting("office", office)
-    store.set_setting("township", township)
-    store.set_setting("year", str(year))
-    store.set_setting("kind", "township" if office == township else "village")
+    store.db.settings.set("office", office)
+    store.db.settings.set("township", township)
+    store.db.settings.set("year", str(year))
+    store.db.settings.set("kind", "township" if office == township else "village")
     if roster_from is not None:
         from vledger.sync.link.session import Identity
         from vledger.sync.trust.signatures import whole_signatures

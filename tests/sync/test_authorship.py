@@ -1,8 +1,10 @@
-"""Authorship: signed changes, checked against the signed roster before they are applied.
+"""Authorship: changes vouched for by their device, checked against the signed roster
+before they are applied.
 
-Each attack of issue 6 item 5 that lives at this level: the forged or unwanted change
-is refused, nothing of it is stored (documents, chunks, signature records), the
-refusal is logged with its reason, and legitimate changes keep flowing.
+Each attack that lives at this level: the forged or unwanted change is refused,
+nothing of it is stored (documents, chunks, vouchers, signature records), the
+refusal is logged with its reason, and legitimate changes keep flowing. Vouchers
+(one signature per batch) and the old per-change records are both checked.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import pytest
 
 from tests.sync.identity_world import (
     World,
+    another_process,
     deliver,
+    devices_of,
     doc_of,
     give_raw,
     make_world,
@@ -23,11 +27,10 @@ from tests.sync.identity_world import (
     scribble,
     store_state,
 )
-from vledger.sync.services.identity import invite, join, revoke_device
+from vledger.sync.services.homes import join
 from vledger.sync.trust.keys import SigningKey, ensure_device_key, load_device_key
 from vledger.sync.trust.roster import RosterError
 from vledger.sync.trust.signatures import (
-    RECORD_LEN,
     Signature,
     accepted_frontier,
     genesis_hash,
@@ -37,6 +40,7 @@ from vledger.sync.trust.signatures import (
     sign_local_changes,
     signatures_for,
 )
+from vledger.sync.trust.vouchers import Voucher, make_voucher
 
 V01, V02, TOWN = doc_of("v01"), doc_of("v02"), doc_of("t1")
 
@@ -59,7 +63,7 @@ def test_a_village_edit_of_its_own_ledger_reaches_the_township(world: World) -> 
     assert world.township.store.replica(V01).read(["ledgers", "r1"]) == "ok"
     # the township keeps the village device's own signature, to relay it
     kept = signatures_for(world.township.store, V01, list(got.changes))
-    assert [Signature.decode(s).device for s in kept] == [load_device_key(world.v01.home).id]
+    assert devices_of(kept) == {load_device_key(world.v01.me.home).id}
 
 
 def test_a_village_forging_another_villages_edit_is_refused(world: World) -> None:
@@ -92,12 +96,14 @@ def test_the_township_may_correct_a_village_ledger(world: World) -> None:
     assert got.applied == 1 and got.refused == []
 
 
-def test_an_unknown_device_is_refused(world: World, tmp_path: Path) -> None:
+@pytest.mark.parametrize("form", ["voucher", "record"])
+def test_an_unknown_device_is_refused(world: World, form: str) -> None:
     stranger = SigningKey.generate()
     scribble(world.v01, V01, "r1", "x")
     changes = world.v01.store.changes_since(V01, world.township.store.heads(V01))
-    sigs = [sign_change(stranger, V01, c.hash).encode()
-            for c in world.v01.store.replica(V01).doc.changes(world.township.store.heads(V01))]
+    made = world.v01.store.replica(V01).doc.changes(world.township.store.heads(V01))
+    sigs = ([make_voucher(stranger, V01, {c.actor for c in made}, [made[-1].hash]).encode()]
+            if form == "voucher" else [sign_change(stranger, V01, c.hash).encode() for c in made])
     before = store_state(world.township.store)
     got = receive_signed(world.township.store, V01, changes, sigs, "stranger")
     assert got.applied == 0
@@ -139,12 +145,62 @@ def test_a_signature_moved_to_another_change_is_refused(world: World) -> None:
     heads = world.v01.store.heads(V01)
     scribble(world.v01, V01, "r2", "y")
     second, _ = outgoing(world.v01, V01, heads)
-    old = Signature.decode(first_sigs[0])
-    moved = Signature(world.v01.store.replica(V01).doc.heads()[0], old.device, old.sig)
+    moved = _moved(Voucher.decode(first_sigs[0]), world.v01.store.heads(V01))
     got = receive_signed(world.township.store, V01, first + second,
                          [first_sigs[0], moved.encode()], "peer")
     assert got.applied == 1  # the honest first change still goes through
     assert [r.reason for r in got.refused] == ["its signature does not match the change"]
+
+
+def test_an_old_record_moved_to_another_change_is_refused(world: World) -> None:
+    scribble(world.v01, V01, "r1", "x")
+    start = world.township.store.heads(V01)
+    first = world.v01.store.changes_since(V01, start)
+    key = load_device_key(world.v01.me.home)
+    [change] = world.v01.store.replica(V01).doc.changes(start)
+    old = sign_change(key, V01, change.hash)
+    scribble(world.v01, V01, "r2", "y")
+    second = world.v01.store.changes_since(V01, [change.hash])
+    moved = Signature(world.v01.store.heads(V01)[0], old.device, old.sig)
+    got = receive_signed(world.township.store, V01, first + second,
+                         [old.encode(), moved.encode()], "peer")
+    assert got.applied == 1
+    assert [r.reason for r in got.refused] == ["its signature does not match the change"]
+
+
+def test_a_voucher_for_another_document_vouches_for_nothing_here(world: World) -> None:
+    scribble(world.v01, V01, "r1", "x")
+    changes, sigs = outgoing(world.v01, V01, world.township.store.heads(V01))
+    voucher = Voucher.decode(sigs[0])
+    key = load_device_key(world.v01.me.home)
+    elsewhere = make_voucher(key, V02, voucher.actors, voucher.heads)  # really signed, for V02
+    relabelled = _moved(voucher, voucher.heads, doc=V02)  # V01's signature, labelled V02
+    for given in (elsewhere, relabelled):
+        got = receive_signed(world.township.store, V01, changes, [given.encode()], "peer")
+        assert got.applied == 0 and got.refused[0].reason == "it carries no signature"
+    got = receive_signed(world.township.store, V02, changes, [relabelled.encode()], "peer")
+    assert got.applied == 0
+
+
+def test_one_voucher_is_one_signature_for_a_whole_batch(world: World) -> None:
+    for n in range(20):
+        scribble(world.v01, V01, f"r{n}", str(n))
+    changes, sigs = outgoing(world.v01, V01, world.township.store.heads(V01))
+    assert len(changes) == 20 and len(sigs) == 1
+    got = receive_signed(world.township.store, V01, changes, sigs, "peer")
+    assert got.applied == 20 and got.refused == []
+
+
+def _moved(voucher: Voucher, heads: list[bytes] | tuple[bytes, ...], doc: str = "") -> Voucher:
+    """The voucher's signature on a body claiming other heads (or another document)."""
+    import msgpack
+
+    body = msgpack.unpackb(voucher.body, raw=False)
+    body["heads"] = sorted(heads)
+    body["doc"] = doc or voucher.doc
+    packed = msgpack.packb(body, use_bin_type=True)
+    return Voucher(body["doc"], voucher.device, voucher.actors, tuple(sorted(heads)), packed,
+                   voucher.sig)
 
 
 def test_a_forged_change_in_a_relayed_batch_does_not_stop_the_honest_ones(world: World) -> None:
@@ -162,10 +218,11 @@ def test_a_forged_change_in_a_relayed_batch_does_not_stop_the_honest_ones(world:
 def test_changes_building_on_a_refused_change_are_refused_too(world: World) -> None:
     start = world.township.store.heads(V01)
     scribble(world.v01, V01, "first", "1")
-    first, _ = outgoing(world.v01, V01, start)
+    first, _ = outgoing(world.v01, V01, start)  # its voucher is withheld
     heads = world.v01.store.heads(V01)
-    scribble(world.v01, V01, "second", "2")
-    second, second_sigs = outgoing(world.v01, V01, heads)  # validly signed, on top of first
+    v01 = another_process(world, "v01")  # a new actor: second's voucher cannot cover first
+    scribble(v01, V01, "second", "2")
+    second, second_sigs = outgoing(v01, V01, heads)  # validly vouched, on top of first
     got = receive_signed(world.township.store, V01, first + second, second_sigs, "relay")
     assert got.applied == 0
     assert got.refused[0].reason == "it carries no signature"
@@ -179,8 +236,8 @@ def test_a_revoked_devices_new_change_is_refused_and_its_old_ones_stay(
     assert deliver(world.v01, world.township, V01).applied == 1
     scribble(world.v01, V01, "in-transit", "2")  # made before, not held by the township
     heads_in_transit = world.v01.store.heads(V01)
-    device = load_device_key(world.v01.home).id
-    revoke_device(world.township, device)
+    device = load_device_key(world.v01.me.home).id
+    world.township.devices.revoke(device)
     assert accepted_frontier(world.township.store, device)[V01]
     scribble(world.v01, V01, "after", "3")
     before = store_state(world.township.store)
@@ -191,7 +248,7 @@ def test_a_revoked_devices_new_change_is_refused_and_its_old_ones_stay(
     assert heads_in_transit  # "after" = not held by the township when it revoked
     assert world.township.store.replica(V01).read(["ledgers", "in-transit"]) is None
     # A new laptop for v01 receives the old changes, signed by the revoked device: accepted.
-    path = invite(world.township, "v01", tmp_path / "again.invite")
+    path = world.township.devices.invite("v01", tmp_path / "again.invite")
     laptop, _ = join(tmp_path / "laptop", path)
     try:
         assert laptop.store.replica(V01).read(["ledgers", "before"]) == "1"
@@ -203,12 +260,12 @@ def test_a_relayed_change_keeps_its_original_signature(world: World, tmp_path: P
     scribble(world.v01, V01, "r1", "from v01")
     deliver(world.v01, world.township, V01)
     # The township relays v01's change to v01's second device; v01's signature travels.
-    path = invite(world.township, "v01", tmp_path / "again.invite")
+    path = world.township.devices.invite("v01", tmp_path / "again.invite")
     laptop, _ = join(tmp_path / "laptop", path)
     try:
         assert laptop.store.replica(V01).read(["ledgers", "r1"]) == "from v01"
         kept = signatures_for(laptop.store, V01, laptop.store.changes_since(V01, []))
-        assert load_device_key(world.v01.home).id in {Signature.decode(s).device for s in kept}
+        assert load_device_key(world.v01.me.home).id in devices_of(kept)
     finally:
         laptop.close()
 
@@ -237,7 +294,7 @@ def test_a_roster_entry_moved_to_another_office_is_refused(world: World) -> None
 
 def test_an_old_roster_entry_written_back_is_refused(world: World, tmp_path: Path) -> None:
     old = world.township.store.replica(TOWN).read(["roster", "signed:v01"])
-    revoke_device(world.township, load_device_key(world.v01.home).id)
+    world.township.devices.revoke(load_device_key(world.v01.me.home).id)
     assert deliver(world.township, world.v02, TOWN).applied >= 1
     scribble(world.township, TOWN, "signed:v01", old, where="roster")  # type: ignore[arg-type]
     got = deliver(world.township, world.v02, TOWN)
@@ -253,9 +310,9 @@ def test_genesis_needs_no_signature_and_a_fake_genesis_is_refused(world: World) 
 
 
 def test_a_home_without_a_pinned_key_accepts_nothing(tmp_path: Path, world: World) -> None:
-    from vledger.sync.services.office import Office
+    from tests.sync.homes import create_township
 
-    legacy = Office.create_township(tmp_path / "legacy", "旧乡", "t1", year=2026)
+    legacy = create_township(tmp_path / "legacy", "旧乡", "t1", year=2026)
     try:
         with pytest.raises(RosterError, match="no pinned township key"):
             screen_batch(legacy.store, V01, [], [])
@@ -263,14 +320,16 @@ def test_a_home_without_a_pinned_key_accepts_nothing(tmp_path: Path, world: Worl
         legacy.close()
 
 
-def test_local_changes_are_signed_once_by_this_homes_device(world: World) -> None:
+def test_local_changes_are_vouched_for_once_by_this_homes_device(world: World) -> None:
     scribble(world.v01, V01, "r1", "x")
-    key = ensure_device_key(world.v01.home)
-    assert sign_local_changes(world.v01.store, key) == 1
-    assert sign_local_changes(world.v01.store, key) == 0
-    records = signatures_for(world.v01.store, V01, world.v01.store.changes_since(V01, []))
-    assert all(len(r) == RECORD_LEN for r in records)
-    assert {Signature.decode(r).device for r in records} >= {key.id}
+    v01 = another_process(world, "v01")
+    scribble(v01, V01, "r2", "y")  # two processes, two actors: one voucher covers both
+    key = ensure_device_key(v01.me.home)
+    assert sign_local_changes(v01.store, key) == 2
+    assert sign_local_changes(v01.store, key) == 0
+    credentials = signatures_for(v01.store, V01, v01.store.changes_since(V01, []))
+    mine = [Voucher.decode(c) for c in credentials if Voucher.decode(c).device == key.id]
+    assert len(mine) == 1 and len(mine[0].actors) == 2
 
 
 def test_a_refusal_seen_twice_is_counted_not_duplicated(world: World) -> None:

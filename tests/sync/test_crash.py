@@ -3,16 +3,19 @@
 A subprocess adds rows in a loop and prints each row id after the store
 returned; we SIGKILL it at random points (mid-write, mid-compaction), start
 it again, and at the end every acknowledged row must be there and the store
-must open without any damage. VLEDGER_CRASH_KILLS sets the number of kills.
+must open without any damage; the same with two writers on one home at once,
+either killed. VLEDGER_CRASH_KILLS sets the number of kills.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -69,3 +72,84 @@ def test_acknowledged_edits_survive_sigkill(tmp_path: Path) -> None:
         assert row_id in rows and rows[row_id].cells["note"] == note
         batch = {f"{note.rsplit('-', 1)[0]}-{i}" for i in range(count)}
         assert batch <= notes  # the whole import survived, not just its first row
+
+
+class _Running:
+    """One writer process; its acknowledgement lines are collected as they come."""
+
+    def __init__(self, home: Path, tag: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(WRITER), str(home), tag],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[str]:
+        got: list[str] = []
+        deadline = time.monotonic() + timeout
+        while len(got) < count and time.monotonic() < deadline:
+            try:
+                got.append(self.lines.get(timeout=0.1))
+            except queue.Empty:
+                continue
+        return got
+
+    def kill(self) -> list[tuple[str, str, int]]:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.reader.join(5)
+        seen: list[str] = []
+        while not self.lines.empty():
+            seen.append(self.lines.get())
+        return _acks(seen)
+
+
+def _acks(lines: list[str]) -> list[tuple[str, str, int]]:
+    found = []
+    for line in lines:
+        if line.endswith("\n") and line.strip() != "ready":
+            row_id, note, count = line.split()
+            found.append((row_id, note, int(count)))
+    return found
+
+
+def test_acknowledged_edits_survive_sigkill_with_two_writers_on_one_home(
+    tmp_path: Path,
+) -> None:
+    """Two processes write the same document at once; either is killed at any moment, and
+    nothing either acknowledged is lost, and the store names the heads it holds."""
+    home = tmp_path / "home"
+    rng = random.Random(20261130)
+    acked: list[tuple[str, str, int]] = []
+    running: dict[str, _Running] = {}
+    for life in range(max(KILLS // 2, 4)):
+        for name in ("a", "b"):
+            if name not in running:
+                running[name] = _Running(home, f"{name}{life}")
+                first = running[name].wait_for(1)
+                assert first == ["ready\n"], f"writer {name} did not start: {first!r}"
+        for writer in running.values():  # let both acknowledge a few writes
+            acked.extend(_acks(writer.wait_for(rng.randint(0, 4))))
+        time.sleep(rng.random() * 0.02)
+        victim = rng.choice(sorted(running))
+        acked.extend(running.pop(victim).kill())
+    for writer in running.values():
+        acked.extend(writer.kill())
+    assert len({note.split("-")[0][0] for _, note, _ in acked}) == 2, "both wrote"
+    with Replicas.open(home) as store:
+        assert store.report == []
+        village = VillageDoc(store.replica("t1/v01/2026"))
+        rows = {r.id: r for r in village.rows("safety-2026")}
+        notes = {r.cells.get("note") for r in rows.values()}
+        assert sorted(store.document("t1/v01/2026").heads()) == sorted(store.heads("t1/v01/2026"))
+    for row_id, note, count in acked:
+        assert row_id in rows and rows[row_id].cells["note"] == note
+        batch = {f"{note.rsplit('-', 1)[0]}-{i}" for i in range(count)}
+        assert batch <= notes

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.sync.conftest import PROGRAM, TOWNSHIP_DOC, VILLAGE_DOC
+from tests.sync.conftest import PROGRAM, TOWNSHIP_DOC, VILLAGE_DOC, PersistWith
 from vledger.domain.history import RESOLVE, History, JournalEntry
 from vledger.sync.binding.doc import ROOT
 from vledger.sync.documents.journal import JournalIndex, Who, decode_entry
@@ -196,7 +196,8 @@ def test_a_failed_commit_leaves_the_document_as_it_was() -> None:
         if len(calls) == 2:
             raise OSError("disk full")
 
-    doc = Replica(VILLAGE_DOC, new_document(VILLAGE_DOC, VILLAGE), b"\x07" * 16, failing)
+    doc = Replica(VILLAGE_DOC, new_document(VILLAGE_DOC, VILLAGE), b"\x07" * 16,
+                  PersistWith(failing))
     village = VillageDoc(doc)
     row = village.add_row(A, PROGRAM, {"people": 1})
     heads = doc.heads()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from vledger.sync.services.identity import init_township
+from tests.sync.homes import township_doc
+from vledger.sync.services.homes import init_township
 from vledger.sync.trust.keys import (
     KeyFileError,
     SigningKey,
@@ -77,11 +78,11 @@ def test_key_ids_and_signatures() -> None:
 def test_init_makes_both_keys_and_names_the_device_by_its_key(tmp_path: Path) -> None:
     office = init_township(tmp_path / "t", "青石乡", "t1", year=2026)
     try:
-        key = load_device_key(office.home)
-        assert office.device == key.id == office.whoami().device
-        assert (office.home / "township.key").exists()
-        assert office.store.setting("township_key") is not None
-        journal = office.township_doc().replica.journal_entries()
+        key = load_device_key(office.me.home)
+        assert office.me.device == key.id == office.roster.whoami().device
+        assert (office.me.home / "township.key").exists()
+        assert office.store.db.settings.get("township_key") is not None
+        journal = township_doc(office).replica.journal_entries()
         assert journal and {e.device for e in journal} == {key.id}
     finally:
         office.close()

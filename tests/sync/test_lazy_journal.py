@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from automerge import core
 
-from tests.sync.conftest import PROGRAM, VILLAGE_DOC
+from tests.sync.conftest import PROGRAM, VILLAGE_DOC, PersistWith
 from vledger.domain.history import RESOLVE, History, JournalEntry
 from vledger.domain.indicators import measure
 from vledger.domain.program_file import load_program
@@ -26,7 +26,7 @@ from vledger.sync.documents.journal import Who
 from vledger.sync.documents.ledger import LEDGERS, VillageDoc
 from vledger.sync.documents.replica import JOURNAL, VILLAGE, Replica
 from vledger.sync.documents.replicas import Replicas
-from vledger.sync.services.measures import village_measures
+from vledger.sync.services.ranking import villages_measures
 
 A = Who("v01", "dev-a", "王")
 B = Who("t1", "dev-b", "李")
@@ -115,7 +115,7 @@ def test_measuring_a_village_decodes_no_journal_entry(
     store = reopen(store)
     decoded.clear()
     try:
-        measured = village_measures(store, program, VILLAGE_DOC)
+        measured = villages_measures(store, program, [VILLAGE_DOC])[VILLAGE_DOC]
         assert not store.is_open(VILLAGE_DOC)  # opened only to be measured, closed again
         expected = measure(program, store.village(VILLAGE_DOC).rows(PROGRAM))
     finally:
@@ -213,7 +213,7 @@ def test_a_failed_write_leaves_an_index_that_matches_the_document(tmp_path: Path
             raise OSError("disk full")
 
     doc = Replica(VILLAGE_DOC, replica_module.new_document(VILLAGE_DOC, VILLAGE), b"\x07" * 16,
-                  persist)
+                  PersistWith(persist))
     village = VillageDoc(doc)
     row = village.add_row(A, PROGRAM, {"participants": 1})
     [good] = village.set_cells(A, PROGRAM, row, {"participants": 2})

@@ -15,7 +15,7 @@ from vledger.domain.program_file import load_program
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import VILLAGE, doc_id
 from vledger.sync.documents.replicas import Replicas
-from vledger.sync.services.measures import program_version, village_measures, villages_measures
+from vledger.sync.services.ranking import program_version, villages_measures
 
 A = Who("v01", "dev-a", "王")
 
@@ -58,11 +58,12 @@ def test_fresh_measures_are_cached_in_one_transaction(
             expected = measure(program, store.village(document).rows(PROGRAM))
             assert found[document] == expected
             assert found[document].values[("audience", "year")].total == n * n * 10
-            cached = store.cached_measures(document, PROGRAM, store.heads(document), version)
+            cached = store.db.caches.get(document, PROGRAM, store.heads(document), version)
             assert cached == expected.to_plain()
         assert found[absent] == measure(program, [])
         opened.clear()
-        assert village_measures(store, program, documents[0]) == found[documents[0]]
+        first = documents[0]
+        assert villages_measures(store, program, [first])[first] == found[first]
         assert opened == []  # all from the cache: nothing to store
     finally:
         store.close()

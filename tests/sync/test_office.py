@@ -1,4 +1,5 @@
-"""The Office facade: homes, roster, programs, sheets, ledgers, permissions, measures cache."""
+"""The office's services: homes, roster, programs, sheets, ledgers, permissions, measures
+cache."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from pathlib import Path
 import pytest
 
 from tests.example_data import EXAMPLES
+from tests.sync.homes import (
+    create_township,
+    create_village_home,
+    township_doc_id,
+    village_doc_id,
+)
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services.office import Office, Refusal
 from vledger.sync.store.database import DB_FILE
@@ -44,11 +51,11 @@ def written(home: Path) -> tuple[object, ...]:
 
 @pytest.fixture
 def township(tmp_path: Path) -> Iterator[Office]:
-    office = Office.create_township(tmp_path / "t", "青石乡", "qs", year=2026, user="李")
+    office = create_township(tmp_path / "t", "青石乡", "qs", year=2026, user="李")
     with (EXAMPLE / "safety-2026" / "offices.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            office.add_office(row["id"], row["name"], row["area"])
-    office.publish_program(SOURCE, "safety-2026.toml")
+            office.roster.add_office(row["id"], row["name"], row["area"])
+    office.programs.add(SOURCE, "safety-2026.toml")
     yield office
     office.close()
 
@@ -57,9 +64,9 @@ def township(tmp_path: Path) -> Iterator[Office]:
 def loaded(township: Office) -> Office:
     """The worked example, loaded whole."""
     for kind in ("targets", "entered", "manual", "adjustments"):
-        township.import_sheet(PROGRAM, kind, EXAMPLE / "safety-2026" / f"{kind}.csv")
+        township.sheets.import_csv(PROGRAM, kind, EXAMPLE / "safety-2026" / f"{kind}.csv")
     for village in ("v01", "v02", "v03", "v04"):
-        township.add_rows(PROGRAM, village, ledger(village))
+        township.ledgers.session(PROGRAM, village, writing=True).add_rows(ledger(village))
     return township
 
 
@@ -68,23 +75,24 @@ def refuse(home: Path, action: object, *expected: str) -> list[str]:
     before = written(home)
     with pytest.raises(Refusal) as caught:
         action()  # type: ignore[operator]
-    text = "\n".join(caught.value.problems)
+    lines = [str(p) for p in caught.value.problems]  # a catalogue message reads in English
+    text = "\n".join(lines)
     for part in expected:
         assert part in text
     assert written(home) == before
-    return caught.value.problems
+    return lines
 
 
 # -- homes ------------------------------------------------------------------------------------
 
 
 def test_a_new_township_knows_itself(township: Office) -> None:
-    me = township.whoami()
+    me = township.roster.whoami()
     assert (me.office, me.kind, me.township, me.township_name, me.office_name, me.user) == (
         "qs", "township", "qs", "青石乡", "青石乡", "李",
     )
     assert me.device and me.year == 2026
-    assert [(o.id, o.area, o.kind) for o in township.offices()] == [
+    assert [(o.id, o.area, o.kind) for o in township.roster.offices()] == [
         ("qs", None, "township"), ("v01", "北片", "village"), ("v02", "北片", "village"),
         ("v03", "南片", "village"), ("v04", "南片", "village"),
     ]
@@ -94,9 +102,9 @@ def test_a_new_township_knows_itself(township: Office) -> None:
 def test_a_home_with_an_office_is_not_made_again(township: Office, tmp_path: Path) -> None:
     township.close()
     with pytest.raises(Refusal, match="already holds an office"):
-        Office.create_township(tmp_path / "t", "别的乡", "other", year=2026)
+        create_township(tmp_path / "t", "别的乡", "other", year=2026)
     with Office.open(tmp_path / "t") as again:
-        assert again.township_id == "qs"
+        assert again.me.township == "qs"
 
 
 def test_opening_an_empty_home_refuses_and_creates_nothing(tmp_path: Path) -> None:
@@ -108,28 +116,29 @@ def test_opening_an_empty_home_refuses_and_creates_nothing(tmp_path: Path) -> No
 
 def test_township_ids_follow_the_office_pattern(tmp_path: Path) -> None:
     with pytest.raises(Refusal, match="lowercase"):
-        Office.create_township(tmp_path / "a", "青石乡", "Bad/Id", year=2026)
+        create_township(tmp_path / "a", "青石乡", "Bad/Id", year=2026)
     assert not (tmp_path / "a").exists()
-    with Office.create_township(tmp_path / "b", "青石乡", year=2026) as office:
-        assert office.township_id.startswith("t") and len(office.township_id) == 6
+    with create_township(tmp_path / "b", "青石乡", year=2026) as office:
+        assert office.me.township.startswith("t") and len(office.me.township) == 6
 
 
 # -- roster ---------------------------------------------------------------------------------
 
 
 def test_add_office_refuses_bad_ids_and_duplicates(township: Office) -> None:
-    home = township.home
-    refuse(home, lambda: township.add_office("V01", "大写村"), "lowercase")
-    refuse(home, lambda: township.add_office("-v9", "村"), "lowercase")
-    refuse(home, lambda: township.add_office("v01", "重复村"), "already on the roster", "东坪村")
-    refuse(home, lambda: township.add_office("qs", "同名"), "already on the roster")
-    refuse(home, lambda: township.add_office("v09", "  "), "needs a name")
+    home = township.me.home
+    roster = township.roster
+    refuse(home, lambda: roster.add_office("V01", "大写村"), "lowercase")
+    refuse(home, lambda: roster.add_office("-v9", "村"), "lowercase")
+    refuse(home, lambda: roster.add_office("v01", "重复村"), "already on the roster", "东坪村")
+    refuse(home, lambda: roster.add_office("qs", "同名"), "already on the roster")
+    refuse(home, lambda: roster.add_office("v09", "  "), "needs a name")
 
 
 def test_each_village_gets_its_document(township: Office) -> None:
     for village in ("v01", "v02", "v03", "v04"):
-        assert township.store.has_document(township.village_doc_id(village))
-        assert not township.store.is_open(township.village_doc_id(village))
+        assert township.store.has_document(village_doc_id(township, village))
+        assert not township.store.is_open(village_doc_id(township, village))
 
 
 # -- programs ---------------------------------------------------------------------------------
@@ -137,33 +146,34 @@ def test_each_village_gets_its_document(township: Office) -> None:
 
 def test_a_broken_program_is_refused_with_its_lines(township: Office) -> None:
     broken = SOURCE.replace('rule = "proportional"', 'rule = "proportionate"', 1)
-    problems = refuse(township.home, lambda: township.publish_program(broken, "bad.toml"))
+    problems = refuse(township.me.home, lambda: township.programs.add(broken, "bad.toml"))
     assert problems and all(p.startswith("bad.toml:") for p in problems)
     assert any("proportionate" in p for p in problems)
 
 
 def test_a_program_of_another_year_is_refused(township: Office) -> None:
     other = SOURCE.replace("year = 2026", "year = 2025", 1).replace("2026-", "2025-")
-    refuse(township.home, lambda: township.publish_program(other, "old.toml"), "2025", "2026")
+    refuse(township.me.home, lambda: township.programs.add(other, "old.toml"), "2025", "2026")
 
 
 def test_publishing_again_replaces_the_program(township: Office) -> None:
     retitled = SOURCE.replace("2026年安全生产目标考核", "2026年安全生产考核（修订）", 1)
     assert retitled != SOURCE
-    township.publish_program(retitled, "safety-2026.toml")
-    assert [p.title for p in township.programs()] == ["2026年安全生产考核（修订）"]
+    township.programs.add(retitled, "safety-2026.toml")
+    assert [p.title for p in township.programs.all()] == ["2026年安全生产考核（修订）"]
 
 
 def test_unknown_program_is_refused(township: Office) -> None:
-    refuse(township.home, lambda: township.ranking("nope", "Q1"), "no program nope",
+    refuse(township.me.home, lambda: township.ranking.sheet("nope", "Q1"), "no program nope",
            "safety-2026")
 
 
 def test_current_period_is_the_one_containing_today(township: Office) -> None:
-    program = township.program(PROGRAM)
-    assert Office.current_period(program, date(2026, 2, 1)) == "Q1"
-    assert Office.current_period(program, date(2026, 9, 1)) == "Q3"
-    assert Office.current_period(program, date(2027, 1, 5)) == "year"
+    program = township.programs.get(PROGRAM)
+    current_period = township.programs.current_period
+    assert current_period(program, date(2026, 2, 1)) == "Q1"
+    assert current_period(program, date(2026, 9, 1)) == "Q3"
+    assert current_period(program, date(2027, 1, 5)) == "year"
 
 
 # -- sheets -------------------------------------------------------------------------------
@@ -175,7 +185,7 @@ def write(path: Path, text: str, bom: bool = False) -> Path:
 
 
 def test_sheet_import_reads_every_kind(loaded: Office) -> None:
-    inputs = loaded.sheet_inputs(PROGRAM)
+    inputs = loaded.sheets.inputs(PROGRAM)
     assert inputs.targets[("v01", "publicity")] == Decimal(10)
     assert inputs.entered[("v01", "plan", "Q1")] == Decimal(1)
     assert inputs.manual[("v02", "records", "Q1")] == Decimal("6.5")
@@ -184,13 +194,14 @@ def test_sheet_import_reads_every_kind(loaded: Office) -> None:
 
 def test_sheet_import_with_bom_and_full_width_numbers(township: Office, tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", "village,indicator,value\nv01,drills,１２\n", bom=True)
-    assert township.import_sheet(PROGRAM, "targets", path, shown_as="t.csv") == 1
-    assert township.sheet_inputs(PROGRAM).targets[("v01", "drills")] == Decimal(12)
+    assert township.sheets.import_csv(PROGRAM, "targets", path, shown_as="t.csv") == 1
+    assert township.sheets.inputs(PROGRAM).targets[("v01", "drills")] == Decimal(12)
 
 
 def test_a_bad_header_is_refused(township: Office, tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", "village,indicator,target\nv01,drills,3\n")
-    refuse(township.home, lambda: township.import_sheet(PROGRAM, "targets", path, shown_as="t.csv"),
+    refuse(township.me.home,
+           lambda: township.sheets.import_csv(PROGRAM, "targets", path, shown_as="t.csv"),
            "t.csv:1: the header must be exactly village,indicator,value")
 
 
@@ -209,50 +220,51 @@ def test_every_bad_cell_is_reported_at_its_line_and_column(
     )
     path = write(tmp_path / "m.csv", text)
     problems = refuse(
-        township.home, lambda: township.import_sheet(PROGRAM, "manual", path, shown_as="m.csv")
+        township.me.home,
+        lambda: township.sheets.import_csv(PROGRAM, "manual", path, shown_as="m.csv"),
     )
     assert [p.split(": ", 1)[0] for p in problems] == [
         "m.csv:3:village", "m.csv:4:period", "m.csv:5:points", "m.csv:6:item",
         "m.csv:7:points", "m.csv:8:item",
     ]
     assert "9 points is above the item's 8" in problems[2]
-    assert township.sheet_inputs(PROGRAM).manual == {}
+    assert township.sheets.inputs(PROGRAM).manual == {}
 
 
 def test_single_values_are_checked_like_sheets(township: Office) -> None:
-    township.set_target(PROGRAM, "v01", "drills", "3")
-    township.set_manual(PROGRAM, "v01", "records", "Q1", "7.5")
-    township.set_entered(PROGRAM, "v01", "plan", "year", Decimal(1))
-    township.set_adjustment(PROGRAM, "v01", "county_praise", "Q1", 2)
-    inputs = township.sheet_inputs(PROGRAM)
+    township.sheets.set_target(PROGRAM, "v01", "drills", "3")
+    township.sheets.set_manual(PROGRAM, "v01", "records", "Q1", "7.5")
+    township.sheets.set_entered(PROGRAM, "v01", "plan", "year", Decimal(1))
+    township.sheets.set_adjustment(PROGRAM, "v01", "county_praise", "Q1", 2)
+    inputs = township.sheets.inputs(PROGRAM)
     assert inputs.targets == {("v01", "drills"): Decimal(3)}
     assert inputs.manual == {("v01", "records", "Q1"): Decimal("7.5")}
     assert inputs.entered == {("v01", "plan", "year"): Decimal(1)}
     assert inputs.adjustments == {("v01", "county_praise", "Q1"): Decimal(2)}
-    home = township.home
-    refuse(home, lambda: township.set_target(PROGRAM, "v77", "drills", "3"), "no village v77")
-    refuse(home, lambda: township.set_manual(PROGRAM, "v01", "records", "Q1", "8.5"), "above")
-    refuse(home, lambda: township.set_target(PROGRAM, "v01", "drills", "三"), "not a number")
-    refuse(home, lambda: township.set_adjustment(PROGRAM, "v01", "county_praise", "Q1", "1.5"),
+    home, sheets = township.me.home, township.sheets
+    refuse(home, lambda: sheets.set_target(PROGRAM, "v77", "drills", "3"), "no village v77")
+    refuse(home, lambda: sheets.set_manual(PROGRAM, "v01", "records", "Q1", "8.5"), "above")
+    refuse(home, lambda: sheets.set_target(PROGRAM, "v01", "drills", "三"), "not a number")
+    refuse(home, lambda: sheets.set_adjustment(PROGRAM, "v01", "county_praise", "Q1", "1.5"),
            "whole")
-    township.set_target(PROGRAM, "v01", "drills", None)
-    assert township.sheet_inputs(PROGRAM).targets == {}
+    township.sheets.set_target(PROGRAM, "v01", "drills", None)
+    assert township.sheets.inputs(PROGRAM).targets == {}
 
 
 # -- ledgers ------------------------------------------------------------------------------
 
 
 def test_rows_typed_as_text_are_parsed_by_their_columns(township: Office) -> None:
-    ids = township.add_rows(PROGRAM, "v01", [
+    ids = township.ledgers.session(PROGRAM, "v01", writing=True).add_rows([
         {"date": "２０２６／３／５", "kind": "应急演练", "participants": "１２", "fixed": "是"},
         {"日期": "2026年1月2日", "类别": "宣传活动", "note": "  春节  "},
     ])
-    rows = {r.id: r for r in township.ledger_rows(PROGRAM, "v01")}
+    rows = {r.id: r for r in township.ledgers.session(PROGRAM, "v01").rows()}
     assert rows[ids[0]].cells == {
         "date": "2026-03-05", "kind": "应急演练", "participants": 12, "fixed": True,
     }
     assert rows[ids[1]].cells == {"date": "2026-01-02", "kind": "宣传活动", "note": "春节"}
-    assert [r.id for r in township.ledger_rows(PROGRAM, "v01")] == [ids[1], ids[0]]
+    assert [r.id for r in township.ledgers.session(PROGRAM, "v01").rows()] == [ids[1], ids[0]]
 
 
 def test_bad_rows_are_refused_whole_with_every_cell(township: Office) -> None:
@@ -262,71 +274,75 @@ def test_bad_rows_are_refused_whole_with_every_cell(township: Office) -> None:
         {"kind": "宣传活动", "participants": "-3"},
     ]
     with pytest.raises(Refusal) as caught:
-        township.add_rows(PROGRAM, "v01", rows)
+        township.ledgers.session(PROGRAM, "v01", writing=True).add_rows(rows)
     located = {(p.row, p.column) for p in caught.value.cells}
     assert located == {(1, "date"), (1, "colour"), (2, "participants"), (2, "date")}
-    assert township.ledger_rows(PROGRAM, "v01", include_deleted=True) == []
+    assert township.ledgers.session(PROGRAM, "v01").rows(include_deleted=True) == []
 
 
 def test_edit_delete_restore(township: Office) -> None:
-    [row] = township.add_rows(PROGRAM, "v02", [{"date": "2026-02-01", "kind": "例会"}])
-    township.set_cells(PROGRAM, "v02", row, {"attended": "否", "note": "雪天"})
-    township.delete_row(PROGRAM, "v02", row)
-    assert township.ledger_rows(PROGRAM, "v02") == []
-    [deleted] = township.ledger_rows(PROGRAM, "v02", include_deleted=True)
+    v02 = township.ledgers.session(PROGRAM, "v02", writing=True)
+    [row] = v02.add_rows([{"date": "2026-02-01", "kind": "例会"}])
+    v02.set_cells(row, {"attended": "否", "note": "雪天"})
+    v02.delete_row(row)
+    assert v02.rows() == []
+    [deleted] = v02.rows(include_deleted=True)
     assert deleted.deleted and deleted.cells["attended"] is False
-    township.restore_row(PROGRAM, "v02", row)
-    assert [r.id for r in township.ledger_rows(PROGRAM, "v02")] == [row]
-    home = township.home
-    refuse(home, lambda: township.set_cells(PROGRAM, "v02", row, {"date": "x"}), "row 1: date")
-    refuse(home, lambda: township.delete_row(PROGRAM, "v02", "nosuchrw"), "no row nosuchrw")
-    refuse(home, lambda: township.add_rows(PROGRAM, None, [{"date": "2026-01-01"}]),
-           "name a village")
-    refuse(home, lambda: township.add_rows(PROGRAM, "v42", [{"date": "2026-01-01"}]),
-           "no village v42")
+    v02.restore_row(row)
+    assert [r.id for r in v02.rows()] == [row]
+    home, ledgers = township.me.home, township.ledgers
+    refuse(home, lambda: v02.set_cells(row, {"date": "x"}), "row 1: date")
+    refuse(home, lambda: v02.delete_row("nosuchrw"), "no row nosuchrw")
+    refuse(home, lambda: ledgers.session(PROGRAM, None, writing=True).add_rows(
+        [{"date": "2026-01-01"}]), "name a village")
+    refuse(home, lambda: ledgers.session(PROGRAM, "v42", writing=True).add_rows(
+        [{"date": "2026-01-01"}]), "no village v42")
 
 
 def test_write_cells_puts_back_stored_values_as_undo_needs(township: Office) -> None:
-    [row] = township.add_rows(PROGRAM, "v02", [{"date": "2026-02-01", "kind": "例会"}])
+    v02 = township.ledgers.session(PROGRAM, "v02", writing=True)
+    [row] = v02.add_rows([{"date": "2026-02-01", "kind": "例会"}])
     # Undoing the edit that filled a required cell has to empty it again, which the
     # typed-text path refuses ("required"); the stored-value path takes it.
-    township.write_cells(PROGRAM, "v02", row, {"kind": None, "participants": 7})
-    [again] = township.ledger_rows(PROGRAM, "v02")
+    v02.write_cells(row, {"kind": None, "participants": 7})
+    [again] = v02.rows()
     assert again.cells == {"date": "2026-02-01", "participants": 7}
-    home = township.home
-    refuse(home, lambda: township.write_cells(PROGRAM, "v02", row, {"nope": 1}), "no column")
-    refuse(home, lambda: township.write_cells(PROGRAM, "v02", "nosuchrw", {"note": "x"}),
-           "no row nosuchrw")
+    home = township.me.home
+    refuse(home, lambda: v02.write_cells(row, {"nope": 1}), "no column")
+    refuse(home, lambda: v02.write_cells("nosuchrw", {"note": "x"}), "no row nosuchrw")
 
 
 # -- permissions ----------------------------------------------------------------------------
 
 
 def test_a_village_writes_only_its_own_ledger(loaded: Office, tmp_path: Path) -> None:
-    with Office.create_village_home(tmp_path / "v01", loaded, "v01", user="王") as village:
-        me = village.whoami()
+    with create_village_home(tmp_path / "v01", loaded, "v01", user="王") as village:
+        me = village.roster.whoami()
         assert (me.office, me.kind, me.office_name, me.township) == ("v01", "village", "东坪村",
                                                                       "qs")
-        before = len(village.ledger_rows(PROGRAM))
-        village.add_rows(PROGRAM, None, [{"date": "2026-03-01", "kind": "宣传活动"}])
-        village.add_rows(PROGRAM, "v01", [{"date": "2026-03-02", "kind": "宣传活动"}])
-        assert len(village.ledger_rows(PROGRAM)) == before + 2
-        home = village.home
-        refuse(home, lambda: village.add_rows(PROGRAM, "v02", [{"date": "2026-03-01"}]),
-               "writes only its own ledgers")
-        refuse(home, lambda: village.publish_program(SOURCE, "s.toml"), "only the township")
-        refuse(home, lambda: village.add_office("v09", "新村"), "only the township")
-        refuse(home, lambda: village.set_target(PROGRAM, "v01", "drills", "9"),
+        before = len(village.ledgers.session(PROGRAM).rows())
+        ledgers = village.ledgers
+        ledgers.session(PROGRAM, None, writing=True).add_rows(
+            [{"date": "2026-03-01", "kind": "宣传活动"}])
+        ledgers.session(PROGRAM, "v01", writing=True).add_rows(
+            [{"date": "2026-03-02", "kind": "宣传活动"}])
+        assert len(village.ledgers.session(PROGRAM).rows()) == before + 2
+        home = village.me.home
+        refuse(home, lambda: ledgers.session(PROGRAM, "v02", writing=True).add_rows(
+            [{"date": "2026-03-01"}]), "writes only its own ledgers")
+        refuse(home, lambda: village.programs.add(SOURCE, "s.toml"), "only the township")
+        refuse(home, lambda: village.roster.add_office("v09", "新村"), "only the township")
+        refuse(home, lambda: village.sheets.set_target(PROGRAM, "v01", "drills", "9"),
                "only the township")
-        refuse(home, lambda: village.import_sheet(
+        refuse(home, lambda: village.sheets.import_csv(
             PROGRAM, "targets", EXAMPLE / "safety-2026" / "targets.csv"), "only the township")
-        refuse(home, lambda: village.ranking(PROGRAM, "Q1"), "v02")
+        refuse(home, lambda: village.ranking.sheet(PROGRAM, "Q1"), "v02")
 
 
 def test_the_township_corrects_a_village_ledger(loaded: Office) -> None:
-    row = loaded.ledger_rows(PROGRAM, "v03")[0]
-    loaded.set_cells(PROGRAM, "v03", row.id, {"participants": "101"})
-    [edit] = [e for e in loaded.history(village="v03") if e["column"] == "participants"
+    row = loaded.ledgers.session(PROGRAM, "v03").rows()[0]
+    loaded.ledgers.session(PROGRAM, "v03", writing=True).set_cells(row.id, {"participants": "101"})
+    [edit] = [e for e in loaded.history.edits(village="v03") if e["column"] == "participants"
               and e["op"] == "set"]
     assert (edit["office"], edit["old"], edit["new"]) == ("qs", row.cells.get("participants"), 101)
 
@@ -337,11 +353,12 @@ def test_the_township_corrects_a_village_ledger(loaded: Office) -> None:
 def test_the_worked_example_ranks_as_expected(loaded: Office) -> None:
     for period in ("Q1", "year"):
         expected = json.loads((EXAMPLE / "safety-2026" / f"expected-{period}.json").read_text())
-        assert loaded.ranking(PROGRAM, period).to_json_dict() == expected
+        assert loaded.ranking.sheet(PROGRAM, period).to_json_dict() == expected
 
 
 def test_an_unknown_period_is_refused(loaded: Office) -> None:
-    refuse(loaded.home, lambda: loaded.ranking(PROGRAM, "Q7"), "no period Q7", "Q1, Q2, Q3, year")
+    refuse(loaded.me.home, lambda: loaded.ranking.sheet(PROGRAM, "Q7"), "no period Q7",
+           "Q1, Q2, Q3, year")
 
 
 def count_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -359,37 +376,38 @@ def count_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_unchanged_villages_are_not_opened_to_rank(
     loaded: Office, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = loaded.home
+    home = loaded.me.home
     loaded.close()
     loads = count_loads(monkeypatch)
     with Office.open(home) as office:
-        villages = [office.village_doc_id(v) for v in ("v01", "v02", "v03", "v04")]
-        first = office.ranking(PROGRAM, "Q1").to_json_dict()
+        villages = [village_doc_id(office, v) for v in ("v01", "v02", "v03", "v04")]
+        first = office.ranking.sheet(PROGRAM, "Q1").to_json_dict()
         assert sorted(d for d in loads if d in villages) == sorted(villages)
         assert not any(office.store.is_open(d) for d in villages)  # closed after measuring
         loads.clear()
-        office.ranking(PROGRAM, "year")
-        assert office.ranking(PROGRAM, "Q1").to_json_dict() == first
+        office.ranking.sheet(PROGRAM, "year")
+        assert office.ranking.sheet(PROGRAM, "Q1").to_json_dict() == first
         assert [d for d in loads if d in villages] == []
-        office.add_rows(PROGRAM, "v02", [{"date": "2026-02-02", "kind": "宣传活动"}])
-        office.release("v02")
+        office.ledgers.session(PROGRAM, "v02", writing=True).add_rows(
+            [{"date": "2026-02-02", "kind": "宣传活动"}])
+        office.ledgers.release("v02")
         loads.clear()
-        again = office.ranking(PROGRAM, "Q1")
-        assert [d for d in loads if d in villages] == [office.village_doc_id("v02")]
+        again = office.ranking.sheet(PROGRAM, "Q1")
+        assert [d for d in loads if d in villages] == [village_doc_id(office, "v02")]
         assert again.to_json_dict() != first  # v02 has one more publicity row in Q1
 
 
 def test_a_changed_program_is_measured_again(loaded: Office, monkeypatch: pytest.MonkeyPatch
                                              ) -> None:
     for village in ("v01", "v02", "v03", "v04"):
-        loaded.release(village)
-    loaded.ranking(PROGRAM, "Q1")
+        loaded.ledgers.release(village)
+    loaded.ranking.sheet(PROGRAM, "Q1")
     loads = count_loads(monkeypatch)
-    loaded.ranking(PROGRAM, "Q1")
+    loaded.ranking.sheet(PROGRAM, "Q1")
     assert loads == []
-    loaded.publish_program(SOURCE.replace("2026年安全生产目标考核", "改名", 1), "s.toml")
-    loaded.ranking(PROGRAM, "Q1")
-    assert len([d for d in loads if d != loaded.township_doc_id]) == 4
+    loaded.programs.add(SOURCE.replace("2026年安全生产目标考核", "改名", 1), "s.toml")
+    loaded.ranking.sheet(PROGRAM, "Q1")
+    assert len([d for d in loads if d != township_doc_id(loaded)]) == 4
 
 
 # -- history and conflicts ---------------------------------------------------------------------
@@ -403,20 +421,20 @@ def exchange(a: Office, b: Office) -> None:
 
 
 def test_a_conflict_is_listed_and_settled(loaded: Office, tmp_path: Path) -> None:
-    row = loaded.ledger_rows(PROGRAM, "v01")[0]
-    with Office.create_village_home(tmp_path / "v01", loaded, "v01") as village:
-        village.set_cells(PROGRAM, None, row.id, {"participants": "61"})
-        loaded.set_cells(PROGRAM, "v01", row.id, {"participants": "62"})
+    row = loaded.ledgers.session(PROGRAM, "v01").rows()[0]
+    with create_village_home(tmp_path / "v01", loaded, "v01") as village:
+        village.ledgers.session(PROGRAM, None).set_cells(row.id, {"participants": "61"})
+        loaded.ledgers.session(PROGRAM, "v01").set_cells(row.id, {"participants": "62"})
         exchange(loaded, village)
-        [conflict] = loaded.conflicts()
+        [conflict] = loaded.history.conflicts()
         assert conflict.cell == (PROGRAM, "v01", row.id, "participants")
         assert sorted(v.value for v in conflict.values) == [61, 62]
-        assert loaded.conflicted_cells(PROGRAM, "v01") == {conflict.cell}
+        assert loaded.history.conflicted_cells(PROGRAM, "v01") == {conflict.cell}
         keep = next(v.edit for v in conflict.values if v.value == 61)
-        loaded.resolve(conflict.id, keep=keep)
-        assert loaded.conflicts() == []
-        assert loaded.ledger_rows(PROGRAM, "v01")[0].cells["participants"] == 61
-        chain = loaded.blame(PROGRAM, "v01", row.id, "participants")
+        loaded.history.resolve(conflict.id, keep=keep)
+        assert loaded.history.conflicts() == []
+        assert loaded.ledgers.session(PROGRAM, "v01").rows()[0].cells["participants"] == 61
+        chain = loaded.history.blame(PROGRAM, "v01", row.id, "participants")
         assert [e.op for e in chain][:2] == ["resolve", "set"] and chain[1].new == 61
         with pytest.raises(Refusal, match="no open conflict"):
-            loaded.resolve(conflict.id, value="70")
+            loaded.history.resolve(conflict.id, value="70")

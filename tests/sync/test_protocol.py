@@ -54,14 +54,14 @@ def township_home(path: Path, villages: int = 2, rows: int = 3, township: str = 
 
 
 def add_rows(store: Replicas, office: str, count: int, doc: str | None = None) -> list[str]:
-    who = Who(store.setting("office") or office, store.device_id(), "clerk")
+    who = Who(store.db.settings.get("office") or office, store.device_id(), "clerk")
     target = doc or village_doc(office)
     village = VillageDoc(store.create_document(target, VILLAGE))
     return village.add_rows(who, PROGRAM, [{"people": 100 + i} for i in range(count)])
 
 
 def edit_cells(store: Replicas, doc: str, count: int, value: int) -> None:
-    who = Who(store.setting("office") or "x", store.device_id(), "clerk")
+    who = Who(store.db.settings.get("office") or "x", store.device_id(), "clerk")
     village = store.village(doc)
     for row in village.rows(PROGRAM)[:count]:
         village.set_cells(who, PROGRAM, row.id, {"people": value})
@@ -150,8 +150,8 @@ async def test_edits_on_both_sides_converge_and_are_remembered(
     peer_town = peer_key("t1", town.device_id())
     peer_v01 = peer_key("v01", v01.device_id())
     for doc in town.document_ids():
-        assert v01.peer_heads(peer_town, doc) == town.peer_heads(peer_v01, doc)
-        assert sorted(v01.peer_heads(peer_town, doc)[0]) == sorted(town.heads(doc))  # type: ignore[index]
+        assert v01.db.peers.get(peer_town, doc) == town.db.peers.get(peer_v01, doc)
+        assert sorted(v01.db.peers.get(peer_town, doc)[0]) == sorted(town.heads(doc))  # type: ignore[index]
 
 
 async def test_syncing_again_with_nothing_new_sends_only_heads(
@@ -204,8 +204,8 @@ async def test_without_a_record_diverged_replicas_use_the_sync_protocol(
     tmp_path: Path, town: Replicas, v01: Replicas
 ) -> None:
     await sync(v01, town)
-    v01.forget_peer(peer_key("t1", town.device_id()))
-    town.forget_peer(peer_key("v01", v01.device_id()))
+    v01.db.peers.forget(peer_key("t1", town.device_id()))
+    town.db.peers.forget(peer_key("v01", v01.device_id()))
     add_rows(v01, "v01", 2)
     add_rows(town, "v01", 3)  # both moved on, and neither remembers the other
     outcome, link = await sync(v01, town)
@@ -225,7 +225,7 @@ async def test_a_record_the_peer_no_longer_backs_falls_back(
     restored.close()
     restored = open_home(tmp_path / "restored", "t1")
     # same device id as the old township, so v01's record applies to it
-    restored.set_setting("device", town.device_id())
+    restored.db.settings.set("device", town.device_id())
     add_rows(restored, "v01", 2)
     add_rows(v01, "v01", 1)
     outcome, _ = await sync(v01, restored)

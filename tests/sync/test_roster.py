@@ -9,8 +9,9 @@ from pathlib import Path
 import msgpack
 import pytest
 
+from tests.sync.homes import who
 from tests.sync.identity_world import World, make_world
-from vledger.sync.services.identity import enroll, found_identity, invite, join, revoke_device
+from vledger.sync.services.homes import join
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.trust.keys import SigningKey, load_device_key
 from vledger.sync.trust.roster import (
@@ -112,23 +113,23 @@ def world(tmp_path: Path) -> Iterator[World]:
 def test_the_roster_every_home_holds_is_the_same_and_verified(world: World) -> None:
     township = current_roster(world.township.store)
     devices = {d.id: d.office for d in township.devices()}
-    assert devices == {load_device_key(world.township.home).id: "t1",
-                       load_device_key(world.v01.home).id: "v01",
-                       load_device_key(world.v02.home).id: "v02"}
+    assert devices == {load_device_key(world.township.me.home).id: "t1",
+                       load_device_key(world.v01.me.home).id: "v01",
+                       load_device_key(world.v02.me.home).id: "v02"}
     assert township.kind_of("t1") == "township" and township.problems == []
 
 
 def test_a_stray_key_cannot_sign_the_roster(world: World) -> None:
     with pytest.raises(RosterError, match="only the township key pinned"):
-        put_entry(world.township.store, SigningKey.generate(), world.township.who, entry())
+        put_entry(world.township.store, SigningKey.generate(), who(world.township), entry())
 
 
 def test_villages_cannot_sign_invite_enroll_or_revoke(world: World, tmp_path: Path) -> None:
     for action in (
-        lambda: invite(world.v01, "v02", tmp_path / "x.invite"),
-        lambda: enroll(world.v01, tmp_path / "v01.invite.reply"),
-        lambda: revoke_device(world.v01, load_device_key(world.v02.home).id),
-        lambda: found_identity(world.v01),
+        lambda: world.v01.devices.invite("v02", tmp_path / "x.invite"),
+        lambda: world.v01.devices.enroll(tmp_path / "v01.invite.reply"),
+        lambda: world.v01.devices.revoke(load_device_key(world.v02.me.home).id),
+        lambda: world.v01.devices.found_identity(),
     ):
         with pytest.raises(Refusal, match="only the township office"):
             action()
@@ -136,27 +137,27 @@ def test_villages_cannot_sign_invite_enroll_or_revoke(world: World, tmp_path: Pa
 
 
 def test_revoking_records_the_frontier_and_refuses_twice(world: World) -> None:
-    device = load_device_key(world.v01.home).id
-    record = revoke_device(world.township, device[:6])
+    device = load_device_key(world.v01.me.home).id
+    record = world.township.devices.revoke(device[:6])
     assert record.id == device and record.state == "revoked"
     gone = current_roster(world.township.store).device(device)
     assert gone is not None and gone.revoked is not None
     with pytest.raises(Refusal, match="already revoked"):
-        revoke_device(world.township, device)
+        world.township.devices.revoke(device)
     with pytest.raises(Refusal, match="this home's own device"):
-        revoke_device(world.township, load_device_key(world.township.home).id)
+        world.township.devices.revoke(load_device_key(world.township.me.home).id)
     with pytest.raises(Refusal, match="no device"):
-        revoke_device(world.township, "ffffffffffffffff")
+        world.township.devices.revoke("ffffffffffffffff")
 
 
 def test_join_on_a_second_device_after_a_reinvite(world: World, tmp_path: Path) -> None:
-    path = invite(world.township, "v01", tmp_path / "again.invite")
+    path = world.township.devices.invite("v01", tmp_path / "again.invite")
     laptop, reply = join(tmp_path / "laptop", path)
     try:
-        enroll(world.township, reply)
+        world.township.devices.enroll(reply)
         entry_now = current_roster(world.township.store).entries["v01"]
-        assert set(entry_now.devices) == {load_device_key(world.v01.home).id,
-                                          load_device_key(laptop.home).id}
+        assert set(entry_now.devices) == {load_device_key(world.v01.me.home).id,
+                                          load_device_key(laptop.me.home).id}
         assert entry_now.seq == 3  # made at invite, one device, then the second
     finally:
         laptop.close()

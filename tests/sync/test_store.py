@@ -13,7 +13,7 @@ from vledger.sync.documents.journal import Who
 from vledger.sync.documents.ledger import VillageDoc
 from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, Replica, doc_id, new_document
 from vledger.sync.documents.replicas import Replicas
-from vledger.sync.store.database import DB_FILE, StoreBusy
+from vledger.sync.store.database import DB_FILE
 from vledger.sync.store.repositories import UnknownDocument
 
 OTHER_DOC = doc_id("t1", "v02", 2026)
@@ -47,13 +47,19 @@ def people(store: Replicas, document: str = VILLAGE_DOC) -> list[object]:
 # -- round trips and settings ---------------------------------------------------------------
 
 
-def test_settings_and_actor_survive_reopening(store: Replicas, home: Path) -> None:
-    store.set_setting("office", "v01")
+def test_settings_survive_reopening_and_every_opening_writes_with_a_new_actor(
+    store: Replicas, home: Path
+) -> None:
+    """A copied or restored home, or a second process, must never write with an actor
+    (and sequence numbers) a peer may already hold from another copy."""
+    store.db.settings.set("office", "v01")
     actor, device = store.actor, store.device_id()
     store.close()
-    with Replicas.open(home) as again:
-        assert again.setting("office") == "v01" and again.setting("nope", "x") == "x"
-        assert again.actor == actor and again.device_id() == device
+    with Replicas.open(home) as again, Replicas.open(home) as other:
+        assert again.db.settings.get("office") == "v01"
+        assert again.db.settings.get("nope", "x") == "x"
+        assert again.device_id() == device
+        assert len({actor, again.actor, other.actor}) == 3
 
 
 def test_one_chunk_row_per_write_and_heads_kept_without_opening(
@@ -69,13 +75,6 @@ def test_one_chunk_row_per_write_and_heads_kept_without_opening(
         assert people(again) == [0, 1, 2]
         with pytest.raises(UnknownDocument):
             again.replica("t1/v99/2026")
-
-
-def test_a_second_process_cannot_open_the_same_home(store: Replicas, home: Path) -> None:
-    with pytest.raises(StoreBusy):
-        Replicas.open(home)
-    store.close()
-    Replicas.open(home).close()
 
 
 def test_creating_an_existing_document_opens_it(store: Replicas, who: Who) -> None:
@@ -212,7 +211,7 @@ def test_a_file_that_is_not_sqlite_is_moved_aside_and_reported(home: Path) -> No
         aside = [p for p in home.iterdir() if p.name.startswith(DB_FILE + ".damaged-")]
         assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not")
         assert damage.kept.count(aside[0].name) == 1
-        store.set_setting("office", "v01")  # the fresh store works
+        store.db.settings.set("office", "v01")  # the fresh store works
 
 
 def test_a_fresh_home_reports_nothing(home: Path) -> None:
@@ -306,23 +305,23 @@ def test_a_received_township_document_opens_as_one(store: Replicas) -> None:
 def test_peer_heads_are_kept_per_peer_and_document(store: Replicas, who: Who) -> None:
     fill(store, who, edits=1)
     ours = store.replica(VILLAGE_DOC).heads()
-    assert store.peer_heads("t1", VILLAGE_DOC) is None
-    store.set_peer_heads("t1", VILLAGE_DOC, ours, [])
-    assert store.peer_heads("t1", VILLAGE_DOC) == (ours, [])
-    assert store.peer_heads("v02", VILLAGE_DOC) is None
-    store.set_peer_heads("v02", VILLAGE_DOC, ours, ours)
-    listed = [(peer, doc, o, t) for peer, doc, o, t, _at in store.peers()]
+    assert store.db.peers.get("t1", VILLAGE_DOC) is None
+    store.db.peers.set("t1", VILLAGE_DOC, ours, [])
+    assert store.db.peers.get("t1", VILLAGE_DOC) == (ours, [])
+    assert store.db.peers.get("v02", VILLAGE_DOC) is None
+    store.db.peers.set("v02", VILLAGE_DOC, ours, ours)
+    listed = [(r.peer, r.doc, r.ours, r.theirs) for r in store.db.peers.all()]
     assert listed == [("t1", VILLAGE_DOC, ours, []), ("v02", VILLAGE_DOC, ours, ours)]
-    store.forget_peer("t1")
-    assert store.peer_heads("t1", VILLAGE_DOC) is None
+    store.db.peers.forget("t1")
+    assert store.db.peers.get("t1", VILLAGE_DOC) is None
 
 
 def test_measures_cache_is_keyed_by_heads_and_version(store: Replicas, who: Who) -> None:
     fill(store, who, edits=1)
     heads = store.heads(VILLAGE_DOC)
     plain = {"version": 1, "indicators": {"drills": {"Q1": {"kind": "count", "rows": ["a"]}}}}
-    store.cache_measures(VILLAGE_DOC, PROGRAM, heads, plain, version="v1")
-    assert store.cached_measures(VILLAGE_DOC, PROGRAM, heads, "v1") == plain
-    assert store.cached_measures(VILLAGE_DOC, PROGRAM, heads, "v2") is None
+    store.db.caches.put(VILLAGE_DOC, PROGRAM, heads, plain, version="v1")
+    assert store.db.caches.get(VILLAGE_DOC, PROGRAM, heads, "v1") == plain
+    assert store.db.caches.get(VILLAGE_DOC, PROGRAM, heads, "v2") is None
     VillageDoc(store.replica(VILLAGE_DOC)).add_row(who, PROGRAM, {"people": 5})
-    assert store.cached_measures(VILLAGE_DOC, PROGRAM, store.heads(VILLAGE_DOC), "v1") is None
+    assert store.db.caches.get(VILLAGE_DOC, PROGRAM, store.heads(VILLAGE_DOC), "v1") is None

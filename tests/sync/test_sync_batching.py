@@ -295,8 +295,8 @@ def test_receiving_without_a_replica_is_idempotent_and_indexed_when_opened(
 
 def test_a_compaction_after_a_received_batch_keeps_it(tmp_path: Path, town: Replicas) -> None:
     receiver = Replicas.open(tmp_path / "small", compact_chunks=1)
-    receiver.set_setting("office", "v01")
-    receiver.set_setting("township", TOWN)
+    receiver.db.settings.set("office", "v01")
+    receiver.db.settings.set("township", TOWN)
     doc = village_doc("v02")
     try:
         for change in town.changes_since(doc, []):
@@ -334,13 +334,13 @@ def test_peer_records_skip_the_fsync_and_every_other_write_keeps_it(v01: Replica
     seen: list[int] = []
     with v01.transaction(durable=False):
         seen.append(synchronous())
-        v01.set_peer_heads("t1:x", village_doc("v01"), [b"\x01" * 32], [b"\x01" * 32])
+        v01.db.peers.set("t1:x", village_doc("v01"), [b"\x01" * 32], [b"\x01" * 32])
     with v01.transaction(), v01.transaction(durable=False):  # inside a durable one: durable
         seen.append(synchronous())
     with pytest.raises(RuntimeError), v01.transaction(durable=False):
         raise RuntimeError("failed")
     assert seen == [1, 2] and synchronous() == full
-    assert v01.peer_heads("t1:x", village_doc("v01")) == ([b"\x01" * 32], [b"\x01" * 32])
+    assert v01.db.peers.get("t1:x", village_doc("v01")) == ([b"\x01" * 32], [b"\x01" * 32])
 
 
 async def test_a_document_the_peer_lacks_is_pushed_whole(town: Replicas, v01: Replicas) -> None:

@@ -1,7 +1,7 @@
 """Shared fixtures for the UI tests.
 
 `demo_home` is a small sample township (青石乡: 4 villages x 30 rows per program, seed 1)
-built ONCE per test session through the facade (tui/cli_demo.build_demo) and then copied:
+built ONCE per test session through the office (tui/cli/demo.build_demo) and then copied:
 each test gets its own copy (a Path to a folder holding the township office), so tests may
 edit freely and run in any order. Open it with `Office.open(path)` or
 `VLedgerApp(path, lang, today=FIXED_TODAY)`.

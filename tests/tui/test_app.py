@@ -1,14 +1,18 @@
-"""The app: palette in both languages, F1 help, language switch, quit, the error handler,
-and that every binding has an id and a description."""
+"""The app: palette in both languages, F1 help, language switch, quit, the error handler
+(refusals shown, bugs not swallowed), and that every binding has an id and a description."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 from ui_helpers import SIZE, make_app, open_ledger, palette_prompts
 
-from vledger.tui.app import APP_COMMANDS, SCREENS
+from vledger.errors import VledgerError
+from vledger.messages import Message
+from vledger.tui.app import SCREENS
+from vledger.tui.commands import APP_COMMANDS
 from vledger.tui.screens.help import HelpScreen
 from vledger.tui.screens.home import HomeScreen
 from vledger.tui.screens.ledger import LedgerScreen
@@ -64,7 +68,7 @@ async def test_f1_lists_every_key_of_the_screen_and_the_grid(demo_home: Path) ->
         assert isinstance(app.screen, HelpScreen)
         text = app.screen.text()
         for command in (*ledger.SCREEN_COMMANDS, *APP_COMMANDS):  # type: ignore[attr-defined]
-            assert command.help_en in text, command.name
+            assert command.help("en") in text, command.name
         for help_line in ("Add a row", "Undo the last change", "Cancel the edit"):
             assert help_line in text
         await pilot.press("escape")
@@ -124,13 +128,13 @@ async def test_every_binding_has_an_id_and_a_description(demo_home: Path) -> Non
                 assert binding.description, (name, key, binding)
 
 
-async def test_an_unexpected_failure_is_shown_not_a_crash(demo_home: Path) -> None:
+async def test_a_refusal_is_shown_not_a_crash(demo_home: Path) -> None:
     app = make_app(demo_home, "en")
     async with app.run_test(size=SIZE) as pilot:
         await open_ledger(pilot)
 
         def broken() -> None:
-            raise RuntimeError("disk on fire")
+            raise VledgerError("disk on fire")
 
         app.screen.action_reload = broken  # type: ignore[method-assign]
         await pilot.press("f5")
@@ -141,10 +145,77 @@ async def test_an_unexpected_failure_is_shown_not_a_crash(demo_home: Path) -> No
     assert app.return_code == 0
 
 
+async def test_a_refusal_from_the_catalogue_is_shown_in_the_clerk_s_language(
+    demo_home: Path,
+) -> None:
+    app = make_app(demo_home, "zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+
+        def refused() -> None:
+            raise VledgerError(Message("ui.grid.computed"))
+
+        app.screen.action_reload = refused  # type: ignore[method-assign]
+        await pilot.press("f5")
+        await pilot.pause()
+        assert [str(e) for e in app.errors] == ["this sheet is computed and cannot be edited"]
+        assert any(str(n.message) == "此表为计算结果，不能编辑" for n in app._notifications)
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+async def test_a_bug_in_a_key_s_action_fails_loudly(demo_home: Path) -> None:
+    """Only a VledgerError is the clerk's to read; anything else is a bug, and a bug
+    swallowed into a toast would pass every test."""
+    app = make_app(demo_home, "en")
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        async with app.run_test(size=SIZE) as pilot:
+            await open_ledger(pilot)
+
+            def broken() -> None:
+                raise RuntimeError("disk on fire")
+
+            app.screen.action_reload = broken  # type: ignore[method-assign]
+            await pilot.press("f5")
+            await pilot.pause()
+    assert app.errors == []
+
+
+async def test_a_bug_in_a_worker_fails_loudly(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+
+    async def broken() -> None:
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.run_worker(broken, exit_on_error=False)
+            await pilot.pause()
+            await pilot.pause()
+    assert app.errors == []
+
+
+async def test_a_refusal_in_a_worker_is_shown(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+
+    async def refused() -> None:
+        raise VledgerError("no such ledger here")
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.run_worker(refused, exit_on_error=False)
+        await pilot.pause()
+        await pilot.pause()
+        assert [str(e) for e in app.errors] == ["no such ledger here"]
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
 async def test_a_screen_not_written_yet_is_reported_not_a_crash(demo_home: Path) -> None:
     app = make_app(demo_home, "en")
     SCREENS["missing"] = SCREENS["sync"].__class__(
-        "missing", "vledger.tui.screen_missing", "MissingScreen", "缺", "Missing")
+        "missing", "vledger.tui.screen_missing", "MissingScreen", "cmd.screen.sync")
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()

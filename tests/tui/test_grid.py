@@ -14,6 +14,7 @@ from vledger.domain.values import parse_cell
 from vledger.tui.commands import GRID_COMMANDS
 from vledger.tui.grid.model import GridColumn, MemoryLedgerModel
 from vledger.tui.grid.view import Grid
+from vledger.tui.textual_compat import own_bindings
 
 SIZE = (100, 30)
 
@@ -346,7 +347,7 @@ async def test_every_binding_has_an_id_and_a_description_in_the_grid_language() 
     app = GridApp(example_model())
     async with app.run_test(size=SIZE):
         grid = app.query_one(Grid)
-        bindings = [b for _, b in grid._bindings]
+        bindings = [b for _, b in own_bindings(grid)]
         assert {b.id for b in bindings} == {c.name for c in GRID_COMMANDS}
         assert all(b.description and b.tooltip for b in bindings)
         by_id = {b.id: b for b in bindings}

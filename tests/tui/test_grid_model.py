@@ -14,16 +14,9 @@ from tests.example_data import EXAMPLES
 from vledger.domain.program import Column, Program
 from vledger.domain.program_file import load_program
 from vledger.domain.values import ValueProblem
-from vledger.tui.grid.model import (
-    AddRow,
-    CellRefused,
-    CommandStack,
-    DeleteRow,
-    EditCell,
-    MemoryLedgerModel,
-    RowView,
-    sort_key,
-)
+from vledger.tui.grid.model import CellRefused, MemoryLedgerModel
+from vledger.tui.grid.row_view import RowView, sort_key
+from vledger.tui.grid.undo import AddRow, CommandStack, DeleteRow, EditCell
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""History, blame and conflicts screens under Pilot, over the real facade: filters, blame of a
+"""History, blame and conflicts screens under Pilot, over a real office: filters, blame of a
 cell, and settling a conflict made by two replicas editing the same cell concurrently."""
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ import pytest
 from test_ranking_screen import PROGRAM, ScreenApp, build_example_home, settle
 from textual.widgets import Input, Static
 
+from tests.sync.homes import create_village_home, village_doc_id
 from vledger.sync.services.office import Office
-from vledger.tui.screens.history import BlameScreen, ConflictsScreen, HistoryScreen
+from vledger.tui.screens.blame import BlameScreen
+from vledger.tui.screens.conflicts import ConflictsScreen
+from vledger.tui.screens.history import HistoryScreen
 
 
 @pytest.fixture
@@ -26,25 +29,25 @@ def exchange(a: Office, b: Office, document: str) -> None:
     """Both replicas send each other what the other lacks, as a sync would."""
     for source, target in ((a, b), (b, a)):
         changes = source.store.changes_since(document, target.store.heads(document))
-        target.store.apply_batch(document, changes, origin=source.office_id)
+        target.store.apply_batch(document, changes, origin=source.me.office)
 
 
 @pytest.fixture
 def conflicted(office: Office, tmp_path: Path) -> Iterator[tuple[Office, Office, str]]:
     """The township and v01 both change the note of the same v01 row, then sync."""
-    village = Office.create_village_home(tmp_path / "v01", office, "v01", user="v01clerk")
-    row = office.ledger_rows(PROGRAM, "v01")[0].id
-    office.set_cells(PROGRAM, "v01", row, {"note": "乡镇核查：已整改"})
-    village.set_cells(PROGRAM, None, row, {"note": "村里：待复查"})
-    exchange(office, village, office.village_doc_id("v01"))
+    village = create_village_home(tmp_path / "v01", office, "v01", user="v01clerk")
+    row = office.ledgers.session(PROGRAM, "v01").rows()[0].id
+    office.ledgers.session(PROGRAM, "v01").set_cells(row, {"note": "乡镇核查：已整改"})
+    village.ledgers.session(PROGRAM, None).set_cells(row, {"note": "村里：待复查"})
+    exchange(office, village, village_doc_id(office, "v01"))
     yield office, village, row
     village.close()
 
 
 async def test_history_lists_newest_first_and_filters(office: Office) -> None:
-    row = office.ledger_rows(PROGRAM, "v02")[0].id
-    office.set_cells(PROGRAM, "v02", row, {"participants": "77"})
-    everything = office.history()
+    row = office.ledgers.session(PROGRAM, "v02").rows()[0].id
+    office.ledgers.session(PROGRAM, "v02", writing=True).set_cells(row, {"participants": "77"})
+    everything = office.history.edits()
     app = ScreenApp(lambda: HistoryScreen(office, "en"))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = pilot.app.screen
@@ -62,7 +65,7 @@ async def test_history_lists_newest_first_and_filters(office: Office) -> None:
         await settle(pilot)
         shown = {screen.model.display(r, "village") for r in screen.model.row_ids()}
         assert shown == {"v03"}
-        assert len(screen.model.row_ids()) == len(office.history(village="v03"))
+        assert len(screen.model.row_ids()) == len(office.history.edits(village="v03"))
         assert screen.grid.has_focus
         await pilot.press("c")
         assert len(screen.model.row_ids()) == len(everything)
@@ -94,10 +97,10 @@ async def test_history_time_and_office_filters_and_bad_input(office: Office) -> 
 
 
 async def test_enter_on_an_edit_shows_the_blame_of_its_cell(office: Office) -> None:
-    row = office.ledger_rows(PROGRAM, "v01")[0].id
-    office.set_cells(PROGRAM, "v01", row, {"participants": "61"})
-    office.set_cells(PROGRAM, "v01", row, {"participants": "62"})
-    chain = office.blame(PROGRAM, "v01", row, "participants")
+    row = office.ledgers.session(PROGRAM, "v01").rows()[0].id
+    office.ledgers.session(PROGRAM, "v01", writing=True).set_cells(row, {"participants": "61"})
+    office.ledgers.session(PROGRAM, "v01", writing=True).set_cells(row, {"participants": "62"})
+    chain = office.history.blame(PROGRAM, "v01", row, "participants")
     assert [e.new for e in chain][:2] == [62, 61]
     app = ScreenApp(lambda: HistoryScreen(office, "zh", village="v01"))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -117,27 +120,27 @@ async def test_enter_on_an_edit_shows_the_blame_of_its_cell(office: Office) -> N
 
 
 async def test_history_of_one_cell_as_a_grid_asks_for_it(office: Office) -> None:
-    row = office.ledger_rows(PROGRAM, "v01")[0].id
-    office.set_cells(PROGRAM, "v01", row, {"participants": "61"})
-    office.set_cells(PROGRAM, "v01", row, {"participants": "62"})
+    row = office.ledgers.session(PROGRAM, "v01").rows()[0].id
+    office.ledgers.session(PROGRAM, "v01", writing=True).set_cells(row, {"participants": "61"})
+    office.ledgers.session(PROGRAM, "v01", writing=True).set_cells(row, {"participants": "62"})
     cell = (PROGRAM, "v01", row, "participants")
     app = ScreenApp(lambda: HistoryScreen(office, "en", program_id=PROGRAM, period="Q1",
                                           cell=cell))
     async with app.run_test(size=(100, 30)) as pilot:
         screen = pilot.app.screen
         assert isinstance(screen, HistoryScreen)
-        wanted = office.history(PROGRAM, "v01", row=row, column="participants")
+        wanted = office.history.edits(PROGRAM, "v01", row=row, column="participants")
         assert len(wanted) >= 2 and {r["column"] for r in wanted} == {"participants"}
         assert list(screen.model.row_ids()) == [r["id"] for r in wanted]
 
 
 async def test_blame_screen_opened_directly_from_a_grid_cell(office: Office) -> None:
-    row = office.ledger_rows(PROGRAM, "v04")[0].id
+    row = office.ledgers.session(PROGRAM, "v04").rows()[0].id
     app = ScreenApp(lambda: BlameScreen(office, "en", PROGRAM, "v04", row, "kind"))
     async with app.run_test(size=(80, 24)) as pilot:
         blame = pilot.app.screen
         assert isinstance(blame, BlameScreen)
-        chain = office.blame(PROGRAM, "v04", row, "kind")
+        chain = office.history.blame(PROGRAM, "v04", row, "kind")
         assert len(chain) == 1 and list(blame.model.row_ids()) == [chain[0].id]
         assert blame.model.display(chain[0].id, "op") == "add"
 
@@ -146,7 +149,7 @@ async def test_conflict_is_listed_and_settled_with_one_key(
     conflicted: tuple[Office, Office, str],
 ) -> None:
     office, _village, row = conflicted
-    [conflict] = office.conflicts()
+    [conflict] = office.history.conflicts()
     assert conflict.row == row and conflict.column == "note"
     app = ScreenApp(lambda: ConflictsScreen(office, "zh"))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -163,8 +166,8 @@ async def test_conflict_is_listed_and_settled_with_one_key(
         await settle(pilot)
         assert screen.model.row_ids() == []
         assert "已解决" in str(screen.query_one("#conflicts-status", Static).render())
-    assert office.conflicts() == []
-    assert office.current_value(conflict.cell) == "村里：待复查"
+    assert office.history.conflicts() == []
+    assert office.history.current_value(conflict.cell) == "村里：待复查"
 
 
 async def test_a_refused_settle_is_shown(conflicted: tuple[Office, Office, str]) -> None:
@@ -180,14 +183,15 @@ async def test_a_refused_settle_is_shown(conflicted: tuple[Office, Office, str])
         await settle(pilot)
         status = screen.query_one("#conflicts-status", Static)
         assert status.has_class("-refused")
-        assert len(village.conflicts()) == 1
+        assert len(village.history.conflicts()) == 1
 
 
 # ---- looks, on hand-made journal entries (times and ids fixed) ----------------------------
 
 
-class JournalOffice:
-    """A facade whose journal is fixed, so pictures of the history screens never change."""
+class FixedHistory:
+    """A history service whose journal is fixed, so pictures of the history screens never
+    change."""
 
     def __init__(self) -> None:
         from vledger.domain.history import History, JournalEntry
@@ -209,9 +213,16 @@ class JournalOffice:
                   column="deleted", old=False),
         ])
 
-    def history(self, **filters: Any) -> list[dict[str, Any]]:
+    def edits(self, **filters: Any) -> list[dict[str, Any]]:
         chosen = self.journal.listing(**{k: v for k, v in filters.items() if v is not None})
         return [self.journal.edit_record(e) for e in chosen]
+
+
+class JournalOffice:
+    """An office with nothing but that history."""
+
+    def __init__(self) -> None:
+        self.history = FixedHistory()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

@@ -15,7 +15,7 @@ from vledger.tui.widgets.picker import Picker
 
 def stored_rows(home: Path, village: str = "v01") -> dict[str, dict[str, object]]:
     with Office.open(home) as office:
-        rows = office.ledger_rows(SAFETY, village, include_deleted=True)
+        rows = office.ledgers.session(SAFETY, village).rows(include_deleted=True)
         return {r.id: {**r.cells, "deleted": r.deleted} for r in rows}
 
 

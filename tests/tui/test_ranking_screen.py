@@ -14,6 +14,7 @@ from textual.app import App
 from textual.widgets import OptionList, Static
 
 from tests.example_data import EXAMPLES
+from tests.sync.homes import create_township
 from vledger.domain.explain import explain_village, render
 from vledger.domain.ranking import RankingSheet
 from vledger.sync.services.office import Office
@@ -32,15 +33,16 @@ def _csv(path: Path) -> list[dict[str, str]]:
 
 def build_example_home(home: Path) -> Office:
     """The worked example's township, typed in through the facade as a clerk would."""
-    office = Office.create_township(home, "示例乡", "t1", year=2026, user="clerk")
+    office = create_township(home, "示例乡", "t1", year=2026, user="clerk")
     for row in _csv(DATA / "offices.csv"):
-        office.add_office(row["id"], row["name"], row["area"])
+        office.roster.add_office(row["id"], row["name"], row["area"])
     source = (EXAMPLES / "safety-2026.toml").read_text(encoding="utf-8")
-    office.publish_program(source, "safety-2026.toml")
+    office.programs.add(source, "safety-2026.toml")
     for kind in ("targets", "entered", "manual", "adjustments"):
-        office.import_sheet(PROGRAM, kind, DATA / f"{kind}.csv")
+        office.sheets.import_csv(PROGRAM, kind, DATA / f"{kind}.csv")
     for village in ("v01", "v02", "v03", "v04"):
-        office.add_rows(PROGRAM, village, _csv(DATA / "ledgers" / f"{village}.csv"))
+        ledger = office.ledgers.session(PROGRAM, village, writing=True)
+        ledger.add_rows(_csv(DATA / "ledgers" / f"{village}.csv"))
     return office
 
 
@@ -119,7 +121,7 @@ async def test_q1_sheet_shows_the_worked_example(office: Office) -> None:
 
 
 async def test_enter_on_fix_rate_opens_its_explanation(office: Office) -> None:
-    sheet = office.ranking(PROGRAM, "Q1")
+    sheet = office.ranking.sheet(PROGRAM, "Q1")
     steps = explain_village(sheet, "v01")
     lines = render(steps, "zh")
     wanted = [lines[i] for i in focus_lines(sheet, "v01", "fix_rate", steps)]
@@ -144,7 +146,7 @@ async def test_enter_on_fix_rate_opens_its_explanation(office: Office) -> None:
 
 
 async def test_explanation_in_english_and_for_the_total(office: Office) -> None:
-    sheet = office.ranking(PROGRAM, "Q1")
+    sheet = office.ranking.sheet(PROGRAM, "Q1")
     steps = explain_village(sheet, "v03")
     lines = render(steps, "en")
     total_line = next(line for s, line in zip(steps, lines, strict=True) if s.kind == "total")
@@ -203,14 +205,14 @@ async def test_edits_elsewhere_recompute_the_sheet(office: Office) -> None:
         assert isinstance(screen, RankingScreen)
         before = dict(zip(screen.model.row_ids(), shown_rows(screen), strict=True))
         # v04 holds a drill in Q1: two more drills raise its drills score (linear, +2 each)
-        office.add_rows(PROGRAM, "v04", [
+        office.ledgers.session(PROGRAM, "v04", writing=True).add_rows([
             {"date": "2026-02-02", "kind": "应急演练"}, {"date": "2026-02-03", "kind": "应急演练"},
         ])
         computed = screen.recomputed
         screen.check_for_changes()  # what the timer runs every second
         assert screen.recomputed == computed + 1
         after = dict(zip(screen.model.row_ids(), shown_rows(screen), strict=True))
-        fresh = office.ranking(PROGRAM, "Q1").row("v04")
+        fresh = office.ranking.sheet(PROGRAM, "Q1").row("v04")
         assert after["v04"]["drills"] == f"{fresh.items['drills'].score:.2f}"
         assert after["v04"]["drills"] != before["v04"]["drills"]
         screen.check_for_changes()  # nothing moved: no recompute
@@ -220,20 +222,24 @@ async def test_edits_elsewhere_recompute_the_sheet(office: Office) -> None:
 
 
 async def test_a_refusal_is_shown_not_raised(office: Office, tmp_path: Path) -> None:
+    class BrokenRanking:
+        """The ranking of a home whose ledgers are not all here yet."""
+
+        def sheet(self, program: str, period: str | None = None) -> RankingSheet:
+            from vledger.sync.services.office import Refusal
+
+            raise Refusal("this office does not hold the ledgers of v02")
+
     class Broken:
-        """The facade of a home whose ledgers are not all here yet."""
+        """The office of such a home."""
 
         def __init__(self, real: Office) -> None:
             self.real = real
             self.store = real.store
+            self.ranking = BrokenRanking()
 
         def __getattr__(self, name: str) -> Any:
             return getattr(self.real, name)
-
-        def ranking(self, program: str, period: str | None = None) -> RankingSheet:
-            from vledger.sync.services.office import Refusal
-
-            raise Refusal("this office does not hold the ledgers of v02")
 
     app = ScreenApp(lambda: RankingScreen(Broken(office), "en", PROGRAM, "Q1"))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -243,7 +249,7 @@ async def test_a_refusal_is_shown_not_raised(office: Office, tmp_path: Path) -> 
 
 
 def test_focus_lines_cover_every_column(office: Office) -> None:
-    sheet = office.ranking(PROGRAM, "Q1")
+    sheet = office.ranking.sheet(PROGRAM, "Q1")
     steps = explain_village(sheet, "v02")
     kinds = {c: {steps[i].kind for i in focus_lines(sheet, "v02", c, steps)}
              for c in ("rank", "total", "amount", "publicity", "village")}

@@ -96,7 +96,7 @@ async def test_cells_edited_after_the_last_sync_are_marked_unsynced(demo_home: P
     with Office.open(demo_home) as office:  # as if a village had synced everything
         for document in office.store.document_ids():
             heads = office.store.heads(document)
-            office.store.set_peer_heads(peer_key("v01", "d1"), document, heads, heads)
+            office.store.db.peers.set(peer_key("v01", "d1"), document, heads, heads)
     app = make_app(demo_home, "en")
     async with app.run_test(size=SIZE) as pilot:
         await open_ledger(pilot)

@@ -38,16 +38,16 @@ async def test_first_run_starts_a_township(tmp_path: Path) -> None:
         assert str(app.screen.query_one("#home-township", Static).render()) == "白沙镇"
         assert app.errors == []
     with Office.open(home) as office:
-        assert office.whoami().township_name == "白沙镇"
-        assert office.is_township
+        assert office.roster.whoami().township_name == "白沙镇"
+        assert office.me.is_township
 
 
 async def test_first_run_joins_with_an_invitation_file(tmp_path: Path) -> None:
-    from vledger.sync.services.identity import init_township
+    from vledger.sync.services.homes import init_township
 
     with init_township(tmp_path / "town", "青石乡", "qs", year=2026) as township:
-        township.add_office("v01", "东坪村", "北片")
-        invitation = township.invite("v01", tmp_path / "v01.invite")
+        township.roster.add_office("v01", "东坪村", "北片")
+        invitation = township.devices.invite("v01", tmp_path / "v01.invite")
     home = tmp_path / "new"
     app = make_app(home, "en")
     async with app.run_test(size=SIZE) as pilot:
@@ -67,7 +67,7 @@ async def test_first_run_joins_with_an_invitation_file(tmp_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
     with Office.open(home) as village:
-        me = village.whoami()
+        me = village.roster.whoami()
         assert (me.office, me.kind, me.township) == ("v01", "village", "qs")
     assert (tmp_path / "v01.invite.reply").is_file()
 
@@ -76,7 +76,7 @@ async def test_home_shows_township_office_programs_periods_and_conflicts(
     demo_home: Path,
 ) -> None:
     with Office.open(demo_home) as office:  # what the CLI would say (history --json)
-        mine = sum(1 for r in office.history() if r["device"] == office.device)
+        mine = sum(1 for r in office.history.edits() if r["device"] == office.me.device)
     app = make_app(demo_home, "en")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

@@ -37,12 +37,12 @@ async def test_a_target_typed_is_stored(demo_home: Path) -> None:
         assert not grid.editing
         assert app.errors == []
     with Office.open(demo_home) as office:
-        assert office.sheet_inputs(SAFETY).targets[("v02", indicator)] == Decimal(17)
+        assert office.sheets.inputs(SAFETY).targets[("v02", indicator)] == Decimal(17)
 
 
 async def test_a_negative_target_is_refused_and_nothing_changes(demo_home: Path) -> None:
     with Office.open(demo_home) as office:
-        before = dict(office.sheet_inputs(SAFETY).targets)
+        before = dict(office.sheets.inputs(SAFETY).targets)
     app = make_app(demo_home, "en")
     async with app.run_test(size=SIZE) as pilot:
         grid = await open_sheets(pilot)
@@ -56,7 +56,7 @@ async def test_a_negative_target_is_refused_and_nothing_changes(demo_home: Path)
         assert "one row per village" in str(grid.status.render())
         assert grid.model.row_count() == 4
     with Office.open(demo_home) as office:
-        assert dict(office.sheet_inputs(SAFETY).targets) == before
+        assert dict(office.sheets.inputs(SAFETY).targets) == before
 
 
 async def test_undo_in_a_sheet_restores_the_stored_target(demo_home: Path) -> None:
@@ -70,7 +70,7 @@ async def test_undo_in_a_sheet_restores_the_stored_target(demo_home: Path) -> No
         await pilot.pause()
         assert grid.model.value("v01", indicator) == old
     with Office.open(demo_home) as office:
-        stored = office.sheet_inputs(SAFETY).targets.get(("v01", indicator))
+        stored = office.sheets.inputs(SAFETY).targets.get(("v01", indicator))
     assert stored == (None if old is None else Decimal(str(old)))
 
 
@@ -99,4 +99,4 @@ async def test_choose_the_adjustments_sheet_and_a_period(demo_home: Path) -> Non
         await pilot.pause()
         assert app.errors == []
     with Office.open(demo_home) as office:
-        assert office.sheet_inputs(SAFETY).adjustments[("v01", adjustment, "Q1")] == 2
+        assert office.sheets.inputs(SAFETY).adjustments[("v01", adjustment, "Q1")] == 2

@@ -13,7 +13,7 @@ from textual.widgets import Input, Static
 
 from vledger.sync.link.bundle import export_bundle
 from vledger.sync.link.transport import Server
-from vledger.sync.services.identity import enroll, init_township, invite, join
+from vledger.sync.services.homes import init_township, join
 from vledger.sync.services.office import Office
 from vledger.tui.screens.sync import SyncScreen
 
@@ -23,20 +23,21 @@ def township(tmp_path: Path) -> Iterator[Office]:
     """The worked example's township, made with keys (changes are signed and checked)."""
     opened = init_township(tmp_path / "township", "示例乡", "t1", year=2026, user="clerk")
     for row in _csv(DATA / "offices.csv"):
-        opened.add_office(row["id"], row["name"], row["area"])
-    opened.publish_program((EXAMPLES / "safety-2026.toml").read_text(encoding="utf-8"),
+        opened.roster.add_office(row["id"], row["name"], row["area"])
+    opened.programs.add((EXAMPLES / "safety-2026.toml").read_text(encoding="utf-8"),
                            "safety-2026.toml")
     for village in ("v01", "v02"):
-        opened.add_rows(PROGRAM, village, _csv(DATA / "ledgers" / f"{village}.csv"))
+        ledger = opened.ledgers.session(PROGRAM, village, writing=True)
+        ledger.add_rows(_csv(DATA / "ledgers" / f"{village}.csv"))
     yield opened
     opened.close()
 
 
 def join_village(township: Office, tmp_path: Path, village: str = "v01") -> Office:
     """`village` joined with an invitation, its device enrolled by the township."""
-    invitation = invite(township, village, tmp_path / f"{village}.invite")
+    invitation = township.devices.invite(village, tmp_path / f"{village}.invite")
     office, reply = join(tmp_path / village, invitation, user=f"{village}-clerk")
-    enroll(township, reply)
+    township.devices.enroll(reply)
     return office
 
 
@@ -59,8 +60,8 @@ async def test_sync_now_sends_the_townships_edit_to_a_village_server(
 ) -> None:
     village_home = tmp_path / "v01"
     join_village(township, tmp_path).close()
-    row = township.ledger_rows(PROGRAM, "v01")[0].id
-    township.set_cells(PROGRAM, "v01", row, {"note": "乡镇核查"})
+    row = township.ledgers.session(PROGRAM, "v01").rows()[0].id
+    township.ledgers.session(PROGRAM, "v01", writing=True).set_cells(row, {"note": "乡镇核查"})
     server = Server(village_home)
     host, port = await server.start("127.0.0.1", 0)
     try:
@@ -81,7 +82,7 @@ async def test_sync_now_sends_the_townships_edit_to_a_village_server(
     finally:
         await server.stop()
     with Office.open(village_home) as village:
-        assert village.ledger_rows(PROGRAM)[0].cells["note"] == "乡镇核查"
+        assert village.ledgers.session(PROGRAM).rows()[0].cells["note"] == "乡镇核查"
 
 
 async def test_unreachable_peer_is_reported(township: Office) -> None:
@@ -105,8 +106,8 @@ async def test_unreachable_peer_is_reported(township: Office) -> None:
 async def test_export_and_import_a_bundle(township: Office, tmp_path: Path) -> None:
     village = join_village(township, tmp_path)
     try:
-        row = township.ledger_rows(PROGRAM, "v01")[0].id
-        township.set_cells(PROGRAM, "v01", row, {"note": "U盘带来的修改"})
+        row = township.ledgers.session(PROGRAM, "v01").rows()[0].id
+        township.ledgers.session(PROGRAM, "v01").set_cells(row, {"note": "U盘带来的修改"})
         stick = tmp_path / "stick.bundle"
         # the township exports from its sync screen
         app = ScreenApp(lambda: SyncScreen(township, "en"))
@@ -128,7 +129,7 @@ async def test_export_and_import_a_bundle(township: Office, tmp_path: Path) -> N
             await wait_idle(pilot, screen)
             first = str(status_of(screen).render())
             assert "imported t1's bundle" in first and " 0 new" not in first
-            assert village.ledger_rows(PROGRAM)[0].cells["note"] == "U盘带来的修改"
+            assert village.ledgers.session(PROGRAM).rows()[0].cells["note"] == "U盘带来的修改"
             await pilot.press("i")  # the same bundle again changes nothing
             await wait_idle(pilot, screen)
             assert "0 new changes" in str(status_of(screen).render())
@@ -143,7 +144,7 @@ async def test_a_bad_bundle_is_refused_and_changes_nothing(
     good = tmp_path / "good.bundle"
     export_bundle(township.store, good)
     bad.write_bytes(good.read_bytes()[:-40])  # cut short on the way
-    before = township.history()
+    before = township.history.edits()
     app = ScreenApp(lambda: SyncScreen(township, "en"))
     async with app.run_test(size=(100, 30)) as pilot:
         screen = pilot.app.screen
@@ -153,4 +154,4 @@ async def test_a_bad_bundle_is_refused_and_changes_nothing(
         await wait_idle(pilot, screen)
         assert status_of(screen).has_class("-refused")
         assert "nothing changed" in str(status_of(screen).render())
-    assert township.history() == before
+    assert township.history.edits() == before

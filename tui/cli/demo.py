@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from vledger.messages import say
+from vledger.messages import Message, say
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -43,17 +43,18 @@ def register(sub: Any) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.main import Refused, default_home
+    from vledger.errors import VledgerError
+    from vledger.tui.cli.main import default_home
 
     if args.villages < 1 or args.rows < 0:
-        raise Refused(say(args.lang, "cli.demo.bad-size"))
+        raise VledgerError(Message("cli.demo.bad-size"))
     home = args.demo_home
     if home is None and Path(args.home) != default_home():
         home = Path(args.home)  # `vledger --home DIR demo`
     if home is None:
         home = new_cache_home()
     if home.exists() and (not home.is_dir() or any(home.iterdir())):
-        raise Refused(say(args.lang, "cli.demo.not-empty", home=home))
+        raise VledgerError(Message("cli.demo.not-empty", home=home))
     build_demo(home, args.villages, args.rows, args.seed, lang=args.lang)
     args.home = home
     if args.no_ui:
@@ -68,7 +69,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _open_ui(args: argparse.Namespace) -> int | None:
-    """Open the UI on the demo when the UI's command exists (tui/cli_ui.py), else None."""
+    """Open the UI on the demo when the UI's command exists (tui/cli/ui.py), else None."""
     try:
         from vledger.tui.cli import ui as cli_ui
     except ModuleNotFoundError:
@@ -93,33 +94,32 @@ def build_demo(
     home: Path, villages: int, rows: int, seed: int, *, lang: str = "en",
     out: TextIO | None = None,
 ) -> None:
-    """Build the sample township in `home` through the Office facade."""
+    """Build the sample township in `home` through the office's services."""
     from vledger.fixtures.generate import generate_township, write_csv
-    from vledger.sync.services.identity import init_township
-    from vledger.tui.cli.offices import refusals
+    from vledger.sync.services.homes import init_township
 
     township = generate_township(villages, rows, seed)
     programs = list(township.programs.values())
     year = programs[0].program.year
     steps = 1 + len(programs) * (1 + len(township.offices))
     progress = Progress(steps, out or sys.stderr, lang)
-    with refusals(), init_township(home, township.name, "qingshi", year=year,
-                                   lang=lang) as office:
+    with init_township(home, township.name, "qingshi", year=year, lang=lang) as office:
         for record in township.offices:
-            office.add_office(record.id, record.name, record.area)
+            office.roster.add_office(record.id, record.name, record.area)
         progress.step(say(lang, "cli.demo.offices"))
         with tempfile.TemporaryDirectory(prefix="vledger-demo-") as folder:
             write_csv(township, Path(folder))
             for data in programs:
                 program = data.program
                 path = _program_path(program.id)
-                office.publish_program(path.read_text(encoding="utf-8"), path.name)
+                office.programs.add(path.read_text(encoding="utf-8"), path.name)
                 for kind in ("targets", "entered", "manual", "adjustments"):
-                    office.import_sheet(program.id, kind, Path(folder) / program.id / f"{kind}.csv")
+                    office.sheets.import_csv(program.id, kind,
+                                             Path(folder) / program.id / f"{kind}.csv")
                 progress.step(program.id)
                 for village, ledger in data.ledgers.items():
-                    office.add_rows(program.id, village, ledger)
-                    office.release(village)
+                    office.ledgers.session(program.id, village, writing=True).add_rows(ledger)
+                    office.ledgers.release(village)
                     progress.step(f"{program.id} {village}")
     progress.done()
 

@@ -1,9 +1,10 @@
 """`vledger history`, `blame`, `conflicts`, `resolve` (cli.md, History and conflicts).
 
-Everything comes from the journal that every edit writes (domain/history.py) through
-the facade. Text output is for people: newest first, times as recorded (each office's
-own clock and offset), a concurrent edit marked with the ids it raced. `--json` prints
-the shapes cli.md fixes, with the extra fields `edit_record` gives (user, prev, settles).
+Everything comes from the journal that every edit writes (domain/history.py), read by
+the office's history service. Text output is for people: newest first, times as recorded
+(each office's own clock and offset), a concurrent edit marked with the ids it raced.
+`--json` prints the shapes cli.md fixes, with the extra fields `edit_record` gives (user,
+prev, settles).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from vledger.messages import say
+from vledger.errors import VledgerError
+from vledger.messages import Message, say
 from vledger.tui.cli.ledger import shown
 
 if TYPE_CHECKING:
-    from vledger.domain.history import History
+    from vledger.domain.program import Program
     from vledger.sync.services.office import Office
 
 
@@ -99,11 +101,12 @@ def edit_lines(args: argparse.Namespace, records: list[dict[str, Any]]) -> list[
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, print_json, refusals
+    from vledger.tui.cli.offices import open_office, print_json
 
-    with open_office(args) as office, refusals():
+    with open_office(args) as office:
         _check_filters(args, office)
-        records = [_record(r) for r in office.history(args.program, args.village, args.office)]
+        records = [_record(r) for r in office.history.edits(args.program, args.village,
+                                                             args.office)]
     if args.json:
         print_json({"edits": records})
         return 0
@@ -114,33 +117,29 @@ def run_history(args: argparse.Namespace) -> int:
 
 def _check_filters(args: argparse.Namespace, office: Office) -> None:
     """A filter that names nothing known is a typing mistake, not an empty history."""
-    from vledger.sync.services.office import Refusal
-
     if args.program is not None:
-        office.program(args.program)
+        office.programs.get(args.program)
     if args.village is not None:
-        office.ledger_village(args.village, writing=False)
-    if args.office is not None and args.office not in {o.id for o in office.offices()}:
-        raise Refusal(say(args.lang, "cli.history.no-office", office=args.office))
+        office.ledgers.village(args.village)
+    if args.office is not None and office.roster.office(args.office) is None:
+        raise VledgerError(Message("cli.history.no-office", office=args.office))
 
 
 def run_blame(args: argparse.Namespace) -> int:
     from vledger.domain.history import DELETED
-    from vledger.tui.cli.offices import open_office, print_json, refusals
+    from vledger.tui.cli.offices import open_office, print_json
 
-    with open_office(args) as office, refusals():
-        program = office.program(args.program)
-        village = office.ledger_village(args.village, writing=False)
+    with open_office(args) as office:
+        ledger = office.ledgers.session(args.program, args.village)
+        program, village = ledger.program, ledger.village
         column = _column_id(args, program, args.column)
-        if office.village_doc(village).row(program.id, args.row) is None:
-            from vledger.sync.services.office import Refusal
-
-            raise Refusal(say(
-                args.lang, "cli.history.no-row", row=args.row, village=village, program=program.id
+        if ledger.row(args.row) is None:
+            raise VledgerError(Message(
+                "cli.history.no-row", row=args.row, village=village, program=program.id
             ))
         cell = (program.id, village, args.row, column)
-        value = office.current_value(cell)
-        history: History = office.journal(village)
+        value = office.history.current_value(cell)
+        history = office.history.journal(village)
         chain = [_record(history.edit_record(e)) for e in history.blame(*cell, value)]
     if args.json:
         print_json({"program": program.id, "village": village, "row": args.row,
@@ -157,26 +156,26 @@ def run_blame(args: argparse.Namespace) -> int:
     return 0
 
 
-def _column_id(args: argparse.Namespace, program: Any, name: str) -> str:
+def _column_id(args: argparse.Namespace, program: Program, name: str) -> str:
     from vledger.domain.history import DELETED
-    from vledger.sync.services.office import Refusal, columns_by_name
+    from vledger.sync.services.permissions import columns_by_name
 
     if name == DELETED:
         return DELETED
     column = columns_by_name(program).get(name.strip())
     if column is None:
         known = [c.id for c in program.columns]
-        raise Refusal(say(
-            args.lang, "cli.history.no-column", name=name, program=program.id, columns=known
+        raise VledgerError(Message(
+            "cli.history.no-column", name=name, program=program.id, columns=known
         ))
     return column.id
 
 
 def run_conflicts(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, print_json, refusals
+    from vledger.tui.cli.offices import open_office, print_json
 
-    with open_office(args) as office, refusals():
-        found = [c.to_plain() for c in office.conflicts()]
+    with open_office(args) as office:
+        found = [c.to_plain() for c in office.history.conflicts()]
     for conflict in found:
         conflict["shown"] = _json_value(conflict["shown"])
         for value in conflict["values"]:
@@ -205,6 +204,6 @@ def run_resolve(args: argparse.Namespace) -> int:
     from vledger.tui.cli.offices import open_office
 
     with open_office(args) as office, cell_refusals():
-        office.resolve(args.conflict, value=args.value, keep=args.keep)
+        office.history.resolve(args.conflict, value=args.value, keep=args.keep)
     print(say(args.lang, "cli.conflicts.settled", conflict=args.conflict))
     return 0

@@ -1,4 +1,4 @@
-"""`vledger invite`, `join`, `device list|enroll|revoke` (shared/spec/cli.md, Offices; issue 6).
+"""`vledger invite`, `join`, `device list|enroll|revoke` (shared/spec/cli.md, Offices).
 
     vledger invite ID --out FILE [--address HOST:PORT]   township: the file a village joins with
     vledger join FILE                                    new home: become that village's office;
@@ -7,7 +7,8 @@
     vledger device enroll FILE.reply                     township: trust a joined village's device
     vledger device revoke DEVICE                         township: refuse that device's new changes
 
-The work is done in sync/office_identity.py; this module only parses and prints.
+The work is done by the office's devices service (sync/services/devices.py) and
+sync/services/homes.py (join); this module only parses and prints.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vledger.messages import say
-from vledger.tui.cli.offices import office_kinds, open_office, print_json, refusals, table
+from vledger.tui.cli.offices import office_kinds, open_office, print_json, table
 
 
 def register(sub: Any) -> None:
@@ -61,7 +62,7 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
     def usage(args: argparse.Namespace) -> int:
         import sys
 
-        from vledger.tui.cli.main import EXIT_USAGE
+        from vledger.errors import EXIT_USAGE
 
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -70,21 +71,18 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
 
 
 def run_invite(args: argparse.Namespace) -> int:
-    from vledger.sync.services.identity import invite
-
-    with open_office(args) as office, refusals():
-        path = invite(office, args.id, args.out, args.address)
+    with open_office(args) as office:
+        path = office.devices.invite(args.id, args.out, args.address)
     print(say(args.lang, "cli.invite.written", path=path))
     return 0
 
 
 def run_join(args: argparse.Namespace) -> int:
-    from vledger.sync.services.identity import join
+    from vledger.sync.services.homes import join
 
-    with refusals():
-        office, reply = join(args.home, args.file, lang=args.lang)
+    office, reply = join(args.home, args.file, lang=args.lang)
     with office:
-        me = office.whoami()
+        me = office.roster.whoami()
     print(say(args.lang, "cli.join.done", township=me.township_name, office=me.office,
               name=me.office_name, device=me.device))
     print(say(args.lang, "cli.join.reply", reply=reply))
@@ -92,10 +90,8 @@ def run_join(args: argparse.Namespace) -> int:
 
 
 def run_device_list(args: argparse.Namespace) -> int:
-    from vledger.sync.services.identity import devices
-
-    with open_office(args) as office, refusals():
-        records, problems = devices(office)
+    with open_office(args) as office:
+        records, problems = office.devices.all()
     if args.json:
         print_json({"devices": [r.to_json_dict() for r in records], "problems": problems})
         return 0
@@ -121,19 +117,15 @@ def run_device_list(args: argparse.Namespace) -> int:
 
 
 def run_device_enroll(args: argparse.Namespace) -> int:
-    from vledger.sync.services.identity import enroll
-
-    with open_office(args) as office, refusals():
-        done = enroll(office, args.file)
+    with open_office(args) as office:
+        done = office.devices.enroll(args.file)
     key = "cli.device.already-enrolled" if done.already else "cli.device.enrolled"
     print(say(args.lang, key, device=done.device, office=done.office))
     return 0
 
 
 def run_device_revoke(args: argparse.Namespace) -> int:
-    from vledger.sync.services.identity import revoke_device
-
-    with open_office(args) as office, refusals():
-        record = revoke_device(office, args.device)
+    with open_office(args) as office:
+        record = office.devices.revoke(args.device)
     print(say(args.lang, "cli.device.revoke-done", office=record.office, device=record.id))
     return 0

@@ -1,9 +1,10 @@
 """`vledger ledger ...`: a village's ledgers (台账) from the command line (cli.md, Ledgers).
 
-add, set, delete, restore, list, import, export. `--village` defaults to this office;
-the facade (sync/office.py) refuses a village office naming another village.
+add, set, delete, restore, list, import, export, each through one ledger session
+(sync/services/ledgers.py). `--village` defaults to this office; the session refuses a
+village office naming another village.
 
-Import reads the whole file (sync/tabular.py), checks every cell against the program
+Import reads the whole file, checks every cell against the program
 (domain/ledger_table.py) and writes all rows in one transaction only when nothing is
 wrong; otherwise every problem is one `FILE:ROW:COLUMN: message` line and nothing is
 written.
@@ -23,11 +24,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vledger.messages import say
+from vledger.errors import VledgerError
+from vledger.messages import Message, say
 
 if TYPE_CHECKING:
-    from vledger.domain.program import CellValue, Program
-    from vledger.sync.services.office import Office
+    from vledger.domain.program import Program
+    from vledger.sync.services.ledgers import LedgerSession
 
 
 def register(sub: Any) -> None:
@@ -92,7 +94,7 @@ def _program_and_village(parser: argparse.ArgumentParser, *, file: bool = False)
 
 def _usage(parser: argparse.ArgumentParser) -> Any:
     def usage(args: argparse.Namespace) -> int:
-        from vledger.tui.cli.main import EXIT_USAGE
+        from vledger.errors import EXIT_USAGE
 
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -105,20 +107,19 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
 
 @contextmanager
 def cell_refusals() -> Iterator[None]:
-    """Like `refusals()`, but a refused cell of one typed row is named by its column only.
+    """A refused cell of the one row typed on the command line is named by its column only.
 
-    The facade numbers rows of a batch ("row 1: ..."), which means nothing for the one
-    row typed on the command line.
+    The ledger session numbers rows of a batch ("row 1: ..."), which means nothing for
+    the one row typed here.
     """
-    from vledger.sync.services.office import Refusal
-    from vledger.tui.cli.main import Refused
+    from vledger.sync.services.permissions import Refusal
 
     try:
         yield
     except Refusal as refusal:
-        if refusal.cells:
-            raise Refused(*(_cell_line(p.column, p.message) for p in refusal.cells)) from None
-        raise Refused(*refusal.problems) from None
+        if not refusal.cells:
+            raise
+        raise Refusal(*(_cell_line(p.column, p.message) for p in refusal.cells)) from None
 
 
 def _cell_line(column: str, message: str) -> str:
@@ -129,15 +130,14 @@ def _cell_line(column: str, message: str) -> str:
 
 
 def typed_cells(
-    args: argparse.Namespace, pairs: Sequence[str], office: Office, *, whole_row: bool
+    args: argparse.Namespace, pairs: Sequence[str], program: Program, *, whole_row: bool
 ) -> dict[str, str]:
     """COL=VALUE arguments as a map; wrong forms and repeated columns are refused.
 
     When some are refused, the well-formed cells are checked too, so the one refusal
-    lists every problem (the facade would otherwise only be asked after a retry).
+    lists every problem (the ledger would otherwise only be asked after a retry).
     """
-    from vledger.sync.services.office import parse_rows
-    from vledger.tui.cli.main import Refused
+    from vledger.sync.services.permissions import parse_rows
 
     cells: dict[str, str] = {}
     problems: list[str] = []
@@ -151,10 +151,8 @@ def typed_cells(
         else:
             cells[column] = value
     if problems:
-        with cell_refusals():
-            program = office.program(args.program)
         _, refused = parse_rows(program, [cells], args.lang, whole_rows=whole_row)
-        raise Refused(*problems, *(_cell_line(p.column, p.message) for p in refused))
+        raise VledgerError(*problems, *(_cell_line(p.column, p.message) for p in refused))
     return cells
 
 
@@ -176,55 +174,56 @@ def shown(value: object, lang: str) -> str:
 # -- handlers --------------------------------------------------------------------------------
 
 
-def run_add(args: argparse.Namespace) -> int:
+@contextmanager
+def session_of(args: argparse.Namespace, *, writing: bool = True) -> Iterator[LedgerSession]:
+    """The office's session on the ledger the command names, the office open meanwhile."""
     from vledger.tui.cli.offices import open_office
 
-    with open_office(args) as office, cell_refusals():
-        cells = typed_cells(args, args.cells, office, whole_row=True)
-        (row_id,) = office.add_rows(args.program, args.village, [cells])
+    with open_office(args) as office:
+        yield office.ledgers.session(args.program, args.village, writing=writing)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    with session_of(args) as ledger, cell_refusals():
+        cells = typed_cells(args, args.cells, ledger.program, whole_row=True)
+        (row_id,) = ledger.add_rows([cells])
     print(row_id)
     return 0
 
 
 def run_set(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office
-
-    with open_office(args) as office, cell_refusals():
-        cells = typed_cells(args, args.cells, office, whole_row=False)
-        office.set_cells(args.program, args.village, args.row, cells)
+    with session_of(args) as ledger, cell_refusals():
+        cells = typed_cells(args, args.cells, ledger.program, whole_row=False)
+        ledger.set_cells(args.row, cells)
     count = len(cells)
     print(say(args.lang, "cli.ledger.cells-set", row=args.row, count=count))
     return 0
 
 
 def run_delete(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, refusals
-
-    with open_office(args) as office, refusals():
-        office.delete_row(args.program, args.village, args.row)
+    with session_of(args) as ledger:
+        ledger.delete_row(args.row)
     print(say(args.lang, "cli.ledger.deleted", row=args.row))
     return 0
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, refusals
-
-    with open_office(args) as office, refusals():
-        office.restore_row(args.program, args.village, args.row)
+    with session_of(args) as ledger:
+        ledger.restore_row(args.row)
     print(say(args.lang, "cli.ledger.restored", row=args.row))
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from vledger.sync.documents.ledger import rows_as_cells
-    from vledger.tui.cli.offices import open_office, print_json, refusals
+    from vledger.tui.cli.offices import print_json
 
-    with open_office(args) as office, refusals():
-        program = office.program(args.program)
-        village = office.ledger_village(args.village, writing=False)
-        rows = office.ledger_rows(program.id, village, include_deleted=args.deleted)
+    with session_of(args, writing=False) as ledger:
+        if args.json:
+            listed = ledger.to_json_dict(include_deleted=args.deleted)
+        else:
+            program, rows = ledger.program, ledger.rows(include_deleted=args.deleted)
     if args.json:
-        print_json({"program": program.id, "village": village, "rows": rows_as_cells(rows)})
+        print_json(listed)
         return 0
     for line in ledger_lines(args, program, [(r.id, r.deleted, r.cells) for r in rows]):
         print(line)
@@ -255,45 +254,23 @@ def ledger_lines(
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from vledger.domain.ledger_table import read_table
-    from vledger.sync.services.tabular import TabularError, read_ledger_file
-    from vledger.tui.cli.main import Refused
-    from vledger.tui.cli.offices import open_office, refusals
-
-    with open_office(args) as office, refusals():
-        program = office.program(args.program)
-        village = office.ledger_village(args.village, writing=True)
-        office.village_doc(village)  # refused now if this office holds no such ledger
-        try:
-            records = read_ledger_file(args.file, shown_as=args.file)
-        except TabularError as error:
-            raise Refused(str(error)) from None
-        found = read_table(program, args.file, records)
-        if not found.ok:
-            raise Refused(*found.messages(args.lang))
-        rows: list[dict[str, CellValue]] = [row.cells for row in found.rows]
-        if rows:
-            office.import_rows(program.id, village, rows)
-    count = len(rows)
-    print(say(args.lang, "cli.ledger.imported", count=count, village=village, program=program.id))
+    with session_of(args) as ledger:
+        count = ledger.import_file(args.file, shown_as=args.file)
+        village, program = ledger.village, ledger.program.id
+    print(say(args.lang, "cli.ledger.imported", count=count, village=village, program=program))
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from vledger.sync.services.tabular import EXTENSIONS, TabularError, export_ledger
-    from vledger.tui.cli.main import Refused
-    from vledger.tui.cli.offices import open_office, refusals
+    from vledger.sync.services.ledgers import write_ledger_file
+    from vledger.sync.services.tabular import EXTENSIONS
 
     out = Path(args.out)
     if out.suffix.lower() not in EXTENSIONS:
-        raise Refused(say(args.lang, "cli.ledger.export-kind", file=args.out))
-    with open_office(args) as office, refusals():
-        program = office.program(args.program)
-        village = office.ledger_village(args.village, writing=False)
-        rows = office.ledger_rows(program.id, village)
-    try:
-        count = export_ledger(out, program, [r.cells for r in rows])
-    except TabularError as error:
-        raise Refused(str(error)) from None
+        raise VledgerError(Message("cli.ledger.export-kind", file=args.out))
+    with session_of(args, writing=False) as ledger:
+        program = ledger.program
+        rows = ledger.rows()
+    count = write_ledger_file(out, program, [r.cells for r in rows])
     print(say(args.lang, "cli.ledger.exported", count=count, file=args.out))
     return 0

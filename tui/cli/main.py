@@ -1,8 +1,10 @@
 """The `vledger` command line (shared/spec/cli.md).
 
-This module only builds the argument parser and turns refusals into exit codes;
-each command group lives in its own `tui/cli_<group>.py` with a `register(sub)`
-function, so the UI can start without importing every command.
+This module only builds the argument parser and turns a `VledgerError` into its lines
+on stderr (a catalogue message in the `--lang` language) and its exit code (1 refused,
+3 unreachable); argparse ends wrong usage with 2. Any other exception is a bug and ends
+in a traceback. Each command group lives in its own module of tui/cli/ with a
+`register(sub)` function, so the UI can start without importing every command.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from vledger import __version__
+from vledger.errors import EXIT_OK, EXIT_USAGE, VledgerError
+from vledger.messages import localize
 
 # Command groups, in the order `vledger --help` lists them. A group that is not
 # written yet is simply absent from the parser.
@@ -31,17 +36,6 @@ COMMAND_MODULES = (
     "vledger.tui.cli.demo",
     "vledger.tui.cli.ui",
 )
-
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
-
-
-class Refused(Exception):
-    """A user's request that cannot be done: one clear line per problem, exit 1."""
-
-    def __init__(self, *problems: str, exit_code: int = EXIT_REFUSED) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
-        self.exit_code = exit_code
 
 
 Handler = Callable[[argparse.Namespace], int | None]
@@ -66,7 +60,7 @@ def default_home() -> Path:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # wrong usage: exit 2, no traceback
+    def error(self, message: str) -> NoReturn:  # wrong usage: exit 2, no traceback
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"vledger: {message}\n")
 
@@ -124,9 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return run(args) or EXIT_OK
-    except Refused as refusal:
-        for line in refusal.problems:
-            print(line, file=sys.stderr)
+    except VledgerError as refusal:
+        for problem in refusal.problems:  # a catalogue message says itself in --lang
+            print(localize(problem, args.lang), file=sys.stderr)
         return refusal.exit_code
     except KeyboardInterrupt:
         return 130

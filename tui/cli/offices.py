@@ -1,9 +1,8 @@
 """`vledger init`, `office add|list`, `whoami` (shared/spec/cli.md, Offices).
 
-Also the helpers every command module uses to reach the facade:
-`open_office(args)` opens this home's office, `refusals()` turns the facade's
-`Refusal` into `tui.cli.Refused` (exit 1, one line per problem), and
-`print_json(data)` prints one JSON document with decimals as strings.
+Also the helpers every command module uses: `open_office(args)` opens this home's
+office (its services' refusals reach tui/cli/main.py, which prints them and exits 1),
+and `print_json(data)` prints one JSON document with decimals as strings.
 """
 
 from __future__ import annotations
@@ -11,8 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -22,25 +20,12 @@ if TYPE_CHECKING:
     from vledger.sync.services.office import Office
 
 
-@contextmanager
-def refusals() -> Iterator[None]:
-    """Inside this block a facade Refusal becomes the CLI's Refused."""
-    from vledger.sync.services.office import Refusal
-    from vledger.tui.cli.main import Refused
-
-    try:
-        yield
-    except Refusal as refusal:
-        raise Refused(*refusal.problems) from None
-
-
 def open_office(args: argparse.Namespace) -> Office:
     """This home's office (a refusal telling the user to init or join when there is none)."""
     from vledger.sync.services.office import Office
 
     lang = getattr(args, "lang", "en")
-    with refusals():
-        office = Office.open(args.home, lang=lang)
+    office = Office.open(args.home, lang=lang)
     for line in office.damage:
         print(say(lang, "cli.warning", text=line), file=sys.stderr)
     return office
@@ -87,7 +72,7 @@ def register(sub: Any) -> None:
 
 def _usage(parser: argparse.ArgumentParser) -> Any:
     def usage(args: argparse.Namespace) -> int:
-        from vledger.tui.cli.main import EXIT_USAGE
+        from vledger.errors import EXIT_USAGE
 
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -96,25 +81,24 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from vledger.sync.services.identity import init_township
+    from vledger.sync.services.homes import init_township
 
-    with refusals(), init_township(
-        args.home, args.township, args.id, year=args.year, lang=args.lang
-    ) as office:
-        print(office.township_id)
+    with init_township(args.home, args.township, args.id, year=args.year,
+                       lang=args.lang) as office:
+        print(office.me.township)
     return 0
 
 
 def run_office_add(args: argparse.Namespace) -> int:
-    with open_office(args) as office, refusals():
-        record = office.add_office(args.id, args.name, args.area)
+    with open_office(args) as office:
+        record = office.roster.add_office(args.id, args.name, args.area)
     print(record.id)
     return 0
 
 
 def run_office_list(args: argparse.Namespace) -> int:
-    with open_office(args) as office, refusals():
-        offices = office.offices()
+    with open_office(args) as office:
+        offices = office.roster.offices()
     if args.json:
         print_json({"offices": [o.to_json_dict() for o in offices]})
         return 0
@@ -128,8 +112,8 @@ def run_office_list(args: argparse.Namespace) -> int:
 
 
 def run_whoami(args: argparse.Namespace) -> int:
-    with open_office(args) as office, refusals():
-        me = office.whoami()
+    with open_office(args) as office:
+        me = office.roster.whoami()
     if args.json:
         print_json(me.to_json_dict())
         return 0

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from vledger.errors import VledgerError
 from vledger.messages import Message, say
 
 
@@ -42,16 +43,10 @@ def register(sub: Any) -> None:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=run_show)
 
-    # The sheet and target groups live in tui/cli_sheet.py; tui/cli.py does not list
-    # that module (yet), so they are registered from here (register skips a repeat).
-    from vledger.tui.cli import sheet as cli_sheet
-
-    cli_sheet.register(sub)
-
 
 def _group_usage(group: argparse.ArgumentParser) -> Any:
     def usage(args: argparse.Namespace) -> int:
-        from vledger.tui.cli.main import EXIT_USAGE
+        from vledger.errors import EXIT_USAGE
 
         group.print_help(sys.stderr)
         return EXIT_USAGE
@@ -59,63 +54,57 @@ def _group_usage(group: argparse.ArgumentParser) -> Any:
     return usage
 
 
-def read_program_text(file: str, lang: str = "en") -> str:
+def read_program_text(file: str) -> str:
     """The text of a program file as UTF-8; a refusal naming `file` as typed when it can't be read.
 
     A UTF-8 byte-order mark is dropped: Windows Notepad writes one, TOML forbids it,
     and it would otherwise be reported as a baffling syntax error on line 1.
     """
-    from vledger.tui.cli.main import Refused
-
     path = Path(file)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise Refused(say(lang, "cli.file.missing", file=file)) from None
+        raise VledgerError(Message("cli.file.missing", file=file)) from None
     except IsADirectoryError:
-        raise Refused(say(lang, "cli.file.is-folder", file=file)) from None
+        raise VledgerError(Message("cli.file.is-folder", file=file)) from None
     except OSError as error:
         why = error.strerror or str(error)
-        raise Refused(say(lang, "cli.file.unreadable", file=file, why=why)) from None
+        raise VledgerError(Message("cli.file.unreadable", file=file, why=why)) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise Refused(
-            say(lang, "cli.file.not-utf8", file=file, line=line, byte=error.start)
+        raise VledgerError(
+            Message("cli.file.not-utf8", file=file, line=line, byte=error.start)
         ) from None
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from vledger.domain.program_file import ProgramError, load_program
-    from vledger.tui.cli.main import Refused
+    from vledger.domain.program_file import load_program
 
-    text = read_program_text(args.file, args.lang)
-    try:
-        program = load_program(text, args.file)
-    except ProgramError as error:
-        raise Refused(*(problem.text(args.lang) for problem in error.problems)) from None
+    text = read_program_text(args.file)
+    program = load_program(text, args.file)  # a ProgramError lists every problem by line
     items, periods = len(program.items), len(program.periods)
     print(say(args.lang, "cli.program.ok", file=args.file, items=items, periods=periods))
     return 0
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, refusals
+    from vledger.tui.cli.offices import open_office
 
-    text = read_program_text(args.file, args.lang)
-    with open_office(args) as office, refusals():
-        program = office.publish_program(text, args.file)
+    text = read_program_text(args.file)
+    with open_office(args) as office:
+        program = office.programs.add(text, args.file)
     print(f"{program.id}: {program.title}")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, print_json, refusals, table
+    from vledger.tui.cli.offices import open_office, print_json, table
 
-    with open_office(args) as office, refusals():
-        programs = office.programs()
-        current = {p.id: office.current_period(p) for p in programs}
+    with open_office(args) as office:
+        programs = office.programs.all()
+        current = {p.id: office.programs.current_period(p) for p in programs}
     if args.json:
         print_json({"programs": [
             {"id": p.id, "title": p.title, "year": p.year,
@@ -134,10 +123,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, print_json, refusals
+    from vledger.tui.cli.offices import open_office, print_json
 
-    with open_office(args) as office, refusals():
-        program = office.program(args.id)
+    with open_office(args) as office:
+        program = office.programs.get(args.id)
     if args.json:
         print_json(program_json(program))
         return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from vledger.messages import say
+from vledger.messages import Message, say
 
 
 def register(sub: Any) -> None:
@@ -26,20 +26,20 @@ def register(sub: Any) -> None:
 
 
 def run_rank(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.main import Refused
-    from vledger.tui.cli.offices import open_office, print_json, refusals
+    from vledger.errors import VledgerError
+    from vledger.tui.cli.offices import open_office, print_json
 
-    with open_office(args) as office, refusals():
-        sheet = office.ranking(args.program, args.period)
-        program = office.program(args.program)
+    with open_office(args) as office:
+        sheet = office.ranking.sheet(args.program, args.period)
+        program = office.programs.get(args.program)
     if args.explain is not None:
         from vledger.domain.explain import explain_village, render
 
         try:
             steps = explain_village(sheet, args.explain)
         except KeyError:
-            raise Refused(say(
-                args.lang, "cli.rank.no-village", village=args.explain, program=sheet.program
+            raise VledgerError(Message(
+                "cli.rank.no-village", village=args.explain, program=sheet.program
             )) from None
         row = sheet.row(args.explain)
         print(f"{row.village} {row.name} — {sheet.program_title} {sheet.period_title}")

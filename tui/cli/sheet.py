@@ -1,6 +1,6 @@
 """`vledger sheet import` and `vledger target set`: the ranking sheet's inputs (cli.md).
 
-Both are the township's: the facade refuses them in a village home. A sheet file is
+Both are the township's: the sheets service refuses them in a village home. A sheet file is
 imported whole or not at all, every bad cell reported as `FILE:ROW:COLUMN: message`.
 """
 
@@ -15,9 +15,7 @@ SHEET_KINDS = ("targets", "entered", "manual", "adjustments")
 
 
 def register(sub: Any) -> None:
-    """Add the `sheet` and `target` groups (once, whoever calls first)."""
-    if "sheet" in getattr(sub, "choices", {}):
-        return
+    """Add the `sheet` and `target` groups."""
     from vledger.tui.cli.offices import _usage
 
     sheet = sub.add_parser("sheet", help="the township's sheets: targets, entered values, ...")
@@ -46,17 +44,17 @@ def register(sub: Any) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, refusals
+    from vledger.tui.cli.offices import open_office
 
-    with open_office(args) as office, refusals():
-        count = office.import_sheet(args.program, args.kind, args.file, shown_as=args.file)
+    with open_office(args) as office:
+        count = office.sheets.import_csv(args.program, args.kind, args.file, shown_as=args.file)
     print(say(args.lang, "cli.sheet.imported", program=args.program, kind=args.kind, count=count))
     return 0
 
 
 def run_target_set(args: argparse.Namespace) -> int:
-    from vledger.tui.cli.offices import open_office, refusals
+    from vledger.tui.cli.offices import open_office
 
-    with open_office(args) as office, refusals():
-        office.set_target(args.program, args.village, args.indicator, args.value)
+    with open_office(args) as office:
+        office.sheets.set_target(args.program, args.village, args.indicator, args.value)
     return 0

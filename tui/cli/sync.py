@@ -68,46 +68,6 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
     return usage
 
 
-def _address(text: str) -> tuple[str, int]:
-    from vledger.sync.link.transport import parse_address
-    from vledger.tui.cli.main import Refused
-
-    try:
-        return parse_address(text)
-    except ValueError as problem:
-        raise Refused(str(problem)) from None
-
-
-def _store(home: Path) -> Any:
-    """The home's store, refusing (not creating) a home that does not exist."""
-    from vledger.sync.documents.replicas import Replicas
-    from vledger.sync.store.database import DB_FILE, StoreBusy
-    from vledger.tui.cli.main import Refused
-
-    if not (home / DB_FILE).exists():
-        raise Refused(f"{home}: no vledger home here (run `vledger init` or join a township)")
-    try:
-        return Replicas.open(home, scan=False)
-    except StoreBusy as problem:
-        raise Refused(str(problem)) from None
-
-
-def _gate(home: Path) -> Any:
-    """A HomeGate after checking the home has an office (refusal otherwise)."""
-    from vledger.sync.link.session import Identity, NoOffice
-    from vledger.sync.link.transport import HomeGate
-    from vledger.tui.cli.main import Refused
-
-    store = _store(home)
-    try:
-        Identity.of(store)
-    except NoOffice as problem:
-        raise Refused(str(problem)) from None
-    finally:
-        store.close()
-    return HomeGate(home)
-
-
 def _install_stop(loop: Any, stop: Any) -> None:
     import signal
 
@@ -127,28 +87,16 @@ def _install_stop(loop: Any, stop: Any) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import asyncio
 
-    from vledger.sync.link.transport import DEFAULT_TIMEOUT, Server
-    from vledger.tui.cli.main import Refused
+    from vledger.sync.services import home_sync
 
-    host, port = _address(args.listen)
-    _gate(args.home).close()
-    server = Server(args.home, timeout=args.timeout or DEFAULT_TIMEOUT)
+    def ready(serving: home_sync.Serving) -> None:
+        print(f"serving {serving.township} as {serving.office} on "
+              f"{serving.host}:{serving.port}", flush=True)
 
     async def main() -> None:
         stop = asyncio.Event()
         _install_stop(asyncio.get_running_loop(), stop)
-        try:
-            bound_host, bound_port = await server.start(host, port)
-        except OSError as problem:
-            why = problem.strerror or problem
-            raise Refused(f"cannot listen on {args.listen}: {why}") from None
-        me = server._me
-        assert me is not None
-        print(f"serving {me.township} as {me.office} on {bound_host}:{bound_port}", flush=True)
-        try:
-            await stop.wait()
-        finally:
-            await server.stop()
+        await home_sync.serve(args.home, args.listen, stop, ready, timeout=args.timeout)
         print("stopped", flush=True)
 
     try:
@@ -164,73 +112,35 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_sync(args: argparse.Namespace) -> int:
     import asyncio
 
-    from vledger.sync.link.session import PeerRefused
-    from vledger.sync.link.transport import DEFAULT_TIMEOUT, Unreachable, sync_once, watch
-    from vledger.sync.store.database import StoreBusy
-    from vledger.tui.cli.main import EXIT_UNREACHABLE, Refused
-
-    host, port = _address(args.peer)
-    gate = _gate(args.home)
-    timeout = args.timeout or DEFAULT_TIMEOUT
+    from vledger.sync.services import home_sync
 
     def say(line: str) -> None:
         print(line, flush=True)
 
-    async def main() -> int:
+    async def main() -> None:
         if args.watch:
             stop = asyncio.Event()
             _install_stop(asyncio.get_running_loop(), stop)
-            await watch(gate, host, port, stop, timeout=timeout, report=say)
-            return 0
-        outcome = await sync_once(gate, host, port, timeout=timeout)
-        if outcome.refused:
-            raise Refused(
-                f"{host}:{port}: {len(outcome.refused)} change(s) were refused, so "
-                f"{len(outcome.stuck)} document(s) stay apart (see `vledger status`):",
-                *(f"  {line}" for line in outcome.refused[:10]),
-            )
-        say(f"in sync with {outcome.peer_office} at {host}:{port}: {outcome.documents} "
-            f"document(s), sent {outcome.sent} and received {outcome.received} change(s)")
-        return 0
+            await home_sync.watch(args.home, args.peer, stop, say, timeout=args.timeout)
+            return
+        done = await home_sync.sync_once(args.home, args.peer, timeout=args.timeout)
+        say(f"in sync with {done.peer_office} at {done.address}: {done.documents} "
+            f"document(s), sent {done.sent} and received {done.received} change(s)")
 
     try:
-        return asyncio.run(main())
-    except Unreachable as problem:
-        raise Refused(str(problem), exit_code=EXIT_UNREACHABLE) from None
-    except PeerRefused as problem:
-        raise Refused(f"{host}:{port} refused the sync: {problem.message}") from None
-    except StoreBusy as problem:
-        raise Refused(str(problem)) from None
+        asyncio.run(main())
     except KeyboardInterrupt:
-        return 0
-    finally:
-        gate.close()
+        pass
+    return 0
 
 
 # -- status ------------------------------------------------------------------------------
 
 
-def status_of(store: Any) -> dict[str, Any]:
-    """Documents held and, per known peer, its last sync and the changes it has not confirmed
-    (the facade's; `vledger status` and the sync screen say the same)."""
-    from vledger.sync.services.sync import status_of as facade_status
-
-    return facade_status(store)
-
-
 def run_status(args: argparse.Namespace) -> int:
-    from vledger.sync.link.session import NoOffice
-    from vledger.sync.trust.signatures import refusal_log
-    from vledger.tui.cli.main import Refused
+    from vledger.sync.services import home_sync
 
-    store = _store(args.home)
-    try:
-        report = status_of(store)
-        report["refused"] = [r.to_json_dict() for r in refusal_log(store, 50)]
-    except NoOffice as problem:
-        raise Refused(str(problem)) from None
-    finally:
-        store.close()
+    report = home_sync.status(args.home)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
@@ -258,39 +168,23 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_bundle_export(args: argparse.Namespace) -> int:
-    from vledger.sync.link.bundle import BundleRefused, export_bundle
-    from vledger.sync.link.session import NoOffice
-    from vledger.tui.cli.main import Refused
+    from vledger.sync.services import home_sync
 
-    store = _store(args.home)
-    try:
-        summary = export_bundle(store, args.file, args.for_office)
-    except (NoOffice, BundleRefused) as problem:
-        raise Refused(f"{args.file}: {problem}") from None
-    except OSError as problem:
-        raise Refused(f"{args.file}: cannot write it ({problem.strerror or problem})") from None
-    finally:
-        store.close()
+    summary = home_sync.export_bundle(args.home, args.file, args.for_office)
     whom = f" for {args.for_office}" if args.for_office else ""
     print(f"wrote {args.file}{whom}: {summary.documents} document(s), {summary.changes} change(s)")
     return 0
 
 
 def run_bundle_import(args: argparse.Namespace) -> int:
-    from vledger.sync.link.bundle import BundleRefused, import_bundle
-    from vledger.sync.link.session import NoOffice
-    from vledger.tui.cli.main import Refused
+    from vledger.errors import VledgerError
+    from vledger.sync.services import home_sync
 
-    store = _store(args.home)
-    try:
-        summary = import_bundle(store, args.file)
-    except (NoOffice, BundleRefused) as problem:
-        raise Refused(f"{args.file}: refused: {problem}") from None
-    finally:
-        store.close()
+    summary = home_sync.import_bundle(args.home, args.file)
     print(f"imported {args.file} from {summary.office}: {summary.changes} new change(s) in "
           f"{summary.documents} document(s)")
     if summary.refused:
-        raise Refused(f"{args.file}: {len(summary.refused)} change(s) refused (never applied; "
-                      "see `vledger status`):", *(f"  {line}" for line in summary.refused[:10]))
+        raise VledgerError(f"{args.file}: {len(summary.refused)} change(s) refused (never "
+                           "applied; see `vledger status`):",
+                           *(f"  {line}" for line in summary.refused[:10]))
     return 0

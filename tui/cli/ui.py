@@ -1,4 +1,4 @@
-"""`vledger ui` (and `vledger` with no command, via tui/cli.py's fallback): open the UI."""
+"""`vledger ui` (and `vledger` with no command, via tui/cli/main.py's fallback): open the UI."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def run_ui(args: argparse.Namespace) -> int:
 
 
 def open_home(args: argparse.Namespace) -> int:
-    """Run the UI on `args.home` in `args.lang` (tui/cli_demo.py calls this after a build)."""
+    """Run the UI on `args.home` in `args.lang` (tui/cli/demo.py calls this after a build)."""
     from vledger.tui.app import run_app
 
     return run_app(args.home, args.lang)

@@ -1,12 +1,15 @@
 """The grid's painter: renders only the visible lines of a Grid's model (Line API on a
 ScrollView, toolong style) through an LRU cache of row strips, with the header row and the
 first column frozen. Widths are terminal cells (CJK is two a character), never len().
+
+The body knows its grid only as `GridState`, the few things it paints from and reports to,
+so the grid (which composes the body) is the only one of the two that imports the other.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, Protocol
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -15,8 +18,8 @@ from textual import events
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-if TYPE_CHECKING:
-    from vledger.tui.grid.view import Grid
+from vledger.tui.grid.model import GridModel
+from vledger.tui.grid.row_view import RowView
 
 NUMERIC = ("int", "decimal")
 CACHE_LINES = 512
@@ -30,6 +33,26 @@ def fit(text: str, width: int, right: bool = False) -> str:
         return set_cell_size(text, width - 1) + "…"
     pad = " " * (width - size)
     return pad + text if right else text + pad
+
+
+class GridState(Protocol):
+    """What the body reads from the grid that owns it, and the two things it tells it."""
+
+    model: GridModel
+    view: RowView
+    widths: list[int]  # per column, in terminal cells, without the padding and separator
+    cursor_row: int
+    cursor_col: int
+    search_pattern: str
+
+    def sync_model(self, force: bool = False) -> None:
+        """Catch up with the model before a line is painted."""
+
+    def place_editor(self) -> None:
+        """The body scrolled: the cell editor follows its cell."""
+
+    def click_at(self, x: int, y: int) -> None:
+        """A click at (x, y) in the body's cells."""
 
 
 class GridBody(ScrollView, can_focus=False):
@@ -50,7 +73,7 @@ class GridBody(ScrollView, can_focus=False):
     GridBody > .grid--separator { color: $foreground-darken-3; }
     """
 
-    def __init__(self, grid: Grid) -> None:
+    def __init__(self, grid: GridState) -> None:
         super().__init__()
         self.grid = grid
         self.lines_rendered = 0  # render_line calls, for tests and the bench

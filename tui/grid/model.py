@@ -1,9 +1,10 @@
-"""What the grid shows and edits, without Textual: the model protocol, an in-memory ledger,
-the undo/redo stack of named data commands, and the view (sort, filter, search).
+"""What the grid shows and edits, without Textual: the model protocol, its columns, and an
+in-memory ledger. The undo/redo stack is tui/grid/undo.py, the view (sort, filter, search)
+tui/grid/row_view.py.
 
 The grid never touches the store: a screen hands it a `GridModel`. The real ledger model
-(over the sync facade) and the township sheets implement the same protocol, so everything
-here is tested without a terminal.
+(over a ledger session of the office) and the township sheets implement the same
+protocol, so everything here is tested without a terminal.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import ClassVar, Literal, Protocol, TypeVar
+from typing import Literal, Protocol
 
 from vledger.domain.program import CellValue, Column, Program
 from vledger.domain.values import format_cell, parse_cell
-from vledger.messages import Message, localize
+from vledger.messages import Localized, Message, localize
 
 Mark = Literal["unsynced", "conflict"]
 NO_MARKS: frozenset[str] = frozenset()
@@ -25,10 +25,10 @@ WIDTH_BY_TYPE = {"int": 8, "decimal": 10, "date": 10, "bool": 4, "choice": 8, "t
 
 class CellRefused(ValueError):
     """A commit the model will not take (read-only cell, deleted row); same shape as
-    domain.values.ValueProblem so the grid shows either the same way. A refusal from the
-    office arrives as text already in the clerk's language."""
+    domain.values.ValueProblem so the grid shows either the same way: `said` is a catalogue
+    message (or anything that says itself in a language), or text already in the clerk's."""
 
-    def __init__(self, said: Message | str) -> None:
+    def __init__(self, said: Localized | str) -> None:
         super().__init__(str(said))
         self.said = said
 
@@ -115,8 +115,8 @@ def new_row_id() -> str:
 
 class MemoryLedgerModel:
     """A village ledger held in memory: the grid's test double, and the base of the model
-    over the office facade (tui/office_model.py), which overrides only the `_persist_*`
-    hooks and `add_row` so every edit is stored before the model shows it."""
+    over a ledger session of the office (tui/grid/office_model.py), which overrides only
+    the `_persist_*` hooks and `add_row` so every edit is stored before the model shows it."""
 
     def __init__(
         self,
@@ -266,218 +266,3 @@ class MemoryLedgerModel:
     def _check_writable(self, row_id: str) -> None:
         if row_id in self._deleted:
             raise CellRefused(Message("ui.grid.restore-first"))
-
-
-# ---- named data commands, each with its inverse -------------------------------------------
-
-
-@dataclass(frozen=True)
-class EditCell:
-    name: ClassVar[str] = "edit-cell"
-    row_id: str
-    column_id: str
-    old: CellValue
-    new: CellValue
-
-    def undo(self, model: GridModel) -> None:
-        model.write(self.row_id, self.column_id, self.old)
-
-    def redo(self, model: GridModel) -> None:
-        model.write(self.row_id, self.column_id, self.new)
-
-
-@dataclass(frozen=True)
-class AddRow:
-    # Rows are never removed (a concurrent edit to them must stay reviewable), so undoing
-    # an added row deletes it and redoing restores it.
-    name: ClassVar[str] = "add-row"
-    row_id: str
-    column_id: None = None
-
-    def undo(self, model: GridModel) -> None:
-        model.delete_row(self.row_id)
-
-    def redo(self, model: GridModel) -> None:
-        model.restore_row(self.row_id)
-
-
-@dataclass(frozen=True)
-class DeleteRow:
-    name: ClassVar[str] = "delete-row"
-    row_id: str
-    column_id: None = None
-
-    def undo(self, model: GridModel) -> None:
-        model.restore_row(self.row_id)
-
-    def redo(self, model: GridModel) -> None:
-        model.delete_row(self.row_id)
-
-
-@dataclass(frozen=True)
-class RestoreRow:
-    name: ClassVar[str] = "restore-row"
-    row_id: str
-    column_id: None = None
-
-    def undo(self, model: GridModel) -> None:
-        model.delete_row(self.row_id)
-
-    def redo(self, model: GridModel) -> None:
-        model.restore_row(self.row_id)
-
-
-DataCommand = EditCell | AddRow | DeleteRow | RestoreRow
-C = TypeVar("C", EditCell, AddRow, DeleteRow, RestoreRow)
-
-
-class CommandStack:
-    """Runs data commands on a model and keeps them for undo and redo."""
-
-    def __init__(self, model: GridModel, limit: int = 1000) -> None:
-        self.model = model
-        self.limit = limit
-        self._done: list[DataCommand] = []
-        self._undone: list[DataCommand] = []
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._done)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._undone)
-
-    def edit_cell(self, row_id: str, column_id: str, text: str) -> EditCell | None:
-        """Commit typed text; None when the value did not change. Raises what commit raises."""
-        old = self.model.value(row_id, column_id)
-        self.model.commit(row_id, column_id, text)
-        new = self.model.value(row_id, column_id)
-        if new == old and type(new) is type(old):
-            return None
-        return self._record(EditCell(row_id, column_id, old, new))
-
-    def add_row(self) -> AddRow:
-        return self._record(AddRow(self.model.add_row()))
-
-    def delete_row(self, row_id: str) -> DeleteRow:
-        self.model.delete_row(row_id)
-        return self._record(DeleteRow(row_id))
-
-    def restore_row(self, row_id: str) -> RestoreRow:
-        self.model.restore_row(row_id)
-        return self._record(RestoreRow(row_id))
-
-    def undo(self) -> DataCommand | None:
-        if not self._done:
-            return None
-        command = self._done.pop()
-        command.undo(self.model)
-        self._undone.append(command)
-        return command
-
-    def redo(self) -> DataCommand | None:
-        if not self._undone:
-            return None
-        command = self._undone.pop()
-        command.redo(self.model)
-        self._done.append(command)
-        return command
-
-    def _record(self, command: C) -> C:
-        self._done.append(command)
-        del self._done[: -self.limit]
-        self._undone.clear()
-        return command
-
-
-# ---- the view: which rows, in which order --------------------------------------------------
-
-
-def sort_key(column: GridColumn, value: CellValue) -> tuple[int, object]:
-    """Typed order: numbers as numbers, choices in the program's order, empties last."""
-    if value is None or value == "":
-        return (2, 0)
-    if column.type == "decimal":
-        try:
-            return (0, Decimal(str(value)))
-        except InvalidOperation:
-            return (1, str(value))
-    if column.type == "choice" and value in column.choices:
-        return (0, column.choices.index(str(value)))
-    if isinstance(value, bool | int):
-        return (0, int(value))
-    return (0, str(value))
-
-
-class RowView:
-    """Sorting, filtering and the deleted toggle are view state: they never touch the model
-    and are not undone; the rows shown are recomputed only when the model or state changes."""
-
-    def __init__(self, model: GridModel, *, show_deleted: bool = False) -> None:
-        self.model = model
-        self.show_deleted = show_deleted
-        self.sort_column: str | None = None
-        self.sort_descending = False
-        self.filter_column: str | None = None
-        self.filter_text = ""
-        self._key: tuple[object, ...] | None = None
-        self._rows: list[str] = []
-        self._index: dict[str, int] = {}
-
-    def column(self, column_id: str) -> GridColumn:
-        return next(c for c in self.model.columns if c.id == column_id)
-
-    def sort(self, column_id: str | None, descending: bool = False) -> None:
-        self.sort_column, self.sort_descending = column_id, descending
-
-    def filter(self, column_id: str | None, text: str = "") -> None:
-        self.filter_column, self.filter_text = column_id, text
-
-    def rows(self) -> Sequence[str]:
-        key = (
-            self.model.version, self.show_deleted, self.sort_column, self.sort_descending,
-            self.filter_column, self.filter_text,
-        )
-        if key != self._key:
-            self._rows = self._compute()
-            self._index = {row_id: i for i, row_id in enumerate(self._rows)}
-            self._key = key
-        return self._rows
-
-    def index_of(self, row_id: str | None) -> int | None:
-        self.rows()
-        return None if row_id is None else self._index.get(row_id)
-
-    def _compute(self) -> list[str]:
-        model = self.model
-        rows = [r for r in model.row_ids() if self.show_deleted or not model.is_deleted(r)]
-        if self.filter_column is not None:
-            col, text = self.filter_column, self.filter_text
-            rows = [r for r in rows if model.display(r, col) == text]
-        if self.sort_column is not None:
-            column, col = self.column(self.sort_column), self.sort_column
-            keyed = [(sort_key(column, model.value(r, col)), r) for r in rows]
-            filled = [pair for pair in keyed if pair[0][0] < 2]
-            filled.sort(key=lambda pair: pair[0], reverse=self.sort_descending)
-            empty = [r for key, r in keyed if key[0] == 2]
-            rows = [r for _, r in filled] + empty
-        return rows
-
-    def find(
-        self, pattern: str, row: int, col: int, *, forward: bool = True
-    ) -> tuple[int, int] | None:
-        """The next cell (row-major, wrapping, after the given one) whose text contains
-        `pattern`, ignoring case."""
-        rows, columns = self.rows(), self.model.columns
-        if not pattern or not rows:
-            return None
-        needle, width = pattern.casefold(), len(columns)
-        total = len(rows) * width
-        start = row * width + col
-        step = 1 if forward else -1
-        for n in range(1, total + 1):
-            r, c = divmod((start + step * n) % total, width)
-            if needle in self.model.display(rows[r], columns[c].id).casefold():
-                return r, c
-        return None

@@ -1,7 +1,7 @@
 """The township's sheets as GridModels: one row per village, one column per indicator
 (targets, entered values), manual item or adjustment, for one program (and one period for
-all but the annual targets). Values are read from and written through the office facade,
-which checks them (negative targets, points above the item's, counts not whole).
+all but the annual targets). Values are read from and written through the office's sheets
+service, which checks them (negative targets, points above the item's, counts not whole).
 
 A sheet has a fixed set of rows (the roster), so adding, deleting and restoring rows are
 refused with a reason instead of pretending.
@@ -12,12 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from vledger.domain.program import YEAR, CellValue, Program
+from vledger.errors import VledgerError
 from vledger.messages import Message, say
 from vledger.tui.grid.model import NO_MARKS, CellRefused, GridColumn
 from vledger.tui.grid.office_model import refusal_reason
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
 
 SheetKind = Literal["targets", "entered", "manual", "adjustments"]
 SHEET_KINDS: tuple[SheetKind, ...] = ("targets", "entered", "manual", "adjustments")
@@ -51,7 +55,7 @@ class SheetModel:
     """GridModel for one sheet of one program (see tui/grid_model.GridModel)."""
 
     def __init__(
-        self, office: Any, program: Program, kind: SheetKind, period: str = YEAR,
+        self, office: Office, program: Program, kind: SheetKind, period: str = YEAR,
         *, lang: str = "zh",
     ) -> None:
         self.office = office
@@ -74,10 +78,10 @@ class SheetModel:
         return self._version
 
     def reload(self) -> None:
-        villages = self.office.villages()
+        villages = self.office.roster.villages()
         self._villages = [v.id for v in villages]
         self._names = {v.id: v.name for v in villages}
-        inputs = self.office.sheet_inputs(self.program.id)
+        inputs = self.office.sheets.inputs(self.program.id)
         self._values: dict[tuple[str, str], Decimal] = {}
         if self.kind == "targets":
             self._values = dict(inputs.targets)
@@ -119,20 +123,20 @@ class SheetModel:
         raw = None if value is None or value == "" else str(value)
         try:
             self._set(row_id, column_id, raw)
-        except Exception as error:  # a Refusal from the facade: the editor shows why
+        except VledgerError as error:  # the sheets service refused: the editor shows why
             raise refusal_reason(error) from error
         self.reload()
 
     def _set(self, village: str, column_id: str, raw: str | None) -> None:
-        office, program = self.office, self.program.id
+        sheets, program = self.office.sheets, self.program.id
         if self.kind == "targets":
-            office.set_target(program, village, column_id, raw)
+            sheets.set_target(program, village, column_id, raw)
         elif self.kind == "entered":
-            office.set_entered(program, village, column_id, self.period, raw)
+            sheets.set_entered(program, village, column_id, self.period, raw)
         elif self.kind == "manual":
-            office.set_manual(program, village, column_id, self.period, raw)
+            sheets.set_manual(program, village, column_id, self.period, raw)
         else:
-            office.set_adjustment(program, village, column_id, self.period, raw)
+            sheets.set_adjustment(program, village, column_id, self.period, raw)
 
     def add_row(self) -> str:
         raise CellRefused(Message("ui.grid.sheet-add-row"))

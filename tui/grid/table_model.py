@@ -1,29 +1,13 @@
-"""A read-only table for the Grid: rows of display texts (TableModel) and the Grid with its
-data commands switched off (ReadOnlyGrid). The ranking sheet, history, blame, conflicts and
-sync screens show their lists with them.
-
-A language switch re-titles the columns in place (`ReadOnlyGrid.retitle`): the screen keeps
-its model and its cursor, and refills the rows whose texts depend on the language.
+"""Rows of display texts for a read-only grid (tui/grid/read_only.py): the ranking sheet,
+history, blame, conflicts and sync screens fill one with their lists. Without Textual.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
-
-from rich.cells import cell_len
-from textual import events
-from textual.binding import BindingsMap
 
 from vledger.messages import Message
-from vledger.tui.commands import GRID_COMMANDS, Command
 from vledger.tui.grid.model import CellRefused, GridColumn
-from vledger.tui.grid.view import MAX_WIDTH, Grid
-
-# Grid commands that change data make no sense on a computed or read-only list.
-READ_ONLY_BLOCKED = frozenset(
-    {"add_row", "delete_row", "restore_row", "toggle_deleted", "undo", "redo"}
-)
 
 
 def text_column(id: str, title: str, width: int) -> GridColumn:
@@ -89,61 +73,3 @@ class TableModel:
 
     def restore_row(self, row_id: str) -> None:
         self.add_row()
-
-
-class ReadOnlyGrid(Grid):
-    """The Grid with its data commands switched off; typing does not start an edit, and
-    Enter is labelled for what it does here (open the row or the number's explanation)."""
-
-    def __init__(
-        self, model: TableModel, *, lang: str = "zh",
-        enter: tuple[str, str] | None = ("说明", "explain"), id: str | None = None,
-    ) -> None:
-        super().__init__(model, lang=lang, id=id)
-        self.enter_title = enter
-        self._bindings = BindingsMap([c.binding(self.lang) for c in self.commands()])
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in READ_ONLY_BLOCKED or (action == "edit" and self.enter_title is None):
-            return False
-        return super().check_action(action, parameters)
-
-    def commands(self) -> tuple[Command, ...]:
-        """The grid's commands without editing; Enter named for what it does here."""
-        out = []
-        for c in GRID_COMMANDS:
-            if c.action in READ_ONLY_BLOCKED:
-                continue
-            if c.name == "edit-cell":
-                if self.enter_title is None:
-                    continue
-                zh, en = self.enter_title
-                c = replace(c, title_zh=zh, title_en=en, help_zh=f"{zh}（回车）",
-                            help_en=f"{en} (Enter)")
-            out.append(c)
-        return tuple(out)
-
-    def set_lang(self, lang: str) -> None:
-        super().set_lang(lang)
-        # Grid.set_lang binds every grid key; this grid offers only its read-only ones.
-        self._bindings = BindingsMap([c.binding(self.lang) for c in self.commands()])
-        self.refresh_bindings()
-
-    def retitle(self, columns: Sequence[GridColumn], lang: str | None = None) -> None:
-        """Show `columns` (same ids, new titles), in `lang` when given; rows stay."""
-        model = self.model
-        assert isinstance(model, TableModel)
-        model.set_columns(columns)
-        self.widths = [min(MAX_WIDTH, max(3, c.width, cell_len(c.title) + 1))
-                       for c in model.columns]
-        self.cursor_col = min(self.cursor_col, max(0, len(model.columns) - 1))
-        if lang is not None and lang != self.lang:
-            self.set_lang(lang)
-        else:
-            self.refresh_model()
-
-    def on_key(self, event: events.Key) -> None:
-        if self.searching or self.editing:
-            return  # Grid's own handler closes the search box on Esc
-        if event.is_printable and event.key not in self.screen.active_bindings:
-            event.prevent_default()  # no "typing starts an edit" on a computed sheet

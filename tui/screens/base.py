@@ -1,7 +1,9 @@
-"""What every vledger screen shares: the office, the language, and a table of named commands
-that become the screen's bindings (with ids), its footer, its F1 help and its palette entries.
+"""What every vledger screen shares: the language and a table of named commands that become
+the screen's bindings (with ids), its footer, its F1 help and its palette entries; and for
+screens over an open office (all but first run and progress), the `Office`.
 
-The contract the app relies on, for any screen (subclass of OfficeScreen or not):
+The contract the app relies on, for any screen it opens by name (subclass of OfficeScreen
+or not):
 
 - constructed as `Cls(office, lang=..., **params)`;
 - `relabel(lang)` re-labels everything visible in the new language (the app calls it on
@@ -15,38 +17,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.binding import Binding, BindingsMap
+from textual.binding import Binding
 from textual.screen import Screen
 
 from vledger.tui.commands import Command, bindings
-from vledger.tui.i18n import tr
+from vledger.tui.textual_compat import set_bindings
 
 if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
     from vledger.tui.grid.view import Grid
 
 PaletteEntry = tuple[Command, Callable[[], Any]]
 
 # Screen's own Tab bindings have no id; these replace them so every binding can be rebound.
 FOCUS_COMMANDS: tuple[Command, ...] = (
-    Command("focus-next", "tab", "app.focus_next", "下一项", "next", "焦点移到下一项",
-            "Focus the next field"),
-    Command("focus-previous", "shift+tab", "app.focus_previous", "上一项", "previous",
-            "焦点移到上一项", "Focus the previous field"),
+    Command("focus-next", "tab", "app.focus_next", "cmd.focus-next"),
+    Command("focus-previous", "shift+tab", "app.focus_previous", "cmd.focus-previous"),
 )
 
 
-class OfficeScreen(Screen[None]):
-    """A screen over the office facade; subclasses fill SCREEN_COMMANDS and `label()`."""
+class CommandScreen(Screen[None]):
+    """A screen of named commands in the clerk's language; subclasses fill SCREEN_COMMANDS
+    and `label()`."""
 
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = ()
-    _inherit_bindings = False  # Screen's defaults carry no ids: FOCUS_COMMANDS replaces them
 
-    def __init__(self, office: Any, lang: str = "zh", **params: Any) -> None:
+    def __init__(self, lang: str = "zh", **params: Any) -> None:
         super().__init__()
-        self.office = office
         self.lang = "zh" if lang == "zh" else "en"
         self.params = params
-        self._bindings = BindingsMap(self.screen_bindings())
+        # Screen's defaults carry no ids: these replace them (FOCUS_COMMANDS for Tab).
+        set_bindings(self, self.screen_bindings())
 
     # ---- commands ------------------------------------------------------------------------
 
@@ -86,12 +87,9 @@ class OfficeScreen(Screen[None]):
 
     # ---- language ------------------------------------------------------------------------
 
-    def tr(self, zh: str, en: str) -> str:
-        return tr(self.lang, zh, en)
-
     def relabel(self, lang: str) -> None:
         self.lang = "zh" if lang == "zh" else "en"
-        self._bindings = BindingsMap(self.screen_bindings())
+        set_bindings(self, self.screen_bindings())
         self.label()
         self.refresh_bindings()
 
@@ -101,12 +99,10 @@ class OfficeScreen(Screen[None]):
     def on_mount(self) -> None:
         self.label()
 
-    # ---- errors ----------------------------------------------------------------------------
 
-    def report(self, error: BaseException) -> None:
-        """Show a refusal or failure to the clerk (the app's one error handler)."""
-        report = getattr(self.app, "report_error", None)
-        if report is not None:
-            report(error)
-        else:
-            self.notify(str(error), severity="error")
+class OfficeScreen(CommandScreen):
+    """A screen over the open office's services."""
+
+    def __init__(self, office: Office, lang: str = "zh", **params: Any) -> None:
+        super().__init__(lang, **params)
+        self.office = office

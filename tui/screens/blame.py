@@ -1,27 +1,32 @@
 """Blame (追溯): the chain of edits behind one cell's value, newest first (`vledger blame`).
 
 Opened from any grid with Ctrl+B on the cell under the cursor, or with Enter on an edit in
-the history. Read-only; the facade reads only the document that holds the cell.
+the history. Read-only; the history service reads only the document that holds the cell.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
+from vledger.domain.history import JournalEntry
+from vledger.errors import VledgerError
 from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
-from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
+from vledger.tui.grid.read_only import ReadOnlyGrid
+from vledger.tui.grid.table_model import TableModel, text_column
 from vledger.tui.grid.view import Grid
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.history_text import op_name, problem_text, show_time, show_value
 
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
+
 BLAME_COMMANDS: tuple[Command, ...] = (
-    Command("close-blame", "escape", "close", "返回", "back", "返回上一屏", "Back", show=True,
-            key_display="Esc"),
+    Command("close-blame", "escape", "close", "cmd.close-blame", show=True, key_display="Esc"),
 )
 
 
@@ -46,12 +51,12 @@ class BlameScreen(OfficeScreen):
     """
 
     def __init__(
-        self, office: Any, lang: str = "zh", program: str = "", village: str = "",
+        self, office: Office, lang: str = "zh", program: str = "", village: str = "",
         row: str = "", column: str = "",
     ) -> None:
         super().__init__(office, lang, program=program, village=village, row=row, column=column)
         self.cell = (program, village, row, column)
-        self.chain: list[Any] = []
+        self.chain: list[JournalEntry] = []
         self.problem: str | None = None
         self.model = TableModel(blame_columns(self.lang))
         self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter=None, id="blame-grid")
@@ -69,9 +74,9 @@ class BlameScreen(OfficeScreen):
 
     def on_mount(self) -> None:
         try:
-            self.chain = list(self.office.blame(*self.cell))
-        except Exception as problem:  # a refusal: shown on the title line
-            self.problem = problem_text(problem)
+            self.chain = self.office.history.blame(*self.cell)
+        except VledgerError as problem:  # a refusal: shown on the title line
+            self.problem = problem_text(problem, self.lang)
         self.label()
         self.grid.focus()
 

@@ -1,40 +1,44 @@
 """Conflicts (冲突): every open conflict, one line per competing value with its office and
-time; Enter keeps the value under the cursor (the facade writes a recorded resolve).
+time; Enter keeps the value under the cursor (the history service writes a recorded
+resolve).
 
-The list follows the data: a cheap timer compares the facade's `data_version()` and reads
-the conflicts again only when some document changed (a sync arrived, another screen
-edited). The facade caches each document's conflicts by its heads, so that read is cheap.
+The list follows the data: a cheap timer compares the sync service's `data_version()` and
+reads the conflicts again only when some document changed (a sync arrived, another screen
+edited). The history service caches each document's conflicts by its heads, so that read
+is cheap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from vledger.domain.history import Conflict
+from vledger.errors import VledgerError
 from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
-from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
+from vledger.tui.grid.read_only import ReadOnlyGrid
+from vledger.tui.grid.table_model import TableModel, text_column
 from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.history_text import problem_text, show_time, show_value
 
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
+
 REFRESH_SECONDS = 1.0
 
 CONFLICT_COMMANDS: tuple[Command, ...] = (
-    Command("keep-value", "", "keep", "保留此值", "keep this",
-            "保留光标所在的值，解决该冲突（回车）", "Settle the conflict with this value (Enter)",
-            words="resolve settle keep 解决 冲突 保留"),
-    Command("refresh-conflicts", "f5", "reload", "刷新", "refresh", "重新读取", "Reload",
-            show=True),
-    Command("close-conflicts", "escape", "close", "返回", "back", "返回上一屏", "Back",
-            show=True, key_display="Esc"),
+    Command("keep-value", "", "keep", "cmd.keep-value", words="resolve settle keep 解决 冲突 保留"),
+    Command("refresh-conflicts", "f5", "reload", "cmd.refresh-conflicts", show=True),
+    Command("close-conflicts", "escape", "close", "cmd.close-conflicts", show=True,
+            key_display="Esc"),
 )
 
 
@@ -52,7 +56,7 @@ def conflict_columns(lang: str) -> list[GridColumn]:
 
 def conflict_rows(conflicts: Sequence[Conflict], lang: str) -> list[tuple[str, dict[str, str]]]:
     """One grid row per competing value, keyed `conflict/edit`."""
-    rows = []
+    rows: list[tuple[str, dict[str, str]]] = []
     for conflict in conflicts:
         where = f"{conflict.village}/{conflict.program}/{conflict.row}/{conflict.column}"
         for value in conflict.values:
@@ -74,14 +78,14 @@ class ConflictsScreen(OfficeScreen):
     ConflictsScreen #conflicts-status.-refused { background: $error; }
     """
 
-    def __init__(self, office: Any, /, lang: str = "zh", **filters: Any) -> None:
+    def __init__(self, office: Office, /, lang: str = "zh", **filters: Any) -> None:
         super().__init__(office, lang)
         self.params = dict(filters)
         self.conflicts: list[Conflict] = []
         self.message = ""  # what was done last (a settle), shown before the count
         self._seen_version: object = None
         self.model = TableModel(conflict_columns(self.lang))
-        self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter=("保留此值", "keep this"),
+        self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter="cmd.enter.keep-this",
                                  id="conflicts-grid")
 
     def commands(self) -> tuple[Command, ...]:
@@ -103,18 +107,18 @@ class ConflictsScreen(OfficeScreen):
 
     def reload(self, message: str = "") -> None:
         """Find the open conflicts in a thread: every journal is read (seconds when big)."""
-        self._seen_version = self.office.data_version()
+        self._seen_version = self.office.sync.data_version()
         self.run_worker(lambda: self._load(message), thread=True, exclusive=True,
                         group="conflicts", exit_on_error=False)
 
     def _load(self, message: str, settle: tuple[str, str] | None = None) -> None:
         try:
             if settle is not None:
-                self.office.resolve(settle[0], keep=settle[1])
+                self.office.history.resolve(settle[0], keep=settle[1])
                 message = say(self.lang, "ui.conflicts.settled", conflict=settle[0])
-            conflicts = list(self.office.conflicts())
-        except Exception as problem:  # not allowed here, or already settled by a sync
-            self.app.call_from_thread(self.set_status, problem_text(problem), True)
+            conflicts = self.office.history.conflicts()
+        except VledgerError as problem:  # not allowed here, or already settled by a sync
+            self.app.call_from_thread(self.set_status, problem_text(problem, self.lang), True)
             return
         self.app.call_from_thread(self._show, conflicts, message)
 
@@ -138,7 +142,7 @@ class ConflictsScreen(OfficeScreen):
         self.set_status(f"{message}  {text}" if message else text)
 
     def check_for_changes(self) -> None:
-        if self.office.data_version() != self._seen_version:
+        if self.office.sync.data_version() != self._seen_version:
             self.reload()
 
     def set_status(self, text: str, refused: bool = False) -> None:
@@ -152,7 +156,7 @@ class ConflictsScreen(OfficeScreen):
         self.keep(event.row_id)
 
     def keep(self, row_id: str) -> None:
-        """Settle the conflict of this grid row with its value, through the facade."""
+        """Settle the conflict of this grid row with its value (a recorded resolve)."""
         conflict_id, edit = row_id.split("/", 1)
         self.set_status(t(self.lang, "working"))
         self.run_worker(lambda: self._load("", (conflict_id, edit)), thread=True,

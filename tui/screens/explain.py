@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
-from textual.binding import BindingsMap
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
@@ -20,6 +19,7 @@ from vledger.domain.explain import Step, explain_village, render
 from vledger.domain.ranking import RankingSheet
 from vledger.messages import say
 from vledger.tui.commands import Command, bindings
+from vledger.tui.textual_compat import set_bindings
 
 # Columns of the ranking sheet that are not an item, and the step kinds behind each.
 COLUMN_STEPS: dict[str, frozenset[str]] = {
@@ -58,14 +58,11 @@ def focus_lines(sheet: RankingSheet, village: str, column: str, steps: Sequence[
 
 
 EXPLAIN_COMMANDS: tuple[Command, ...] = (
-    Command("close-explanation", "escape,q", "close", "关闭", "close",
-                "关闭说明，回到排名表", "Close the explanation, back to the sheet", show=True,
-                key_display="Esc"),
-    Command("explain-down", "down,j", "scroll_down", "下", "down",
-                "向下滚动", "Scroll down"),
-    Command("explain-up", "up,k", "scroll_up", "上", "up", "向上滚动", "Scroll up"),
-    Command("explain-next", "n,tab", "next_focus", "下一处", "next",
-                "跳到下一条相关说明", "Jump to the next marked line", show=True),
+    Command("close-explanation", "escape,q", "close", "cmd.close-explanation", show=True,
+            key_display="Esc"),
+    Command("explain-down", "down,j", "scroll_down", "cmd.explain-down"),
+    Command("explain-up", "up,k", "scroll_up", "cmd.explain-up"),
+    Command("explain-next", "n,tab", "next_focus", "cmd.explain-next", show=True),
 )
 
 
@@ -85,8 +82,6 @@ class ExplainScreen(ModalScreen[None]):
     ExplainScreen .explain-line.-warning { color: $warning; }
     """
 
-    _inherit_bindings = False  # Screen's Tab bindings carry no id; this screen has no fields
-
     def __init__(
         self, sheet: RankingSheet, village: str, column: str = "village", lang: str = "zh",
         column_title: str = "",
@@ -101,7 +96,8 @@ class ExplainScreen(ModalScreen[None]):
         self.marked = focus_lines(sheet, village, column, self.steps)
         self.column_title = column_title or column
         self._cursor = 0
-        self._bindings = BindingsMap(bindings(EXPLAIN_COMMANDS, self.lang))
+        # In place of Screen's (Tab keys, no ids): this screen has no fields to tab between.
+        set_bindings(self, bindings(EXPLAIN_COMMANDS, self.lang))
 
     def commands(self) -> tuple[Command, ...]:
         return EXPLAIN_COMMANDS

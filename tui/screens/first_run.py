@@ -1,37 +1,37 @@
 """First run: a home with no office. Start a township (its name, then the office is made)
 or join with the invitation file the township handed over (its path, then the home
-becomes that village's office and the reply for the township is written beside it).
-Also the progress screen shown while long work (building the demo township) runs."""
+becomes that village's office and the reply for the township is written beside it)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
+from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from vledger.messages import say
 from vledger.tui.commands import Command
-from vledger.tui.screens.base import OfficeScreen
+from vledger.tui.screens.base import CommandScreen
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
 
 FIRST_RUN_COMMANDS: tuple[Command, ...] = (
-    Command("start-township", "f2", "start", "建立乡镇", "start a township",
-            "在本机建立乡镇办公室", "Make this home the office of a new township", show=True,
+    Command("start-township", "f2", "start", "cmd.start-township", show=True,
             words="建立 乡镇 start township init"),
-    Command("join-invitation", "f3", "join", "加入", "join", "用邀请文件加入",
-            "Join with an invitation file", show=True, words="加入 邀请 join invitation"),
+    Command("join-invitation", "f3", "join", "cmd.join-invitation", show=True,
+            words="加入 邀请 join invitation"),
 )
 
 
-class FirstRunScreen(OfficeScreen):
+class FirstRunScreen(CommandScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = FIRST_RUN_COMMANDS
 
-    def __init__(self, office: Any = None, lang: str = "zh", home: Path | None = None,
-                 **params: Any) -> None:
-        super().__init__(office, lang, **params)
+    def __init__(self, lang: str = "zh", *, home: Path) -> None:
+        super().__init__(lang)
         self.home = home
         self.mode = "start"  # what the input below the choices asks for: "start" or "join"
 
@@ -120,41 +120,18 @@ class FirstRunScreen(OfficeScreen):
                         name="join-invitation")
 
     def _join(self, path: Path) -> None:
-        from vledger.sync.services.identity import join
+        from vledger.sync.services.homes import join
 
-        office, reply = join(self.home, path, lang=self.lang)  # type: ignore[arg-type]
+        office, reply = join(self.home, path, lang=self.lang)
         note = say(self.lang, "ui.first.joined", reply=reply)
         self.app.call_from_thread(self.app.notify, note, timeout=30)
-        self.app.call_from_thread(self.app.office_ready, office)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._ready, office)
 
     def _create(self, name: str) -> None:
-        from vledger.sync.services.identity import init_township
+        from vledger.sync.services.homes import init_township
 
-        office = init_township(self.home, name, lang=self.lang)  # type: ignore[arg-type]
-        self.app.call_from_thread(self.app.office_ready, office)  # type: ignore[attr-defined]
+        office = init_township(self.home, name, lang=self.lang)
+        self.app.call_from_thread(self._ready, office)
 
-
-class ProgressScreen(OfficeScreen):
-    """Shown while long work runs in a worker: a bar and what is being done."""
-
-    def __init__(self, lang: str = "zh") -> None:
-        super().__init__(None, lang)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="progress"):
-            yield Static(id="progress-title", classes="title")
-            yield ProgressBar(total=1.0, show_eta=False, id="progress-bar")
-            yield Static(id="progress-what")
-        yield Footer()
-
-    def label(self) -> None:
-        self.query_one("#progress-title", Static).update(say(self.lang, "ui.progress.wait"))
-
-    def progress(self, done: float, what: str) -> None:
-        self.query_one("#progress-bar", ProgressBar).update(progress=max(0.0, min(1.0, done)))
-        self.query_one("#progress-what", Static).update(what)
-
-    def failed(self, error: BaseException) -> None:
-        problems = getattr(error, "problems", None) or [str(error)]
-        self.query_one("#progress-what", Static).update(
-            "\n".join(problems) + "\n" + say(self.lang, "ui.progress.quit"))
+    def _ready(self, office: Office) -> None:
+        self.app.office_ready(office)  # type: ignore[attr-defined]

@@ -7,25 +7,24 @@ from typing import Any, ClassVar
 
 from rich.markup import escape
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from vledger.messages import say
-from vledger.tui.commands import EDITOR_COMMANDS, Command, key_label
+from vledger.tui.commands import APP_COMMANDS, EDITOR_COMMANDS, Command, key_label
+from vledger.tui.textual_compat import own_bindings
 
 
 def help_sections(screen: Any, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """(section title, [(keys, help line)]) for `screen`, its grid and the app."""
-    from vledger.tui.app import APP_COMMANDS
-
     sections: list[tuple[str, list[tuple[str, str]]]] = []
     own: list[Command] = list(getattr(screen, "all_commands", lambda: ())())
     if own:
         sections.append((say(lang, "ui.help.this-screen"), _rows(own, lang)))
     else:  # a screen without a command table: its bindings
-        rows = [(key, b.tooltip or b.description) for key, b in screen._bindings
+        rows = [(key, b.tooltip or b.description) for key, b in own_bindings(screen)
                 if b.description]
         if rows:
             sections.append((say(lang, "ui.help.this-screen"), rows))
@@ -42,11 +41,9 @@ def _rows(commands: Any, lang: str) -> list[tuple[str, str]]:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "关闭 / close", id="help-close"),
     ]
-    _inherit_bindings = False
-
     def __init__(self, under: Any, lang: str) -> None:
         super().__init__()
         self.under = under

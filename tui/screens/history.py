@@ -1,29 +1,30 @@
 """History (历史记录): the journal newest first, filtered by office, program, village and
-time; Enter on an edit shows the blame of its cell (tui/screen_blame.py).
+time; Enter on an edit shows the blame of its cell (tui/screens/blame.py).
 
-The conflicts list is tui/screen_conflicts.py; both are re-exported here for callers that
-knew them as part of this module. Nothing here knows about documents: the facade reads.
+The conflicts list is tui/screens/conflicts.py. Nothing here knows about documents: the
+office's history service reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Static
 
+from vledger.errors import VledgerError
 from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
-from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
+from vledger.tui.grid.read_only import ReadOnlyGrid
+from vledger.tui.grid.table_model import TableModel, text_column
 from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.blame import BlameScreen
-from vledger.tui.screens.conflicts import ConflictsScreen
 from vledger.tui.screens.history_text import (
     op_name,
     parse_bound,
@@ -32,24 +33,19 @@ from vledger.tui.screens.history_text import (
     show_value,
 )
 
-__all__ = ["BlameScreen", "ConflictsScreen", "HistoryScreen", "history_columns",
-           "history_rows"]
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
 
 FILTERS = ("office", "program", "village", "since", "until")
 
 C = Command
 HISTORY_COMMANDS: tuple[Command, ...] = (
-    C("filter-history", "ctrl+f", "edit_filters", "筛选", "filter",
-      "按单位、方案、村、时间筛选历史记录", "Filter by office, program, village or time",
-      show=True, key_display="^f", words="history filter 历史 筛选"),
-    C("clear-history-filters", "c", "clear_filters", "清除筛选", "clear filters",
-      "清除全部筛选条件", "Clear every filter"),
-    C("blame-edit", "", "blame", "追溯", "blame",
-      "查看该单元格的修改链（回车）", "Show the chain of edits behind this cell (Enter)",
-      words="blame 追溯 谁改的"),
-    C("refresh-history", "f5", "reload", "刷新", "refresh", "重新读取", "Reload", show=True),
-    C("close-history", "escape", "close", "返回", "back", "返回上一屏（或离开筛选框）",
-      "Back (or leave the filter fields)", show=True, key_display="Esc"),
+    C("filter-history", "ctrl+f", "edit_filters", "cmd.filter-history", show=True,
+      key_display="^f", words="history filter 历史 筛选"),
+    C("clear-history-filters", "c", "clear_filters", "cmd.clear-history-filters"),
+    C("blame-edit", "", "blame", "cmd.blame-edit", words="blame 追溯 谁改的"),
+    C("refresh-history", "f5", "reload", "cmd.refresh-history", show=True),
+    C("close-history", "escape", "close", "cmd.close-history", show=True, key_display="Esc"),
 )
 del C
 
@@ -72,7 +68,7 @@ def history_columns(lang: str) -> list[GridColumn]:
 def history_rows(
     records: Sequence[Mapping[str, Any]], lang: str
 ) -> list[tuple[str, dict[str, str]]]:
-    rows = []
+    rows: list[tuple[str, dict[str, str]]] = []
     for r in records:
         column = r["column"]
         rows.append((r["id"], {
@@ -98,7 +94,7 @@ class HistoryScreen(OfficeScreen):
     HistoryScreen #history-status.-refused { background: $error; }
     """
 
-    def __init__(self, office: Any, /, lang: str = "zh", **filters: Any) -> None:
+    def __init__(self, office: Office, /, lang: str = "zh", **filters: Any) -> None:
         # `office` is positional-only: `office=` is also the name of a filter (whose edits).
         super().__init__(office, lang)
         self.params = dict(filters)
@@ -114,7 +110,7 @@ class HistoryScreen(OfficeScreen):
         }
         self.records: list[dict[str, Any]] = []
         self.model = TableModel(history_columns(self.lang))
-        self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter=("追溯", "blame"),
+        self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter="cmd.enter.blame",
                                  id="history-grid")
 
     def commands(self) -> tuple[Command, ...]:
@@ -167,9 +163,9 @@ class HistoryScreen(OfficeScreen):
 
     def _load(self, asked: dict[str, Any]) -> None:
         try:
-            records = self.office.history(**asked)
-        except Exception as problem:  # a refusal: shown, the old list stays
-            self.app.call_from_thread(self.set_status, problem_text(problem), True)
+            records = self.office.history.edits(**asked)
+        except VledgerError as problem:  # a refusal: shown, the old list stays
+            self.app.call_from_thread(self.set_status, problem_text(problem, self.lang), True)
             return
         self.app.call_from_thread(self._show, records)
 

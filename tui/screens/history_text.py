@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from vledger.domain.history import DELETED
-from vledger.messages import say
+from vledger.errors import VledgerError
+from vledger.messages import localize, say
 
 OP_NAMES = {
     "add": "ui.op.add", "set": "ui.op.set", "delete": "ui.op.delete",
@@ -50,7 +51,6 @@ def op_name(op: str, lang: str) -> str:
     return say(lang, OP_NAMES[op]) if op in OP_NAMES else op
 
 
-def problem_text(problem: BaseException) -> str:
-    """A refusal's lines (or any failure's message) on one status line."""
-    lines = getattr(problem, "problems", None) or [str(problem)]
-    return "; ".join(str(p) for p in lines)
+def problem_text(problem: VledgerError, lang: str) -> str:
+    """A refusal's lines on one status line, catalogue messages said in `lang`."""
+    return "; ".join(localize(p, lang) for p in problem.problems) or str(problem)

@@ -2,8 +2,9 @@
 the sync state and the open conflicts, and a key for every other screen.
 
 The home shows at once: the counts (open conflicts, unsynced edits, last sync) are read
-in a worker thread and fill in when ready ("counting…" until then). The facade caches them
-per document by its heads, so after the first start they take milliseconds.
+in a worker thread and fill in when ready ("counting…" until then). The history and sync
+services cache them per document by its heads, so after the first start they take
+milliseconds.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -24,25 +25,22 @@ from vledger.tui.i18n import t
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.history_text import show_time
 
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
+    from vledger.sync.services.sync import PeerStatus
+
 C = Command
 HOME_COMMANDS: tuple[Command, ...] = (
-    C("open-ledger", "enter,l", "open('ledger')", "台账", "ledger",
-      "打开所选方案的台账", "Open the chosen program's ledger", show=True, key_display="⏎",
+    C("open-ledger", "enter,l", "open('ledger')", "cmd.open-ledger", show=True, key_display="⏎",
       words="台账 ledger"),
-    C("open-sheets", "s", "open('sheets')", "乡镇表格", "sheets",
-      "目标任务、录入值、人工评分、加扣分", "Targets, entered values, manual points, adjustments",
-      show=True, words="目标 targets 表格 sheets"),
-    C("open-ranking", "r", "open('ranking')", "排名", "ranking",
-      "所选方案本阶段的排名表", "The chosen program's ranking sheet for this period", show=True,
-      words="排名 ranking"),
-    C("open-history", "h", "open('history')", "历史", "history", "修改历史（最新在前）",
-      "The journal of edits, newest first", show=True, words="历史 history"),
-    C("open-conflicts", "c", "open('conflicts')", "冲突", "conflicts", "未解决的冲突",
-      "Open conflicts", show=True, words="冲突 conflicts"),
-    C("open-sync", "y", "open('sync')", "同步", "sync", "同步状态与操作", "Sync state and actions",
-      words="同步 sync"),
-    C("refresh", "f5", "refresh_home", "刷新", "refresh", "重新读取本页信息",
-      "Read this page again"),
+    C("open-sheets", "s", "open('sheets')", "cmd.open-sheets", show=True,
+      words="目标 targets 表格 sheets"),
+    C("open-ranking", "r", "open('ranking')", "cmd.open-ranking", show=True, words="排名 ranking"),
+    C("open-history", "h", "open('history')", "cmd.open-history", show=True, words="历史 history"),
+    C("open-conflicts", "c", "open('conflicts')", "cmd.open-conflicts", show=True,
+      words="冲突 conflicts"),
+    C("open-sync", "y", "open('sync')", "cmd.open-sync", words="同步 sync"),
+    C("refresh", "f5", "refresh_home", "cmd.refresh"),
 )
 del C
 
@@ -51,13 +49,13 @@ del C
 class HomeCounts:
     conflicts: int
     unsynced: int  # edits made here that no peer holds yet
-    last_sync: Any  # sync.office_sync.PeerStatus of the latest sync, None when never
+    last_sync: PeerStatus | None  # the latest sync; None when never
 
 
 class HomeScreen(OfficeScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = HOME_COMMANDS
 
-    def __init__(self, office: Any, lang: str = "zh",
+    def __init__(self, office: Office, lang: str = "zh",
                  today: date | Callable[[], date] | None = None, **params: Any) -> None:
         super().__init__(office, lang, **params)
         self.today = today() if callable(today) else (today or date.today())
@@ -80,9 +78,9 @@ class HomeScreen(OfficeScreen):
 
     def label(self) -> None:
         office = self.office
-        me = office.whoami()
+        me = office.roster.whoami()
         lang = self.lang
-        kind = say(lang, "cli.kind.township" if office.is_township else "cli.kind.village")
+        kind = say(lang, "cli.kind.township" if office.me.is_township else "cli.kind.village")
         self.query_one("#home-township", Static).update(me.township_name)
         self.query_one("#home-office", Static).update(
             f"{t(lang, 'office')}: {me.office_name or me.office} ({kind} {me.office})   "
@@ -100,8 +98,8 @@ class HomeScreen(OfficeScreen):
     def _count(self) -> None:
         """Read the counts in a thread: the first time on a big township takes seconds."""
         office = self.office
-        counts = HomeCounts(office.open_conflict_count(), office.unsynced_edits(),
-                            office.last_sync())
+        counts = HomeCounts(office.history.open_conflict_count(),
+                            office.sync.unsynced_edits(), office.sync.last_sync())
         self.app.call_from_thread(self._show_counts, counts)
 
     def _show_counts(self, counts: HomeCounts | None) -> None:
@@ -121,12 +119,12 @@ class HomeScreen(OfficeScreen):
             f"{t(self.lang, 'open-conflicts')}: {conflicts}")
 
     def _fill_programs(self) -> None:
-        programs = self.office.programs()
+        programs = self.office.programs.all()
         options = self.query_one("#home-programs", OptionList)
         chosen = options.highlighted
         options.clear_options()
         for program in programs:
-            period_id = self.office.current_period(program, self.today)
+            period_id = self.office.programs.current_period(program, self.today)
             period = program.period(period_id).title
             options.add_option(Option(f"{program.title}  ·  {period}", id=program.id))
         if not programs:

@@ -1,5 +1,6 @@
-"""A village's ledger for one program: the grid over the office facade (tui/office_model.py),
-with keys to choose the program and the village. Every edit is a stored transaction."""
+"""A village's ledger for one program: the grid over a ledger session of the office
+(tui/grid/office_model.py), with keys to choose the program and the village. Every edit is
+a stored transaction."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
+from vledger.errors import VledgerError
 from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.grid.office_model import OfficeLedgerModel
@@ -18,23 +20,21 @@ from vledger.tui.screens.grid_screen import GridScreen
 from vledger.tui.widgets.picker import Picker
 
 if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
     from vledger.tui.grid.model import GridModel
 
 C = Command
 LEDGER_COMMANDS: tuple[Command, ...] = (
-    C("back", "escape", "back", "返回", "back", "回到首页", "Back to the home screen",
-      show=True, key_display="Esc", words="返回 首页 home back"),
-    C("choose-program", "f6", "choose_program", "方案", "program", "换一个方案的台账",
-      "Show another program's ledger", show=True, words="方案 program"),
-    C("choose-village", "f7", "choose_village", "换村", "village", "换一个村的台账",
-      "Show another village's ledger", show=True, words="村 village"),
-    C("open-ranking-here", "f8", "open_ranking", "排名", "ranking", "本方案本阶段的排名表",
-      "This program's ranking sheet for this period", words="排名 ranking"),
-    C("blame-cell", "ctrl+b", "blame", "追溯", "blame",
-      "当前单元格的修改链（谁、何时、原值）", "Who changed this cell, when, and from what",
+    C("back", "escape", "back", "cmd.back", show=True, key_display="Esc",
+      words="返回 首页 home back"),
+    C("choose-program", "f6", "choose_program", "cmd.ledger.choose-program", show=True,
+      words="方案 program"),
+    C("choose-village", "f7", "choose_village", "cmd.choose-village", show=True,
+      words="村 village"),
+    C("open-ranking-here", "f8", "open_ranking", "cmd.open-ranking-here", words="排名 ranking"),
+    C("blame-cell", "ctrl+b", "blame", "cmd.blame-cell",
       words="历史 追溯 谁改的 history blame"),
-    C("reload", "f5", "reload", "刷新", "reload", "重新读取台账（同步后）",
-      "Read the ledger again (after a sync)"),
+    C("reload", "f5", "reload", "cmd.reload"),
 )
 del C
 
@@ -42,19 +42,19 @@ del C
 class LedgerScreen(GridScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = LEDGER_COMMANDS
 
-    def __init__(self, office: Any, lang: str = "zh", program_id: str | None = None,
+    def __init__(self, office: Office, lang: str = "zh", program_id: str | None = None,
                  village: str | None = None, today: date | Callable[[], date] | None = None,
                  **params: Any) -> None:
         super().__init__(office, lang, **params)
         self.today = today() if callable(today) else (today or date.today())
-        ids = office.program_ids()
+        ids = office.programs.ids()
         self.program_id = program_id or (ids[0] if ids else None)
         self.village = village if village is not None else self._default_village()
 
     def _default_village(self) -> str | None:
-        if not self.office.is_township:
-            return str(self.office.office_id)
-        villages = self.office.villages()
+        if not self.office.me.is_township:
+            return self.office.me.office
+        villages = self.office.roster.villages()
         return villages[0].id if villages else None
 
     def compose(self) -> ComposeResult:
@@ -76,12 +76,10 @@ class LedgerScreen(GridScreen):
             self.replace_grid(None, empty=empty, why_empty=say(self.lang, "ui.ledger.none"))
             return
         try:
-            program = self.office.program(self.program_id)
-            model = OfficeLedgerModel(self.office, program, self.village, lang=self.lang,
-                                      today=self.today)
-        except Exception as error:  # a Refusal: this office holds no such ledger
-            problems = getattr(error, "problems", None) or [str(error)]
-            self.replace_grid(None, empty=empty, why_empty="\n".join(problems))
+            ledger = self.office.ledgers.session(self.program_id, self.village)
+            model = OfficeLedgerModel(self.office, ledger, lang=self.lang, today=self.today)
+        except VledgerError as refusal:  # e.g. this office holds no such ledger
+            self.replace_grid(None, empty=empty, why_empty=refusal.message)
             return
         self.app.program_id = self.program_id  # type: ignore[attr-defined]
         self.app.village = self.village  # type: ignore[attr-defined]
@@ -93,10 +91,10 @@ class LedgerScreen(GridScreen):
             title.update(t(self.lang, "ledger"))
             return
         try:
-            program = self.office.program(self.program_id).title
-        except Exception:
+            program = self.office.programs.get(self.program_id).title
+        except VledgerError:  # no such program (any more): its id says which
             program = self.program_id
-        names = {v.id: v.name for v in self.office.villages()}
+        names = {v.id: v.name for v in self.office.roster.villages()}
         village = names.get(self.village or "", self.village or "")
         title.update(f"{t(self.lang, 'ledger')} · {program} · {village}")
         if self.grid is not None and self.grid.lang != self.lang:
@@ -108,7 +106,7 @@ class LedgerScreen(GridScreen):
         self.app.open_screen("home")  # type: ignore[attr-defined]
 
     def action_choose_program(self) -> None:
-        choices = [(p.id, p.title) for p in self.office.programs()]
+        choices = [(p.id, p.title) for p in self.office.programs.all()]
         self.app.push_screen(Picker(t(self.lang, "program"), choices, self.program_id),
                              self._program_chosen)
 
@@ -119,9 +117,9 @@ class LedgerScreen(GridScreen):
             self.show_ledger()
 
     def action_choose_village(self) -> None:
-        villages = self.office.villages()
-        if not self.office.is_township:
-            villages = [v for v in villages if v.id == self.office.office_id]
+        villages = self.office.roster.villages()
+        if not self.office.me.is_township:
+            villages = [v for v in villages if v.id == self.office.me.office]
         choices = [(v.id, f"{v.name} ({v.id})") for v in villages]
         self.app.push_screen(Picker(t(self.lang, "village"), choices, self.village),
                              self._village_chosen)

@@ -1,174 +1,51 @@
 """The ranking sheet (排名) of one program and period, with a drill-down on every number.
 
-The sheet is read-only: it is computed by the facade from ledgers and township sheets, so
-the grid here refuses edits and Enter on a cell opens its explanation instead. It follows
-the data: a cheap timer compares the facade's data version and recomputes only when it
-moved (a local edit on another screen, or a sync that arrived), and F5 recomputes at once.
+The sheet is read-only: it is computed by the ranking service from ledgers and township
+sheets, so the grid here refuses edits and Enter on a cell opens its explanation instead. It
+follows the data: a cheap timer compares the sync service's data version and recomputes only
+when it moved (a local edit on another screen, or a sync that arrived), and F5 recomputes at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING
 
-from rich.cells import cell_len, set_cell_size
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Static
 
-from vledger.domain.decimals import format_money, format_score
 from vledger.domain.program import YEAR, Program
-from vledger.domain.ranking import RankingSheet, SheetRow
-from vledger.messages import say
+from vledger.domain.ranking import RankingSheet
+from vledger.errors import VledgerError
+from vledger.messages import localize, say
 from vledger.tui.commands import Command
-from vledger.tui.grid.model import GridColumn
-from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel
-from vledger.tui.grid.view import MAX_WIDTH, Grid
-from vledger.tui.i18n import t, tr
+from vledger.tui.grid.layout import column_widths
+from vledger.tui.grid.read_only import ReadOnlyGrid
+from vledger.tui.grid.table_model import TableModel
+from vledger.tui.grid.view import Grid
+from vledger.tui.i18n import t
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.explain import ExplainScreen
+from vledger.tui.screens.ranking_rows import sheet_columns, sheet_notes, sheet_rows
+from vledger.tui.widgets.pick_screen import PickScreen
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
 
 REFRESH_SECONDS = 1.0
-ITEM_TITLE_CELLS = 10  # "short titles": the sheet must fit many items at 80 columns
-
-def column(id: str, title: str, width: int, numeric: bool = True) -> GridColumn:
-    return GridColumn(id, title, "decimal" if numeric else "text", width, editable=False)
-
-
-def short(title: str, cells: int = ITEM_TITLE_CELLS) -> str:
-    return title if cell_len(title) <= cells else set_cell_size(title, cells - 1) + "…"
-
-
-# ---- the sheet as grid rows -----------------------------------------------------------
-
-
-def sheet_columns(program: Program, lang: str) -> list[GridColumn]:
-    """Village first (the frozen column stays readable when scrolling right to the items),
-    then rank, total and the marks, so 80 columns show who, where and whether complete."""
-    cols = [
-        column("village", t(lang, "village"), 8, numeric=False),
-        column("rank", t(lang, "rank"), 4),
-        column("total", t(lang, "total"), 7),
-        column("marks", tr(lang, "标记", "marks"), 8, numeric=False),
-    ]
-    cols += [column(item.id, short(item.title), 6) for item in program.items]
-    cols += [
-        column("adjustments", t(lang, "adjustments"), 6),
-        column("rank_bonus", tr(lang, "排名加分", "rank bonus"), 6),
-        column("reward", tr(lang, "奖励", "reward"), 6),
-        column("penalty", tr(lang, "处罚", "penalty"), 6),
-        column("amount", tr(lang, "兑现金额", "amount"), 7),
-    ]
-    return cols
-
-
-def row_marks(row: SheetRow, lang: str) -> str:
-    marks = []
-    if row.vetoed:
-        marks.append(tr(lang, "否决", "vetoed"))
-    elif row.complete:
-        marks.append(tr(lang, "完成", "complete"))
-    if row.warnings:
-        marks.append(f"⚠{len(row.warnings)}")
-    return " ".join(marks)
-
-
-def sheet_rows(sheet: RankingSheet, lang: str) -> list[tuple[str, dict[str, str]]]:
-    out = []
-    for row in sheet.rows:
-        cells = {
-            "village": row.name or row.village,
-            "rank": str(row.rank),
-            "total": format_score(row.total),
-            "marks": row_marks(row, lang),
-            "adjustments": format_score(row.adjustments),
-            "rank_bonus": format_score(row.rank_bonus),
-            "reward": format_money(row.reward),
-            "penalty": format_money(row.penalty),
-            "amount": format_money(row.amount),
-        }
-        cells.update({k: format_score(r.score) for k, r in row.items.items()})
-        out.append((row.village, cells))
-    return out
-
-
-def sheet_notes(sheet: RankingSheet, lang: str) -> str:
-    """Warnings and area money under the sheet: a row outside the year must be seen."""
-    parts = []
-    warned = [(r, w) for r in sheet.rows for w in r.warnings]
-    if warned:
-        names = "、".join(dict.fromkeys(r.name or r.village for r, _ in warned))
-        parts.append(tr(lang, f"⚠ {len(warned)} 条台账行不计入任何阶段（{names}），回车查看",
-                        f"⚠ {len(warned)} ledger rows count in no period ({names}); Enter shows"))
-    if sheet.areas:
-        money = "  ".join(f"{a.area} {format_money(a.amount)}" for a in sheet.areas)
-        parts.append(tr(lang, f"管区：{money}", f"areas: {money}"))
-    return "\n".join(parts)
-
-
-# ---- picking a program or period ------------------------------------------------------
-
-
-class PickScreen(ModalScreen[str | None]):
-    """A short list to choose from; Enter picks, Esc keeps what was there."""
-
-    DEFAULT_CSS = """
-    PickScreen { align: center middle; }
-    PickScreen > OptionList { width: 60; max-width: 100%; height: auto; max-height: 80%;
-                              border: round $accent; }
-    """
-    BINDINGS: ClassVar[list[Binding]] = [
-        Binding("escape", "cancel", "cancel", id="pick-cancel", tooltip="close"),
-    ]
-
-    def __init__(self, title: str, options: Sequence[tuple[str, str]], current: str) -> None:
-        super().__init__()
-        self.title_text = title
-        self.options = list(options)
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        picker = OptionList(*(Option(label, id=key) for key, label in self.options))
-        picker.border_title = self.title_text
-        yield picker
-
-    def on_mount(self) -> None:
-        picker = self.query_one(OptionList)
-        ids = [key for key, _ in self.options]
-        picker.highlighted = ids.index(self.current) if self.current in ids else 0
-        picker.focus()
-
-    @on(OptionList.OptionSelected)
-    def picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-# ---- the screen -----------------------------------------------------------------------
 
 C = Command
 RANKING_COMMANDS: tuple[Command, ...] = (
-    C("explain-cell", "", "explain", "说明", "explain",
-      "查看当前数字的计算过程（回车）", "Show how this number was reached (Enter)",
+    C("explain-cell", "", "explain", "cmd.explain-cell",
       words="explain 说明 计算过程 drill-down why"),
-    C("choose-program", "p", "choose_program", "方案", "program",
-      "选择考核方案", "Choose the program", show=True),
-    C("choose-period", "t", "choose_period", "阶段", "period",
-      "选择考核阶段（或全年）", "Choose the period (or the year)", show=True),
-    C("previous-period", "comma", "previous_period", "上阶段", "prev period",
-      "上一个考核阶段", "Previous period", key_display=","),
-    C("next-period", "full_stop", "next_period", "下阶段", "next period",
-      "下一个考核阶段", "Next period", key_display="."),
-    C("refresh-ranking", "f5", "refresh_sheet", "刷新", "refresh",
-      "立即重新计算排名", "Recompute the sheet now", show=True),
-    C("close-ranking", "escape", "close", "返回", "back", "返回上一屏", "Back", show=True,
-      key_display="Esc"),
+    C("choose-program", "p", "choose_program", "cmd.ranking.choose-program", show=True),
+    C("choose-period", "t", "choose_period", "cmd.ranking.choose-period", show=True),
+    C("previous-period", "comma", "previous_period", "cmd.previous-period", key_display=","),
+    C("next-period", "full_stop", "next_period", "cmd.next-period", key_display="."),
+    C("refresh-ranking", "f5", "refresh_sheet", "cmd.refresh-ranking", show=True),
+    C("close-ranking", "escape", "close", "cmd.close-ranking", show=True, key_display="Esc"),
 )
 del C
 
@@ -184,7 +61,7 @@ class RankingScreen(OfficeScreen):
     """
 
     def __init__(
-        self, office: Any, lang: str = "zh", program_id: str | None = None,
+        self, office: Office, lang: str = "zh", program_id: str | None = None,
         period: str | None = None, *, today: Callable[[], date] = date.today,
     ) -> None:
         super().__init__(office, lang)
@@ -197,18 +74,18 @@ class RankingScreen(OfficeScreen):
         self.model = TableModel(sheet_columns(self.program, self.lang))
         self.grid = ReadOnlyGrid(self.model, lang=self.lang, id="ranking-grid")
 
-    # -- facade lookups -------------------------------------------------------------
+    # -- lookups ----------------------------------------------------------------------
 
     def _pick_program(self, program_id: str | None) -> Program:
         if program_id is not None:
-            return self.office.program(program_id)
-        programs = self.office.programs()
+            return self.office.programs.get(program_id)
+        programs = self.office.programs.all()
         if not programs:
             raise LookupError(say(self.lang, "ui.ranking.no-program"))
         return programs[0]
 
     def _current_period(self) -> str:
-        return str(self.office.current_period(self.program, self.today()))
+        return self.office.programs.current_period(self.program, self.today())
 
     # -- building ---------------------------------------------------------------------
 
@@ -236,10 +113,10 @@ class RankingScreen(OfficeScreen):
                         exit_on_error=False)
 
     def _first_sheet(self) -> None:
-        version = self.office.data_version()
+        version = self.office.sync.data_version()
         try:
-            sheet = self.office.ranking(self.program.id, self.period)
-        except Exception as problem:
+            sheet = self.office.ranking.sheet(self.program.id, self.period)
+        except VledgerError as problem:
             self.app.call_from_thread(self.show_error, problem)
             return
         self.app.call_from_thread(self._started, sheet, version)
@@ -263,11 +140,11 @@ class RankingScreen(OfficeScreen):
         return title if self.lang == "zh" else f"{period_id} {title}"
 
     def recompute(self) -> None:
-        """Ask the facade for the sheet and show it, keeping the cursor on its village."""
-        self._seen_version = self.office.data_version()
+        """Ask for the sheet again and show it, keeping the cursor on its village."""
+        self._seen_version = self.office.sync.data_version()
         try:
-            sheet = self.office.ranking(self.program.id, self.period)
-        except Exception as problem:  # a refusal or a damaged store: shown, never a crash
+            sheet = self.office.ranking.sheet(self.program.id, self.period)
+        except VledgerError as problem:  # e.g. ledgers not all here yet: shown, never a crash
             self.show_error(problem)
             return
         self.recomputed += 1
@@ -283,20 +160,15 @@ class RankingScreen(OfficeScreen):
         self.grid.refresh_model()
         self.query_one("#ranking-notes", Static).update(sheet_notes(sheet, self.lang))
 
-    def show_error(self, problem: Exception) -> None:
-        lines = getattr(problem, "problems", None) or [str(problem)]
+    def show_error(self, problem: VledgerError) -> None:
         box = self.query_one("#ranking-error", Static)
-        box.update(f"{t(self.lang, 'error')}: " + "; ".join(str(p) for p in lines))
+        box.update(f"{t(self.lang, 'error')}: "
+                   + "; ".join(localize(p, self.lang) for p in problem.problems))
         box.display = True
 
     def check_for_changes(self) -> None:
         """The timer's cheap look: recompute only when some document's heads moved."""
-        try:
-            moved = self.office.data_version() != self._seen_version
-        except Exception as problem:
-            self.show_error(problem)
-            return
-        if moved:
+        if self.office.sync.data_version() != self._seen_version:
             self.recompute()
 
     # -- drill-down ---------------------------------------------------------------------
@@ -331,8 +203,7 @@ class RankingScreen(OfficeScreen):
     def _use_model(self, model: TableModel) -> None:
         grid = self.grid
         self.model = grid.model = grid.stack.model = grid.view.model = model
-        grid.widths = [min(MAX_WIDTH, max(3, c.width, cell_len(c.title) + 1))
-                       for c in model.columns]
+        grid.widths = column_widths(model.columns)
         grid.cursor_col = 0
 
     def set_view(self, program: Program | None = None, period: str | None = None) -> None:
@@ -349,7 +220,7 @@ class RankingScreen(OfficeScreen):
 
     @work(exclusive=True, group="ranking-pick")
     async def action_choose_program(self) -> None:
-        programs = self.office.programs()
+        programs = self.office.programs.all()
         options = [(p.id, f"{p.title}（{p.id}）") for p in programs]
         chosen = await self.app.push_screen_wait(
             PickScreen(t(self.lang, "program"), options, self.program.id))

@@ -1,9 +1,9 @@
 """The township's sheets for one program: targets (annual), entered values, manual points and
-adjustments (per period), as editable grids with the ledger's keys (tui/sheet_model.py)."""
+adjustments (per period), as editable grids with the ledger's keys (tui/grid/sheet_model.py)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
@@ -16,17 +16,18 @@ from vledger.tui.i18n import t
 from vledger.tui.screens.grid_screen import GridScreen
 from vledger.tui.widgets.picker import Picker
 
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
+
 C = Command
 SHEETS_COMMANDS: tuple[Command, ...] = (
-    C("back", "escape", "back", "返回", "back", "回到首页", "Back to the home screen",
-      show=True, key_display="Esc", words="返回 首页 home back"),
-    C("choose-sheet", "f6", "choose_sheet", "换表", "sheet",
-      "目标任务 / 录入值 / 人工评分 / 加扣分", "Targets / entered / manual points / adjustments",
-      show=True, words="目标 任务数 targets 录入 entered 人工 manual 加扣分 adjustments"),
-    C("choose-period", "f7", "choose_period", "阶段", "period", "换一个考核阶段",
-      "Show another period", show=True, words="阶段 季度 period quarter"),
-    C("choose-program", "f8", "choose_program", "方案", "program", "换一个方案",
-      "Show another program", words="方案 program"),
+    C("back", "escape", "back", "cmd.back", show=True, key_display="Esc",
+      words="返回 首页 home back"),
+    C("choose-sheet", "f6", "choose_sheet", "cmd.choose-sheet", show=True,
+      words="目标 任务数 targets 录入 entered 人工 manual 加扣分 adjustments"),
+    C("choose-period", "f7", "choose_period", "cmd.sheets.choose-period", show=True,
+      words="阶段 季度 period quarter"),
+    C("choose-program", "f8", "choose_program", "cmd.sheets.choose-program", words="方案 program"),
 )
 del C
 
@@ -34,11 +35,11 @@ del C
 class SheetsScreen(GridScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = SHEETS_COMMANDS
 
-    def __init__(self, office: Any, lang: str = "zh", program_id: str | None = None,
+    def __init__(self, office: Office, lang: str = "zh", program_id: str | None = None,
                  period: str | None = None, kind: SheetKind = "targets",
                  **params: Any) -> None:
         super().__init__(office, lang, **params)
-        ids = office.program_ids()
+        ids = office.programs.ids()
         self.program_id = program_id or (ids[0] if ids else None)
         self.period = period or YEAR
         self.kind: SheetKind = kind
@@ -58,7 +59,7 @@ class SheetsScreen(GridScreen):
             self.replace_grid(None, empty=empty,
                               why_empty=say(self.lang, "ui.sheets.no-programs"))
             return
-        program = self.office.program(self.program_id)
+        program = self.office.programs.get(self.program_id)
         if self.period not in program.period_ids:
             self.period = YEAR
         model = SheetModel(self.office, program, self.kind, self.period, lang=self.lang)
@@ -70,7 +71,7 @@ class SheetsScreen(GridScreen):
     def label(self) -> None:
         if self.program_id is None:
             return
-        program = self.office.program(self.program_id)
+        program = self.office.programs.get(self.program_id)
         parts = [t(self.lang, "sheets"), program.title, t(self.lang, self.kind)]
         if self.kind != "targets":
             parts.append(program.period(self.period).title)
@@ -102,7 +103,7 @@ class SheetsScreen(GridScreen):
     def action_choose_period(self) -> None:
         if self.program_id is None:
             return
-        program = self.office.program(self.program_id)
+        program = self.office.programs.get(self.program_id)
         choices = [(p.id, p.title) for p in program.periods]
         choices.append((YEAR, say(self.lang, "ui.sheets.whole-year")))
         self.app.push_screen(Picker(t(self.lang, "period"), choices, self.period),
@@ -114,7 +115,7 @@ class SheetsScreen(GridScreen):
             self.show_sheet()
 
     def action_choose_program(self) -> None:
-        choices = [(p.id, p.title) for p in self.office.programs()]
+        choices = [(p.id, p.title) for p in self.office.programs.all()]
         self.app.push_screen(Picker(t(self.lang, "program"), choices, self.program_id),
                              self._program_chosen)
 

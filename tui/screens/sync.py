@@ -1,11 +1,12 @@
 """The sync screen (同步): sync now with a peer, export and import a bundle, and what peers
 have seen.
 
-Everything goes through the office facade (sync/office_sync.py): `sync_with_async` over the
-office's own open store (the UI holds the home's lock, so a second process could not sync
-meanwhile), `export_bundle`, `import_bundle`, and `peers()` for the table. Long work runs in
-a worker with a progress line; every failure (peer unreachable, refused, a bad bundle) is
-shown on the screen, never raised.
+Everything goes through the office's sync service (sync/services/sync.py):
+`sync_with_async` over the office's own open store (the UI holds the home's lock, so a
+second process could not sync meanwhile), `export_bundle`, `import_bundle` (the very acts
+`vledger bundle` runs), and `peers()` for the table. Long work runs in a worker with a
+progress line; every refusal (peer unreachable, refused, a bad bundle) is shown on the
+screen, never raised.
 
 The peers table lists every peer this home ever synced with (from the store: last sync,
 changes of ours it has not confirmed), plus what this session's syncs did (state, changes
@@ -16,38 +17,38 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
+from vledger.errors import VledgerError
 from vledger.messages import say
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
-from vledger.tui.grid.table_model import ReadOnlyGrid, TableModel, text_column
+from vledger.tui.grid.read_only import ReadOnlyGrid
+from vledger.tui.grid.table_model import TableModel, text_column
 from vledger.tui.grid.view import Grid
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.history_text import problem_text, show_time
+
+if TYPE_CHECKING:
+    from vledger.sync.services.office import Office
+    from vledger.sync.services.sync import PeerStatus
 
 DEFAULT_PEER = "127.0.0.1:7420"
 TIMEOUT = 15.0
 
 SYNC_COMMANDS: tuple[Command, ...] = (
-    Command("sync-now", "s", "sync_now", "立即同步", "sync now",
-            "与填写的地址同步（回车）", "Sync with the address typed (Enter)", show=True,
-            words="sync 同步 peer 对方"),
-    Command("export-bundle", "e", "export_bundle", "导出包", "export",
-            "把对方可能缺少的修改写入文件（U 盘）", "Write the changes a peer may lack to a file",
-            show=True, words="bundle usb 导出 文件"),
-    Command("import-bundle", "i", "import_bundle", "导入包", "import",
-            "导入同步包文件（重复导入不会改变数据）", "Apply a bundle file (twice changes nothing)",
-            show=True, words="bundle usb 导入 文件"),
-    Command("refresh-peers", "f5", "refresh_peers", "刷新", "refresh",
-            "重新读取各对方的同步情况", "Read what each peer has seen again"),
-    Command("close-sync", "escape", "close", "返回", "back", "返回上一屏", "Back", show=True,
-            key_display="Esc"),
+    Command("sync-now", "s", "sync_now", "cmd.sync-now", show=True, words="sync 同步 peer 对方"),
+    Command("export-bundle", "e", "export_bundle", "cmd.export-bundle", show=True,
+            words="bundle usb 导出 文件"),
+    Command("import-bundle", "i", "import_bundle", "cmd.import-bundle", show=True,
+            words="bundle usb 导入 文件"),
+    Command("refresh-peers", "f5", "refresh_peers", "cmd.refresh-peers"),
+    Command("close-sync", "escape", "close", "cmd.close-sync", show=True, key_display="Esc"),
 )
 
 
@@ -77,14 +78,14 @@ class SyncScreen(OfficeScreen):
     SyncScreen #sync-status.-refused { background: $error; }
     """
 
-    def __init__(self, office: Any, lang: str = "zh", **params: Any) -> None:
+    def __init__(self, office: Office, lang: str = "zh", **params: Any) -> None:
         super().__init__(office, lang, **params)
-        self.known: list[Any] = []  # PeerStatus from the store
+        self.known: list[PeerStatus] = []  # from the store
         self.session: dict[str, dict[str, Any]] = {}  # row id -> what this session saw
         self.addresses: dict[str, str] = {}  # row id -> the address it was reached at
         self.busy = False
         self.model = TableModel(peer_columns(self.lang))
-        self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter=("立即同步", "sync now"),
+        self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter="cmd.enter.sync-now",
                                  id="sync-peers")
 
     def commands(self) -> tuple[Command, ...]:
@@ -112,7 +113,7 @@ class SyncScreen(OfficeScreen):
         self.refresh_peers()
 
     def label(self) -> None:
-        me = self.office.whoami()
+        me = self.office.roster.whoami()
         self.query_one("#sync-head", Static).update(say(
             self.lang, "ui.sync.head", township=me.township_name, name=me.office_name,
             office=me.office, device=me.device))
@@ -132,10 +133,10 @@ class SyncScreen(OfficeScreen):
                         exit_on_error=False)
 
     def _read_peers(self) -> None:
-        known = self.office.peers()
+        known = self.office.sync.peers()
         self.app.call_from_thread(self._peers_read, known)
 
-    def _peers_read(self, known: list[Any]) -> None:
+    def _peers_read(self, known: list[PeerStatus]) -> None:
         self.known = known
         self.show_peers()
 
@@ -194,12 +195,12 @@ class SyncScreen(OfficeScreen):
     async def sync_with(self, address: str) -> None:
         self._working(say(self.lang, "ui.sync.syncing", address=address))
         try:
-            result = await self.office.sync_with_async(
+            result = await self.office.sync.sync_with_async(
                 address, timeout=TIMEOUT, progress=lambda text: self.set_status(text))
-        except Exception as problem:  # unreachable, refused, cut: shown, the home unchanged
+        except VledgerError as problem:  # unreachable, refused, cut: shown, the home unchanged
             self._working(None)
-            # The facade's message names the address already: say it once.
-            text = problem_text(problem).removeprefix(f"could not sync with {address}: ")
+            # The service's message names the address already: say it once.
+            text = problem_text(problem, self.lang).removeprefix(f"could not sync with {address}: ")
             self.session[address] = {"address": address, "state": "failed", "at": _now()}
             self.addresses[address] = address
             self.show_peers()
@@ -247,23 +248,28 @@ class SyncScreen(OfficeScreen):
                         group="sync", exit_on_error=False)
 
     def _bundle(self, what: str, path: Path) -> None:
+        refused = False
         try:
             if what == "export":
-                summary = self.office.export_bundle(path)
+                summary = self.office.sync.export_bundle(path)
                 size = path.stat().st_size
                 text = say(self.lang, "ui.sync.exported", documents=summary.documents,
                            changes=summary.changes, path=path, size=size)
             else:
-                summary = self.office.import_bundle(path)
+                summary = self.office.sync.import_bundle(path)
                 text = say(self.lang, "ui.sync.imported", office=summary.office,
                            changes=summary.changes)
-        except Exception as problem:  # another township's, damaged, missing, unwritable
-            failed = problem_text(problem)
+                if summary.refused:  # as `vledger bundle import` says them: never applied
+                    refused = True
+                    text += say(self.lang, "ui.sync.imported-refused",
+                                count=len(summary.refused))
+        except VledgerError as problem:  # another township's, damaged, missing, unwritable
+            failed = problem_text(problem, self.lang)
             text = (say(self.lang, "ui.sync.export-failed", problem=failed)
                     if what == "export" else failed)
             self.app.call_from_thread(self._bundle_done, text, True)
             return
-        self.app.call_from_thread(self._bundle_done, text, False)
+        self.app.call_from_thread(self._bundle_done, text, refused)
 
     def _bundle_done(self, text: str, refused: bool) -> None:
         self._working(None)

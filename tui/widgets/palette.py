@@ -8,28 +8,44 @@ sheet. It is shown in the current language.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from vledger.tui.commands import Command, key_label
+from vledger.tui.textual_compat import own_bindings
 
 Entry = tuple[Command, Callable[[], Any]]
+
+
+@dataclass(frozen=True)
+class BoundCommand(Command):
+    """A screen's binding offered as a command: its words are the binding's own, already in
+    the language the screen labelled it in, not the catalogue's."""
+
+    text: str = ""
+    tooltip: str = ""
+
+    def title(self, lang: str) -> str:
+        return self.text
+
+    def help(self, lang: str) -> str:
+        return self.tooltip or self.text
 
 
 def _from_bindings(screen: Any) -> list[Entry]:
     """For a screen without `palette_commands()`: its bindings that have a description."""
     entries: list[Entry] = []
-    for key, binding in screen._bindings:  # the screen's own, as its footer shows them
+    for key, binding in own_bindings(screen):  # the screen's own, as its footer shows them
         if not binding.description:
             continue
 
         async def run(action: str = binding.action) -> None:
             await screen.run_action(action)
 
-        title = binding.description
-        command = Command(binding.id or binding.action, key, binding.action, title, title,
-                          binding.tooltip or title, binding.tooltip or title)
+        command = BoundCommand(binding.id or binding.action, key, binding.action, said="",
+                               text=binding.description, tooltip=binding.tooltip)
         entries.append((command, run))
     return entries
 
@@ -60,8 +76,8 @@ class CommandsProvider(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for command, run in self.entries():
-            texts = (command.title_zh, command.title_en, command.help_zh, command.help_en,
-                     command.name, command.words)
+            texts = (command.title("zh"), command.title("en"), command.help("zh"),
+                     command.help("en"), command.name, command.words)
             score = max(matcher.match(text) for text in texts if text)
             if score > 0:
                 shown, help_text = self._shown(command)

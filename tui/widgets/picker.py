@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
@@ -15,11 +15,9 @@ from textual.widgets.option_list import Option
 
 
 class Picker(ModalScreen[str | None]):
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "取消 / cancel", id="picker-cancel"),
     ]
-    _inherit_bindings = False
-
     def __init__(self, title: str, choices: Sequence[tuple[str, str]],
                  current: str | None = None) -> None:
         super().__init__()

@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from vledger.messages import cli, explain, ledger, program, ranking, ui, values
+from vledger.messages import cli, commands, explain, ledger, program, ranking, ui, values
 
 __all__ = [
     "CATALOGUE",
@@ -71,6 +71,7 @@ CATALOGUE: dict[str, Entry] = _merge(
     explain.MESSAGES,
     cli.MESSAGES,
     ui.MESSAGES,
+    commands.MESSAGES,
 )
 
 

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    "ranking.no-period": (
+        "方案 {program} 没有考核阶段 {period}（考核阶段有：{periods}）",
+        "no period {period} in program {program} (periods: {periods})",
+    ),
+    "ranking.not-held": (
+        "本办公室没有 {villages} 的台账；请先与乡镇同步再排名",
+        "this office does not hold the ledgers of {villages}; sync with the township before "
+        "ranking",
+    ),
     "sheet.no-period": (
         "方案 {program} 没有考核阶段“{period}”", "program {program} has no period {period!r}"
     ),

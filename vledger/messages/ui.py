@@ -159,6 +159,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已导入 {office} 的同步包：{changes} 个新修改",
         "imported {office}'s bundle: {changes} new {changes:change|changes}",
     ),
+    "ui.sync.imported-refused": (
+        "；{count} 个修改被拒收（未应用）",
+        "; {count} {count:change|changes} refused (never applied)",
+    ),
     "ui.sync.export-failed": ("导出失败：{problem}", "export failed: {problem}"),
     # -- the grid
     "ui.grid.row": ("行", "row"),
@@ -211,4 +215,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "ui.ranking.no-program": ("还没有考核方案", "there is no program yet"),
     "ui.ranking.year": ("全年", "year"),
+    "ui.ranking.col.marks": ("标记", "marks"),
+    "ui.ranking.col.rank-bonus": ("排名加分", "rank bonus"),
+    "ui.ranking.col.reward": ("奖励", "reward"),
+    "ui.ranking.col.penalty": ("处罚", "penalty"),
+    "ui.ranking.col.amount": ("兑现金额", "amount"),
+    "ui.ranking.vetoed": ("否决", "vetoed"),
+    "ui.ranking.complete": ("完成", "complete"),
+    "ui.ranking.warned": (
+        "⚠ {count} 条台账行不计入任何阶段（{villages}），回车查看",
+        "⚠ {count} ledger rows count in no period ({villages}); Enter shows",
+    ),
+    "ui.ranking.areas": ("管区：{money}", "areas: {money}"),
 }

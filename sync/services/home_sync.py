@@ -1,0 +1,173 @@
+"""Sync acts on a home that is not held open: serve, sync (once or watching), status and
+bundles, as the command line runs them.
+
+`serve` and `sync --watch` run all day beside the UI and other commands, so they hold
+the home only while a frame is handled (`link.transport.HomeGate`); the other acts open
+the home for their own length only, without the start-up scan of every stored chunk.
+Status and bundles are the very functions the UI's sync screen calls over its open
+office (sync.py), so both front ends say and do the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vledger.errors import Unreachable
+from vledger.sync.documents.replicas import Replicas
+from vledger.sync.services import sync
+from vledger.sync.services.permissions import Refusal
+from vledger.sync.store.database import DB_FILE, StoreBusy
+
+if TYPE_CHECKING:
+    from vledger.sync.link.bundle import BundleSummary
+    from vledger.sync.link.session import Identity
+    from vledger.sync.link.transport import HomeGate
+
+Report = Callable[[str], None]
+DEFAULT_TIMEOUT = 15.0  # seconds any one connect, read or write may take
+
+
+@dataclass(frozen=True)
+class Serving:
+    """Where `serve` listens, and as whom."""
+
+    township: str
+    office: str
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class SyncDone:
+    """What `sync` did: both sides hold the same heads for every document."""
+
+    peer_office: str
+    address: str
+    documents: int
+    sent: int
+    received: int
+
+
+@contextmanager
+def _opened(home: Path) -> Iterator[Replicas]:
+    """The home's store for one act; refused (not created) when there is no home."""
+    if not (Path(home) / DB_FILE).exists():
+        raise Refusal(f"{home}: no vledger home here (run `vledger init` or join a township)")
+    try:
+        store = Replicas.open(home, scan=False)
+    except StoreBusy as problem:
+        raise Refusal(str(problem)) from None
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def status(home: Path) -> dict[str, Any]:
+    with _opened(home) as store:
+        return sync.status(store)
+
+
+def export_bundle(home: Path, path: Path, for_office: str | None = None) -> BundleSummary:
+    with _opened(home) as store:
+        return sync.export_bundle(store, path, for_office)
+
+
+def import_bundle(home: Path, path: Path) -> BundleSummary:
+    with _opened(home) as store:
+        return sync.import_bundle(store, path)
+
+
+def _identity(home: Path) -> Identity:
+    """Who this home is to its peers; refused when it has no office."""
+    with _opened(home) as store:
+        return sync.me_of(store)
+
+
+def _gate(home: Path) -> HomeGate:
+    """The gate a long-running link holds the home through, once the home has an office."""
+    from vledger.sync.link.transport import HomeGate
+
+    _identity(home)
+    return HomeGate(home)
+
+
+async def serve(
+    home: Path, listen: str, stop: asyncio.Event, ready: Callable[[Serving], None], *,
+    timeout: float | None = None,
+) -> None:
+    """Serve this home's replica on `listen` (HOST:PORT; port 0 picks one) until `stop`."""
+    from vledger.sync.link.transport import Server
+
+    host, port = sync.address_of(listen)
+    me = _identity(home)
+    server = Server(home, timeout=timeout or DEFAULT_TIMEOUT)
+    try:
+        bound_host, bound_port = await server.start(host, port)
+    except OSError as problem:
+        await server.stop()
+        raise Refusal(f"cannot listen on {listen}: {problem.strerror or problem}") from None
+    try:
+        ready(Serving(me.township, me.office, bound_host, bound_port))
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+async def sync_once(home: Path, address: str, *, timeout: float | None = None) -> SyncDone:
+    """Exchange changes with the peer at `address` until both hold the same heads.
+
+    Refused when the peer refuses us, the home is busy, or changes were refused on
+    either side (so some documents stay apart); Unreachable after every retry.
+    """
+    from vledger.sync.link.session import PeerRefused
+    from vledger.sync.link.transport import Unreachable as LinkUnreachable
+    from vledger.sync.link.transport import sync_once as exchange
+
+    host, port = sync.address_of(address)
+    gate = _gate(home)
+    try:
+        outcome = await exchange(gate, host, port, timeout=timeout or DEFAULT_TIMEOUT)
+    except LinkUnreachable as problem:
+        raise Unreachable(str(problem)) from None
+    except PeerRefused as problem:
+        raise Refusal(f"{host}:{port} refused the sync: {problem.message}") from None
+    except StoreBusy as problem:
+        raise Refusal(str(problem)) from None
+    finally:
+        gate.close()
+    if outcome.refused:
+        raise Refusal(
+            f"{host}:{port}: {len(outcome.refused)} change(s) were refused, so "
+            f"{len(outcome.stuck)} document(s) stay apart (see `vledger status`):",
+            *(f"  {line}" for line in outcome.refused[:10]),
+        )
+    return SyncDone(outcome.peer_office, f"{host}:{port}", outcome.documents, outcome.sent,
+                    outcome.received)
+
+
+async def watch(
+    home: Path, address: str, stop: asyncio.Event, report: Report, *,
+    timeout: float | None = None,
+) -> None:
+    """Stay in sync with the peer at `address` until `stop`: push and pull edits as they
+    happen, reconnecting with backoff; `report` gets one line per thing that happened."""
+    from vledger.sync.link.session import PeerRefused
+    from vledger.sync.link.transport import watch as keep_in_step
+
+    host, port = sync.address_of(address)
+    gate = _gate(home)
+    try:
+        await keep_in_step(gate, host, port, stop, timeout=timeout or DEFAULT_TIMEOUT,
+                           report=report)
+    except PeerRefused as problem:
+        raise Refusal(f"{host}:{port} refused the sync: {problem.message}") from None
+    except StoreBusy as problem:
+        raise Refusal(str(problem)) from None
+    finally:
+        gate.close()

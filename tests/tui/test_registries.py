@@ -1,0 +1,92 @@
+"""The app's screens (tui/app.py SCREENS) and the command line's groups (tui/cli/main.py
+COMMAND_MODULES) are named by module strings and imported only when needed, so the home
+screen and `vledger rank ...` start without loading everything. A wrong name would only
+show when a clerk opens that screen or types that command; these tests import every one
+now, and check that the home screen really comes up without the others."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from textual.screen import Screen
+
+from vledger.tui.app import SCREENS, ScreenSpec
+from vledger.tui.cli.main import COMMAND_MODULES
+
+
+@pytest.mark.parametrize("spec", SCREENS.values(), ids=list(SCREENS))
+def test_every_registered_screen_exists_and_takes_the_office_and_a_language(
+    spec: ScreenSpec,
+) -> None:
+    cls = getattr(importlib.import_module(spec.module), spec.cls)
+    assert inspect.isclass(cls) and issubclass(cls, Screen)
+    params = list(inspect.signature(cls).parameters)
+    assert params[0] == "office" and "lang" in params  # built as Cls(office, lang=..., ...)
+
+
+def test_every_screen_has_its_own_name_and_palette_command() -> None:
+    assert all(name == spec.name for name, spec in SCREENS.items())
+    commands = [spec.command().name for spec in SCREENS.values()]
+    assert len(set(commands)) == len(commands)
+
+
+@pytest.mark.parametrize("name", COMMAND_MODULES)
+def test_every_command_module_exists_and_registers_commands(name: str) -> None:
+    register = getattr(importlib.import_module(name), "register", None)
+    assert callable(register)
+    sub = argparse.ArgumentParser(prog="vledger").add_subparsers()
+    register(sub)
+    assert sub.choices, f"{name}.register added no command"
+
+
+def test_no_two_command_modules_register_the_same_command() -> None:
+    seen: dict[str, str] = {}
+    for name in COMMAND_MODULES:
+        sub = argparse.ArgumentParser(prog="vledger").add_subparsers()
+        importlib.import_module(name).register(sub)
+        for command in sub.choices:
+            assert command not in seen, f"{command}: {seen.get(command)} and {name}"
+            seen[command] = name
+
+
+HOME_ONLY = """
+import asyncio, sys
+from datetime import date
+from pathlib import Path
+
+from vledger.tui.app import VLedgerApp
+
+
+async def main() -> None:
+    app = VLedgerApp(Path(sys.argv[1]), "en", today=date.fromisoformat(sys.argv[2]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        print(type(app.screen).__name__)
+        print(" ".join(sorted(m for m in sys.modules if m.startswith("vledger.tui."))))
+        await pilot.press("ctrl+q")
+
+
+asyncio.run(main())
+"""
+
+
+def test_the_home_screen_comes_up_without_importing_the_other_screens(
+    demo_home: Path, fixed_today: date,
+) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", HOME_ONLY, str(demo_home), fixed_today.isoformat()],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout.split("\n")
+    assert out[0] == "HomeScreen"
+    loaded = set(out[1].split())
+    others = {spec.module for spec in SCREENS.values() if spec.name != "home"}
+    assert not loaded & others
+    assert not {m for m in loaded if m.startswith("vledger.tui.grid.")}

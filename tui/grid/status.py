@@ -1,0 +1,50 @@
+"""The line under the grid: which row of how many, the sort, the filter, whether deleted rows
+show, and the last message (marked refused when the grid or the model refused something).
+`TEXT` names what the grid says there and in its search box (the words live in the
+message catalogue, `grid_text(lang)` says them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from textual.widgets import Static
+
+from vledger.messages import say
+from vledger.tui.grid.row_view import RowView
+
+# The grid's own words, by the short names the grid uses -> catalogue id (ui.grid.*).
+TEXT = {
+    "row": "ui.grid.row", "sorted": "ui.grid.sorted", "filtered": "ui.grid.filtered",
+    "deleted_shown": "ui.grid.deleted-shown", "search": "ui.grid.search",
+    "read_only": "ui.grid.read-only", "row_deleted": "ui.grid.row-deleted",
+    "deleted": "ui.grid.deleted", "not_deleted": "ui.grid.not-deleted",
+    "nothing_to_undo": "ui.grid.nothing-to-undo", "nothing_to_redo": "ui.grid.nothing-to-redo",
+}
+
+
+def grid_text(lang: str) -> dict[str, str]:
+    """The grid's own words in `lang`, by the short names the grid uses."""
+    return {name: say(lang, key) for name, key in TEXT.items()}
+
+
+class GridStatus(Static):
+    """One line of text; the grid says what goes in it."""
+
+    def show(self, text: Mapping[str, str], view: RowView, cursor_row: int,
+             message: str = "", refused: bool = False) -> None:
+        """Where the cursor is in `view`, its sort and filter, after `message` if any."""
+        t = text
+        parts = [f"{t['row']} {cursor_row + 1 if view.rows() else 0}/{len(view.rows())}"]
+        if view.sort_column:
+            arrow = "▼" if view.sort_descending else "▲"
+            parts.append(f"{t['sorted']} {view.column(view.sort_column).title}{arrow}")
+        if view.filter_column:
+            title = view.column(view.filter_column).title
+            parts.append(f"{t['filtered']} {title}={view.filter_text}")
+        if view.show_deleted:
+            parts.append(t["deleted_shown"])
+        if message:
+            parts.insert(0, message)
+        self.set_class(refused, "-refused")
+        self.update("  ".join(parts), layout=False)  # fixed size: no re-layout

@@ -1,0 +1,267 @@
+"""The part of the grid that shows and moves: a virtual, keyboard-driven view of a
+`GridModel` with its cursor, scrolling, status line, search, sort, filter and the deleted
+toggle. `Grid` (tui/grid/view.py) builds on it with typing, the cell editor and the data
+commands (add, delete, restore, undo, redo); only Grid is put on screens.
+
+Painting is GridBody's (tui/grid/body.py), which renders only the lines on screen, so
+20,000 rows cost what 30 do; column geometry is tui/grid/layout.py.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.geometry import Size
+from textual.widget import Widget
+from textual.widgets import Input
+
+from vledger.messages import say
+from vledger.tui.grid import messages
+from vledger.tui.grid.body import GridBody
+from vledger.tui.grid.layout import (
+    column_at,
+    column_left,
+    column_widths,
+    scroll_to_show,
+    total_width,
+)
+from vledger.tui.grid.model import GridModel
+from vledger.tui.grid.row_view import RowView
+from vledger.tui.grid.status import GridStatus, grid_text
+
+
+class GridViewer(Widget, can_focus=True):
+    """State and moves of a grid over `model`: what GridBody paints from (its GridState)."""
+
+    def __init__(
+        self, model: GridModel, *, lang: str = "zh", show_deleted: bool = False,
+        name: str | None = None, id: str | None = None, classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.lang = "zh" if lang == "zh" else "en"
+        self.text = grid_text(self.lang)
+        self.model = model
+        self.view = RowView(model, show_deleted=show_deleted)
+        self.cursor_row = 0
+        self.cursor_col = 0
+        self.search_pattern = ""
+        self.widths = column_widths(model.columns)
+        self._row_id: str | None = None
+        self._seen_key: tuple[object, ...] | None = None
+        self.body = GridBody(self)
+        self.status = GridStatus("", id="grid-status")
+        self.search_box = Input(compact=True, id="grid-search", placeholder=self.text["search"])
+
+    def compose(self) -> ComposeResult:
+        yield self.body
+        yield self.status
+        yield self.search_box
+
+    def on_mount(self) -> None:
+        self.sync_model(force=True)
+        self.update_status()
+
+    # ---- state ----------------------------------------------------------------------------
+
+    @property
+    def editing(self) -> bool:
+        """A cell editor is open (Grid has one; the viewer alone never edits)."""
+        return False
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.search_box.display)
+
+    @property
+    def cursor_row_id(self) -> str | None:
+        rows = self.view.rows()
+        return rows[self.cursor_row] if 0 <= self.cursor_row < len(rows) else None
+
+    @property
+    def cursor_column_id(self) -> str:
+        return self.model.columns[self.cursor_col].id
+
+    def set_lang(self, lang: str) -> None:
+        """Re-label the status line and the search box."""
+        self.lang = "zh" if lang == "zh" else "en"
+        self.text = grid_text(self.lang)
+        if hasattr(self.model, "lang"):
+            self.model.lang = self.lang  # bool cells read 是/否 or yes/no
+        self.search_box.placeholder = self.text["search"]
+        self.refresh_model()
+        self.refresh_bindings()
+
+    def refresh_model(self) -> None:
+        """Call after the model changed behind the grid's back (a sync merged edits)."""
+        self.sync_model(force=True)
+        self.body.refresh()
+        self.update_status()
+
+    def move_to(self, row: int, col: int | None = None) -> None:
+        rows = self.view.rows()
+        old = self.cursor_row
+        self.cursor_row = max(0, min(row, len(rows) - 1))
+        if col is not None:
+            self.cursor_col = max(0, min(col, len(self.model.columns) - 1))
+        self._row_id = self.cursor_row_id
+        self._scroll_to_cursor()
+        self.body.refresh_line(old + 1)
+        self.body.refresh_line(self.cursor_row + 1)
+        self.update_status()
+        self.post_message(messages.CursorMoved(self, self._row_id, self.cursor_column_id))
+
+    def move_to_row_id(self, row_id: str, column_id: str | None = None) -> None:
+        index = self.view.index_of(row_id)
+        col = None
+        if column_id is not None:
+            col = next(i for i, c in enumerate(self.model.columns) if c.id == column_id)
+        if index is not None:
+            self.move_to(index, col)
+
+    # ---- keeping in step with the model -----------------------------------------------
+
+    def sync_model(self, force: bool = False) -> None:
+        """Drop cached lines and keep the cursor on its row when the model or view moved."""
+        key = (self.model.version, self.view.show_deleted, self.view.sort_column,
+               self.view.sort_descending, self.view.filter_column, self.view.filter_text,
+               self.search_pattern)
+        if key == self._seen_key and not force:
+            return
+        self._seen_key = key
+        self.body.clear_cache()
+        rows = self.view.rows()
+        index = self.view.index_of(self._row_id)
+        self.cursor_row = index if index is not None else max(0, min(self.cursor_row,
+                                                                        len(rows) - 1))
+        self._row_id = self.cursor_row_id
+        self.body.virtual_size = Size(total_width(self.widths), len(rows) + 1)
+
+    def _view_changed(self) -> None:
+        self.sync_model()
+        self._scroll_to_cursor()
+        self.body.refresh()
+        self.update_status()
+
+    def _scroll_to_cursor(self) -> None:
+        body = self.body
+        scroll = (body.scroll_offset.x, body.scroll_offset.y)
+        x, y = scroll_to_show(self.widths, self.cursor_row, self.cursor_col, scroll,
+                              body.data_height, body.scrollable_content_region.width)
+        if (x, y) != scroll:
+            body.scroll_to(x, y, animate=False)
+
+    def cell_origin(self) -> tuple[int, int]:
+        """Where the cursor cell starts, in cells from the body's top left corner."""
+        x, y = self.body.scroll_offset
+        return column_left(self.widths, self.cursor_col, x), self.cursor_row - y + 1
+
+    def place_editor(self) -> None:
+        """The body scrolled: Grid moves its open cell editor along; nothing to move here."""
+
+    def click_at(self, x: int, y: int) -> None:
+        if y < 1 or self.editing:
+            return
+        sx, sy = self.body.scroll_offset
+        self.move_to(sy + y - 1, column_at(self.widths, x, sx))
+
+    def update_status(self, message: str = "", refused: bool = False) -> None:
+        self.status.show(self.text, self.view, self.cursor_row, message, refused)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While the editor or the search box is open, letters are typing, not commands.
+        return not (self.editing or self.searching)
+
+    # ---- search ----------------------------------------------------------------------
+
+    def _close_search(self) -> None:
+        self.search_box.display = False
+        self.status.display = True
+        self.focus()
+        self.refresh_bindings()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input is not self.search_box:
+            return
+        event.stop()
+        self.search_pattern = event.value
+        self._close_search()
+        self._view_changed()
+        self._search(forward=True, include_current=True)
+
+    def _search(self, forward: bool, include_current: bool = False) -> None:
+        if not self.search_pattern:
+            return
+        row, col = self.cursor_row, self.cursor_col
+        if include_current:  # start just before the cursor so the cursor cell counts
+            width = len(self.model.columns)
+            flat = (row * width + col - 1) % max(1, width * len(self.view.rows()))
+            row, col = divmod(flat, width)
+        found = self.view.find(self.search_pattern, row, col, forward=forward)
+        if found is None:
+            self.update_status(say(self.lang, "ui.grid.no-match", pattern=self.search_pattern),
+                               refused=True)
+            return
+        self.move_to(*found)
+
+    def action_search(self) -> None:
+        self.status.display = False
+        self.search_box.value = self.search_pattern
+        self.search_box.display = True
+        self.search_box.focus()
+        self.refresh_bindings()
+
+    def action_search_next(self) -> None:
+        self._search(forward=True)
+
+    def action_search_prev(self) -> None:
+        self._search(forward=False)
+
+    # ---- moving and viewing (bound in tui/commands.py) ----------------------------------
+
+    def action_cursor_up(self) -> None:
+        self.move_to(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_to(self.cursor_row + 1)
+
+    def action_cursor_left(self) -> None:
+        self.move_to(self.cursor_row, self.cursor_col - 1)
+
+    def action_cursor_right(self) -> None:
+        self.move_to(self.cursor_row, self.cursor_col + 1)
+
+    def action_page_up(self) -> None:
+        self.move_to(self.cursor_row - self.body.data_height)
+
+    def action_page_down(self) -> None:
+        self.move_to(self.cursor_row + self.body.data_height)
+
+    def action_go_top(self) -> None:
+        self.move_to(0)
+
+    def action_go_bottom(self) -> None:
+        self.move_to(len(self.view.rows()) - 1)
+
+    def action_toggle_deleted(self) -> None:
+        self.view.show_deleted = not self.view.show_deleted
+        self._view_changed()
+
+    def action_sort_asc(self) -> None:
+        self._sort(descending=False)
+
+    def action_sort_desc(self) -> None:
+        self._sort(descending=True)
+
+    def _sort(self, descending: bool) -> None:
+        column_id, view = self.cursor_column_id, self.view
+        again = view.sort_column == column_id and view.sort_descending == descending
+        view.sort(None if again else column_id, descending)
+        self._view_changed()
+
+    def action_filter(self) -> None:
+        row_id = self.cursor_row_id
+        if self.view.filter_column is not None:
+            self.view.filter(None)
+        elif row_id is not None:
+            self.view.filter(self.cursor_column_id, self.model.display(row_id,
+                                                                       self.cursor_column_id))
+        self._view_changed()

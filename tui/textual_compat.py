@@ -1,0 +1,56 @@
+"""The one module that touches Textual's private API.
+
+Written against Textual 8.2 (8.2.8). Private names can change in any Textual release, so
+every use is here, each with the reason no public API does the job; after an upgrade, this
+module and tests/tui/test_textual_internals.py (which fails if any other UI module uses a
+private Textual name) are what to look at.
+
+What it wraps:
+
+- `DOMNode._bindings`, a node's own `BindingsMap`. vledger labels every key in the clerk's
+  language (the footer, F1 help and the palette read the labels) and switches the language
+  while running, so each screen, grid and editor gets its bindings per instance. Textual
+  reads `BINDINGS` once per class and offers no public way to replace or read one node's
+  own bindings (`App.bind` only adds to the app, with no id or tooltip; `active_bindings`
+  is the merged focus chain; an upstream feature request for this is still open).
+- `Input._on_key`, the handler with which Input types a printable key: it inserts the
+  character or replaces the selection and restarts the cursor's blink (no public API
+  restarts it). The cell editor calls it for keys it takes out of Textual's queue to keep
+  their typing order (tui/grid/key_order.py).
+
+Not needed: `_inherit_bindings`. Set in a class body it does nothing (Textual's
+`__init_subclass__` resets it); the public class keyword `inherit_bindings=False` is the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual import events
+from textual.binding import Binding, BindingsMap
+from textual.dom import DOMNode
+from textual.widgets import Input
+
+
+def own_bindings(node: DOMNode) -> BindingsMap:
+    """The bindings `node` itself holds (its ancestors' not included): what its footer
+    entries, F1 help and palette entries are built from. Read it, do not change it."""
+    return node._bindings
+
+
+def bound_to(node: DOMNode, key: str) -> tuple[Binding, ...]:
+    """`node`'s own bindings for `key` (a Textual key name), in the order it declared them."""
+    return tuple(node._bindings.key_to_bindings.get(key, ()))
+
+
+def set_bindings(node: DOMNode, bindings: Iterable[Binding] | BindingsMap) -> None:
+    """Give `node` these bindings in place of what its class declared (BINDINGS).
+
+    Call `node.refresh_bindings()` afterwards when it is on screen, so the footer redraws.
+    """
+    node._bindings = bindings if isinstance(bindings, BindingsMap) else BindingsMap(bindings)
+
+
+async def type_printable(field: Input, event: events.Key) -> None:
+    """Have Input type `event` (a printable key) into `field` as if it had just arrived."""
+    await Input._on_key(field, event)
