@@ -14,7 +14,9 @@ The rule, the same for all of them:
   document a batch is all-or-nothing and idempotent (a batch whose dependencies are
   missing is refused alone and reported in `missing`);
 - `whole_or_nothing` (join): any refused change refuses the whole call, and nothing
-  is stored but the refusal log.
+  is stored but the refusal log;
+- a change refused before (say, by a device the roster did not know yet) and taken
+  now leaves the refusal log: `vledger status` lists only what is still refused.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from vledger.sync.binding.chunks import BadChange, MissingDependencies
+from vledger.sync.binding.chunks import BadChange, MissingDependencies, change_hashes_of
 from vledger.sync.binding.doc import ROOT, Doc, load_checked
 from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, doc_id, parse_doc_id
 from vledger.sync.documents.replicas import Replicas
@@ -103,6 +105,10 @@ def receive(
             if whole_or_nothing and refused:
                 raise RefusedWhole(refused)
             log_refusals(replicas, refused, origin)
+            for doc, got in found.items():  # refused before, taken now: no longer refused
+                taken = [h for change in got.changes for h in change_hashes_of(change)]
+                if taken:
+                    replicas.db.refusals.forget(doc, taken)
     except RefusedWhole as whole:
         log_refusals(replicas, whole.refused, origin)
         raise

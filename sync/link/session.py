@@ -550,8 +550,12 @@ class Initiator:
                 if sorted(mine.get(d, [b"-"])) != sorted(self.theirs.get(d, [b"+"]))
                 and d not in self.stuck
             )
-            if differing:
-                await self._exchange(store, differing, outcome)
+            # The township document first, on its own: the roster it brings decides
+            # whose changes in every other document may be taken.
+            own = township_doc_of(store, self.me.township)
+            for part in ([d for d in differing if d == own], [d for d in differing if d != own]):
+                if part:
+                    await self._exchange(store, part, outcome)
             mine = await self.refresh(store)
             if _same(mine, self.theirs, self.stuck):
                 outcome.converged = True

@@ -486,6 +486,12 @@ class RefusalLog:
                     (doc, change, device, office, reason, origin, at, at),
                 )
 
+    def forget(self, doc_id: str, changes: Iterable[bytes]) -> None:
+        """Drop the entries of changes that were applied after all (the roster moved)."""
+        with self._sql.transaction():
+            self._sql.executemany("DELETE FROM refused_changes WHERE doc_id = ? AND change = ?",
+                                  [(doc_id, c) for c in changes])
+
     def list(self, limit: int | None = None) -> list[RefusalRow]:
         """Most recently seen first."""
         sql = ("SELECT doc_id, change, device, office, reason, origin, first_at, last_at, times "
