@@ -483,66 +483,10 @@ class Replicas:
 
     def _load(self, doc_id: str) -> tuple[Doc, _Loaded]:
         stored = self.db.documents.read(doc_id)
-        good: list[tuple[int, list[ChunkInfo]]] = []
-        damaged: dict[int, str] = {}
-        for chunk_id, data in stored.chunks:
-            try:
-                infos = list(iter_chunks(data))
-                if any(i.kind == CHUNK_DOCUMENT for i in infos):
-                    raise BadChange("a snapshot where changes belong")
-                good.append((chunk_id, infos))
-            except BadChange as problem:
-                damaged[chunk_id] = str(problem)
-        if not damaged:
-            whole = (stored.snapshot or b"") + b"".join(
-                i.data for _, infos in good for i in infos)
-            try:
-                return Doc.load(whole), _Loaded([c for c, _ in good],
-                                                generation=stored.generation)
-            except BadChange:
-                pass
-        doc, loaded = self._load_piece_by_piece(doc_id, stored.snapshot, good, damaged)
+        doc, loaded = assemble(stored.snapshot, stored.chunks)
         loaded.generation = stored.generation
-        return doc, loaded
-
-    def _load_piece_by_piece(
-        self, doc_id: str, snapshot: bytes | None, good: list[tuple[int, list[ChunkInfo]]],
-        damaged: dict[int, str],
-    ) -> tuple[Doc, _Loaded]:
-        loaded = _Loaded([], dict(damaged))
-        doc = Doc()
-        if snapshot:
-            try:
-                doc = Doc.load(snapshot)
-            except BadChange as problem:
-                loaded.snapshot_bad = f"snapshot unreadable: {problem}"
-        known = doc.change_hashes()
-        pending = list(good)
-        progress = True
-        while pending and progress:
-            progress = False
-            for item in list(pending):
-                chunk_id, infos = item
-                ours = {i.hash for i in infos}
-                if any(d not in known and d not in ours for i in infos for d in i.deps):
-                    continue  # waits for a row still pending, or for lost changes
-                before = doc.heads()
-                try:
-                    doc.apply([i.data for i in infos])
-                except BadChange as problem:
-                    loaded.damaged[chunk_id] = f"automerge refused it: {problem}"
-                    pending.remove(item)
-                    continue
-                known |= doc.change_hashes(before)
-                pending.remove(item)
-                progress = True
-                if ours <= known:
-                    loaded.covered.append(chunk_id)
-                else:
-                    loaded.damaged[chunk_id] = "some of its changes could not be applied"
-        for chunk_id, _ in pending:
-            loaded.damaged[chunk_id] = "builds on changes that were lost"
-        self._report_load(doc_id, doc, snapshot, loaded)
+        if loaded.damaged or loaded.snapshot_bad is not None:
+            self._report_load(doc_id, doc, stored.snapshot, loaded)
         return doc, loaded
 
     def _report_load(self, doc_id: str, doc: Doc, snapshot: bytes | None,
@@ -583,3 +527,64 @@ class Replicas:
         if key not in self._reported:
             self._reported.add(key)
             self.report.append(damage)
+
+
+def assemble(snapshot: bytes | None, rows: Sequence[tuple[int, bytes]]) -> tuple[Doc, _Loaded]:
+    """A document from its snapshot and chunk rows: all in one load when every row is
+    intact, else piece by piece, keeping what applies and naming what does not."""
+    good: list[tuple[int, list[ChunkInfo]]] = []
+    damaged: dict[int, str] = {}
+    for chunk_id, data in rows:
+        try:
+            infos = list(iter_chunks(data))
+            if any(i.kind == CHUNK_DOCUMENT for i in infos):
+                raise BadChange("a snapshot where changes belong")
+            good.append((chunk_id, infos))
+        except BadChange as problem:
+            damaged[chunk_id] = str(problem)
+    if not damaged:
+        whole = (snapshot or b"") + b"".join(i.data for _, infos in good for i in infos)
+        try:
+            return Doc.load(whole), _Loaded([c for c, _ in good])
+        except BadChange:
+            pass
+    return _piece_by_piece(snapshot, good, damaged)
+
+
+def _piece_by_piece(
+    snapshot: bytes | None, good: list[tuple[int, list[ChunkInfo]]], damaged: dict[int, str],
+) -> tuple[Doc, _Loaded]:
+    loaded = _Loaded([], dict(damaged))
+    doc = Doc()
+    if snapshot:
+        try:
+            doc = Doc.load(snapshot)
+        except BadChange as problem:
+            loaded.snapshot_bad = f"snapshot unreadable: {problem}"
+    known = doc.change_hashes()
+    pending = list(good)
+    progress = True
+    while pending and progress:
+        progress = False
+        for item in list(pending):
+            chunk_id, infos = item
+            ours = {i.hash for i in infos}
+            if any(d not in known and d not in ours for i in infos for d in i.deps):
+                continue  # waits for a row still pending, or for lost changes
+            before = doc.heads()
+            try:
+                doc.apply([i.data for i in infos])
+            except BadChange as problem:
+                loaded.damaged[chunk_id] = f"automerge refused it: {problem}"
+                pending.remove(item)
+                continue
+            known |= doc.change_hashes(before)
+            pending.remove(item)
+            progress = True
+            if ours <= known:
+                loaded.covered.append(chunk_id)
+            else:
+                loaded.damaged[chunk_id] = "some of its changes could not be applied"
+    for chunk_id, _ in pending:
+        loaded.damaged[chunk_id] = "builds on changes that were lost"
+    return doc, loaded

@@ -124,6 +124,7 @@ def status(store: Replicas) -> dict[str, Any]:
         ],
         "peers": sorted(listed, key=lambda p: p["peer"]),
         "refused": [r.to_json_dict() for r in refusal_log(store, REFUSALS_SHOWN)],
+        "damage": [str(d) for d in store.report],
     }
 
 
