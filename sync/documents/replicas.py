@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -473,6 +473,39 @@ class Replicas:
                                       loaded.damaged, loaded.snapshot_bad)
             self._loaded[doc_id] = _Loaded(generation=loaded.generation + 1)
 
+    def take_out(self, doc_id: str, changes: set[bytes],
+                 why: Callable[[bytes], tuple[str, str]]) -> set[bytes]:
+        """Take `changes`, and every change held that builds on one of them, out of the
+        document, in one transaction; what was taken out (kept in set_aside with its
+        bytes, the device and the reason `why(hash)` gives). The document is then the
+        one every office that never held them has: its heads are theirs."""
+        with self._mutex, self.transaction():
+            self.catch_up(doc_id)
+            doc = self.document(doc_id)
+            graph = doc.change_graph()
+            out = _descendants(graph, {h for h in changes if h in graph})
+            if not out:
+                return set()
+            kept = set(graph) - out
+            below = {d for h in kept for d in graph[h]}
+            remaining = doc.fork(sorted(kept - below))
+            rows = []
+            for change in doc.changes():
+                if change.hash in out:
+                    device, reason = why(change.hash)
+                    rows.append((change.hash, change.bytes, device, reason))
+            self.db.set_aside.add(doc_id, rows)
+            self.db.documents.replace(doc_id, remaining.save(), remaining.heads())
+            self._loaded[doc_id] = _Loaded(generation=self._loaded.get(
+                doc_id, _Loaded()).generation + 1)
+            self.db.on_rollback(lambda: self.close_document(doc_id))
+            replica = self._open.get(doc_id)
+            if replica is not None:
+                replica.replace(remaining)
+            else:
+                self._bare[doc_id] = remaining
+            return out
+
     def chunk_stats(self, doc_id: str) -> tuple[int, int]:
         return self.db.documents.stats(doc_id)
 
@@ -588,3 +621,19 @@ def _piece_by_piece(
     for chunk_id, _ in pending:
         loaded.damaged[chunk_id] = "builds on changes that were lost"
     return doc, loaded
+
+
+def _descendants(graph: Mapping[bytes, Sequence[bytes]], starts: set[bytes]) -> set[bytes]:
+    """`starts` and every change of `graph` that builds on one of them."""
+    children: dict[bytes, list[bytes]] = {}
+    for change, deps in graph.items():
+        for dep in deps:
+            children.setdefault(dep, []).append(change)
+    found = set(starts)
+    todo = list(starts)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found

@@ -107,6 +107,7 @@ def receive(
                                           sigs.get(doc, []), origin, roster)
                 if doc == own_doc and found[doc].applied:
                     roster = check.roster(replicas, township)  # what it says now
+                    check.take_out_revoked(replicas, roster)
             refused = [r for got in found.values() for r in got.refused]
             if whole_or_nothing and refused:
                 raise RefusedWhole(refused)

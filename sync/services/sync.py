@@ -125,6 +125,8 @@ def status(store: Replicas) -> dict[str, Any]:
         "peers": sorted(listed, key=lambda p: p["peer"]),
         "refused": [r.to_json_dict() for r in refusal_log(store, REFUSALS_SHOWN)],
         "damage": [str(d) for d in store.report],
+        "set_aside": [{"doc": r.doc, "change": r.change.hex(), "device": r.device,
+                       "reason": r.reason, "at": r.at} for r in store.db.set_aside.list()],
     }
 
 

@@ -26,6 +26,7 @@ from vledger.sync.store.repositories import (
     OwnChanges,
     PeerRecords,
     RefusalLog,
+    SetAside,
     Settings,
     SignatureRows,
     Vouchers,
@@ -76,6 +77,7 @@ class Database:
         self.invitations = InvitationRows(self.sql)
         self.own_changes = OwnChanges(self.sql)
         self.vouchers = Vouchers(self.sql)
+        self.set_aside = SetAside(self.sql)
 
     @classmethod
     def open(cls, home: Path, *, busy_seconds: float = BUSY_SECONDS) -> Database:

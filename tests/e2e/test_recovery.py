@@ -216,3 +216,49 @@ async def test_a_damaged_database_is_set_aside_said_and_recovered(tmp_path: Path
         assert all_heads(v01) == all_heads(town)
     finally:
         server.stop()
+
+
+async def test_a_revoked_device_s_changes_stop_counting_at_every_office(tmp_path: Path) -> None:
+    """v01's laptop wrote a row and handed it to v02 on a USB stick; the township, which
+    never held that row, revokes the laptop. Once each office hears of the revocation
+    the row counts nowhere: every office holds the same heads and ranks the same."""
+    from vledger.sync.services.homes import join
+    from vledger.sync.services.office import Office
+
+    town, v01, laptop, v02 = (tmp_path / n for n in ("town", "v01", "laptop", "v02"))
+    make_township(town, villages=2)
+    make_village(town, v01, "v01")
+    make_village(town, v02, "v02")
+    with Office.open(town) as office:
+        again = office.devices.invite("v01", tmp_path / "laptop.invite")
+    joined, reply = join(laptop, again, user="clerk")
+    joined.close()
+    with Office.open(town) as office:
+        office.devices.enroll(reply)
+    server = ServeProcess(town)
+    try:
+        for home in (v01, laptop, v02):
+            assert (await sync(home, server.port))[0] == 0
+        assert (await sync(v01, server.port))[0] == 0
+        stolen = add_rows(laptop, None, 1, "written on the laptop")
+        stick = tmp_path / "stick.vlb"
+        assert (await run_vledger(laptop, "bundle", "export", str(stick)))[0] == 0
+        code, out, err = await run_vledger(v02, "bundle", "import", str(stick))
+        assert code == 0, err
+        assert set(stolen) <= set(rows_of(v02, "v01"))  # v02 took it: the laptop was fine
+        from vledger.sync.trust.keys import load_device_key
+
+        with Office.open(town) as office:
+            office.devices.revoke(load_device_key(laptop).id)
+        for _ in range(2):  # the first may report the refusal; the second is clean
+            code, out, err = await sync(v02, server.port)
+        assert code == 0, (out, err)
+        assert (await sync(v01, server.port))[0] == 0
+        assert not set(stolen) & set(rows_of(v02, "v01"))  # it counts nowhere
+        assert not set(stolen) & set(rows_of(town, "v01"))
+        set_aside = (await status(v02))["set_aside"]
+        assert set_aside and "revoked" in set_aside[0]["reason"]  # kept, and said
+        assert all_heads(v02) == all_heads(town) == all_heads(v01)
+        assert await rank_json(v02) == await rank_json(town) == await rank_json(v01)
+    finally:
+        server.stop()
