@@ -84,12 +84,13 @@ class Replicas:
         self._seen_version = db.data_version()
 
     @classmethod
-    def open(cls, home: Path, *, scan: bool = True, compact_chunks: int = 200,
+    def open(cls, home: Path, *, scan: bool = False, compact_chunks: int = 200,
              compact_bytes: int = 4 << 20) -> Replicas:
         """Open the home's database and its documents' cache; damage found is in `report`.
 
-        `scan` checks every stored chunk's checksum now (cheap: hashing), so damage is
-        reported at open rather than when a document is first loaded.
+        `scan` checks every stored chunk's checksum now, so damage is reported at open
+        rather than when a document is first loaded (`vledger status` does; everyone
+        else leaves it to the load, where automerge checks them anyway).
         """
         replicas = cls(Database.open(home), compact_chunks=compact_chunks,
                        compact_bytes=compact_bytes)
@@ -564,7 +565,16 @@ class Replicas:
 
 def assemble(snapshot: bytes | None, rows: Sequence[tuple[int, bytes]]) -> tuple[Doc, _Loaded]:
     """A document from its snapshot and chunk rows: all in one load when every row is
-    intact, else piece by piece, keeping what applies and naming what does not."""
+    intact, else piece by piece, keeping what applies and naming what does not.
+
+    The one load is tried first, on the stored bytes as they are: automerge checks
+    every chunk's checksum as it loads (a flipped byte anywhere fails it), so the
+    rows are parsed and checked here only when it fails."""
+    try:
+        return (Doc.load((snapshot or b"") + b"".join(data for _, data in rows)),
+                _Loaded([chunk_id for chunk_id, _ in rows]))
+    except BadChange:
+        pass
     good: list[tuple[int, list[ChunkInfo]]] = []
     damaged: dict[int, str] = {}
     for chunk_id, data in rows:
