@@ -32,13 +32,13 @@ from vledger.sync.store.repositories import (
     Vouchers,
     heads_of,
 )
-from vledger.sync.store.sqlite import Connection, StoreBusy
+from vledger.sync.store.sqlite import Connection, StoreBusy, StoreWriteFailed
 
 DB_FILE = "vledger.db"
 MARKER_FILE = "vledger.db.id"  # written with the database: its absence later means loss
 BUSY_SECONDS = 10.0  # the longest a write waits for another process's write transaction
 __all__ = ["DB_FILE", "MARKER_FILE", "Damage", "Database", "HeadsReader", "StoreBusy",
-           "StoreUnreadable", "damaged_copies"]
+           "StoreUnreadable", "StoreWriteFailed", "damaged_copies"]
 
 
 

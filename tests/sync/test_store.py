@@ -325,3 +325,42 @@ def test_measures_cache_is_keyed_by_heads_and_version(store: Replicas, who: Who)
     assert store.db.caches.get(VILLAGE_DOC, PROGRAM, heads, "v2") is None
     VillageDoc(store.replica(VILLAGE_DOC)).add_row(who, PROGRAM, {"people": 5})
     assert store.db.caches.get(VILLAGE_DOC, PROGRAM, store.heads(VILLAGE_DOC), "v1") is None
+
+
+def test_a_full_disk_is_said_and_the_edit_is_not_half_stored(
+    store: Replicas, who: Who, home: Path
+) -> None:
+    from vledger.sync.store.database import StoreWriteFailed
+
+    fill(store, who, edits=2)
+    pages = int(store.db.sql.execute("PRAGMA page_count").fetchone()[0])
+    store.db.sql.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full now
+    village = VillageDoc(store.replica(VILLAGE_DOC))
+    with pytest.raises(StoreWriteFailed, match="is full: nothing of this was stored"):
+        village.add_rows(who, PROGRAM, [{"people": 100 + i, "note": "x" * 500}
+                                        for i in range(200)])
+    assert people(store) == [0, 1]  # the open document forgot the refused write
+    store.close()
+    with Replicas.open(home, scan=True) as again:
+        assert again.report == [] and people(again) == [0, 1]
+        VillageDoc(again.replica(VILLAGE_DOC)).add_row(who, PROGRAM, {"people": 7})
+        assert people(again) == [0, 1, 7]
+
+
+def test_a_folder_that_cannot_be_written_is_said_and_nothing_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(As root every folder can be written, so the refusal is reached by saying the
+    folder cannot be written.)"""
+    import os
+
+    from vledger.sync.store.database import StoreUnreadable
+
+    home = tmp_path / "home"
+    Replicas.open(home).close()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == home
+                        else real(path, mode))
+    with pytest.raises(StoreUnreadable, match="is not a folder you can write to"):
+        Replicas.open(home)
+    assert not list(home.glob("vledger.db.damaged-*"))
