@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,19 @@ def me_of(store: Replicas) -> Identity:
         return Identity.of(store)
     except NoOffice as problem:
         raise Refusal(str(problem)) from None
+
+
+EARLIEST_SENSIBLE_YEAR = 2024  # vledger did not exist before: a clock saying so is wrong
+
+
+def clock_problem(now: datetime | None = None) -> str | None:
+    """What is wrong with this computer's clock, if it is obviously wrong: every edit
+    records its time, and a clerk should set it right before working."""
+    now = now or datetime.now().astimezone()
+    if now.year < EARLIEST_SENSIBLE_YEAR:
+        return (f"this computer's clock says {now:%Y-%m-%d %H:%M}: set the right date and "
+                "time (edits are recorded with it; syncing still works)")
+    return None
 
 
 def status(store: Replicas) -> dict[str, Any]:

@@ -200,7 +200,7 @@ async def test_a_damaged_database_is_set_aside_said_and_recovered(tmp_path: Path
         (v01 / "vledger.db").write_bytes(bytes(data))
         for extra in ("vledger.db-wal", "vledger.db-shm"):
             (v01 / extra).unlink(missing_ok=True)
-        code, out, err = await run_vledger(v01, "ledger", "list", "safety-2026")
+        code, _, err = await run_vledger(v01, "ledger", "list", "safety-2026")
         assert code == 1 and "damaged" in err and "vledger recover" in err
         assert "holds no office yet" not in err  # not an invitation to start over
         [aside] = list(v01.glob("vledger.db.damaged-*[0-9]"))

@@ -305,7 +305,7 @@ def test_a_file_too_large_is_refused_before_it_is_read(
     monkeypatch.setattr(tabular, "MAX_FILE_BYTES", 1000)
     path = tmp_path / "big.csv"
     path.write_text("date\n" + "2026-01-01\n" * 200, encoding="utf-8")
-    with pytest.raises(TabularError, match="at most 0 MB|more than a ledger file can be"):
+    with pytest.raises(TabularError, match="more than a ledger file can be"):
         read_ledger_file(path)
 
 
@@ -322,5 +322,5 @@ def test_a_workbook_that_unpacks_into_too_much_is_refused_unread(
 
 def test_a_workbook_with_broken_xml_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     path = _sheet_xlsx(tmp_path / "broken.xlsx", 0, sheet_xml="<worksheet><sheetData><row")
-    with pytest.raises(TabularError, match="broken.xlsx: the workbook cannot be read"):
+    with pytest.raises(TabularError, match=r"broken\.xlsx: the workbook cannot be read"):
         read_ledger_file(path)
