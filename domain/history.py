@@ -49,6 +49,7 @@ shows the same order; blame follows the links, not the clocks.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -350,11 +351,37 @@ class History:
         return found
 
     def _newest_first(self, entries: Iterable[JournalEntry]) -> list[JournalEntry]:
-        """Newest first by time; within one clock tick an edit lists above the edit it
-        replaced (a clerk typing twice in a millisecond), then by id."""
-        return sorted(
-            entries, key=lambda e: (e._order[0], self._depth(e.id), e.id), reverse=True
-        )
+        """Newest first, and never below an edit it replaced: the chain of a cell decides
+        over the clocks (an office whose clock is wrong still lists its edit above the
+        one it changed), the recorded times order everything else; within one clock
+        tick, then by id. Times are shown as recorded."""
+        chosen = {e.id: e for e in entries}
+
+        def key(entry: JournalEntry) -> tuple[Any, ...]:
+            return (entry._order[0], self._depth(entry.id), entry.id)
+
+        waiting = dict.fromkeys(chosen, 0)  # children still to be listed above each
+        for entry in chosen.values():
+            for parent in self._parents(entry):
+                if parent in waiting:
+                    waiting[parent] += 1
+        ready = [(_Descending(key(e)), e.id) for e in chosen.values() if not waiting[e.id]]
+        heapq.heapify(ready)
+        listed: list[JournalEntry] = []
+        while ready:
+            _, entry_id = heapq.heappop(ready)
+            entry = chosen[entry_id]
+            listed.append(entry)
+            for parent in self._parents(entry):
+                if parent in waiting:
+                    waiting[parent] -= 1
+                    if not waiting[parent]:
+                        heapq.heappush(ready, (_Descending(key(chosen[parent])), parent))
+        if len(listed) < len(chosen):  # a cycle of links (damage): the rest by time
+            done = {e.id for e in listed}
+            listed += sorted((e for e in chosen.values() if e.id not in done), key=key,
+                             reverse=True)
+        return listed
 
     def _depth(self, entry_id: str) -> int:
         """Links back to the first entry of the cell (longest path; cycle-safe)."""
@@ -595,3 +622,15 @@ def _bound(value: datetime | str | None, name: str) -> datetime | None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must carry a UTC offset")
     return value
+
+
+class _Descending:
+    """A heap key that pops the largest first."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Descending) -> bool:
+        return self.key > other.key

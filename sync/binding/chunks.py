@@ -162,13 +162,20 @@ def change_hashes_of(data: bytes) -> list[bytes]:
 
 def change_actor(info: ChunkInfo) -> bytes:
     """The automerge actor of a parsed change (it follows the dependencies in the body)."""
+    return change_actor_seq(info)[0]
+
+
+def change_actor_seq(info: ChunkInfo) -> tuple[bytes, int]:
+    """(actor, sequence number) of a parsed change: the pair no two changes may share."""
     length, body_at = read_uleb(info.data, 9)
     body = info.data[body_at : body_at + length]
     if info.kind == CHUNK_COMPRESSED:
         body = zlib.decompress(body, -15)
     count, at = read_uleb(body, 0)
     size, at = read_uleb(body, at + count * HASH_LEN)
-    return body[at : at + size]
+    actor = body[at : at + size]
+    seq, _ = read_uleb(body, at + size)
+    return actor, seq
 
 
 # -- sync messages ---------------------------------------------------------------------

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,12 +84,13 @@ class Replicas:
         self._seen_version = db.data_version()
 
     @classmethod
-    def open(cls, home: Path, *, scan: bool = True, compact_chunks: int = 200,
+    def open(cls, home: Path, *, scan: bool = False, compact_chunks: int = 200,
              compact_bytes: int = 4 << 20) -> Replicas:
         """Open the home's database and its documents' cache; damage found is in `report`.
 
-        `scan` checks every stored chunk's checksum now (cheap: hashing), so damage is
-        reported at open rather than when a document is first loaded.
+        `scan` checks every stored chunk's checksum now, so damage is reported at open
+        rather than when a document is first loaded (`vledger status` does; everyone
+        else leaves it to the load, where automerge checks them anyway).
         """
         replicas = cls(Database.open(home), compact_chunks=compact_chunks,
                        compact_bytes=compact_bytes)
@@ -473,6 +474,39 @@ class Replicas:
                                       loaded.damaged, loaded.snapshot_bad)
             self._loaded[doc_id] = _Loaded(generation=loaded.generation + 1)
 
+    def take_out(self, doc_id: str, changes: set[bytes],
+                 why: Callable[[bytes], tuple[str, str]]) -> set[bytes]:
+        """Take `changes`, and every change held that builds on one of them, out of the
+        document, in one transaction; what was taken out (kept in set_aside with its
+        bytes, the device and the reason `why(hash)` gives). The document is then the
+        one every office that never held them has: its heads are theirs."""
+        with self._mutex, self.transaction():
+            self.catch_up(doc_id)
+            doc = self.document(doc_id)
+            graph = doc.change_graph()
+            out = _descendants(graph, {h for h in changes if h in graph})
+            if not out:
+                return set()
+            kept = set(graph) - out
+            below = {d for h in kept for d in graph[h]}
+            remaining = doc.fork(sorted(kept - below))
+            rows = []
+            for change in doc.changes():
+                if change.hash in out:
+                    device, reason = why(change.hash)
+                    rows.append((change.hash, change.bytes, device, reason))
+            self.db.set_aside.add(doc_id, rows)
+            self.db.documents.replace(doc_id, remaining.save(), remaining.heads())
+            self._loaded[doc_id] = _Loaded(generation=self._loaded.get(
+                doc_id, _Loaded()).generation + 1)
+            self.db.on_rollback(lambda: self.close_document(doc_id))
+            replica = self._open.get(doc_id)
+            if replica is not None:
+                replica.replace(remaining)
+            else:
+                self._bare[doc_id] = remaining
+            return out
+
     def chunk_stats(self, doc_id: str) -> tuple[int, int]:
         return self.db.documents.stats(doc_id)
 
@@ -483,66 +517,10 @@ class Replicas:
 
     def _load(self, doc_id: str) -> tuple[Doc, _Loaded]:
         stored = self.db.documents.read(doc_id)
-        good: list[tuple[int, list[ChunkInfo]]] = []
-        damaged: dict[int, str] = {}
-        for chunk_id, data in stored.chunks:
-            try:
-                infos = list(iter_chunks(data))
-                if any(i.kind == CHUNK_DOCUMENT for i in infos):
-                    raise BadChange("a snapshot where changes belong")
-                good.append((chunk_id, infos))
-            except BadChange as problem:
-                damaged[chunk_id] = str(problem)
-        if not damaged:
-            whole = (stored.snapshot or b"") + b"".join(
-                i.data for _, infos in good for i in infos)
-            try:
-                return Doc.load(whole), _Loaded([c for c, _ in good],
-                                                generation=stored.generation)
-            except BadChange:
-                pass
-        doc, loaded = self._load_piece_by_piece(doc_id, stored.snapshot, good, damaged)
+        doc, loaded = assemble(stored.snapshot, stored.chunks)
         loaded.generation = stored.generation
-        return doc, loaded
-
-    def _load_piece_by_piece(
-        self, doc_id: str, snapshot: bytes | None, good: list[tuple[int, list[ChunkInfo]]],
-        damaged: dict[int, str],
-    ) -> tuple[Doc, _Loaded]:
-        loaded = _Loaded([], dict(damaged))
-        doc = Doc()
-        if snapshot:
-            try:
-                doc = Doc.load(snapshot)
-            except BadChange as problem:
-                loaded.snapshot_bad = f"snapshot unreadable: {problem}"
-        known = doc.change_hashes()
-        pending = list(good)
-        progress = True
-        while pending and progress:
-            progress = False
-            for item in list(pending):
-                chunk_id, infos = item
-                ours = {i.hash for i in infos}
-                if any(d not in known and d not in ours for i in infos for d in i.deps):
-                    continue  # waits for a row still pending, or for lost changes
-                before = doc.heads()
-                try:
-                    doc.apply([i.data for i in infos])
-                except BadChange as problem:
-                    loaded.damaged[chunk_id] = f"automerge refused it: {problem}"
-                    pending.remove(item)
-                    continue
-                known |= doc.change_hashes(before)
-                pending.remove(item)
-                progress = True
-                if ours <= known:
-                    loaded.covered.append(chunk_id)
-                else:
-                    loaded.damaged[chunk_id] = "some of its changes could not be applied"
-        for chunk_id, _ in pending:
-            loaded.damaged[chunk_id] = "builds on changes that were lost"
-        self._report_load(doc_id, doc, snapshot, loaded)
+        if loaded.damaged or loaded.snapshot_bad is not None:
+            self._report_load(doc_id, doc, stored.snapshot, loaded)
         return doc, loaded
 
     def _report_load(self, doc_id: str, doc: Doc, snapshot: bytes | None,
@@ -583,3 +561,89 @@ class Replicas:
         if key not in self._reported:
             self._reported.add(key)
             self.report.append(damage)
+
+
+def assemble(snapshot: bytes | None, rows: Sequence[tuple[int, bytes]]) -> tuple[Doc, _Loaded]:
+    """A document from its snapshot and chunk rows: all in one load when every row is
+    intact, else piece by piece, keeping what applies and naming what does not.
+
+    The one load is tried first, on the stored bytes as they are: automerge checks
+    every chunk's checksum as it loads (a flipped byte anywhere fails it), so the
+    rows are parsed and checked here only when it fails."""
+    try:
+        return (Doc.load((snapshot or b"") + b"".join(data for _, data in rows)),
+                _Loaded([chunk_id for chunk_id, _ in rows]))
+    except BadChange:
+        pass
+    good: list[tuple[int, list[ChunkInfo]]] = []
+    damaged: dict[int, str] = {}
+    for chunk_id, data in rows:
+        try:
+            infos = list(iter_chunks(data))
+            if any(i.kind == CHUNK_DOCUMENT for i in infos):
+                raise BadChange("a snapshot where changes belong")
+            good.append((chunk_id, infos))
+        except BadChange as problem:
+            damaged[chunk_id] = str(problem)
+    if not damaged:
+        whole = (snapshot or b"") + b"".join(i.data for _, infos in good for i in infos)
+        try:
+            return Doc.load(whole), _Loaded([c for c, _ in good])
+        except BadChange:
+            pass
+    return _piece_by_piece(snapshot, good, damaged)
+
+
+def _piece_by_piece(
+    snapshot: bytes | None, good: list[tuple[int, list[ChunkInfo]]], damaged: dict[int, str],
+) -> tuple[Doc, _Loaded]:
+    loaded = _Loaded([], dict(damaged))
+    doc = Doc()
+    if snapshot:
+        try:
+            doc = Doc.load(snapshot)
+        except BadChange as problem:
+            loaded.snapshot_bad = f"snapshot unreadable: {problem}"
+    known = doc.change_hashes()
+    pending = list(good)
+    progress = True
+    while pending and progress:
+        progress = False
+        for item in list(pending):
+            chunk_id, infos = item
+            ours = {i.hash for i in infos}
+            if any(d not in known and d not in ours for i in infos for d in i.deps):
+                continue  # waits for a row still pending, or for lost changes
+            before = doc.heads()
+            try:
+                doc.apply([i.data for i in infos])
+            except BadChange as problem:
+                loaded.damaged[chunk_id] = f"automerge refused it: {problem}"
+                pending.remove(item)
+                continue
+            known |= doc.change_hashes(before)
+            pending.remove(item)
+            progress = True
+            if ours <= known:
+                loaded.covered.append(chunk_id)
+            else:
+                loaded.damaged[chunk_id] = "some of its changes could not be applied"
+    for chunk_id, _ in pending:
+        loaded.damaged[chunk_id] = "builds on changes that were lost"
+    return doc, loaded
+
+
+def _descendants(graph: Mapping[bytes, Sequence[bytes]], starts: set[bytes]) -> set[bytes]:
+    """`starts` and every change of `graph` that builds on one of them."""
+    children: dict[bytes, list[bytes]] = {}
+    for change, deps in graph.items():
+        for dep in deps:
+            children.setdefault(dep, []).append(change)
+    found = set(starts)
+    todo = list(starts)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found

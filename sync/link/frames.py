@@ -21,6 +21,12 @@ import msgpack
 
 VERSION = 1
 MAX_FRAME = 16 << 20  # 16 MiB: a whole 2,500-row village history fits many times over
+# Before a peer is known (its hello, an enrollment reply) a frame is a few kilobytes:
+# nobody may make a server read megabytes before saying who they are.
+MAX_UNAUTHENTICATED = 256 << 10
+# Objects one frame may decode into. A real frame is a few thousand byte strings (changes,
+# heads, vouchers); 16 MiB of one-byte empty lists would be 16 million Python objects.
+MAX_OBJECTS = 1 << 20
 LENGTH = struct.Struct(">I")
 HASH_LEN = 32
 
@@ -54,7 +60,9 @@ def encode(frame: Mapping[str, Any], max_size: int = MAX_FRAME) -> bytes:
 
 
 def decode_body(body: bytes) -> Frame:
-    """One frame's body as a dict; FrameError when it is not msgpack or not our version."""
+    """One frame's body as a dict; FrameError when it is not msgpack or not our version,
+    or would decode into more than MAX_OBJECTS objects (counted before decoding)."""
+    count_objects(body, MAX_OBJECTS)
     try:
         frame = msgpack.unpackb(body, raw=False, strict_map_key=True, use_list=True)
     except Exception as problem:  # msgpack raises several unrelated classes
@@ -67,6 +75,49 @@ def decode_body(body: bytes) -> Frame:
             f"{VERSION}"
         )
     return frame
+
+
+_FIXED = {0xc0: 0, 0xc2: 0, 0xc3: 0, 0xca: 4, 0xcb: 8, 0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8,
+          0xd0: 1, 0xd1: 2, 0xd2: 4, 0xd3: 8, 0xd4: 2, 0xd5: 3, 0xd6: 5, 0xd7: 9, 0xd8: 17}
+_SIZED = {0xc4: 1, 0xc5: 2, 0xc6: 4, 0xd9: 1, 0xda: 2, 0xdb: 4}  # bin and str: skip the bytes
+_EXT = {0xc7: 1, 0xc8: 2, 0xc9: 4}
+_CONTAINER = {0xdc: (2, 1), 0xdd: (4, 1), 0xde: (2, 2), 0xdf: (4, 2)}  # (length size, per item)
+
+
+def count_objects(data: bytes, limit: int) -> int:
+    """How many msgpack objects `data` holds, read from their headers without decoding;
+    FrameError past `limit` or when the headers run past the end."""
+    at, pending, count = 0, 1, 0
+    end = len(data)
+    while pending:
+        if at >= end:
+            raise FrameError("garbled", "a frame's msgpack stops short")
+        head = data[at]
+        at += 1
+        pending -= 1
+        count += 1
+        if count > limit:
+            raise FrameError("too_big", f"a frame of more than {limit} values")
+        if head <= 0x7F or head >= 0xE0:
+            continue
+        if 0x80 <= head <= 0x9F:
+            pending += (head & 0x0F) * (2 if head <= 0x8F else 1)
+        elif 0xA0 <= head <= 0xBF:
+            at += head & 0x1F
+        elif head in _FIXED:
+            at += _FIXED[head]
+        elif head in _SIZED or head in _EXT:
+            size = _SIZED.get(head) or _EXT[head]
+            at += size + int.from_bytes(data[at : at + size], "big") + (head in _EXT)
+        elif head in _CONTAINER:
+            size, per = _CONTAINER[head]
+            pending += int.from_bytes(data[at : at + size], "big") * per
+            at += size
+        else:
+            raise FrameError("garbled", f"a frame holds msgpack type 0x{head:02x}")
+        if pending > limit:
+            raise FrameError("too_big", f"a frame of more than {limit} values")
+    return count
 
 
 def check_length(length: int, max_size: int = MAX_FRAME) -> None:

@@ -14,7 +14,9 @@ The rule, the same for all of them:
   document a batch is all-or-nothing and idempotent (a batch whose dependencies are
   missing is refused alone and reported in `missing`);
 - `whole_or_nothing` (join): any refused change refuses the whole call, and nothing
-  is stored but the refusal log.
+  is stored but the refusal log;
+- a change refused before (say, by a device the roster did not know yet) and taken
+  now leaves the refusal log: `vledger status` lists only what is still refused.
 """
 
 from __future__ import annotations
@@ -22,14 +24,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from vledger.sync.binding.chunks import BadChange, MissingDependencies
+from vledger.sync.binding.chunks import (
+    BadChange,
+    MissingDependencies,
+    change_actor_seq,
+    change_hashes_of,
+    parse_changes,
+)
 from vledger.sync.binding.doc import ROOT, Doc, load_checked
 from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, doc_id, parse_doc_id
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.frames import FrameError
 from vledger.sync.trust.checks import ChangeCheck
 from vledger.sync.trust.roster import Roster, RosterError
-from vledger.sync.trust.signatures import RefusedChange, log_refusals
+from vledger.sync.trust.signatures import RefusedChange, Screened, log_refusals
 
 
 @dataclass
@@ -99,10 +107,15 @@ def receive(
                                           sigs.get(doc, []), origin, roster)
                 if doc == own_doc and found[doc].applied:
                     roster = check.roster(replicas, township)  # what it says now
+                    check.take_out_revoked(replicas, roster)
             refused = [r for got in found.values() for r in got.refused]
             if whole_or_nothing and refused:
                 raise RefusedWhole(refused)
             log_refusals(replicas, refused, origin)
+            for doc, got in found.items():  # refused before, taken now: no longer refused
+                taken = [h for change in got.changes for h in change_hashes_of(change)]
+                if taken:
+                    replicas.db.refusals.forget(doc, taken)
     except RefusedWhole as whole:
         log_refusals(replicas, whole.refused, origin)
         raise
@@ -131,11 +144,50 @@ def _receive_one(
         replicas.store_snapshot(doc, data, whole.heads())
         check.keep(replicas, doc, screened, origin)
         return Received(len(screened.accepted), [], [], tuple(screened.accepted))
-    result = replicas.apply_batches({doc: screened.accepted}, origin)[doc]
+    try:
+        result = replicas.apply_batches({doc: screened.accepted}, origin)[doc]
+    except BadChange as problem:
+        if not _refuse_clashes(replicas, doc, screened) or not screened.accepted:
+            if screened.accepted:
+                raise problem from None
+            return Received(0, [], screened.refused)
+        result = replicas.apply_batches({doc: screened.accepted}, origin)[doc]
     if isinstance(result, MissingDependencies):
         return Received(0, result.missing or result.waiting, screened.refused)
     check.keep(replicas, doc, screened, origin)
     return Received(len(result.applied), [], screened.refused, result.changes)
+
+
+def _refuse_clashes(replicas: Replicas, doc: str, screened: Screened) -> bool:
+    """Refuse the accepted changes that reuse an actor and sequence number a held change
+    has (automerge refuses a whole batch for one), and what builds on them; whether any.
+
+    Such pairs exist only in homes restored from a backup or copied by a vledger that
+    wrote with one actor per home: the rest of the batch must still get through."""
+    held = ({} if not replicas.has_document(doc) else
+            {(c.actor, c.seq): c.hash for c in replicas.document(doc).changes()})
+    infos = parse_changes(screened.accepted)
+    bad: set[bytes] = set()
+    for info in infos:
+        pair = change_actor_seq(info)
+        if held.setdefault(pair, info.hash) != info.hash:
+            bad.add(info.hash)
+            screened.refused.append(RefusedChange(
+                doc, info.hash, "", "", "another change already has its automerge actor and "
+                "number (a home restored from a backup or copied by an older vledger): the "
+                "one held here stays"))
+    if not bad:
+        return False
+    for info in infos:  # in causal order: what builds on a refused change is refused too
+        if info.hash not in bad and any(d in bad for d in info.deps):
+            bad.add(info.hash)
+            screened.refused.append(RefusedChange(doc, info.hash, "", "",
+                                                  "it builds on a refused change"))
+    screened.accepted = [i.data for i in infos if i.hash not in bad]
+    screened.vouchers = [(v, [c for c in changes if c not in bad])
+                         for v, changes in screened.vouchers]
+    screened.signatures = [s for s in screened.signatures if s.change not in bad]
+    return True
 
 
 def _whole_document(doc: str, data: bytes) -> Doc:

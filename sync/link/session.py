@@ -595,6 +595,13 @@ class Initiator:
         sigs |= {doc: check.records(store, key, doc, found) for doc, found in outgoing.items()}
         await self._push_whole(store, wholes, sigs, outcome)
         fallback += await self._push(store, outgoing, sigs, outcome)
+        # The roster in the township document decides whose changes every other document
+        # may take: when it needs the slow way, it goes first, before the pull below.
+        own = township_doc_of(store, self.me.township)
+        if own in fallback:
+            await self._fallback(store, own, outcome)
+            fallback = [doc for doc in fallback if doc != own]
+            docs = [doc for doc in docs if doc != own]
         wanted = {
             doc: {"heads": store.heads(doc) if store.has_document(doc) else [],
                   "since": records[doc] or []}

@@ -39,6 +39,8 @@ from pathlib import Path
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.frames import (
+    MAX_FRAME,
+    MAX_UNAUTHENTICATED,
     ConnectionCut,
     Frame,
     FrameError,
@@ -355,7 +357,8 @@ class Server:
         responder = Responder(self._me, authenticated=device, enroll=enroll_over_link(self._me))
         try:
             while True:
-                frame = await read_frame(reader, self.timeout)
+                limit = MAX_FRAME if responder.peer is not None else MAX_UNAUTHENTICATED
+                frame = await read_frame(reader, self.timeout, limit)
                 if frame["t"] == "bye":
                     return
                 if frame["t"] == "wait" and responder.peer is not None:

@@ -54,12 +54,12 @@ class SyncDone:
 
 
 @contextmanager
-def _opened(home: Path) -> Iterator[Replicas]:
+def _opened(home: Path, *, scan: bool = False) -> Iterator[Replicas]:
     """The home's store for one act; refused (not created) when there is no home."""
     if not (Path(home) / DB_FILE).exists():
         raise Refusal(f"{home}: no vledger home here (run `vledger init` or join a township)")
     try:
-        store = Replicas.open(home, scan=False)
+        store = Replicas.open(home, scan=scan)
     except StoreBusy as problem:
         raise Refusal(str(problem)) from None
     try:
@@ -69,7 +69,7 @@ def _opened(home: Path) -> Iterator[Replicas]:
 
 
 def status(home: Path) -> dict[str, Any]:
-    with _opened(home) as store:
+    with _opened(home, scan=True) as store:  # checks every stored row: damage is listed
         return sync.status(store)
 
 

@@ -74,7 +74,11 @@ class Office:
         except StoreBusy as error:
             raise Refusal(str(error)) from None
         if store.db.settings.get("office") is None:
+            lost = [str(d) for d in store.report if d.doc_id is None]
             store.close()
+            if lost:  # the database was damaged and set aside: do not send them to init
+                raise Refusal(*lost, "run `vledger recover` in this home to take back what "
+                              "the damaged file still holds, then sync with the township")
             raise Refusal(_no_office(home))
         return cls(store, lang=lang)
 

@@ -27,6 +27,7 @@ from vledger.sync.services.sheet_files import (
     read_number,
     sheet_inputs_of,
 )
+from vledger.sync.services.tabular import MAX_FILE_BYTES
 
 __all__ = ["HEADERS", "SHEET_KINDS", "SheetService"]
 
@@ -74,6 +75,10 @@ class SheetService:
         program = self._programs.get(program_id)
         filename = shown_as if shown_as is not None else str(path)
         try:
+            size = Path(path).stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise Refusal(f"{filename}: {size >> 20} MB is more than a sheet can be (at "
+                              f"most {MAX_FILE_BYTES >> 20} MB)")
             data = Path(path).read_bytes()
         except FileNotFoundError:
             raise Refusal(f"{filename}: no such file") from None

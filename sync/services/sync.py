@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +88,19 @@ def me_of(store: Replicas) -> Identity:
         raise Refusal(str(problem)) from None
 
 
+EARLIEST_SENSIBLE_YEAR = 2024  # vledger did not exist before: a clock saying so is wrong
+
+
+def clock_problem(now: datetime | None = None) -> str | None:
+    """What is wrong with this computer's clock, if it is obviously wrong: every edit
+    records its time, and a clerk should set it right before working."""
+    now = now or datetime.now().astimezone()
+    if now.year < EARLIEST_SENSIBLE_YEAR:
+        return (f"this computer's clock says {now:%Y-%m-%d %H:%M}: set the right date and "
+                "time (edits are recorded with it; syncing still works)")
+    return None
+
+
 def status(store: Replicas) -> dict[str, Any]:
     """`vledger status --json`: documents held; per known peer, its last sync and the
     changes it has not confirmed; and the latest received changes refused. Reads the
@@ -124,6 +138,9 @@ def status(store: Replicas) -> dict[str, Any]:
         ],
         "peers": sorted(listed, key=lambda p: p["peer"]),
         "refused": [r.to_json_dict() for r in refusal_log(store, REFUSALS_SHOWN)],
+        "damage": [str(d) for d in store.report],
+        "set_aside": [{"doc": r.doc, "change": r.change.hex(), "device": r.device,
+                       "reason": r.reason, "at": r.at} for r in store.db.set_aside.list()],
     }
 
 

@@ -54,6 +54,13 @@ __all__ = [
 ]
 
 EXTENSIONS = (".csv", ".xlsx")
+# A village's ledger of a year is thousands of rows; these limits refuse a file that
+# cannot be one (or a workbook that unpacks into gigabytes) before it is read whole,
+# and say what the limit is, instead of running out of memory.
+MAX_FILE_BYTES = 64 << 20
+MAX_UNPACKED_BYTES = 256 << 20  # what an .xlsx's parts unpack to
+MAX_ROWS = 50_000  # rows of one import, header not counted
+MAX_EMPTY_RUN = 10_000  # empty rows in a row before the sheet is taken to have ended
 _EXCEL_DIGITS = 15  # significant digits Excel keeps and shows
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # .xlsx cannot hold these
 
@@ -80,6 +87,10 @@ def read_ledger_file(path: Path | str, shown_as: str | None = None) -> list[Reco
         raise TabularError(f"{name}: no such file")
     if path.is_dir():
         raise TabularError(f"{name}: is a folder, not a ledger file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise TabularError(f"{name}: {size >> 20} MB is more than a ledger file can be (at "
+                           f"most {MAX_FILE_BYTES >> 20} MB); split it and import the parts")
     if suffix == ".csv":
         try:
             data = path.read_bytes()
@@ -117,10 +128,17 @@ def read_csv_text(text: str, name: str = "") -> list[Record]:
     try:
         for cells in reader:
             records.append(Record(start, tuple(cells)))
+            _check_rows(records, name)
             start = reader.line_num + 1
     except csv.Error as error:
         raise TabularError(f"{name}:{reader.line_num}: {error}") from None
     return records
+
+
+def _check_rows(records: list[Record], name: str) -> None:
+    if len(records) > MAX_ROWS + 1:  # the header is one of them
+        raise TabularError(f"{name}: more than {MAX_ROWS} rows; one import takes at most "
+                           f"{MAX_ROWS}: split the file and import the parts")
 
 
 def _read_xlsx(path: Path, name: str) -> list[Record]:
@@ -128,10 +146,13 @@ def _read_xlsx(path: Path, name: str) -> list[Record]:
 
     import openpyxl
 
+    _check_unpacked(path, name)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as error:
         raise TabularError(f"{name}: not an .xlsx workbook Excel saved ({error})") from None
+    except Exception as error:  # openpyxl's XML parser raises its own kinds
+        raise TabularError(f"{name}: the workbook cannot be read ({error})") from None
     try:
         if not book.worksheets:
             raise TabularError(f"{name}: the workbook has no sheets")
@@ -139,13 +160,45 @@ def _read_xlsx(path: Path, name: str) -> list[Record]:
         # A workbook's recorded size can be wrong (files written by other programs);
         # forgetting it makes openpyxl read every row there is.
         sheet.reset_dimensions()
-        records = [
-            Record(number, tuple(cell_text(v) for v in values))
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
+        return _sheet_records(sheet.iter_rows(values_only=True), name)
+    except TabularError:
+        raise
+    except Exception as error:  # broken XML inside a sheet
+        raise TabularError(f"{name}: the workbook cannot be read ({error})") from None
     finally:
         book.close()
+
+
+def _sheet_records(rows: Iterable[Sequence[object]], name: str) -> list[Record]:
+    """The sheet's rows, streamed: empty rows are not kept, and a long run of them ends
+    the sheet (a workbook saved with a million formatted empty rows is not a million
+    rows of ledger)."""
+    records: list[Record] = []
+    empty = 0
+    for number, values in enumerate(rows, start=1):
+        cells = tuple(cell_text(v) for v in values)
+        if not any(cells):
+            empty += 1
+            if empty >= MAX_EMPTY_RUN:
+                break
+            continue
+        empty = 0
+        records.append(Record(number, cells))
+        _check_rows(records, name)
     return records
+
+
+def _check_unpacked(path: Path, name: str) -> None:
+    from zipfile import BadZipFile, ZipFile
+
+    try:
+        with ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (BadZipFile, OSError) as error:
+        raise TabularError(f"{name}: not an .xlsx workbook Excel saved ({error})") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise TabularError(f"{name}: the workbook unpacks to {unpacked >> 20} MB, more than a "
+                           f"ledger can be (at most {MAX_UNPACKED_BYTES >> 20} MB)")
 
 
 def cell_text(value: object) -> str:

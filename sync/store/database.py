@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from vledger.errors import VledgerError
 from vledger.sync.store import schema
 from vledger.sync.store.repositories import (
     Caches,
@@ -25,17 +26,19 @@ from vledger.sync.store.repositories import (
     OwnChanges,
     PeerRecords,
     RefusalLog,
+    SetAside,
     Settings,
     SignatureRows,
     Vouchers,
     heads_of,
 )
-from vledger.sync.store.sqlite import Connection, StoreBusy
+from vledger.sync.store.sqlite import Connection, StoreBusy, StoreWriteFailed
 
 DB_FILE = "vledger.db"
 MARKER_FILE = "vledger.db.id"  # written with the database: its absence later means loss
 BUSY_SECONDS = 10.0  # the longest a write waits for another process's write transaction
-__all__ = ["DB_FILE", "MARKER_FILE", "Damage", "Database", "HeadsReader", "StoreBusy"]
+__all__ = ["DB_FILE", "MARKER_FILE", "Damage", "Database", "HeadsReader", "StoreBusy",
+           "StoreUnreadable", "StoreWriteFailed", "damaged_copies"]
 
 
 
@@ -74,9 +77,10 @@ class Database:
         self.invitations = InvitationRows(self.sql)
         self.own_changes = OwnChanges(self.sql)
         self.vouchers = Vouchers(self.sql)
+        self.set_aside = SetAside(self.sql)
 
     @classmethod
-    def open(cls, home: Path) -> Database:
+    def open(cls, home: Path, *, busy_seconds: float = BUSY_SECONDS) -> Database:
         """Open (or create) the home's database, migrated to this version's schema.
 
         Any number of processes may hold one home open (WAL: many readers, one short
@@ -87,7 +91,7 @@ class Database:
         home = Path(home)
         home.mkdir(parents=True, exist_ok=True)
         report: list[Damage] = []
-        return cls(home, _connect(home, report), report)
+        return cls(home, _connect(home, report, busy_seconds), report)
 
     def close(self) -> None:
         self.sql.close()
@@ -117,7 +121,15 @@ class Database:
 # -- opening the database file ---------------------------------------------------------
 
 
-def _connect(home: Path, report: list[Damage]) -> Connection:
+class StoreUnreadable(VledgerError):
+    """The home's database cannot be opened for a reason that is not damage (permissions,
+    a read-only folder): nothing was moved or changed."""
+
+
+DAMAGED_PREFIX = f"{DB_FILE}.damaged-"
+
+
+def _connect(home: Path, report: list[Damage], busy_seconds: float) -> Connection:
     path = home / DB_FILE
     marker = home / MARKER_FILE
     if not path.exists() and marker.exists():
@@ -125,27 +137,60 @@ def _connect(home: Path, report: list[Damage]) -> Connection:
             None, "database", f"the whole local store ({DB_FILE} is missing)",
             "nothing on this machine; peers still hold every change they synced",
         ))
+    _check_access(home, path)
     try:
-        sql = _prepared(home, path)
-    except sqlite3.DatabaseError as problem:
+        sql = _prepared(home, path, busy_seconds)
+    except sqlite3.OperationalError as problem:
+        # Locked by another program, unreadable, a read-only folder: not damage. Say what
+        # is wrong and leave the file where it is.
+        text = str(problem)
+        if "locked" in text or "busy" in text:
+            raise StoreBusy(
+                f"{path} is locked by another program (a backup tool or a database "
+                "viewer?): close it, or wait, and try again; nothing was changed"
+            ) from None
+        raise StoreUnreadable(
+            f"{path} cannot be opened ({text}): check that this folder and the file can "
+            "be read and written by you; nothing was changed"
+        ) from None
+    except sqlite3.DatabaseError as problem:  # not a database, or malformed: damage
         aside = _move_aside(home, path)
         report.append(Damage(
-            None, "database", f"the whole local store ({DB_FILE} is not a database: {problem})",
-            f"the damaged file, moved to {aside.name}; peers still hold every change they synced",
+            None, "database", f"the whole local store ({DB_FILE} is damaged: {problem})",
+            f"the damaged file, moved to {aside} (`vledger recover` takes back what it "
+            "still holds; then sync: peers hold every change they synced)",
         ))
-        sql = _prepared(home, path)
+        sql = _prepared(home, path, busy_seconds)
     store_id = sql.execute("SELECT value FROM meta WHERE key = 'store'").fetchone()
     marker.write_text(f"{store_id[0]}\n", encoding="utf-8")
     return sql
 
 
-def _prepared(home: Path, path: Path) -> Connection:
+def _check_access(home: Path, path: Path) -> None:
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StoreUnreadable(
+            f"{path} cannot be read and written by you (its permissions): fix them, for "
+            f"example `chmod 600 {path}`; nothing was changed"
+        )
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise StoreUnreadable(
+            f"{home} is not a folder you can write to (read-only, or its permissions): "
+            "vledger keeps its database and journal files there; nothing was changed"
+        )
+
+
+def damaged_copies(home: Path) -> list[Path]:
+    """Databases set aside as damaged in this home, newest first."""
+    return sorted(Path(home).glob(DAMAGED_PREFIX + "*[0-9]"), reverse=True)
+
+
+def _prepared(home: Path, path: Path, busy_seconds: float) -> Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
-        conn.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
-        sql = Connection(conn, home, BUSY_SECONDS)
+        conn.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
+        sql = Connection(conn, home, busy_seconds)
         if _needs_migration(sql):
             with sql.transaction():  # another process may be migrating at the same moment
                 _migrate(sql)
@@ -188,11 +233,11 @@ def _migrate(sql: Connection) -> None:
 
 def _move_aside(home: Path, path: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-    aside = home / f"{DB_FILE}.damaged-{stamp}"
+    aside = home / f"{DAMAGED_PREFIX}{stamp}"
     n = 1
     while aside.exists():
         n += 1
-        aside = home / f"{DB_FILE}.damaged-{stamp}-{n}"
+        aside = home / f"{DAMAGED_PREFIX}{stamp}-{n}"
     os.replace(path, aside)
     for suffix in ("-wal", "-shm"):
         extra = Path(str(path) + suffix)

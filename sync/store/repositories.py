@@ -206,6 +206,17 @@ class DocumentRows:
                 (snapshot, heads_blob(heads), found, doc_id),
             )
 
+    def replace(self, doc_id: str, snapshot: bytes, heads: Sequence[bytes]) -> None:
+        """The document is now exactly `snapshot` (changes were taken out of it): every
+        chunk row goes, and the generation moves so other processes reload it."""
+        with self._sql.transaction():
+            self._sql.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            self._sql.execute(
+                "UPDATE documents SET snapshot = ?, heads = ?, snapshot_at = ?, "
+                "generation = generation + 1 WHERE doc_id = ?",
+                (snapshot, heads_blob(heads), now_iso(), doc_id),
+            )
+
     def lost(self, doc_id: str | None = None) -> list[tuple[int, str, str, str]]:
         """(id, doc_id, origin, problem) of what compaction set aside as damaged."""
         sql = "SELECT id, doc_id, origin, problem FROM lost_chunks"
@@ -386,6 +397,37 @@ class Vouchers:
         return found
 
 
+@dataclass(frozen=True)
+class SetAsideRow:
+    doc: str
+    change: bytes
+    device: str
+    reason: str
+    at: str
+
+
+class SetAside:
+    """set_aside: changes taken out of their document, kept with why."""
+
+    def __init__(self, sql: Connection) -> None:
+        self._sql = sql
+
+    def add(self, doc_id: str, rows: Iterable[tuple[bytes, bytes, str, str]]) -> None:
+        """(change hash, change bytes, device, reason) rows."""
+        at = now_iso()
+        with self._sql.transaction():
+            self._sql.executemany(
+                "INSERT OR IGNORE INTO set_aside(doc_id, change, data, device, reason, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(doc_id, h, data, device, reason, at) for h, data, device, reason in rows],
+            )
+
+    def list(self) -> list[SetAsideRow]:
+        return [SetAsideRow(str(d), bytes(c), str(v), str(r), str(a)) for d, c, v, r, a in
+                self._sql.execute("SELECT doc_id, change, device, reason, at FROM set_aside "
+                                  "ORDER BY at, doc_id")]
+
+
 class SignatureRows:
     """change_signatures and signed_marks: a record (device, signature) per change."""
 
@@ -485,6 +527,12 @@ class RefusalLog:
                     "last_at = excluded.last_at, origin = excluded.origin",
                     (doc, change, device, office, reason, origin, at, at),
                 )
+
+    def forget(self, doc_id: str, changes: Iterable[bytes]) -> None:
+        """Drop the entries of changes that were applied after all (the roster moved)."""
+        with self._sql.transaction():
+            self._sql.executemany("DELETE FROM refused_changes WHERE doc_id = ? AND change = ?",
+                                  [(doc_id, c) for c in changes])
 
     def list(self, limit: int | None = None) -> list[RefusalRow]:
         """Most recently seen first."""

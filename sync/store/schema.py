@@ -39,6 +39,10 @@ guess (`SchemaTooNew`).
     vouched(doc_id, change, voucher)                              (version 3)
         which voucher covers which change held here (to check a revocation, and to
         relay each change with its author's voucher)
+    set_aside(doc_id, change, data, device, reason, at)           (version 3)
+        changes taken out of a document after they were held (a device revoked
+        before the township held them, and what builds on them): kept, and listed,
+        but no longer counted anywhere
 """
 
 from __future__ import annotations
@@ -148,7 +152,16 @@ CREATE TABLE IF NOT EXISTS vouched(
     voucher INTEGER NOT NULL,
     PRIMARY KEY(doc_id, change)
 );
-CREATE INDEX IF NOT EXISTS vouched_by_voucher ON vouched(voucher)
+CREATE INDEX IF NOT EXISTS vouched_by_voucher ON vouched(voucher);
+CREATE TABLE IF NOT EXISTS set_aside(
+    doc_id TEXT NOT NULL,
+    change BLOB NOT NULL,
+    data BLOB NOT NULL,
+    device TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY(doc_id, change)
+)
 """
 
 # statements that bring a database from version n - 1 to version n

@@ -22,6 +22,10 @@ from typing import Any
 from vledger.errors import VledgerError
 
 
+class StoreWriteFailed(VledgerError):
+    """The disk refused a write (full, read-only, failing); nothing of it was stored."""
+
+
 class StoreBusy(VledgerError):
     """Another process kept the home's database locked for longer than a write may wait."""
 
@@ -67,6 +71,24 @@ class Connection:
     @property
     def in_transaction(self) -> bool:
         return self._depth > 0
+
+    def _said(self, problem: sqlite3.OperationalError) -> VledgerError | sqlite3.Error:
+        """A write the disk refused, said as the clerk can act on it (nothing of it was
+        stored: the transaction was rolled back)."""
+        text = str(problem)
+        if "full" in text:
+            return StoreWriteFailed(
+                f"the disk holding {self._home} is full: nothing of this was stored; free "
+                "some space and do it again")
+        if "readonly" in text or "read-only" in text:
+            return StoreWriteFailed(
+                f"{self._home} cannot be written (a read-only folder or disk?): nothing of "
+                "this was stored")
+        if "disk I/O" in text:
+            return StoreWriteFailed(
+                f"the disk holding {self._home} failed to write (disk I/O error): nothing of "
+                "this was stored; check the disk and do it again")
+        return problem
 
     def data_version(self) -> int:
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
@@ -131,7 +153,7 @@ class Connection:
                     yield
                     self._depth = 0
                     self._conn.execute("COMMIT")
-                except BaseException:
+                except BaseException as problem:
                     self._depth = 0
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")
@@ -139,6 +161,8 @@ class Connection:
                     self._after_commit = []
                     for hook in undo:
                         hook()
+                    if isinstance(problem, sqlite3.OperationalError):
+                        raise self._said(problem) from problem
                     raise
             finally:
                 if relaxed:

@@ -20,6 +20,7 @@ from vledger.sync.trust.signatures import (
     keep_signatures,
     outgoing_signatures,
     screen_batch,
+    take_out_revoked,
     whole_signatures,
 )
 
@@ -34,6 +35,10 @@ class ChangeCheck(Protocol):
 
     def keep(self, replicas: Replicas, doc: str, screened: Screened, origin: str) -> None:
         """Keep the credentials of accepted changes (inside the receiving transaction)."""
+
+    def take_out_revoked(self, replicas: Replicas, roster: Roster) -> None:
+        """Take out what revoked devices wrote that the township never held (the roster
+        just moved): every office then holds, and ranks from, the same changes."""
 
     def records(self, replicas: Replicas, key: SigningKey | None, doc: str,
                 changes: Sequence[bytes]) -> list[bytes]:
@@ -54,6 +59,9 @@ class SignedChanges:
     def keep(self, replicas: Replicas, doc: str, screened: Screened, origin: str) -> None:
         keep_signatures(replicas, doc, screened, origin)
 
+    def take_out_revoked(self, replicas: Replicas, roster: Roster) -> None:
+        take_out_revoked(replicas, roster)
+
     def records(self, replicas: Replicas, key: SigningKey | None, doc: str,
                 changes: Sequence[bytes]) -> list[bytes]:
         return outgoing_signatures(replicas, key, doc, changes) if changes else []
@@ -71,6 +79,9 @@ class UncheckedChanges:
         return Screened(accepted=list(batch))
 
     def keep(self, replicas: Replicas, doc: str, screened: Screened, origin: str) -> None:
+        return None
+
+    def take_out_revoked(self, replicas: Replicas, roster: Roster) -> None:
         return None
 
     def records(self, replicas: Replicas, key: SigningKey | None, doc: str,

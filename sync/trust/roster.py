@@ -43,6 +43,7 @@ and authorship refuses township-document changes from any other office).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -295,7 +296,25 @@ def current_roster(store: Replicas) -> Roster:
     document = township_doc_id(store)
     if not store.has_document(document):
         return Roster(township)
-    return verify_entries(signed_blobs(store.document(document)), township, pub)
+    doc = store.document(document)
+    # Verifying every entry is an Ed25519 check per office; a sync asks for the roster
+    # for every batch it screens, and the township document rarely moves meanwhile.
+    key = (document, pub, tuple(sorted(doc.heads())))
+    cached = _VERIFIED.get(store)
+    if cached is not None and cached[0] == key:
+        return _copy(cached[1])
+    roster = verify_entries(signed_blobs(doc), township, pub)
+    _VERIFIED[store] = (key, _copy(roster))
+    return roster
+
+
+_VERIFIED: weakref.WeakKeyDictionary[Replicas, tuple[tuple[object, ...], Roster]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _copy(roster: Roster) -> Roster:
+    # Callers merge entries into the roster they get (`newest`): never the cached one.
+    return Roster(roster.township, dict(roster.entries), list(roster.problems))
 
 
 # -- township-only writes ------------------------------------------------------------------

@@ -600,3 +600,44 @@ def accepted_frontier(store: Replicas, device_id: str) -> dict[str, list[bytes]]
         if frontier:
             found[doc] = frontier
     return found
+
+
+def take_out_revoked(store: Replicas, roster: Roster) -> dict[str, set[bytes]]:
+    """Take out of every held document the changes of revoked devices that the township
+    did not hold when it revoked them (and whatever builds on them): per document, what
+    was taken out. An office that took such a change before it heard of the revocation
+    then holds what the township holds, and ranks the same (store: set_aside keeps them).
+
+    Runs whenever the revocations this home knows of change (a township document with a
+    new revocation arrived); a revoked device's later changes are refused at the gate.
+    """
+    revoked = [d for d in roster.devices() if d.revoked is not None]
+    marker = ",".join(sorted(f"{d.id}:{d.revoked.at}" for d in revoked if d.revoked))
+    if store.db.settings.get("revocations_checked", "") == marker:
+        return {}
+    taken: dict[str, set[bytes]] = {}
+    for device in revoked:
+        assert device.revoked is not None
+        held = store.db.signatures.by_device(device.id)
+        for doc, changes in store.db.vouchers.by_device(device.id).items():
+            held.setdefault(doc, set()).update(changes)
+        for doc, changes in sorted(held.items()):
+            if not store.has_document(doc):
+                continue
+            graph = store.document(doc).change_graph()
+            allowed = ancestry(graph, device.revoked.accepted.get(doc, ()))
+            disputed = {h for h in changes if h in graph and h not in allowed}
+            if not disputed:
+                continue
+            reason = (f"device {device.id} ({device.office}) was revoked "
+                      f"({device.revoked.at}) before the township held this change")
+
+            def why(change: bytes, device: Device = device, reason: str = reason,
+                    disputed: set[bytes] = disputed) -> tuple[str, str]:
+                if change in disputed:
+                    return device.id, reason
+                return "", f"it builds on a change of revoked device {device.id}"
+
+            taken.setdefault(doc, set()).update(store.take_out(doc, disputed, why))
+    store.db.settings.set("revocations_checked", marker)
+    return taken

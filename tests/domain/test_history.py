@@ -428,3 +428,18 @@ def test_a_cycle_of_links_does_not_hang() -> None:
     assert ids(history.leaves(COUNT)) == ["c"]
     assert ids(history.blame(*COUNT)) == ["c"]
     assert history.conflicts(shown_as(3)) == []
+
+
+def test_an_edit_made_with_a_wrong_clock_still_lists_above_the_edit_it_changed() -> None:
+    """A laptop whose clock says 1999 edits a cell after the township did: the chain of the
+    cell decides the order, the times stay as recorded, the rest is by time."""
+    town = edit("a", 5, 1)
+    wrong_clock = JournalEntry(
+        id="b", at="1999-12-31T23:59:00+08:00", office="v01", device="v01-laptop",
+        user="clerk", op="set", program=COUNT[0], village=COUNT[1], row=COUNT[2],
+        column=COUNT[3], old=1, new=2, prev="a",
+    )
+    other_cell = edit("c", 7, "村委会", cell=NAME)
+    listed = History([wrong_clock, town, other_cell]).listing()
+    assert ids(listed) == ["c", "b", "a"]
+    assert listed[1].at.startswith("1999")  # shown as recorded

@@ -332,6 +332,22 @@ def test_local_changes_are_vouched_for_once_by_this_homes_device(world: World) -
     assert len(mine) == 1 and len(mine[0].actors) == 2
 
 
+def test_a_change_refused_until_the_roster_knew_its_device_leaves_the_log_once_taken(
+    tmp_path: Path,
+) -> None:
+    world = make_world(tmp_path, enroll_villages=False)
+    try:
+        scribble(world.v01, V01, "r1", "early")
+        got = deliver(world.v01, world.township, V01)
+        assert got.applied == 0 and [r.reason for r in refusal_log(world.township.store)]
+        world.township.devices.enroll(tmp_path / "v01.invite.reply")
+        got = deliver(world.v01, world.township, V01)  # offered again: the roster moved
+        assert got.applied == 1 and got.refused == []
+        assert refusal_log(world.township.store) == []
+    finally:
+        world.close()
+
+
 def test_a_refusal_seen_twice_is_counted_not_duplicated(world: World) -> None:
     scribble(world.v01, TOWN, "x", "1", where="targets")
     deliver(world.v01, world.township, TOWN)

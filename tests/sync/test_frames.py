@@ -13,8 +13,11 @@ import pytest
 from tests.sync.test_protocol import open_home, township_home
 from vledger.sync.link.frames import (
     MAX_FRAME,
+    MAX_OBJECTS,
+    MAX_UNAUTHENTICATED,
     ConnectionCut,
     FrameError,
+    count_objects,
     decode_body,
     encode,
     iter_frames,
@@ -136,9 +139,10 @@ def stored(running: Server) -> dict[str, list[bytes]]:
     [
         (b"\x00\x00\x00\x05hello", "garbled"),
         (struct.pack(">I", MAX_FRAME + 1), "too_big"),
+        (struct.pack(">I", MAX_UNAUTHENTICATED + 1), "too_big"),  # megabytes before a hello
         (encode({"t": "push", "doc": "t1/v01/2026", "changes": [b"nope"]}), "no_hello"),
     ],
-    ids=["garbage", "oversized", "before-hello"],
+    ids=["garbage", "oversized", "big-before-hello", "before-hello"],
 )
 async def test_the_server_answers_bad_frames_with_an_error_and_closes(
     server: tuple[Server, int, Path], data: bytes, code: str
@@ -163,3 +167,24 @@ async def test_a_frame_cut_in_the_middle_changes_nothing(
     assert frame is not None and frame["t"] == "hello"  # the whole frame was answered
     assert rest == b""  # and the cut one only closed the link
     assert stored(running) == before
+
+
+def test_a_frame_that_would_decode_into_millions_of_objects_is_refused_unread() -> None:
+    """16 MiB of one-byte empty lists would be 16 million Python objects (gigabytes): the
+    count is read from the msgpack headers first, and nothing is decoded."""
+    many = MAX_OBJECTS * 4
+    hostile = b"\xdd" + many.to_bytes(4, "big") + b"\x90" * many
+    with pytest.raises(FrameError) as refused:
+        decode_body(hostile)
+    assert refused.value.code == "too_big"
+    nested = b"\xdd" + (2).to_bytes(4, "big") + (b"\xdd" + (MAX_OBJECTS).to_bytes(4, "big"))
+    with pytest.raises(FrameError):
+        count_objects(nested + b"\x90" * 10, MAX_OBJECTS)
+    # an ordinary frame of five thousand changes still decodes
+    assert decode_body(encode({"t": "push", "docs": {"d": [b"x" * 100] * 5000}})[4:])["t"] == "push"
+
+
+@pytest.mark.parametrize("data", [b"\xdd\x00\x00", b"\xc4\x05ab", b"\x92\x01", b"\xc1"])
+def test_msgpack_headers_that_stop_short_are_garbled(data: bytes) -> None:
+    with pytest.raises(FrameError):
+        decode_body(data)

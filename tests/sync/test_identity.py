@@ -86,3 +86,29 @@ def test_init_makes_both_keys_and_names_the_device_by_its_key(tmp_path: Path) ->
         assert journal and {e.device for e in journal} == {key.id}
     finally:
         office.close()
+
+
+def test_link_certificates_are_valid_whatever_a_laptop_s_clock_says(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A laptop whose clock says 1999 must still link: a link is trusted by the roster
+    pin, never by dates."""
+    from datetime import UTC, datetime
+
+    from cryptography import x509
+
+    from vledger.sync.trust.keys import SigningKey, link_ca_pem, link_certificate
+
+    cert = x509.load_pem_x509_certificate(link_certificate(SigningKey.generate()))
+    issuer = x509.load_pem_x509_certificate(link_ca_pem().encode())
+    for each in (cert, issuer):
+        assert each.not_valid_before_utc <= datetime(1990, 1, 1, tzinfo=UTC)
+        assert each.not_valid_after_utc >= datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def test_a_clock_that_is_obviously_wrong_is_said() -> None:
+    from datetime import datetime
+
+    from vledger.sync.services.sync import clock_problem
+
+    assert clock_problem(datetime(1999, 12, 31, 23, 0)) is not None
+    assert "1999-12-31" in str(clock_problem(datetime(1999, 12, 31, 23, 0)))
+    assert clock_problem(datetime(2026, 11, 30, 9, 0)) is None

@@ -128,7 +128,7 @@ def test_a_truncated_last_chunk_is_reported_and_the_rest_loads(
     store.close()
     last = chunk_ids(home, VILLAGE_DOC)[-1]
     sql(home, "UPDATE chunks SET data = substr(data, 1, length(data) - 7) WHERE id = ?", last)
-    with Replicas.open(home) as again:
+    with Replicas.open(home, scan=True) as again:
         assert [(d.doc_id, d.part) for d in again.report] == [(VILLAGE_DOC, f"chunk {last}")]
         assert "cut off" in again.report[0].lost
         assert people(again) == [0, 1, 2]
@@ -146,7 +146,7 @@ def test_a_garbled_middle_chunk_is_reported_with_what_depends_on_it(
     data = bytearray(sql(home, "SELECT data FROM chunks WHERE id = ?", middle)[0][0])  # type: ignore[arg-type]
     data[len(data) // 2] ^= 0xFF
     sql(home, "UPDATE chunks SET data = ? WHERE id = ?", bytes(data), middle)
-    with Replicas.open(home) as again:
+    with Replicas.open(home, scan=True) as again:
         assert [d.part for d in again.report] == [f"chunk {middle}"]  # found by the scan
         assert people(again) == [0]
         parts = [d.part for d in again.report]
@@ -155,7 +155,7 @@ def test_a_garbled_middle_chunk_is_reported_with_what_depends_on_it(
         # Compaction sets the damaged rows aside instead of deleting them.
         again.compact(VILLAGE_DOC)
         assert [r[0] for r in again.lost_chunks(VILLAGE_DOC)] == ids[2:]
-    with Replicas.open(home) as third:
+    with Replicas.open(home, scan=True) as third:
         assert third.report == [] and people(third) == [0]
 
 
@@ -166,7 +166,7 @@ def test_a_garbled_snapshot_is_rebuilt_from_chunks_when_they_go_back_far_enough(
     store.close()
     garbage = b"\x85oJ\x83garbage"
     sql(home, "UPDATE documents SET snapshot = ? WHERE doc_id = ?", garbage, VILLAGE_DOC)
-    with Replicas.open(home) as again:
+    with Replicas.open(home, scan=True) as again:
         assert [(d.doc_id, d.part) for d in again.report] == [(VILLAGE_DOC, "snapshot")]
         assert people(again) == [0, 1, 2]
         assert len(again.report) == 1  # nothing else lost: every chunk applied
@@ -184,7 +184,7 @@ def test_a_garbled_snapshot_after_compaction_loses_that_document_only(
     snapshot = bytearray(stored)  # type: ignore[arg-type]
     snapshot[-10] ^= 0xFF
     sql(home, "UPDATE documents SET snapshot = ? WHERE doc_id = ?", bytes(snapshot), VILLAGE_DOC)
-    with Replicas.open(home) as again:
+    with Replicas.open(home, scan=True) as again:
         assert people(again) == []
         parts = sorted(d.part for d in again.report if d.doc_id == VILLAGE_DOC)
         assert parts == sorted(["snapshot", f"chunk {chunk_ids(home, VILLAGE_DOC)[0]}"])
@@ -196,7 +196,7 @@ def test_a_missing_database_file_is_reported(store: Replicas, who: Who, home: Pa
     store.close()
     for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
         (home / name).unlink(missing_ok=True)
-    with Replicas.open(home) as again:
+    with Replicas.open(home, scan=True) as again:
         [damage] = again.report
         assert damage.doc_id is None and "missing" in damage.lost
         assert again.document_ids() == []
@@ -325,3 +325,42 @@ def test_measures_cache_is_keyed_by_heads_and_version(store: Replicas, who: Who)
     assert store.db.caches.get(VILLAGE_DOC, PROGRAM, heads, "v2") is None
     VillageDoc(store.replica(VILLAGE_DOC)).add_row(who, PROGRAM, {"people": 5})
     assert store.db.caches.get(VILLAGE_DOC, PROGRAM, store.heads(VILLAGE_DOC), "v1") is None
+
+
+def test_a_full_disk_is_said_and_the_edit_is_not_half_stored(
+    store: Replicas, who: Who, home: Path
+) -> None:
+    from vledger.sync.store.database import StoreWriteFailed
+
+    fill(store, who, edits=2)
+    pages = int(store.db.sql.execute("PRAGMA page_count").fetchone()[0])
+    store.db.sql.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full now
+    village = VillageDoc(store.replica(VILLAGE_DOC))
+    with pytest.raises(StoreWriteFailed, match="is full: nothing of this was stored"):
+        village.add_rows(who, PROGRAM, [{"people": 100 + i, "note": "x" * 500}
+                                        for i in range(200)])
+    assert people(store) == [0, 1]  # the open document forgot the refused write
+    store.close()
+    with Replicas.open(home, scan=True) as again:
+        assert again.report == [] and people(again) == [0, 1]
+        VillageDoc(again.replica(VILLAGE_DOC)).add_row(who, PROGRAM, {"people": 7})
+        assert people(again) == [0, 1, 7]
+
+
+def test_a_folder_that_cannot_be_written_is_said_and_nothing_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(As root every folder can be written, so the refusal is reached by saying the
+    folder cannot be written.)"""
+    import os
+
+    from vledger.sync.store.database import StoreUnreadable
+
+    home = tmp_path / "home"
+    Replicas.open(home).close()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == home
+                        else real(path, mode))
+    with pytest.raises(StoreUnreadable, match="is not a folder you can write to"):
+        Replicas.open(home)
+    assert not list(home.glob("vledger.db.damaged-*"))

@@ -376,3 +376,45 @@ async def test_a_garbled_whole_document_pushed_is_refused_and_nothing_is_stored(
     with pytest.raises(FrameError) as odd:
         responder.handle(town, wire({"t": "push", "docs": {}, "whole": {new_year: "text"}}))
     assert odd.value.code == "garbled" and town.document_ids() == before
+
+
+def test_a_change_reusing_a_held_actor_and_number_is_refused_and_the_rest_applied(
+    town: Replicas,
+) -> None:
+    """An older vledger wrote with one actor per home, so a home restored from a backup
+    could write a second change with an actor and number a peer holds: automerge would
+    refuse the whole batch for it, cutting the office off. Only it (and what builds on
+    it) is refused now."""
+    from vledger.sync.binding.doc import ROOT, Doc
+    from vledger.sync.trust.checks import UNCHECKED
+
+    doc = village_doc("v02")
+    base = town.document(doc)
+    restored_actor = b"\x05" * 16
+    first = base.fork()
+    first.set_actor(restored_actor)
+    with first.transaction() as tx:
+        tx.put(ROOT, "note", "written before the backup was restored")
+    town.apply_batch(doc, first.change_bytes(base.heads()), "v02:old")
+    again = base.fork()  # the restored home: same actor, same next number, other content
+    again.set_actor(restored_actor)
+    with again.transaction() as tx:
+        tx.put(ROOT, "note", "written after the restore")
+    on_top = again.fork()
+    on_top.set_actor(b"\x06" * 16)
+    with on_top.transaction() as tx:
+        tx.put(ROOT, "more", "builds on the clash")
+    aside = base.fork()  # independent of the clash
+    aside.set_actor(b"\x07" * 16)
+    with aside.transaction() as tx:
+        tx.put(ROOT, "other", "independent")
+    batch = (again.change_bytes(base.heads()) + on_top.change_bytes(again.heads())
+             + aside.change_bytes(base.heads()))
+    got = receive(town, TOWN, {doc: batch}, "v02:restored", UNCHECKED)[doc]
+    assert got.applied == 1
+    reasons = [r.reason for r in got.refused]
+    assert len(reasons) == 2 and "automerge actor and number" in reasons[0]
+    assert reasons[1] == "it builds on a refused change"
+    held = Doc.load(town.document(doc).save())
+    assert held.read(ROOT, "note") == "written before the backup was restored"
+    assert held.read(ROOT, "other") == "independent" and held.read(ROOT, "more") is None

@@ -239,3 +239,88 @@ def test_export_then_import_gives_back_every_cell(
     table = read_table(PROGRAM, path.name, read_ledger_file(path))
     assert table.ok, table.messages()
     assert [r.cells for r in table.rows] == rows
+
+
+# -- files too large to be a ledger, and broken ones: one line, nothing read whole ---------
+
+
+def _sheet_xlsx(path: Path, empty_rows: int, sheet_xml: str | None = None) -> Path:
+    """A minimal workbook: a header row, then `empty_rows` formatted but empty rows (what
+    a spreadsheet saved with whole columns formatted holds)."""
+    import zipfile
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    body = "".join(f'<row r="{i}"><c r="A{i}" s="1"/></row>' for i in range(2, empty_rows + 2))
+    sheet = sheet_xml or (f'<worksheet xmlns="{main}"><sheetData><row r="1"><c r="A1" '
+                          f't="inlineStr"><is><t>date</t></is></c></row>{body}</sheetData>'
+                          "</worksheet>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+            'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.worksheet+xml"/></Types>'))
+        z.writestr("_rels/.rels", f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+                   f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+                   '<sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{pkg}"><Relationship '
+                   f'Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+                   "</Relationships>")
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    return path
+
+
+def test_a_workbook_of_empty_rows_ends_at_a_long_run_of_them(tmp_path: Path) -> None:
+    from vledger.sync.services.tabular import MAX_EMPTY_RUN
+
+    path = _sheet_xlsx(tmp_path / "empty.xlsx", MAX_EMPTY_RUN * 2)
+    records = read_ledger_file(path)
+    assert [r.number for r in records] == [1]  # the header; the empty rows are not kept
+
+
+def test_a_csv_of_more_rows_than_one_import_takes_is_refused_saying_the_limit(
+    tmp_path: Path,
+) -> None:
+    from vledger.sync.services.tabular import MAX_ROWS
+
+    path = tmp_path / "huge.csv"
+    path.write_text("date\n" + "2026-01-01\n" * (MAX_ROWS + 1), encoding="utf-8")
+    with pytest.raises(TabularError, match=f"at most {MAX_ROWS}"):
+        read_ledger_file(path)
+    path.write_text("date\n" + "2026-01-01\n" * MAX_ROWS, encoding="utf-8")
+    assert len(read_ledger_file(path)) == MAX_ROWS + 1
+
+
+def test_a_file_too_large_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vledger.sync.services.tabular as tabular
+
+    monkeypatch.setattr(tabular, "MAX_FILE_BYTES", 1000)
+    path = tmp_path / "big.csv"
+    path.write_text("date\n" + "2026-01-01\n" * 200, encoding="utf-8")
+    with pytest.raises(TabularError, match="more than a ledger file can be"):
+        read_ledger_file(path)
+
+
+def test_a_workbook_that_unpacks_into_too_much_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vledger.sync.services.tabular as tabular
+
+    monkeypatch.setattr(tabular, "MAX_UNPACKED_BYTES", 10_000)
+    path = _sheet_xlsx(tmp_path / "bomb.xlsx", 5_000)  # small on disk, larger unpacked
+    with pytest.raises(TabularError, match="unpacks to"):
+        read_ledger_file(path)
+
+
+def test_a_workbook_with_broken_xml_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    path = _sheet_xlsx(tmp_path / "broken.xlsx", 0, sheet_xml="<worksheet><sheetData><row")
+    with pytest.raises(TabularError, match=r"broken\.xlsx: the workbook cannot be read"):
+        read_ledger_file(path)
