@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/vledger demo
 
-test: $(STAMP)
+test: $(STAMP) typecheck imports
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -39,11 +39,15 @@ imports: stage
 	cd $(STAGE) && $(CURDIR)/$(BIN)/lint-imports --no-cache $(CURDIR)/pyproject.toml
 	python3 ../shared/tools/import_cycles.py . 2>/dev/null || [ ! -f ../shared/tools/import_cycles.py ]
 
+# Each module prints its own lines and one JSON line per measure; the table at the end
+# gathers the measures (bench/report.py).
+BENCH_OUT := $(VENV)/bench.out
 bench: $(STAMP)
-	$(BIN)/python -m bench.rank
-	$(BIN)/python -m bench.store
-	$(BIN)/python -m bench.sync
-	$(BIN)/python -m bench.tui
+	@rm -f $(BENCH_OUT)
+	@for m in rank store sync tui tui_grid; do \
+		$(BIN)/python -m bench.$$m 2>&1 | tee -a $(BENCH_OUT) || exit 1; done
+	@echo
+	@$(BIN)/python -m bench.report $(BENCH_OUT)
 
 clean:
 	rm -rf $(VENV)

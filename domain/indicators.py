@@ -214,8 +214,6 @@ def _row_day(cell: CellValue) -> tuple[str | None, WarningReason | None]:
     """The row's date as "YYYY-MM-DD", or why it has none."""
     if cell is None or cell == "":
         return None, "no_date"
-    if isinstance(cell, date):
-        return cell.isoformat(), None
     if not isinstance(cell, str):
         return None, "bad_date"
     try:
@@ -244,7 +242,9 @@ class _Accumulator:
         self.num_rows: dict[str, list[tuple[str, int, str]]] = {}
         self.total: dict[str, Decimal] = {}
 
-    def add(self, periods: tuple[str, ...], key: tuple[str, int, str], cells: Mapping) -> None:
+    def add(
+        self, periods: tuple[str, ...], key: tuple[str, int, str], cells: Mapping[str, CellValue]
+    ) -> None:
         if self.kind == "rate":
             assert self.numerator is not None
             if self.numerator(cells):
