@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from vledger.clock import now_iso
 from vledger.domain.history import Cell, History, JournalEntry, JournalError, same_value
+from vledger.errors import VledgerError
 from vledger.sync.binding.chunks import MissingDependencies, parse_changes
 from vledger.sync.binding.doc import ROOT, Doc, Plain, Tx, check_plain, genesis
 from vledger.sync.documents.journal import (
@@ -55,7 +56,7 @@ class DocumentClosed(RuntimeError):
     """The document was closed; open it again from the store."""
 
 
-class EditRefused(ValueError):
+class EditRefused(VledgerError, ValueError):
     """An edit that cannot be written; nothing was written."""
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vledger.clock import now_iso
+from vledger.errors import VledgerError
 from vledger.sync.binding.chunks import BadChange, parse_changes
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.frames import (
@@ -43,7 +44,7 @@ from vledger.sync.link.session import Identity, known_hashes, own_documents, pee
 MAGIC = b"VLEDGER-BUNDLE\n\x00"
 
 
-class BundleRefused(ValueError):
+class BundleRefused(VledgerError, ValueError):
     """A bundle that cannot be imported (or exported); nothing was written."""
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import msgpack
 
+from vledger.errors import VledgerError
+
 VERSION = 1
 MAX_FRAME = 16 << 20  # 16 MiB: a whole 2,500-row village history fits many times over
 # Before a peer is known (its hello, an enrollment reply) a frame is a few kilobytes:
@@ -33,16 +35,15 @@ HASH_LEN = 32
 Frame = dict[str, Any]
 
 
-class FrameError(ValueError):
+class FrameError(VledgerError, ValueError):
     """Bytes that are not a frame we accept; `code` goes into the error frame."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
 
 
-class ConnectionCut(ConnectionError):
+class ConnectionCut(VledgerError, ConnectionError):
     """The link closed before a whole frame arrived (between or inside frames)."""
 
 

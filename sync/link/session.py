@@ -67,6 +67,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from vledger.errors import VledgerError
 from vledger.sync.binding.chunks import BadChange
 from vledger.sync.binding.doc import Doc, changes_in_sync_message
 from vledger.sync.documents.replica import parse_doc_id
@@ -99,17 +100,16 @@ Heads = list[bytes]
 Ask = Callable[[Frame], Awaitable[Frame]]
 
 
-class NoOffice(RuntimeError):
+class NoOffice(VledgerError, RuntimeError):
     """This home has no office yet (no township or office id in its settings)."""
 
 
-class PeerRefused(RuntimeError):
+class PeerRefused(VledgerError, RuntimeError):
     """The peer answered with an error frame (or an answer that makes no sense)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vledger import errors
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.frames import (
@@ -80,7 +81,7 @@ MAX_STALE_ANSWERS = 8  # how often a held `wait` looks at the server's stored he
 RETRY_ERRORS = (OSError, ConnectionCut, TimeoutError, FrameError)
 
 
-class Unreachable(RuntimeError):
+class Unreachable(errors.Unreachable, RuntimeError):
     """The peer could not be reached (or kept dropping the link) after every retry."""
 
 

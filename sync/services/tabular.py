@@ -42,6 +42,7 @@ from pathlib import Path
 from vledger.domain.ledger_table import Record, header_names
 from vledger.domain.program import CellValue, Column, Program
 from vledger.domain.values import format_cell
+from vledger.errors import VledgerError
 
 __all__ = [
     "TabularError",
@@ -65,7 +66,7 @@ _EXCEL_DIGITS = 15  # significant digits Excel keeps and shows
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # .xlsx cannot hold these
 
 
-class TabularError(Exception):
+class TabularError(VledgerError):
     """A file that cannot be read or written; `str()` is one line naming the file."""
 
 

@@ -56,6 +56,7 @@ from typing import Any
 import msgpack
 
 from vledger.clock import now_iso
+from vledger.errors import VledgerError
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.trust.keys import PUBLIC_KEY_LEN, SigningKey, key_id, verify
@@ -77,7 +78,7 @@ ENROLL_CONTEXT = b"vledger-enroll-v1\x00"
 PENDING_SETTING = "enroll_request"  # hex of the reply bytes, until this device is enrolled
 MAX_FILE = 256 << 20
 
-class InvitationError(ValueError):
+class InvitationError(VledgerError, ValueError):
     """An invitation or reply that cannot be used; nothing was written."""
 
 

@@ -43,6 +43,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.x509.oid import NameOID
 
+from vledger.errors import VledgerError
+
 DEVICE_KEY_FILE = "device.key"
 TOWNSHIP_KEY_FILE = "township.key"
 PUBLIC_KEY_LEN = 32
@@ -51,7 +53,7 @@ KEY_ID_LEN = 8  # bytes; 16 hex characters in text
 TOWNSHIP_KEY_SETTING = "township_key"
 
 
-class KeyFileError(RuntimeError):
+class KeyFileError(VledgerError, RuntimeError):
     """A key file that is missing, unreadable, not a key, or readable by others."""
 
 

@@ -52,6 +52,7 @@ import msgpack
 
 from vledger.clock import now_iso
 from vledger.domain.history import JournalEntry
+from vledger.errors import VledgerError
 from vledger.sync.binding.doc import ROOT, Doc
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import TOWNSHIP, Edit, Record, doc_id
@@ -71,7 +72,7 @@ CONTEXT = b"vledger-roster-v1\x00"
 KINDS = ("township", "village")
 
 
-class RosterError(ValueError):
+class RosterError(VledgerError, ValueError):
     """A roster entry that does not verify, or a roster change that is not allowed."""
 
 
