@@ -4,6 +4,13 @@ palette), the one place refusals become a visible notification, and `run_app` fo
 A `VledgerError` from a key, a palette command or a worker is shown and the clerk carries
 on; any other exception is a bug and crashes the app (Textual's report; a failed test).
 
+The office is used by one worker thread only (tui/office_worker.py): the event loop never
+waits on it. Once a second the worker looks at the store's change signal; what another
+process wrote (a sync that arrived, a command) reaches every screen showing it within two
+seconds, without a key (`store_changed`). The app may also serve its home (tui/serving.py:
+a child `vledger serve`); every child process and the worker are stopped and joined before
+the app exits.
+
 Screens are registered in SCREENS by name and imported only when first opened, so the app
 starts without loading every screen. Each is built as `Cls(office, lang=..., **params)`,
 with `params` filled from the app's context (the program, village and period the clerk last
@@ -27,18 +34,28 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from vledger.errors import VledgerError
 from vledger.messages import Message, localize, say
 from vledger.tui.commands import APP_COMMANDS, Command
 from vledger.tui.i18n import other, t
+from vledger.tui.office_worker import (
+    LOOK_SECONDS,
+    OfficeFacts,
+    OfficeWorker,
+    StoreChange,
+    register,
+    unregister,
+)
 from vledger.tui.textual_compat import own_bindings, set_bindings
 from vledger.tui.widgets.palette import CommandsProvider
 
 if TYPE_CHECKING:
     from vledger.sync.services.office import Office
+    from vledger.tui.children import Child
+    from vledger.tui.serving import Serving
 
 Progress = Callable[[float, str], None]  # fraction done (0..1), what is being done
 Prepare = Callable[[Progress], None]
@@ -94,13 +111,19 @@ class VLedgerApp(App[int]):
         self, home: Path, lang: str = "zh", *, office: Office | None = None,
         today: date | None = None,
         prepare: Prepare | None = None,
+        serve: str | None = None,
     ) -> None:
         super().__init__()
         self.home = Path(home)
         self.lang = "zh" if lang == "zh" else "en"
         self.office = office
+        self.worker: OfficeWorker | None = None  # the one thread that uses the office
         self.today = today or date.today()
         self.prepare = prepare
+        self.serve_on = serve  # HOST:PORT to serve on once the office is open
+        self.serving: Serving | None = None
+        self.opened = False  # the office's home (or first run, or why not) shows
+        self.children_running: list[Child] = []  # every child process started, to stop
         self.program_id: str | None = None  # the clerk's context, shared by every screen
         self.village: str | None = None
         self.period: str | None = None
@@ -134,36 +157,138 @@ class VLedgerApp(App[int]):
             update(done, what)
 
     def start(self) -> None:
-        """Open the home's office and its home screen, or the first-run screen."""
-        if self.office is None:
-            from vledger.sync.services.office import Office
+        """Open the home's office (in a thread), then its home screen or the first-run
+        screen."""
+        if self.office is not None:
+            self.office_ready(self.office)
+            return
+        self.run_worker(self._open_home, thread=True, exit_on_error=False, name="open")
 
-            try:
-                self.office = Office.open(self.home, lang=self.lang)
-            except VledgerError as refusal:
-                if Office.exists(self.home):  # busy or damaged: say so, quit with Ctrl+Q
-                    from vledger.tui.screens.progress import ProgressScreen
+    def _open_home(self) -> None:
+        from vledger.sync.services.office import Office
 
-                    screen = ProgressScreen(self.lang)
-                    self._replace_all(screen)
-                    self.call_after_refresh(screen.failed, refusal)
-                    self.report_error(refusal)
-                    return
-                from vledger.tui.screens.first_run import FirstRunScreen
+        try:
+            office = Office.open(self.home, lang=self.lang)
+        except VledgerError as refusal:
+            exists = Office.exists(self.home)
+            self.call_from_thread(self._no_office, refusal, exists)
+            return
+        self.call_from_thread(self.office_ready, office)
 
-                self._replace_all(FirstRunScreen(lang=self.lang, home=self.home))
-                return
-        self.office_ready(self.office)
+    def _no_office(self, refusal: VledgerError, exists: bool) -> None:
+        self.opened = True
+        if exists:  # busy or damaged: say so, quit with Ctrl+Q
+            from vledger.tui.screens.progress import ProgressScreen
+
+            screen = ProgressScreen(self.lang)
+            self._replace_all(screen)
+            self.call_after_refresh(screen.failed, refusal)
+            self.report_error(refusal)
+            return
+        from vledger.tui.screens.first_run import FirstRunScreen
+
+        self._replace_all(FirstRunScreen(lang=self.lang, home=self.home))
 
     def on_unmount(self) -> None:
-        if self.office is not None:
-            self.office.close()  # release the home's lock: the CLI or a test may open it
-            self.office = None
+        self.stop_helpers()
+
+    def stop_helpers(self) -> None:
+        """Stop every child process and the office's worker, and wait for them: nothing
+        this app started outlives it (run_app calls this again after a crash)."""
+        if self.serving is not None:
+            self.serving.stop()
+        for child in self.children_running:
+            child.stop()
+        self.children_running.clear()
+        if self.worker is not None:
+            worker, office = self.worker, self.office
+            self.worker = None
+            worker.close()  # the writes asked for are finished first; the office closes
+            if office is not None:
+                unregister(office)
+        self.office = None
 
     def office_ready(self, office: Office) -> None:
+        """The office is open: give it to its worker, read its facts, show its home."""
         self.office = office
         office.lang = self.lang
+        worker = self.worker = OfficeWorker(lambda: office)
+        register(office, worker)
+        future = worker.start()
+        future.add_done_callback(lambda done: self.call_later(self._facts_read, done))
+
+    def _facts_read(self, done: Any) -> None:
+        error = done.exception()
+        if error is not None:
+            if not isinstance(error, VledgerError):
+                raise error
+            self._no_office(error, True)
+            return
+        assert self.worker is not None
+        self.worker.facts = done.result()
         self._replace_all(self.build_screen("home"))
+        self.opened = True
+        self.set_interval(LOOK_SECONDS, self.look_at_store)
+        if self.serve_on is not None:
+            self.start_serving(self.serve_on)
+
+    @property
+    def facts(self) -> OfficeFacts:
+        assert self.worker is not None and self.worker.facts is not None, "office not open"
+        return self.worker.facts
+
+    # ---- live: what other processes wrote ------------------------------------------------
+
+    def look_at_store(self) -> None:
+        """The timer's cheap look (the worker does it); screens hear what moved."""
+        if self.worker is not None:
+            self.worker.look(self, self.store_changed)
+
+    def store_changed(self, change: StoreChange) -> None:
+        """Tell the screens: those the clerk sees now at once, the others when they show
+        again (each refreshes only what it shows)."""
+        visible = True
+        for screen in reversed(self.screen_stack):
+            hear = getattr(screen, "hear", None)
+            if hear is not None:
+                hear(change, visible and screen.is_mounted)
+            if not isinstance(screen, ModalScreen):
+                visible = False
+
+    # ---- serving ---------------------------------------------------------------------
+
+    def start_serving(self, listen: str) -> None:
+        """Serve this home on `listen` from a child `vledger serve` (tui/serving.py)."""
+        from vledger.tui.serving import Serving
+
+        if self.serving is not None and self.serving.active:
+            return
+        self.serving = Serving(self, self.home, self.lang, listen,
+                               changed=self.serving_changed,
+                               synced=lambda: self.store_changed(StoreChange(synced=True)))
+        self.serving.start()
+        self.serving_changed()
+
+    def stop_serving(self) -> None:
+        if self.serving is not None and self.serving.active:
+            serving = self.serving
+            # Stopping waits for the child to end: on a thread, the keys stay alive.
+            serving.state = "stopped"
+            self.run_worker(serving.stop, thread=True, name="stop-serving",
+                            exit_on_error=False)
+            self.serving_changed()
+
+    def serving_changed(self) -> None:
+        for screen in self.screen_stack:
+            changed = getattr(screen, "serving_changed", None)
+            if changed is not None and screen.is_mounted:  # (one mounting says it itself)
+                changed()
+
+    def start_child(self, child: Child) -> None:
+        """Start a vledger command as a child; it is stopped when the app exits."""
+        self.children_running = [c for c in self.children_running if c.running]
+        self.children_running.append(child)
+        child.start()
 
     def _replace_all(self, screen: Screen[Any]) -> None:
         while len(self.screen_stack) > 1:
@@ -174,23 +299,23 @@ class VLedgerApp(App[int]):
 
     def context(self) -> dict[str, Any]:
         """Defaults for a screen's parameters: what the clerk chose last, else the first."""
-        office = self.office
-        assert office is not None, "screens over an office open once it is ready"
+        facts = self.facts
         program_id = self.program_id
         if program_id is None:
-            ids = office.programs.ids()
+            ids = facts.program_ids()
             program_id = ids[0] if ids else None
         village = self.village
         if village is None:
-            if office.me.is_township:
-                villages = office.roster.villages()
-                village = villages[0].id if villages else None
+            if facts.me.is_township:
+                village = facts.villages[0].id if facts.villages else None
             else:
-                village = office.me.office
+                village = facts.me.office
         period = self.period
         if period is None and program_id is not None:
-            program = office.programs.get(program_id)
-            period = office.programs.current_period(program, self.today)
+            from vledger.sync.services.programs import ProgramService
+
+            program = facts.program(program_id)
+            period = ProgramService.current_period(program, self.today)
         # `today` is a clock (a callable), the shape every screen takes it in.
         return {"program_id": program_id, "village": village, "period": period,
                 "today": lambda: self.today}
@@ -316,13 +441,18 @@ class VLedgerApp(App[int]):
             return True
 
 
-def run_app(home: Path, lang: str, *, prepare: Prepare | None = None) -> int:
+def run_app(home: Path, lang: str, *, prepare: Prepare | None = None,
+            serve: str | None = None) -> int:
     """Run the UI on `home` until the clerk quits; the process exit code (0 on Ctrl+Q).
 
     `prepare(progress)` (e.g. building the demo township) runs first in a worker thread
     while a progress screen shows `progress(fraction, text)`; the office opens after it.
+    `serve` (HOST:PORT): serve the home from the start, as the sync screen's key does.
     """
-    app = VLedgerApp(home, lang, prepare=prepare)
-    result = app.run()
+    app = VLedgerApp(home, lang, prepare=prepare, serve=serve)
+    try:
+        result = app.run()
+    finally:
+        app.stop_helpers()
     code = app.return_code
     return code if code is not None else (result or 0)

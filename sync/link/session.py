@@ -293,6 +293,10 @@ class Responder:
         self.peer: str | None = None
         self.peer_office = ""
         self._syncs: dict[str, SyncSide] = {}
+        # What this link did so far, for whoever watches the server (`serve --json-log`).
+        self.sent = 0  # changes sent to the peer (a whole document counts its changes)
+        self.received = 0  # changes new to this home
+        self.in_step = 0  # exchanges that ended with both sides holding the same heads
 
     def handle(self, store: Replicas, frame: Frame) -> Frame:
         """The answer to `frame`; FrameError for a frame that breaks the protocol."""
@@ -351,6 +355,7 @@ class Responder:
             doc = text(frame, "doc")
             got = receive(store, self.me.township, {doc: change_list(frame)}, self._origin(),
                           self.me.check, sigs={doc: _records(frame.get("sigs"))})
+            self.received += got[doc].applied
             if got[doc].missing:
                 return {"t": "need", "doc": doc, "missing": got[doc].missing[:64]}
             return {"t": "ack", "doc": doc, "heads": store.heads(doc),
@@ -364,6 +369,7 @@ class Responder:
                           {doc: change_list(batches, doc) for doc in batches}, self._origin(),
                           self.me.check, snapshots=wholes,
                           sigs={doc: _records(r) for doc, r in records.items()})
+        self.received += sum(got.applied for got in outcome.values())
         return {
             "t": "ack",
             "docs": {d: store.heads(d) for d, got in outcome.items()
@@ -381,6 +387,7 @@ class Responder:
             found = self._lacking(store, doc, theirs, since)
             if found is None:
                 return {"t": "unknown", "doc": doc}
+            self.sent += len(found)
             return {"t": "changes", "doc": doc, "changes": found,
                     "sigs": self.me.check.records(store, key, doc, found)}
         wanted = doc_map(frame, "docs")
@@ -398,6 +405,7 @@ class Responder:
                 if data is not None:
                     answer["whole"][doc] = data
                     answer["sigs"][doc] = self.me.check.whole_records(store, key, doc)
+                    self.sent += store.document(doc).change_count()
                     room -= len(data) + 104 * len(answer["sigs"][doc])
                     continue
             found = self._lacking(store, doc, theirs, since)
@@ -410,6 +418,7 @@ class Responder:
                 answer["more"] = True  # the next pass asks again
                 break
             answer["docs"][doc] = runs[0]
+            self.sent += len(runs[0])
             if runs[0]:
                 answer["sigs"][doc] = self.me.check.records(store, key, doc, runs[0])
             room -= size
@@ -437,7 +446,9 @@ class Responder:
         if side is None or frame.get("start") is True:
             side = self._syncs[doc] = SyncSide(store, self.me, doc, self._origin())
         if message is not None:
+            before = side.received
             side.receive(store, message, _records(frame.get("sigs")))
+            self.received += side.received - before
         answer = side.generate()
         if message is None and answer is None:
             del self._syncs[doc]  # both quiet: this document's exchange is over
@@ -448,6 +459,8 @@ class Responder:
         mine = own_documents(store, self.me.township)
         assert self.peer is not None
         record_equal(store, self.peer, mine, theirs)
+        if {d: sorted(h) for d, h in mine.items()} == {d: sorted(h) for d, h in theirs.items()}:
+            self.in_step += 1
         return {"t": "heads", "docs": mine}
 
     def _origin(self) -> str:

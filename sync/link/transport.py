@@ -291,6 +291,31 @@ def enroll_over_link(me: Identity) -> Callable[[Replicas, bytes, str | None], No
 # -- the server -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LinkEvent:
+    """One step of a link a server answers, for whoever watches the server
+    (`vledger serve --json-log`, the UI's sync screen).
+
+    `kind`: "connected" (the peer said hello and was admitted), "synced" (an exchange
+    ended with both sides holding the same heads; `sent` and `received` count the
+    changes since the previous "synced" of this link), "disconnected" (the link ended;
+    the counts are the link's totals), "refused" (the server refused the peer or one of
+    its frames: `code` and `message` say why).
+    """
+
+    kind: str
+    address: str  # the peer's HOST:PORT as the server saw it
+    peer: str = ""  # office:device, once the peer said hello
+    office: str = ""
+    sent: int = 0
+    received: int = 0
+    code: str = ""
+    message: str = ""
+
+
+Watcher = Callable[[LinkEvent], None]
+
+
 @dataclass
 class ServerStats:
     connections: int = 0
@@ -302,13 +327,15 @@ class Server:
     """Answers every peer that connects; each connection has its own Responder."""
 
     def __init__(
-        self, home: Path, *, timeout: float = DEFAULT_TIMEOUT, secure: bool = True
+        self, home: Path, *, timeout: float = DEFAULT_TIMEOUT, secure: bool = True,
+        watch: Watcher | None = None,
     ) -> None:
         """`secure=False` (plain TCP, peers not authenticated, no signatures) is for
-        benchmarks only."""
+        benchmarks only. `watch` hears of every link's steps (LinkEvent)."""
         self.gate = HomeGate(home)
         self.timeout = timeout
         self.secure = secure
+        self.watch = watch
         self.stats = ServerStats()
         self._server: asyncio.base_events.Server | None = None
         self._me: Identity | None = None
@@ -351,25 +378,41 @@ class Server:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         assert self._me is not None
         self.stats.connections += 1
+        address = _address(writer)
         device = link_peer(writer)
         if self.secure and device is None:
+            self._tell(LinkEvent("refused", address, code="unauthenticated",
+                                 message="no device key proven"))
             await self._say(writer, error_frame("unauthenticated", "no device key proven"))
             return
         responder = Responder(self._me, authenticated=device, enroll=enroll_over_link(self._me))
+        told = (0, 0, 0)  # in_step, sent, received when the last "synced" was told
         try:
             while True:
                 limit = MAX_FRAME if responder.peer is not None else MAX_UNAUTHENTICATED
                 frame = await read_frame(reader, self.timeout, limit)
                 if frame["t"] == "bye":
                     return
+                admitted = responder.peer is not None
                 if frame["t"] == "wait" and responder.peer is not None:
                     answer = await self._wait(frame)
                 else:
                     async with self.gate.use() as store:
                         answer = responder.handle(store, frame)
+                if not admitted and responder.peer is not None:
+                    self._tell(LinkEvent("connected", address, responder.peer,
+                                         responder.peer_office))
+                if responder.in_step > told[0]:
+                    self._tell(LinkEvent("synced", address, responder.peer or "",
+                                         responder.peer_office, responder.sent - told[1],
+                                         responder.received - told[2]))
+                    told = (responder.in_step, responder.sent, responder.received)
                 await write_frame(writer, {**answer, "n": frame.get("n")}, self.timeout)
         except FrameError as problem:
             self.stats.refused += 1
+            self._tell(LinkEvent("refused", address, responder.peer or "",
+                                 responder.peer_office, code=problem.code,
+                                 message=problem.message))
             await self._say(writer, refusal(problem))
         except (ConnectionCut, TimeoutError, OSError):
             return  # the link is gone or dead: nothing to say, nothing half-stored
@@ -381,6 +424,14 @@ class Server:
             self.stats.errors.append(repr(problem))
             print(f"vledger serve: {problem!r}", file=sys.stderr)
             await self._say(writer, error_frame("internal", f"the server failed: {problem}"))
+        finally:
+            if responder.peer is not None:
+                self._tell(LinkEvent("disconnected", address, responder.peer,
+                                     responder.peer_office, responder.sent, responder.received))
+
+    def _tell(self, event: LinkEvent) -> None:
+        if self.watch is not None:
+            self.watch(event)
 
     async def _say(self, writer: asyncio.StreamWriter, frame: Frame) -> None:
         with contextlib.suppress(Exception):
@@ -549,6 +600,14 @@ async def _watch_link(
             server_seen, local_seen = await round_()
     with contextlib.suppress(Exception):
         await write_frame(conn.writer, {"t": "bye"}, 1.0)
+
+
+def _address(writer: asyncio.StreamWriter) -> str:
+    """The peer's HOST:PORT as this end of the link sees it ("" when unknown)."""
+    found = writer.get_extra_info("peername")
+    if isinstance(found, tuple) and len(found) >= 2:
+        return f"{found[0]}:{found[1]}"
+    return ""
 
 
 def parse_address(text: str, default_port: int = 7420) -> tuple[str, int]:

@@ -26,7 +26,7 @@ from vledger.sync.store.database import DB_FILE, StoreBusy
 if TYPE_CHECKING:
     from vledger.sync.link.bundle import BundleSummary
     from vledger.sync.link.session import Identity
-    from vledger.sync.link.transport import HomeGate
+    from vledger.sync.link.transport import HomeGate, LinkEvent
 
 Report = Callable[[str], None]
 DEFAULT_TIMEOUT = 15.0  # seconds any one connect, read or write may take
@@ -97,16 +97,35 @@ def _gate(home: Path) -> HomeGate:
     return HomeGate(home)
 
 
+LinkStep = dict[str, Any]  # one step of a link the server answers, as `serve --json-log` says it
+
+
+def link_step(event: LinkEvent) -> LinkStep:
+    """A server's link event as its log line's fields (docs/cli.md, `serve --json-log`):
+    "event" (connected, synced, disconnected, refused), "address", "peer", "office";
+    "sent" and "received" (changes) for synced and disconnected; "code" and "message"
+    for refused."""
+    step: LinkStep = {"event": event.kind, "address": event.address, "peer": event.peer,
+                      "office": event.office}
+    if event.kind in ("synced", "disconnected"):
+        step |= {"sent": event.sent, "received": event.received}
+    if event.kind == "refused":
+        step |= {"code": event.code, "message": event.message}
+    return step
+
+
 async def serve(
     home: Path, listen: str, stop: asyncio.Event, ready: Callable[[Serving], None], *,
-    timeout: float | None = None,
+    timeout: float | None = None, watch: Callable[[LinkStep], None] | None = None,
 ) -> None:
-    """Serve this home's replica on `listen` (HOST:PORT; port 0 picks one) until `stop`."""
+    """Serve this home's replica on `listen` (HOST:PORT; port 0 picks one) until `stop`;
+    `watch` hears of every link's steps (a peer connected, synced, left, was refused)."""
     from vledger.sync.link.transport import Server
 
     host, port = sync.address_of(listen)
     me = _identity(home)
-    server = Server(home, timeout=timeout or DEFAULT_TIMEOUT)
+    server = Server(home, timeout=timeout or DEFAULT_TIMEOUT,
+                    watch=None if watch is None else (lambda event: watch(link_step(event))))
     try:
         bound_host, bound_port = await server.start(host, port)
     except OSError as problem:

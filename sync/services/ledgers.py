@@ -99,6 +99,26 @@ class LedgerSession:
         # simply opened again.
         return self._context.store.village(self._document)
 
+    @property
+    def refusal(self) -> Refusal | None:
+        """Why this office may not write this ledger (None: it may). Known when the
+        session opened, so a front end can refuse an edit at once, without asking."""
+        return self._refusal
+
+    def heads(self) -> list[bytes]:
+        """The heads of the ledger's document as this process holds it, caught up with
+        what other processes stored."""
+        return self._doc().replica.doc.heads()
+
+    def written_here_since(self, heads: Sequence[bytes]) -> bool:
+        """Whether the document is exactly `heads` plus one change this process made (the
+        write just done): a view of the rows read at `heads` that applied that write
+        itself is then up to date, and need not read them again."""
+        store = self._context.store
+        changes = self._doc().replica.doc.changes(list(heads))
+        return (len(changes) == 1 and changes[0].actor == store.actor
+                and sorted(changes[0].deps) == sorted(heads))
+
     def _writable(self) -> VillageDoc:
         if self._refusal is not None:
             raise Refusal(*self._refusal.problems)

@@ -8,11 +8,13 @@ value is checked by the same rules as a sheet row before it is written.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
-from vledger.domain.ranking import SheetInputs, check_inputs
+from vledger.domain.program import Program
+from vledger.domain.ranking import SheetInputs, Village, check_inputs
 from vledger.sync.documents.township import SheetKind, SheetValue
 from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.permissions import Refusal
@@ -29,7 +31,7 @@ from vledger.sync.services.sheet_files import (
 )
 from vledger.sync.services.tabular import MAX_FILE_BYTES
 
-__all__ = ["HEADERS", "SHEET_KINDS", "SheetService"]
+__all__ = ["HEADERS", "SHEET_KINDS", "SheetService", "check_value"]
 
 Raw = Decimal | int | str | None  # a value as given: typed text, a number, or None to clear
 
@@ -119,18 +121,30 @@ class SheetService:
         context = self._context
         context.require_township("change the ranking sheet's inputs")
         program = self._programs.get(program_id)
-        value: Decimal | None = None
-        if raw is not None:
-            value = raw if isinstance(raw, Decimal) else read_number(str(raw))
-            if value is None:
-                raise Refusal(f"{HEADERS[kind][-1]}: {str(raw).strip()!r} is not a number")
-        check = sheet_inputs_of(kind, {key: value if value is not None else Decimal(0)})
-        problems = check_inputs(program, self._roster.villages(), check)
-        if problems:
-            raise Refusal(*(f"{','.join(key)}: {problem_text(p, context.lang)}"
-                            for p in problems))
+        value = check_value(program, self._roster.villages(), kind, key, raw, context.lang)
         sheet_value = _sheet_value(kind, program.id, key, value)
         context.write(lambda: context.township_doc().set_values(context.who, [sheet_value]))
+
+
+def check_value(
+    program: Program, villages: Sequence[Village], kind: SheetKind, key: tuple[str, ...],
+    raw: Raw, lang: str = "en",
+) -> Decimal | None:
+    """The number a sheet cell takes (None: cleared), or the Refusal saying why not.
+
+    Only the program and the roster decide it, so a front end may check a typed value
+    itself before it asks the office to store it; storing checks it again.
+    """
+    value: Decimal | None = None
+    if raw is not None:
+        value = raw if isinstance(raw, Decimal) else read_number(str(raw))
+        if value is None:
+            raise Refusal(f"{HEADERS[kind][-1]}: {str(raw).strip()!r} is not a number")
+    check = sheet_inputs_of(kind, {key: value if value is not None else Decimal(0)})
+    problems = check_inputs(program, list(villages), check)
+    if problems:
+        raise Refusal(*(f"{','.join(key)}: {problem_text(p, lang)}" for p in problems))
+    return value
 
 
 def _sheet_value(

@@ -105,12 +105,41 @@ def status(store: Replicas) -> dict[str, Any]:
     """`vledger status --json`: documents held; per known peer, its last sync and the
     changes it has not confirmed; and the latest received changes refused. Reads the
     documents without building their journal index."""
-    from vledger.sync.link.session import own_documents, peer_records
+    from vledger.sync.link.session import own_documents
     from vledger.sync.trust.signatures import refusal_log
 
     me = me_of(store)
     docs = own_documents(store, me.township)
-    counts = {d: store.document(d).change_count() for d in docs}
+    # Every document is read to count its changes; those not open before are closed again
+    # (a township does not keep every village's document in memory: design.md, Store).
+    was_open = {d for d in docs if store.is_open(d)}
+    try:
+        counts = {d: store.document(d).change_count() for d in docs}
+        unconfirmed = _unconfirmed(store, docs, counts)
+    finally:
+        for doc in docs:
+            if doc not in was_open:
+                store.close_document(doc)
+    return {
+        "office": me.office, "township": me.township, "device": me.device,
+        "documents": [
+            {"id": d, "changes": counts[d], "heads": [h.hex() for h in docs[d]]}
+            for d in sorted(docs)
+        ],
+        "peers": unconfirmed,
+        "refused": [r.to_json_dict() for r in refusal_log(store, REFUSALS_SHOWN)],
+        "damage": [str(d) for d in store.report],
+        "set_aside": [{"doc": r.doc, "change": r.change.hex(), "device": r.device,
+                       "reason": r.reason, "at": r.at} for r in store.db.set_aside.list()],
+    }
+
+
+def _unconfirmed(
+    store: Replicas, docs: dict[str, list[bytes]], counts: dict[str, int]
+) -> list[dict[str, Any]]:
+    """Per known peer: its last sync and how many of our changes it has not confirmed."""
+    from vledger.sync.link.session import peer_records
+
     peers: dict[str, dict[str, Any]] = {}
     for record in peer_records(store):
         entry = peers.setdefault(record.peer, {
@@ -130,18 +159,7 @@ def status(store: Replicas) -> dict[str, Any]:
                 unconfirmed += len(store.document(doc).change_hashes(heads))
         listed.append({k: v for k, v in entry.items() if k != "confirmed"}
                       | {"unconfirmed": unconfirmed})
-    return {
-        "office": me.office, "township": me.township, "device": me.device,
-        "documents": [
-            {"id": d, "changes": counts[d], "heads": [h.hex() for h in docs[d]]}
-            for d in sorted(docs)
-        ],
-        "peers": sorted(listed, key=lambda p: p["peer"]),
-        "refused": [r.to_json_dict() for r in refusal_log(store, REFUSALS_SHOWN)],
-        "damage": [str(d) for d in store.report],
-        "set_aside": [{"doc": r.doc, "change": r.change.hex(), "device": r.device,
-                       "reason": r.reason, "at": r.at} for r in store.db.set_aside.list()],
-    }
+    return sorted(listed, key=lambda p: p["peer"])
 
 
 def export_bundle(store: Replicas, path: Path, for_office: str | None = None) -> BundleSummary:
@@ -201,12 +219,25 @@ class SyncService:
         Refusal for a bad address or a peer that refuses us; Unreachable when it cannot
         be reached in `attempts` tries.
         """
-        from vledger.sync.link.session import PeerRefused
-        from vledger.sync.link.transport import RETRY_ERRORS, Backoff, open_checked
-
         host, port = address_of(address)
         store = self._context.store
         me = me_of(store)
+        was_open = {d for d in store.document_ids() if store.is_open(d)}
+        try:
+            return await self._sync_with(store, me, address, host, port, timeout,
+                                         progress, attempts)
+        finally:  # a sync reads every document: close those it opened (design.md, Store)
+            for doc in store.document_ids():
+                if doc not in was_open:
+                    store.close_document(doc)
+
+    async def _sync_with(
+        self, store: Replicas, me: Identity, address: str, host: str, port: int,
+        timeout: float, progress: Progress | None, attempts: int,
+    ) -> SyncResult:
+        from vledger.sync.link.session import PeerRefused
+        from vledger.sync.link.transport import RETRY_ERRORS, Backoff, open_checked
+
         say = progress or (lambda _text: None)
         backoff = Backoff()
         last = "no attempt made"
@@ -263,6 +294,24 @@ class SyncService:
         """Changes whenever any held document changes; one query, no document opened (the
         ranking and conflicts screens poll it every second)."""
         return self._context.store.db.documents.digest()
+
+    def versions(self) -> dict[str, str]:
+        """Per office whose documents this home holds (the township's own under the
+        township's id), a digest of their stored heads: it moves whenever one of them
+        does. One query, no document opened: the UI looks at it when `data_version()`
+        moved, to refresh only the screens showing what changed."""
+        from vledger.sync.documents.replica import parse_doc_id
+
+        digests: dict[str, Any] = {}
+        for doc, heads in self._context.store.db.documents.all_heads().items():
+            try:
+                township, office, _year = parse_doc_id(doc)
+            except ValueError:
+                continue
+            if township == self._context.me.township:
+                digest = digests.setdefault(office, hashlib.sha256())
+                digest.update(doc.encode() + b"\x00" + b"".join(sorted(heads)) + b"\x01")
+        return {office: digest.hexdigest()[:16] for office, digest in digests.items()}
 
     def unsynced_cells(self, program: str, village: str) -> set[tuple[str, str]]:
         """(row, column) of the ledger cells whose edits by this device no peer holds yet."""

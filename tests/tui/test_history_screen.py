@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -219,10 +220,15 @@ class FixedHistory:
 
 
 class JournalOffice:
-    """An office with nothing but that history."""
+    """An office with nothing but that history (and the little the screens' worker reads:
+    who it is, no programs, a store that never moves)."""
 
     def __init__(self) -> None:
         self.history = FixedHistory()
+        self.me = SimpleNamespace(township="t1", office="t1", is_township=True, home=Path("."))
+        self.roster = SimpleNamespace(whoami=lambda: None, villages=lambda: [])
+        self.programs = SimpleNamespace(all=lambda: [])
+        self.sync = SimpleNamespace(data_version=lambda: "0", versions=lambda: {})
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

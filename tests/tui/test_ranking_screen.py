@@ -3,6 +3,7 @@ drill-down compared with domain.explain.render, period and program keys, live re
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections.abc import Iterator
 from datetime import date
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from textual.app import App
 from textual.widgets import OptionList, Static
+from ui_helpers import settle as settle_app
 
 from tests.example_data import EXAMPLES
 from tests.sync.homes import create_township
@@ -83,10 +85,8 @@ class _settled:
 
 
 async def settle(pilot: Any) -> None:
-    """Let posted messages run, finish every worker, and let their results be shown."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Let posted messages run, finish every job and worker, and let their results show."""
+    await settle_app(pilot)
 
 
 def ranking_app(office: Office, lang: str = "zh", **kw: Any) -> ScreenApp:
@@ -205,19 +205,25 @@ async def test_edits_elsewhere_recompute_the_sheet(office: Office) -> None:
         assert isinstance(screen, RankingScreen)
         before = dict(zip(screen.model.row_ids(), shown_rows(screen), strict=True))
         # v04 holds a drill in Q1: two more drills raise its drills score (linear, +2 each)
-        office.ledgers.session(PROGRAM, "v04", writing=True).add_rows([
-            {"date": "2026-02-02", "kind": "应急演练"}, {"date": "2026-02-03", "kind": "应急演练"},
-        ])
+        # (written on the screen's worker: the office is used by one thread at a time)
+        await asyncio.wrap_future(screen.worker.submit(
+            lambda o: o.ledgers.session(PROGRAM, "v04", writing=True).add_rows([
+                {"date": "2026-02-02", "kind": "应急演练"},
+                {"date": "2026-02-03", "kind": "应急演练"},
+            ])))
         computed = screen.recomputed
-        screen.check_for_changes()  # what the timer runs every second
+        screen.look_at_store()  # what the timer runs every second
+        await settle(pilot)
         assert screen.recomputed == computed + 1
         after = dict(zip(screen.model.row_ids(), shown_rows(screen), strict=True))
         fresh = office.ranking.sheet(PROGRAM, "Q1").row("v04")
         assert after["v04"]["drills"] == f"{fresh.items['drills'].score:.2f}"
         assert after["v04"]["drills"] != before["v04"]["drills"]
-        screen.check_for_changes()  # nothing moved: no recompute
+        screen.look_at_store()  # nothing moved: no recompute
+        await settle(pilot)
         assert screen.recomputed == computed + 1
         await pilot.press("f5")
+        await settle(pilot)
         assert screen.recomputed == computed + 2
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 from ui_helpers import SIZE, make_app, open_ledger
+from ui_helpers import settle as settle_app
 
 from vledger.sync.link.session import peer_key
 from vledger.sync.services.office import Office
@@ -20,9 +21,7 @@ def titles(screen: Any) -> list[str]:
 
 
 async def settle(pilot: Pilot[int]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle_app(pilot)
 
 
 async def switch_and_compare(pilot: Pilot[int]) -> tuple[list[str], list[str]]:

@@ -10,15 +10,13 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from ui_helpers import make_app, open_ledger
+from ui_helpers import make_app, open_ledger, settle
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_home(snap_compare: object, demo_home: Path, size: tuple[int, int]) -> None:
-    async def counted(pilot: Pilot[int]) -> None:  # the counts fill in from a worker
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+    async def counted(pilot: Pilot[int]) -> None:  # the counts fill in from the worker
+        await settle(pilot)
 
     assert snap_compare(  # type: ignore[operator]
         make_app(demo_home, "zh"), terminal_size=size, run_before=counted
@@ -30,6 +28,7 @@ def test_ledger(snap_compare: object, demo_home: Path, size: tuple[int, int]) ->
     async def to_ledger(pilot: Pilot[int]) -> None:
         await open_ledger(pilot)
         await pilot.press("j", "l", "l")
+        await settle(pilot)
 
     assert snap_compare(  # type: ignore[operator]
         make_app(demo_home, "zh"), terminal_size=size, run_before=to_ledger

@@ -4,6 +4,13 @@ Exit codes: 0 done (for `sync`: both sides hold the same heads for every
 document), 1 refused (no office here, another township, a device the roster does
 not trust, changes one side refused, a bad bundle), 3 the peer could not be
 reached in time after retries.
+
+`serve --json-log` and `sync --json-log` print one JSON object per line per event
+instead of sentences, for a program that runs them as its child (the UI serves and
+syncs this way, so that their heavy work never shares a process with the screen).
+Every line has "event" and "at" (ISO 8601 with offset); docs/cli.md lists the events
+and their fields. More fields may be added to any event; a reader ignores what it does
+not know.
 """
 
 from __future__ import annotations
@@ -23,6 +30,11 @@ def register(sub: Any) -> None:
                        help=f"address to listen on (default {DEFAULT_LISTEN}; port 0 picks one)")
     serve.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                        help="longest wait for a peer's next frame")
+    serve.add_argument("--json-log", action="store_true",
+                       help="print one JSON object per line per event (see docs/cli.md)")
+    serve.add_argument("--stop-with-stdin", action="store_true",
+                       help="stop when standard input closes (a program that starts serve "
+                            "as its child: the server ends with it)")
     serve.set_defaults(run=run_serve)
 
     sync = sub.add_parser("sync", help="exchange changes with a peer until both hold the same")
@@ -31,6 +43,8 @@ def register(sub: Any) -> None:
                       help="keep the link up: push and pull edits as they happen, reconnect")
     sync.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                       help="longest wait for any one connect or answer (default 15)")
+    sync.add_argument("--json-log", action="store_true",
+                      help="print one JSON object per line per event (see docs/cli.md)")
     sync.set_defaults(run=run_sync)
 
     status = sub.add_parser("status", help="documents held and what each known peer has seen")
@@ -44,9 +58,13 @@ def register(sub: Any) -> None:
     export.add_argument("file", metavar="FILE", type=Path)
     export.add_argument("--for", dest="for_office", metavar="OFFICE",
                         help="only what OFFICE has not confirmed (default: everything)")
+    export.add_argument("--json-log", action="store_true",
+                        help="say what was done as one JSON object (see docs/cli.md)")
     export.set_defaults(run=run_bundle_export)
     load = actions.add_parser("import", help="apply a bundle (twice changes nothing)")
     load.add_argument("file", metavar="FILE", type=Path)
+    load.add_argument("--json-log", action="store_true",
+                      help="say what was done as one JSON object (see docs/cli.md)")
     load.set_defaults(run=run_bundle_import)
 
 
@@ -81,6 +99,32 @@ def _install_stop(loop: Any, stop: Any) -> None:
             pass
 
 
+# -- machine-readable log lines -------------------------------------------------------
+
+
+def log_line(event: str, **fields: Any) -> None:
+    """One JSON object on one line: the event, when, and what it says."""
+    from vledger.clock import now_iso
+
+    print(json.dumps({"event": event, "at": now_iso(), **fields}, ensure_ascii=False),
+          flush=True)
+
+
+def _stop_when_stdin_closes(loop: Any, stop: Any) -> None:
+    """Set `stop` once standard input reaches its end (the parent that started us left)."""
+    import threading
+
+    def wait() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except (OSError, ValueError):
+            pass
+        loop.call_soon_threadsafe(stop.set)
+
+    threading.Thread(target=wait, name="vledger-stdin", daemon=True).start()
+
+
 # -- serve -------------------------------------------------------------------------------
 
 
@@ -90,18 +134,34 @@ def run_serve(args: argparse.Namespace) -> int:
     from vledger.sync.services import home_sync
 
     def ready(serving: home_sync.Serving) -> None:
-        print(f"serving {serving.township} as {serving.office} on "
-              f"{serving.host}:{serving.port}", flush=True)
+        address = f"{serving.host}:{serving.port}"
+        if args.json_log:
+            log_line("serving", township=serving.township, office=serving.office,
+                     address=address)
+        else:
+            print(f"serving {serving.township} as {serving.office} on {address}", flush=True)
+
+    def watch(step: home_sync.LinkStep) -> None:
+        log_line(**step)
 
     async def main() -> None:
         stop = asyncio.Event()
-        _install_stop(asyncio.get_running_loop(), stop)
-        await home_sync.serve(args.home, args.listen, stop, ready, timeout=args.timeout)
-        print("stopped", flush=True)
+        loop = asyncio.get_running_loop()
+        _install_stop(loop, stop)
+        if args.stop_with_stdin:
+            _stop_when_stdin_closes(loop, stop)
+        await home_sync.serve(args.home, args.listen, stop, ready, timeout=args.timeout,
+                              watch=watch if args.json_log else None)
+        if args.json_log:
+            log_line("stopped")
+        else:
+            print("stopped", flush=True)
 
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
+        pass
+    except BrokenPipeError:  # the reader of the log left: so does the server
         pass
     return 0
 
@@ -112,10 +172,15 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_sync(args: argparse.Namespace) -> int:
     import asyncio
 
+    from vledger.errors import VledgerError
+    from vledger.messages import localize
     from vledger.sync.services import home_sync
 
     def say(line: str) -> None:
-        print(line, flush=True)
+        if args.json_log:
+            log_line("note", text=line)
+        else:
+            print(line, flush=True)
 
     async def main() -> None:
         if args.watch:
@@ -123,7 +188,13 @@ def run_sync(args: argparse.Namespace) -> int:
             _install_stop(asyncio.get_running_loop(), stop)
             await home_sync.watch(args.home, args.peer, stop, say, timeout=args.timeout)
             return
+        if args.json_log:
+            log_line("connecting", address=args.peer)
         done = await home_sync.sync_once(args.home, args.peer, timeout=args.timeout)
+        if args.json_log:
+            log_line("synced", peer_office=done.peer_office, address=done.address,
+                     documents=done.documents, sent=done.sent, received=done.received)
+            return
         say(f"in sync with {done.peer_office} at {done.address}: {done.documents} "
             f"document(s), sent {done.sent} and received {done.received} change(s)")
 
@@ -131,6 +202,11 @@ def run_sync(args: argparse.Namespace) -> int:
         asyncio.run(main())
     except KeyboardInterrupt:
         pass
+    except VledgerError as problem:
+        if args.json_log:  # the same lines go to stderr as always (tui/cli/main.py)
+            log_line("failed", exit=problem.exit_code,
+                     problems=[localize(p, args.lang) for p in problem.problems])
+        raise
     return 0
 
 
@@ -167,24 +243,55 @@ def run_status(args: argparse.Namespace) -> int:
 # -- bundles -----------------------------------------------------------------------------
 
 
+def _failures_logged(args: argparse.Namespace, act: Any) -> int:
+    """Run `act()`; with --json-log a refusal is also said as a "failed" line (stderr and
+    the exit code stay as always, tui/cli/main.py)."""
+    from vledger.errors import VledgerError
+    from vledger.messages import localize
+
+    try:
+        return int(act())
+    except VledgerError as problem:
+        if getattr(args, "json_log", False):
+            log_line("failed", exit=problem.exit_code,
+                     problems=[localize(p, args.lang) for p in problem.problems])
+        raise
+
+
 def run_bundle_export(args: argparse.Namespace) -> int:
     from vledger.sync.services import home_sync
 
-    summary = home_sync.export_bundle(args.home, args.file, args.for_office)
-    whom = f" for {args.for_office}" if args.for_office else ""
-    print(f"wrote {args.file}{whom}: {summary.documents} document(s), {summary.changes} change(s)")
-    return 0
+    def act() -> int:
+        summary = home_sync.export_bundle(args.home, args.file, args.for_office)
+        if args.json_log:
+            log_line("exported", file=str(args.file), documents=summary.documents,
+                     changes=summary.changes, size=args.file.stat().st_size)
+            return 0
+        whom = f" for {args.for_office}" if args.for_office else ""
+        print(f"wrote {args.file}{whom}: {summary.documents} document(s), "
+              f"{summary.changes} change(s)")
+        return 0
+
+    return _failures_logged(args, act)
 
 
 def run_bundle_import(args: argparse.Namespace) -> int:
     from vledger.errors import VledgerError
     from vledger.sync.services import home_sync
 
-    summary = home_sync.import_bundle(args.home, args.file)
-    print(f"imported {args.file} from {summary.office}: {summary.changes} new change(s) in "
-          f"{summary.documents} document(s)")
-    if summary.refused:
-        raise VledgerError(f"{args.file}: {len(summary.refused)} change(s) refused (never "
-                           "applied; see `vledger status`):",
-                           *(f"  {line}" for line in summary.refused[:10]))
-    return 0
+    def act() -> int:
+        summary = home_sync.import_bundle(args.home, args.file)
+        if args.json_log:
+            log_line("imported", file=str(args.file), office=summary.office,
+                     documents=summary.documents, changes=summary.changes,
+                     refused=list(summary.refused))
+        else:
+            print(f"imported {args.file} from {summary.office}: {summary.changes} new "
+                  f"change(s) in {summary.documents} document(s)")
+        if summary.refused:
+            raise VledgerError(f"{args.file}: {len(summary.refused)} change(s) refused "
+                               "(never applied; see `vledger status`):",
+                               *(f"  {line}" for line in summary.refused[:10]))
+        return 0
+
+    return _failures_logged(args, act)

@@ -1,14 +1,25 @@
-"""`vledger ui` (and `vledger` with no command, via tui/cli/main.py's fallback): open the UI."""
+"""`vledger ui` (and `vledger` with no command, via tui/cli/main.py's fallback): open the UI.
+
+`vledger ui --serve [HOST:PORT]` also serves the home from the start (a child `vledger
+serve`, as the sync screen's key starts it), so a township's villages can sync while its
+clerk works.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+DEFAULT_LISTEN = "127.0.0.1:7420"  # as `vledger serve`
+
 
 def register(sub: Any) -> None:
     ui = sub.add_parser("ui", help="open the terminal UI on this office",
                         description="Open the terminal UI on this office (the default).")
+    ui.add_argument("--serve", nargs="?", const=DEFAULT_LISTEN, default=None,
+                    metavar="HOST:PORT",
+                    help="serve this office to its peers while the UI is open "
+                         f"(default {DEFAULT_LISTEN})")
     ui.set_defaults(run=run_ui)
 
 
@@ -20,4 +31,9 @@ def open_home(args: argparse.Namespace) -> int:
     """Run the UI on `args.home` in `args.lang` (tui/cli/demo.py calls this after a build)."""
     from vledger.tui.app import run_app
 
-    return run_app(args.home, args.lang)
+    serve = getattr(args, "serve", None)
+    if serve is not None:
+        from vledger.sync.services.sync import address_of
+
+        address_of(serve)  # a bad HOST:PORT is refused before the screen opens
+    return run_app(args.home, args.lang, serve=serve)

@@ -100,6 +100,10 @@ class CommandStack:
     def add_row(self) -> AddRow:
         return self._record(AddRow(self.model.add_row()))
 
+    def added(self, row_id: str) -> AddRow:
+        """Record a row the model added by itself (one the store had to name first)."""
+        return self._record(AddRow(row_id))
+
     def delete_row(self, row_id: str) -> DeleteRow:
         self.model.delete_row(row_id)
         return self._record(DeleteRow(row_id))

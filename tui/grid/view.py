@@ -241,9 +241,15 @@ class Grid(GridViewer):
     def _refused(self, problem: ValueError) -> None:
         self.update_status(self._reason(problem), refused=True)
 
-    def action_add_row(self) -> None:
+    async def action_add_row(self) -> None:
+        # A model over the office waits for the store to name the row; the keys typed
+        # after this one wait their turn meanwhile (KeyOrder), the screen does not.
+        add_async = getattr(self.model, "add_row_async", None)
         try:
-            command = self.stack.add_row()
+            if add_async is not None:
+                command = self.stack.added(await add_async())
+            else:
+                command = self.stack.add_row()
         except ValueError as problem:  # a sheet has no free rows; the facade may refuse
             self._refused(problem)
             return

@@ -91,10 +91,18 @@ class GridViewer(Widget, can_focus=True):
         self.refresh_bindings()
 
     def refresh_model(self) -> None:
-        """Call after the model changed behind the grid's back (a sync merged edits)."""
+        """Call after the model changed behind the grid's back (a sync merged edits): the
+        cursor stays on its row and on the same line of the screen (rows added or
+        removed above it scroll the rest), and an open editor stays where it is, with
+        what the clerk typed in it."""
+        line = self.cursor_row - self.body.scroll_offset.y
         self.sync_model(force=True)
+        top = self.cursor_row - line
+        if line >= 0 and top != self.body.scroll_offset.y:
+            self.body.scroll_to(y=max(0, top), animate=False, immediate=True)
         self.body.refresh()
         self.update_status()
+        self.place_editor()
 
     def move_to(self, row: int, col: int | None = None) -> None:
         rows = self.view.rows()

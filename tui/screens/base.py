@@ -10,22 +10,41 @@ or not):
   every screen of the stack when the language switches);
 - `palette_commands()` returns `(Command, callback)` pairs: what the palette offers while the
   screen is on top. Without it the palette falls back to the screen's bindings.
+
+An OfficeScreen never calls the office on the event loop: it reads `self.facts` (who this
+office is, the programs, the villages, kept by the worker) and asks everything else of
+`self.worker` (tui/office_worker.py), whose answers come back as callbacks. It hears what
+other processes wrote through `store_changed(change)`, called by the app while the screen
+shows, or once it shows again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from textual import events, on
 from textual.binding import Binding
 from textual.screen import Screen
 
+from vledger.errors import VledgerError
 from vledger.tui.commands import Command, bindings
+from vledger.tui.office_worker import (
+    LOOK_SECONDS,
+    OfficeFacts,
+    OfficeWorker,
+    StoreChange,
+    worker_of,
+)
 from vledger.tui.textual_compat import set_bindings
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from vledger.sync.services.office import Office
     from vledger.tui.grid.view import Grid
+
+T = TypeVar("T")
 
 PaletteEntry = tuple[Command, Callable[[], Any]]
 
@@ -101,8 +120,64 @@ class CommandScreen(Screen[None]):
 
 
 class OfficeScreen(CommandScreen):
-    """A screen over the open office's services."""
+    """A screen over the open office's services, through its worker."""
 
     def __init__(self, office: Office, lang: str = "zh", **params: Any) -> None:
         super().__init__(lang, **params)
-        self.office = office
+        self.office = office  # never called here: `self.worker` runs what is asked of it
+        found = worker_of(office)
+        # A host that hands over an office no app worker owns (a test's app) gets one of
+        # its own, closed with the screen; it also looks at the store itself.
+        self._own_worker = found is None
+        self.worker: OfficeWorker = found if found is not None else OfficeWorker.over(office)
+        self._heard = StoreChange()
+
+    @property
+    def facts(self) -> OfficeFacts:
+        facts = self.worker.facts
+        assert facts is not None, "screens open once the office's facts are read"
+        return facts
+
+    def ask(self, job: Callable[[Office], T], then: Callable[[T], None] | None = None, *,
+            failed: Callable[[VledgerError], None] | None = None,
+            write: bool = False) -> Future[T]:
+        """Run `job(office)` on the worker; `then(result)` here when it is done (module
+        docstring of tui/office_worker.py)."""
+        return self.worker.run(self, job, then, failed=failed, write=write)
+
+    # Decorated handlers with names of their own: Textual runs them once for this class,
+    # whatever the subclasses' on_mount do (they call super().on_mount() themselves).
+    @on(events.Mount)
+    def _office_screen_mounted(self) -> None:
+        if self._own_worker:
+            self.set_interval(LOOK_SECONDS, self.look_at_store)
+
+    def look_at_store(self) -> None:
+        """The timer's cheap look at the store (a screen with a worker of its own)."""
+        self.worker.look(self, lambda change: self.hear(change, True))
+
+    @on(events.Unmount)
+    def _office_screen_unmounted(self) -> None:
+        if self._own_worker:
+            self.worker.close(close_office=False)  # the host keeps its office
+
+    # -- what other processes wrote ------------------------------------------------------
+
+    def hear(self, change: StoreChange, visible: bool) -> None:
+        """The app tells what moved in the store: taken now while the screen shows,
+        else kept until it shows again."""
+        self._heard = self._heard | change
+        if visible and self.is_attached:
+            self._take_heard()
+
+    def _take_heard(self) -> None:
+        change, self._heard = self._heard, StoreChange()
+        if change:
+            self.store_changed(change)
+
+    @on(events.ScreenResume)
+    def _office_screen_resumed(self) -> None:
+        self._take_heard()
+
+    def store_changed(self, change: StoreChange) -> None:
+        """Refresh what this screen shows of what moved (each screen says what)."""

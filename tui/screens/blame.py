@@ -19,6 +19,7 @@ from vledger.tui.grid.model import GridColumn
 from vledger.tui.grid.read_only import ReadOnlyGrid
 from vledger.tui.grid.table_model import TableModel, text_column
 from vledger.tui.grid.view import Grid
+from vledger.tui.office_worker import StoreChange
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.history_text import op_name, problem_text, show_time, show_value
 
@@ -58,6 +59,7 @@ class BlameScreen(OfficeScreen):
         self.cell = (program, village, row, column)
         self.chain: list[JournalEntry] = []
         self.problem: str | None = None
+        self.read_done = False  # the chain has been read (on the office's worker)
         self.model = TableModel(blame_columns(self.lang))
         self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter=None, id="blame-grid")
 
@@ -73,12 +75,24 @@ class BlameScreen(OfficeScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        try:
-            self.chain = self.office.history.blame(*self.cell)
-        except VledgerError as problem:  # a refusal: shown on the title line
-            self.problem = problem_text(problem, self.lang)
-        self.label()
         self.grid.focus()
+        cell = self.cell
+
+        def read(chain: list[JournalEntry]) -> None:
+            self.chain = chain
+            self.read_done = True
+            self.label()
+
+        def refused(problem: VledgerError) -> None:  # a refusal: shown on the title line
+            self.problem = problem_text(problem, self.lang)
+            self.read_done = True
+            self.label()
+
+        self.ask(lambda office: office.history.blame(*cell), read, failed=refused)
+
+    def store_changed(self, change: StoreChange) -> None:
+        if change.touches(self.cell[1], self.facts.me.township):
+            self.on_mount()
 
     def label(self) -> None:
         """Title, column titles and rows in `self.lang` (on mount and on a language switch)."""
@@ -97,7 +111,9 @@ class BlameScreen(OfficeScreen):
         self.grid.refresh_model()
         title = self.query_one("#blame-title", Static)
         where = f"{program} · {village} · {row} · {column}"
-        if self.problem is not None:
+        if not self.read_done:
+            title.update(say(self.lang, "ui.working"))
+        elif self.problem is not None:
             title.update(self.problem)
         elif not self.chain:
             title.update(say(self.lang, "ui.blame.none", cell=where))

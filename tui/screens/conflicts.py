@@ -2,10 +2,9 @@
 time; Enter keeps the value under the cursor (the history service writes a recorded
 resolve).
 
-The list follows the data: a cheap timer compares the sync service's `data_version()` and
-reads the conflicts again only when some document changed (a sync arrived, another screen
-edited). The history service caches each document's conflicts by its heads, so that read
-is cheap.
+The list follows the data: the app hears when some document moved (a sync arrived, another
+screen or process edited) and the conflicts are read again on the office's worker. The
+history service caches each document's conflicts by its heads, so that read is cheap.
 """
 
 from __future__ import annotations
@@ -26,13 +25,12 @@ from vledger.tui.grid.read_only import ReadOnlyGrid
 from vledger.tui.grid.table_model import TableModel, text_column
 from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
+from vledger.tui.office_worker import StoreChange
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.history_text import problem_text, show_time, show_value
 
 if TYPE_CHECKING:
     from vledger.sync.services.office import Office
-
-REFRESH_SECONDS = 1.0
 
 CONFLICT_COMMANDS: tuple[Command, ...] = (
     Command("keep-value", "", "keep", "cmd.keep-value", words="resolve settle keep 解决 冲突 保留"),
@@ -83,7 +81,7 @@ class ConflictsScreen(OfficeScreen):
         self.params = dict(filters)
         self.conflicts: list[Conflict] = []
         self.message = ""  # what was done last (a settle), shown before the count
-        self._seen_version: object = None
+        self._asked = 0
         self.model = TableModel(conflict_columns(self.lang))
         self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter="cmd.enter.keep-this",
                                  id="conflicts-grid")
@@ -103,24 +101,30 @@ class ConflictsScreen(OfficeScreen):
         self.set_status(t(self.lang, "working"))
         self.reload()
         self.grid.focus()
-        self.set_interval(REFRESH_SECONDS, self.check_for_changes)
 
     def reload(self, message: str = "") -> None:
-        """Find the open conflicts in a thread: every journal is read (seconds when big)."""
-        self._seen_version = self.office.sync.data_version()
-        self.run_worker(lambda: self._load(message), thread=True, exclusive=True,
-                        group="conflicts", exit_on_error=False)
+        """Find the open conflicts on the worker: every journal is read (seconds when big)."""
+        self._load(message)
 
     def _load(self, message: str, settle: tuple[str, str] | None = None) -> None:
-        try:
+        self._asked += 1
+        number, lang = self._asked, self.lang
+
+        def job(office: Office) -> tuple[list[Conflict], str]:
+            said = message
             if settle is not None:
-                self.office.history.resolve(settle[0], keep=settle[1])
-                message = say(self.lang, "ui.conflicts.settled", conflict=settle[0])
-            conflicts = self.office.history.conflicts()
-        except VledgerError as problem:  # not allowed here, or already settled by a sync
-            self.app.call_from_thread(self.set_status, problem_text(problem, self.lang), True)
-            return
-        self.app.call_from_thread(self._show, conflicts, message)
+                office.history.resolve(settle[0], keep=settle[1])
+                said = say(lang, "ui.conflicts.settled", conflict=settle[0])
+            return office.history.conflicts(), said
+
+        def read(found: tuple[list[Conflict], str]) -> None:
+            if number == self._asked or settle is not None:
+                self._show(*found)
+
+        def refused(problem: VledgerError) -> None:  # not allowed, or settled by a sync
+            self.set_status(problem_text(problem, self.lang), True)
+
+        self.ask(job, read, failed=refused, write=settle is not None)
 
     def _show(self, conflicts: list[Conflict], message: str) -> None:
         self.conflicts = conflicts
@@ -141,9 +145,9 @@ class ConflictsScreen(OfficeScreen):
                 else say(self.lang, "ui.conflicts.none"))
         self.set_status(f"{message}  {text}" if message else text)
 
-    def check_for_changes(self) -> None:
-        if self.office.sync.data_version() != self._seen_version:
-            self.reload()
+    def store_changed(self, change: StoreChange) -> None:
+        if change.offices:
+            self.reload(self.message)
 
     def set_status(self, text: str, refused: bool = False) -> None:
         status = self.query_one("#conflicts-status", Static)
@@ -159,8 +163,7 @@ class ConflictsScreen(OfficeScreen):
         """Settle the conflict of this grid row with its value (a recorded resolve)."""
         conflict_id, edit = row_id.split("/", 1)
         self.set_status(t(self.lang, "working"))
-        self.run_worker(lambda: self._load("", (conflict_id, edit)), thread=True,
-                        exclusive=True, group="conflicts", exit_on_error=False)
+        self._load("", (conflict_id, edit))
 
     def action_keep(self) -> None:
         row_id = self.grid.cursor_row_id

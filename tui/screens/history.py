@@ -2,7 +2,9 @@
 time; Enter on an edit shows the blame of its cell (tui/screens/blame.py).
 
 The conflicts list is tui/screens/conflicts.py. Nothing here knows about documents: the
-office's history service reads.
+office's history service reads, on the office's worker. The list follows the data: what
+another process stores (a village's sync arriving, a command) is read again and shows
+within two seconds, the cursor kept on its edit.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from vledger.tui.grid.read_only import ReadOnlyGrid
 from vledger.tui.grid.table_model import TableModel, text_column
 from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
+from vledger.tui.office_worker import StoreChange
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.blame import BlameScreen
 from vledger.tui.screens.history_text import (
@@ -109,6 +112,7 @@ class HistoryScreen(OfficeScreen):
             "column": filters.get("column") or filters.get("column_id") or column,
         }
         self.records: list[dict[str, Any]] = []
+        self._asked = 0  # which read is the latest asked for
         self.model = TableModel(history_columns(self.lang))
         self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter="cmd.enter.blame",
                                  id="history-grid")
@@ -143,8 +147,9 @@ class HistoryScreen(OfficeScreen):
             self.grid.retitle(history_columns(self.lang), self.lang)
             self._show(self.records)
 
-    def reload(self) -> None:
-        """Read the journal in a thread (tens of thousands of edits take seconds)."""
+    def reload(self, *, quiet: bool = False) -> None:
+        """Read the journal on the office's worker (tens of thousands of edits take
+        seconds); `quiet`: keep the status line as it is meanwhile (a live refresh)."""
         filters = self.filters
         try:
             since = parse_bound(filters["since"] or "", say(self.lang, "ui.history.since"),
@@ -157,17 +162,26 @@ class HistoryScreen(OfficeScreen):
         asked = {"program": filters["program"] or None, "village": filters["village"] or None,
                  "office": filters["office"] or None, "since": since, "until": until,
                  **{k: v for k, v in self.cell_filter.items() if v}}
-        self.set_status(t(self.lang, "working"))
-        self.run_worker(lambda: self._load(asked), thread=True, exclusive=True,
-                        group="history-load", exit_on_error=False)
+        if not quiet:
+            self.set_status(t(self.lang, "working"))
+        self._asked += 1
+        number = self._asked
 
-    def _load(self, asked: dict[str, Any]) -> None:
-        try:
-            records = self.office.history.edits(**asked)
-        except VledgerError as problem:  # a refusal: shown, the old list stays
-            self.app.call_from_thread(self.set_status, problem_text(problem, self.lang), True)
-            return
-        self.app.call_from_thread(self._show, records)
+        def read(records: list[dict[str, Any]]) -> None:
+            if number == self._asked:
+                self._show(records)
+
+        def refused(problem: VledgerError) -> None:  # a refusal: shown, the old list stays
+            if number == self._asked:
+                self.set_status(problem_text(problem, self.lang), True)
+
+        self.ask(lambda office: office.history.edits(**asked), read, failed=refused)
+
+    def store_changed(self, change: StoreChange) -> None:
+        village = self.filters["village"]
+        if change.offices and (village is None
+                               or change.touches(village, self.facts.me.township)):
+            self.reload(quiet=True)
 
     def _show(self, records: list[dict[str, Any]]) -> None:
         self.records = records

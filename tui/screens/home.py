@@ -1,10 +1,12 @@
 """Home: which office this is, the township's name, the programs with their current period,
-the sync state and the open conflicts, and a key for every other screen.
+the sync state, whether the UI serves, and the open conflicts, and a key for every other
+screen.
 
 The home shows at once: the counts (open conflicts, unsynced edits, last sync) are read
-in a worker thread and fill in when ready ("counting…" until then). The history and sync
-services cache them per document by its heads, so after the first start they take
-milliseconds.
+by the office's worker and fill in when ready ("counting…" until then). The history and
+sync services cache them per document by its heads, so after the first start they take
+milliseconds. They are counted again whenever the store moves (another process wrote, a
+sync ended) and when the screen shows again.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from vledger.messages import say
+from vledger.sync.services.programs import ProgramService
 from vledger.tui.commands import Command
 from vledger.tui.i18n import t
+from vledger.tui.office_worker import StoreChange
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.history_text import show_time
 
@@ -52,6 +56,12 @@ class HomeCounts:
     last_sync: PeerStatus | None  # the latest sync; None when never
 
 
+def _count(office: Office) -> HomeCounts:
+    """The home's counts (on the office's worker)."""
+    return HomeCounts(office.history.open_conflict_count(), office.sync.unsynced_edits(),
+                      office.sync.last_sync())
+
+
 class HomeScreen(OfficeScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = HOME_COMMANDS
 
@@ -66,6 +76,7 @@ class HomeScreen(OfficeScreen):
             yield Static(id="home-township", classes="title")
             yield Static(id="home-office")
             yield Static(id="home-sync")
+            yield Static(id="home-serving")
             yield Static(id="home-conflicts")
             yield Static(id="home-programs-title", classes="section")
             yield OptionList(id="home-programs")
@@ -77,30 +88,42 @@ class HomeScreen(OfficeScreen):
         self.query_one("#home-programs", OptionList).focus()
 
     def label(self) -> None:
-        office = self.office
-        me = office.roster.whoami()
+        facts = self.facts
+        me = facts.identity
         lang = self.lang
-        kind = say(lang, "cli.kind.township" if office.me.is_township else "cli.kind.village")
+        kind = say(lang, "cli.kind.township" if facts.me.is_township else "cli.kind.village")
         self.query_one("#home-township", Static).update(me.township_name)
         self.query_one("#home-office", Static).update(
             f"{t(lang, 'office')}: {me.office_name or me.office} ({kind} {me.office})   "
             f"{say(lang, 'ui.home.year')}: {me.year}"
         )
         self._show_counts(self.counts)
-        self.run_worker(self._count, thread=True, exclusive=True, group="home-counts",
-                        exit_on_error=False)
+        self.count()
         self.query_one("#home-programs-title", Static).update(
             f"{t(lang, 'programs')} ({t(lang, 'period')})"
         )
         self._fill_programs()
+        self.serving_changed()
         self.query_one("#home-hint", Static).update(say(lang, "ui.home.hint"))
 
-    def _count(self) -> None:
-        """Read the counts in a thread: the first time on a big township takes seconds."""
-        office = self.office
-        counts = HomeCounts(office.history.open_conflict_count(),
-                            office.sync.unsynced_edits(), office.sync.last_sync())
-        self.app.call_from_thread(self._show_counts, counts)
+    def count(self) -> None:
+        """Count on the office's worker: the first time on a big township takes seconds."""
+        self.ask(_count, self._show_counts)
+
+    def store_changed(self, change: StoreChange) -> None:
+        if change.touches(self.facts.me.township):
+            self._fill_programs()  # a program published, the roster changed
+        self.count()
+
+    def serving_changed(self) -> None:
+        """Whether this UI serves its home, and where (the sync screen starts it)."""
+        serving = getattr(self.app, "serving", None)
+        line = self.query_one("#home-serving", Static)
+        line.display = serving is not None and serving.active
+        if serving is not None and serving.active:
+            synced = sum(1 for p in serving.peers.values() if p.syncs)
+            line.update(say(self.lang, "ui.home.serving",
+                            address=serving.address or serving.listen, count=synced))
 
     def _show_counts(self, counts: HomeCounts | None) -> None:
         self.counts = counts
@@ -119,12 +142,12 @@ class HomeScreen(OfficeScreen):
             f"{t(self.lang, 'open-conflicts')}: {conflicts}")
 
     def _fill_programs(self) -> None:
-        programs = self.office.programs.all()
+        programs = self.facts.programs
         options = self.query_one("#home-programs", OptionList)
         chosen = options.highlighted
         options.clear_options()
         for program in programs:
-            period_id = self.office.programs.current_period(program, self.today)
+            period_id = ProgramService.current_period(program, self.today)
             period = program.period(period_id).title
             options.add_option(Option(f"{program.title}  ·  {period}", id=program.id))
         if not programs:

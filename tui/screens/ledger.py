@@ -1,6 +1,8 @@
 """A village's ledger for one program: the grid over a ledger session of the office
 (tui/grid/office_model.py), with keys to choose the program and the village. Every edit is
-a stored transaction."""
+a stored transaction, queued on the office's worker; what another process stores in this
+ledger (a sync, a command) shows within two seconds, the cursor, the scroll position and an
+open editor with its text kept."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from vledger.errors import VledgerError
-from vledger.messages import say
+from vledger.messages import localize, say
 from vledger.tui.commands import Command
-from vledger.tui.grid.office_model import OfficeLedgerModel
+from vledger.tui.grid.office_model import OfficeLedgerModel, OpenedLedger, open_ledger
 from vledger.tui.i18n import t
+from vledger.tui.office_worker import StoreChange
 from vledger.tui.screens.grid_screen import GridScreen
 from vledger.tui.widgets.picker import Picker
 
@@ -47,15 +50,16 @@ class LedgerScreen(GridScreen):
                  **params: Any) -> None:
         super().__init__(office, lang, **params)
         self.today = today() if callable(today) else (today or date.today())
-        ids = office.programs.ids()
+        ids = self.facts.program_ids()
         self.program_id = program_id or (ids[0] if ids else None)
         self.village = village if village is not None else self._default_village()
+        self._opening = 0  # which open is the latest (the clerk may pick again meanwhile)
 
     def _default_village(self) -> str | None:
-        if not self.office.me.is_township:
-            return self.office.me.office
-        villages = self.office.roster.villages()
-        return villages[0].id if villages else None
+        facts = self.facts
+        if not facts.me.is_township:
+            return facts.me.office
+        return facts.villages[0].id if facts.villages else None
 
     def compose(self) -> ComposeResult:
         yield Static(id="ledger-title", classes="title-bar")
@@ -70,32 +74,83 @@ class LedgerScreen(GridScreen):
         return None if self.grid is None else self.grid.model
 
     def show_ledger(self) -> None:
-        """Build the grid for the chosen program and village (or say why there is none)."""
+        """Open the chosen program and village's ledger on the worker, then show its grid
+        (or say why there is none)."""
         empty = self.query_one("#ledger-empty", Static)
         if self.program_id is None or self.village is None:
             self.replace_grid(None, empty=empty, why_empty=say(self.lang, "ui.ledger.none"))
             return
-        try:
-            ledger = self.office.ledgers.session(self.program_id, self.village)
-            model = OfficeLedgerModel(self.office, ledger, lang=self.lang, today=self.today)
-        except VledgerError as refusal:  # e.g. this office holds no such ledger
-            self.replace_grid(None, empty=empty, why_empty=refusal.message)
-            return
+        self._opening += 1
+        opening, program_id, village = self._opening, self.program_id, self.village
+        if self.grid is None:
+            empty.display = True
+            empty.update(t(self.lang, "working"))
+
+        def opened(found: OpenedLedger) -> None:
+            if opening == self._opening:
+                self._show(found)
+
+        def refused(refusal: VledgerError) -> None:  # e.g. this office holds no such ledger
+            if opening == self._opening:
+                self.replace_grid(None, empty=empty, why_empty=refusal.message)
+
+        self.ask(lambda office: open_ledger(office, program_id, village), opened,
+                 failed=refused)
+
+    def _show(self, opened: OpenedLedger) -> None:
+        model = OfficeLedgerModel(self.worker, self, opened, lang=self.lang, today=self.today,
+                                  refused=self._write_refused)
         self.app.program_id = self.program_id  # type: ignore[attr-defined]
         self.app.village = self.village  # type: ignore[attr-defined]
-        self.replace_grid(model, empty=empty, classes="ledger-grid")
+        self.replace_grid(model, empty=self.query_one("#ledger-empty", Static),
+                          classes="ledger-grid")
+        self.label()
+        model.refresh_marks(self._model_moved)
+
+    def _model_moved(self) -> None:
+        if self.grid is not None:
+            self.grid.refresh_model()
+
+    def _write_refused(self, error: VledgerError) -> None:
+        """The store refused an edit the grid showed: say why, show what is stored."""
+        text = "; ".join(localize(p, self.lang) for p in error.problems) or str(error)
+        report = getattr(self.app, "report_error", None)
+        if report is not None:
+            report(error)
+        model = self._office_model()
+        if model is not None:
+            model.refresh(self._model_moved, force=True)
+        if self.grid is not None:
+            self.grid.update_status(text, refused=True)
+
+    def _office_model(self) -> OfficeLedgerModel | None:
+        model = None if self.grid is None else self.grid.model
+        return model if isinstance(model, OfficeLedgerModel) else None
+
+    def store_changed(self, change: StoreChange) -> None:
+        """Another process (or screen) wrote: read the rows again only if this ledger's
+        document moved, the marks if a sync ended; the title if the township's did."""
+        if change.touches(self.facts.me.township):
+            self.label()
+        model = self._office_model()
+        if model is None:
+            return
+        if change.touches(self.village):
+            model.refresh(self._model_moved)
+        elif change.synced:
+            model.refresh_marks(self._model_moved)
 
     def label(self) -> None:
         title = self.query_one("#ledger-title", Static)
         if self.program_id is None:
             title.update(t(self.lang, "ledger"))
             return
+        facts = self.facts
         try:
-            program = self.office.programs.get(self.program_id).title
+            program = facts.program(self.program_id).title
         except VledgerError:  # no such program (any more): its id says which
             program = self.program_id
-        names = {v.id: v.name for v in self.office.roster.villages()}
-        village = names.get(self.village or "", self.village or "")
+        village = facts.village_name(self.village or "")
         title.update(f"{t(self.lang, 'ledger')} · {program} · {village}")
         if self.grid is not None and self.grid.lang != self.lang:
             self.grid.set_lang(self.lang)
@@ -106,7 +161,7 @@ class LedgerScreen(GridScreen):
         self.app.open_screen("home")  # type: ignore[attr-defined]
 
     def action_choose_program(self) -> None:
-        choices = [(p.id, p.title) for p in self.office.programs.all()]
+        choices = [(p.id, p.title) for p in self.facts.programs]
         self.app.push_screen(Picker(t(self.lang, "program"), choices, self.program_id),
                              self._program_chosen)
 
@@ -117,9 +172,10 @@ class LedgerScreen(GridScreen):
             self.show_ledger()
 
     def action_choose_village(self) -> None:
-        villages = self.office.roster.villages()
-        if not self.office.me.is_township:
-            villages = [v for v in villages if v.id == self.office.me.office]
+        facts = self.facts
+        villages = list(facts.villages)
+        if not facts.me.is_township:
+            villages = [v for v in villages if v.id == facts.me.office]
         choices = [(v.id, f"{v.name} ({v.id})") for v in villages]
         self.app.push_screen(Picker(t(self.lang, "village"), choices, self.village),
                              self._village_chosen)
@@ -144,9 +200,6 @@ class LedgerScreen(GridScreen):
             grid.cursor_column_id))
 
     def action_reload(self) -> None:
-        if self.grid is not None:
-            model = self.grid.model
-            reload = getattr(model, "reload", None)
-            if reload is not None:
-                reload()
-            self.grid.refresh_model()
+        model = self._office_model()
+        if model is not None:
+            model.refresh(self._model_moved, force=True)

@@ -2,8 +2,10 @@
 
 The sheet is read-only: it is computed by the ranking service from ledgers and township
 sheets, so the grid here refuses edits and Enter on a cell opens its explanation instead. It
-follows the data: a cheap timer compares the sync service's data version and recomputes only
-when it moved (a local edit on another screen, or a sync that arrived), and F5 recomputes at once.
+follows the data: it is computed again, on the office's worker, when the app hears that a
+document it ranks moved (a local edit on another screen, a sync that arrived, a command in
+another process), and F5 computes it again at once. The service keeps each village's
+measures by its document's heads, so only the villages that moved are measured again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from vledger.tui.grid.read_only import ReadOnlyGrid
 from vledger.tui.grid.table_model import TableModel
 from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
+from vledger.tui.office_worker import StoreChange
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.explain import ExplainScreen
 from vledger.tui.screens.ranking_rows import sheet_columns, sheet_notes, sheet_rows
@@ -33,8 +36,6 @@ from vledger.tui.widgets.pick_screen import PickScreen
 
 if TYPE_CHECKING:
     from vledger.sync.services.office import Office
-
-REFRESH_SECONDS = 1.0
 
 C = Command
 RANKING_COMMANDS: tuple[Command, ...] = (
@@ -70,7 +71,7 @@ class RankingScreen(OfficeScreen):
         self.period = period or self._current_period()
         self.sheet: RankingSheet | None = None
         self.recomputed = 0  # how often the sheet was computed, for tests and the bench
-        self._seen_version: object = None
+        self._asked = 0  # which computation is the latest asked for
         self.model = TableModel(sheet_columns(self.program, self.lang))
         self.grid = ReadOnlyGrid(self.model, lang=self.lang, id="ranking-grid")
 
@@ -78,14 +79,16 @@ class RankingScreen(OfficeScreen):
 
     def _pick_program(self, program_id: str | None) -> Program:
         if program_id is not None:
-            return self.office.programs.get(program_id)
-        programs = self.office.programs.all()
+            return self.facts.program(program_id)
+        programs = self.facts.programs
         if not programs:
             raise LookupError(say(self.lang, "ui.ranking.no-program"))
         return programs[0]
 
     def _current_period(self) -> str:
-        return self.office.programs.current_period(self.program, self.today())
+        from vledger.sync.services.programs import ProgramService
+
+        return ProgramService.current_period(self.program, self.today())
 
     # -- building ---------------------------------------------------------------------
 
@@ -107,25 +110,9 @@ class RankingScreen(OfficeScreen):
         super().on_mount()
         self.grid.focus()
         # The first sheet may measure every village's ledger (seconds on a big township):
-        # a thread keeps the keys alive meanwhile; later recomputes hit the measures cache.
+        # the worker does it while the keys stay alive; later ones hit the measures cache.
         self.query_one("#ranking-title", Static).update(t(self.lang, "working"))
-        self.run_worker(self._first_sheet, thread=True, group="ranking-first",
-                        exit_on_error=False)
-
-    def _first_sheet(self) -> None:
-        version = self.office.sync.data_version()
-        try:
-            sheet = self.office.ranking.sheet(self.program.id, self.period)
-        except VledgerError as problem:
-            self.app.call_from_thread(self.show_error, problem)
-            return
-        self.app.call_from_thread(self._started, sheet, version)
-
-    def _started(self, sheet: RankingSheet, version: object) -> None:
-        self._seen_version = version
-        self.recomputed += 1
-        self.show_sheet(sheet)
-        self.set_interval(REFRESH_SECONDS, self.check_for_changes)
+        self.recompute()
 
     def label(self) -> None:
         if self.grid.lang != self.lang:  # a language switch: new column titles and marks
@@ -140,15 +127,22 @@ class RankingScreen(OfficeScreen):
         return title if self.lang == "zh" else f"{period_id} {title}"
 
     def recompute(self) -> None:
-        """Ask for the sheet again and show it, keeping the cursor on its village."""
-        self._seen_version = self.office.sync.data_version()
-        try:
-            sheet = self.office.ranking.sheet(self.program.id, self.period)
-        except VledgerError as problem:  # e.g. ledgers not all here yet: shown, never a crash
-            self.show_error(problem)
-            return
-        self.recomputed += 1
-        self.show_sheet(sheet)
+        """Ask the worker for the sheet again and show it, keeping the cursor on its
+        village; a newer request wins over one still running."""
+        self._asked += 1
+        asked, program, period = self._asked, self.program.id, self.period
+
+        def computed(sheet: RankingSheet) -> None:
+            if asked == self._asked:
+                self.recomputed += 1
+                self.show_sheet(sheet)
+
+        def refused(problem: VledgerError) -> None:  # e.g. ledgers not all here yet
+            if asked == self._asked:
+                self.show_error(problem)
+
+        self.ask(lambda office: office.ranking.sheet(program, period), computed,
+                 failed=refused)
 
     def show_sheet(self, sheet: RankingSheet) -> None:
         self.sheet = sheet
@@ -166,9 +160,15 @@ class RankingScreen(OfficeScreen):
                    + "; ".join(localize(p, self.lang) for p in problem.problems))
         box.display = True
 
-    def check_for_changes(self) -> None:
-        """The timer's cheap look: recompute only when some document's heads moved."""
-        if self.office.sync.data_version() != self._seen_version:
+    def store_changed(self, change: StoreChange) -> None:
+        """A ledger or the township's sheets moved: rank again (the unchanged villages'
+        measures come from the cache)."""
+        if change.offices:
+            if change.touches(self.facts.me.township):
+                try:
+                    self.program = self.facts.program(self.program.id)  # republished?
+                except VledgerError:
+                    pass
             self.recompute()
 
     # -- drill-down ---------------------------------------------------------------------
@@ -220,7 +220,7 @@ class RankingScreen(OfficeScreen):
 
     @work(exclusive=True, group="ranking-pick")
     async def action_choose_program(self) -> None:
-        programs = self.office.programs.all()
+        programs = self.facts.programs
         options = [(p.id, f"{p.title}（{p.id}）") for p in programs]
         chosen = await self.app.push_screen_wait(
             PickScreen(t(self.lang, "program"), options, self.program.id))

@@ -1,18 +1,22 @@
 """The township's sheets for one program: targets (annual), entered values, manual points and
-adjustments (per period), as editable grids with the ledger's keys (tui/grid/sheet_model.py)."""
+adjustments (per period), as editable grids with the ledger's keys (tui/grid/sheet_model.py).
+What another process stores in them (a command, a sync) shows within two seconds."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from vledger.domain.program import YEAR
-from vledger.messages import say
+from vledger.errors import VledgerError
+from vledger.messages import localize, say
 from vledger.tui.commands import Command
-from vledger.tui.grid.sheet_model import SHEET_KINDS, SheetKind, SheetModel
+from vledger.tui.grid.sheet_model import SHEET_KINDS, SheetKind, SheetModel, read_sheet
 from vledger.tui.i18n import t
+from vledger.tui.office_worker import StoreChange
 from vledger.tui.screens.grid_screen import GridScreen
 from vledger.tui.widgets.picker import Picker
 
@@ -39,10 +43,11 @@ class SheetsScreen(GridScreen):
                  period: str | None = None, kind: SheetKind = "targets",
                  **params: Any) -> None:
         super().__init__(office, lang, **params)
-        ids = office.programs.ids()
+        ids = self.facts.program_ids()
         self.program_id = program_id or (ids[0] if ids else None)
         self.period = period or YEAR
         self.kind: SheetKind = kind
+        self._opening = 0
 
     def compose(self) -> ComposeResult:
         yield Static(id="sheets-title", classes="title-bar")
@@ -54,24 +59,63 @@ class SheetsScreen(GridScreen):
         super().on_mount()
 
     def show_sheet(self) -> None:
+        """Read the chosen sheet on the worker, then show it as a grid."""
         empty = self.query_one("#sheets-empty", Static)
         if self.program_id is None:
             self.replace_grid(None, empty=empty,
                               why_empty=say(self.lang, "ui.sheets.no-programs"))
             return
-        program = self.office.programs.get(self.program_id)
+        program = self.facts.program(self.program_id)
         if self.period not in program.period_ids:
             self.period = YEAR
-        model = SheetModel(self.office, program, self.kind, self.period, lang=self.lang)
-        self.replace_grid(
-            model if model.sheet_columns else None, empty=empty, classes="sheet-grid",
-            why_empty=say(self.lang, "ui.sheets.no-such-sheet"))
+        self._opening += 1
+        opening, kind, period = self._opening, self.kind, self.period
         self.label()
+
+        def read(values: dict[tuple[str, str], Decimal]) -> None:
+            if opening != self._opening:
+                return  # the clerk chose another sheet meanwhile
+            model = SheetModel(self.worker, self, program, kind, period,
+                               villages=self.facts.villages, values=values, lang=self.lang,
+                               refused=self._write_refused)
+            self.replace_grid(
+                model if model.sheet_columns else None, empty=empty, classes="sheet-grid",
+                why_empty=say(self.lang, "ui.sheets.no-such-sheet"))
+
+        self.ask(lambda office: read_sheet(office, program, kind, period), read)
+
+    def _sheet_model(self) -> SheetModel | None:
+        model = None if self.grid is None else self.grid.model
+        return model if isinstance(model, SheetModel) else None
+
+    def _moved(self) -> None:
+        if self.grid is not None:
+            self.grid.refresh_model()
+
+    def _write_refused(self, error: VledgerError) -> None:
+        """The store refused a value the grid showed: say why, show what is stored."""
+        report = getattr(self.app, "report_error", None)
+        if report is not None:
+            report(error)
+        model = self._sheet_model()
+        if model is not None:
+            model.refresh(self._moved)
+        if self.grid is not None:
+            self.grid.update_status("; ".join(localize(p, self.lang) for p in error.problems),
+                                    refused=True)
+
+    def store_changed(self, change: StoreChange) -> None:
+        """The sheets live in the township's document: read again only when it moved."""
+        model = self._sheet_model()
+        if model is None or not change.touches(self.facts.me.township):
+            return
+        model.set_villages(self.facts.villages)
+        model.refresh(self._moved)
 
     def label(self) -> None:
         if self.program_id is None:
             return
-        program = self.office.programs.get(self.program_id)
+        program = self.facts.program(self.program_id)
         parts = [t(self.lang, "sheets"), program.title, t(self.lang, self.kind)]
         if self.kind != "targets":
             parts.append(program.period(self.period).title)
@@ -82,6 +126,7 @@ class SheetsScreen(GridScreen):
             model = self.grid.model
             self.grid.set_lang(self.lang)
             if isinstance(model, SheetModel):
+                model.lang = self.lang
                 model.reload()  # the village column's title speaks the language
                 self.grid.refresh_model()
 
@@ -103,7 +148,7 @@ class SheetsScreen(GridScreen):
     def action_choose_period(self) -> None:
         if self.program_id is None:
             return
-        program = self.office.programs.get(self.program_id)
+        program = self.facts.program(self.program_id)
         choices = [(p.id, p.title) for p in program.periods]
         choices.append((YEAR, say(self.lang, "ui.sheets.whole-year")))
         self.app.push_screen(Picker(t(self.lang, "period"), choices, self.period),
@@ -115,7 +160,7 @@ class SheetsScreen(GridScreen):
             self.show_sheet()
 
     def action_choose_program(self) -> None:
-        choices = [(p.id, p.title) for p in self.office.programs.all()]
+        choices = [(p.id, p.title) for p in self.facts.programs]
         self.app.push_screen(Picker(t(self.lang, "program"), choices, self.program_id),
                              self._program_chosen)
 

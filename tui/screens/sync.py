@@ -1,16 +1,18 @@
-"""The sync screen (同步): sync now with a peer, export and import a bundle, and what peers
-have seen.
+"""The sync screen (同步): serve this office in the background, sync now with a peer, export
+and import a bundle, and what peers have seen.
 
-Everything goes through the office's sync service (sync/services/sync.py):
-`sync_with_async` over the office's own open store (the UI holds the home's lock, so a
-second process could not sync meanwhile), `export_bundle`, `import_bundle` (the very acts
-`vledger bundle` runs), and `peers()` for the table. Long work runs in a worker with a
-progress line; every refusal (peer unreachable, refused, a bad bundle) is shown on the
-screen, never raised.
+Every act runs as the very command a clerk would type, in a child process
+(tui/children.py): `vledger serve --json-log` (kept by the app, tui/serving.py, so it
+serves on while the clerk works on other screens), `vledger sync ADDRESS --json-log`,
+`vledger bundle export|import FILE --json-log` and `vledger status --json`. Their heavy
+work (signature checks, applying changes, fsyncs) never shares a process with the screen;
+what they store reaches every screen through the store's change signal. Every refusal
+(peer unreachable, refused, a bad bundle) is shown on the screen, never raised.
 
-The peers table lists every peer this home ever synced with (from the store: last sync,
-changes of ours it has not confirmed), plus what this session's syncs did (state, changes
-and bytes each way), and addresses that could not be reached.
+The peers table lists every peer this home ever synced with (from `status`: last sync,
+changes of ours it has not confirmed), what this session's syncs did (state, changes each
+way), the villages that connected while this UI served, and addresses that could not be
+reached.
 """
 
 from __future__ import annotations
@@ -19,30 +21,33 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
-from vledger.errors import VledgerError
 from vledger.messages import say
+from vledger.tui.children import Child, Event, vledger_argv
 from vledger.tui.commands import Command
 from vledger.tui.grid.model import GridColumn
 from vledger.tui.grid.read_only import ReadOnlyGrid
 from vledger.tui.grid.table_model import TableModel, text_column
 from vledger.tui.grid.view import Grid
+from vledger.tui.office_worker import StoreChange
 from vledger.tui.screens.base import OfficeScreen
-from vledger.tui.screens.history_text import problem_text, show_time
+from vledger.tui.screens.history_text import show_time
+from vledger.tui.serving import DEFAULT_LISTEN
 
 if TYPE_CHECKING:
     from vledger.sync.services.office import Office
-    from vledger.sync.services.sync import PeerStatus
 
 DEFAULT_PEER = "127.0.0.1:7420"
 TIMEOUT = 15.0
 
 SYNC_COMMANDS: tuple[Command, ...] = (
     Command("sync-now", "s", "sync_now", "cmd.sync-now", show=True, words="sync 同步 peer 对方"),
+    Command("toggle-serving", "v", "toggle_serving", "cmd.toggle-serving", show=True,
+            words="serve 服务 listen 提供同步 村"),
     Command("export-bundle", "e", "export_bundle", "cmd.export-bundle", show=True,
             words="bundle usb 导出 文件"),
     Command("import-bundle", "i", "import_bundle", "cmd.import-bundle", show=True,
@@ -59,20 +64,27 @@ def peer_columns(lang: str) -> list[GridColumn]:
         text_column("at", say(lang, "ui.sync.col.last-sync"), 16),
         text_column("unconfirmed", say(lang, "ui.sync.col.unconfirmed"), 6),
         text_column("changes", say(lang, "ui.sync.col.changes"), 10),
-        text_column("bytes", say(lang, "ui.sync.col.bytes"), 12),
-        text_column("address", say(lang, "ui.sync.col.address"), 15),
+        text_column("address", say(lang, "ui.sync.col.address"), 21),
     ]
 
 
+STATES = {"in-step": "ui.sync.in-step", "changing": "ui.sync.changing",
+          "failed": "ui.sync.failed", "connected": "ui.sync.connected",
+          "left": "ui.sync.left", "refused": "ui.sync.refused"}
+
+
 class SyncScreen(OfficeScreen):
-    """Sync with a peer, or carry changes on a USB stick."""
+    """Serve, sync with a peer, or carry changes on a USB stick."""
 
     SCREEN_COMMANDS = SYNC_COMMANDS
     DEFAULT_CSS = """
     SyncScreen #sync-head { height: auto; text-style: bold; background: $panel; }
     SyncScreen .sync-row { height: 1; }
-    SyncScreen .sync-row Label { width: 14; padding: 0 1; }
+    SyncScreen .sync-row Label { width: 16; padding: 0 1; }
     SyncScreen .sync-row Input { width: 1fr; }
+    SyncScreen #sync-serving { height: 1; }
+    SyncScreen #sync-serving.-serving { color: $success; }
+    SyncScreen #sync-serving.-refused { background: $error; }
     SyncScreen #sync-progress { display: none; }
     SyncScreen #sync-status { height: auto; }
     SyncScreen #sync-status.-refused { background: $error; }
@@ -80,10 +92,11 @@ class SyncScreen(OfficeScreen):
 
     def __init__(self, office: Office, lang: str = "zh", **params: Any) -> None:
         super().__init__(office, lang, **params)
-        self.known: list[PeerStatus] = []  # from the store
-        self.session: dict[str, dict[str, Any]] = {}  # row id -> what this session saw
-        self.addresses: dict[str, str] = {}  # row id -> the address it was reached at
+        self.known: list[dict[str, Any]] = []  # `status --json`'s peers
+        self.session: dict[str, dict[str, Any]] = {}  # office or address -> what we saw
         self.busy = False
+        self._status: Child | None = None  # the `status --json` child reading now
+        self._status_again = False  # asked again while it ran
         self.model = TableModel(peer_columns(self.lang))
         self.grid = ReadOnlyGrid(self.model, lang=self.lang, enter="cmd.enter.sync-now",
                                  id="sync-peers")
@@ -102,63 +115,146 @@ class SyncScreen(OfficeScreen):
         with Horizontal(classes="sync-row"):
             yield Label("", id="label-bundle")
             yield Input("", id="sync-bundle", compact=True)
+        with Horizontal(classes="sync-row"):
+            yield Label("", id="label-listen")
+            yield Input(self._listen_default(), id="sync-listen", compact=True)
+        yield Static("", id="sync-serving", markup=False)
         yield ProgressBar(total=None, show_eta=False, id="sync-progress")
         yield Static("", id="sync-status", markup=False)
         yield self.grid
         yield Footer()
 
+    def _listen_default(self) -> str:
+        serving = getattr(self.app, "serving", None) if self.is_attached else None
+        return serving.listen if serving is not None else DEFAULT_LISTEN
+
     def on_mount(self) -> None:
         super().on_mount()
+        serving = getattr(self.app, "serving", None)
+        if serving is not None:
+            self.query_one("#sync-listen", Input).value = serving.listen
         self.grid.focus()
+        self.serving_changed()
         self.refresh_peers()
 
     def label(self) -> None:
-        me = self.office.roster.whoami()
+        me = self.facts.identity
         self.query_one("#sync-head", Static).update(say(
             self.lang, "ui.sync.head", township=me.township_name, name=me.office_name,
             office=me.office, device=me.device))
         self.query_one("#label-address", Label).update(say(self.lang, "ui.sync.address"))
         self.query_one("#label-bundle", Label).update(say(self.lang, "ui.sync.bundle"))
+        self.query_one("#label-listen", Label).update(say(self.lang, "ui.sync.listen"))
         bundle = self.query_one("#sync-bundle", Input)
         bundle.placeholder = str(Path.home() / f"vledger-{me.office}.bundle")
         if self.grid.lang != self.lang:
             self.grid.retitle(peer_columns(self.lang), self.lang)
-            self.show_peers()
+        self.serving_changed()
+
+    def _run(self, *args: str, on_line: Any = None, on_exit: Any = None,
+             whole: bool = False) -> Child:
+        """Start `vledger ARGS` on this home as a child process (module docstring)."""
+        child = Child(self.app, vledger_argv(self.facts.me.home, self.lang, *args),
+                      on_line=on_line, on_exit=on_exit, whole=whole)
+        start = getattr(self.app, "start_child", None)
+        if start is not None:
+            start(child)  # the app stops it if it quits meanwhile
+        else:
+            child.start()
+        return child
 
     # -- the peers table -----------------------------------------------------------------
 
     def refresh_peers(self) -> None:
-        """Read what every peer has seen, in a thread (it counts every held change)."""
-        self.run_worker(self._read_peers, thread=True, exclusive=True, group="sync-peers",
-                        exit_on_error=False)
+        """Read what every peer has seen (`vledger status --json`: it counts every held
+        change, so it runs in a child); asked again while it runs, it runs once more."""
+        if self._status is not None:
+            self._status_again = True
+            return
 
-    def _read_peers(self) -> None:
-        known = self.office.sync.peers()
-        self.app.call_from_thread(self._peers_read, known)
+        def read(report: Event) -> None:
+            peers = report.get("peers")
+            if isinstance(peers, list):
+                self.known = [p for p in peers if isinstance(p, dict)]
+                self.show_peers()
 
-    def _peers_read(self, known: list[PeerStatus]) -> None:
-        self.known = known
-        self.show_peers()
+        def ended(_code: int, _stderr: list[str]) -> None:
+            self._status = None
+            if self._status_again and self.is_attached:
+                self._status_again = False
+                self.refresh_peers()
+
+        self._status = self._run("status", "--json", on_line=read, on_exit=ended,
+                                 whole=True)
+
+    def store_changed(self, change: StoreChange) -> None:
+        if change.synced:
+            self.refresh_peers()
 
     def show_peers(self) -> None:
         rows: dict[str, dict[str, str]] = {}
+        by_office: dict[str, str] = {}
         for peer in self.known:
-            rows[peer.peer] = {"office": peer.office, "at": show_time(peer.last_sync),
-                               "unconfirmed": str(peer.unconfirmed)}
-        for row_id, seen in self.session.items():
+            office = str(peer.get("office", ""))
+            rows[str(peer.get("peer"))] = {
+                "office": office, "at": show_time(str(peer.get("last_sync", ""))),
+                "unconfirmed": str(peer.get("unconfirmed", "")),
+            }
+            by_office.setdefault(office, str(peer.get("peer")))
+        serving = getattr(self.app, "serving", None)
+        for seen in (serving.peers.values() if serving is not None else ()):
+            row_id = by_office.get(seen.office) or seen.peer
+            row = rows.setdefault(row_id, {"office": seen.office})
+            row["state"] = self._state_text(seen.state)
+            if seen.last_sync:
+                row["at"] = show_time(seen.last_sync)
+                row["changes"] = f"{seen.sent}/{seen.received}"
+        for key, seen in self.session.items():
+            row_id = by_office.get(seen.get("office", "")) or key
             row = rows.setdefault(row_id, {"office": seen.get("office", "")})
             row["address"] = seen["address"]
             row["state"] = self._state_text(seen["state"])
             row.setdefault("at", seen["at"])
-            row["changes"] = seen.get("changes", "")
-            row["bytes"] = seen.get("bytes", "")
+            if seen.get("changes"):
+                row["changes"] = seen["changes"]
         self.model.set_rows(list(rows.items()))
         self.grid.refresh_model()
 
     def _state_text(self, state: str) -> str:
-        names = {"in-step": "ui.sync.in-step", "changing": "ui.sync.changing",
-                 "failed": "ui.sync.failed"}
-        return say(self.lang, names[state]) if state in names else state
+        return say(self.lang, STATES[state]) if state in STATES else state
+
+    # -- serving -------------------------------------------------------------------------
+
+    def serving_changed(self) -> None:
+        """The app's `vledger serve` child said something: where it serves, who came."""
+        line = self.query_one("#sync-serving", Static)
+        serving = getattr(self.app, "serving", None)
+        line.set_class(False, "-serving")
+        line.set_class(False, "-refused")
+        if serving is None or serving.state == "stopped":
+            line.update(say(self.lang, "ui.sync.not-serving"))
+        elif serving.state == "failed":
+            line.update(say(self.lang, "ui.sync.serve-failed", problem=serving.problem))
+            line.set_class(True, "-refused")
+        elif serving.state == "starting":
+            line.update(say(self.lang, "ui.sync.serve-starting", address=serving.listen))
+        else:
+            line.update(say(self.lang, "ui.sync.serving",
+                            address=serving.address or serving.listen))
+            line.set_class(True, "-serving")
+        if serving is not None:
+            self.show_peers()
+
+    def action_toggle_serving(self) -> None:
+        app = self.app
+        serving = getattr(app, "serving", None)
+        if serving is not None and serving.active:
+            app.stop_serving()  # type: ignore[attr-defined]
+            return
+        start = getattr(app, "start_serving", None)
+        if start is None:
+            return
+        start(self.query_one("#sync-listen", Input).value.strip() or DEFAULT_LISTEN)
 
     # -- showing progress and results ----------------------------------------------------
 
@@ -184,42 +280,63 @@ class SyncScreen(OfficeScreen):
         event.stop()
         self.action_sync_now()
 
+    @on(Input.Submitted, "#sync-listen")
+    def listen_entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        serving = getattr(self.app, "serving", None)
+        if serving is None or not serving.active:
+            self.action_toggle_serving()
+
     @on(Grid.CellActivated, "#sync-peers")
     def sync_again(self, event: Grid.CellActivated) -> None:
         event.stop()
         if not self.busy:
-            address = self.addresses.get(event.row_id)
+            address = self.session.get(event.row_id, {}).get("address")
             self.sync_with(address or self.query_one("#sync-address", Input).value.strip())
 
-    @work(exclusive=True, group="sync")
-    async def sync_with(self, address: str) -> None:
+    def sync_with(self, address: str) -> None:
+        """`vledger sync ADDRESS --json-log` in a child; its result shown when it ends."""
         self._working(say(self.lang, "ui.sync.syncing", address=address))
-        try:
-            result = await self.office.sync.sync_with_async(
-                address, timeout=TIMEOUT, progress=lambda text: self.set_status(text))
-        except VledgerError as problem:  # unreachable, refused, cut: shown, the home unchanged
+        said: dict[str, Event] = {}
+
+        def heard(event: Event) -> None:
+            said[str(event.get("event"))] = event
+
+        def ended(code: int, stderr: list[str]) -> None:
+            if not self.is_attached:
+                return
             self._working(None)
-            # The service's message names the address already: say it once.
-            text = problem_text(problem, self.lang).removeprefix(f"could not sync with {address}: ")
+            self._synced(address, code, said, stderr)
+
+        self._run("sync", address, "--json-log", "--timeout", f"{TIMEOUT:g}", on_line=heard,
+                  on_exit=ended)
+
+    def _synced(self, address: str, code: int, said: dict[str, Event],
+                stderr: list[str]) -> None:
+        done = said.get("synced")
+        if code != 0 or done is None:  # unreachable, refused, cut: the home is unchanged
+            problems = said.get("failed", {}).get("problems") or stderr[-3:] or [str(code)]
+            text = "; ".join(str(p) for p in problems)
+            if text.startswith("could not sync with "):  # the line names the address: once
+                text = text.split(": ", 1)[-1]
             self.session[address] = {"address": address, "state": "failed", "at": _now()}
-            self.addresses[address] = address
             self.show_peers()
-            self.set_status(say(self.lang, "ui.sync.unreachable", address=address, problem=text),
-                            refused=True)
+            self.set_status(say(self.lang, "ui.sync.unreachable", address=address,
+                                problem=text), refused=True)
             return
-        self._working(None)
+        office = str(done.get("peer_office", ""))
         self.session.pop(address, None)  # a failure at this address is past
-        self.session[result.peer] = {
-            "address": address, "office": result.peer_office, "at": _now(),
-            "state": "in-step" if result.converged else "changing",
-            "changes": f"{result.sent}/{result.received}",
-            "bytes": f"{result.bytes_sent}/{result.bytes_received}",
-        }
-        self.addresses[result.peer] = address
+        sent, received = int(done.get("sent") or 0), int(done.get("received") or 0)
+        self.session[office] = {"address": address, "office": office, "at": _now(),
+                                "state": "in-step", "changes": f"{sent}/{received}"}
         self.show_peers()
-        self.refresh_peers()
-        self.set_status(say(self.lang, "ui.sync.synced", office=result.peer_office,
-                            sent=result.sent, received=result.received))
+        self.set_status(say(self.lang, "ui.sync.synced", office=office, sent=sent,
+                            received=received))
+        heard = getattr(self.app, "store_changed", None)
+        if heard is not None:
+            heard(StoreChange(synced=True))  # unsynced marks and counts; peers table
+        else:
+            self.refresh_peers()
 
     # -- bundles -------------------------------------------------------------------------
 
@@ -236,44 +353,49 @@ class SyncScreen(OfficeScreen):
         if path is None or self.busy:
             return
         self._working(say(self.lang, "ui.sync.exporting", path=path))
-        self.run_worker(lambda: self._bundle("export", path), thread=True, exclusive=True,
-                        group="sync", exit_on_error=False)
+        self._bundle("export", path)
 
     def action_import_bundle(self) -> None:
         path = self._bundle_path()
         if path is None or self.busy:
             return
         self._working(say(self.lang, "ui.sync.importing", path=path))
-        self.run_worker(lambda: self._bundle("import", path), thread=True, exclusive=True,
-                        group="sync", exit_on_error=False)
+        self._bundle("import", path)
 
     def _bundle(self, what: str, path: Path) -> None:
-        refused = False
-        try:
-            if what == "export":
-                summary = self.office.sync.export_bundle(path)
-                size = path.stat().st_size
-                text = say(self.lang, "ui.sync.exported", documents=summary.documents,
-                           changes=summary.changes, path=path, size=size)
-            else:
-                summary = self.office.sync.import_bundle(path)
-                text = say(self.lang, "ui.sync.imported", office=summary.office,
-                           changes=summary.changes)
-                if summary.refused:  # as `vledger bundle import` says them: never applied
-                    refused = True
-                    text += say(self.lang, "ui.sync.imported-refused",
-                                count=len(summary.refused))
-        except VledgerError as problem:  # another township's, damaged, missing, unwritable
-            failed = problem_text(problem, self.lang)
-            text = (say(self.lang, "ui.sync.export-failed", problem=failed)
-                    if what == "export" else failed)
-            self.app.call_from_thread(self._bundle_done, text, True)
-            return
-        self.app.call_from_thread(self._bundle_done, text, refused)
+        """`vledger bundle export|import FILE --json-log` in a child."""
+        said: dict[str, Event] = {}
 
-    def _bundle_done(self, text: str, refused: bool) -> None:
+        def heard(event: Event) -> None:
+            said[str(event.get("event"))] = event
+
+        def ended(code: int, stderr: list[str]) -> None:
+            if self.is_attached:
+                self._bundled(what, path, code, said, stderr)
+
+        self._run("bundle", what, str(path), "--json-log", on_line=heard, on_exit=ended)
+
+    def _bundled(self, what: str, path: Path, code: int, said: dict[str, Event],
+                 stderr: list[str]) -> None:
         self._working(None)
-        self.set_status(text, refused=refused)
+        done = said.get("exported" if what == "export" else "imported")
+        if done is None:  # another township's, damaged, missing, unwritable
+            problems = said.get("failed", {}).get("problems") or stderr[-3:] or [str(code)]
+            failed = "; ".join(str(p) for p in problems)
+            self.set_status(say(self.lang, "ui.sync.export-failed", problem=failed)
+                            if what == "export" else failed, refused=True)
+            return
+        if what == "export":
+            self.set_status(say(self.lang, "ui.sync.exported", documents=done.get("documents"),
+                                changes=done.get("changes"), path=path,
+                                size=done.get("size")))
+            return
+        text = say(self.lang, "ui.sync.imported", office=done.get("office"),
+                   changes=done.get("changes"))
+        refused = done.get("refused") or []
+        if refused:  # as `vledger bundle import` says them: never applied
+            text += say(self.lang, "ui.sync.imported-refused", count=len(refused))
+        self.set_status(text, refused=bool(refused))
 
     def action_refresh_peers(self) -> None:
         self.refresh_peers()

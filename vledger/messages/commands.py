@@ -208,6 +208,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "导入同步包文件（重复导入不会改变数据）",
         "Apply a bundle file (twice changes nothing)",
     ),
+    "cmd.toggle-serving": ("提供/停止服务", "serve/stop"),
+    "cmd.toggle-serving.help": (
+        "在填写的本机地址提供同步服务，或停止（后台运行，可以继续工作）",
+        "Serve this office on the address typed, or stop (in the background: keep working)",
+    ),
     "cmd.refresh-peers": ("刷新", "refresh"),
     "cmd.refresh-peers.help": ("重新读取各对方的同步情况", "Read what each peer has seen again"),
     "cmd.close-sync": ("返回", "back"),

@@ -74,6 +74,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "↑↓ choose a program, Enter opens its ledger; F1 help, Ctrl+P commands, Ctrl+Q quit",
     ),
     "ui.home.counting": ("统计中…", "counting…"),
+    "ui.home.serving": (
+        "正在提供同步服务：{address} · 已同步 {count} 个对方",
+        "serving on {address} · {count} {count:peer|peers} synced",
+    ),
     "ui.home.last-sync": ("上次同步 {office} {at}", "last with {office} at {at}"),
     "ui.home.no-programs": (
         "尚未发布方案（vledger program add）", "no programs yet (vledger program add)"
@@ -128,13 +132,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.sync.col.last-sync": ("上次同步", "last sync"),
     "ui.sync.col.unconfirmed": ("待确认", "unconfirmed"),
     "ui.sync.col.changes": ("修改 发/收", "changes out/in"),
-    "ui.sync.col.bytes": ("字节 发/收", "bytes out/in"),
     "ui.sync.col.address": ("地址", "address"),
     "ui.sync.head": (
         "{township} · 本单位 {name}（{office}）· 设备 {device}",
         "{township} · office {name} ({office}) · device {device}",
     ),
     "ui.sync.address": ("对方地址", "peer address"),
+    "ui.sync.listen": ("本机服务地址", "serve on"),
+    "ui.sync.serving": (
+        "正在 {address} 提供同步服务（v 停止）", "serving on {address} (v stops)"
+    ),
+    "ui.sync.serve-starting": ("正在启动同步服务 {address}…", "starting to serve on {address}…"),
+    "ui.sync.not-serving": ("未提供同步服务（v 开始）", "not serving (v starts)"),
+    "ui.sync.serve-failed": ("同步服务停止：{problem}", "serving stopped: {problem}"),
+    "ui.sync.connected": ("连接中", "connected"),
+    "ui.sync.left": ("已断开", "left"),
+    "ui.sync.refused": ("被拒绝", "refused"),
+
     "ui.sync.bundle": ("同步包文件", "bundle file"),
     "ui.sync.in-step": ("一致", "in step"),
     "ui.sync.changing": ("对方仍在变化", "peer changing"),
