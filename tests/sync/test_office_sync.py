@@ -239,3 +239,44 @@ def test_bundle_out_and_in_through_the_facade(
     with pytest.raises(Refusal, match="nothing changed"):
         village.sync.import_bundle(garbled)
     assert village.sync.data_version() == before
+
+
+# -- design.md's memory rule: status and sync close what they opened -----------------------
+
+
+def cached_documents(office: Office) -> set[str]:
+    """The documents the office's store holds in memory (as Replicas or bare automerge)."""
+    store = office.store
+    return set(store._open) | set(store._bare)
+
+
+def test_status_closes_the_documents_it_opened(township: Office) -> None:
+    township.store.close_documents()
+    township.programs.ids()  # the township's own document: every screen reads it
+    before = cached_documents(township)
+    report = township.sync.status()
+    assert len(report["documents"]) == 3
+    assert cached_documents(township) == before
+    assert village_doc_id(township, "v01") not in cached_documents(township)
+
+
+async def test_sync_now_closes_the_documents_it_opened(
+    township: Office, village: Office
+) -> None:
+    village_home = village.me.home
+    village.close()
+    row = township.ledgers.session(PROGRAM, "v01").rows()[0].id
+    township.ledgers.session(PROGRAM, "v01", writing=True).set_cells(row, {"note": "乡镇核查"})
+    township.store.close_documents()
+    session = township.ledgers.session(PROGRAM, "v02")  # a ledger the clerk has open
+    session.rows()
+    before = cached_documents(township)
+    assert village_doc_id(township, "v02") in before
+    server = Server(village_home)
+    host, port = await server.start("127.0.0.1", 0)
+    try:
+        result = await township.sync.sync_with_async(f"{host}:{port}", timeout=10)
+    finally:
+        await server.stop()
+    assert result.converged and result.sent >= 1  # v01's document was read to send it
+    assert cached_documents(township) == before  # ... and let go

@@ -117,11 +117,15 @@ class LedgerScreen(GridScreen):
         report = getattr(self.app, "report_error", None)
         if report is not None:
             report(error)
+        def shown() -> None:  # the stored rows again, and why the edit is not among them
+            self._model_moved()
+            if self.grid is not None:
+                self.grid.update_status(text, refused=True)
+
+        shown()
         model = self._office_model()
         if model is not None:
-            model.refresh(self._model_moved, force=True)
-        if self.grid is not None:
-            self.grid.update_status(text, refused=True)
+            model.refresh(shown, force=True)
 
     def _office_model(self) -> OfficeLedgerModel | None:
         model = None if self.grid is None else self.grid.model

@@ -97,12 +97,17 @@ class SheetsScreen(GridScreen):
         report = getattr(self.app, "report_error", None)
         if report is not None:
             report(error)
+        text = "; ".join(localize(p, self.lang) for p in error.problems)
+
+        def shown() -> None:  # the stored values again, and why the edit is not among them
+            self._moved()
+            if self.grid is not None:
+                self.grid.update_status(text, refused=True)
+
+        shown()
         model = self._sheet_model()
         if model is not None:
-            model.refresh(self._moved)
-        if self.grid is not None:
-            self.grid.update_status("; ".join(localize(p, self.lang) for p in error.problems),
-                                    refused=True)
+            model.refresh(shown)
 
     def store_changed(self, change: StoreChange) -> None:
         """The sheets live in the township's document: read again only when it moved."""
