@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
@@ -123,6 +125,7 @@ class VLedgerApp(App[int]):
         self.serve_on = serve  # HOST:PORT to serve on once the office is open
         self.serving: Serving | None = None
         self.opened = False  # the office's home (or first run, or why not) shows
+        self.last_key = 0.0  # time.monotonic() of the clerk's last key (quiet_for)
         self.children_running: list[Child] = []  # every child process started, to stop
         self.program_id: str | None = None  # the clerk's context, shared by every screen
         self.village: str | None = None
@@ -254,6 +257,16 @@ class VLedgerApp(App[int]):
                 hear(change, visible and screen.is_mounted)
             if not isinstance(screen, ModalScreen):
                 visible = False
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.last_key = time.monotonic()
+        await super().on_event(event)
+
+    def quiet_for(self) -> float:
+        """Seconds since the clerk's last key: work that would hold keys (reading a whole
+        journal holds the GIL for a second on a big ledger) waits for a pause."""
+        return time.monotonic() - self.last_key
 
     # ---- serving ---------------------------------------------------------------------
 

@@ -119,6 +119,12 @@ class LedgerSession:
         return (len(changes) == 1 and changes[0].actor == store.actor
                 and sorted(changes[0].deps) == sorted(heads))
 
+    def warm(self) -> None:
+        """Read the ledger's whole journal now, as the first edit would (an edit needs it
+        to record what it replaced): on a big ledger that takes seconds, better spent
+        while the clerk looks than on the first key that writes."""
+        self._doc().replica.journal_problems  # noqa: B018 (reading it builds the index)
+
     def _writable(self) -> VillageDoc:
         if self._refusal is not None:
             raise Refusal(*self._refusal.problems)

@@ -30,6 +30,8 @@ def busy(app: App[Any]) -> bool:
         return True
     if any(c.running for c in getattr(app, "children_running", ())):
         return True
+    if any(getattr(s, "waiting_for_quiet", False) for s in app.screen_stack):
+        return True
     return any(not w.is_finished for w in app.workers)
 
 

@@ -155,10 +155,10 @@ class OfficeLedgerModel(MemoryLedgerModel):
         self._unsynced = marks.unsynced | mine if marks.mark_unsynced else set()
         self._version += 1
 
-    def refresh(self, done: Callable[[], None], *, force: bool = False,
-                marks: bool = True) -> None:
+    def refresh(self, done: Callable[[], None], *, force: bool = False) -> None:
         """Read the rows again if the document moved other than by this model's writes
-        (always with `force`), then the marks; `done()` after each part that changed."""
+        (always with `force`); `done()` once they show. The marks are read apart
+        (`refresh_marks`): they take seconds on a big ledger, the rows do not."""
         session, known = self.session, self._known
 
         def job(office: Office) -> LedgerRead | None:
@@ -171,8 +171,6 @@ class OfficeLedgerModel(MemoryLedgerModel):
             if found is not None:
                 self.apply(found)
                 done()
-            if marks and (found is not None or force):
-                self.refresh_marks(done)
 
         self.worker.run(self.owner, job, read)
 
@@ -185,9 +183,10 @@ class OfficeLedgerModel(MemoryLedgerModel):
 
         self.worker.run(self.owner, lambda office: read_marks(office, session), marked)
 
-    def reload(self) -> None:
-        """Read every row and the marks again (F5)."""
-        self.refresh(lambda: None, force=True)
+    def warm(self) -> None:
+        """Read the journal now, so the first edit is one transaction (see LedgerSession)."""
+        session = self.session
+        self.worker.run(self.owner, lambda office: session.warm())
 
     # -- writing -------------------------------------------------------------------------
 

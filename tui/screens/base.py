@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from vledger.tui.grid.view import Grid
 
 T = TypeVar("T")
+QUIET_SECONDS = 1.0  # a pause in typing long enough for work that holds keys
+QUIET_LOOK = 0.25  # how often a screen looks whether the clerk paused
 
 PaletteEntry = tuple[Command, Callable[[], Any]]
 
@@ -131,6 +133,7 @@ class OfficeScreen(CommandScreen):
         self._own_worker = found is None
         self.worker: OfficeWorker = found if found is not None else OfficeWorker.over(office)
         self._heard = StoreChange()
+        self._when_quiet: dict[str, Callable[[], None]] = {}
 
     @property
     def facts(self) -> OfficeFacts:
@@ -151,6 +154,37 @@ class OfficeScreen(CommandScreen):
     def _office_screen_mounted(self) -> None:
         if self._own_worker:
             self.set_interval(LOOK_SECONDS, self.look_at_store)
+        self._quiet_check()  # work asked for before the screen showed
+
+    def when_quiet(self, name: str, work: Callable[[], None]) -> None:
+        """Run `work` once the clerk has not typed for QUIET_SECONDS (now, if so already).
+
+        For what would hold keys on the office's worker and can wait: marks, counts, a
+        ranking or a history read again because another process wrote. automerge's
+        binding holds the GIL for whole calls, so even on the worker's thread reading a
+        big journal would stall the screen; between keys it costs the clerk nothing.
+        Asked again under the same `name` before it ran, it runs once.
+        """
+        first = not self._when_quiet
+        self._when_quiet[name] = work
+        if first:
+            self._quiet_check()
+
+    @property
+    def waiting_for_quiet(self) -> bool:
+        """Work waits for the clerk to pause (tests wait for it too)."""
+        return bool(self._when_quiet)
+
+    def _quiet_check(self) -> None:
+        if not self._when_quiet or not self.is_attached:
+            return
+        quiet_for = getattr(self.app, "quiet_for", None)
+        if quiet_for is None or quiet_for() >= QUIET_SECONDS:
+            waiting, self._when_quiet = self._when_quiet, {}
+            for work in waiting.values():
+                work()
+            return
+        self.set_timer(QUIET_LOOK, self._quiet_check)
 
     def look_at_store(self) -> None:
         """The timer's cheap look at the store (a screen with a worker of its own)."""

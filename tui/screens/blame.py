@@ -92,7 +92,7 @@ class BlameScreen(OfficeScreen):
 
     def store_changed(self, change: StoreChange) -> None:
         if change.touches(self.cell[1], self.facts.me.township):
-            self.on_mount()
+            self.when_quiet("read", self.on_mount)
 
     def label(self) -> None:
         """Title, column titles and rows in `self.lang` (on mount and on a language switch)."""

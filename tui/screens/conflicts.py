@@ -147,7 +147,7 @@ class ConflictsScreen(OfficeScreen):
 
     def store_changed(self, change: StoreChange) -> None:
         if change.offices:
-            self.reload(self.message)
+            self.when_quiet("read", lambda: self.reload(self.message))
 
     def set_status(self, text: str, refused: bool = False) -> None:
         status = self.query_one("#conflicts-status", Static)

@@ -181,7 +181,8 @@ class HistoryScreen(OfficeScreen):
         village = self.filters["village"]
         if change.offices and (village is None
                                or change.touches(village, self.facts.me.township)):
-            self.reload(quiet=True)
+            # every journal is read again: between keys, not under them
+            self.when_quiet("read", lambda: self.reload(quiet=True))
 
     def _show(self, records: list[dict[str, Any]]) -> None:
         self.records = records

@@ -113,7 +113,7 @@ class HomeScreen(OfficeScreen):
     def store_changed(self, change: StoreChange) -> None:
         if change.touches(self.facts.me.township):
             self._fill_programs()  # a program published, the roster changed
-        self.count()
+        self.when_quiet("count", self.count)  # every document's conflicts: between keys
 
     def serving_changed(self) -> None:
         """Whether this UI serves its home, and where (the sync screen starts it)."""

@@ -105,7 +105,17 @@ class LedgerScreen(GridScreen):
         self.replace_grid(model, empty=self.query_one("#ledger-empty", Static),
                           classes="ledger-grid")
         self.label()
-        model.refresh_marks(self._model_moved)
+        self._marks_when_quiet(model)
+        self.when_quiet("warm", model.warm)
+
+    def _marks_when_quiet(self, model: OfficeLedgerModel) -> None:
+        """Conflict and unsynced marks read every journal entry of the ledger: between
+        keys, not under them (OfficeScreen.when_quiet)."""
+        def marks() -> None:
+            if model is self._office_model():
+                model.refresh_marks(self._model_moved)
+
+        self.when_quiet("marks", marks)
 
     def _model_moved(self) -> None:
         if self.grid is not None:
@@ -126,6 +136,7 @@ class LedgerScreen(GridScreen):
         model = self._office_model()
         if model is not None:
             model.refresh(shown, force=True)
+            model.refresh_marks(shown)
 
     def _office_model(self) -> OfficeLedgerModel | None:
         model = None if self.grid is None else self.grid.model
@@ -140,9 +151,14 @@ class LedgerScreen(GridScreen):
         if model is None:
             return
         if change.touches(self.village):
-            model.refresh(self._model_moved)
+            model.refresh(lambda: self._rows_read(model))
         elif change.synced:
-            model.refresh_marks(self._model_moved)
+            self._marks_when_quiet(model)
+
+    def _rows_read(self, model: OfficeLedgerModel) -> None:
+        self._model_moved()
+        self._marks_when_quiet(model)
+        self.when_quiet("warm", model.warm)  # a compacted document was loaded afresh
 
     def label(self) -> None:
         title = self.query_one("#ledger-title", Static)
@@ -205,5 +221,6 @@ class LedgerScreen(GridScreen):
 
     def action_reload(self) -> None:
         model = self._office_model()
-        if model is not None:
+        if model is not None:  # asked for: now, rows and marks
             model.refresh(self._model_moved, force=True)
+            model.refresh_marks(self._model_moved)

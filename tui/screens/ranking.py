@@ -169,7 +169,7 @@ class RankingScreen(OfficeScreen):
                     self.program = self.facts.program(self.program.id)  # republished?
                 except VledgerError:
                     pass
-            self.recompute()
+            self.when_quiet("rank", self.recompute)  # measuring opens ledgers: between keys
 
     # -- drill-down ---------------------------------------------------------------------
 
