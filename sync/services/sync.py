@@ -325,8 +325,9 @@ def _find_unsynced(
     context: OfficeContext, document: str, confirmed: list[list[bytes]]
 ) -> list[Cell]:
     from vledger.sync.binding.doc import ROOT
+    from vledger.sync.documents.adds import implied_adds
     from vledger.sync.documents.journal import decode_entry
-    from vledger.sync.documents.replica import JOURNAL
+    from vledger.sync.documents.replica import JOURNAL, LEDGERS
     from vledger.sync.link.session import known_hashes
 
     store = context.store
@@ -336,24 +337,31 @@ def _find_unsynced(
         journal = doc.map_id(ROOT, JOURNAL)
         if journal is None:
             return []
+        home = doc.read(ROOT, "office")
+        home = home if isinstance(home, str) else ""
+        ledgers = doc.map_id(ROOT, LEDGERS)
         keys = set(doc.keys(journal))
+        rows = set(doc.keys(ledgers)) if ledgers is not None else set()
         known = known_hashes(doc) if confirmed else set()
         for heads in confirmed:
             usable = [h for h in heads if h in known]
             if usable:
                 keys -= set(doc.keys(journal, usable))
-        cells: list[Cell] = []
+                if ledgers is not None:
+                    rows -= set(doc.keys(ledgers, usable))
+        entries = []
         for key in sorted(keys):
             data = doc.read(journal, key)
             if not isinstance(data, bytes):
                 continue
             try:
-                entry = decode_entry(key, data)
+                entries.append(decode_entry(key, data, home))
             except ValueError:  # an unreadable entry is reported by the history
                 continue
-            if entry.device == context.me.device:
-                cells.append((entry.program, entry.village, entry.row, entry.column))
-        return cells
+        if ledgers is not None and rows:
+            entries += implied_adds(home, {k: doc.read(ledgers, k) for k in rows}, entries)
+        return [(e.program, e.village, e.row, e.column) for e in entries
+                if e.device == context.me.device]
     finally:
         context.close_unless(document, was_loaded)
 
