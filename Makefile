@@ -41,6 +41,7 @@ imports: stage
 bench: $(STAMP)
 	$(BIN)/python -m bench.rank
 	$(BIN)/python -m bench.store
+	$(BIN)/python -m bench.journal
 	$(BIN)/python -m bench.sync
 	$(BIN)/python -m bench.tui
 

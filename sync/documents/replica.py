@@ -282,17 +282,29 @@ class Replica:
             return {}
         return self.doc.read_map(obj, prefix)
 
-    def journal_entries(self) -> list[JournalEntry]:
+    def journal_entries(self, rows: Iterable[str] | None = None) -> list[JournalEntry]:
         """Every readable journal entry (unreadable ones land in `journal_problems`),
-        with the add entries a village's rows imply (documents/adds.py)."""
+        with the add entries a village's rows imply (documents/adds.py); with `rows`
+        (`<program>/<row id>` keys), only those rows' implied adds: enough for their
+        cells' history, without reading a whole ledger."""
         entries, _ = self._read_journal()
         if self.kind == VILLAGE:
-            entries += implied_adds(self.home, self.read_children([LEDGERS]), entries)
+            if rows is None:
+                entries += implied_adds(self.home, self.read_children([LEDGERS]), entries)
+                self._index_from(entries)
+            else:
+                ledgers = self.object_at([LEDGERS])
+                found = {} if ledgers is None else {k: self.doc.read(ledgers, k) for k in rows}
+                entries += implied_adds(self.home, found, entries)
+            return entries
+        self._index_from(entries)
+        return entries
+
+    def _index_from(self, entries: list[JournalEntry]) -> None:
         if self._index is None:
             # A history or conflict view often comes before a resolve: index what was
             # decoded anyway, so that write does not decode the whole journal again.
             self._index = self._new_index(entries)
-        return entries
 
     def stored_entries(self) -> list[JournalEntry]:
         """The readable entries stored in the journal: without the implied adds, which

@@ -2,24 +2,28 @@
 
 The home screen counts both for every held document, and a ledger grid marks both; any
 change to a document (a keystroke, a received batch) used to mean decoding its whole
-journal again. Here both are found together, from one load of the document, and kept in
-the store's caches with the heads they are for (`Caches.latest`); the next count starts
-from them and decodes only the journal entries whose keys are new since those heads
-(`Doc.keys(journal, heads)`; entry ids are written once, so new keys are new entries),
-and reads only the rows that are new since (for the adds they imply: documents/adds.py).
+journal again. Here both are counted together, from one load of the document, and kept
+in the store's caches with the heads they are for (`Caches.latest`); the next count
+starts from them and decodes only the journal entries whose keys are new since those
+heads (`Doc.keys(journal, heads)`; entry ids are written once, so new keys are new
+entries), and reads only the rows that are new since (for the adds they imply:
+documents/adds.py). Three cached states per document:
 
-- Conflicts: the leaves of every cell (documents/journal.py, `JournalIndex.to_plain`:
+- the counts (COUNTS_KEY): the conflicted cells and the number of unsynced edits; all a
+  count reads when the document has not changed;
+- the leaves of every cell (LEAVES_KEY; documents/journal.py, `JournalIndex.to_plain`:
   cells whose only leaf is an add are left out, so an old document's thousands of add
-  entries cost nothing here), and the cells whose leaves disagree, as History finds them.
-  Implied adds never take part in a conflict, so the stored entries are enough.
-- Unsynced edits (services/sync.py says what they are): one cell per entry this device
-  wrote that no peer record's heads hold. While the peer records stay the same, the new
-  ones since the counted heads are the new entries and rows of this device; when they
-  change, they are found afresh from the journal's and the ledger's keys at each peer's
-  heads, decoding only the entries no peer holds.
+  entries cost nothing here), which the conflicted cells are found from as History finds
+  them. Implied adds never take part in a conflict, so the stored entries are enough;
+- the unsynced cells (UNSYNCED_KEY), grouped by row, for a grid's marks: brought up to
+  date only when asked for (a never-synced 20,000-row import is 100,000 of them).
 
-A cached state is used only when the document still holds every change of its heads (a
-revoked device's changes taken out: counted afresh).
+Unsynced edits (services/sync.py says what they are): while the peer records stay the
+same, the ones made since the counted heads are this device's new entries and the adds
+its new rows imply; when the peer records change, they are found afresh from the
+journal's and the ledger's keys at each peer's heads, decoding only the entries no peer
+holds. A cached state is used only when the document still holds every change of its
+heads (a revoked device's changes taken out: counted afresh).
 """
 
 from __future__ import annotations
@@ -30,25 +34,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from vledger.domain.history import Cell, JournalEntry, JournalError
-from vledger.sync.binding.doc import ROOT, Doc
-from vledger.sync.documents.adds import implied_adds
+from vledger.sync.binding.doc import ROOT, Doc, Plain
+from vledger.sync.documents.adds import implied_cells
 from vledger.sync.documents.journal import JournalIndex, decode_entry
 from vledger.sync.documents.replica import JOURNAL, LEDGERS
 from vledger.sync.services.context import OfficeContext
 
-LEAVES_KEY = "__leaves__"  # reserved "program" names in the store's measures cache
-LEAVES_VERSION = "leaves-1"  # bump when the cached form or the finding changes
+COUNTS_KEY = "__counts__"  # reserved "program" names in the store's measures cache
+LEAVES_KEY = "__leaves__"
 UNSYNCED_KEY = "__unsynced__"
+LEAVES_VERSION = "leaves-1"  # bump when a cached form or the finding changes
 UNSYNCED_VERSION = "unsynced-2"
 
 
 @dataclass(frozen=True)
 class DocumentCounts:
-    """One document's open conflicts (their cells) and this device's unsynced edits
-    (one cell per edit: a cell edited twice counts twice)."""
+    """One document's open conflicts (their cells) and how many edits this device made
+    that no peer holds."""
 
     conflicted: frozenset[Cell]
-    unsynced: tuple[Cell, ...]
+    unsynced: int
 
 
 @dataclass(frozen=True)
@@ -57,130 +62,183 @@ class _State:
     data: Any
 
 
+@dataclass(frozen=True)
+class _Versions:
+    heads: list[bytes]  # the document's, as stored, sorted
+    leaves: str
+    unsynced: str  # depends on this device and on every peer record's heads
+    confirmed: list[list[bytes]]  # those heads
+
+    @property
+    def counts(self) -> str:
+        return f"{self.leaves}/{self.unsynced}"
+
+
 def document_counts(context: OfficeContext, document: str) -> DocumentCounts:
     """The counts of one held document at its stored heads (see the module docstring)."""
+    versions = _versions(context, document)
+    cached = _state(context.store.db.caches.latest(document, COUNTS_KEY), versions.counts)
+    if cached is not None and cached.heads == versions.heads:
+        found = _counts(cached.data)
+        if found is not None:
+            return found
+    return _count_all(context, document, versions)
+
+
+def unsynced_cells(context: OfficeContext, document: str) -> list[Cell]:
+    """One cell per edit this device made that no peer holds (a cell edited twice is
+    there twice)."""
+    versions = _versions(context, document)
+    caches = context.store.db.caches
+    cached = _state(caches.latest(document, UNSYNCED_KEY), versions.unsynced)
+    if cached is not None and cached.heads == versions.heads:
+        try:
+            return _ungrouped(cached.data)
+        except (TypeError, ValueError):
+            cached = None  # a damaged cache row is only a miss
+    store = context.store
+    was_open = store.is_open(document)
+    try:
+        counter = _Counter(store.document(document), context.me.device)
+        base: list[Cell] | None = None
+        since: list[bytes] | None = None
+        if cached is not None and counter.holds(cached.heads):
+            try:
+                base, since = _ungrouped(cached.data), cached.heads
+            except (TypeError, ValueError):
+                base = None
+        cells = counter.unsynced(since, versions.confirmed)
+        cells = cells if base is None else base + cells
+    finally:
+        context.close_unless(document, was_open)
+    if sorted(store.heads(document)) == counter.heads:  # not written meanwhile
+        with store.db.transaction(durable=False):
+            caches.put(document, UNSYNCED_KEY, counter.heads,
+                       _plain(counter.heads, versions.unsynced, _grouped(cells)),
+                       versions.unsynced)
+    return cells
+
+
+def _versions(context: OfficeContext, document: str) -> _Versions:
     from vledger.sync.link.session import peer_records
 
     store = context.store
-    heads = sorted(store.heads(document))
     confirmed = sorted(sorted(r.heads) for r in peer_records(store) if r.doc == document)
-    unsynced_version = _unsynced_version(context.me.device, confirmed)
+    return _Versions(sorted(store.heads(document)), LEAVES_VERSION,
+                     _unsynced_version(context.me.device, confirmed), confirmed)
+
+
+def _count_all(context: OfficeContext, document: str, versions: _Versions) -> DocumentCounts:
+    """Both counts from the cached states, brought up to the document's heads; one load."""
+    store = context.store
     caches = store.db.caches
-    leaves = _state(caches.latest(document, LEAVES_KEY), LEAVES_VERSION)
-    unsynced = _state(caches.latest(document, UNSYNCED_KEY), unsynced_version)
-    if leaves is not None and unsynced is not None and leaves.heads == unsynced.heads == heads:
-        try:
-            return DocumentCounts(frozenset(_cells(leaves.data[1])), tuple(_cells(unsynced.data)))
-        except (IndexError, TypeError, ValueError):
-            pass  # a damaged cache row is only a miss
+    leaves = _state(caches.latest(document, LEAVES_KEY), versions.leaves)
+    counted = _state(caches.latest(document, COUNTS_KEY), versions.counts)
     was_open = store.is_open(document)
     try:
-        doc = store.document(document)
-        counted = sorted(doc.heads())
-        counter = _Counter(doc, context.me.device)
-        index, conflicted = counter.conflicts(leaves)
-        cells = counter.unsynced(unsynced, confirmed)
+        counter = _Counter(store.document(document), context.me.device)
+        index = _leaves(counter, leaves)
+        before = _counts(counted.data) if counted is not None else None
+        if counted is not None and before is not None and counter.holds(counted.heads):
+            since = counter.unsynced(counted.heads, versions.confirmed)
+            unsynced = before.unsynced + len(since)
+        else:
+            unsynced = len(counter.unsynced(None, versions.confirmed))
     finally:
         context.close_unless(document, was_open)
-    if sorted(store.heads(document)) == counted:  # not written meanwhile: for `counted`
-        found = [index.to_plain(), [list(c) for c in conflicted]]
-        caches.put(document, LEAVES_KEY, counted, _plain(counted, LEAVES_VERSION, found),
-                   LEAVES_VERSION)
-        caches.put(document, UNSYNCED_KEY, counted,
-                   _plain(counted, unsynced_version, [list(c) for c in cells]), unsynced_version)
-    return DocumentCounts(frozenset(conflicted), tuple(cells))
+    found = DocumentCounts(frozenset(index.conflicted_cells()), unsynced)
+    heads = counter.heads
+    if sorted(store.heads(document)) == heads:  # not written meanwhile: for `heads`
+        conflicted = [list(c) for c in sorted(found.conflicted)]
+        # Hints: a power cut that loses them costs a count from nothing, so no fsync.
+        with store.db.transaction(durable=False):
+            caches.put(document, LEAVES_KEY, heads,
+                       _plain(heads, versions.leaves, index.to_plain()), versions.leaves)
+            caches.put(document, COUNTS_KEY, heads,
+                       _plain(heads, versions.counts, [conflicted, unsynced]), versions.counts)
+    return found
+
+
+def _leaves(counter: _Counter, cached: _State | None) -> JournalIndex:
+    """The leaves at the document's heads: the cached ones given the entries new since."""
+    if cached is not None and counter.holds(cached.heads):
+        try:
+            index = JournalIndex.from_plain(cached.data)
+        except (TypeError, ValueError):
+            pass  # a damaged cache row is only a miss
+        else:
+            index.add(counter.entries(counter.journal_keys() - counter.journal_keys(cached.heads)))
+            return index
+    return JournalIndex(counter.entries(counter.journal_keys()))
 
 
 class _Counter:
-    """One loaded document: its journal and ledger keys, decoding each entry at most once."""
+    """One loaded document: its journal and ledger keys, each entry decoded at most once."""
 
     def __init__(self, doc: Doc, device: str) -> None:
         self.doc = doc
         self.device = device
+        self.heads = sorted(doc.heads())
         self.journal = doc.map_id(ROOT, JOURNAL)
         self.ledgers = doc.map_id(ROOT, LEDGERS)
         office = doc.read(ROOT, "office")
         self.home = office if isinstance(office, str) else ""
-        self._keys = self._keys_at(None)
         self._known: set[bytes] | None = None
+        self._keys: dict[tuple[str, tuple[bytes, ...] | None], set[str]] = {}
         self._decoded: dict[str, JournalEntry | None] = {}
 
-    def conflicts(self, cached: _State | None) -> tuple[JournalIndex, set[Cell]]:
-        index: JournalIndex | None = None
-        new = self._keys[0]
-        if cached is not None and self._holds(cached.heads):
-            try:
-                index = JournalIndex.from_plain(cached.data[0])
-            except (IndexError, TypeError, ValueError):
-                index = None  # a damaged cache row is only a miss
-            else:
-                new = self._keys[0] - self._keys_at(cached.heads)[0]
-        if index is None:
-            index = JournalIndex()
-        index.add(self._entries(new))
-        return index, index.conflicted_cells()
-
-    def unsynced(self, cached: _State | None, confirmed: list[list[bytes]]) -> list[Cell]:
-        entries, rows = self._keys
-        found: list[Cell] = []
-        if cached is not None and self._holds(cached.heads):
-            try:
-                found = _cells(cached.data)
-            except (TypeError, ValueError):
-                cached = None
-            else:
-                before = self._keys_at(cached.heads)
-                entries, rows = entries - before[0], rows - before[1]
-        else:
-            cached = None
-        if cached is None:
-            found = []
-            known = self._known_hashes() if confirmed else set()
-            for heads in confirmed:
-                usable = [h for h in heads if h in known]
-                if usable:
-                    held = self._keys_at(usable)
-                    entries, rows = entries - held[0], rows - held[1]
-        stored = self._entries(entries)
-        made = [*stored, *self._implied(rows, stored)]
-        found += [(e.program, e.village, e.row, e.column) for e in made
-                  if e.device == self.device]
-        return found
-
-    # -- reading -----------------------------------------------------------------------
-
-    def _keys_at(self, heads: Sequence[bytes] | None) -> tuple[set[str], set[str]]:
-        """The journal's and the ledger's keys (at `heads`)."""
-        doc = self.doc
-        return (
-            set(doc.keys(self.journal, heads)) if self.journal is not None else set(),
-            set(doc.keys(self.ledgers, heads)) if self.ledgers is not None else set(),
-        )
-
-    def _known_hashes(self) -> set[bytes]:
+    def holds(self, heads: Sequence[bytes]) -> bool:
+        """Whether the document holds every change of `heads`."""
         if self._known is None:
             self._known = self.doc.change_hashes()
-        return self._known
+        return all(h in self._known for h in heads)
 
-    def _holds(self, heads: Sequence[bytes]) -> bool:
-        known = self._known_hashes()
-        return all(h in known for h in heads)
+    def journal_keys(self, heads: Sequence[bytes] | None = None) -> set[str]:
+        return self._keys_of("journal", heads)
 
-    def _entries(self, keys: Iterable[str]) -> list[JournalEntry]:
+    def row_keys(self, heads: Sequence[bytes] | None = None) -> set[str]:
+        return self._keys_of("ledgers", heads)
+
+    def _keys_of(self, name: str, heads: Sequence[bytes] | None) -> set[str]:
+        key = (name, None if heads is None else tuple(sorted(heads)))
+        found = self._keys.get(key)
+        if found is None:
+            obj = self.journal if name == "journal" else self.ledgers
+            found = self._keys[key] = set(self.doc.keys(obj, heads)) if obj is not None else set()
+        return found
+
+    def unsynced(self, since: Sequence[bytes] | None, confirmed: list[list[bytes]]) -> list[Cell]:
+        """The cells of this device's entries and implied adds that are new since `since`
+        (known to be after every peer's heads), or (None) that no peer's heads hold."""
+        entries, rows = self.journal_keys(), set()
+        if since is not None:
+            entries = entries - self.journal_keys(since)
+            # Rows are never removed (documents/ledger.py), so as many rows as then means
+            # no new one; counting them is much cheaper than listing 20,000 keys twice.
+            if self.ledgers is not None and \
+                    self.doc.length(self.ledgers) != self.doc.length(self.ledgers, since):
+                rows = self.row_keys() - self.row_keys(since)
+        else:
+            rows = self.row_keys()
+            for heads in confirmed:
+                usable = [h for h in heads if self.holds([h])]
+                if usable:
+                    entries = entries - self.journal_keys(usable)
+                    rows = rows - self.row_keys(usable)
+        stored = self.entries(entries)
+        cells: list[Cell] = [e.cell for e in stored if e.device == self.device]
+        if rows:
+            cells += implied_cells(self.home, self._rows(rows), stored, self.device)
+        return cells
+
+    def entries(self, keys: Iterable[str]) -> list[JournalEntry]:
         """The entries stored under `keys`, in key order, each decoded once; unreadable
         ones are left out (the history reports them)."""
         wanted = sorted(keys)
-        journal = self.journal
-        if journal is None:
+        if self.journal is None:
             return []
         fresh = [k for k in wanted if k not in self._decoded]
-        if len(fresh) > len(self._keys[0]) // 2:
-            # Most of the journal (a first count): read in bulk, as the history does.
-            every = self.doc.read_map(journal)
-            stored = [(key, every.get(key)) for key in fresh]
-        else:
-            stored = [(key, self.doc.read(journal, key)) for key in fresh]
-        for key, data in stored:
+        for key, data in self._read(self.journal, fresh, len(self.journal_keys())):
             entry: JournalEntry | None = None
             if isinstance(data, bytes):
                 try:
@@ -190,13 +248,16 @@ class _Counter:
             self._decoded[key] = entry
         return [e for e in (self._decoded[k] for k in wanted) if e is not None]
 
-    def _implied(self, rows: set[str], stored: list[JournalEntry]) -> list[JournalEntry]:
-        """The adds that `rows` imply (every stored entry bearing on them is in `stored`:
-        an entry of a row comes after the row)."""
-        if not rows or self.ledgers is None:
-            return []
-        ledgers = self.ledgers
-        return implied_adds(self.home, {k: self.doc.read(ledgers, k) for k in rows}, stored)
+    def _rows(self, keys: set[str]) -> dict[str, Plain]:
+        assert self.ledgers is not None
+        return dict(self._read(self.ledgers, sorted(keys), len(self.row_keys())))
+
+    def _read(self, obj: bytes, keys: list[str], size: int) -> list[tuple[str, Plain]]:
+        """The values of `keys` in the map (of `size` keys): most of it in bulk."""
+        if len(keys) > size // 2:
+            every = self.doc.read_map(obj)
+            return [(key, every.get(key)) for key in keys]
+        return [(key, self.doc.read(obj, key)) for key in keys]
 
 
 # -- the cached forms ----------------------------------------------------------------------
@@ -216,6 +277,16 @@ def _state(plain: object, version: str) -> _State | None:
     return _State(sorted(heads), plain.get("data"))
 
 
+def _counts(data: object) -> DocumentCounts | None:
+    """The counts a COUNTS_KEY state holds; None when damaged (only a miss)."""
+    if not isinstance(data, list) or len(data) != 2 or type(data[1]) is not int:
+        return None
+    try:
+        return DocumentCounts(frozenset(_cells(data[0])), data[1])
+    except (TypeError, ValueError):
+        return None
+
+
 def _cells(plain: object) -> list[Cell]:
     if not isinstance(plain, list):
         raise ValueError("not a list of cells")
@@ -224,6 +295,30 @@ def _cells(plain: object) -> list[Cell]:
         program, village, row, column = item
         found.append((str(program), str(village), str(row), str(column)))
     return found
+
+
+def _grouped(cells: Iterable[Cell]) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """program -> village -> row -> columns (repeated as often as edited): a fraction of
+    the bytes and of the time of a list of cells, for 100,000 of them."""
+    grouped: dict[str, dict[str, dict[str, list[str]]]] = {}
+    for program, village, row, column in cells:
+        grouped.setdefault(program, {}).setdefault(village, {}).setdefault(row, []).append(
+            column)
+    return grouped
+
+
+def _ungrouped(plain: object) -> list[Cell]:
+    """The cells `_grouped` gave; ValueError for anything else."""
+    try:
+        return [
+            (str(program), str(village), str(row), str(column))
+            for program, villages in plain.items()  # type: ignore[attr-defined]
+            for village, rows in villages.items()
+            for row, columns in rows.items()
+            for column in columns
+        ]
+    except AttributeError:
+        raise ValueError("not cells by program, village and row") from None
 
 
 def _unsynced_version(device: str, confirmed: list[list[bytes]]) -> str:

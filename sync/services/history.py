@@ -88,11 +88,18 @@ class HistoryService:
         # A township value's journal is in the township document, a ledger cell's in the
         # village's: only that one is read.
         context = self._context
+        store = context.store
         if _sheet_of_row(row) is not None:
-            documents = [context.township_doc_id]
+            entries = self._entries([context.township_doc_id])
+        elif context.holds(village):
+            document = context.village_doc_id(village)
+            was_open = store.is_open(document)
+            # A cell's chain is its own entries: the row's implied adds are enough.
+            entries = store.replica(document).journal_entries([f"{program}/{row}"])
+            context.close_unless(document, was_open)
         else:
-            documents = [context.village_doc_id(village)] if context.holds(village) else []
-        history = History(self._entries(documents))
+            entries = []
+        history = History(entries)
         return history.blame(program, village, row, column,
                              self.current_value((program, village, row, column)))
 

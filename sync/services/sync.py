@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from vledger.errors import Unreachable
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services.context import OfficeContext
-from vledger.sync.services.counts import document_counts
+from vledger.sync.services.counts import document_counts, unsynced_cells
 from vledger.sync.services.permissions import Refusal
 
 if TYPE_CHECKING:
@@ -253,13 +253,13 @@ class SyncService:
         context = self._context
         if not context.holds(village):
             return set()
-        unsynced = document_counts(context, context.village_doc_id(village)).unsynced
+        unsynced = unsynced_cells(context, context.village_doc_id(village))
         return {(c[2], c[3]) for c in unsynced if c[0] == program and c[1] == village}
 
     def unsynced_edits(self) -> int:
         """How many edits made on this device no peer holds yet (every held document)."""
         context = self._context
-        return sum(len(document_counts(context, d).unsynced) for d in context.documents())
+        return sum(document_counts(context, d).unsynced for d in context.documents())
 
 
 async def _exchange(

@@ -26,7 +26,7 @@ from vledger.sync.documents.journal import OLD_FORM
 from vledger.sync.documents.replica import Replica
 from vledger.sync.link.session import peer_key, peer_records
 from vledger.sync.services import counts as counts_module
-from vledger.sync.services.counts import LEAVES_KEY, UNSYNCED_KEY
+from vledger.sync.services.counts import COUNTS_KEY, LEAVES_KEY, UNSYNCED_KEY
 from vledger.sync.services.office import Office
 
 PROGRAM = "safety-2026"
@@ -105,7 +105,8 @@ def check(office: Office) -> None:
         conflicted, unsynced = truth(office, document)
         counted = counts_module.document_counts(context, document)
         assert counted.conflicted == conflicted
-        assert sorted(counted.unsynced) == unsynced
+        assert counted.unsynced == len(unsynced)
+        assert sorted(counts_module.unsynced_cells(context, document)) == unsynced
         conflicts += len(conflicted)
         unsynced_edits += len(unsynced)
         if document == village_doc_id(office, "v01"):
@@ -141,10 +142,12 @@ def test_counts_after_an_edit_decode_only_the_new_entry(
     for n, row in enumerate(rows[:4]):
         village_doc(village, "v01").set_cells(who(village), PROGRAM, row, {"note": f"改{n}"})
     decoded.clear()
-    check(village)
+    assert village.history.open_conflict_count() == 0
+    assert village.sync.unsynced_edits() == 4
     stored = [e.id for d in village.store.document_ids()
               for e in village.store.replica(d).stored_entries()]
     assert sorted(decoded) == sorted(stored)  # counted from nothing: every stored entry, once
+    check(village)
     decoded.clear()
     [entry] = village_doc(village, "v01").set_cells(who(village), PROGRAM, rows[5],
                                                     {"participants": 99})
@@ -217,9 +220,13 @@ def test_a_damaged_or_foreign_cached_state_is_counted_afresh(
     bogus = {"heads": [b"\x01" * 32], "version": "leaves-1", "data": [[], []]}
     caches.put(document, LEAVES_KEY, [b"\x01" * 32], bogus, "leaves-1")
     caches.put(document, UNSYNCED_KEY, heads, {"heads": heads, "version": "?", "data": 7}, "?")
+    caches.put(document, COUNTS_KEY, heads, {"heads": heads, "version": "?", "data": 7}, "?")
     check(village)
-    caches.put(document, LEAVES_KEY, heads, {"heads": heads, "version": "leaves-1",
-                                             "data": [[["bad"]], []]}, "leaves-1")
+    for key, data in ((LEAVES_KEY, [["bad"]]), (COUNTS_KEY, "junk"), (UNSYNCED_KEY, 7)):
+        caches.put(document, key, heads, {"heads": heads, "version": "leaves-1",
+                                          "data": data}, "leaves-1")
+    check(village)
+    caches.put(document, COUNTS_KEY, heads, b"\x00not msgpack of a state")
     check(village)
 
 
@@ -277,8 +284,8 @@ def test_unsynced_counts_follow_a_device_that_edits_twice(homes: tuple[Office, O
     for value in ("a", "b", "c"):
         village_doc(village, "v01").set_cells(who(village), PROGRAM, row, {"note": value})
         check(village)
-    found = counts_module.document_counts(village.history._context,
-                                          village_doc_id(village, "v01")).unsynced
+    found = counts_module.unsynced_cells(village.history._context,
+                                         village_doc_id(village, "v01"))
     assert Counter(found)[(PROGRAM, "v01", row, "note")] == 3
 
 

@@ -408,3 +408,34 @@ def test_old_documents_cache_only_the_cells_that_were_edited() -> None:
     assert [cell[:4] for cell in index.to_plain()] == [[PROGRAM, "v01", rows[0], "participants"]]
     with pytest.raises(ValueError):
         JournalIndex.from_plain([["p", "v", "r"]])
+
+
+def test_an_index_follows_another_processs_writes_by_their_new_keys_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Replicas.open(tmp_path / "home")
+    first.create_document(VILLAGE_DOC, VILLAGE)
+    rows = first.village(VILLAGE_DOC).add_rows(A, PROGRAM, [{"participants": n}
+                                                            for n in range(20)])
+    first.village(VILLAGE_DOC).set_cells(A, PROGRAM, rows[0], {"participants": 100})
+    second = Replicas.open(tmp_path / "home")  # another process on the same home
+    try:
+        assert first.replica(VILLAGE_DOC).index_built
+        [theirs] = second.village(VILLAGE_DOC).set_cells(B, PROGRAM, rows[1],
+                                                         {"participants": 101})
+        decoded: list[str] = []
+        real = replica_module.decode_entry
+
+        def counting(entry_id: str, data: bytes, home: str = "") -> JournalEntry:
+            decoded.append(entry_id)
+            return real(entry_id, data, home)
+
+        monkeypatch.setattr(replica_module, "decode_entry", counting)
+        village = first.village(VILLAGE_DOC)  # catches up with what the other one stored
+        [mine] = village.set_cells(A, PROGRAM, rows[1], {"participants": 102})
+        assert decoded == [theirs.id] and mine.prev == theirs.id
+        assert first.replica(VILLAGE_DOC).index.ids == {
+            e.id for e in first.replica(VILLAGE_DOC).stored_entries()}
+    finally:
+        second.close()
+        first.close()
