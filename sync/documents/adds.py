@@ -2,7 +2,7 @@
 
 domain/history.py wants one `add` entry per cell a new row fills (one for the
 row's `deleted` flag when it fills none). Stored, they were most of a village
-document's bytes (a 2,000-row import wrote 10,000 of them), and everything they
+document's bytes (a 2,000-row import wrote ~9,000 of them), and everything they
 say is already in the row's map, made once by the add: who (`office`, and now
 `device`, `user`), when (`created`, in Unix milliseconds, and now the writer's UTC
 offset `tz` in minutes) and the values. So a row written with those keys gets no
@@ -22,8 +22,9 @@ Rows written before (no `device` key) have their add entries stored in the old
 form, and imply nothing: old and new rows mix in one document.
 
 The rule is stable: once a row is held, no later entry changes which adds it
-implies or their values (any edit of a cell comes after the add, names it, and
-keeps its value as `old`), so replicas and caches agree whenever they hold the
+implies or their values (whoever edits a cell holds the row, so an edit of a cell
+the add filled names the add and keeps its value as `old`, and an edit of a cell
+it left empty names nothing), so replicas and caches agree whenever they hold the
 same changes.
 """
 

@@ -449,7 +449,7 @@ class Replica:
 
     def _swap_in(self, candidate: Doc) -> list[JournalEntry]:
         known = set(self.keys([JOURNAL]))
-        rows = set(self.keys([LEDGERS]))
+        before = self.doc.heads()
         candidate.set_actor(self.actor)
         self.doc = candidate
         # Entry ids are random and written once, so the new entries are the new keys,
@@ -458,18 +458,22 @@ class Replica:
         # it will be built from this journal.
         entries, _ = self._read_journal(k for k in self.keys([JOURNAL]) if k not in known)
         if self.kind == VILLAGE:
-            entries += implied_adds(self.home, self._new_rows(rows), entries)
+            entries += implied_adds(self.home, self._new_rows(before), entries)
         if self._index is not None:
             self._index.add(entries)
         return entries
 
-    def _new_rows(self, known: set[str]) -> dict[str, Plain]:
-        """The rows whose keys are not among `known`, as stored (all in bulk when none is)."""
-        if not known:
-            return self.read_children([LEDGERS])
+    def _new_rows(self, before: list[bytes]) -> dict[str, Plain]:
+        """The rows added since `before`, as stored. Rows are never removed, so a ledger
+        as long as it was has none: no need to list 20,000 keys for every batch."""
         ledgers = self.doc.object_at([LEDGERS])
         if ledgers is None:
             return {}
+        if not before:  # an empty document that received its first changes
+            return self.read_children([LEDGERS])
+        if self.doc.length(ledgers) == self.doc.length(ledgers, before):
+            return {}
+        known = set(self.doc.keys(ledgers, before))
         return {k: self.doc.read(ledgers, k) for k in self.doc.keys(ledgers) if k not in known}
 
     def _missing(
