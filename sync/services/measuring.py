@@ -142,7 +142,7 @@ class _Helper:
         except OSError:
             return None  # cannot start one here: this process measures everything
         helper = cls(process, answers)
-        helper._send({"home": str(home), "program": program.source})
+        helper._send({"home": str(home), "program": program.source, "id": program.id})
         return helper
 
     @property
@@ -229,7 +229,7 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     first = _read_frame(source)
     if not isinstance(first, dict):
         return
-    program = load_program(str(first["program"]), "program.toml")
+    program = load_program(str(first["program"]), f"{first['id']}.toml")
     with Replicas.open(Path(str(first["home"]))) as store:
         while (request := _read_frame(source)) is not None:
             _write_frame(sink, [_measured(store, program, str(d))

@@ -318,6 +318,19 @@ class Caches:
         except Exception:  # a damaged cache row is only a cache miss
             return None
 
+    def latest(self, doc_id: str, name: str) -> Any:
+        """The plain value stored under `name`, whatever heads and version it was for: for
+        values that say which heads they are for, to be brought up to date from there."""
+        row = self._sql.execute(
+            "SELECT plain FROM measures WHERE doc_id = ? AND program = ?", (doc_id, name)
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            return msgpack.unpackb(row[0], raw=False, strict_map_key=False)
+        except Exception:  # a damaged cache row is only a cache miss
+            return None
+
     def put(self, doc_id: str, name: str, heads: Sequence[bytes], plain: Any,
             version: str = "") -> None:
         data = msgpack.packb(plain, use_bin_type=True)
