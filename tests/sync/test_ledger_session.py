@@ -129,10 +129,10 @@ def test_a_ledger_file_imports_whole_or_not_at_all(township: Office, tmp_path: P
     good = tmp_path / "good.csv"
     good.write_text("date,kind,participants\n2026-03-01,宣传活动,12\n2026-03-02,例会,3\n",
                     encoding="utf-8")
-    assert ledger.import_file(good, shown_as="good.csv") == 2
+    assert ledger.import_file(good, shown_as="good.csv").count == 2
     bad = tmp_path / "bad.csv"
     bad.write_text("date,kind\n2026-03-01,宣传活动\nsomeday,例会\n", encoding="utf-8")
     with pytest.raises(Refusal) as refused:
         ledger.import_file(bad, shown_as="bad.csv")
-    assert all(p.startswith("bad.csv:3:") for p in refused.value.problems)
+    assert all(str(p).startswith("bad.csv:3:") for p in refused.value.problems)
     assert len(ledger.rows()) == 2

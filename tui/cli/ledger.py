@@ -183,10 +183,23 @@ def session_of(args: argparse.Namespace, *, writing: bool = True) -> Iterator[Le
         yield office.ledgers.session(args.program, args.village, writing=writing)
 
 
+def warn(args: argparse.Namespace, said: Sequence[object], *, notes: Sequence[object] = ()
+         ) -> None:
+    """Notes and warnings go to stderr, so stdout stays what a script reads."""
+    from vledger.messages import localize
+
+    for line in notes:
+        print(localize(line, args.lang), file=sys.stderr)
+    for line in said:
+        print(say(args.lang, "cli.warning", text=localize(line, args.lang)), file=sys.stderr)
+
+
 def run_add(args: argparse.Namespace) -> int:
     with session_of(args) as ledger, cell_refusals():
         cells = typed_cells(args, args.cells, ledger.program, whole_row=True)
         (row_id,) = ledger.add_rows([cells])
+        warnings = ledger.warnings(cells)
+    warn(args, warnings)
     print(row_id)
     return 0
 
@@ -195,6 +208,8 @@ def run_set(args: argparse.Namespace) -> int:
     with session_of(args) as ledger, cell_refusals():
         cells = typed_cells(args, args.cells, ledger.program, whole_row=False)
         ledger.set_cells(args.row, cells)
+        warnings = ledger.warnings(cells)
+    warn(args, warnings)
     count = len(cells)
     print(say(args.lang, "cli.ledger.cells-set", row=args.row, count=count))
     return 0
@@ -255,9 +270,11 @@ def ledger_lines(
 
 def run_import(args: argparse.Namespace) -> int:
     with session_of(args) as ledger:
-        count = ledger.import_file(args.file, shown_as=args.file)
+        done = ledger.import_file(args.file, shown_as=args.file)
         village, program = ledger.village, ledger.program.id
-    print(say(args.lang, "cli.ledger.imported", count=count, village=village, program=program))
+    warn(args, done.warnings, notes=done.notes)
+    print(say(args.lang, "cli.ledger.imported", count=done.count, village=village,
+              program=program))
     return 0
 
 
