@@ -68,9 +68,9 @@ def register(sub: Any) -> None:
 
     load = actions.add_parser(
         "import", help="add every row of a .csv or .xlsx file, all or none",
-        description="Add every row of a .csv (UTF-8) or .xlsx file whose header names "
-        "columns by id or title. Nothing is written unless every cell is right; each "
-        "problem is printed as FILE:ROW:COLUMN: message.",
+        description="Add every row of a .csv (UTF-8, or GBK as Chinese Excel saves a plain "
+        "CSV) or .xlsx file whose header names columns by id or title. Nothing is written "
+        "unless every cell is right; each problem is printed as FILE:ROW:COLUMN: message.",
     )
     _program_and_village(load, file=True)
     load.set_defaults(run=run_import)
@@ -157,7 +157,10 @@ def typed_cells(
 
 
 def shown(value: object, lang: str) -> str:
-    """A stored value on one line of a terminal."""
+    """A stored value on one line of a terminal, inert (cells may hold what was written
+    before control characters were refused, or by another tool)."""
+    from vledger.domain.values import visible
+
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -168,7 +171,7 @@ def shown(value: object, lang: str) -> str:
         text = json.dumps(value, ensure_ascii=False, default=str)
     else:
         text = str(value)
-    return text.replace("\r\n", "↵").replace("\n", "↵").replace("\r", "↵").replace("\t", " ")
+    return visible(text)  # line breaks as ↵, control characters and bidi marks as escapes
 
 
 # -- handlers --------------------------------------------------------------------------------
