@@ -158,14 +158,18 @@ async def sync_once(
     from vledger.sync.link.transport import Unreachable as LinkUnreachable
     from vledger.sync.link.transport import sync_once as exchange
 
+    offered = not address
     address = _address(home, address)
     host, port = sync.address_of(address)
     gate = _gate(home)
     try:
         outcome = await exchange(gate, host, port, timeout=timeout or DEFAULT_TIMEOUT)
     except LinkUnreachable as problem:
-        raise Unreachable(Message("sync.unreachable", address=f"{host}:{port}",
-                                  why=sync.describe(problem.last))) from None
+        said = Message("sync.unreachable", address=f"{host}:{port}",
+                       why=sync.describe(problem.last))
+        # Not typed: the clerk may not know where it came from, nor that another is taken.
+        hint = [Message("sync.offered-address")] if offered else []
+        raise Unreachable(said, *hint) from None
     except PeerRefused as problem:
         raise Refusal(Message("sync.peer-refused", address=f"{host}:{port}",
                               why=problem.message)) from None

@@ -259,12 +259,13 @@ class LedgerSession:
         """Add every row of a .csv or .xlsx file, all or none; what was added.
 
         Refused, nothing written, with every problem at once as `FILE:ROW:COLUMN:
-        message`, FILE as `shown_as` (default: `path`).
+        message` (after the notes of how the file was read), FILE as `shown_as`
+        (default: `path`).
         """
         self._writable()
         found = self.check_file(path, shown_as=shown_as)
         if not found.ok:
-            raise Refusal(*found.problems)
+            raise Refusal(*found.notes, *found.problems)  # read as GBK helps read them
         if found.rows:
             self.import_rows(found.rows)
         return found

@@ -100,7 +100,7 @@ class SheetService:
         entries, problems = parse_sheet(program, kind, text, filename, self._roster.villages(),
                                         context.lang)
         if problems:
-            raise Refusal(*problems)
+            raise Refusal(*notes, *problems)  # how it was read helps read the problems
         values = [_sheet_value(cast(SheetKind, kind), program.id, e.key, e.value)
                   for e in entries]
         context.write(lambda: context.township_doc().set_values(context.who, values))

@@ -286,11 +286,14 @@ class SyncService:
         backoff = Backoff()
         last: BaseException | str | None = None
         for attempt in range(1, attempts + 1):
-            say(f"connecting to {host}:{port}" + (f" (try {attempt})" if attempt > 1 else ""))
+            said = Message("sync.progress.connecting", address=f"{host}:{port}") \
+                if attempt == 1 else \
+                Message("sync.progress.retrying", address=f"{host}:{port}", attempt=attempt)
+            say(said.text(self._context.lang))
             conn: Connection | None = None
             try:
                 conn = await open_checked(store, host, port, timeout)
-                result = await _exchange(store, me, conn, address, say)
+                result = await _exchange(store, me, conn, address, say, self._context.lang)
                 if result.converged:
                     remember_address(store, address)
                     return result
@@ -368,7 +371,7 @@ class SyncService:
 
 
 async def _exchange(
-    store: Replicas, me: Identity, conn: Connection, address: str, say: Progress
+    store: Replicas, me: Identity, conn: Connection, address: str, say: Progress, lang: str
 ) -> SyncResult:
     from vledger.sync.link.frames import Frame, write_frame
     from vledger.sync.link.session import Initiator
@@ -378,8 +381,8 @@ async def _exchange(
     async def ask(frame: Frame) -> Frame:
         nonlocal frames
         frames += 1
-        say(f"exchanging with {address}: frame {frames}, "
-            f"{conn.traffic.sent + conn.traffic.received} bytes")
+        say(Message("sync.progress.exchanging", address=address, frames=frames,
+                    bytes=conn.traffic.sent + conn.traffic.received).text(lang))
         return await conn.ask(frame)
 
     initiator = Initiator(me, ask)

@@ -210,3 +210,18 @@ def test_a_clock_before_vledger_existed_is_a_problem() -> None:
     said = clock_problem(datetime(1999, 12, 31, 23, 0))
     assert said is not None and "1999-12-31 23:00" in said.text("en")
     assert clock_problem(datetime(2026, 3, 5, 9, 0)) is None
+
+
+def test_a_sheet_saved_by_chinese_excel_is_read_as_gbk(
+    township: Path, tmp_path: Path
+) -> None:
+    """A sheet names villages by id, but a clerk's file may name one by its name: read as
+    GBK, the problem is that name, not the file's encoding."""
+    sheet = tmp_path / "targets.csv"
+    sheet.write_bytes("village,indicator,value\n东坪村,drills,3\n".encode("gbk"))
+    code, _, err = run_bytes(township, "--lang", "en", "sheet", "import", P, "targets",
+                             str(sheet), encoding="utf-8")
+    assert code == 1
+    assert err.decode().splitlines() == [
+        f'{sheet}: not UTF-8, so read as GBK (GB18030), as Chinese Excel saves a plain "CSV"',
+        f"{sheet}:2:village: no village 东坪村"]

@@ -139,6 +139,7 @@ async def test_sync_without_an_address_uses_the_invitation_then_the_last_that_wo
         address = f"127.0.0.1:{server.port}"
         code, _, err = await run_vledger(village, "sync", "--timeout", "2")
         assert code == 3 and f"could not sync with 127.0.0.1:{first}" in err
+        assert "if the township serves elsewhere now, give its HOST:PORT" in err
         code, _, err = await run_vledger(village, "sync", address)
         assert code == 0, err
         [row] = add_rows(village, None, 1, "the last address that worked")

@@ -13,6 +13,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "no address to sync with: give HOST:PORT (where the township runs `vledger serve`); "
         "once a sync has worked, its address is remembered",
     ),
+    "sync.offered-address": (
+        "这是上次同步成功的地址（或邀请文件里的地址）；乡镇换了地址的话，请写上新的 HOST:PORT",
+        "that is the address the last sync worked with (or the invitation's); if the "
+        "township serves elsewhere now, give its HOST:PORT",
+    ),
     "sync.bad-address": (
         "“{address}”不是 HOST:PORT 形式的地址", '"{address}" is not HOST:PORT'
     ),
@@ -76,6 +81,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.file.unreadable": ("{file}：读不了这个文件（{why}）", "{file}: cannot read it ({why})"),
     "sync.bundle.refused": (
         "{file}：不能导入，什么也没改：{why}", "{file}: refused, nothing changed: {why}"
+    ),
+    # -- progress of a sync from the UI
+    "sync.progress.connecting": ("正在连接 {address}", "connecting to {address}"),
+    "sync.progress.retrying": (
+        "正在连接 {address}（第 {attempt} 次）", "connecting to {address} (try {attempt})"
+    ),
+    "sync.progress.exchanging": (
+        "正在和 {address} 交换：第 {frames} 帧，{bytes} 字节",
+        "exchanging with {address}: frame {frames}, {bytes} bytes",
     ),
     # -- the office's sync, as the home screen says it
     "sync.state.never": ("从未同步", "never synced"),
