@@ -246,7 +246,7 @@ async def test_unreachable_and_bad_addresses_are_refused(township: Office) -> No
         await township.sync.sync_with_async("127.0.0.1:1", timeout=2, attempts=1)
     (said,) = unreachable.value.problems
     assert str(said).startswith("could not sync with 127.0.0.1:1: ")
-    assert said.text("zh").startswith("无法和 127.0.0.1:1 同步：")  # type: ignore[attr-defined]
+    assert said.text("zh").startswith("无法与 127.0.0.1:1 同步：")  # type: ignore[attr-defined]
     with pytest.raises(Refusal) as refused:
         await township.sync.sync_with_async("no port here:x", timeout=2)
     assert refused.value.problems[0].text("zh") == "“no port here:x”不是 HOST:PORT 形式的地址"  # type: ignore[attr-defined]

@@ -27,7 +27,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.peer-refused": (
         "{address} 拒绝了同步：{why}", "{address} refused the sync: {why}"
     ),
-    "sync.unreachable": ("无法和 {address} 同步：{why}", "could not sync with {address}: {why}"),
+    "sync.unreachable": ("无法与 {address} 同步：{why}", "could not sync with {address}: {why}"),
     "sync.why.timeout": ("等不到回答", "no answer in time"),
     "sync.why.connection-refused": (
         "连接被拒绝（对方是否在运行 `vledger serve`？）",
