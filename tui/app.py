@@ -178,8 +178,7 @@ class VLedgerApp(App[int]):
         assert office is not None, "screens over an office open once it is ready"
         program_id = self.program_id
         if program_id is None:
-            ids = office.programs.ids()
-            program_id = ids[0] if ids else None
+            program_id = office.programs.first_id()
         village = self.village
         if village is None:
             if office.me.is_township:

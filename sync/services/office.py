@@ -60,7 +60,7 @@ class Office:
         self.sheets = SheetService(context, self.programs, self.roster)
         self.ranking = RankingService(context, self.programs, self.roster, self.sheets)
         self.history = HistoryService(context, self.programs, self.roster)
-        self.sync = SyncService(context)
+        self.sync = SyncService(context, self.programs)
         self._devices: DeviceService | None = None
 
     @classmethod

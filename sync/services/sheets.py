@@ -1,5 +1,6 @@
 """The ranking sheet's inputs (the township's sheets): annual targets, entered indicator
 values, manual points and adjustments, per program (and per period for all but targets).
+They live in the township document of the program's year, next to the program.
 
 Only the township writes them. A sheet CSV is imported whole or not at all, every bad
 cell refused at once as `FILE:ROW:COLUMN: message` (sheet_files.py reads it); a single
@@ -46,8 +47,8 @@ class SheetService:
         self._roster = roster
 
     def inputs(self, program_id: str) -> SheetInputs:
-        township = self._context.township_doc()
-        self._programs.get(program_id)
+        program = self._programs.get(program_id)
+        township = self._context.township_doc(program.year)
         targets = {
             (k[0], k[1]): Decimal(str(v)) for k, v in township.sheet("targets", program_id).items()
             if len(k) == 2
@@ -88,13 +89,13 @@ class SheetService:
             text = decode_csv(data, filename)
         except ValueError as error:
             raise Refusal(str(error)) from None
-        entries, problems = parse_sheet(program, kind, text, filename, self._roster.villages(),
-                                        context.lang)
+        entries, problems = parse_sheet(program, kind, text, filename,
+                                        self._roster.villages(program.year), context.lang)
         if problems:
             raise Refusal(*problems)
         values = [_sheet_value(cast(SheetKind, kind), program.id, e.key, e.value)
                   for e in entries]
-        context.write(lambda: context.township_doc().set_values(context.who, values))
+        context.write(lambda: context.township_doc(program.year).set_values(context.who, values))
         return len(values)
 
     def set_target(self, program_id: str, village: str, indicator: str, value: Raw) -> None:
@@ -125,12 +126,13 @@ class SheetService:
             if value is None:
                 raise Refusal(f"{HEADERS[kind][-1]}: {str(raw).strip()!r} is not a number")
         check = sheet_inputs_of(kind, {key: value if value is not None else Decimal(0)})
-        problems = check_inputs(program, self._roster.villages(), check)
+        problems = check_inputs(program, self._roster.villages(program.year), check)
         if problems:
             raise Refusal(*(f"{','.join(key)}: {problem_text(p, context.lang)}"
                             for p in problems))
         sheet_value = _sheet_value(kind, program.id, key, value)
-        context.write(lambda: context.township_doc().set_values(context.who, [sheet_value]))
+        context.write(lambda: context.township_doc(program.year).set_values(context.who,
+                                                                            [sheet_value]))
 
 
 def _sheet_value(

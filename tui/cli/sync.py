@@ -146,8 +146,11 @@ def run_status(args: argparse.Namespace) -> int:
         return 0
     print(f"{report['office']} of {report['township']} (device {report['device']})")
     print(f"{len(report['documents'])} document(s):")
-    for doc in report["documents"]:
-        print(f"  {doc['id']}: {doc['changes']} change(s)")
+    changes = {doc["id"]: doc["changes"] for doc in report["documents"]}
+    for year, documents in report["years"].items():
+        print(f"  {year}:")
+        for doc in documents:
+            print(f"    {doc}: {changes[doc]} change(s)")
     if not report["peers"]:
         print("no peer has synced with this office yet")
     for peer in report["peers"]:

@@ -47,8 +47,7 @@ class LedgerScreen(GridScreen):
                  **params: Any) -> None:
         super().__init__(office, lang, **params)
         self.today = today() if callable(today) else (today or date.today())
-        ids = office.programs.ids()
-        self.program_id = program_id or (ids[0] if ids else None)
+        self.program_id = program_id or office.programs.first_id()
         self.village = village if village is not None else self._default_village()
 
     def _default_village(self) -> str | None:

@@ -79,10 +79,10 @@ class RankingScreen(OfficeScreen):
     def _pick_program(self, program_id: str | None) -> Program:
         if program_id is not None:
             return self.office.programs.get(program_id)
-        programs = self.office.programs.all()
-        if not programs:
+        first = self.office.programs.first_id()
+        if first is None:
             raise LookupError(say(self.lang, "ui.ranking.no-program"))
-        return programs[0]
+        return self.office.programs.get(first)
 
     def _current_period(self) -> str:
         return self.office.programs.current_period(self.program, self.today())

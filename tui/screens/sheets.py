@@ -39,8 +39,7 @@ class SheetsScreen(GridScreen):
                  period: str | None = None, kind: SheetKind = "targets",
                  **params: Any) -> None:
         super().__init__(office, lang, **params)
-        ids = office.programs.ids()
-        self.program_id = program_id or (ids[0] if ids else None)
+        self.program_id = program_id or office.programs.first_id()
         self.period = period or YEAR
         self.kind: SheetKind = kind
 
