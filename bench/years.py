@@ -15,8 +15,10 @@ disk):
 
 Each measurement is a fresh Python process that opens the home and ranks safety-2026
 (`office.ranking`), as `vledger rank` does: cold (the measures cache emptied first:
-every village document of 2026 is opened and measured) and warm (best of `--repeat`).
-The child also counts the documents of other years it loaded: it must be none.
+every village document of 2026 is opened and measured) and warm (best of `--repeat`,
+one year and three taking turns). The measure is the work inside the process (open +
+rank); the process's wall time is printed too. The child also counts the documents of
+other years it loaded: it must be none.
 
 Prints the ratios and one JSON line per measure (bench/report.py); the goal is that
 three years cost at most 1.1x what one year does.
@@ -161,11 +163,17 @@ def child_main(mode: str, path: Path, period: str) -> None:
 # -- the report -----------------------------------------------------------------------------
 
 
-def runs(home: Path, period: str, repeat: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A cold run (measures cache emptied by the copy), then `repeat` warm ones, alternating
-    with nothing else."""
-    cold = run_child("rank", home, period)
-    return cold, [run_child("rank", home, period) for _ in range(repeat)]
+def runs(one: Path, three: Path, period: str, repeat: int) -> tuple[
+    dict[str, Any], list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]
+]:
+    """A cold run of each (the copies' measures caches are empty), then `repeat` warm
+    ones, one year and three taking turns (this machine's load drifts)."""
+    cold_one, cold_three = run_child("rank", one, period), run_child("rank", three, period)
+    warm_one, warm_three = [], []
+    for _ in range(repeat):
+        warm_one.append(run_child("rank", one, period))
+        warm_three.append(run_child("rank", three, period))
+    return cold_one, warm_one, cold_three, warm_three
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -198,8 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="vledger-bench-years-") as folder:
         home_one = fresh_copy(one, Path(folder) / "one")
         home_three = fresh_copy(three, Path(folder) / "three")
-        cold_one, warm_one = runs(home_one, args.period, args.repeat)
-        cold_three, warm_three = runs(home_three, args.period, args.repeat)
+        cold_one, warm_one, cold_three, warm_three = runs(home_one, home_three, args.period,
+                                                          args.repeat)
     report(args, cold_one, warm_one, cold_three, warm_three)
     return 0
 
@@ -228,10 +236,12 @@ def report(args: argparse.Namespace, cold_one: dict[str, Any], warm_one: list[di
           f"{cold_three['loaded']} with three; of other years: "
           f"{', '.join(loaded_elsewhere) or 'none'}")
     print()
-    measure("store.open_rank_three_years_vs_one", best_three, "s", goal=GOAL,
-            baseline=best_one)
-    measure("store.open_rank_cold_three_years_vs_one", cold_three["wall"], "s", goal=GOAL,
-            baseline=cold_one["wall"])
+    # Judged on the work inside the process (open + rank): the interpreter's start is the
+    # same for both and would only water the ratio down.
+    measure("store.open_rank_three_years_vs_one", work_three, "s", goal=GOAL,
+            baseline=work_one)
+    measure("store.open_rank_cold_three_years_vs_one", cold_three["work"], "s", goal=GOAL,
+            baseline=cold_one["work"])
     measure("store.open_rank_other_years_loaded", float(len(loaded_elsewhere)), "documents",
             goal=0)
 

@@ -157,7 +157,7 @@ class ProgramService:
         store.create_document(context.township_doc_id(year), TOWNSHIP)
         made = []
         for office in context.roster_doc().offices():
-            if office.kind != VILLAGE or (office.since or 0) > year:
+            if office.kind != VILLAGE or not office.in_year(year):
                 continue
             document = context.village_doc_id(office.id, year)
             if not store.has_document(document):

@@ -231,8 +231,9 @@ def test_an_old_one_year_home_opens_unchanged_and_gains_a_year(tmp_path: Path) -
         assert plain(office.ranking.sheet(P2026, "year")) == expected("year", P2026)
         assert office.programs.ids() == [P2026]
         assert [d.office for d in office.devices.all()[0]] == ["demo"]
-        # opening, reading and ranking wrote nothing to any document
+        # opening, reading and ranking wrote nothing to any document, nor a setting
         assert {d: office.store.heads(d) for d in office.store.document_ids()} == before
+        assert office.store.db.settings.get(ROSTER_YEAR) is None
         load_year(office, 2027)
         assert office.programs.years() == [2026, 2027]
         assert plain(office.ranking.sheet(P2027, "year")) == expected("year", P2027)

@@ -78,7 +78,7 @@ class SheetModel:
         return self._version
 
     def reload(self) -> None:
-        villages = self.office.roster.villages()
+        villages = self.office.roster.villages(self.program.year)  # those of its year
         self._villages = [v.id for v in villages]
         self._names = {v.id: v.name for v in villages}
         inputs = self.office.sheets.inputs(self.program.id)
