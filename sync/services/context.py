@@ -148,9 +148,10 @@ class OfficeContext:
         return sorted(d for d in self.store.document_ids() if wanted(d))
 
     def close_unless(self, document: str, was_open: bool) -> None:
-        """Close a document opened only to be read; the roster's stays open (every screen
-        and command reads it)."""
-        if not was_open and document != self.roster_doc_id:
+        """Close a document opened only to be read; the roster's and the township document
+        of the year shown first stay open (every screen and command reads them)."""
+        kept = (self.roster_doc_id, self.township_doc_id(self.me.year))
+        if not was_open and document not in kept:
             self.store.close_document(document)
 
     # -- writing ------------------------------------------------------------------------
