@@ -9,9 +9,10 @@ Unsynced edits, precisely: a journal entry is unsynced when this device wrote it
 not in the journal the document had at any peer record's heads, where a peer record is a
 sync after which both sides held the same heads for that document
 (`link.session.peer_records`). Both sides keep every change they hold, so an entry present
-at those heads is held by that peer. Found per document from the journal's keys now and at
-each peer's heads, and cached in the store keyed by the document's heads and the peer heads
-(the store's caches), so an unchanged document is never opened again to count them.
+at those heads is held by that peer; an add a row implies (documents/adds.py) is held with
+its row. Found per document with its conflicts and brought up to date from the entries new
+since they were last counted (services/counts.py), so an unchanged document is never
+opened again to count them.
 
 Nothing here imports the link (or cryptography) until an act needs it: the office is on
 every start-up path.
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +32,7 @@ from vledger.errors import Unreachable
 from vledger.sync.documents.replica import parse_doc_id
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services.context import OfficeContext
+from vledger.sync.services.counts import document_counts, unsynced_cells
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.services.programs import ProgramService
 
@@ -44,9 +45,6 @@ __all__ = ["PeerStatus", "SyncResult", "SyncService", "Unreachable", "export_bun
            "import_bundle", "status"]
 
 Progress = Callable[[str], None]  # what is being done now, for a progress line
-Cell = tuple[str, str, str, str]  # program, village, row, column
-UNSYNCED_KEY = "__unsynced__"  # a reserved "program" in the store's measures cache
-UNSYNCED_VERSION = "unsynced-1"
 SYNC_TIMEOUT = 15.0
 REFUSALS_SHOWN = 50  # of the refusal log, in `status`
 
@@ -280,13 +278,14 @@ class SyncService:
         year = self._programs.year_of(program)
         if year is None or not context.holds(village, year):
             return set()
-        return {(c[2], c[3]) for c in _unsynced(context, context.village_doc_id(village, year))
-                if c[0] == program and c[1] == village}
+        unsynced = unsynced_cells(context, context.village_doc_id(village, year))
+        return {(c[2], c[3]) for c in unsynced if c[0] == program and c[1] == village}
 
     def unsynced_edits(self) -> int:
         """How many edits made on this device no peer holds yet (every held document, of
         every year: an edit of last year's ledger not yet synced counts too)."""
-        return sum(len(_unsynced(self._context, d)) for d in self._context.documents())
+        context = self._context
+        return sum(document_counts(context, d).unsynced for d in context.documents())
 
 
 async def _exchange(
@@ -322,70 +321,3 @@ def _describe(problem: BaseException) -> str:
     if isinstance(problem, ConnectionRefusedError):
         return "connection refused (is `vledger serve` running there?)"
     return str(problem) or type(problem).__name__
-
-
-# -- edits no peer holds yet --------------------------------------------------------------
-
-
-def _unsynced(context: OfficeContext, document: str) -> list[Cell]:
-    """The cells of `document` whose edits by this device no peer holds yet."""
-    from vledger.sync.link.session import peer_records
-
-    store = context.store
-    heads = store.heads(document)
-    confirmed = sorted(sorted(r.heads) for r in peer_records(store) if r.doc == document)
-    version = _unsynced_version(context.me.device, confirmed)
-    cached = store.db.caches.get(document, UNSYNCED_KEY, heads, version)
-    if isinstance(cached, list):
-        try:
-            return [(str(p), str(v), str(r), str(c)) for p, v, r, c in cached]
-        except (TypeError, ValueError):
-            pass  # a damaged cache row is only a miss
-    found = _find_unsynced(context, document, confirmed)
-    if store.heads(document) == heads:  # not written meanwhile: the result is for `heads`
-        store.db.caches.put(document, UNSYNCED_KEY, heads, [list(c) for c in found], version)
-    return found
-
-
-def _find_unsynced(
-    context: OfficeContext, document: str, confirmed: list[list[bytes]]
-) -> list[Cell]:
-    from vledger.sync.binding.doc import ROOT
-    from vledger.sync.documents.journal import decode_entry
-    from vledger.sync.documents.replica import JOURNAL
-    from vledger.sync.link.session import known_hashes
-
-    store = context.store
-    was_loaded = store.is_open(document)
-    doc = store.document(document)
-    try:
-        journal = doc.map_id(ROOT, JOURNAL)
-        if journal is None:
-            return []
-        keys = set(doc.keys(journal))
-        known = known_hashes(doc) if confirmed else set()
-        for heads in confirmed:
-            usable = [h for h in heads if h in known]
-            if usable:
-                keys -= set(doc.keys(journal, usable))
-        cells: list[Cell] = []
-        for key in sorted(keys):
-            data = doc.read(journal, key)
-            if not isinstance(data, bytes):
-                continue
-            try:
-                entry = decode_entry(key, data)
-            except ValueError:  # an unreadable entry is reported by the history
-                continue
-            if entry.device == context.me.device:
-                cells.append((entry.program, entry.village, entry.row, entry.column))
-        return cells
-    finally:
-        context.close_unless(document, was_loaded)
-
-
-def _unsynced_version(device: str, confirmed: list[list[bytes]]) -> str:
-    digest = hashlib.sha256(device.encode())
-    for heads in confirmed:
-        digest.update(b"".join(heads) + b"\x00")
-    return f"{UNSYNCED_VERSION}:{digest.hexdigest()}"
