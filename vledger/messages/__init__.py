@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from vledger.messages import cli, commands, explain, ledger, program, ranking, ui, values
+from vledger.messages import cli, commands, explain, ledger, program, ranking, sync, ui, values
 
 __all__ = [
     "CATALOGUE",
@@ -70,6 +70,7 @@ CATALOGUE: dict[str, Entry] = _merge(
     ranking.MESSAGES,
     explain.MESSAGES,
     cli.MESSAGES,
+    sync.MESSAGES,
     ui.MESSAGES,
     commands.MESSAGES,
 )
