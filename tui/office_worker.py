@@ -60,11 +60,22 @@ class OfficeFacts:
     identity: Identity
     programs: tuple[Program, ...]
     villages: tuple[Village, ...]
+    years: tuple[int, ...] = ()  # the year shown first, then the others, newest first
+    year_villages: dict[int, tuple[Village, ...]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, office: Office) -> OfficeFacts:
+        years = tuple(office.programs.years())
         return cls(office.me, office.roster.whoami(), tuple(office.programs.all()),
-                   tuple(office.roster.villages()))
+                   tuple(office.roster.villages()), years,
+                   {year: tuple(office.roster.villages(year)) for year in years})
+
+    def programs_of(self, year: int) -> tuple[Program, ...]:
+        return tuple(p for p in self.programs if p.year == year)
+
+    def villages_of(self, year: int) -> tuple[Village, ...]:
+        """The villages taking part in `year` (its sheets, rankings and ledgers)."""
+        return self.year_villages.get(year, self.villages)
 
     def program_ids(self) -> list[str]:
         return [p.id for p in self.programs]

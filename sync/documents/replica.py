@@ -79,6 +79,21 @@ def doc_id(township: str, office: str, year: int) -> str:
     return f"{township}/{office}/{year}"
 
 
+ROSTER_YEAR = "roster_year"  # the setting: the year of the township document with the roster
+
+
+def roster_year(settings: Mapping[str, str]) -> int | None:
+    """The year of the township document that holds the roster, from a home's settings.
+
+    A township keeps one roster whatever the year: it lives in the township document of
+    the year the township was founded (or, for a village, the year its invitation
+    named). A home made before homes kept many years has only `year`, which is then
+    that year: such a home opens unchanged. None before the home has an office.
+    """
+    value = settings.get(ROSTER_YEAR) or settings.get("year")
+    return int(value) if value else None
+
+
 def parse_doc_id(value: str) -> tuple[str, str, int]:
     parts = value.split("/")
     if len(parts) != 3 or not parts[2].isdigit():

@@ -167,6 +167,9 @@ class Replicas:
                 changes = doc.change_bytes()
                 self.db.documents.create(doc_id)
                 chunk = self.db.documents.add_chunk(doc_id, changes, "local", doc.heads())
+                # Made inside a caller's transaction (a new year's documents with the
+                # program that needs them): if that rolls back, so does this document.
+                self.db.on_rollback(lambda: self.close_document(doc_id))
             self._loaded[doc_id] = _Loaded([chunk])
             return self._adopt(doc_id, doc)
 

@@ -5,7 +5,9 @@ different cells never touch the same object, see sync/document.py):
 
     kind = "township", township, office (= township), year, format
     name                                            township name (str)
-    roster/<office id>      = {name, area, kind}    kind "township" | "village"
+    roster/<office id>      = {name, area, kind[, since]}  kind "township" | "village";
+                                                    since: the first year it keeps
+                                                    ledgers (absent: every year)
     programs/<program id>   = program file text (str; parsed on read)
     targets/<program>/<village>/<indicator>             = decimal string
     entered/<program>/<village>/<period>/<indicator>    = decimal string
@@ -20,7 +22,11 @@ that different values never share a cell:
     entered     (program, village, "entered:<indicator>",    <period>)
     manual      (program, village, "manual:<item>",          <period>)
     adjustment  (program, village, "adjustment:<adjustment>", <period>)
-    office      ("", <office>, "roster", "")          new = {name, area, kind}
+    office      ("", <office>, "roster", "")          new = {name, area, kind[, since]}
+
+The roster and the name are kept in ONE township document, the one of the year the
+township was founded (services/context.py); the other years' township documents hold
+their programs and sheets, and an empty roster.
     program     (<program>, "", "program", "")        new = sha256 of the text
     name        ("", "", "township", "name")
 """
@@ -36,7 +42,7 @@ from typing import Literal
 from vledger.domain.decimals import decimal_to_plain
 from vledger.domain.history import RESOLVE, Cell, JournalEntry
 from vledger.domain.program import YEAR, Program
-from vledger.sync.binding.doc import ROOT
+from vledger.sync.binding.doc import ROOT, Plain
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import TOWNSHIP, Edit, EditRefused, Record, Replica, check_id
 
@@ -54,6 +60,11 @@ class Office:
     name: str
     area: str
     kind: str
+    since: int | None = None  # the first year this office keeps ledgers (None: every year)
+
+    def in_year(self, year: int) -> bool:
+        """Whether this office takes part in `year` (its documents of that year exist)."""
+        return self.since is None or self.since <= year
 
 
 @dataclass(frozen=True)
@@ -156,9 +167,11 @@ class TownshipDoc:
         for office_id in sorted(self.replica.keys(["roster"])):
             entry = self.replica.read(["roster", office_id])
             if isinstance(entry, Mapping):
+                since = entry.get("since")
                 found.append(Office(
                     office_id, str(entry.get("name") or ""), str(entry.get("area") or ""),
                     str(entry.get("kind") or "village"),
+                    since if isinstance(since, int) and not isinstance(since, bool) else None,
                 ))
         return found
 
@@ -166,15 +179,21 @@ class TownshipDoc:
         return next((o for o in self.offices() if o.id == office_id), None)
 
     def put_office(
-        self, who: Who, office_id: str, name: str, area: str = "", kind: str = "village"
+        self, who: Who, office_id: str, name: str, area: str = "", kind: str = "village",
+        since: int | None = None,
     ) -> list[JournalEntry]:
-        """Add an office to the roster, or replace its name, area and kind."""
+        """Add an office to the roster, or replace its name, area, kind and first year."""
         check_id("office", office_id)
         if kind not in OFFICE_KINDS:
             raise EditRefused(f"office kind {kind!r} is not one of {', '.join(OFFICE_KINDS)}")
         if not isinstance(name, str) or not name.strip():
             raise EditRefused(f"office {office_id} needs a name")
-        entry = {"name": name.strip(), "area": (area or "").strip(), "kind": kind}
+        entry: dict[str, Plain] = {"name": name.strip(), "area": (area or "").strip(),
+                                   "kind": kind}
+        if since is not None:
+            if isinstance(since, bool) or not isinstance(since, int) or not 1900 <= since <= 9999:
+                raise EditRefused(f"year {since!r} is not a year")
+            entry["since"] = since
         edit = Edit("office", ("", office_id, "roster", ""), ("roster", office_id), entry)
         return self.replica.write(who, [edit])
 

@@ -32,7 +32,7 @@ from vledger.sync.binding.chunks import (
     parse_changes,
 )
 from vledger.sync.binding.doc import ROOT, Doc, load_checked
-from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, doc_id, parse_doc_id
+from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, doc_id, parse_doc_id, roster_year
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.frames import FrameError
 from vledger.sync.trust.checks import ChangeCheck
@@ -66,9 +66,11 @@ def belongs(doc: str, township: str) -> bool:
 
 
 def township_doc_of(replicas: Replicas, township: str) -> str:
-    """The id of the township document this home keeps ("" before it has a year)."""
-    year = replicas.db.settings.get("year")
-    return doc_id(township, township, int(year)) if year else ""
+    """The id of the township document holding the roster, whatever the year ("" before
+    this home has an office): received first, as it decides whose changes the others
+    may take."""
+    year = roster_year(replicas.db.settings.all())
+    return doc_id(township, township, year) if year else ""
 
 
 def receive(

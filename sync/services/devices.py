@@ -89,7 +89,7 @@ class DeviceService:
             entry = entry_for(roster, context.me.office, TOWNSHIP_KIND)
             if device.id not in entry.devices:
                 put_entry(store, township, context.who, with_device(entry, device.public))
-            sign_local_changes(store, device, [context.township_doc_id])
+            sign_local_changes(store, device, [context.roster_doc_id])
         except (KeyFileError, RosterError) as problem:
             raise Refusal(str(problem)) from None
 
@@ -109,7 +109,7 @@ class DeviceService:
         context.require_township("invite offices")
         township_key = self._township_key()
         self.found_identity()
-        known = context.township_doc().office(village)
+        known = context.roster_doc().office(village)
         if known is None or known.kind != VILLAGE_KIND:
             raise Refusal(f"no village {village} on the roster (add it with `vledger office add`)")
         device = device_key(context.me.home)
@@ -119,13 +119,21 @@ class DeviceService:
             if village not in roster.entries:
                 put_entry(store, township_key, context.who,
                           entry_for(roster, village, VILLAGE_KIND))
-            docs = [context.township_doc_id, context.village_doc_id(village)]
-            if not store.has_document(docs[1]):
+            # Every year's: the township documents (the roster's first) and the village's
+            # own, so a village joining from a USB stick has its programs and ledgers.
+            years = context.years()
+            own = [context.village_doc_id(village, y) for y in years]
+            own = [d for d in own if store.has_document(d)]
+            if not own:
                 raise Refusal(f"this office holds no document of {village}")
+            docs = [context.roster_doc_id] + [
+                d for d in (context.township_doc_id(y) for y in years)
+                if d != context.roster_doc_id] + own
             sign_local_changes(store, device, docs)
             data = make_invitation(
-                store, township_key, township_name=context.township_doc().name, office=village,
+                store, township_key, township_name=context.roster_doc().name, office=village,
                 office_name=known.name, docs=docs, address=address,
+                year=context.me.year, roster_year=context.me.roster_year,
             )
         except RosterError as problem:
             raise Refusal(str(problem)) from None

@@ -1,9 +1,10 @@
 """History, blame and conflicts over this office's documents.
 
-`HistoryService` gathers the journals of the township document and the village
-documents this office holds into one `domain.history.History`, reads the value a cell
-shows now, and settles conflicts through the same write path and permission rules as
-any edit.
+`HistoryService` gathers the journals of the township documents and the village
+documents this office holds (of every year, or of one program's year) into one
+`domain.history.History`, reads the value a cell shows now, and settles conflicts through
+the same write path and permission rules as any edit. A cell's journal and value live in
+the documents of its program's year (the roster's cells in the roster's document).
 
 Open conflicts are found per document (a conflict is on one cell, and a cell's journal
 and value live in one document). Counting them and marking their cells follows changes
@@ -20,6 +21,7 @@ from typing import Any
 
 from vledger.domain.history import DELETED, Cell, Conflict, ConflictValue, History, JournalEntry
 from vledger.domain.program import CellValue
+from vledger.sync.documents.replica import parse_doc_id
 from vledger.sync.documents.township import SheetValue
 from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.counts import document_counts
@@ -45,9 +47,16 @@ class HistoryService:
         self._programs = programs
         self._roster = roster
 
-    def journal(self, village: str | None = None) -> History:
-        """The History of the township document and every held village document (or one)."""
-        return History(self._entries(self._context.documents(village)))
+    def journal(self, village: str | None = None, program: str | None = None) -> History:
+        """The History of the township documents and every held village document (or
+        one village's), of every year, or of `program`'s year only."""
+        year = self._year(program) if program else None
+        if program and year is None:
+            return History([])
+        return History(self._entries(self._context.documents(village, year)))
+
+    def _year(self, program: str) -> int | None:
+        return self._programs.year_of(program) if program else None
 
     def _entries(self, documents: list[str]) -> list[JournalEntry]:
         store = self._context.store
@@ -63,48 +72,58 @@ class HistoryService:
         **filters: Any,
     ) -> list[dict[str, Any]]:
         """Every recorded edit, newest first, as `history --json` lists them (cli.md)."""
-        history = self.journal(village)
+        history = self.journal(village, program)
         chosen = history.listing(program=program, village=village, office=office, **filters)
         return [history.edit_record(e) for e in chosen]
 
-    def current_value(self, cell: Cell) -> Any:
-        """What the document shows now in a journal cell (ledger cell or township value)."""
+    def current_value(self, cell: Cell, year: int | None = None) -> Any:
+        """What the document shows now in a journal cell (ledger cell or township value);
+        `year`: of the document the cell is in (default: its program's year)."""
         context = self._context
         program, village, row, column = cell
+        if year is None:
+            year = self._year(program)
+        if year is None:
+            return None
         sheet = _sheet_of_row(row)
         if sheet is not None:
             key = row.split(":", 1)[1]
             value = SheetValue(sheet, program, village, key, None,  # type: ignore[arg-type]
                                None if sheet == "targets" else column)
-            return context.township_doc().value(value)
-        if not program or not context.holds(village):
+            if not context.store.has_document(context.township_doc_id(year)):
+                return None
+            return context.township_doc(year).value(value)
+        if not program or not village or not context.holds(village, year):
             return None
-        found = context.store.village(context.village_doc_id(village)).row(program, row)
+        found = context.store.village(context.village_doc_id(village, year)).row(program, row)
         if found is None:
             return None
         return found.deleted if column == DELETED else found.cells.get(column)
 
     def blame(self, program: str, village: str, row: str, column: str) -> list[JournalEntry]:
-        # A township value's journal is in the township document, a ledger cell's in the
-        # village's: only that one is read.
+        # A township value's journal is in the township document of its program's year, a
+        # ledger cell's in the village's: only that one is read.
         context = self._context
         store = context.store
-        if _sheet_of_row(row) is not None:
-            entries = self._entries([context.township_doc_id])
-        elif context.holds(village):
-            document = context.village_doc_id(village)
+        year = self._year(program)
+        entries: list[JournalEntry] = []
+        if year is None:
+            pass
+        elif _sheet_of_row(row) is not None:
+            if store.has_document(context.township_doc_id(year)):
+                entries = self._entries([context.township_doc_id(year)])
+        elif context.holds(village, year):
+            document = context.village_doc_id(village, year)
             was_open = store.is_open(document)
             # A cell's chain is its own entries: the row's implied adds are enough.
             entries = store.replica(document).journal_entries([f"{program}/{row}"])
             context.close_unless(document, was_open)
-        else:
-            entries = []
         history = History(entries)
         return history.blame(program, village, row, column,
-                             self.current_value((program, village, row, column)))
+                             self.current_value((program, village, row, column), year))
 
     def conflicts(self) -> list[Conflict]:
-        """Every open conflict of every held document, ordered by cell."""
+        """Every open conflict of every held document (every year), ordered by cell."""
         found = [c for d in self._context.documents() for c in self._document_conflicts(d)]
         return sorted(found, key=lambda c: c.cell)
 
@@ -112,6 +131,9 @@ class HistoryService:
         return sum(len(self._conflicted(d)) for d in self._context.documents())
 
     def conflicted_cells(self, program: str, village: str) -> set[Cell]:
+        # Every year's documents of the village: each is counted from what changed since
+        # it was last counted, so this opens none that did not change (nor the program's
+        # to find its year).
         return {c for d in self._context.documents(village) for c in self._conflicted(d)
                 if c[0] == program and c[1] == village}
 
@@ -141,10 +163,11 @@ class HistoryService:
         if cached is not None:
             return cached
         was_open = store.is_open(document)
+        year = parse_doc_id(document)[2]
         try:  # current_value reads the same document: open it once for both
             # Implied adds never take part in a conflict (documents/journal.py).
             entries = store.replica(document).stored_entries()
-            found = History(entries).conflicts(self.current_value)
+            found = History(entries).conflicts(lambda cell: self.current_value(cell, year))
         finally:
             self._context.close_unless(document, was_open)
         if store.heads(document) == heads:  # not written meanwhile: the result is for `heads`
@@ -165,6 +188,9 @@ class HistoryService:
             raise Refusal(f"no open conflict {conflict_id} (vledger conflicts lists them)")
         settles = sorted(set(conflict.roots) | {v.edit for v in conflict.values})
         sheet = _sheet_of_row(conflict.row)
+        year = self._year(conflict.program)
+        if year is None:
+            raise Refusal(f"no program {conflict.program} held here")
         chosen: Any = None
         if keep is not None:
             try:
@@ -179,14 +205,15 @@ class HistoryService:
             period = None if sheet == "targets" else conflict.column
             settled = SheetValue(sheet, conflict.program, conflict.village, key,  # type: ignore[arg-type]
                                  chosen, period)
-            context.write(lambda: context.township_doc().resolve(context.who, settled, settles))
+            context.write(lambda: context.township_doc(year).resolve(context.who, settled,
+                                                                      settles))
             return
         me = context.me
         roster = [v.id for v in self._roster.villages()]
         village = ledger_village(me.kind, me.office, roster, conflict.village, writing=True)
         if value is not None:
             chosen = self._typed_value(conflict, value)
-        doc = context.village_doc(village)
+        doc = context.village_doc(village, year)
         context.write(lambda: doc.resolve(context.who, conflict.cell, chosen, settles))
 
     def _typed_value(self, conflict: Conflict, value: str) -> CellValue:

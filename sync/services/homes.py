@@ -12,9 +12,11 @@
 Either leaves a home that fails half-way without an office: the `office` setting is
 written last.
 
-Settings: office, kind ("township" | "village"), township, year, user; the device id is
-the store's; a joined home keeps `enroll_request` (the reply, hex) until enrolled, and
-the invitation's address (where the township serves) to offer for the first sync.
+Settings: office, kind ("township" | "village"), township, year (the year shown first),
+roster_year (the year of the township document holding the roster: the founding year, or
+what the invitation says), user; the device id is the store's; a joined home keeps
+`enroll_request` (the reply, hex) until enrolled, and the invitation's address (where the
+township serves) to offer for the first sync. A home keeps every year's documents.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import date
 from pathlib import Path
 
 from vledger.sync.documents.journal import Who, random_id
-from vledger.sync.documents.replica import TOWNSHIP, doc_id
+from vledger.sync.documents.replica import ROSTER_YEAR, TOWNSHIP, doc_id, parse_doc_id
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.frames import FrameError
 from vledger.sync.link.gate import RefusedWhole, receive
@@ -114,6 +116,7 @@ def found_township(
         store.db.settings.set("township", township_id)
         store.db.settings.set("kind", TOWNSHIP_KIND)
         store.db.settings.set("year", str(year))
+        store.db.settings.set(ROSTER_YEAR, str(year))
         store.db.settings.set("user", who.user)
         store.db.settings.set("office", township_id)
     except BaseException:
@@ -188,9 +191,14 @@ def _receive_invitation(store: Replicas, invitation: Invitation, path: Path) -> 
         raise Refusal(f"{path}: {problem}") from None
     store.db.settings.set("township", invitation.township)
     store.db.settings.set("year", str(invitation.year))
-    township_doc = doc_id(invitation.township, invitation.township, invitation.year)
-    village_doc = doc_id(invitation.township, invitation.office, invitation.year)
-    if set(invitation.docs) != {township_doc, village_doc}:
+    store.db.settings.set(ROSTER_YEAR, str(invitation.roster_doc_year))
+    roster_doc = doc_id(invitation.township, invitation.township, invitation.roster_doc_year)
+    # The roster's document, and only township documents and the village's own (of any
+    # year): a file that brings another village's ledgers is not one the township made.
+    township, own = (invitation.township, invitation.township), (invitation.township,
+                                                                 invitation.office)
+    owners = {_owner(d) for d in invitation.docs}
+    if roster_doc not in invitation.docs or own not in owners or not owners <= {township, own}:
         raise Refusal(f"{path}: the invitation does not hold the documents of "
                       f"{invitation.township} and {invitation.office}")
     try:
@@ -200,11 +208,20 @@ def _receive_invitation(store: Replicas, invitation: Invitation, path: Path) -> 
         raise Refusal(*(f"{path}: {r}" for r in refused.refused)) from None
     except FrameError as problem:
         raise Refusal(f"{path}: {problem.message}") from None
-    for document in (township_doc, village_doc):
+    for document in invitation.docs:
         store.close_document(document)
     roster = current_roster(store)
     if roster.kind_of(invitation.office) != VILLAGE_KIND:
         raise Refusal(f"{path}: {invitation.office} is not a village on the signed roster")
+
+
+def _owner(document: str) -> tuple[str, str]:
+    """(township, office) of a document id; ("", "") for what is not one."""
+    try:
+        township, office, _ = parse_doc_id(document)
+    except ValueError:
+        return "", ""
+    return township, office
 
 
 def _files_absent(home: Path) -> list[Path]:

@@ -1,6 +1,7 @@
 """A village's ledgers (台账): one `LedgerSession` per program and village.
 
-A session resolves once what every edit of that ledger needs: the program (parsed),
+A program's ledgers are the village documents of the program's year (a home keeps
+every year). A session resolves once what every edit of that ledger needs: the program (parsed),
 the village and whether this office may write its ledger (a village writes only its
 own, the township any village's: corrections after verification, 核查), and that this
 office holds the village's document. The grid keeps one session while the clerk types,
@@ -102,11 +103,13 @@ class LedgerService:
                 ledger_village(me.kind, me.office, roster, chosen, writing=True)
             except Refusal as refused:
                 refusal = refused
-        self._context.village_doc(chosen)  # refused now if this office holds no such ledger
+        # refused now if this office holds no such ledger (of the program's year)
+        self._context.village_doc(chosen, program.year)
         return LedgerSession(self._context, program, chosen, refusal)
 
     def release(self, village: str) -> None:
-        """Close a village document to free its memory (a township builds or ranks many)."""
+        """Close a village's documents (of every year) to free their memory (a township
+        builds or ranks many)."""
         self._context.release(village)
 
 
@@ -120,7 +123,7 @@ class LedgerSession:
         self.program = program
         self.village = village
         self._refusal = refusal  # why this office may not write here; None: it may
-        self._document = context.village_doc_id(village)
+        self._document = context.village_doc_id(village, program.year)
 
     def _doc(self) -> VillageDoc:
         # The store keeps the document open: this is a lookup, not a load. Asked each

@@ -3,9 +3,11 @@
 An `Office` is composed of services, each built with only what it needs:
 
     office.me         who this office is (`Me`: office, kind, township, device, user,
-                      home, year), read once from the home's settings
+                      home, the year shown first and the roster's year), read once
+                      from the home's settings
     office.roster     the offices of the township; whoami; add a village (township)
-    office.programs   program files: list, get, add (township), the current period
+    office.programs   program files of every year: list, get, add (township; a new
+                      year's documents with its first program), the current period
     office.ledgers    a village's ledgers, one `LedgerSession` per program and village
     office.sheets     the ranking sheet's inputs: targets, entered, manual, adjustments
     office.ranking    the ranking sheet of a program and period
@@ -77,7 +79,7 @@ class Office:
         self.sheets = SheetService(context, self.programs, self.roster)
         self.ranking = RankingService(context, self.programs, self.roster, self.sheets)
         self.history = HistoryService(context, self.programs, self.roster)
-        self.sync = SyncService(context)
+        self.sync = SyncService(context, self.programs)
         self._devices: DeviceService | None = None
 
     @classmethod

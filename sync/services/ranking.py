@@ -45,11 +45,12 @@ class RankingService:
         if period not in program.period_ids:
             raise Refusal(Message("ranking.no-period", period=period, program=program.id,
                                   periods=list(program.period_ids)))
-        villages = self._roster.villages()
-        missing = [v.id for v in villages if not context.holds(v.id)]
+        # The villages taking part in the program's year, from their documents of it.
+        villages = self._roster.villages(program.year)
+        missing = [v.id for v in villages if not context.holds(v.id, program.year)]
         if missing:
             raise Refusal(Message("ranking.not-held", villages=missing))
-        documents = {v.id: context.village_doc_id(v.id) for v in villages}
+        documents = {v.id: context.village_doc_id(v.id, program.year) for v in villages}
         by_document = villages_measures(context.store, program, list(documents.values()))
         measures = {village: by_document[document] for village, document in documents.items()}
         try:

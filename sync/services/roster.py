@@ -1,18 +1,24 @@
 """The roster (名册) as the front ends see it: who this office is, the offices of the
 township, and adding a village office (the township's act).
 
-A village office added here gets its (empty) ledger document at once, so the township
-can invite it, keep its ledger and rank it before it ever syncs.
+A village office added here gets its (empty) ledger documents at once, one per year this
+home holds that the village takes part in, so the township can invite it, keep its
+ledgers and rank it before it ever syncs. The roster is one for every year (it lives in
+the township document of the roster's year); a village takes part in the years from its
+`since` on: every year when it was added before any program was published (setting up
+the township), else from the year it was added in, unless the township says otherwise.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from vledger.domain.ranking import Village
 from vledger.sync.documents.replica import VILLAGE
+from vledger.sync.documents.township import Office
 from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.permissions import (
     TOWNSHIP_KIND,
@@ -52,9 +58,14 @@ class OfficeRecord:
     name: str
     area: str | None
     kind: str
+    since: int | None = None  # the first year it takes part in; None: every year
 
     def to_json_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "area": self.area, "kind": self.kind}
+        return {"id": self.id, "name": self.name, "area": self.area, "kind": self.kind,
+                "since": self.since}
+
+    def in_year(self, year: int) -> bool:
+        return self.since is None or self.since <= year
 
 
 class RosterService:
@@ -65,7 +76,7 @@ class RosterService:
 
     def whoami(self) -> Identity:
         me = self._context.me
-        township = self._context.township_doc()
+        township = self._context.roster_doc()
         mine = township.office(me.office)
         return Identity(
             office=me.office, office_name=mine.name if mine else "", kind=me.kind,
@@ -75,30 +86,61 @@ class RosterService:
 
     def offices(self) -> list[OfficeRecord]:
         """The roster: the township first, then the villages by id."""
-        found = [
-            OfficeRecord(o.id, o.name, o.area or None, o.kind)
-            for o in self._context.township_doc().offices()
-        ]
+        found = [_record(o) for o in self._context.roster_doc().offices()]
         return sorted(found, key=lambda o: (o.kind != TOWNSHIP_KIND, o.id))
 
     def office(self, office_id: str) -> OfficeRecord | None:
         return next((o for o in self.offices() if o.id == office_id), None)
 
-    def villages(self) -> list[Village]:
-        return [Village(o.id, o.name, o.area) for o in self.offices() if o.kind == VILLAGE_KIND]
+    def villages(self, year: int | None = None) -> list[Village]:
+        """The village offices; with `year`, those taking part in it (a program of that
+        year is kept and ranked by them)."""
+        return [Village(o.id, o.name, o.area) for o in self.offices()
+                if o.kind == VILLAGE_KIND and (year is None or o.in_year(year))]
 
-    def add_office(self, office_id: str, name: str, area: str | None = None) -> OfficeRecord:
-        """Add a village office to the roster and make its (empty) ledger document."""
+    def add_office(
+        self, office_id: str, name: str, area: str | None = None, *, since: int | None = None,
+        today: date | None = None,
+    ) -> OfficeRecord:
+        """Add a village office to the roster and make its (empty) ledger documents of the
+        years held that it takes part in, in one transaction.
+
+        `since`: the first year it takes part in. By default every year while no program
+        is published yet (the township is being set up), else the year of `today`."""
         context = self._context
         context.require_township("add offices")
         check_office_id(office_id)
         if not isinstance(name, str) or not name.strip():
             raise Refusal(f"office {office_id} needs a name")
-        township = context.township_doc()
+        if since is not None and not 1900 <= since <= 9999:
+            raise Refusal(f"year {since} is not a year")
+        township = context.roster_doc()
         existing = township.office(office_id)
         if existing is not None:
             raise Refusal(f"office {office_id} is already on the roster ({existing.name})")
-        context.write(lambda: township.put_office(context.who, office_id, name, area or ""))
-        context.store.create_document(context.village_doc_id(office_id), VILLAGE)
+        if since is None and self._published_any():
+            since = (today or date.today()).year
+        years = [y for y in context.years() if since is None or y >= since]
+        with context.store.transaction():  # on the roster with its documents, or not at all
+            context.write(lambda: township.put_office(context.who, office_id, name, area or "",
+                                                      since=since))
+            for year in years:
+                context.store.create_document(context.village_doc_id(office_id, year), VILLAGE)
         context.release(office_id)
-        return OfficeRecord(office_id, name.strip(), (area or "").strip() or None, VILLAGE_KIND)
+        return OfficeRecord(office_id, name.strip(), (area or "").strip() or None, VILLAGE_KIND,
+                            since)
+
+    def _published_any(self) -> bool:
+        store = self._context.store
+        for year in self._context.years():
+            document = self._context.township_doc_id(year)
+            was_open = store.is_open(document)
+            found = bool(store.township(document).program_ids())
+            self._context.close_unless(document, was_open)
+            if found:
+                return True
+        return False
+
+
+def _record(office: Office) -> OfficeRecord:
+    return OfficeRecord(office.id, office.name, office.area or None, office.kind, office.since)

@@ -1,5 +1,6 @@
 """The ranking sheet's inputs (the township's sheets): annual targets, entered indicator
 values, manual points and adjustments, per program (and per period for all but targets).
+They live in the township document of the program's year, next to the program.
 
 Only the township writes them. A sheet CSV is imported whole or not at all, every bad
 cell refused at once as `FILE:ROW:COLUMN: message` (sheet_files.py reads it); a single
@@ -57,8 +58,8 @@ class SheetService:
         self._roster = roster
 
     def inputs(self, program_id: str) -> SheetInputs:
-        township = self._context.township_doc()
-        self._programs.get(program_id)
+        program = self._programs.get(program_id)
+        township = self._context.township_doc(program.year)
         targets = {
             (k[0], k[1]): Decimal(str(v)) for k, v in township.sheet("targets", program_id).items()
             if len(k) == 2
@@ -99,13 +100,13 @@ class SheetService:
             text, notes = decode_text(data, filename)
         except TabularError as error:
             raise Refusal(*error.problems) from None
-        entries, problems = parse_sheet(program, kind, text, filename, self._roster.villages(),
-                                        context.lang)
+        entries, problems = parse_sheet(program, kind, text, filename,
+                                        self._roster.villages(program.year), context.lang)
         if problems:
             raise Refusal(*notes, *problems)  # how it was read helps read the problems
         values = [_sheet_value(cast(SheetKind, kind), program.id, e.key, e.value)
                   for e in entries]
-        context.write(lambda: context.township_doc().set_values(context.who, values))
+        context.write(lambda: context.township_doc(program.year).set_values(context.who, values))
         return SheetImport(len(values), notes)
 
     def set_target(self, program_id: str, village: str, indicator: str, value: Raw) -> None:
@@ -130,9 +131,11 @@ class SheetService:
         context = self._context
         context.require_township("change the ranking sheet's inputs")
         program = self._programs.get(program_id)
-        value = check_value(program, self._roster.villages(), kind, key, raw, context.lang)
+        value = check_value(program, self._roster.villages(program.year), kind, key, raw,
+                            context.lang)
         sheet_value = _sheet_value(kind, program.id, key, value)
-        context.write(lambda: context.township_doc().set_values(context.who, [sheet_value]))
+        context.write(lambda: context.township_doc(program.year).set_values(context.who,
+                                                                            [sheet_value]))
 
 
 def check_value(

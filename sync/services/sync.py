@@ -35,10 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 from vledger.errors import Unreachable
 from vledger.messages import Message
+from vledger.sync.documents.replica import parse_doc_id
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.counts import document_counts, unsynced_cells
 from vledger.sync.services.permissions import Refusal
+from vledger.sync.services.programs import ProgramService
 
 if TYPE_CHECKING:
     from vledger.sync.link.bundle import BundleSummary
@@ -174,7 +176,8 @@ def describe(met: BaseException | str | None) -> Message | str:
 
 
 def status(store: Replicas) -> dict[str, Any]:
-    """`vledger status --json`: documents held; per known peer, its last sync and the
+    """`vledger status --json`: documents held, newest year first, each with its year, and
+    `years` (year -> its documents); per known peer, its last sync and the
     changes it has not confirmed; and the latest received changes refused. Reads the
     documents without building their journal index."""
     from vledger.sync.link.session import own_documents
@@ -231,7 +234,24 @@ def _unconfirmed(
                 unconfirmed += len(store.document(doc).change_hashes(heads))
         listed.append({k: v for k, v in entry.items() if k != "confirmed"}
                       | {"unconfirmed": unconfirmed})
-    return sorted(listed, key=lambda p: p["peer"])
+    documents = [
+        {"id": d, "year": parse_doc_id(d)[2], "changes": counts[d],
+         "heads": [h.hex() for h in docs[d]]}
+        for d in sorted(docs, key=lambda d: (-parse_doc_id(d)[2], d))
+    ]
+    years: dict[str, list[str]] = {}
+    for document in documents:
+        years.setdefault(str(document["year"]), []).append(str(document["id"]))
+    return {
+        "office": me.office, "township": me.township, "device": me.device,
+        "documents": documents,
+        "years": years,
+        "peers": sorted(listed, key=lambda p: p["peer"]),
+        "refused": [r.to_json_dict() for r in refusal_log(store, REFUSALS_SHOWN)],
+        "damage": [str(d) for d in store.report],
+        "set_aside": [{"doc": r.doc, "change": r.change.hex(), "device": r.device,
+                       "reason": r.reason, "at": r.at} for r in store.db.set_aside.list()],
+    }
 
 
 def export_bundle(store: Replicas, path: Path, for_office: str | None = None) -> BundleSummary:
@@ -281,8 +301,9 @@ def address_of(text: str) -> tuple[str, int]:
 class SyncService:
     """Sync over the open office's store (see the module docstring)."""
 
-    def __init__(self, context: OfficeContext) -> None:
+    def __init__(self, context: OfficeContext, programs: ProgramService) -> None:
         self._context = context
+        self._programs = programs
 
     async def sync_with_async(
         self, address: str, *, timeout: float = SYNC_TIMEOUT, progress: Progress | None = None,
@@ -400,9 +421,10 @@ class SyncService:
     def unsynced_cells(self, program: str, village: str) -> set[tuple[str, str]]:
         """(row, column) of the ledger cells whose edits by this device no peer holds yet."""
         context = self._context
-        if not context.holds(village):
+        year = self._programs.year_of(program)
+        if year is None or not context.holds(village, year):
             return set()
-        unsynced = unsynced_cells(context, context.village_doc_id(village))
+        unsynced = unsynced_cells(context, context.village_doc_id(village, year))
         return {(c[2], c[3]) for c in unsynced if c[0] == program and c[1] == village}
 
     def sync_state(self) -> SyncState:
@@ -414,7 +436,8 @@ class SyncService:
         return SyncState(last, self.unsynced_edits())
 
     def unsynced_edits(self) -> int:
-        """How many edits made on this device no peer holds yet (every held document)."""
+        """How many edits made on this device no peer holds yet (every held document, of
+        every year: an edit of last year's ledger not yet synced counts too)."""
         context = self._context
         return sum(document_counts(context, d).unsynced for d in context.documents())
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 # Settings that say who this home is; the rest (caches, peer records) are rebuilt.
-IDENTITY_SETTINGS = ("office", "kind", "township", "year", "user", "device", "township_key",
-                     "enroll_request", "actor")
+IDENTITY_SETTINGS = ("office", "kind", "township", "year", "roster_year", "user", "device",
+                     "township_key", "enroll_request", "actor")
 
 
 @dataclass

@@ -6,12 +6,16 @@ to start, offline, from a USB stick:
     FILE   = msgpack {"format": "vledger-invitation", "v": 1,
                       "body": BODY, "sha256": SHA-256 of BODY, "sig": SIG}
     BODY   = msgpack {"township": id, "township_name": str, "township_key": 32 bytes,
-                      "office": village id, "office_name": str, "year": int,
+                      "office": village id, "office_name": str,
+                      "year": int (the year shown first),
+                      "roster_year": int (the year of the township document holding
+                                      the roster; absent in older files: `year`),
                       "secret": 32 random bytes (one-time enrollment secret),
                       "address": "HOST:PORT" or nil (where the township serves),
                       "created": ISO time,
-                      "docs": {doc id: [change, ...]},   the township document and
-                                                          that village's document
+                      "docs": {doc id: [change, ...]},   the township's documents and
+                                                          that village's, of every year
+                                                          the township holds
                       "sigs": {doc id: [signature record, ...]}}
     SIG    = the township key's signature of b"vledger-invitation-v1\\0" + BODY
 
@@ -95,6 +99,11 @@ class Invitation:
     created: str
     docs: Mapping[str, list[bytes]]
     sigs: Mapping[str, list[bytes]]
+    roster_year: int = 0  # 0: the file predates it, the roster is the `year` document
+
+    @property
+    def roster_doc_year(self) -> int:
+        return self.roster_year or self.year
 
 
 @dataclass(frozen=True)
@@ -186,6 +195,8 @@ def make_invitation(
     office_name: str,
     docs: list[str],
     address: str | None = None,
+    year: int,
+    roster_year: int,
 ) -> bytes:
     """The invitation bytes for `office`; records its one-time secret in this home.
 
@@ -196,7 +207,7 @@ def make_invitation(
     body = {
         "township": township, "township_name": township_name,
         "township_key": township_key.public, "office": office, "office_name": office_name,
-        "year": int(store.db.settings.get("year") or 0), "secret": secret, "address": address,
+        "year": year, "roster_year": roster_year, "secret": secret, "address": address,
         "created": now_iso(),
         "docs": {d: store.changes_since(d, []) for d in docs},
         "sigs": {d: signatures_for(store, d, store.changes_since(d, [])) for d in docs},
@@ -216,6 +227,7 @@ def read_invitation(path: Path) -> Invitation:
             bytes(body["secret"]), body.get("address"), str(body["created"]),
             {str(d): [bytes(c) for c in cs] for d, cs in body["docs"].items()},
             {str(d): [bytes(s) for s in ss] for d, ss in body["sigs"].items()},
+            int(body.get("roster_year") or 0),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as problem:
         raise InvitationError(f"the invitation is garbled ({problem})") from None

@@ -55,7 +55,7 @@ from vledger.domain.history import JournalEntry
 from vledger.errors import VledgerError
 from vledger.sync.binding.doc import ROOT, Doc
 from vledger.sync.documents.journal import Who
-from vledger.sync.documents.replica import TOWNSHIP, Edit, Record, doc_id
+from vledger.sync.documents.replica import TOWNSHIP, Edit, Record, doc_id, roster_year
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.trust.keys import (
     PUBLIC_KEY_LEN,
@@ -278,10 +278,13 @@ def pin_township_key(store: Replicas, public: bytes) -> None:
 
 
 def township_doc_id(store: Replicas) -> str:
-    township, year = store.db.settings.get("township"), store.db.settings.get("year")
+    """The township document holding the roster: one for the township, whatever the year
+    (the one of the roster's year, documents/replica.roster_year)."""
+    settings = store.db.settings.all()
+    township, year = settings.get("township"), roster_year(settings)
     if not township or not year:
         raise RosterError(f"{store.home} has no office yet")
-    return doc_id(township, township, int(year))
+    return doc_id(township, township, year)
 
 
 def current_roster(store: Replicas) -> Roster:

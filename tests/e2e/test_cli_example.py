@@ -90,10 +90,11 @@ def test_the_roster_lists_areas(run_vledger: RunVledger, example_home: Path) -> 
     code, out, _ = run_vledger("office", "list", "--json", home=example_home)
     assert code == 0
     offices = {o["id"]: o for o in json.loads(out)["offices"]}
-    assert offices["demo"] == {"id": "demo", "name": "示例乡", "area": None, "kind": "township"}
+    assert offices["demo"] == {"id": "demo", "name": "示例乡", "area": None, "kind": "township",
+                               "since": None}
     with (EXAMPLE / "offices.csv").open(encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
-            assert offices[row["id"]] == {**row, "kind": "village"}
+            assert offices[row["id"]] == {**row, "kind": "village", "since": None}
 
 
 def test_explain_names_the_rows_behind_a_score(run_vledger: RunVledger, example_home: Path) -> None:

@@ -50,9 +50,9 @@ def test_offices_are_added_and_listed(run_vledger: RunVledger, home: Path) -> No
     assert run_vledger("office", "add", "v02", "东溪村", home=home)[0] == 0
     code, out, _ = run_vledger("office", "list", "--json", home=home)
     assert json.loads(out) == {"offices": [
-        {"id": "qs", "name": "青石乡", "area": None, "kind": "township"},
-        {"id": "v01", "name": "青石村", "area": "东溪管区", "kind": "village"},
-        {"id": "v02", "name": "东溪村", "area": None, "kind": "village"},
+        {"id": "qs", "name": "青石乡", "area": None, "kind": "township", "since": None},
+        {"id": "v01", "name": "青石村", "area": "东溪管区", "kind": "village", "since": None},
+        {"id": "v02", "name": "东溪村", "area": None, "kind": "village", "since": None},
     ]}
     code, out, _ = run_vledger("office", "list", home=home, lang="zh")
     assert code == 0 and "东溪管区" in out and "村" in out

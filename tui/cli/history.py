@@ -139,7 +139,7 @@ def run_blame(args: argparse.Namespace) -> int:
             ))
         cell = (program.id, village, args.row, column)
         value = office.history.current_value(cell)
-        history = office.history.journal(village)
+        history = office.history.journal(village, program.id)
         chain = [_record(history.edit_record(e)) for e in history.blame(*cell, value)]
     if args.json:
         print_json({"program": program.id, "village": village, "row": args.row,

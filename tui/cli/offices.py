@@ -50,7 +50,8 @@ def register(sub: Any) -> None:
     init.add_argument("--township", required=True, metavar="NAME", help="the township's name")
     init.add_argument("--id", metavar="ID", help="the township's id (default: a new random one)")
     init.add_argument("--year", type=int, metavar="YEAR",
-                      help="the year whose documents this office keeps (default: this year)")
+                      help="the year shown first (default: this year); the home keeps "
+                           "every year")
     init.set_defaults(run=run_init)
 
     office = sub.add_parser("office", help="the roster of offices")
@@ -60,6 +61,9 @@ def register(sub: Any) -> None:
     add.add_argument("id", metavar="ID", help="the village's id, like v01")
     add.add_argument("name", metavar="NAME", help="the village's name")
     add.add_argument("--area", metavar="AREA", help="the area (管区) it belongs to")
+    add.add_argument("--since", type=int, metavar="YEAR",
+                     help="the first year it keeps ledgers (default: every year while no "
+                          "program is published, else this year)")
     add.set_defaults(run=run_office_add)
     listing = actions.add_parser("list", help="the roster: id, name, area, kind")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -91,7 +95,7 @@ def run_init(args: argparse.Namespace) -> int:
 
 def run_office_add(args: argparse.Namespace) -> int:
     with open_office(args) as office:
-        record = office.roster.add_office(args.id, args.name, args.area)
+        record = office.roster.add_office(args.id, args.name, args.area, since=args.since)
     print(record.id)
     return 0
 

@@ -242,8 +242,11 @@ def run_status(args: argparse.Namespace) -> int:
     print(say(lang, "cli.status.office", office=report["office"], township=report["township"],
               device=report["device"]))
     print(say(lang, "cli.status.documents", count=len(report["documents"])))
-    for doc in report["documents"]:
-        print(say(lang, "cli.status.document", doc=doc["id"], changes=doc["changes"]))
+    changes = {doc["id"]: doc["changes"] for doc in report["documents"]}
+    for year, documents in report["years"].items():
+        print(f"  {year}:")
+        for doc in documents:
+            print("  " + say(lang, "cli.status.document", doc=doc, changes=changes[doc]))
     if not report["peers"]:
         print(say(lang, "cli.status.no-peer"))
     for peer in report["peers"]:

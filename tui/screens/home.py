@@ -2,6 +2,9 @@
 the sync state, whether the UI serves, and the open conflicts, and a key for every other
 screen.
 
+The programs shown are those of the year shown first (`me.year`); the other years' are one
+key away (`o`) and in the palette. Only asking for them reads other years' documents.
+
 The home shows at once: the counts (open conflicts, unsynced edits, last sync) are read
 by the office's worker and fill in when ready ("counting…" until then). The history and
 sync services cache them per document by its heads, so after the first start they take
@@ -26,10 +29,12 @@ from vledger.sync.services.programs import ProgramService
 from vledger.tui.commands import Command
 from vledger.tui.i18n import t
 from vledger.tui.office_worker import StoreChange
-from vledger.tui.screens.base import OfficeScreen
+from vledger.tui.screens.base import OfficeScreen, PaletteEntry
 from vledger.tui.screens.history_text import show_time
+from vledger.tui.widgets.palette import BoundCommand
 
 if TYPE_CHECKING:
+    from vledger.domain.program import Program
     from vledger.sync.services.office import Office
     from vledger.sync.services.sync import PeerStatus
 
@@ -44,6 +49,8 @@ HOME_COMMANDS: tuple[Command, ...] = (
     C("open-conflicts", "c", "open('conflicts')", "cmd.open-conflicts", show=True,
       words="冲突 conflicts"),
     C("open-sync", "y", "open('sync')", "cmd.open-sync", words="同步 sync"),
+    C("other-years", "o", "other_years", "cmd.home.other-years",
+      words="年度 其他年度 去年 明年 years other year"),
     C("refresh", "f5", "refresh_home", "cmd.refresh"),
 )
 del C
@@ -70,6 +77,7 @@ class HomeScreen(OfficeScreen):
         super().__init__(office, lang, **params)
         self.today = today() if callable(today) else (today or date.today())
         self.counts: HomeCounts | None = None  # None: still counting
+        self.other_years = False  # the other years' programs are listed too
 
     def compose(self) -> ComposeResult:
         with Vertical(id="home"):
@@ -142,22 +150,65 @@ class HomeScreen(OfficeScreen):
             f"{t(self.lang, 'open-conflicts')}: {conflicts}")
 
     def _fill_programs(self) -> None:
-        programs = self.facts.programs
+        facts = self.facts
+        shown = facts.me.year
+        years = facts.years
+        programs = list(facts.programs_of(shown))
+        others = [y for y in years if y != shown]
         options = self.query_one("#home-programs", OptionList)
         chosen = options.highlighted
         options.clear_options()
         for program in programs:
-            period_id = ProgramService.current_period(program, self.today)
-            period = program.period(period_id).title
-            options.add_option(Option(f"{program.title}  ·  {period}", id=program.id))
-        if not programs:
+            options.add_option(self._program_option(program))
+        if not programs and not others:
             options.add_option(Option(say(self.lang, "ui.home.no-programs"), disabled=True))
+        if others and (self.other_years or not programs):
+            for year in others:
+                options.add_option(Option(f"── {year} ──", disabled=True))
+                for program in facts.programs_of(year):
+                    programs.append(program)
+                    options.add_option(self._program_option(program))
+        elif others:
+            options.add_option(Option(say(self.lang, "ui.home.other-years",
+                                          years=", ".join(map(str, others))), disabled=True))
         current = getattr(self.app, "program_id", None)
         ids = [p.id for p in programs]
         if current in ids:
-            options.highlighted = ids.index(current)
+            options.highlighted = options.get_option_index(current)
         elif programs:
-            options.highlighted = chosen if chosen is not None and chosen < len(ids) else 0
+            options.highlighted = (chosen if chosen is not None and chosen < options.option_count
+                                   and not options.get_option_at_index(chosen).disabled
+                                   else options.get_option_index(ids[0]))
+
+    def _program_option(self, program: Program) -> Option:
+        period_id = ProgramService.current_period(program, self.today)
+        period = program.period(period_id).title
+        return Option(f"{program.title}  ·  {period}", id=program.id)
+
+    def action_other_years(self) -> None:
+        """Show (or hide again) the programs of the other years held."""
+        self.other_years = not self.other_years
+        self._fill_programs()
+
+    def palette_commands(self) -> list[PaletteEntry]:
+        """The screen's commands, then one per program of every year: the palette finds a
+        program of another year by its title, id or year."""
+        entries = super().palette_commands()
+        for program in self.facts.programs:
+            text = say(self.lang, "ui.home.open-program", title=program.title,
+                       year=program.year)
+            command = BoundCommand(f"program:{program.id}", "", "", said="", text=text,
+                                   tooltip=program.id, words=f"{program.id} {program.year}")
+            entries.append((command, self._program_opener(program.id)))
+        return entries
+
+    def _program_opener(self, program_id: str) -> Callable[[], Any]:
+        def run() -> None:
+            self.app.program_id = program_id  # type: ignore[attr-defined]
+            self.app.period = None  # type: ignore[attr-defined]
+            self.app.open_screen("ledger")  # type: ignore[attr-defined]
+
+        return run
 
     @property
     def chosen_program(self) -> str | None:

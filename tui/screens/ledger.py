@@ -193,7 +193,8 @@ class LedgerScreen(GridScreen):
 
     def action_choose_village(self) -> None:
         facts = self.facts
-        villages = list(facts.villages)
+        year = facts.program(self.program_id).year if self.program_id else facts.me.year
+        villages = list(facts.villages_of(year))
         if not facts.me.is_township:
             villages = [v for v in villages if v.id == facts.me.office]
         choices = [(v.id, f"{v.name} ({v.id})") for v in villages]

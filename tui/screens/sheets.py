@@ -76,7 +76,7 @@ class SheetsScreen(GridScreen):
             if opening != self._opening:
                 return  # the clerk chose another sheet meanwhile
             model = SheetModel(self.worker, self, program, kind, period,
-                               villages=self.facts.villages, values=values, lang=self.lang,
+                               villages=self.facts.villages_of(program.year), values=values, lang=self.lang,
                                refused=self._write_refused)
             self.replace_grid(
                 model if model.sheet_columns else None, empty=empty, classes="sheet-grid",
@@ -114,7 +114,7 @@ class SheetsScreen(GridScreen):
         model = self._sheet_model()
         if model is None or not change.touches(self.facts.me.township):
             return
-        model.set_villages(self.facts.villages)
+        model.set_villages(self.facts.villages_of(model.program.year))
         model.refresh(self._moved)
 
     def label(self) -> None:

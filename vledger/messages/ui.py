@@ -78,6 +78,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "正在提供同步服务：{address} · 已同步 {count} 个对方",
         "serving on {address} · {count} {count:peer|peers} synced",
     ),
+    "ui.home.other-years": ("其他年度：{years}（按 o 显示）",
+                            "other years: {years} (o shows them)"),
+    "ui.home.open-program": ("打开 {title}（{year}）", "open {title} ({year})"),
     "ui.home.last-sync": ("上次同步 {office} {at}", "last with {office} at {at}"),
     "ui.home.no-programs": (
         "尚未发布方案（vledger program add）", "no programs yet (vledger program add)"
