@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import cast
 
 from vledger.domain.ranking import SheetInputs, check_inputs
-from vledger.sync.documents.township import SheetKind, SheetValue
+from vledger.sync.documents.township import SheetKind, SheetValue, TownshipDoc
 from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.services.programs import ProgramService
@@ -46,20 +46,8 @@ class SheetService:
         self._roster = roster
 
     def inputs(self, program_id: str) -> SheetInputs:
-        township = self._context.township_doc()
         self._programs.get(program_id)
-        targets = {
-            (k[0], k[1]): Decimal(str(v)) for k, v in township.sheet("targets", program_id).items()
-            if len(k) == 2
-        }
-
-        def per_period(kind: SheetKind) -> dict[tuple[str, str, str], Decimal]:
-            # Stored as village/period/key; SheetInputs wants (village, key, period).
-            return {(k[0], k[2], k[1]): Decimal(str(v))
-                    for k, v in township.sheet(kind, program_id).items() if len(k) == 3}
-
-        return SheetInputs(targets=targets, entered=per_period("entered"),
-                           manual=per_period("manual"), adjustments=per_period("adjustments"))
+        return inputs_of(self._context.township_doc(), program_id)
 
     def import_csv(
         self, program_id: str, kind: str, path: Path | str, *, shown_as: str | None = None
@@ -131,6 +119,22 @@ class SheetService:
                             for p in problems))
         sheet_value = _sheet_value(kind, program.id, key, value)
         context.write(lambda: context.township_doc().set_values(context.who, [sheet_value]))
+
+
+def inputs_of(township: TownshipDoc, program_id: str) -> SheetInputs:
+    """The program's sheets as one township document (as it is, or as it was) holds them."""
+    targets = {
+        (k[0], k[1]): Decimal(str(v)) for k, v in township.sheet("targets", program_id).items()
+        if len(k) == 2
+    }
+
+    def per_period(kind: SheetKind) -> dict[tuple[str, str, str], Decimal]:
+        # Stored as village/period/key; SheetInputs wants (village, key, period).
+        return {(k[0], k[2], k[1]): Decimal(str(v))
+                for k, v in township.sheet(kind, program_id).items() if len(k) == 3}
+
+    return SheetInputs(targets=targets, entered=per_period("entered"),
+                       manual=per_period("manual"), adjustments=per_period("adjustments"))
 
 
 def _sheet_value(

@@ -34,7 +34,17 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from vledger.messages import cli, commands, explain, ledger, program, ranking, ui, values
+from vledger.messages import (
+    cli,
+    commands,
+    explain,
+    ledger,
+    program,
+    publish,
+    ranking,
+    ui,
+    values,
+)
 
 __all__ = [
     "CATALOGUE",
@@ -72,6 +82,7 @@ CATALOGUE: dict[str, Entry] = _merge(
     cli.MESSAGES,
     ui.MESSAGES,
     commands.MESSAGES,
+    publish.MESSAGES,
 )
 
 

@@ -1,0 +1,72 @@
+"""Publishing a ranking (通报), exporting the sheet, and what a sync brought."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # -- publishing
+    "publish.done": (
+        "已发布 {program} {period} 的排名（第 {version} 版，编号 {id}）",
+        "published the {program} {period} sheet (version {version}, id {id})",
+    ),
+    "publish.none": (
+        "{program} {period} 的排名还没有发布过（vledger publish {program} --period {period}）",
+        "the {program} {period} sheet has not been published (vledger publish {program} "
+        "--period {period})",
+    ),
+    "publish.no-such": ("没有编号为 {id} 的发布", "no publication {id}"),
+    "publish.note-long": (
+        "说明最多 {limit} 个字", "the note may be at most {limit} characters"
+    ),
+    "publish.busy": (
+        "台账一直在变，没能算出一张稳定的排名表；请稍后再发布",
+        "the ledgers kept changing while the sheet was computed; publish again in a moment",
+    ),
+    "publish.not-held": (
+        "本办公室没有这些文档发布时的内容：{documents}；请先同步",
+        "this office does not hold {documents} as they were when published; sync first",
+    ),
+    "publish.no-program-then": (
+        "发布时乡镇文档里没有方案 {program}", "program {program} was not in the township "
+        "document when it was published",
+    ),
+    "publish.changes-alone": (
+        "--changes 不能与 --out 或 --explain 同用",
+        "--changes cannot be combined with --out or --explain",
+    ),
+    "publish.list.none": ("还没有发布过排名", "no ranking has been published yet"),
+    "publish.head.program": ("方案", "program"),
+    "publish.head.period": ("阶段", "period"),
+    "publish.head.version": ("版本", "version"),
+    "publish.head.by": ("发布者", "by"),
+    "publish.head.note": ("说明", "note"),
+    "publish.head.field": ("项", "field"),
+    "publish.head.published": ("发布时", "published"),
+    "publish.head.now": ("现在", "now"),
+    "publish.changes.head": (
+        "{program} {period}：与发布的排名（{id}，第 {version} 版，{at} 由 {by} 发布）相比",
+        "{program} {period}: compared with the published sheet ({id}, version {version}, "
+        "published {at} by {by})",
+    ),
+    "publish.changes.none": ("排名表没有变化", "nothing on the sheet has changed"),
+    "publish.late.none": ("发布后没有涉及该阶段的修改", "no edits since that touch this period"),
+    "publish.late.head": (
+        "发布后的修改（{count} 条，涉及该阶段）：",
+        "edits made after the publication that touch this period ({count}):",
+    ),
+    "publish.late.mark": ("迟于通报", "late"),
+    # -- exports
+    "export.head.village": ("村编号", "village"),
+    "export.sheet-name": ("排名", "ranking"),
+    "export.stamp.live": ("实时排名（未发布） · 导出于 {date}", "live sheet (not published) · "
+                          "exported {date}"),
+    "export.stamp.published": (
+        "通报第 {version} 版 · {at} 由 {by} 发布（编号 {id}） · 导出于 {date}",
+        "published, version {version} · {at} by {by} (id {id}) · exported {date}",
+    ),
+    "export.stamp.note": (" · 说明：{note}", " · note: {note}"),
+    "export.kind": (
+        "{file}：只能导出为 .xlsx、.csv 或 .html",
+        "{file}: the sheet exports as .xlsx, .csv or .html",
+    ),
+    "export.written": ("已写入 {file}", "written to {file}"),
+}
