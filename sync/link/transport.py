@@ -298,15 +298,21 @@ class ServerStats:
     errors: list[str] = field(default_factory=list)
 
 
+LinkDone = Callable[[Replicas, Responder], None]
+
+
 class Server:
     """Answers every peer that connects; each connection has its own Responder."""
 
     def __init__(
-        self, home: Path, *, timeout: float = DEFAULT_TIMEOUT, secure: bool = True
+        self, home: Path, *, timeout: float = DEFAULT_TIMEOUT, secure: bool = True,
+        on_link: LinkDone | None = None,
     ) -> None:
         """`secure=False` (plain TCP, peers not authenticated, no signatures) is for
-        benchmarks only."""
+        benchmarks only. `on_link` is called with the home's store and the link's
+        Responder when a link that said hello ends (to log what it brought)."""
         self.gate = HomeGate(home)
+        self.on_link = on_link
         self.timeout = timeout
         self.secure = secure
         self.stats = ServerStats()
@@ -356,6 +362,21 @@ class Server:
             await self._say(writer, error_frame("unauthenticated", "no device key proven"))
             return
         responder = Responder(self._me, authenticated=device, enroll=enroll_over_link(self._me))
+        await self._answer(reader, writer, responder)
+        if responder.peer is not None and self.on_link is not None:
+            await self._link_done(responder)
+
+    async def _link_done(self, responder: Responder) -> None:
+        assert self.on_link is not None
+        try:
+            async with self.gate.use() as store:
+                self.on_link(store, responder)
+        except Exception as problem:  # a report that fails must not stop the server
+            self.stats.errors.append(repr(problem))
+            print(f"vledger serve: {problem!r}", file=sys.stderr)
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                      responder: Responder) -> None:
         try:
             while True:
                 limit = MAX_FRAME if responder.peer is not None else MAX_UNAUTHENTICATED

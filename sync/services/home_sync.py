@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from vledger.errors import Unreachable
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services import sync
+from vledger.sync.services.brought import Brought, link_brought
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.store.database import DB_FILE, StoreBusy
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from vledger.sync.link.transport import HomeGate
 
 Report = Callable[[str], None]
+Told = Callable[[Brought], None]
 DEFAULT_TIMEOUT = 15.0  # seconds any one connect, read or write may take
 
 
@@ -44,13 +46,15 @@ class Serving:
 
 @dataclass(frozen=True)
 class SyncDone:
-    """What `sync` did: both sides hold the same heads for every document."""
+    """What `sync` did: both sides hold the same heads for every document; `brought`
+    says what went each way and who moved."""
 
     peer_office: str
     address: str
     documents: int
     sent: int
     received: int
+    brought: Brought | None = None
 
 
 @contextmanager
@@ -99,14 +103,21 @@ def _gate(home: Path) -> HomeGate:
 
 async def serve(
     home: Path, listen: str, stop: asyncio.Event, ready: Callable[[Serving], None], *,
-    timeout: float | None = None,
+    timeout: float | None = None, told: Told | None = None,
 ) -> None:
-    """Serve this home's replica on `listen` (HOST:PORT; port 0 picks one) until `stop`."""
+    """Serve this home's replica on `listen` (HOST:PORT; port 0 picks one) until `stop`;
+    `told` gets what each link brought when it ends."""
+    from vledger.sync.link.session import Responder
     from vledger.sync.link.transport import Server
 
     host, port = sync.address_of(listen)
     me = _identity(home)
-    server = Server(home, timeout=timeout or DEFAULT_TIMEOUT)
+
+    def link_done(store: Replicas, responder: Responder) -> None:
+        if told is not None:
+            told(link_brought(store, me.township, responder.peer_office, responder))
+
+    server = Server(home, timeout=timeout or DEFAULT_TIMEOUT, on_link=link_done)
     try:
         bound_host, bound_port = await server.start(host, port)
     except OSError as problem:
@@ -133,6 +144,7 @@ async def sync_once(home: Path, address: str, *, timeout: float | None = None) -
     gate = _gate(home)
     try:
         outcome = await exchange(gate, host, port, timeout=timeout or DEFAULT_TIMEOUT)
+        told = await _told(gate, outcome)
     except LinkUnreachable as problem:
         raise Unreachable(str(problem)) from None
     except PeerRefused as problem:
@@ -148,7 +160,13 @@ async def sync_once(home: Path, address: str, *, timeout: float | None = None) -
             *(f"  {line}" for line in outcome.refused[:10]),
         )
     return SyncDone(outcome.peer_office, f"{host}:{port}", outcome.documents, outcome.sent,
-                    outcome.received)
+                    outcome.received, told)
+
+
+async def _told(gate: HomeGate, outcome: Any) -> Brought:
+    async with gate.use() as store:
+        township = str(store.db.settings.get("township") or "")
+        return link_brought(store, township, outcome.peer_office, outcome)
 
 
 async def watch(

@@ -91,11 +91,11 @@ def sheet_at(
     cached: bool = True,
 ) -> RankingSheet:
     """The ranking sheet of `period` as the documents were at `heads`: the roster, program
-    and sheets of the township document then, each village's ledger then (a village
-    document missing from `heads` had no rows then). `cached=False` measures every ledger
-    afresh instead of trusting the measures kept for those heads.
+    and sheets of the township document then, each village's ledger then. `cached=False`
+    measures every ledger afresh instead of trusting the measures kept for those heads.
 
-    Refusal when this home lacks some of those changes, or the program was not there.
+    Refusal when this home lacks some of those changes (or some village's document is not
+    in `heads`: it could not be ranked then), or the program was not there.
     """
     township_heads = heads.get(township_document)
     if township_heads is None:
@@ -112,12 +112,11 @@ def sheet_at(
                 if o.kind == "village"]
     town, _, year = parse_doc_id(township_document)
     documents = {v.id: doc_id(town, v.id, year) for v in villages}
-    missing = [d for d in documents.values() if d in heads and not store.has_document(d)]
-    if missing:
+    missing = [d for d in documents.values() if d not in heads or not store.has_document(d)]
+    if missing:  # a village not held then could not be ranked then
         raise Refusal(Message("publish.not-held", documents=missing))
     measures = {
         village: measures_at(store, program, document, heads[document], cached=cached)
-        if document in heads else measure(program, [])
         for village, document in documents.items()
     }
     try:

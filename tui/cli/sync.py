@@ -12,7 +12,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vledger.sync.services.brought import Brought
 
 DEFAULT_LISTEN = "127.0.0.1:7420"
 
@@ -31,6 +34,8 @@ def register(sub: Any) -> None:
                       help="keep the link up: push and pull edits as they happen, reconnect")
     sync.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                       help="longest wait for any one connect or answer (default 15)")
+    sync.add_argument("--json", action="store_true",
+                      help="print what went each way and who moved as one JSON document")
     sync.set_defaults(run=run_sync)
 
     status = sub.add_parser("status", help="documents held and what each known peer has seen")
@@ -93,10 +98,14 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"serving {serving.township} as {serving.office} on "
               f"{serving.host}:{serving.port}", flush=True)
 
+    def told(brought: Brought) -> None:  # one line per link, when it ends
+        print(brought.line(args.lang), flush=True)
+
     async def main() -> None:
         stop = asyncio.Event()
         _install_stop(asyncio.get_running_loop(), stop)
-        await home_sync.serve(args.home, args.listen, stop, ready, timeout=args.timeout)
+        await home_sync.serve(args.home, args.listen, stop, ready, timeout=args.timeout,
+                              told=told)
         print("stopped", flush=True)
 
     try:
@@ -113,6 +122,7 @@ def run_sync(args: argparse.Namespace) -> int:
     import asyncio
 
     from vledger.sync.services import home_sync
+    from vledger.sync.services.brought import Brought
 
     def say(line: str) -> None:
         print(line, flush=True)
@@ -124,8 +134,15 @@ def run_sync(args: argparse.Namespace) -> int:
             await home_sync.watch(args.home, args.peer, stop, say, timeout=args.timeout)
             return
         done = await home_sync.sync_once(args.home, args.peer, timeout=args.timeout)
+        if args.json:
+            brought = done.brought or Brought(done.peer_office, done.documents)
+            print(json.dumps(brought.to_json_dict(), ensure_ascii=False, indent=1))
+            return
         say(f"in sync with {done.peer_office} at {done.address}: {done.documents} "
             f"document(s), sent {done.sent} and received {done.received} change(s)")
+        if done.brought is not None:
+            for line in done.brought.lines(args.lang):
+                say(line)
 
     try:
         asyncio.run(main())

@@ -69,4 +69,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}: the sheet exports as .xlsx, .csv or .html",
     ),
     "export.written": ("已写入 {file}", "written to {file}"),
+    # -- what a sync brought
+    "brought.nothing": ("没有带来或送出修改", "nothing went either way"),
+    "brought.none": ("无", "nothing"),
+    "brought.sent": ("送出：{what}", "sent: {what}"),
+    "brought.received": ("收到：{what}", "received: {what}"),
+    "brought.flow": ("{where} {what:comma}", "{where}: {what}"),
+    "brought.rows": ("新增 {count} 行", "{count} {count:row|rows} added"),
+    "brought.cells": ("修改 {count} 格", "{count} {count:cell|cells} changed"),
+    "brought.publications": ("{count} 次通报", "{count} {count:publication|publications}"),
+    "brought.moved": ("{program} {period} 名次变动：{moves}", "{program} {period} moved: {moves}"),
+    "brought.line": (
+        "与 {peer} 同步：送出 {sent:semi}；收到 {received:semi}{moves}",
+        "synced with {peer}: sent {sent:semi}; received {received:semi}{moves}",
+    ),
+    "brought.line-moves": ("；{moves:semi}", "; {moves:semi}"),
 }
