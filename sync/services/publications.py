@@ -156,9 +156,20 @@ class PublicationService:
     def changes(self, program_id: str, period: str | None = None) -> Changes:
         """What differs now from the latest publication of the period, and the late edits."""
         publication = self.latest(program_id, period)
-        now = self._ranking.sheet(publication.program, publication.period).to_json_dict()
-        return Changes(publication, now, sheet_changes(publication.sheet, now),
-                       moved_cells(publication.sheet, now), self.late_edits(publication))
+        return self.changes_since(publication)
+
+    def changes_since(self, publication: Publication,
+                      now: RankingSheet | None = None) -> Changes:
+        """What differs between `publication` and the sheet now (computed when not given)."""
+        if now is None:
+            now = self._ranking.sheet(publication.program, publication.period)
+        current = now.to_json_dict()
+        return Changes(publication, current, sheet_changes(publication.sheet, current),
+                       moved_cells(publication.sheet, current), self.late_edits(publication))
+
+    def latest_of(self, program_id: str, period: str) -> Publication | None:
+        """The latest publication of the period, None when there is none (no refusal)."""
+        return latest(self.all(program_id), program_id, period)
 
     def late_edits(self, publication: Publication) -> list[JournalEntry]:
         """The recorded edits the publication did not include that touch its period,

@@ -4,12 +4,19 @@ The sheet is read-only: it is computed by the ranking service from ledgers and t
 sheets, so the grid here refuses edits and Enter on a cell opens its explanation instead. It
 follows the data: a cheap timer compares the sync service's data version and recomputes only
 when it moved (a local edit on another screen, or a sync that arrived), and F5 recomputes at once.
+
+Once the period is published (通报), the title says whether the grid shows the live sheet or
+the sheet as published (`v` switches), every number that differs between them is marked,
+and its explanation starts with the published and the current value and the late edits
+behind the move. The township publishes with `P` (and a note); `e` writes the sheet shown
+to an .xlsx, .csv or .html file and says where.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -17,22 +24,37 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from vledger.domain.program import YEAR, Program
+from vledger.domain.publication import Publication
 from vledger.domain.ranking import RankingSheet
 from vledger.errors import VledgerError
 from vledger.messages import localize, say
 from vledger.tui.commands import Command
 from vledger.tui.grid.layout import column_widths
 from vledger.tui.grid.read_only import ReadOnlyGrid
-from vledger.tui.grid.table_model import TableModel
 from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
 from vledger.tui.screens.base import OfficeScreen
 from vledger.tui.screens.explain import ExplainScreen
-from vledger.tui.screens.ranking_rows import sheet_columns, sheet_notes, sheet_rows
+from vledger.tui.screens.ranking_prompt import TextPrompt
+from vledger.tui.screens.ranking_rows import (
+    RankingModel,
+    move_lines,
+    moved_marks,
+    published_rows,
+    sheet_columns,
+    sheet_notes,
+    sheet_rows,
+    view_title,
+)
 from vledger.tui.widgets.pick_screen import PickScreen
 
 if TYPE_CHECKING:
     from vledger.sync.services.office import Office
+    from vledger.sync.services.publications import Changes
+
+# What one look at the data gives: the live sheet, the period's latest publication (if
+# any) and what moved between them.
+Computed = tuple[RankingSheet, "Publication | None", "Changes | None"]
 
 REFRESH_SECONDS = 1.0
 
@@ -46,6 +68,12 @@ RANKING_COMMANDS: tuple[Command, ...] = (
     C("next-period", "full_stop", "next_period", "cmd.next-period", key_display="."),
     C("refresh-ranking", "f5", "refresh_sheet", "cmd.refresh-ranking", show=True),
     C("close-ranking", "escape", "close", "cmd.close-ranking", show=True, key_display="Esc"),
+    C("toggle-published", "v", "toggle_published", "cmd.ranking.toggle-published", show=True,
+      words="通报 发布 published live 实时"),
+    C("publish-ranking", "P", "publish", "cmd.ranking.publish", show=True,
+      words="通报 发布 publish announce freeze"),
+    C("export-ranking", "e", "export", "cmd.ranking.export", show=True,
+      words="导出 export excel xlsx csv html 打印 print"),
 )
 del C
 
@@ -69,9 +97,12 @@ class RankingScreen(OfficeScreen):
         self.program: Program = self._pick_program(program_id)
         self.period = period or self._current_period()
         self.sheet: RankingSheet | None = None
+        self.publication: Publication | None = None  # the period's latest, if any
+        self.changes: Changes | None = None  # what moved since it
+        self.showing_published = False  # the grid shows the sheet as published
         self.recomputed = 0  # how often the sheet was computed, for tests and the bench
         self._seen_version: object = None
-        self.model = TableModel(sheet_columns(self.program, self.lang))
+        self.model = RankingModel(sheet_columns(self.program, self.lang))
         self.grid = ReadOnlyGrid(self.model, lang=self.lang, id="ranking-grid")
 
     # -- lookups ----------------------------------------------------------------------
@@ -115,16 +146,25 @@ class RankingScreen(OfficeScreen):
     def _first_sheet(self) -> None:
         version = self.office.sync.data_version()
         try:
-            sheet = self.office.ranking.sheet(self.program.id, self.period)
+            computed = self.compute()
         except VledgerError as problem:
             self.app.call_from_thread(self.show_error, problem)
             return
-        self.app.call_from_thread(self._started, sheet, version)
+        self.app.call_from_thread(self._started, computed, version)
 
-    def _started(self, sheet: RankingSheet, version: object) -> None:
+    def compute(self) -> Computed:
+        """The live sheet, the period's latest publication and what moved since it."""
+        office = self.office
+        sheet = office.ranking.sheet(self.program.id, self.period)
+        publication = office.publications.latest_of(self.program.id, self.period)
+        changes = (office.publications.changes_since(publication, sheet)
+                   if publication is not None else None)
+        return sheet, publication, changes
+
+    def _started(self, computed: Computed, version: object) -> None:
         self._seen_version = version
         self.recomputed += 1
-        self.show_sheet(sheet)
+        self.show_computed(computed)
         self.set_interval(REFRESH_SECONDS, self.check_for_changes)
 
     def label(self) -> None:
@@ -143,22 +183,47 @@ class RankingScreen(OfficeScreen):
         """Ask for the sheet again and show it, keeping the cursor on its village."""
         self._seen_version = self.office.sync.data_version()
         try:
-            sheet = self.office.ranking.sheet(self.program.id, self.period)
+            computed = self.compute()
         except VledgerError as problem:  # e.g. ledgers not all here yet: shown, never a crash
             self.show_error(problem)
             return
         self.recomputed += 1
+        self.show_computed(computed)
+
+    def show_computed(self, computed: Computed) -> None:
+        sheet, self.publication, self.changes = computed
+        if self.publication is None:
+            self.showing_published = False
         self.show_sheet(sheet)
 
     def show_sheet(self, sheet: RankingSheet) -> None:
         self.sheet = sheet
         self.query_one("#ranking-error").display = False
+        published = self.showing_published and self.publication is not None
+        view = view_title(self.publication, self.changes, published, self.lang)
         title = (f"{t(self.lang, 'ranking')} · {self.program.title} · "
-                 f"{self.period_title(self.period)}")
+                 f"{self.period_title(self.period)} · {view}")
         self.query_one("#ranking-title", Static).update(title)
-        self.model.set_rows(sheet_rows(sheet, self.lang))
+        self.model.moved = moved_marks(self.changes.moved) if self.changes is not None else set()
+        if published:
+            assert self.publication is not None
+            self.model.set_rows(published_rows(self.publication, self.lang))
+            notes = self._published_notes(self.publication)
+        else:
+            self.model.set_rows(sheet_rows(sheet, self.lang))
+            notes = sheet_notes(sheet, self.lang)
         self.grid.refresh_model()
-        self.query_one("#ranking-notes", Static).update(sheet_notes(sheet, self.lang))
+        self.query_one("#ranking-notes", Static).update(notes)
+
+    def _published_notes(self, publication: Publication) -> str:
+        parts = []
+        if publication.note:
+            parts.append(say(self.lang, "ui.ranking.note", note=publication.note))
+        areas = publication.sheet.get("areas") or {}
+        if areas:
+            money = "  ".join(f"{a} {v}" for a, v in areas.items())
+            parts.append(say(self.lang, "ui.ranking.areas", money=money))
+        return "\n".join(parts)
 
     def show_error(self, problem: VledgerError) -> None:
         box = self.query_one("#ranking-error", Static)
@@ -182,9 +247,39 @@ class RankingScreen(OfficeScreen):
         if self.sheet is None:
             return
         title = next((c.title for c in self.model.columns if c.id == column_id), column_id)
-        if column_id in self.sheet.row(village).items:
+        if any(i.id == column_id for i in self.program.items):
             title = self.program.item(column_id).title
-        self.app.push_screen(ExplainScreen(self.sheet, village, column_id, self.lang, title))
+        notes = self._move_notes(village, column_id)
+        publication = self.publication
+        if not (self.showing_published and publication is not None):
+            if village in {r.village for r in self.sheet.rows}:
+                self.app.push_screen(ExplainScreen(self.sheet, village, column_id, self.lang,
+                                                   title, notes))
+            return
+        # The sheet as published is explained from the documents as they were then.
+        stamp = say(self.lang, "ui.ranking.explain-published", version=publication.version,
+                    at=publication.at[:16].replace("T", " "))
+        self.run_worker(lambda: self._explain_published(publication, village, column_id, title,
+                                                        [stamp, *notes]),
+                        thread=True, group="ranking-explain", exit_on_error=False)
+
+    def _explain_published(self, publication: Publication, village: str, column_id: str,
+                           title: str, notes: list[str]) -> None:
+        try:
+            sheet = self.office.publications.recompute(publication)
+        except VledgerError as problem:
+            self.app.call_from_thread(self.report, problem)
+            return
+        if village in {r.village for r in sheet.rows}:
+            self.app.call_from_thread(self.app.push_screen, ExplainScreen(
+                sheet, village, column_id, self.lang, title, notes))
+
+    def _move_notes(self, village: str, column_id: str) -> list[str]:
+        if self.changes is None:
+            return []
+        titles = {i.id: i.title for i in self.program.items}
+        titles |= {c.id: c.title for c in self.model.columns}
+        return move_lines(self.changes, village, column_id, self.lang, titles)
 
     # -- actions --------------------------------------------------------------------------
 
@@ -196,11 +291,70 @@ class RankingScreen(OfficeScreen):
     def action_refresh_sheet(self) -> None:
         self.recompute()
 
+    def report(self, problem: VledgerError) -> None:
+        """A refusal as the app shows every refusal (a notification)."""
+        report = getattr(self.app, "report_error", None)
+        if report is not None:
+            report(problem)
+        else:
+            self.notify("; ".join(localize(p, self.lang) for p in problem.problems),
+                        severity="error")
+
+    def action_toggle_published(self) -> None:
+        """Switch between the live sheet and the sheet as published."""
+        if self.publication is None:
+            self.notify(say(self.lang, "ui.ranking.not-published"), severity="warning")
+            return
+        self.showing_published = not self.showing_published
+        if self.sheet is not None:
+            self.show_sheet(self.sheet)
+
+    @work(exclusive=True, group="ranking-prompt")
+    async def action_publish(self) -> None:
+        """Publish the period's sheet as it is now, with a note (the township's act)."""
+        if not self.office.me.is_township:
+            self.notify(say(self.lang, "ui.ranking.township-only"), severity="warning")
+            return
+        note = await self.app.push_screen_wait(TextPrompt(
+            say(self.lang, "ui.ranking.publish-title", period=self.period_title(self.period)),
+            say(self.lang, "ui.ranking.publish-hint"), lang=self.lang))
+        if note is None:
+            return
+        try:
+            publication = self.office.publications.publish(self.program.id, self.period, note)
+        except VledgerError as problem:
+            self.report(problem)
+            return
+        self.notify(say(self.lang, "ui.ranking.published", version=publication.version,
+                        id=publication.id))
+        self.showing_published = False
+        self.recompute()
+
+    @work(exclusive=True, group="ranking-prompt")
+    async def action_export(self) -> None:
+        """Write the sheet shown (live or published) to a file; say where."""
+        published = self.showing_published and self.publication is not None
+        kind = "published" if published else "live"
+        default = Path.home() / f"{self.program.id}-{self.period}-{kind}.xlsx"
+        path = await self.app.push_screen_wait(TextPrompt(
+            say(self.lang, "ui.ranking.export-title"), say(self.lang, "ui.ranking.export-hint"),
+            str(default), lang=self.lang))
+        if not path or not path.strip():
+            return
+        try:
+            written = self.office.publications.export(
+                self.program.id, self.period, Path(path.strip()).expanduser(),
+                published=published)
+        except VledgerError as problem:
+            self.report(problem)
+            return
+        self.notify(say(self.lang, "ui.ranking.exported", path=str(written)), timeout=10)
+
     def action_close(self) -> None:
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
 
-    def _use_model(self, model: TableModel) -> None:
+    def _use_model(self, model: RankingModel) -> None:
         grid = self.grid
         self.model = grid.model = grid.stack.model = grid.view.model = model
         grid.widths = column_widths(model.columns)
@@ -210,7 +364,7 @@ class RankingScreen(OfficeScreen):
         if program is not None and program.id != self.program.id:
             self.program = program
             self.period = period or self._current_period()
-            self._use_model(TableModel(sheet_columns(program, self.lang)))
+            self._use_model(RankingModel(sheet_columns(program, self.lang)))
         elif period is not None:
             self.period = period
         for name, value in (("program_id", self.program.id), ("period", self.period)):

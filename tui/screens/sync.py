@@ -218,8 +218,12 @@ class SyncScreen(OfficeScreen):
         self.addresses[result.peer] = address
         self.show_peers()
         self.refresh_peers()
-        self.set_status(say(self.lang, "ui.sync.synced", office=result.peer_office,
-                            sent=result.sent, received=result.received))
+        text = say(self.lang, "ui.sync.synced", office=result.peer_office,
+                   sent=result.sent, received=result.received)
+        if result.brought is not None:  # what went each way and who moved, as `sync` says
+            text = "\n".join([text, *result.brought.lines(self.lang)])
+            self.app.last_brought = result.brought  # type: ignore[attr-defined]
+        self.set_status(text)
 
     # -- bundles -------------------------------------------------------------------------
 

@@ -84,4 +84,74 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "synced with {peer}: sent {sent:semi}; received {received:semi}{moves}",
     ),
     "brought.line-moves": ("；{moves:semi}", "; {moves:semi}"),
+    # -- the ranking screen
+    "ui.ranking.view.live-unpublished": ("实时（未通报）", "live (not published)"),
+    "ui.ranking.view.live": (
+        "实时（{at} 已通报第 {version} 版）", "live (version {version} published {at})"
+    ),
+    "ui.ranking.view.published": (
+        "通报第 {version} 版（{at}）", "as published, version {version} ({at})"
+    ),
+    "ui.ranking.view.moved": ("，{count} 处已变动", ", {count} moved since"),
+    "ui.ranking.move.head": (
+        "自通报第 {version} 版（{at}）以来已变动：",
+        "Moved since version {version} was published ({at}):",
+    ),
+    "ui.ranking.move.value": (
+        "{field}：通报时 {published}，现在 {now}", "{field}: published {published}, now {now}"
+    ),
+    "ui.ranking.move.no-edits": (
+        "没有找到背后的迟于通报的修改（可能是方案或名册变了）",
+        "no late edit found behind it (the program or the roster may have changed)",
+    ),
+    "ui.ranking.move.edits": (
+        "背后的迟于通报的修改（{count} 条）：", "the late edits behind it ({count}):"
+    ),
+    "ui.ranking.move.edit": (
+        "  {at} {office} {op} {what}：{old} → {new}", "  {at} {office} {op} {what}: {old} → {new}"
+    ),
+    "ui.ranking.note": ("通报说明：{note}", "note: {note}"),
+    "ui.ranking.explain-published": (
+        "这是通报第 {version} 版（{at}）的排名，按当时的数据重新计算",
+        "the sheet as published (version {version}, {at}), computed again from the data "
+        "as it was then",
+    ),
+    "ui.ranking.not-published": (
+        "这个阶段的排名还没有通报", "this period's sheet has not been published"
+    ),
+    "ui.ranking.township-only": ("只有乡镇可以通报排名", "only the township publishes rankings"),
+    "ui.ranking.publish-title": ("通报 {period} 的排名", "Publish the {period} sheet"),
+    "ui.ranking.publish-hint": (
+        "说明（如会议、文号）；回车通报，Esc 取消",
+        "a note (the meeting, the document number); Enter publishes, Esc cancels",
+    ),
+    "ui.ranking.published": (
+        "已通报（第 {version} 版，编号 {id}）", "published (version {version}, id {id})"
+    ),
+    "ui.ranking.export-title": ("导出排名表", "Export the sheet"),
+    "ui.ranking.export-hint": (
+        "文件名以 .xlsx、.csv 或 .html 结尾；回车写入，Esc 取消",
+        "a file ending in .xlsx, .csv or .html; Enter writes it, Esc cancels",
+    ),
+    "ui.ranking.exported": ("排名表已写入 {path}", "the sheet is written to {path}"),
+    "cmd.ranking.toggle-published": ("实时/通报", "live/published"),
+    "cmd.ranking.toggle-published.help": (
+        "在实时排名和通报时的排名之间切换", "Switch between the live sheet and the published one"
+    ),
+    "cmd.ranking.publish": ("通报", "publish"),
+    "cmd.ranking.publish.help": (
+        "把本阶段现在的排名通报（冻结）并附说明",
+        "Publish (freeze) this period's sheet as it is now, with a note",
+    ),
+    "cmd.ranking.export": ("导出", "export"),
+    "cmd.ranking.export.help": (
+        "把显示的排名表写成 .xlsx、.csv 或 .html 文件",
+        "Write the sheet shown to an .xlsx, .csv or .html file",
+    ),
+    "cmd.ranking.cancel-prompt": ("取消", "cancel"),
+    "cmd.ranking.cancel-prompt.help": ("不做了，关闭", "Close without doing it"),
+    # -- after a sync
+    "ui.home.brought": ("上次同步带来：{line}", "The last sync: {line}"),
+    "ui.history.col.late": ("通报后", "late"),
+    "ui.op.publish": ("通报", "publish"),
 }
