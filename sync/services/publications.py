@@ -41,7 +41,12 @@ from vledger.sync.services.permissions import Refusal
 from vledger.sync.services.programs import ProgramService
 from vledger.sync.services.ranking import RankingService, sheet_at
 from vledger.sync.services.roster import RosterService
-from vledger.sync.services.sheet_export import SheetTable, export_sheet, sheet_table
+from vledger.sync.services.sheet_export import (
+    SheetTable,
+    check_export,
+    export_sheet,
+    sheet_table,
+)
 
 MAX_NOTE = 500  # characters of a publication's note
 _TRIES = 3  # sheets computed while documents kept changing, before giving up
@@ -218,6 +223,7 @@ class PublicationService:
     def export(self, program_id: str, period: str | None, path: Path | str, *,
                published: bool = False) -> Path:
         """Write the sheet (live or published) to `path`: .xlsx, .csv or .html."""
+        check_export(path)
         return export_sheet(path, self.table(program_id, period, published=published))
 
     def late_edit_ids(self) -> set[str]:

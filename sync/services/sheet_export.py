@@ -114,12 +114,18 @@ def _number(value: object) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
 
 
+def check_export(path: Path | str) -> str:
+    """The export's kind by the file's extension; Refusal for any other."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in EXPORTS:
+        raise Refusal(Message("export.kind", file=str(path)))
+    return suffix
+
+
 def export_sheet(path: Path | str, table: SheetTable) -> Path:
     """Write the sheet as .xlsx, .csv or .html by the file's extension."""
     target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in EXPORTS:
-        raise Refusal(Message("export.kind", file=str(path)))
+    suffix = check_export(target)
     try:
         if suffix == ".csv":
             header = [c.title for c in table.columns]
