@@ -298,7 +298,7 @@ class ServerStats:
     errors: list[str] = field(default_factory=list)
 
 
-LinkDone = Callable[[Replicas, Responder], None]
+LinkDone = Callable[[Responder], None]
 
 
 class Server:
@@ -309,8 +309,9 @@ class Server:
         on_link: LinkDone | None = None,
     ) -> None:
         """`secure=False` (plain TCP, peers not authenticated, no signatures) is for
-        benchmarks only. `on_link` is called with the home's store and the link's
-        Responder when a link that said hello ends (to log what it brought)."""
+        benchmarks only. `on_link` is called with the link's Responder when a link that
+        said hello ends (to log what it brought); it must return at once (it runs on the
+        loop every link is answered on)."""
         self.gate = HomeGate(home)
         self.on_link = on_link
         self.timeout = timeout
@@ -364,16 +365,11 @@ class Server:
         responder = Responder(self._me, authenticated=device, enroll=enroll_over_link(self._me))
         await self._answer(reader, writer, responder)
         if responder.peer is not None and self.on_link is not None:
-            await self._link_done(responder)
-
-    async def _link_done(self, responder: Responder) -> None:
-        assert self.on_link is not None
-        try:
-            async with self.gate.use() as store:
-                self.on_link(store, responder)
-        except Exception as problem:  # a report that fails must not stop the server
-            self.stats.errors.append(repr(problem))
-            print(f"vledger serve: {problem!r}", file=sys.stderr)
+            try:
+                self.on_link(responder)
+            except Exception as problem:  # a report that fails must not stop the server
+                self.stats.errors.append(repr(problem))
+                print(f"vledger serve: {problem!r}", file=sys.stderr)
 
     async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                       responder: Responder) -> None:

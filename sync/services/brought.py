@@ -3,10 +3,12 @@ village (rows added, cells changed, publications), and, for each program whose c
 period's ranking moved here, every village whose rank changed (`v03 3 → 5`).
 
 A sync's `Outcome` (link/session.py) keeps the heads both sides held when the link began
-and the heads they held in common at its end. The edits that went each way are the
-journal entries each side gained between those states (journal_diff.py); the moves are
-the current period's sheet as this home's documents were at the start against the
-sheet now (ranking.sheet_at, measures kept by heads).
+and the heads they held in common at its end. Received: the journal entries the peer held
+at the start and this home did not; sent: those the peer holds at the end and did not
+hold at the start (journal_diff.py). Other links a server answers at the same time are
+not counted as this one's. The moves are the current period's sheet now against the
+sheet with the documents this link brought changes to as they were before it
+(ranking.sheet_at, measures kept by heads).
 
 `Brought` is plain data with a JSON form, so `vledger sync` prints it, `sync --json`
 and `serve`'s log line carry it, and the UI (which may run sync as a child process and
@@ -191,9 +193,14 @@ class Exchanged(Protocol):
     """What a link keeps of its exchange (link/session.py: an Initiator's `Outcome`, a
     server's `Responder`)."""
 
-    began_here: dict[str, list[bytes]]
-    began_there: dict[str, list[bytes]]
-    ended: dict[str, list[bytes]]
+    @property
+    def began_here(self) -> Heads: ...
+
+    @property
+    def began_there(self) -> Heads: ...
+
+    @property
+    def ended(self) -> Heads: ...
 
 
 def link_brought(store: Replicas, township: str, peer: str, link: Exchanged) -> Brought:
@@ -211,7 +218,7 @@ def brought(
     now = {d: store.heads(d) for d in store.document_ids() if d.startswith(f"{township}/")}
     finish = {d: list(end[d]) if end is not None and d in end else now.get(d, [])
               for d in set(now) | set(end or {})}
-    received: list[JournalEntry] = []
+    received: dict[str, list[JournalEntry]] = {}
     sent: list[JournalEntry] = []
     for document in sorted(finish):
         if not store.has_document(document):
@@ -220,42 +227,45 @@ def brought(
         began_here, began_there = here.get(document), there.get(document)
         new_here = began_here is None or sorted(began_here) != sorted(last)
         new_there = began_there is None or sorted(began_there) != sorted(last)
-        if not (new_here or new_there):
-            continue
-        was_open = store.is_open(document)
-        try:
+        if new_here or new_there:
             doc = store.document(document)
-            if new_here:
-                received += entries_between(doc, began_here, last)
+            # What the peer had at the start and this home did not came from it; what it
+            # has at the end and did not have at the start went to it (with what other
+            # links brought here meanwhile: this home sent that too).
+            if new_here and began_there is not None:
+                received[document] = entries_between(doc, began_here, began_there)
             if new_there:
                 sent += entries_between(doc, began_there, last)
-        finally:
-            if not was_open:
-                store.close_document(document)
-    changed = [d for d in now if sorted(here.get(d) or []) != sorted(now[d])]
-    return Brought(peer, len(finish), flows(sent), flows(received),
-                   tuple(_moves(store, township, here, now, changed, today)))
+    came = [e for entries in received.values() for e in entries]
+    return Brought(peer, len(finish), flows(sent), flows(came),
+                   tuple(_moves(store, here, now, received, today)))
 
 
-def _moves(store: Replicas, township: str, here: Heads, now: Heads, changed: list[str],
-           today: date | None) -> list[Move]:
-    """Villages whose rank in a program's current period moved between `here` and `now`."""
+def _moves(store: Replicas, here: Heads, now: Heads,
+           received: Mapping[str, list[JournalEntry]], today: date | None) -> list[Move]:
+    """Villages whose rank in the current period of a program this sync brought edits of
+    moved: the sheet now against the sheet with the documents this sync changed as they
+    were before it (what other links or processes changed meanwhile is not this sync's)."""
+    changed = {d for d, entries in received.items() if entries}
+    programs = {e.program for d in changed for e in received[d] if e.program}
+    if not programs or any(d not in here for d in changed):
+        return []  # nothing of a program came, or a document is new here: nothing to compare
+    before = {d: list(here[d]) if d in changed else list(heads) for d, heads in now.items()}
     found: list[Move] = []
     for document in sorted(now):
-        office_town, office, _ = parse_doc_id(document)
-        if office != office_town or document not in here:
-            continue  # not a township document, or none here before: nothing moved *here*
-        same_year = {d for d in changed if parse_doc_id(d)[2] == parse_doc_id(document)[2]}
-        if not same_year:
-            continue
+        town, office, year = parse_doc_id(document)
+        if office != town or not any(parse_doc_id(d)[2] == year for d in changed):
+            continue  # not a township document, or none of its year's documents changed
         for program in _programs(store, document, now[document]):
+            if program.id not in programs:
+                continue
             period = ProgramService.current_period(program, today)
             try:
-                before = sheet_at(store, document, program.id, period, here)
+                then = sheet_at(store, document, program.id, period, before)
                 after = sheet_at(store, document, program.id, period, now)
             except VledgerError:
                 continue  # not rankable then or now (ledgers not all here): nothing to say
-            found += _rank_moves(program.id, period, before, after)
+            found += _rank_moves(program.id, period, then, after)
     return found
 
 

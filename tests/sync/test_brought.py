@@ -28,19 +28,20 @@ def township(tmp_path: Path) -> Iterator[Office]:
 
 
 async def sync_village(village: Path, township: Office, told: list[Brought]) -> Brought:
-    """The village syncs with the township's server; what the village's side says."""
-    def link_done(store: Replicas, responder: Responder) -> None:
-        told.append(link_brought(store, "t1", responder.peer_office, responder))
-
+    """The village syncs with the township's server; what the village's side says (and in
+    `told`, what the server's side says of the link)."""
+    links: list[Responder] = []
     home = township.me.home
     township.close()
-    server = Server(home, on_link=link_done)
+    server = Server(home, on_link=links.append)
     host, port = await server.start("127.0.0.1", 0)
     try:
         with Office.open(village) as office:
             result = await office.sync.sync_with_async(f"{host}:{port}", timeout=10)
     finally:
         await server.stop()
+    with Replicas.open(home) as store:
+        told += [link_brought(store, "t1", r.peer_office, r) for r in links]
     assert result.converged and result.brought is not None
     return result.brought
 

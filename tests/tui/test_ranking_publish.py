@@ -38,7 +38,9 @@ def office(template: Path, tmp_path: Path) -> Iterator[Office]:
 
 
 def title(screen: RankingScreen) -> str:
-    return str(screen.query_one("#ranking-title", Static).render())
+    """The title and the line under it that says which sheet is shown."""
+    return " ".join(str(screen.query_one(f"#ranking-{part}", Static).render())
+                    for part in ("title", "view"))
 
 
 async def test_live_and_published_sheets_and_the_moved_numbers(office: Office) -> None:

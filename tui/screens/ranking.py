@@ -84,6 +84,8 @@ class RankingScreen(OfficeScreen):
     SCREEN_COMMANDS = RANKING_COMMANDS
     DEFAULT_CSS = """
     RankingScreen #ranking-title { height: 1; text-style: bold; background: $panel; }
+    RankingScreen #ranking-view { height: 1; color: $text-muted; }
+    RankingScreen #ranking-view.-published { color: $text; background: $warning-muted; }
     RankingScreen #ranking-notes { height: auto; max-height: 3; color: $warning; }
     RankingScreen #ranking-error { height: auto; color: $error; display: none; }
     """
@@ -129,6 +131,7 @@ class RankingScreen(OfficeScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="ranking-title", markup=False)
+        yield Static("", id="ranking-view", markup=False)  # live, or as published
         yield self.grid
         yield Static("", id="ranking-notes", markup=False)
         yield Static("", id="ranking-error", markup=False)
@@ -200,10 +203,12 @@ class RankingScreen(OfficeScreen):
         self.sheet = sheet
         self.query_one("#ranking-error").display = False
         published = self.showing_published and self.publication is not None
-        view = view_title(self.publication, self.changes, published, self.lang)
         title = (f"{t(self.lang, 'ranking')} · {self.program.title} · "
-                 f"{self.period_title(self.period)} · {view}")
+                 f"{self.period_title(self.period)}")
         self.query_one("#ranking-title", Static).update(title)
+        view = self.query_one("#ranking-view", Static)
+        view.update(view_title(self.publication, self.changes, published, self.lang))
+        view.set_class(published, "-published")
         self.model.moved = moved_marks(self.changes.moved) if self.changes is not None else set()
         if published:
             assert self.publication is not None
