@@ -39,7 +39,7 @@ from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.journal_diff import entries_between, row_cells
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.services.programs import ProgramService
-from vledger.sync.services.ranking import RankingService, sheet_at
+from vledger.sync.services.ranking import RankingService, program_version, sheet_at
 from vledger.sync.services.roster import RosterService
 from vledger.sync.services.sheet_export import (
     SheetTable,
@@ -49,6 +49,8 @@ from vledger.sync.services.sheet_export import (
 )
 
 MAX_NOTE = 500  # characters of a publication's note
+LATE_KEY = "__late__/"  # + a publication id: a reserved "program" in the measures cache
+LATE_VERSION = "late-1"  # bump when what is kept, or how late edits are found, changes
 _TRIES = 3  # sheets computed while documents kept changing, before giving up
 
 
@@ -187,6 +189,31 @@ class PublicationService:
 
     def _late_in(self, document: str, publication: Publication,
                  program: Program) -> list[JournalEntry]:
+        """The document's late edits for `publication`, kept in the store by the document's
+        heads: the ranking screen asks on every change, and a document that has not
+        changed is not opened again (a township holds sixty village documents)."""
+        store = self._context.store
+        heads = store.heads(document)
+        name = f"{LATE_KEY}{publication.id}"
+        version = f"{LATE_VERSION}:{program_version(program)}"
+        cached = store.db.caches.get(document, name, heads, version)
+        if isinstance(cached, list):
+            try:
+                return [JournalEntry.from_plain(str(p["id"]), p) for p in cached]
+            except (KeyError, TypeError, ValueError):
+                pass  # a damaged cache row is only a miss
+        found = self._find_late(document, publication, program)
+        if store.heads(document) == heads:  # not written meanwhile: the answer is for `heads`
+            try:
+                plain = [{**e.to_plain(), "id": e.id} for e in found]
+                with store.transaction(durable=False):
+                    store.db.caches.put(document, name, heads, plain, version)
+            except (TypeError, ValueError):
+                pass  # a value msgpack cannot keep: found again next time
+        return found
+
+    def _find_late(self, document: str, publication: Publication,
+                   program: Program) -> list[JournalEntry]:
         store = self._context.store
         was_open = store.is_open(document)
         try:

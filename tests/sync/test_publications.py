@@ -126,3 +126,23 @@ def test_only_the_township_publishes_and_a_bad_period_writes_nothing(
             village.publications.publish(PROGRAM, "Q1")
         # The village document copy holds the publication: it reads it as published.
         assert village.publications.latest(PROGRAM, "Q1").sheet == Q1
+
+
+def test_late_edits_are_kept_by_heads_and_no_document_is_opened_again(
+    office: Office, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    office.publications.publish(PROGRAM, "Q1")
+    late = late_fix(office)
+    assert [e.id for e in office.publications.changes(PROGRAM, "Q1").late] == late
+    office.store.close_documents()
+    opened: list[str] = []
+    for name in ("document", "replica"):
+        real = getattr(office.store, name)
+
+        def record(doc: str, real: object = real) -> object:
+            opened.append(doc)
+            return real(doc)  # type: ignore[operator]
+
+        monkeypatch.setattr(office.store, name, record)
+    assert [e.id for e in office.publications.changes(PROGRAM, "Q1").late] == late
+    assert [d for d in opened if d != "t1/t1/2026"] == []
