@@ -44,7 +44,7 @@ imports: stage
 BENCH_OUT := $(VENV)/bench.out
 bench: $(STAMP)
 	@rm -f $(BENCH_OUT)
-	@for m in rank store sync tui tui_grid; do \
+	@for m in rank store journal sync tui tui_grid; do \
 		$(BIN)/python -m bench.$$m 2>&1 | tee -a $(BENCH_OUT) || exit 1; done
 	@echo
 	@$(BIN)/python -m bench.report $(BENCH_OUT)

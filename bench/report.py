@@ -18,10 +18,14 @@ PREFIX = '{"measure"'
 
 
 def measure(measure_id: str, value: float, unit: str, *, goal: float,
-            baseline: float | None = None) -> dict[str, object]:
-    """Print one measure's JSON line (lower is better for every measure here)."""
+            baseline: float | None = None, goal_on: str = "ratio") -> dict[str, object]:
+    """Print one measure's JSON line (lower is better for every measure here).
+
+    The goal bounds the ratio when there is a baseline, unless `goal_on="value"`: a
+    budget in seconds or megabytes, with the baseline printed beside it for scale.
+    """
     ratio = value / baseline if baseline else None
-    judged = ratio if ratio is not None else value
+    judged = ratio if ratio is not None and goal_on == "ratio" else value
     line: dict[str, object] = {
         "measure": measure_id, "value": round(value, 4), "unit": unit,
         "baseline": round(baseline, 4) if baseline is not None else None,

@@ -172,7 +172,7 @@ def _strings(values: Iterable[Any]) -> list[str]:
 class _Matcher:
     """A compiled `where` table: every listed cell equals its value; empty equals nothing."""
 
-    __slots__ = ("conditions",)
+    __slots__ = ("columns", "conditions")
 
     def __init__(self, program: Program, where: Where) -> None:
         conditions: list[tuple[str, Any, bool]] = []
@@ -181,6 +181,7 @@ class _Matcher:
             wanted = Decimal(str(expected)) if is_decimal and expected is not None else expected
             conditions.append((column_id, wanted, is_decimal))
         self.conditions = tuple(conditions)
+        self.columns = tuple(c for c, _, _ in conditions)
 
     def __call__(self, cells: Mapping[str, CellValue]) -> bool:
         for column_id, wanted, is_decimal in self.conditions:
@@ -228,33 +229,30 @@ def _row_day(cell: CellValue) -> tuple[str | None, WarningReason | None]:
 class _Accumulator:
     __slots__ = ("column", "indicator", "kind", "match", "num_rows", "numerator", "rows", "total")
 
-    def __init__(self, program: Program, indicator: Indicator) -> None:
+    def __init__(self, indicator: Indicator, match: int, numerator: int | None) -> None:
         self.indicator = indicator
         self.kind = indicator.kind
         self.column = indicator.column
-        if indicator.kind == "rate":
-            self.match = _Matcher(program, indicator.denominator)
-            self.numerator: _Matcher | None = _Matcher(program, indicator.numerator)
-        else:
-            self.match = _Matcher(program, indicator.where)
-            self.numerator = None
+        self.match = match  # where its `where` (a rate: its denominator) is in a row's plan
+        self.numerator = numerator
         self.rows: dict[str, list[tuple[str, int, str]]] = {}
         self.num_rows: dict[str, list[tuple[str, int, str]]] = {}
         self.total: dict[str, Decimal] = {}
 
     def add(
-        self, periods: tuple[str, ...], key: tuple[str, int, str], cells: Mapping[str, CellValue]
+        self, periods: tuple[str, ...], key: tuple[str, int, str],
+        cells: Mapping[str, CellValue], plan: tuple[bool, ...],
     ) -> None:
         if self.kind == "rate":
             assert self.numerator is not None
-            if self.numerator(cells):
+            if plan[self.numerator]:
                 for p in periods:
                     self.num_rows.setdefault(p, []).append(key)
-            if self.match(cells):
+            if plan[self.match]:
                 for p in periods:
                     self.rows.setdefault(p, []).append(key)
             return
-        if not self.match(cells):
+        if not plan[self.match]:
             return
         if self.kind == "sum":
             assert self.column is not None
@@ -278,6 +276,16 @@ class _Accumulator:
         )
 
 
+def _accumulator(program: Program, indicator: Indicator, matchers: list[_Matcher]) -> _Accumulator:
+    def slot(where: Where) -> int:
+        matchers.append(_Matcher(program, where))
+        return len(matchers) - 1
+
+    if indicator.kind == "rate":
+        return _Accumulator(indicator, slot(indicator.denominator), slot(indicator.numerator))
+    return _Accumulator(indicator, slot(indicator.where), None)
+
+
 def measure(program: Program, rows: Iterable[LedgerRowLike]) -> VillageMeasures:
     """Measure every count/sum/rate indicator of `program` from one village's rows.
 
@@ -285,11 +293,22 @@ def measure(program: Program, rows: Iterable[LedgerRowLike]) -> VillageMeasures:
     empty, unreadable or outside the program year counts nowhere and is listed
     in `warnings`. The result does not depend on the order of `rows`.
     """
-    accumulators = [_Accumulator(program, i) for i in program.indicators if i.kind != "entered"]
+    matchers: list[_Matcher] = []
+    accumulators = [_accumulator(program, i, matchers) for i in program.indicators
+                    if i.kind != "entered"]
+    # A row's plan: whether it matches each `where`. A ledger holds few distinct values
+    # in the columns the `where`s name (a kind, a yes or no), so each distinct
+    # combination is decided once (the types are part of it: True == 1 in Python, not
+    # in a ledger).
+    columns = tuple(sorted({c for m in matchers for c in m.columns}))
+    plans: dict[tuple[Any, ...], tuple[bool, ...]] = {}
     year_start, year_end = f"{program.year:04d}-01-01", f"{program.year:04d}-12-31"
     spans = [(p.start.isoformat(), p.end.isoformat(), p.id) for p in program.periods]
     warnings: list[tuple[tuple[str, int, str], RowWarning]] = []
     counted = 0
+    # Many rows share a date: parse each once, and find its periods once.
+    days: dict[Any, tuple[str | None, WarningReason | None]] = {}
+    periods_of: dict[str, tuple[str, ...]] = {}
     with localcontext() as ctx:
         ctx.prec = 60  # sums of decimal cells stay exact
         for row in rows:
@@ -297,7 +316,12 @@ def measure(program: Program, rows: Iterable[LedgerRowLike]) -> VillageMeasures:
                 continue
             order = getattr(row, "order", 0)
             raw = row.cells.get(program.date_column)
-            day, reason = _row_day(raw)
+            parsed = days.get(raw) if isinstance(raw, str) else None
+            if parsed is None:
+                parsed = _row_day(raw)
+                if isinstance(raw, str):
+                    days[raw] = parsed
+            day, reason = parsed
             if day is None or not (year_start <= day <= year_end):
                 shown = None if raw is None else str(raw)
                 warnings.append(
@@ -308,10 +332,19 @@ def measure(program: Program, rows: Iterable[LedgerRowLike]) -> VillageMeasures:
                 )
                 continue
             counted += 1
-            periods = (*(pid for start, end, pid in spans if start <= day <= end), YEAR)
+            periods = periods_of.get(day)
+            if periods is None:
+                periods = periods_of[day] = (
+                    *(pid for start, end, pid in spans if start <= day <= end), YEAR)
             key = (day, order, row.id)
+            cells = row.cells
+            found = tuple(map(cells.get, columns))
+            seen = (found, tuple(map(type, found)))
+            plan = plans.get(seen)
+            if plan is None:
+                plan = plans[seen] = tuple(m(cells) for m in matchers)
             for acc in accumulators:
-                acc.add(periods, key, row.cells)
+                acc.add(periods, key, cells, plan)
         values: dict[tuple[str, str], Measure] = {}
         for acc in accumulators:
             for period_id in program.period_ids:

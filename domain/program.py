@@ -57,6 +57,10 @@ class Column:
     places: int = 2
     choices: tuple[str, ...] = ()
     max_length: int = 200
+    # The program's year, for a date typed without one ("3月10日"); set on the columns
+    # of a loaded program. Not part of what the column is: two programs' identical
+    # columns stay equal.
+    year: int | None = field(default=None, compare=False)
 
 
 # A `where` table after parsing each value by its column's type.

@@ -9,6 +9,15 @@ over the literal text as written (`0.5`, `1_000.25`), so `bonus = 0.5` becomes
 `Decimal("0.5")` exactly and never passes through a binary float. That is exact
 for every literal, where `Decimal(repr(float))` is exact only for literals of at
 most 15 significant digits.
+
+Limits: a program file is a few kilobytes of hand-written TOML, so anything far beyond
+that is refused before it can cost memory or time, each with a `FILE:LINE` message
+saying the limit: the file's size, how deeply brackets nest and how many parts a
+dotted key has (checked on the text before `tomllib` reads it, since tomllib recurses
+on nesting and takes memory quadratic in a dotted key's parts), the length of a number,
+the size of every number (`MAX_NUMBER`, `MAX_NUMBER_PLACES`: a score, an amount of
+money or a level beyond them is a typing accident that would break ranking) and the
+number of choices of a column.
 """
 
 from __future__ import annotations
@@ -56,6 +65,13 @@ NAME_ID_FORM = Message("program.id.form.name")
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # a year outside this is a typing mistake
 MAX_PLACES = 6
+MAX_FILE_CHARS = 256 * 1024  # the shipped programs are under 10 KB
+MAX_NESTING = 16  # brackets inside brackets ([[rewards]] and where tables need 3)
+MAX_KEY_PARTS = 16  # a.b.c: parts of one dotted key or table header
+MAX_DIGITS_RUN = 40  # digits in one number as written
+MAX_NUMBER = Decimal(10) ** 9  # points, money, levels: a billion is beyond any program
+MAX_NUMBER_PLACES = MAX_PLACES  # digits after the point
+MAX_CHOICES = 500  # a pick list longer than this is not one a clerk can use
 
 TOP_KEYS = (
     "id", "title", "year", "date_column",
@@ -139,10 +155,16 @@ class ProgramError(VledgerError, ValueError):
 
 def load_program(text: str, filename: str) -> Program:
     """Parse and validate a program file's text; raise ProgramError listing every problem."""
+    too_big = _shape_problem(text, filename)
+    if too_big is not None:
+        raise ProgramError([too_big])
     try:
         document = tomllib.loads(text, parse_float=_toml_float)
     except tomllib.TOMLDecodeError as error:
         raise ProgramError([_syntax_problem(error, text, filename)]) from None
+    except (ValueError, RecursionError) as error:  # what the bounds above should prevent
+        raise ProgramError([Problem(filename, 1, Message("program.toml.invalid",
+                                                         error=str(error)[:200]))]) from None
     reader = _Reader(filename, locate(text))
     program = reader.program(document, text)
     if reader.problems or program is None:
@@ -157,6 +179,55 @@ def check_program(text: str, filename: str) -> list[Problem]:
     except ProgramError as error:
         return error.problems
     return []
+
+
+# -- size and shape, before TOML is parsed -----------------------------------------
+
+# What the shape check looks at: strings and comments (skipped whole), brackets, line
+# ends, numbers (a run of digits with at most one point) and the dots left over, which
+# join the parts of a dotted key or table header.
+_SHAPE = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\''
+    r"|#[^\n]*|[\[\]{}\n.]|[0-9][0-9_]*(?:\.[0-9][0-9_]*)?",
+    re.S,
+)
+
+
+def _shape_problem(text: str, filename: str) -> Problem | None:
+    """The first limit the text goes beyond (see the module docstring), or None.
+
+    Bracket depth is counted over the whole text (arrays may span lines); the parts of
+    dotted keys per line (a key and a table header are each on one line).
+    """
+    if len(text) > MAX_FILE_CHARS:
+        return Problem(filename, 1, Message(
+            "program.limit.file", size=len(text), most=MAX_FILE_CHARS))
+    depth = parts = 0
+    line = 1
+    for found in _SHAPE.finditer(text):
+        token = found[0]
+        first = token[0]
+        if first == "\n":
+            line += 1
+            parts = 0
+        elif first in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return Problem(filename, line, Message("program.limit.nesting", most=MAX_NESTING))
+        elif first in "]}":
+            depth = max(depth - 1, 0)
+        elif first == ".":
+            parts += 1
+            if parts >= MAX_KEY_PARTS:
+                return Problem(filename, line, Message("program.limit.key-parts",
+                                                       most=MAX_KEY_PARTS))
+        elif first.isdigit():
+            if len(token) > MAX_DIGITS_RUN:
+                return Problem(filename, line, Message("program.limit.digits",
+                                                       most=MAX_DIGITS_RUN))
+        else:  # a string or a comment
+            line += token.count("\n")
+    return None
 
 
 # -- TOML syntax ---------------------------------------------------------------
@@ -266,6 +337,7 @@ class _Reader:
         self.filename = filename
         self.lines = lines
         self.problems: list[Problem] = []
+        self.year_of_file: int | None = None  # for date columns (`Column.year`)
 
     def report(self, path: KeyPath, message: Message) -> None:
         problem = Problem(self.filename, self.lines.line_of(path), message)
@@ -283,6 +355,7 @@ class _Reader:
         program_id = top.identifier("id", PROGRAM_ID, PROGRAM_ID_FORM)
         title = top.title()
         year = self.year(top)
+        self.year_of_file = year
         columns = _Columns(self.columns(top))
         date_column = self.date_column(top, columns)
         periods = self.periods(top, year)
@@ -453,6 +526,7 @@ class _Reader:
             places=2 if places is None else places,
             choices=tuple(choices),
             max_length=200 if max_length is None else max_length,
+            year=self.year_of_file if column_type == "date" else None,
         )
 
     def choices(self, entry: _Table, column_type: str | None) -> list[str]:
@@ -464,7 +538,11 @@ class _Reader:
             return []
         if column_type == "choice" and not values:
             entry.problem("choices", Message("program.column.choices-empty"))
-        choices: list[str] = []
+        if len(values) > MAX_CHOICES:
+            entry.problem("choices", Message(
+                "program.limit.choices", count=len(values), most=MAX_CHOICES))
+            return []
+        choices: dict[str, None] = {}  # ordered, and a repeat is found at once
         for index, value in enumerate(values):
             path = (*entry.path, "choices", index)
             if not isinstance(value, str) or not value.strip():
@@ -476,8 +554,8 @@ class _Reader:
             elif value in choices:
                 entry.report_at(path, Message("program.column.choice-twice", value=value))
             else:
-                choices.append(value)
-        return choices
+                choices[value] = None
+        return list(choices)
 
     # -- [[indicators]] --------------------------------------------------------
 
@@ -829,7 +907,7 @@ def _where_value(column: Column, raw: object) -> CellValue:
     typed = _typed_text(column, raw)
     if not typed.strip():
         raise ValueProblem(column, Message("program.where.empty"))
-    value = parse_cell(column, typed)
+    value = parse_cell(column, typed, exact=True)
     if column.type == "decimal" and isinstance(value, str) and _exact(typed) != Decimal(value):
         raise ValueProblem(column, Message(
             "value.never-matches",
@@ -970,7 +1048,22 @@ class _Table:
             lambda v: isinstance(v, int) and not isinstance(v, bool),
             Message("program.expect.whole"),
         )
-        return value if isinstance(value, int) else None
+        if not isinstance(value, int) or not self.bounded(key, Decimal(value)):
+            return None
+        return value
+
+    def bounded(self, key: str, number: Decimal) -> bool:
+        """Whether a number is within what a program can mean; reported when not."""
+        if abs(number) > MAX_NUMBER:
+            self.problem(key, Message("program.limit.number", key=key, value=number,
+                                      most=MAX_NUMBER))
+            return False
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > MAX_NUMBER_PLACES:
+            self.problem(key, Message("program.limit.places", key=key, value=number,
+                                      most=MAX_NUMBER_PLACES))
+            return False
+        return True
 
     def number(
         self, key: str, at_least: Decimal | None = None, whole: bool = False
@@ -983,6 +1076,8 @@ class _Table:
         if value is None:
             return None
         number = _as_decimal(value)
+        if not self.bounded(key, number):
+            return None
         if whole and number != number.to_integral_value():
             self.problem(key, Message("program.number.not-whole", key=key, value=number))
             return None

@@ -6,6 +6,23 @@ U+3000. Numbers, dates and yes/no answers are read through a narrow map of those
 forms to ASCII; choice and text cells are kept as typed, only trimmed, because their
 exact characters are the value.
 
+Forms a clerk reaches for first are taken too: "1,200" (thousands separated), a date
+without its year ("3月10日", in the program's year: `Column.year`) or without separators
+("20260311"), a date with a midnight time ("2026/3/5 0:00", as Excel writes a date cell
+to CSV), and for a choice its unique prefix ("宣传" for 宣传活动), the pinyin initials of
+its characters ("xchd", domain/pinyin.py) or its number in the list ("1" for the first).
+A date outside the program's year is kept (spec §2: it counts in no period and the
+ranking sheet lists it), but `date_warning` says so while the clerk still has the row
+in front of them: a date typed for last December or next January is more often a slip
+of the year than a mistake in the day, and refusing it would also refuse files that
+hold a few such rows on purpose.
+
+Control characters (C0 and C1 controls, DEL, NUL, bidirectional overrides and
+isolates) are refused in text and choice cells: a cell is printed on terminals and
+written into .xlsx files, where they would move the cursor, recolour the screen,
+reorder the line or break the file. Line breaks and tabs stay (Excel cells hold them).
+`visible` neutralises whatever such characters a stored value still holds, for output.
+
 Stored forms (what `parse_cell` returns, `CellValue`):
 
     int      -> int
@@ -32,7 +49,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from vledger.domain.program import CellValue, Column
+from vledger.domain.pinyin import matches_initials
+from vledger.domain.program import CellValue, Column, Program
 from vledger.errors import VledgerError
 from vledger.messages import Message, PerLang
 
@@ -43,9 +61,12 @@ __all__ = [
     "ValueProblem",
     "cell_date",
     "cell_decimal",
+    "control_characters",
+    "date_warning",
     "format_cell",
     "normalize_stored",
     "parse_cell",
+    "visible",
 ]
 
 
@@ -85,10 +106,23 @@ _ASCII = str.maketrans(
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# "1,200" and "12,345,678.5": groups of three only, so "1,2" (a decimal comma typed by
+# mistake) is not read as twelve.
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
 _DATE = re.compile(
     r"(?P<y>[0-9]{4})(?:(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})"
-    r"|年(?P<m2>[0-9]{1,2})月(?P<d2>[0-9]{1,2})日?)"
+    r"|年(?P<m2>[0-9]{1,2})月(?P<d2>[0-9]{1,2})日?"
+    r"|(?P<m8>[0-9]{2})(?P<d8>[0-9]{2}))"
+    r"|(?P<m3>[0-9]{1,2})月(?P<d3>[0-9]{1,2})日?"
 )
+# A time after the date, as Excel writes a date cell to CSV ("2026/3/5 0:00").
+_TIME = re.compile(r"(?P<day>.*?)[\sT]+(?P<h>[0-9]{1,2}):(?P<min>[0-9]{2})(?::(?P<s>[0-9]{2}))?")
+# What a cell must not hold: C0 controls but tab, line feed and carriage return; DEL and
+# the C1 controls; the bidirectional marks, embeddings, overrides and isolates.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+_CONTROL_OR_BREAK = re.compile(r"\r\n|[\r\n\t]|" + _CONTROL.pattern)
 _STORED_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _STORED_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -136,7 +170,8 @@ def _form(column: Column) -> Message:
 
 def _refuse(column: Column, raw: str, why: Message | None = None) -> ValueProblem:
     """A problem naming the column (title and id), the expected form and what was typed."""
-    named = {"title": column.title, "id": column.id, "form": _form(column), "shown": raw.strip()}
+    named = {"title": column.title, "id": column.id, "form": _form(column),
+             "shown": visible(raw.strip())}
     if why is None:
         return ValueProblem(column, Message("value.refused", **named))
     return ValueProblem(column, Message("value.refused-because", why=why, **named))
@@ -156,8 +191,14 @@ def _check_range(column: Column, number: Decimal, raw: str) -> None:
         raise _refuse(column, raw, Message("value.why.out-of-range"))
 
 
-def _parse_int(column: Column, raw: str) -> int:
+def _number_text(raw: str) -> str:
+    """The number typed, in ASCII, thousands separators dropped ("１，２００" -> "1200")."""
     text = raw.translate(_ASCII).strip()
+    return text.replace(",", "") if _GROUPED.fullmatch(text) else text
+
+
+def _parse_int(column: Column, raw: str) -> int:
+    text = _number_text(raw)
     if not _INT.fullmatch(text) or len(text) > _MAX_DIGITS:
         raise _refuse(column, raw)
     number = int(text)
@@ -166,7 +207,7 @@ def _parse_int(column: Column, raw: str) -> int:
 
 
 def _exact_decimal(column: Column, raw: str) -> Decimal:
-    text = raw.translate(_ASCII).strip()
+    text = _number_text(raw)
     if not _DECIMAL.fullmatch(text) or len(text) > _MAX_DIGITS:
         raise _refuse(column, raw)
     return Decimal(text)
@@ -187,13 +228,26 @@ def _parse_decimal(column: Column, raw: str) -> str:
 
 
 def _parse_date(column: Column, raw: str) -> str:
-    text = "".join(raw.translate(_ASCII).split())  # "2026年 3月 5日" is still a date
+    text = raw.translate(_ASCII).strip()
+    timed = _TIME.fullmatch(text)
+    if timed:
+        # A date cell Excel wrote with its time: midnight is the day itself; any other
+        # time would be silently dropped, so it is refused.
+        if any(int(timed[part] or 0) for part in ("h", "min", "s")):
+            raise _refuse(column, raw, Message("value.why.time-of-day"))
+        text = timed["day"]
+    text = "".join(text.split())  # "2026年 3月 5日" is still a date
     found = _DATE.fullmatch(text)
     if not found:
         raise _refuse(column, raw)
-    year = int(found["y"])
-    month = int(found["m"] or found["m2"])
-    day = int(found["d"] or found["d2"])
+    if found["y"]:
+        year = int(found["y"])
+    elif column.year is not None:
+        year = column.year  # "3月10日": the program's year
+    else:
+        raise _refuse(column, raw, Message("value.why.no-year"))
+    month = int(found["m"] or found["m2"] or found["m8"] or found["m3"])
+    day = int(found["d"] or found["d2"] or found["d8"] or found["d3"])
     if not 1 <= month <= 12:
         raise _refuse(column, raw, Message("value.why.no-month", month=month))
     days = calendar.monthrange(year, month)[1]
@@ -205,15 +259,39 @@ def _parse_date(column: Column, raw: str) -> str:
     return date(year, month, day).isoformat()
 
 
+def _refuse_controls(column: Column, raw: str, text: str) -> None:
+    found = control_characters(text)
+    if found:
+        raise _refuse(column, visible(raw), Message("value.why.control", chars=found))
+
+
 def _parse_choice(column: Column, raw: str) -> str:
     text = raw.strip()
-    if text not in column.choices:
-        raise _refuse(column, raw)
-    return text
+    if text in column.choices:
+        return text
+    _refuse_controls(column, raw, text)
+    typed = text.translate(_ASCII).strip().casefold()
+    choices = column.choices
+    # "1" is the first choice, unless a choice itself starts with a digit ("1级"): then
+    # digits are its prefix.
+    if typed.isdigit() and typed.isascii() and not any(c[:1].isdigit() for c in choices):
+        number = int(typed)
+        if 1 <= number <= len(choices):
+            return choices[number - 1]
+        raise _refuse(column, raw, Message("value.why.no-such-number", count=len(choices)))
+    found = [c for c in choices if c.casefold().startswith(typed)]
+    if typed.isascii() and typed.isalnum():
+        found += [c for c in choices if c not in found and matches_initials(c, typed)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise _refuse(column, raw, Message("value.why.several-choices", choices=found))
+    raise _refuse(column, raw)
 
 
 def _parse_text(column: Column, raw: str) -> str:
     text = raw.strip()
+    _refuse_controls(column, raw, text)
     extra = len(text) - column.max_length
     if extra > 0:
         raise _refuse(column, raw, Message("value.why.too-long", extra=extra))
@@ -239,16 +317,19 @@ _PARSERS: dict[str, Callable[[Column, str], CellValue]] = {
 }
 
 
-def parse_cell(column: Column, raw: str) -> CellValue:
+def parse_cell(column: Column, raw: str, *, exact: bool = False) -> CellValue:
     """Parse what a person typed into `column`; raise ValueProblem when it does not fit.
 
     Empty or whitespace-only input (U+3000 included) clears the cell: None, unless the
-    column is required.
+    column is required. `exact`: a choice must be written out whole (a program file's
+    `where`, which nobody should have to guess at), not picked by prefix or number.
     """
     if not raw.strip():
         if column.required:
             raise _required(column)
         return None
+    if exact and column.type == "choice" and raw.strip() not in column.choices:
+        raise _refuse(column, raw)
     return _PARSERS[column.type](column, raw)
 
 
@@ -261,6 +342,42 @@ def format_cell(column: Column, value: CellValue, lang: str = "zh") -> str:
             return "是" if value else "否"
         return "yes" if value else "no"
     return str(value)
+
+
+def control_characters(text: str) -> list[str]:
+    """The control characters `text` holds that a cell may not, each once, as `U+XXXX`."""
+    return list(dict.fromkeys(f"U+{ord(c):04X}" for c in _CONTROL.findall(text)))
+
+
+def visible(text: str) -> str:
+    """`text` on one line of a terminal, inert: a line break shows as ↵, a tab as a space,
+    and any other control character as its escape (`\\x1b`, `\\u202e`), so what a stored
+    value holds can neither move the cursor nor reorder the line, and still shows."""
+    if not _CONTROL_OR_BREAK.search(text):
+        return text
+    return _CONTROL_OR_BREAK.sub(_neutral, text)
+
+
+def _neutral(found: re.Match[str]) -> str:
+    char = found[0]
+    if char in ("\r\n", "\r", "\n"):
+        return "↵"
+    if char == "\t":
+        return " "
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def date_warning(program: Program, column: Column, value: CellValue) -> Message | None:
+    """What to tell the clerk about a value the column accepted but that will not count
+    as they expect: a row date outside the program's year counts in no period."""
+    if column.id != program.date_column:
+        return None
+    day = cell_date(value)
+    if day is None or day.year == program.year:
+        return None
+    return Message("value.warn.outside-year", title=column.title, day=day.isoformat(),
+                   year=program.year)
 
 
 def cell_decimal(value: CellValue) -> Decimal | None:
@@ -327,7 +444,9 @@ def normalize_stored(column: Column, value: object) -> StoredCell:
             value, _refuse(column, repr(value), Message("value.why.stored-type"))
         )
     try:
-        parsed = parse_cell(column, typed)
+        # What a clerk may abbreviate when typing is never expanded in storage: a value
+        # that is no longer one of the choices is flagged as it is.
+        parsed = parse_cell(column, typed, exact=True)
         if column.type == "decimal" and Decimal(str(parsed)) != _exact_decimal(column, typed):
             raise _refuse(
                 column, typed, Message("value.why.too-many-places", places=column.places)

@@ -182,6 +182,12 @@ class Doc:
             return list(self._doc.keys(obj))
         return list(self._doc.keys(obj, list(heads)))
 
+    def length(self, obj: ObjectId, heads: Sequence[bytes] | None = None) -> int:
+        """How many keys the map has (had at `heads`): no key is handed over."""
+        if heads is None:
+            return int(self._doc.length(obj))
+        return int(self._doc.length(obj, list(heads)))
+
     def read(self, obj: ObjectId, key: str) -> Plain:
         """The plain value at obj/key: a scalar, a dict for a map, None when absent."""
         return _read(self._doc, obj, key)

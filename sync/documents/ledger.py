@@ -9,12 +9,16 @@ Layout (genesis makes `ledgers` and `journal`; see sync/document.py for why keys
         created: int,                 # Unix milliseconds of the add (for display order)
         n:       int,                 # position within that add (a 500-row import)
         office:  str,                 # who added it
+        device:  str,                 # ... from which device (rows added before the
+        user:    str,                 #   lean journal lack these three; no user: "")
+        tz:      int,                 # the adder's UTC offset then, in minutes
     }
-    journal/<entry id> = msgpack bytes of a journal entry
+    journal/<entry id> = msgpack bytes of a journal entry (documents/journal.py)
 
 Journal cells follow domain/history.py: a cell is (program, village, row id,
 column); `add` records one entry per filled cell, `delete`/`restore` record the
-row's `deleted` column.
+row's `deleted` column. A row with `device` stores no add entries: it implies
+them (documents/adds.py); rows added before store them in the journal.
 """
 
 from __future__ import annotations
@@ -28,10 +32,19 @@ from typing import Any
 
 from vledger.domain.history import DELETED, RESOLVE, Cell, JournalEntry
 from vledger.domain.program import CellValue
-from vledger.sync.documents.journal import Who, random_id
-from vledger.sync.documents.replica import VILLAGE, Edit, EditRefused, Record, Replica, check_id
+from vledger.sync.documents.adds import moment_iso, row_fields
+from vledger.sync.documents.journal import OLD_FORM, Who, random_id
+from vledger.sync.documents.replica import (
+    LEDGERS,
+    VILLAGE,
+    Edit,
+    EditRefused,
+    Record,
+    Replica,
+    check_id,
+)
 
-LEDGERS = "ledgers"
+__all__ = ["LEDGERS", "Row", "VillageDoc", "rows_as_cells"]
 _CREATION = itemgetter(0, 1, 2)  # (created, n, row id) of a stored row
 ROW_ID_LENGTH = 8
 _COLUMN = re.compile(r"[a-z][a-z0-9_]{0,30}\Z")
@@ -198,6 +211,11 @@ class VillageDoc:
         # Creation order must hold on this replica even within one millisecond or when
         # the clock steps back: never go below what this replica has already seen.
         created = max(int(time.time() * 1000), self._latest_created(taken) + 1)
+        # The row implies its add entries (documents/adds.py): they are not stored.
+        fields = row_fields(who.office, who.device, who.user, created)
+        implied: str | None = moment_iso(created, fields["tz"])
+        if self.replica.journal_form == OLD_FORM:
+            fields, implied = {"created": created, "office": who.office}, None
         edits: list[Edit] = []
         ids: list[str] = []
         for n, cells in enumerate(rows):
@@ -207,16 +225,13 @@ class VillageDoc:
                 row_id = random_id(ROW_ID_LENGTH)
             taken.add(f"{program}/{row_id}")
             records = tuple(
-                Record("add", (program, village, row_id, column), value, None)
+                Record("add", (program, village, row_id, column), value, None, implied)
                 for column, value in sorted(filled.items())
             ) or (
                 # An empty row still has to appear in the history: record its flag.
-                Record("add", (program, village, row_id, DELETED), False, None),
+                Record("add", (program, village, row_id, DELETED), False, None, implied),
             )
-            stored: dict[str, Any] = {
-                "cells": filled, "deleted": False, "created": created, "n": n,
-                "office": who.office,
-            }
+            stored: dict[str, Any] = {"cells": filled, "deleted": False, "n": n, **fields}
             cell = (program, village, row_id, "")
             edits.append(Edit("add", cell, (LEDGERS, f"{program}/{row_id}"), stored, records))
             ids.append(row_id)

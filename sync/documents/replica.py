@@ -32,7 +32,9 @@ from vledger.domain.history import Cell, History, JournalEntry, JournalError, sa
 from vledger.errors import VledgerError
 from vledger.sync.binding.chunks import MissingDependencies, parse_changes
 from vledger.sync.binding.doc import ROOT, Doc, Plain, Tx, check_plain, genesis
+from vledger.sync.documents.adds import implied_adds, implied_id
 from vledger.sync.documents.journal import (
+    LEAN_FORM,
     JournalIndex,
     Who,
     decode_entry,
@@ -42,10 +44,11 @@ from vledger.sync.documents.journal import (
 
 FORMAT = 1  # bump only with a migration: genesis bytes must match across replicas
 JOURNAL = "journal"
+LEDGERS = "ledgers"  # a village's rows (documents/ledger.py)
 VILLAGE, TOWNSHIP = "village", "township"
 # The maps each kind of document is born with (see the module docstring).
 GENESIS_MAPS: dict[str, tuple[str, ...]] = {
-    VILLAGE: ("ledgers", JOURNAL),
+    VILLAGE: (LEDGERS, JOURNAL),
     TOWNSHIP: ("roster", "programs", "targets", "entered", "manual", "adjustments", JOURNAL),
 }
 _ID = re.compile(r"[A-Za-z0-9_-]{1,40}\Z")
@@ -96,12 +99,16 @@ def new_document(document_id: str, kind: str) -> Doc:
 
 @dataclass(frozen=True)
 class Record:
-    """One journal entry an edit writes: which cell, and the old and new value."""
+    """One journal entry an edit writes: which cell, and the old and new value.
+
+    `implied_at`: the entry is one of the add entries a new row implies
+    (documents/adds.py): not stored, indexed and returned with this time."""
 
     op: str
     cell: Cell
     new: Any
     old: Any = _SAME  # default: the value found at the edit's path
+    implied_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +166,14 @@ class Replica:
     Built later, it is the same index: it is made from the journal as the
     replica holds it at that moment, and the index does not depend on the
     order entries arrived in.
+
+    `journal_form` is the form new entries are written in (documents/journal.py):
+    the lean one; the old one (entries as maps, village rows with stored add
+    entries) only to make documents as vledger wrote them before, for tests and
+    benchmarks.
     """
+
+    journal_form = LEAN_FORM
 
     def __init__(
         self,
@@ -186,8 +200,20 @@ class Replica:
         if self._index is None:
             self._problems = []
             entries, _ = self._read_journal()
-            self._index = JournalIndex(entries)
+            self._index = self._new_index(entries)
         return self._index
+
+    def _new_index(self, entries: list[JournalEntry]) -> JournalIndex:
+        if self.kind != VILLAGE:
+            return JournalIndex(entries)
+        return JournalIndex(entries, rows=self._row, village=self.home)
+
+    def _row(self, program: str, row_id: str) -> Mapping[str, Any] | None:
+        """A row as stored, for the index's implied adds (read inside a write's transaction
+        too: the document then shows what the transaction wrote so far)."""
+        ledgers = self.doc.object_at([LEDGERS])
+        found = None if ledgers is None else self.doc.read(ledgers, f"{program}/{row_id}")
+        return found if type(found) is dict else None
 
     @property
     def index_built(self) -> bool:
@@ -210,6 +236,12 @@ class Replica:
     def kind(self) -> str | None:
         kind = self.doc.read(ROOT, "kind")
         return kind if isinstance(kind, str) else None
+
+    @property
+    def home(self) -> str:
+        """The document's office: entries name it by leaving it out (documents/journal.py)."""
+        office = self.doc.read(ROOT, "office")
+        return office if isinstance(office, str) else ""
 
     def heads(self) -> list[bytes]:
         self._fresh()
@@ -251,14 +283,34 @@ class Replica:
             return {}
         return self.doc.read_map(obj, prefix)
 
-    def journal_entries(self) -> list[JournalEntry]:
-        """Every readable journal entry (unreadable ones land in `journal_problems`)."""
+    def journal_entries(self, rows: Iterable[str] | None = None) -> list[JournalEntry]:
+        """Every readable journal entry (unreadable ones land in `journal_problems`),
+        with the add entries a village's rows imply (documents/adds.py); with `rows`
+        (`<program>/<row id>` keys), only those rows' implied adds: enough for their
+        cells' history, without reading a whole ledger."""
         entries, _ = self._read_journal()
+        if self.kind == VILLAGE:
+            if rows is None:
+                entries += implied_adds(self.home, self.read_children([LEDGERS]), entries)
+                self._index_from(entries)
+            else:
+                ledgers = self.object_at([LEDGERS])
+                found = {} if ledgers is None else {k: self.doc.read(ledgers, k) for k in rows}
+                entries += implied_adds(self.home, found, entries)
+            return entries
+        self._index_from(entries)
+        return entries
+
+    def _index_from(self, entries: list[JournalEntry]) -> None:
         if self._index is None:
             # A history or conflict view often comes before a resolve: index what was
             # decoded anyway, so that write does not decode the whole journal again.
-            self._index = JournalIndex(entries)
-        return entries
+            self._index = self._new_index(entries)
+
+    def stored_entries(self) -> list[JournalEntry]:
+        """The readable entries stored in the journal: without the implied adds, which
+        never take part in a conflict (documents/journal.py, `conflicted_cells`)."""
+        return self._read_journal()[0]
 
     def history(self) -> History:
         return History(self.journal_entries())
@@ -287,6 +339,7 @@ class Replica:
         self._built_index()  # from the document as it is now, before the transaction opens
         heads_before = self.doc.heads()
         at = now_iso()
+        home = self.home
         entries: list[JournalEntry] = []
         try:
             with self.doc.transaction() as tx:
@@ -294,7 +347,7 @@ class Replica:
                 if journal is None:
                     raise EditRefused(f"document {self.doc_id} has no journal (not created yet?)")
                 for edit in edits:
-                    entries.extend(self._write_one(tx, journal, who, at, edit))
+                    entries.extend(self._write_one(tx, journal, who, at, home, edit))
         except BaseException:
             self._forget_index()  # entries of the failed transaction were indexed
             raise
@@ -312,7 +365,7 @@ class Replica:
         return entries
 
     def _write_one(
-        self, tx: Tx, journal: bytes, who: Who, at: str, edit: Edit
+        self, tx: Tx, journal: bytes, who: Who, at: str, home: str, edit: Edit
     ) -> list[JournalEntry]:
         parent = tx.object_at(edit.path[:-1])
         if parent is None:
@@ -328,13 +381,18 @@ class Replica:
             return []
         written: list[JournalEntry] = []
         for record in edit.journal_records(old):
+            if record.implied_at is not None:
+                entry = _implied(who, record)
+                self.index.add([entry])
+                written.append(entry)
+                continue
             record_old = old if record.old is _SAME else record.old
             entry = make_entry(
                 who, at=at, op=record.op, cell=record.cell, old=record_old, new=record.new,
                 index=self.index, shown=record_old, settles=edit.settles,
             )
             self.index.add([entry])
-            tx.put(journal, entry.id, encode_entry(entry))
+            tx.put(journal, entry.id, encode_entry(entry, home, self.journal_form))
             written.append(entry)
         tx.put(parent, key, edit.value)
         return written
@@ -392,14 +450,32 @@ class Replica:
 
     def _swap_in(self, candidate: Doc) -> list[JournalEntry]:
         known = set(self.keys([JOURNAL]))
+        before = self.doc.heads()
         candidate.set_actor(self.actor)
         self.doc = candidate
-        # Entry ids are random and written once, so the new entries are the new keys;
-        # an index not built yet needs nothing: it will be built from this journal.
+        # Entry ids are random and written once, so the new entries are the new keys,
+        # and the new rows' implied adds come with them (documents/adds.py: every stored
+        # entry that bears on them is new too). An index not built yet needs nothing:
+        # it will be built from this journal.
         entries, _ = self._read_journal(k for k in self.keys([JOURNAL]) if k not in known)
+        if self.kind == VILLAGE:
+            entries += implied_adds(self.home, self._new_rows(before), entries)
         if self._index is not None:
             self._index.add(entries)
         return entries
+
+    def _new_rows(self, before: list[bytes]) -> dict[str, Plain]:
+        """The rows added since `before`, as stored. Rows are never removed, so a ledger
+        as long as it was has none: no need to list 20,000 keys for every batch."""
+        ledgers = self.doc.object_at([LEDGERS])
+        if ledgers is None:
+            return {}
+        if not before:  # an empty document that received its first changes
+            return self.read_children([LEDGERS])
+        if self.doc.length(ledgers) == self.doc.length(ledgers, before):
+            return {}
+        known = set(self.doc.keys(ledgers, before))
+        return {k: self.doc.read(ledgers, k) for k in self.doc.keys(ledgers) if k not in known}
 
     def _missing(
         self, infos: Mapping[bytes, Any], rest: list[bytes], applied: set[bytes]
@@ -432,6 +508,7 @@ class Replica:
         bad: list[JournalError] = []
         if journal is None:
             return good, bad
+        home = self.home
         stored: Iterable[tuple[str, Plain]] = (
             self.read_children([JOURNAL]).items()
             if ids is None
@@ -441,12 +518,23 @@ class Replica:
             try:
                 if not isinstance(data, bytes):
                     raise JournalError(entry_id, f"stored as {type(data).__name__}, not bytes")
-                good.append(decode_entry(entry_id, data))
+                good.append(decode_entry(entry_id, data, home))
             except JournalError as problem:
                 bad.append(problem)
         known = {p.entry_id for p in self._problems}
         self._problems.extend(p for p in bad if p.entry_id not in known)
         return good, bad
+
+
+def _implied(who: Who, record: Record) -> JournalEntry:
+    """The add entry a new row implies (documents/adds.py makes the same from the row)."""
+    program, village, row, column = record.cell
+    assert record.implied_at is not None
+    return JournalEntry(
+        id=implied_id(record.cell), at=record.implied_at, office=who.office,
+        device=who.device, user=who.user, op=record.op, program=program, village=village,
+        row=row, column=column, old=None, new=record.new, prev=None,
+    )
 
 
 def _check_edit(edit: Edit) -> None:

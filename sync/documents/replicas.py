@@ -44,6 +44,7 @@ from vledger.sync.binding.chunks import (
     parse_changes,
 )
 from vledger.sync.binding.doc import Doc
+from vledger.sync.documents.journal import LEAN_FORM
 from vledger.sync.documents.ledger import VillageDoc
 from vledger.sync.documents.replica import BatchResult, Replica, new_document
 from vledger.sync.documents.township import TownshipDoc
@@ -65,6 +66,10 @@ class _Loaded:
 
 class Replicas:
     """One home's documents over its database."""
+
+    # The form the replicas write journal entries in (Replica.journal_form): the old
+    # one only to make homes as vledger wrote them before, for tests and benchmarks.
+    journal_form = LEAN_FORM
 
     def __init__(self, db: Database, *, compact_chunks: int = 200,
                  compact_bytes: int = 4 << 20) -> None:
@@ -230,6 +235,7 @@ class Replicas:
 
     def _adopt(self, doc_id: str, doc: Doc) -> Replica:
         replica = Replica(doc_id, doc, self.actor, self)
+        replica.journal_form = self.journal_form
         self._open[doc_id] = replica
         return replica
 

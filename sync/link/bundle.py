@@ -105,8 +105,14 @@ def _lacking(store: Replicas, doc: str, bases: list[list[bytes]] | None) -> list
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """Write the bundle whole, readable by its owner only (0600, as invitations): it holds
+    every ledger the office may send."""
     temporary = path.with_name(path.name + ".part")
-    with open(temporary, "wb") as out:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+    handle = os.open(temporary, flags, 0o600)
+    with open(handle, "wb") as out:
+        if hasattr(os, "fchmod"):
+            os.fchmod(out.fileno(), 0o600)  # a .part left by an earlier try kept its mode
         out.write(data)
         out.flush()
         os.fsync(out.fileno())

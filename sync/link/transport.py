@@ -82,7 +82,15 @@ RETRY_ERRORS = (OSError, ConnectionCut, TimeoutError, FrameError)
 
 
 class Unreachable(errors.Unreachable, RuntimeError):
-    """The peer could not be reached (or kept dropping the link) after every retry."""
+    """The peer could not be reached (or kept dropping the link) after every retry.
+
+    `last` is what the last try met (an exception, or the peer's busy message), for a
+    front end to say it in the clerk's language.
+    """
+
+    def __init__(self, *problems: object, last: BaseException | str | None = None) -> None:
+        super().__init__(*problems)
+        self.last = last
 
 
 # -- the home, opened only while needed ---------------------------------------------------
@@ -456,6 +464,7 @@ async def sync_once(
     me = await gate.identity(secure=secure)
     backoff = Backoff()
     last = "no attempt made"
+    last_met: BaseException | str | None = None
     for _ in range(attempts):
         conn: Connection | None = None
         try:
@@ -467,17 +476,20 @@ async def sync_once(
             if outcome.converged:
                 return outcome
             last = "the peer's documents kept changing"
+            last_met = None
         except PeerRefused as refused:
             if refused.code not in ("busy", "internal"):
                 raise
-            last = refused.message
+            last = last_met = refused.message
         except RETRY_ERRORS as problem:
             last = _describe(problem)
+            last_met = problem
         finally:
             if conn is not None:
                 await conn.close()
         await asyncio.sleep(backoff.next())
-    raise Unreachable(f"could not sync with {host}:{port} after {attempts} attempts: {last}")
+    raise Unreachable(f"could not sync with {host}:{port} after {attempts} attempts: {last}",
+                      last=last_met)
 
 
 def _describe(problem: BaseException) -> str:
@@ -499,6 +511,7 @@ async def watch(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     report: Report = lambda line: None,
+    connected: Callable[[], None] = lambda: None,
 ) -> None:
     """Stay in sync until `stop` is set: push local edits, pull the peer's, reconnect.
 
@@ -506,6 +519,7 @@ async def watch(
     soon as the server's heads change (or after WAIT_SECONDS, when the client
     checks its own stored heads): a change on either side starts a sync
     within about a second. A dropped link is retried with backoff and jitter.
+    `connected` is called each time a link has made its first sync.
     """
     me = await gate.identity()
     backoff = Backoff()
@@ -514,7 +528,7 @@ async def watch(
         try:
             conn = await open_link(gate, host, port, timeout)
             initiator = Initiator(me, conn.ask)
-            await _watch_link(gate, me, conn, initiator, stop, report, backoff)
+            await _watch_link(gate, me, conn, initiator, stop, report, backoff, connected)
         except PeerRefused as refused:
             if refused.code not in ("busy", "internal"):
                 raise
@@ -537,6 +551,7 @@ async def _watch_link(
     stop: asyncio.Event,
     report: Report,
     backoff: Backoff,
+    connected: Callable[[], None],
 ) -> None:
     async def round_() -> tuple[bytes, dict[str, list[bytes]]]:
         async with gate.use() as store:
@@ -553,6 +568,7 @@ async def _watch_link(
 
     server_seen, local_seen = await round_()
     backoff.reset()
+    connected()
     report(f"connected to {initiator.peer_office}")
     while not stop.is_set():
         answer = await conn.ask(

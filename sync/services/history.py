@@ -6,10 +6,12 @@ shows now, and settles conflicts through the same write path and permission rule
 any edit.
 
 Open conflicts are found per document (a conflict is on one cell, and a cell's journal
-and value live in one document) and cached in the store's measures table under the
-reserved program key CONFLICTS_KEY, keyed by the document's heads: a document that has
-not changed since it was last looked at is not opened to count its conflicts, and any
-change to it (local or received) changes its heads and so misses the cache.
+and value live in one document). Counting them and marking their cells follows changes
+(services/counts.py: the cached leaves brought up to date with the entries new since).
+The conflicts themselves, for the conflicts view and resolve, are cached in the store's
+measures table under the reserved program key CONFLICTS_KEY, keyed by the document's
+heads: a document that has not changed since it was last looked at is not opened again,
+and any change to it (local or received) changes its heads and so misses the cache.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from vledger.domain.history import DELETED, Cell, Conflict, ConflictValue, Histo
 from vledger.domain.program import CellValue
 from vledger.sync.documents.township import SheetValue
 from vledger.sync.services.context import OfficeContext
+from vledger.sync.services.counts import document_counts
 from vledger.sync.services.permissions import Refusal, ledger_village, parse_rows, refuse_cells
 from vledger.sync.services.programs import ProgramService
 from vledger.sync.services.roster import RosterService
@@ -93,11 +96,18 @@ class HistoryService:
         # A township value's journal is in the township document, a ledger cell's in the
         # village's: only that one is read.
         context = self._context
+        store = context.store
         if _sheet_of_row(row) is not None:
-            documents = [context.township_doc_id]
+            entries = self._entries([context.township_doc_id])
+        elif context.holds(village):
+            document = context.village_doc_id(village)
+            was_open = store.is_open(document)
+            # A cell's chain is its own entries: the row's implied adds are enough.
+            entries = store.replica(document).journal_entries([f"{program}/{row}"])
+            context.close_unless(document, was_open)
         else:
-            documents = [context.village_doc_id(village)] if context.holds(village) else []
-        history = History(self._entries(documents))
+            entries = []
+        history = History(entries)
         return history.blame(program, village, row, column,
                              self.current_value((program, village, row, column)))
 
@@ -107,26 +117,41 @@ class HistoryService:
         return sorted(found, key=lambda c: c.cell)
 
     def open_conflict_count(self) -> int:
-        return sum(len(self._document_conflicts(d)) for d in self._context.documents())
+        return sum(len(self._conflicted(d)) for d in self._context.documents())
 
     def conflicted_cells(self, program: str, village: str) -> set[Cell]:
-        return {c.cell for d in self._context.documents(village)
-                for c in self._document_conflicts(d)
-                if c.program == program and c.village == village}
+        return {c for d in self._context.documents(village) for c in self._conflicted(d)
+                if c[0] == program and c[1] == village}
 
-    def _document_conflicts(self, document: str) -> list[Conflict]:
-        """The open conflicts of one document: from the cache when its heads are unchanged."""
-        store = self._context.store
-        heads = store.heads(document)
-        cached = store.db.caches.get(document, CONFLICTS_KEY, heads, CONFLICTS_VERSION)
+    def _conflicted(self, document: str) -> frozenset[Cell]:
+        """The cells of the document's open conflicts: from the conflicts found for its
+        heads when they were listed, else counted (services/counts.py)."""
+        cached = self._cached_conflicts(document, self._context.store.heads(document))
+        if cached is not None:
+            return frozenset(c.cell for c in cached)
+        return document_counts(self._context, document).conflicted
+
+    def _cached_conflicts(self, document: str, heads: list[bytes]) -> list[Conflict] | None:
+        cached = self._context.store.db.caches.get(document, CONFLICTS_KEY, heads,
+                                                   CONFLICTS_VERSION)
         if isinstance(cached, list):
             try:
                 return [_conflict_from_plain(p) for p in cached]
             except (KeyError, TypeError, ValueError):
                 pass  # a damaged cache row is only a miss
+        return None
+
+    def _document_conflicts(self, document: str) -> list[Conflict]:
+        """The open conflicts of one document: from the cache when its heads are unchanged."""
+        store = self._context.store
+        heads = store.heads(document)
+        cached = self._cached_conflicts(document, heads)
+        if cached is not None:
+            return cached
         was_open = store.is_open(document)
         try:  # current_value reads the same document: open it once for both
-            entries = store.replica(document).journal_entries()
+            # Implied adds never take part in a conflict (documents/journal.py).
+            entries = store.replica(document).stored_entries()
             found = History(entries).conflicts(self.current_value)
         finally:
             self._context.close_unless(document, was_open)

@@ -5,7 +5,9 @@ bundles, as the command line runs them.
 the home only while a frame is handled (`link.transport.HomeGate`); the other acts open
 the home for their own length only, without the start-up scan of every stored chunk.
 Status and bundles are the very functions the UI's sync screen calls over its open
-office (sync.py), so both front ends say and do the same.
+office (sync.py), so both front ends say and do the same. `sync` and `watch` take no
+address when the home has one to offer (sync.py, `address_to_offer`) and remember the
+address once a sync with it has worked.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vledger.errors import Unreachable
+from vledger.messages import Message
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services import sync
 from vledger.sync.services.brought import Brought, link_brought
@@ -61,7 +64,7 @@ class SyncDone:
 def _opened(home: Path, *, scan: bool = False) -> Iterator[Replicas]:
     """The home's store for one act; refused (not created) when there is no home."""
     if not (Path(home) / DB_FILE).exists():
-        raise Refusal(f"{home}: no vledger home here (run `vledger init` or join a township)")
+        raise Refusal(Message("sync.no-home", home=str(home)))
     try:
         store = Replicas.open(home, scan=scan)
     except StoreBusy as problem:
@@ -85,6 +88,27 @@ def export_bundle(home: Path, path: Path, for_office: str | None = None) -> Bund
 def import_bundle(home: Path, path: Path) -> BundleSummary:
     with _opened(home) as store:
         return sync.import_bundle(store, path)
+
+
+def address_to_offer(home: Path) -> str | None:
+    """The address `sync` uses when given none (the last that worked, else the
+    invitation's)."""
+    with _opened(home) as store:
+        return sync.address_to_offer(store)
+
+
+def _address(home: Path, address: str | None) -> str:
+    if address:
+        return address
+    offered = address_to_offer(home)
+    if offered is None:
+        raise Refusal(Message("sync.no-address"))
+    return offered
+
+
+def _remember(home: Path, address: str) -> None:
+    with _opened(home) as store:
+        sync.remember_address(store, address)
 
 
 def _identity(home: Path) -> Identity:
@@ -119,7 +143,8 @@ async def serve(
         bound_host, bound_port = await server.start(host, port)
     except OSError as problem:
         await server.stop()
-        raise Refusal(f"cannot listen on {listen}: {problem.strerror or problem}") from None
+        raise Refusal(Message("sync.listen-failed", address=listen,
+                              why=problem.strerror or str(problem))) from None
     try:
         ready(Serving(me.township, me.office, bound_host, bound_port))
         await stop.wait()
@@ -200,35 +225,47 @@ class _Ended:
     ended: dict[str, list[bytes]]
 
 
-async def sync_once(home: Path, address: str, *, timeout: float | None = None) -> SyncDone:
-    """Exchange changes with the peer at `address` until both hold the same heads.
+async def sync_once(
+    home: Path, address: str | None = None, *, timeout: float | None = None
+) -> SyncDone:
+    """Exchange changes with the peer at `address` (None: the one the home offers)
+    until both hold the same heads.
 
-    Refused when the peer refuses us, the home is busy, or changes were refused on
-    either side (so some documents stay apart); Unreachable after every retry.
+    Refused when there is no address, the peer refuses us, the home is busy, or changes
+    were refused on either side (so some documents stay apart); Unreachable after every
+    retry.
     """
     from vledger.sync.link.session import PeerRefused
     from vledger.sync.link.transport import Unreachable as LinkUnreachable
     from vledger.sync.link.transport import sync_once as exchange
 
+    offered = not address
+    address = _address(home, address)
     host, port = sync.address_of(address)
     gate = _gate(home)
     try:
         outcome = await exchange(gate, host, port, timeout=timeout or DEFAULT_TIMEOUT)
         told = await _told(gate, outcome)
     except LinkUnreachable as problem:
-        raise Unreachable(str(problem)) from None
+        said = Message("sync.unreachable", address=f"{host}:{port}",
+                       why=sync.describe(problem.last))
+        # Not typed: the clerk may not know where it came from, nor that another is taken.
+        hint = [Message("sync.offered-address")] if offered else []
+        raise Unreachable(said, *hint) from None
     except PeerRefused as problem:
-        raise Refusal(f"{host}:{port} refused the sync: {problem.message}") from None
+        raise Refusal(Message("sync.peer-refused", address=f"{host}:{port}",
+                              why=problem.message)) from None
     except StoreBusy as problem:
         raise Refusal(str(problem)) from None
     finally:
         gate.close()
     if outcome.refused:
         raise Refusal(
-            f"{host}:{port}: {len(outcome.refused)} change(s) were refused, so "
-            f"{len(outcome.stuck)} document(s) stay apart (see `vledger status`):",
+            Message("sync.changes-refused", address=f"{host}:{port}",
+                    count=len(outcome.refused), stuck=len(outcome.stuck)),
             *(f"  {line}" for line in outcome.refused[:10]),
         )
+    _remember(home, address)
     return SyncDone(outcome.peer_office, f"{host}:{port}", outcome.documents, outcome.sent,
                     outcome.received, told)
 
@@ -240,21 +277,28 @@ async def _told(gate: HomeGate, outcome: Any) -> Brought:
 
 
 async def watch(
-    home: Path, address: str, stop: asyncio.Event, report: Report, *,
+    home: Path, address: str | None, stop: asyncio.Event, report: Report, *,
     timeout: float | None = None,
 ) -> None:
-    """Stay in sync with the peer at `address` until `stop`: push and pull edits as they
-    happen, reconnecting with backoff; `report` gets one line per thing that happened."""
+    """Stay in sync with the peer at `address` (None: the one the home offers) until
+    `stop`: push and pull edits as they happen, reconnecting with backoff; `report` gets
+    one line per thing that happened."""
     from vledger.sync.link.session import PeerRefused
     from vledger.sync.link.transport import watch as keep_in_step
 
+    address = _address(home, address)
     host, port = sync.address_of(address)
     gate = _gate(home)
+
+    def connected() -> None:
+        _remember(home, address)
+
     try:
         await keep_in_step(gate, host, port, stop, timeout=timeout or DEFAULT_TIMEOUT,
-                           report=report)
+                           report=report, connected=connected)
     except PeerRefused as problem:
-        raise Refusal(f"{host}:{port} refused the sync: {problem.message}") from None
+        raise Refusal(Message("sync.peer-refused", address=f"{host}:{port}",
+                              why=problem.message)) from None
     except StoreBusy as problem:
         raise Refusal(str(problem)) from None
     finally:

@@ -13,7 +13,8 @@ Either leaves a home that fails half-way without an office: the `office` setting
 written last.
 
 Settings: office, kind ("township" | "village"), township, year, user; the device id is
-the store's; a joined home keeps `enroll_request` (the reply, hex) until enrolled.
+the store's; a joined home keeps `enroll_request` (the reply, hex) until enrolled, and
+the invitation's address (where the township serves) to offer for the first sync.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from vledger.sync.services.permissions import (
     Refusal,
     check_office_id,
 )
+from vledger.sync.services.sync import INVITED_ADDRESS
 from vledger.sync.store.database import DB_FILE, MARKER_FILE, StoreBusy
 from vledger.sync.trust.checks import SIGNED
 from vledger.sync.trust.invitation import (
@@ -141,6 +143,8 @@ def join(
         _preset_device(home, key)
         with Replicas.open(home) as store:
             _receive_invitation(store, invitation, invitation_path)
+            if invitation.address:  # where to sync first, until a sync has worked
+                store.db.settings.set(INVITED_ADDRESS, invitation.address)
             reply = make_reply(invitation, key, user)
             store.db.settings.set(PENDING_SETTING, reply.hex())
             sign_local_changes(store, key)

@@ -15,12 +15,15 @@ what a cell held). Ledger files (.csv, .xlsx) are read and written whole.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vledger.domain.history import JournalEntry
-from vledger.domain.ledger_table import read_table
+from vledger.domain.ledger_table import Problem, read_table
 from vledger.domain.program import CellValue, Program
+from vledger.domain.values import ValueProblem, date_warning, parse_cell
+from vledger.messages import Message
 from vledger.sync.documents.ledger import Row, VillageDoc, rows_as_cells
 from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.permissions import (
@@ -33,7 +36,33 @@ from vledger.sync.services.permissions import (
 from vledger.sync.services.programs import ProgramService
 from vledger.sync.services.roster import RosterService
 
-__all__ = ["LedgerService", "LedgerSession", "Row", "write_ledger_file"]
+__all__ = ["FileCheck", "LedgerService", "LedgerSession", "Row", "write_ledger_file"]
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """A ledger file read and checked against the program, nothing written.
+
+    `problems` lists everything wrong (`FILE:ROW:COLUMN: message`, each says itself in
+    a language); the rows are added only when it is empty, all of them. `notes` say how
+    the file was read (as GBK); `warnings` name rows that will be added but count in no
+    period (a date outside the program's year).
+    """
+
+    file: str
+    rows: list[dict[str, CellValue]] = field(default_factory=list)
+    problems: list[object] = field(default_factory=list)
+    notes: tuple[Message, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def count(self) -> int:
+        """Rows added (or that would be): how many the file holds when it is ok."""
+        return len(self.rows) if self.ok else 0
 
 
 class LedgerService:
@@ -138,6 +167,27 @@ class LedgerSession:
         who = self._context.who
         return self._context.write(lambda: doc.add_rows(who, self.program.id, rows))
 
+    def warnings(self, cells: Mapping[str, str]) -> list[Message]:
+        """What to say about typed cells that are accepted but will not count as the
+        clerk expects (a row date outside the program's year); refused cells say
+        nothing here (`add_rows` and `set_cells` refuse them)."""
+        from vledger.sync.services.permissions import columns_by_name
+
+        by_name = columns_by_name(self.program)
+        said: list[Message] = []
+        for key, raw in cells.items():
+            column = by_name.get(key.strip())
+            if column is None:
+                continue
+            try:
+                value = parse_cell(column, raw)
+            except ValueProblem:
+                continue
+            warning = date_warning(self.program, column, value)
+            if warning is not None:
+                said.append(warning)
+        return said
+
     def set_cells(self, row_id: str, cells: Mapping[str, str]) -> list[JournalEntry]:
         """Edit cells of one row, typed as text; all or none."""
         self._writable()
@@ -182,27 +232,43 @@ class LedgerSession:
 
     # -- files --------------------------------------------------------------------------
 
-    def import_file(self, path: Path | str, *, shown_as: str | None = None) -> int:
-        """Add every row of a .csv or .xlsx file, all or none; how many were added.
+    def check_file(self, path: Path | str, *, shown_as: str | None = None) -> FileCheck:
+        """Read a .csv or .xlsx file and check every cell, writing nothing: what an
+        import would add, or every problem that stops it (for a screen to show before
+        the clerk confirms). FILE in messages is `shown_as` (default: `path`)."""
+        from vledger.sync.services.tabular import TabularError, read_ledger
 
-        Every problem is refused at once as `FILE:ROW:COLUMN: message`, FILE as
-        `shown_as` (default: `path`).
-        """
-        from vledger.sync.services.tabular import TabularError, read_ledger_file
-
-        self._writable()
         name = shown_as if shown_as is not None else str(path)
         try:
-            records = read_ledger_file(path, shown_as=name)
+            read = read_ledger(path, shown_as=name)
         except TabularError as error:
-            raise Refusal(str(error)) from None
-        found = read_table(self.program, name, records)
+            return FileCheck(name, problems=list(error.problems))
+        found = read_table(self.program, name, read.records)
         if not found.ok:
-            raise Refusal(*found.messages(self._context.lang))
-        rows: list[dict[str, CellValue]] = [row.cells for row in found.rows]
-        if rows:
-            self.import_rows(rows)
-        return len(rows)
+            return FileCheck(name, problems=list(found.problems), notes=read.notes)
+        warnings = []
+        date_column = self.program.column(self.program.date_column)
+        for row in found.rows:
+            warning = date_warning(self.program, date_column, row.cells.get(date_column.id))
+            if warning is not None:
+                warnings.append(Problem(name, row.number, date_column.title, warning))
+        return FileCheck(name, [row.cells for row in found.rows], notes=read.notes,
+                         warnings=tuple(warnings))
+
+    def import_file(self, path: Path | str, *, shown_as: str | None = None) -> FileCheck:
+        """Add every row of a .csv or .xlsx file, all or none; what was added.
+
+        Refused, nothing written, with every problem at once as `FILE:ROW:COLUMN:
+        message` (after the notes of how the file was read), FILE as `shown_as`
+        (default: `path`).
+        """
+        self._writable()
+        found = self.check_file(path, shown_as=shown_as)
+        if not found.ok:
+            raise Refusal(*found.notes, *found.problems)  # read as GBK helps read them
+        if found.rows:
+            self.import_rows(found.rows)
+        return found
 
 
 def write_ledger_file(
@@ -215,4 +281,4 @@ def write_ledger_file(
     try:
         return export_ledger(path, program, rows)
     except TabularError as error:
-        raise Refusal(str(error)) from None
+        raise Refusal(*error.problems) from None

@@ -40,13 +40,30 @@ from vledger.sync.services.publications import PublicationService
 from vledger.sync.services.ranking import RankingService
 from vledger.sync.services.roster import RosterService
 from vledger.sync.services.sheets import SheetService
-from vledger.sync.services.sync import SyncService
+from vledger.sync.services.sync import SyncService, lost_office
 from vledger.sync.store.database import DB_FILE, StoreBusy
 
 if TYPE_CHECKING:
     from vledger.sync.services.devices import DeviceService
 
-__all__ = ["Office", "Refusal"]
+__all__ = ["LANGS", "Office", "Refusal", "remembered_lang"]
+
+LANG_SETTING = "lang"  # the interface language the clerk last chose in this home
+LANGS = ("zh", "en")
+
+
+def remembered_lang(home: Path) -> str | None:
+    """The language last chosen in the UI of `home` (None: never chosen, or no home);
+    read before the office opens, so the UI starts in it. Creates nothing."""
+    home = Path(home)
+    if not (home / DB_FILE).exists():
+        return None
+    try:
+        with Replicas.open(home, scan=False) as store:
+            chosen = store.db.settings.get(LANG_SETTING)
+    except StoreBusy:
+        return None
+    return chosen if chosen in LANGS else None
 
 
 class Office:
@@ -80,12 +97,9 @@ class Office:
         except StoreBusy as error:
             raise Refusal(str(error)) from None
         if store.db.settings.get("office") is None:
-            lost = [str(d) for d in store.report if d.doc_id is None]
+            lost = lost_office(store)
             store.close()
-            if lost:  # the database was damaged and set aside: do not send them to init
-                raise Refusal(*lost, "run `vledger recover` in this home to take back what "
-                              "the damaged file still holds, then sync with the township")
-            raise Refusal(_no_office(home))
+            raise Refusal(*(lost or [_no_office(home)]))
         return cls(store, lang=lang)
 
     @staticmethod
@@ -121,6 +135,19 @@ class Office:
     @lang.setter
     def lang(self, lang: str) -> None:
         self._context.lang = lang
+
+    @property
+    def remembered_lang(self) -> str | None:
+        """The language last chosen in this home's UI (None: never chosen)."""
+        chosen = self.store.db.settings.get(LANG_SETTING)
+        return chosen if chosen in LANGS else None
+
+    def remember_lang(self, lang: str) -> None:
+        """Keep the clerk's choice of language (Ctrl+L) for the next start, and speak it."""
+        if lang not in LANGS:
+            raise Refusal(f"no language {lang!r} (zh or en)")
+        self.store.db.settings.set(LANG_SETTING, lang)
+        self.lang = lang
 
     @property
     def damage(self) -> list[str]:

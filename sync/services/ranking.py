@@ -25,6 +25,7 @@ from vledger.sync.documents.replica import Replica, doc_id, parse_doc_id
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.documents.township import TownshipDoc
 from vledger.sync.services.context import OfficeContext
+from vledger.sync.services.measuring import Measured, helper_count, measure_all
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.services.programs import ProgramService
 from vledger.sync.services.roster import RosterService
@@ -162,33 +163,49 @@ def program_version(program: Program) -> str:
 
 
 def villages_measures(
-    store: Replicas, program: Program, documents: Sequence[str]
+    store: Replicas, program: Program, documents: Sequence[str], *, helpers: int | None = None
 ) -> dict[str, VillageMeasures]:
     """The measures of `program` over each village document's rows (empty for a document
     not held), by document.
 
     The cache rows of the villages measured afresh are written together in one
     transaction at the end: one fsync for a cold township instead of one per
-    village, and no store lock held while ledgers are read.
+    village, and no store lock held while ledgers are read. Many closed documents to
+    measure are shared with `helpers` processes (default: one per spare core; see
+    measuring.py).
     """
     version = program_version(program)
     found: dict[str, VillageMeasures] = {}
-    fresh: list[tuple[str, list[bytes], VillageMeasures]] = []
+    stale: list[str] = []
     for document in documents:
         if not store.has_document(document):
             found[document] = measure(program, [])
             continue
-        heads = store.heads(document)
-        cached = _cached(store, program, document, heads, version)
+        cached = _cached(store, program, document, store.heads(document), version)
         if cached is None:
-            cached = _measure(store, program, document)
-            fresh.append((document, heads, cached))
-        found[document] = cached
+            stale.append(document)
+        else:
+            found[document] = cached
+    # Documents already open here are measured here (no load to save); the rest may
+    # be shared with helper processes, unless a transaction of ours is open: they
+    # would not see what it wrote.
+    fresh = {d: _measure(store, program, d) for d in stale if store.is_open(d)}
+    closed = [d for d in stale if d not in fresh]
+    if store.db.in_transaction:
+        helpers = 0
+    elif helpers is None:
+        helpers = helper_count()
+    fresh.update(measure_all(
+        store.home, program, closed, lambda document: _measure(store, program, document),
+        helpers=helpers, stored_bytes=store.db.documents.stored_bytes(closed) if helpers else 0,
+    ))
     if fresh:
         with store.transaction():
-            for document, heads, measured in fresh:
+            for document, (heads, measured) in fresh.items():
                 store.db.caches.put(document, program.id, heads, measured.to_plain(), version)
-    return found
+    for document, (_, measured) in fresh.items():
+        found[document] = measured
+    return {document: found[document] for document in documents}
 
 
 def _cached(
@@ -204,10 +221,12 @@ def _cached(
     return found if found.program == program.id else None
 
 
-def _measure(store: Replicas, program: Program, document: str) -> VillageMeasures:
+def _measure(store: Replicas, program: Program, document: str) -> Measured:
     was_open = store.is_open(document)
     try:
-        return measure(program, store.village(document).rows(program.id, include_deleted=True))
+        village = store.village(document)
+        rows = village.rows(program.id, include_deleted=True)
+        return village.replica.heads(), measure(program, rows)
     finally:
         if not was_open:
             store.close_document(document)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vledger.messages import Message
 from vledger.sync.documents.replicas import Replicas, assemble
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.store.database import damaged_copies
@@ -35,18 +36,16 @@ def recover(home: Path, source: Path | None = None) -> Recovered:
     if source is None:
         copies = damaged_copies(home)
         if not copies:
-            raise Refusal(f"{home} holds no damaged database to recover from (nothing was "
-                          "set aside); name one with --from FILE")
+            raise Refusal(Message("sync.recover.nothing", home=str(home)))
         source = copies[0]
     if not Path(source).exists():
-        raise Refusal(f"{source}: no such file")
+        raise Refusal(Message("sync.recover.missing", file=str(source)))
     found = salvage(Path(source))
     if found.empty:
         raise Refusal(
-            f"{source}: nothing in it can be read ({'; '.join(found.problems) or 'empty'}). "
-            "Sync with the township to get back every change it holds; a village whose "
-            "home lost who it is asks the township for a new invitation and runs "
-            "`vledger join FILE` here"
+            Message("sync.recover.unreadable", file=str(source),
+                    why="; ".join(found.problems) or "empty"),
+            Message("sync.recover.instead"),
         )
     with Replicas.open(home) as replicas:
         taken = _take_settings(replicas, found.settings, source)
@@ -57,7 +56,7 @@ def recover(home: Path, source: Path | None = None) -> Recovered:
                 rows = list(enumerate(found.chunks.get(doc, []), start=1))
                 rebuilt, loaded = assemble(found.snapshots.get(doc), rows)
                 if loaded.snapshot_bad or loaded.damaged:
-                    problems.append(f"{doc}: part of it could not be read back")
+                    problems.append(str(Message("sync.recover.part-lost", doc=doc)))
                 result = replicas.apply_batch(doc, rebuilt.change_bytes(), "recovered")
                 counts[doc] = len(result.applied)
             db = replicas.db
@@ -74,8 +73,8 @@ def _take_settings(replicas: Replicas, salvaged: dict[str, str], source: Path) -
     settings = replicas.db.settings
     here = settings.get("office")
     if here is not None and salvaged.get("office") not in (None, here):
-        raise Refusal(f"{source} is office {salvaged['office']}'s, but this home is now "
-                      f"office {here}: recover it into an empty home (--home)")
+        raise Refusal(Message("sync.recover.other-office", file=str(source),
+                              office=salvaged["office"], here=here))
     taken = []
     # "office" last: it is what makes a home an office, so a failure before it leaves none
     for key, value in sorted(salvaged.items(), key=lambda item: item[0] == "office"):

@@ -62,15 +62,6 @@ def read_number(text: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def decode_csv(data: bytes, filename: str) -> str:
-    """UTF-8 text with or without a byte-order mark; ValueError naming the line otherwise."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ValueError(f"{filename}:{line}: not UTF-8 text; save the file as UTF-8") from None
-
-
 def parse_sheet(
     program: Program,
     kind: str,

@@ -8,11 +8,13 @@ value is checked by the same rules as a sheet row before it is written.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
 from vledger.domain.ranking import SheetInputs, check_inputs
+from vledger.messages import Message
 from vledger.sync.documents.township import SheetKind, SheetValue, TownshipDoc
 from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.permissions import Refusal
@@ -21,15 +23,22 @@ from vledger.sync.services.roster import RosterService
 from vledger.sync.services.sheet_files import (
     HEADERS,
     SHEET_KINDS,
-    decode_csv,
     parse_sheet,
     problem_text,
     read_number,
     sheet_inputs_of,
 )
-from vledger.sync.services.tabular import MAX_FILE_BYTES
+from vledger.sync.services.tabular import MAX_FILE_BYTES, TabularError, decode_text
 
-__all__ = ["HEADERS", "SHEET_KINDS", "SheetService"]
+__all__ = ["HEADERS", "SHEET_KINDS", "SheetImport", "SheetService"]
+
+
+@dataclass(frozen=True)
+class SheetImport:
+    """What a sheet import wrote: how many values, and how the file was read (as GBK)."""
+
+    count: int
+    notes: tuple[Message, ...] = ()
 
 Raw = Decimal | int | str | None  # a value as given: typed text, a number, or None to clear
 
@@ -51,8 +60,8 @@ class SheetService:
 
     def import_csv(
         self, program_id: str, kind: str, path: Path | str, *, shown_as: str | None = None
-    ) -> int:
-        """Import a sheet CSV whole or not at all; returns the number of values written.
+    ) -> SheetImport:
+        """Import a sheet CSV whole or not at all: how many values were written.
 
         Problems are `FILE:ROW:COLUMN: message`, FILE as `shown_as` (default: `path`).
         """
@@ -73,17 +82,17 @@ class SheetService:
         except OSError as error:
             raise Refusal(f"{filename}: cannot read it ({error.strerror or error})") from None
         try:
-            text = decode_csv(data, filename)
-        except ValueError as error:
-            raise Refusal(str(error)) from None
+            text, notes = decode_text(data, filename)
+        except TabularError as error:
+            raise Refusal(*error.problems) from None
         entries, problems = parse_sheet(program, kind, text, filename, self._roster.villages(),
                                         context.lang)
         if problems:
-            raise Refusal(*problems)
+            raise Refusal(*notes, *problems)  # how it was read helps read the problems
         values = [_sheet_value(cast(SheetKind, kind), program.id, e.key, e.value)
                   for e in entries]
         context.write(lambda: context.township_doc().set_values(context.who, values))
-        return len(values)
+        return SheetImport(len(values), notes)
 
     def set_target(self, program_id: str, village: str, indicator: str, value: Raw) -> None:
         """One annual target (None clears it)."""

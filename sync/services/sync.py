@@ -9,9 +9,14 @@ Unsynced edits, precisely: a journal entry is unsynced when this device wrote it
 not in the journal the document had at any peer record's heads, where a peer record is a
 sync after which both sides held the same heads for that document
 (`link.session.peer_records`). Both sides keep every change they hold, so an entry present
-at those heads is held by that peer. Found per document from the journal's keys now and at
-each peer's heads, and cached in the store keyed by the document's heads and the peer heads
-(the store's caches), so an unchanged document is never opened again to count them.
+at those heads is held by that peer; an add a row implies (documents/adds.py) is held with
+its row. Found per document with its conflicts and brought up to date from the entries new
+since they were last counted (services/counts.py), so an unchanged document is never
+opened again to count them.
+
+Where to sync: the address that last worked (kept in the home's settings), else the one
+the invitation named (kept when the home joined): `address_to_offer`. `vledger sync`
+with no address and the UI's sync screen both start from it.
 
 Nothing here imports the link (or cryptography) until an act needs it: the office is on
 every start-up path.
@@ -21,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,8 +33,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vledger.errors import Unreachable
+from vledger.messages import Message
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services.context import OfficeContext
+from vledger.sync.services.counts import document_counts, unsynced_cells
 from vledger.sync.services.permissions import Refusal
 
 if TYPE_CHECKING:
@@ -39,15 +45,16 @@ if TYPE_CHECKING:
     from vledger.sync.link.transport import Connection
     from vledger.sync.services.brought import Brought
 
-__all__ = ["PeerStatus", "SyncResult", "SyncService", "Unreachable", "export_bundle",
-           "import_bundle", "status"]
+__all__ = [
+    "PeerStatus", "SyncResult", "SyncService", "SyncState", "Unreachable", "address_to_offer",
+    "clock_problem", "export_bundle", "import_bundle", "remember_address", "status",
+]
 
 Progress = Callable[[str], None]  # what is being done now, for a progress line
-Cell = tuple[str, str, str, str]  # program, village, row, column
-UNSYNCED_KEY = "__unsynced__"  # a reserved "program" in the store's measures cache
-UNSYNCED_VERSION = "unsynced-1"
 SYNC_TIMEOUT = 15.0
 REFUSALS_SHOWN = 50  # of the refusal log, in `status`
+LAST_ADDRESS = "sync_address"  # settings: the address the last successful sync used
+INVITED_ADDRESS = "invited_address"  # settings: where the invitation said the township serves
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,28 @@ class PeerStatus:
     device: str
     last_sync: str  # ISO 8601, this machine's clock
     unconfirmed: int  # changes of ours the peer has not confirmed holding
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """This office's sync, as the home screen says it: "never synced", or the last sync
+    and how many edits made here no peer holds yet."""
+
+    last_sync: PeerStatus | None
+    unsynced: int | None  # None: never synced (every edit is unsynced; not counted)
+
+    @property
+    def never_synced(self) -> bool:
+        return self.last_sync is None
+
+    def message(self) -> Message:
+        if self.last_sync is None or self.unsynced is None:
+            return Message("sync.state.never")
+        return Message("sync.state.last", office=self.last_sync.office,
+                       at=self.last_sync.last_sync, count=self.unsynced)
+
+    def text(self, lang: str) -> str:
+        return self.message().text(lang)
 
 
 @dataclass(frozen=True)
@@ -87,20 +116,62 @@ def me_of(store: Replicas) -> Identity:
     try:
         return Identity.of(store)
     except NoOffice as problem:
-        raise Refusal(str(problem)) from None
+        said = lost_office(store)
+        raise Refusal(*(said or [str(problem)])) from None
+
+
+def lost_office(store: Replicas) -> list[object]:
+    """Why a home without an office may have lost one (its database was found damaged
+    and set aside, now or before), and what to do; empty when nothing says so."""
+    from vledger.sync.store.database import damaged_copies
+
+    lost: list[object] = [str(d) for d in store.report if d.doc_id is None]
+    if not lost:
+        copies = damaged_copies(store.home)
+        if copies:
+            lost = [Message("sync.damaged-copy", file=str(copies[0]))]
+    # Do not send a clerk whose office is in a damaged file to `init`: that makes another.
+    return [*lost, Message("sync.recover-first")] if lost else []
 
 
 EARLIEST_SENSIBLE_YEAR = 2024  # vledger did not exist before: a clock saying so is wrong
 
 
-def clock_problem(now: datetime | None = None) -> str | None:
+def clock_problem(now: datetime | None = None) -> Message | None:
     """What is wrong with this computer's clock, if it is obviously wrong: every edit
     records its time, and a clerk should set it right before working."""
     now = now or datetime.now().astimezone()
     if now.year < EARLIEST_SENSIBLE_YEAR:
-        return (f"this computer's clock says {now:%Y-%m-%d %H:%M}: set the right date and "
-                "time (edits are recorded with it; syncing still works)")
+        return Message("sync.clock", now=f"{now:%Y-%m-%d %H:%M}")
     return None
+
+
+def address_to_offer(store: Replicas) -> str | None:
+    """Where to sync when the clerk names no address: the last address that worked,
+    else the invitation's; None when there is neither."""
+    settings = store.db.settings
+    return settings.get(LAST_ADDRESS) or settings.get(INVITED_ADDRESS) or None
+
+
+def remember_address(store: Replicas, address: str) -> None:
+    """Keep the address a sync just worked with, for the next `address_to_offer`."""
+    if store.db.settings.get(LAST_ADDRESS) != address:
+        store.db.settings.set(LAST_ADDRESS, address)
+
+
+def describe(met: BaseException | str | None) -> Message | str:
+    """What a failed try met, as the clerk reads it."""
+    if met is None:
+        return Message("sync.why.kept-changing")
+    if isinstance(met, str):
+        return met  # the peer's own words (it was busy)
+    if isinstance(met, TimeoutError):
+        return Message("sync.why.timeout")
+    if isinstance(met, ConnectionRefusedError):
+        return Message("sync.why.connection-refused")
+    if isinstance(met, OSError) and met.strerror:
+        return met.strerror
+    return str(met) or type(met).__name__
 
 
 def status(store: Replicas) -> dict[str, Any]:
@@ -157,7 +228,8 @@ def export_bundle(store: Replicas, path: Path, for_office: str | None = None) ->
     except (NoOffice, BundleRefused) as problem:
         raise Refusal(f"{path}: {problem}") from None
     except OSError as problem:
-        raise Refusal(f"{path}: cannot write it ({problem.strerror or problem})") from None
+        raise Refusal(Message("sync.file.unwritable", file=str(path),
+                              why=problem.strerror or str(problem))) from None
 
 
 def import_bundle(store: Replicas, path: Path) -> BundleSummary:
@@ -170,9 +242,10 @@ def import_bundle(store: Replicas, path: Path) -> BundleSummary:
     try:
         return load(store, Path(path))
     except (NoOffice, BundleRefused) as problem:
-        raise Refusal(f"{path}: refused, nothing changed: {problem}") from None
+        raise Refusal(Message("sync.bundle.refused", file=str(path), why=str(problem))) from None
     except OSError as problem:
-        raise Refusal(f"{path}: cannot read it ({problem.strerror or problem})") from None
+        raise Refusal(Message("sync.file.unreadable", file=str(path),
+                              why=problem.strerror or str(problem))) from None
 
 
 def address_of(text: str) -> tuple[str, int]:
@@ -181,8 +254,8 @@ def address_of(text: str) -> tuple[str, int]:
 
     try:
         return parse_address(text)
-    except ValueError as problem:
-        raise Refusal(str(problem)) from None
+    except ValueError:
+        raise Refusal(Message("sync.bad-address", address=text)) from None
 
 
 # -- the open office's sync ------------------------------------------------------------------
@@ -211,32 +284,42 @@ class SyncService:
         me = me_of(store)
         say = progress or (lambda _text: None)
         backoff = Backoff()
-        last = "no attempt made"
+        last: BaseException | str | None = None
         for attempt in range(1, attempts + 1):
-            say(f"connecting to {host}:{port}" + (f" (try {attempt})" if attempt > 1 else ""))
+            said = Message("sync.progress.connecting", address=f"{host}:{port}") \
+                if attempt == 1 else \
+                Message("sync.progress.retrying", address=f"{host}:{port}", attempt=attempt)
+            say(said.text(self._context.lang))
             conn: Connection | None = None
             try:
                 conn = await open_checked(store, host, port, timeout)
-                result = await _exchange(store, me, conn, address, say)
+                result = await _exchange(store, me, conn, address, say, self._context.lang)
                 if result.converged:
+                    remember_address(store, address)
                     return result
-                last = "the peer's documents kept changing"
+                last = None
             except PeerRefused as refused:
                 if refused.code not in ("busy", "internal"):
-                    raise Refusal(f"{address} refused the sync: {refused.message}") from None
+                    raise Refusal(Message("sync.peer-refused", address=address,
+                                          why=refused.message)) from None
                 last = refused.message
             except RETRY_ERRORS as problem:  # unreachable, cut or garbled: try again
-                last = _describe(problem)
+                last = problem
             finally:
                 if conn is not None:
                     await conn.close()
             if attempt < attempts:
                 await asyncio.sleep(backoff.next())
-        raise Unreachable(f"could not sync with {address}: {last}")
+        raise Unreachable(Message("sync.unreachable", address=address, why=describe(last)))
 
     def status(self) -> dict[str, Any]:
         """As `vledger status --json` (the same function the command calls)."""
         return status(self._context.store)
+
+    def address_to_offer(self) -> str | None:
+        """The address to put in front of the clerk: the last that worked, else the
+        invitation's; None when there is neither."""
+        return address_to_offer(self._context.store)
 
     def peers(self) -> list[PeerStatus]:
         """Every peer this home synced with, as `vledger status` lists them."""
@@ -271,16 +354,25 @@ class SyncService:
         context = self._context
         if not context.holds(village):
             return set()
-        return {(c[2], c[3]) for c in _unsynced(context, context.village_doc_id(village))
-                if c[0] == program and c[1] == village}
+        unsynced = unsynced_cells(context, context.village_doc_id(village))
+        return {(c[2], c[3]) for c in unsynced if c[0] == program and c[1] == village}
+
+    def sync_state(self) -> SyncState:
+        """Whether this office ever synced, when last, and how many of its edits no peer
+        holds yet (not counted when it never synced: then that is every edit)."""
+        last = self.last_sync()
+        if last is None:
+            return SyncState(None, None)
+        return SyncState(last, self.unsynced_edits())
 
     def unsynced_edits(self) -> int:
         """How many edits made on this device no peer holds yet (every held document)."""
-        return sum(len(_unsynced(self._context, d)) for d in self._context.documents())
+        context = self._context
+        return sum(document_counts(context, d).unsynced for d in context.documents())
 
 
 async def _exchange(
-    store: Replicas, me: Identity, conn: Connection, address: str, say: Progress
+    store: Replicas, me: Identity, conn: Connection, address: str, say: Progress, lang: str
 ) -> SyncResult:
     from vledger.sync.link.frames import Frame, write_frame
     from vledger.sync.link.session import Initiator
@@ -291,8 +383,8 @@ async def _exchange(
     async def ask(frame: Frame) -> Frame:
         nonlocal frames
         frames += 1
-        say(f"exchanging with {address}: frame {frames}, "
-            f"{conn.traffic.sent + conn.traffic.received} bytes")
+        say(Message("sync.progress.exchanging", address=address, frames=frames,
+                    bytes=conn.traffic.sent + conn.traffic.received).text(lang))
         return await conn.ask(frame)
 
     initiator = Initiator(me, ask)
@@ -306,78 +398,3 @@ async def _exchange(
         documents=outcome.documents, sent=outcome.sent, received=outcome.received,
         bytes_sent=conn.traffic.sent, bytes_received=conn.traffic.received, brought=told,
     )
-
-
-def _describe(problem: BaseException) -> str:
-    if isinstance(problem, TimeoutError):
-        return "no answer in time"
-    if isinstance(problem, ConnectionRefusedError):
-        return "connection refused (is `vledger serve` running there?)"
-    return str(problem) or type(problem).__name__
-
-
-# -- edits no peer holds yet --------------------------------------------------------------
-
-
-def _unsynced(context: OfficeContext, document: str) -> list[Cell]:
-    """The cells of `document` whose edits by this device no peer holds yet."""
-    from vledger.sync.link.session import peer_records
-
-    store = context.store
-    heads = store.heads(document)
-    confirmed = sorted(sorted(r.heads) for r in peer_records(store) if r.doc == document)
-    version = _unsynced_version(context.me.device, confirmed)
-    cached = store.db.caches.get(document, UNSYNCED_KEY, heads, version)
-    if isinstance(cached, list):
-        try:
-            return [(str(p), str(v), str(r), str(c)) for p, v, r, c in cached]
-        except (TypeError, ValueError):
-            pass  # a damaged cache row is only a miss
-    found = _find_unsynced(context, document, confirmed)
-    if store.heads(document) == heads:  # not written meanwhile: the result is for `heads`
-        store.db.caches.put(document, UNSYNCED_KEY, heads, [list(c) for c in found], version)
-    return found
-
-
-def _find_unsynced(
-    context: OfficeContext, document: str, confirmed: list[list[bytes]]
-) -> list[Cell]:
-    from vledger.sync.binding.doc import ROOT
-    from vledger.sync.documents.journal import decode_entry
-    from vledger.sync.documents.replica import JOURNAL
-    from vledger.sync.link.session import known_hashes
-
-    store = context.store
-    was_loaded = store.is_open(document)
-    doc = store.document(document)
-    try:
-        journal = doc.map_id(ROOT, JOURNAL)
-        if journal is None:
-            return []
-        keys = set(doc.keys(journal))
-        known = known_hashes(doc) if confirmed else set()
-        for heads in confirmed:
-            usable = [h for h in heads if h in known]
-            if usable:
-                keys -= set(doc.keys(journal, usable))
-        cells: list[Cell] = []
-        for key in sorted(keys):
-            data = doc.read(journal, key)
-            if not isinstance(data, bytes):
-                continue
-            try:
-                entry = decode_entry(key, data)
-            except ValueError:  # an unreadable entry is reported by the history
-                continue
-            if entry.device == context.me.device:
-                cells.append((entry.program, entry.village, entry.row, entry.column))
-        return cells
-    finally:
-        context.close_unless(document, was_loaded)
-
-
-def _unsynced_version(device: str, confirmed: list[list[bytes]]) -> str:
-    digest = hashlib.sha256(device.encode())
-    for heads in confirmed:
-        digest.update(b"".join(heads) + b"\x00")
-    return f"{UNSYNCED_VERSION}:{digest.hexdigest()}"

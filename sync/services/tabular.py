@@ -5,16 +5,22 @@ the CSV line or sheet row number); domain/ledger_table.py checks them against th
 program. A file that cannot be read at all raises `TabularError` with one line.
 
 CSV: UTF-8 with or without a byte-order mark, any line ending (Excel writes CRLF).
-Files in another encoding are refused rather than guessed at: Chinese Excel's plain
-"CSV" save is GBK, and reading GBK bytes as anything else garbles every Chinese cell.
-Excel's "CSV UTF-8" save is what the clerk needs, and the message says so.
+Chinese Excel's plain "CSV" save is GBK, the first file most clerks will import: a
+file that is not UTF-8 but is GB18030 (GBK's superset) holding Chinese text, and no
+private-use characters that only a wrong guess would produce, is read as GB18030 and
+the reading says so (`LedgerFile.notes`). Any other encoding is refused, with the
+advice to save as "CSV UTF-8".
 
-.xlsx (openpyxl, read-only, the first sheet, cached values of formulas): Excel stores
+.xlsx (openpyxl, read-only, the first sheet, cached values of formulas; a formula with
+no saved result, as other programs write them, is refused rather than read as empty, since
+its value is unknown until a spreadsheet computes it): Excel stores
 what the clerk typed as numbers, dates and booleans, and openpyxl gives them back as
 int, float, datetime and bool. They become the text the clerk typed:
 
-- a datetime at midnight -> "YYYY-MM-DD" (with a time of day: "YYYY-MM-DD HH:MM[:SS]",
-  which a date column then refuses rather than silently dropping the time);
+- a datetime at midnight -> "YYYY-MM-DD", also when a formula's arithmetic left it a
+  millisecond off (times are rounded to the second); with a time of day:
+  "YYYY-MM-DD HH:MM[:SS]", which a date column then refuses rather than silently
+  dropping the time;
 - an int -> its digits; a float that is integral -> its digits without ".0";
 - any other float -> the shortest decimal that Excel shows: Excel keeps 15 significant
   digits, so the float is rounded to 15 significant digits (0.1 + 0.2 computed by a
@@ -36,7 +42,10 @@ characters gets one more, so the round trip is exact for every text. A plain num
 In .xlsx, numbers and dates are written as real numbers and dates (so a clerk can sum and
 sort them), decimals with a number format of their column's places (80.00 stays 80.00),
 but only when reading them back gives the same value: an int or decimal longer than
-Excel's 15 digits is written as text. Everything else is text cells, never formulas.
+Excel's 15 digits is written as text. Everything else is text cells, never formulas. A
+control character .xlsx cannot hold (a NUL a value kept from before such characters were
+refused) is written as its visible escape (`\\x00`), so one bad cell never blocks the
+export.
 """
 
 from __future__ import annotations
@@ -45,21 +54,27 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from vledger.domain.ledger_table import Record, header_names
 from vledger.domain.program import CellValue, Column, Program
-from vledger.domain.values import format_cell
+from vledger.domain.values import format_cell, visible
 from vledger.errors import VledgerError
+from vledger.messages import Message
 
 __all__ = [
+    "LedgerFile",
     "TabularError",
     "cell_text",
+    "decode_text",
     "export_ledger",
     "inert_cell",
     "read_csv_text",
+    "read_ledger",
     "read_ledger_file",
     "revive_cell",
     "write_csv",
@@ -96,7 +111,15 @@ def revive_cell(text: str) -> str:
 
 
 class TabularError(VledgerError):
-    """A file that cannot be read or written; `str()` is one line naming the file."""
+    """A file that cannot be read or written; each problem is one line naming the file."""
+
+
+@dataclass(frozen=True)
+class LedgerFile:
+    """What a ledger file holds, and what the reading has to say about it (read as GBK)."""
+
+    records: list[Record]
+    notes: tuple[Message, ...] = ()
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -107,47 +130,67 @@ def read_ledger_file(path: Path | str, shown_as: str | None = None) -> list[Reco
 
     `shown_as` is the file's name in messages (default: `path` as given).
     """
+    return read_ledger(path, shown_as).records
+
+
+def read_ledger(path: Path | str, shown_as: str | None = None) -> LedgerFile:
+    """A .csv or .xlsx ledger file's records with the notes of reading it."""
     name = shown_as if shown_as is not None else str(path)
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in EXTENSIONS:
-        shown = suffix or "a file without extension"
-        raise TabularError(f"{name}: a ledger file is .csv or .xlsx, not {shown}")
+        if suffix:
+            raise TabularError(Message("ledger.file.kind", file=name, suffix=suffix))
+        raise TabularError(Message("ledger.file.no-suffix", file=name))
     if not path.exists():
-        raise TabularError(f"{name}: no such file")
+        raise TabularError(Message("ledger.file.missing", file=name))
     if path.is_dir():
-        raise TabularError(f"{name}: is a folder, not a ledger file")
+        raise TabularError(Message("ledger.file.folder", file=name))
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise TabularError(f"{name}: {size >> 20} MB is more than a ledger file can be (at "
-                           f"most {MAX_FILE_BYTES >> 20} MB); split it and import the parts")
+        raise TabularError(Message("ledger.file.too-big", file=name, size=size >> 20,
+                                   most=MAX_FILE_BYTES >> 20))
     if suffix == ".csv":
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise TabularError(f"{name}: cannot read it ({error.strerror or error})") from None
-        return read_csv_bytes(data, name)
-    return _read_xlsx(path, name)
+            raise TabularError(unreadable(name, error)) from None
+        text, notes = decode_text(data, name)
+        return LedgerFile(read_csv_text(text, name), notes)
+    return LedgerFile(_read_xlsx(path, name))
+
+
+def unreadable(name: str, error: OSError) -> Message:
+    return Message("ledger.file.unreadable", file=name, why=error.strerror or str(error))
 
 
 def read_csv_bytes(data: bytes, name: str) -> list[Record]:
-    return read_csv_text(_decode(data, name), name)
+    return read_csv_text(decode_text(data, name)[0], name)
 
 
-def _decode(data: bytes, name: str) -> str:
+def decode_text(data: bytes, name: str) -> tuple[str, tuple[Message, ...]]:
+    """A CSV file's text, and a note when it was read as GB18030 (see the module
+    docstring); TabularError naming the first line that is neither."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise TabularError(
-            f"{name}: this is UTF-16 text (Excel's \"Unicode text\"); "
-            "save it as \"CSV UTF-8 (Comma delimited)\" instead"
-        )
+        raise TabularError(Message("ledger.file.utf16", file=name))
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), ()
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise TabularError(
-            f"{name}:{line}: not UTF-8 text (perhaps GBK, Excel's plain \"CSV\"); "
-            "save it as \"CSV UTF-8 (Comma delimited)\" / “CSV UTF-8（逗号分隔）” and import again"
-        ) from None
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = ""
+    if _PLAUSIBLE_CHINESE.search(text) and not _UNLIKELY.search(text):
+        return text, (Message("ledger.file.read-as-gbk", file=name),)
+    raise TabularError(Message("ledger.file.not-utf8", file=name, line=line))
+
+
+# GB18030 decodes most byte strings to something; a file that was really GBK holds Chinese
+# characters, and none of the private-use or C1 control characters that bytes of another
+# encoding (Big5, Latin-1) would become.
+_PLAUSIBLE_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+_UNLIKELY = re.compile(r"[\x80-\x9f\ue000-\uf8ff]")
 
 
 def read_csv_text(text: str, name: str = "") -> list[Record]:
@@ -161,14 +204,14 @@ def read_csv_text(text: str, name: str = "") -> list[Record]:
             _check_rows(records, name)
             start = reader.line_num + 1
     except csv.Error as error:
-        raise TabularError(f"{name}:{reader.line_num}: {error}") from None
+        raise TabularError(Message("ledger.file.csv", file=name, line=reader.line_num,
+                                   why=str(error))) from None
     return records
 
 
 def _check_rows(records: list[Record], name: str) -> None:
     if len(records) > MAX_ROWS + 1:  # the header is one of them
-        raise TabularError(f"{name}: more than {MAX_ROWS} rows; one import takes at most "
-                           f"{MAX_ROWS}: split the file and import the parts")
+        raise TabularError(Message("ledger.file.too-many-rows", file=name, most=MAX_ROWS))
 
 
 def _read_xlsx(path: Path, name: str) -> list[Record]:
@@ -180,13 +223,14 @@ def _read_xlsx(path: Path, name: str) -> list[Record]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as error:
-        raise TabularError(f"{name}: not an .xlsx workbook Excel saved ({error})") from None
+        raise TabularError(Message("ledger.file.not-xlsx", file=name, why=str(error))) from None
     except Exception as error:  # openpyxl's XML parser raises its own kinds
-        raise TabularError(f"{name}: the workbook cannot be read ({error})") from None
+        raise TabularError(Message("ledger.file.broken", file=name, why=str(error))) from None
     try:
         if not book.worksheets:
-            raise TabularError(f"{name}: the workbook has no sheets")
+            raise TabularError(Message("ledger.file.no-sheets", file=name))
         sheet = book.worksheets[0]
+        _refuse_unsaved_formulas(path, book.sheetnames[0], name)
         # A workbook's recorded size can be wrong (files written by other programs);
         # forgetting it makes openpyxl read every row there is.
         sheet.reset_dimensions()
@@ -194,7 +238,7 @@ def _read_xlsx(path: Path, name: str) -> list[Record]:
     except TabularError:
         raise
     except Exception as error:  # broken XML inside a sheet
-        raise TabularError(f"{name}: the workbook cannot be read ({error})") from None
+        raise TabularError(Message("ledger.file.broken", file=name, why=str(error))) from None
     finally:
         book.close()
 
@@ -225,10 +269,78 @@ def _check_unpacked(path: Path, name: str) -> None:
         with ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (BadZipFile, OSError) as error:
-        raise TabularError(f"{name}: not an .xlsx workbook Excel saved ({error})") from None
+        raise TabularError(Message("ledger.file.not-xlsx", file=name, why=str(error))) from None
     if unpacked > MAX_UNPACKED_BYTES:
-        raise TabularError(f"{name}: the workbook unpacks to {unpacked >> 20} MB, more than a "
-                           f"ledger can be (at most {MAX_UNPACKED_BYTES >> 20} MB)")
+        raise TabularError(Message("ledger.file.unpacks", file=name, size=unpacked >> 20,
+                                   most=MAX_UNPACKED_BYTES >> 20))
+
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_DOC_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+UNSAVED_SHOWN = 10  # formula cells named in the refusal
+
+
+def _refuse_unsaved_formulas(path: Path, sheet_name: str, name: str) -> None:
+    """Refuse a sheet whose formula cells hold no saved result.
+
+    openpyxl gives such a cell as None, the same as an empty cell, so the sheet's XML is
+    read (streamed) for `<c><f>…</f></c>` whose `<v>` is missing or empty. A formula
+    whose result is the empty text has an empty `<v>` too, but is typed as text
+    (`t="str"`); an empty number is no result at all (openpyxl writes `<v/>`).
+    """
+    from xml.etree.ElementTree import iterparse
+    from zipfile import ZipFile
+
+    unsaved: list[str] = []
+    with ZipFile(path) as archive:
+        part = _sheet_part(archive, sheet_name)
+        if part is None:
+            return
+        with archive.open(part) as source:
+            for _, element in iterparse(source):
+                if element.tag == f"{_SHEET_NS}row":
+                    element.clear()  # keeps memory flat over a long sheet
+                elif element.tag == f"{_SHEET_NS}c" and _unsaved(element):
+                    unsaved.append(element.get("r") or "?")
+    if unsaved:
+        cells = [_cell_name(name, ref) for ref in unsaved[:UNSAVED_SHOWN]]
+        raise TabularError(Message("ledger.file.unsaved-formulas", file=name,
+                                   count=len(unsaved), cells=cells))
+
+
+def _unsaved(cell: Any) -> bool:
+    if cell.find(f"{_SHEET_NS}f") is None:
+        return False
+    saved = cell.find(f"{_SHEET_NS}v")
+    if saved is None:
+        return True
+    return not saved.text and cell.get("t") not in ("str", "s", "inlineStr")
+
+
+def _sheet_part(archive: Any, sheet_name: str) -> str | None:
+    """The zip member of the sheet called `sheet_name` (workbook.xml and its rels)."""
+    from xml.etree.ElementTree import fromstring
+
+    try:
+        book = fromstring(archive.read("xl/workbook.xml"))
+        rels = fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        return None
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_RELS_NS}Relationship")}
+    for sheet in book.iter(f"{_SHEET_NS}sheet"):
+        if sheet.get("name") == sheet_name:
+            target = targets.get(sheet.get(_DOC_RELS), "")
+            if not target:
+                return None
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return None
+
+
+def _cell_name(name: str, ref: str) -> str:
+    """`FILE:ROW:COLUMN` of an A1 reference, as import problems name cells."""
+    found = re.fullmatch(r"([A-Z]+)([0-9]+)", ref)
+    return f"{name}:{found[2]}:{found[1]}" if found else f"{name}:{ref}"
 
 
 def cell_text(value: object) -> str:
@@ -244,6 +356,7 @@ def cell_text(value: object) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime):
+        value = _to_the_second(value)
         if value.time() == time(0):
             return value.date().isoformat()
         spec = "%Y-%m-%d %H:%M" if value.second == 0 else "%Y-%m-%d %H:%M:%S"
@@ -255,6 +368,13 @@ def cell_text(value: object) -> str:
     if isinstance(value, timedelta):
         return str(value)
     return str(value)
+
+
+def _to_the_second(value: datetime) -> datetime:
+    """Excel keeps a date-time as a fraction of a day, so a formula's midnight can come
+    back as 23:59:59.999: what Excel shows is the nearest second."""
+    whole = value.replace(microsecond=0)
+    return whole + timedelta(seconds=1) if value.microsecond >= 500_000 else whole
 
 
 def _float_text(value: float) -> str:
@@ -313,6 +433,8 @@ def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[object
         for index, value in enumerate(values, start=1):
             if value is None or value == "":
                 continue
+            if isinstance(value, str) and _ILLEGAL_XML.search(value):
+                value = _ILLEGAL_XML.sub(lambda c: visible(c[0]), value)
             cell = sheet.cell(row=number, column=index)
             cell.value = value
             if isinstance(value, str):
@@ -336,7 +458,8 @@ def write_whole(path: Path, data: bytes) -> None:
         temporary.replace(target)
     except OSError as error:
         temporary.unlink(missing_ok=True)
-        raise TabularError(f"{path}: cannot write it ({error.strerror or error})") from None
+        raise TabularError(Message("ledger.file.unwritable", file=str(path),
+                                   why=error.strerror or str(error))) from None
 
 
 def _xlsx_value(column: Column, value: CellValue) -> object:
@@ -385,7 +508,8 @@ def export_ledger(
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in EXTENSIONS:
-        raise TabularError(f"{path}: export writes .csv or .xlsx, not {suffix or 'no extension'}")
+        raise TabularError(Message("ledger.file.export-kind", file=str(path),
+                                   suffix=suffix or "-"))
     header = ledger_header(program)
     written = list(rows)
     if suffix == ".csv":
@@ -394,16 +518,7 @@ def export_ledger(
             ([format_cell(c, cells.get(c.id), "zh") for c in program.columns] for cells in written),
         )
         return len(written)
-    values = []
-    for number, cells in enumerate(written, start=2):
-        line = [_xlsx_value(c, cells.get(c.id)) for c in program.columns]
-        for column, value in zip(program.columns, line, strict=True):
-            if isinstance(value, str) and _ILLEGAL_XML.search(value):
-                raise TabularError(
-                    f"{path}:{number}:{column.title}: holds a control character that "
-                    ".xlsx cannot store; export as .csv instead"
-                )
-        values.append(line)
+    values = [[_xlsx_value(c, cells.get(c.id)) for c in program.columns] for cells in written]
     formats = [number_format(c.places) if c.type == "decimal" else
                "0" if c.type == "int" else None for c in program.columns]
     write_xlsx(target, header, values, formats)

@@ -171,6 +171,19 @@ class DocumentRows:
             current,
         )
 
+    def stored_bytes(self, doc_ids: Sequence[str]) -> int:
+        """The bytes of the documents' snapshots and chunk rows together: what loading
+        them would read (SQLite knows each blob's length without reading it)."""
+        total = 0
+        for doc_id in doc_ids:
+            row = self._sql.execute(
+                "SELECT COALESCE(LENGTH(snapshot), 0) + (SELECT COALESCE(SUM(LENGTH(data)), 0)"
+                " FROM chunks WHERE chunks.doc_id = documents.doc_id)"
+                " FROM documents WHERE doc_id = ?", (doc_id,),
+            ).fetchone()
+            total += int(row[0]) if row else 0
+        return total
+
     def stats(self, doc_id: str) -> tuple[int, int]:
         """(number of chunk rows, their bytes) for the document."""
         row = self._sql.execute(
@@ -302,6 +315,19 @@ class Caches:
             return None
         try:
             return msgpack.unpackb(row[1], raw=False, strict_map_key=False)
+        except Exception:  # a damaged cache row is only a cache miss
+            return None
+
+    def latest(self, doc_id: str, name: str) -> Any:
+        """The plain value stored under `name`, whatever heads and version it was for: for
+        values that say which heads they are for, to be brought up to date from there."""
+        row = self._sql.execute(
+            "SELECT plain FROM measures WHERE doc_id = ? AND program = ?", (doc_id, name)
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            return msgpack.unpackb(row[0], raw=False, strict_map_key=False)
         except Exception:  # a damaged cache row is only a cache miss
             return None
 

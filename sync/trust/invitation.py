@@ -165,6 +165,8 @@ def write_private(path: Path, data: bytes) -> None:
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0),
                      0o600)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(handle, 0o600)  # a .part left by an earlier try kept its mode
         os.write(handle, data)
         os.fsync(handle)
     finally:

@@ -1082,7 +1082,7 @@ def test_empty_text_lists_each_missing_key_on_line_1() -> None:
         ("0.5", Decimal("0.5")),
         ("0.1", Decimal("0.1")),
         ("1_000.25", Decimal("1000.25")),
-        ("12345678901234567.5", Decimal("12345678901234567.5")),  # beyond a float's digits
+        ("999999999.999999", Decimal("999999999.999999")),  # the largest, most precise kept
         ("2e1", Decimal(20)),
         ("7", Decimal(7)),
     ],
@@ -1420,3 +1420,89 @@ def test_locator_agrees_with_the_writer(document: tuple[str, dict[tuple, int]]) 
     tomllib.loads(text)  # the writer only writes valid TOML
     lines = locate(text)
     assert {path: lines.line_of(path) for path in expected} == expected
+
+
+# -- limits: what no program means is refused before it costs memory or time ----------
+
+
+def _only_problem(text: str) -> str:
+    (problem,) = check_program(text, "p.toml")
+    return str(problem)
+
+
+@pytest.mark.parametrize(
+    ("literal", "said"),
+    [
+        ("1e308", "points = 1E+308 is too large: numbers in a program are at most 1000000000"),
+        ("-2e9", "is too large"),
+        ("1000000001", "points = 1000000001 is too large"),
+        ("0.1234567", "points = 0.1234567 has too many decimal places (at most 6)"),
+        ("1" * 41, "a number is too long (at most 40 digits)"),
+        ("9" * 5000, "a number is too long"),  # past Python's own int() limit
+    ],
+)
+def test_huge_or_very_precise_numbers_are_refused_at_their_line(literal: str, said: str) -> None:
+    items = ITEMS.replace("points = 20", f"points = {literal}  {MARK}")
+    text = program(items=items)
+    line = _only_problem(text)
+    assert line.startswith(f"p.toml:{marked_line(text)}: ")
+    assert said in line
+
+
+def test_limits_are_said_in_chinese_too() -> None:
+    items = ITEMS.replace("points = 20", "points = 1e308")
+    (problem,) = check_program(program(items=items), "p.toml")
+    assert "太大" in problem.text("zh")
+
+
+def test_a_column_of_too_many_choices_is_refused_quickly_saying_the_limit() -> None:
+    from vledger.domain.program_file import MAX_CHOICES
+
+    many = ", ".join(f'"{n}"' for n in range(300_000 // 10))  # within the file size limit
+    columns = COLUMNS.replace('choices = ["演练", "检查"]', f"choices = [{many}]  {MARK}")
+    text = program(columns=columns)
+    problems = [str(p) for p in check_program(text, "p.toml")]
+    assert f"p.toml:{marked_line(text)}: " in problems[0]
+    assert f"choices; a column has at most {MAX_CHOICES}" in problems[0]
+
+
+def test_three_hundred_thousand_choices_are_refused_by_the_file_size() -> None:
+    many = ", ".join(f'"选项{n}"' for n in range(300_000))
+    columns = COLUMNS.replace('choices = ["演练", "检查"]', f"choices = [{many}]")
+    line = _only_problem(program(columns=columns))
+    assert line.startswith("p.toml:1: the file has ")
+    assert "a program file has at most 262144" in line
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ("x = " + "[" * 100_000 + "]" * 100_000, "brackets nest too deep"),
+        ("x = " + "{a=" * 50_000 + "1" + "}" * 50_000, "brackets nest too deep"),
+        (".".join(["a"] * 100_000) + " = 1", "a dotted key or table name has too many parts"),
+        ("[" + ".".join(["t"] * 40) + "]", "too many parts"),
+        (".".join(str(n) for n in range(1000)) + " = 1", "too many parts"),
+    ],
+)
+def test_deep_nesting_is_refused_before_toml_reads_it(extra: str, said: str) -> None:
+    text = program() + f"\n{extra}  {MARK}\n"
+    line = _only_problem(text)
+    assert line.startswith(f"p.toml:{marked_line(text)}: ") and said in line
+
+
+def test_brackets_dots_and_digits_inside_strings_and_comments_do_not_count() -> None:
+    columns = COLUMNS.replace(
+        'title = "备注"', 'title = "备注[[[[[[[[[[[[[[[[[[[[ ....................... 1234567890' +
+        '12345678901234567890123456789012345678901234567890"  # [[[[[[[[[[[[[[[[[[[[[[[ ' +
+        "." * 40,
+    ) + "\n# " + "{" * 40 + "\n"
+    assert check_program(program(columns=columns), "p.toml") == []
+    multi = program() + '\nx_note = """\n' + "[" * 40 + '\n"quoted" \\""" still in\n"""\n'
+    assert all("nest" not in str(p) for p in check_program(multi, "p.toml"))
+
+
+def test_a_where_choice_is_written_out_whole_in_a_program_file() -> None:
+    with pytest.raises(ProgramError, match="expected one of"):
+        where_of('where = { kind = "检" }')
+    with pytest.raises(ProgramError, match="expected one of"):
+        where_of('where = { kind = "1" }')

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vledger.domain.program import Column
+from vledger.domain.program import Column, Program
 from vledger.domain.values import (
     StoredCell,
     ValueProblem,
@@ -25,10 +25,12 @@ AGE = Column("age", "年龄", "int", min=Decimal(0), max=Decimal(120))
 MONEY = Column("amount", "发放金额", "decimal", min=Decimal(0))
 RATE = Column("rate", "比例", "decimal", places=1, min=Decimal("-5.5"), max=Decimal("99.9"))
 WHOLE = Column("yuan", "元", "decimal", places=0)
-DAY = Column("date", "日期", "date", required=True)
+DAY = Column("date", "日期", "date", required=True, year=2026)
 KIND = Column("kind", "类别", "choice", choices=("宣传活动", "应急演练", "A B"))
 NOTE = Column("note", "备注", "text", max_length=10)
 DONE = Column("fixed", "已整改", "bool")
+SIMILAR = Column("kind", "类别", "choice", choices=("安全宣传", "安全例会", "应急演练", "1级响应"))
+NO_YEAR = Column("day", "日期", "date")  # a column built without its program's year
 FW = "\u3000"  # the ideographic space an IME pads with
 
 ACCEPTED = [
@@ -43,6 +45,11 @@ ACCEPTED = [
     (COUNT, f"{FW}１２{FW}", 12),
     (COUNT, "\t40\n", 40),
     (COUNT, "007", 7),
+    (COUNT, "1,200", 1200),  # thousands separated
+    (COUNT, "１，２００", 1200),
+    (COUNT, "-12,345,678", -12345678),
+    (MONEY, "1,200.5", "1200.50"),
+    (MONEY, "１，２００．５", "1200.50"),
     (AGE, "0", 0),
     (AGE, "120", 120),
     # decimal
@@ -79,15 +86,38 @@ ACCEPTED = [
     (DAY, "2026。3。5", "2026-03-05"),
     (DAY, f"{FW}2026-12-31 ", "2026-12-31"),
     (DAY, "2024-02-29", "2024-02-29"),
+    (DAY, "3月10日", "2026-03-10"),  # the program's year
+    (DAY, "３月１０日", "2026-03-10"),
+    (DAY, "12月31", "2026-12-31"),
+    (DAY, "20260311", "2026-03-11"),
+    (DAY, "２０２６０３１１", "2026-03-11"),
+    (DAY, "2026/3/5 0:00", "2026-03-05"),  # a date cell as Excel writes it to CSV
+    (DAY, "2026-03-05 00:00:00", "2026-03-05"),
+    (DAY, "2026-03-05T00:00", "2026-03-05"),
+    (DAY, "2025-12-30", "2025-12-30"),  # kept; date_warning says it counts in no period
     # choice
     (KIND, "宣传活动", "宣传活动"),
     (KIND, f"{FW}应急演练 ", "应急演练"),
     (KIND, "A B", "A B"),
+    (KIND, "a b", "A B"),
+    (KIND, "宣传", "宣传活动"),  # a unique prefix
+    (KIND, "应", "应急演练"),
+    (KIND, "1", "宣传活动"),  # the number in the list
+    (KIND, "２", "应急演练"),
+    (KIND, "3", "A B"),
+    (KIND, "xchd", "宣传活动"),  # pinyin initials
+    (KIND, "XC", "宣传活动"),
+    (KIND, "ｙｊ", "应急演练"),
+    (KIND, "yjyl", "应急演练"),
+    (SIMILAR, "aqxc", "安全宣传"),
+    (SIMILAR, "安全例", "安全例会"),
+    (SIMILAR, "1", "1级响应"),  # a choice starting with a digit: digits are a prefix
     # text
     (NOTE, "电线老化", "电线老化"),
     (NOTE, f"{FW}已整改{FW}", "已整改"),
     (NOTE, "一二三四五六七八九十", "一二三四五六七八九十"),
     (NOTE, "１２", "１２"),  # text keeps what was typed
+    (NOTE, "一\n二\t三", "一\n二\t三"),  # line breaks and tabs are what Excel cells hold
     # bool
     *[(DONE, raw, True) for raw in ("是", "y", "Y", "yes", "YES", "True", "true", "1", "√")],
     *[(DONE, raw, False) for raw in ("否", "n", "N", "no", "No", "FALSE", "false", "0", "×")],
@@ -110,7 +140,9 @@ REFUSED = [
     (COUNT, "1.5", "whole number"),
     (COUNT, "1e3", "whole number"),
     (COUNT, "abc", "whole number"),
-    (COUNT, "1,200", "whole number"),
+    (COUNT, "1,2", "whole number"),  # a decimal comma, not a thousands separator
+    (COUNT, "12,00", "whole number"),
+    (COUNT, "1,200,0", "whole number"),
     (COUNT, "12 3", "whole number"),
     (COUNT, "①", "whole number"),
     (COUNT, "١٢", "whole number"),  # Arabic-Indic digits are not what a clerk means
@@ -138,9 +170,23 @@ REFUSED = [
     (DAY, "3/5/2026", "a date"),
     (DAY, "明天", "a date"),
     (DAY, "2026年3月", "a date"),
-    (KIND, "宣传", "one of: 宣传活动, 应急演练, A B"),
-    (KIND, "宣传活动,应急演练", "one of"),
-    (KIND, "a b", "one of"),
+    (KIND, "宣传活动,应急演练", "one of: 宣传活动, 应急演练, A B"),
+    (KIND, "检查", "one of"),
+    (KIND, "4", "numbered 1 to 3"),
+    (KIND, "0", "numbered 1 to 3"),
+    (KIND, "zz", "one of"),
+    (SIMILAR, "安", "matches several: 安全宣传, 安全例会"),
+    (SIMILAR, "aq", "matches several: 安全宣传, 安全例会"),
+    (KIND, "宣传\x1b[31m", "control characters U+001B"),
+    (NOTE, "ab\x00c", "control characters U+0000"),
+    (NOTE, "\u202eabc", "control characters U+202E"),
+    (NOTE, "a\u2066b\x9bc", "control characters U+2066, U+009B"),
+    (NOTE, "a\x7fb", "U+007F"),
+    (DAY, "2026-03-05 08:30", "no time of day"),
+    (DAY, "2026/3/5 0:01", "no time of day"),
+    (NO_YEAR, "3月10日", "no year"),
+    (DAY, "2026031", "a date"),
+    (DAY, "20261301", "no month 13"),
     (NOTE, "一二三四五六七八九十一", "1 character too many"),
     (NOTE, "x" * 13, "3 characters too many"),
     (DONE, "maybe", "yes or no"),
@@ -288,6 +334,8 @@ def test_stored_value_that_fits_comes_back_in_stored_form(
 
 MISFITS = [
     (KIND, "检查"),  # the choice list changed after the row was written
+    (KIND, "宣传"),  # a prefix a clerk may type is never expanded in storage
+    (KIND, "1"),
     (NOTE, "一二三四五六七八九十一"),  # max_length was lowered
     (AGE, 130),  # max was lowered
     (WHOLE, "12.50"),  # places lowered: rounding would change the amount
@@ -404,3 +452,82 @@ def test_int_range_is_inclusive_and_exact(number: int) -> None:
     else:
         with pytest.raises(ValueProblem):
             parse_cell(BOUNDED, str(number))
+
+
+# --- warnings, neutral output, pinyin --------------------------------------------------------
+
+
+def _example_program() -> Program:
+    from tests.example_data import EXAMPLE_PROGRAM
+    from vledger.domain.program_file import load_program
+
+    return load_program(EXAMPLE_PROGRAM.read_text(encoding="utf-8"), EXAMPLE_PROGRAM.name)
+
+
+def test_a_row_date_outside_the_program_year_is_warned_about() -> None:
+    from vledger.domain.values import date_warning
+
+    program = _example_program()
+    column = program.column(program.date_column)
+    assert date_warning(program, column, parse_cell(column, "2026-03-05")) is None
+    assert date_warning(program, column, None) is None
+    warning = date_warning(program, column, parse_cell(column, "2027-01-02"))
+    assert warning is not None
+    assert "2027-01-02" in warning.text("en") and "counts in no period" in warning.text("en")
+    assert "不计入任何考核阶段" in warning.text("zh")
+    other = next(c for c in program.columns if c.id != program.date_column)
+    assert date_warning(program, other, "2027-01-02") is None
+
+
+def test_a_loaded_program_gives_its_date_columns_its_year() -> None:
+    program = _example_program()
+    column = program.column(program.date_column)
+    assert column.year == program.year
+    assert parse_cell(column, "3月10日") == f"{program.year}-03-10"
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("plain 文字", "plain 文字"),
+        ("a\nb\r\nc\rd", "a↵b↵c↵d"),
+        ("a\tb", "a b"),
+        ("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"),
+        ("abc\u202edef", "abc\\u202edef"),
+        ("nul\x00", "nul\\x00"),
+        ("c1\x9b2J", "c1\\x9b2J"),
+        ("𠀀", "𠀀"),
+    ],
+)
+def test_visible_neutralises_control_characters(stored: str, shown: str) -> None:
+    from vledger.domain.values import visible
+
+    assert visible(stored) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "initials"),
+    [
+        ("宣传活动", ["x", "cz", "h", "d"]),  # 传 chuán or zhuàn
+        ("应急演练", ["y", "j", "y", "l"]),
+        ("隐患排查", ["y", "h", "p", "c"]),
+        ("避险搬迁", ["b", "x", "b", "q"]),
+        ("按时发放", ["a", "s", "f", "f"]),
+        ("A区", ["a", "q"]),
+        ("𠀀", []),  # no initial known: only its prefix or number finds it
+    ],
+)
+def test_pinyin_initials_come_from_the_gb2312_order(text: str, initials: list[str]) -> None:
+    from vledger.domain.pinyin import initials as initials_of_text
+
+    assert initials_of_text(text) == initials
+
+
+def test_every_shipped_choice_has_initials_for_each_chinese_character() -> None:
+    from vledger.domain.pinyin import initials
+    from vledger.fixtures.township import load_programs
+
+    for program in load_programs():
+        for column in program.columns:
+            for choice in column.choices:
+                assert len(initials(choice)) == len(choice.replace(" ", "")), choice

@@ -125,19 +125,28 @@ def test_a_file_with_bad_cells_lists_them_all_and_writes_nothing(
     assert store_state(township) == before
 
 
-def test_import_names_the_file_as_typed_and_refuses_gbk(
+def test_import_names_the_file_as_typed_and_reads_gbk_saying_so(
     run_vledger: Any, township: Path, tmp_path: Path
 ) -> None:
-    gbk = tmp_path / "gbk.csv"
-    gbk.write_bytes("日期,类别\r\n2026-01-10,宣传活动\r\n".encode("gbk"))
     before = store_state(township)
-    code, _, err = run_vledger("ledger", "import", P, gbk, "--village", "v02", home=township)
-    assert code == 1
-    assert err.startswith(f"{gbk}:1: not UTF-8 text") and "CSV UTF-8" in err
     code, _, err = run_vledger("ledger", "import", P, tmp_path / "none.csv", "--village", "v02",
                                home=township)
     assert code == 1 and err.strip() == f"{tmp_path / 'none.csv'}: no such file"
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("日期,备注\r\n2026-01-10,café\r\n".encode()[:-9] + b"caf\xe9\r\n")
+    code, _, err = run_vledger("ledger", "import", P, latin, "--village", "v02", home=township)
+    assert code == 1
+    assert err.startswith(f"{latin}:2: neither UTF-8 nor GBK text") and "CSV UTF-8" in err
     assert store_state(township) == before
+    gbk = tmp_path / "gbk.csv"  # Chinese Excel's plain "CSV"
+    gbk.write_bytes("日期,类别\r\n2026-01-10,宣传活动\r\n3月11日,应急\r\n".encode("gbk"))
+    code, _, err = run_vledger("ledger", "import", P, gbk, "--village", "v02", home=township,
+                               lang="zh")
+    assert code == 0, err
+    assert err.strip() == f"{gbk}：不是 UTF-8 编码，已按 GBK（Excel 的普通“CSV”）读取"
+    rows = listed(run_vledger, township, "--village", "v02")["rows"]
+    assert [(r["cells"]["date"], r["cells"]["kind"]) for r in rows][-2:] == [
+        ("2026-01-10", "宣传活动"), ("2026-03-11", "应急演练")]
 
 
 def test_xlsx_import_reads_typed_values(run_vledger: Any, fresh: Path, tmp_path: Path) -> None:

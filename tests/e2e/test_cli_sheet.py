@@ -116,6 +116,7 @@ def test_other_refusals(run_vledger: RunVledger, home: Path, tmp_path: Path) -> 
     latin1 = tmp_path / "latin1.csv"
     latin1.write_bytes("village,indicator,value\nv01,drills,3\n# caf\xe9\n".encode("latin-1"))
     code, _, err = run_vledger("sheet", "import", PROGRAM, "targets", latin1, home=home)
-    assert (code, err.strip()) == (1, f"{latin1}:3: not UTF-8 text; save the file as UTF-8")
+    assert (code, err.strip()) == (1, f'{latin1}:3: neither UTF-8 nor GBK text; save it as '
+                                      '"CSV UTF-8 (Comma delimited)" and import again')
     assert run_vledger("sheet", "import", PROGRAM, "goals", latin1, home=home)[0] == 2
     assert store_state(home) == before

@@ -81,7 +81,7 @@ async def test_status_shows_peers_and_unconfirmed_changes(tmp_path: Path) -> Non
     [peer] = report["peers"]
     assert peer["office"] == "t1" and peer["unconfirmed"] == 2 and peer["last_sync"]
     code, out, _ = await run_vledger(town, "status")
-    assert code == 0 and "0 change(s) not confirmed" in out
+    assert code == 0 and "0 changes not confirmed" in out
 
 
 async def test_bundles_on_the_command_line(tmp_path: Path) -> None:
@@ -102,3 +102,88 @@ async def test_bundles_on_the_command_line(tmp_path: Path) -> None:
     code, _, err = await run_vledger(town, "bundle", "import", str(stick))
     assert code == 1 and "refused" in err and "Traceback" not in err
     assert all_heads(town) == before
+
+
+async def test_sync_without_an_address_uses_the_invitation_then_the_last_that_worked(
+    tmp_path: Path,
+) -> None:
+    from vledger.sync.services.homes import join
+    from vledger.sync.services.office import Office
+
+    town, village, lost = tmp_path / "town", tmp_path / "v01", tmp_path / "v02"
+    make_township(town, villages=2)
+    make_village(town, lost, "v02")  # invited with no address
+    code, _, err = await run_vledger(lost, "sync")
+    assert code == 1
+    assert err.strip() == ("no address to sync with: give HOST:PORT (where the township runs "
+                           "`vledger serve`); once a sync has worked, its address is "
+                           "remembered")
+    server = ServeProcess(town)
+    try:
+        with Office.open(town) as township:
+            invitation = township.devices.invite("v01", tmp_path / "v01.invite",
+                                                 address=f"127.0.0.1:{server.port}")
+            office, reply = join(village, invitation, user="clerk")
+            assert office.sync.address_to_offer() == f"127.0.0.1:{server.port}"
+            office.close()
+            township.devices.enroll(reply)
+        [row] = add_rows(village, None, 1, "no address typed")
+        code, _, err = await run_vledger(village, "sync")  # the invitation's address
+        assert code == 0, err
+        assert row in rows_of(town, "v01")
+        first = server.port
+    finally:
+        server.stop()
+    server = ServeProcess(town)  # the township moved to another port
+    try:
+        address = f"127.0.0.1:{server.port}"
+        code, _, err = await run_vledger(village, "sync", "--timeout", "2")
+        assert code == 3 and f"could not sync with 127.0.0.1:{first}" in err
+        assert "if the township serves elsewhere now, give its HOST:PORT" in err
+        code, _, err = await run_vledger(village, "sync", address)
+        assert code == 0, err
+        [row] = add_rows(village, None, 1, "the last address that worked")
+        code, _, err = await run_vledger(village, "sync")
+        assert code == 0, err
+        assert row in rows_of(town, "v01")
+        with Office.open(village) as office:
+            assert office.sync.address_to_offer() == address
+    finally:
+        server.stop()
+
+
+async def test_status_lists_damage_and_set_aside_changes_and_recover_takes_them_back(
+    tmp_path: Path,
+) -> None:
+    town = tmp_path / "town"
+    make_township(town, villages=1)
+    db = town / "vledger.db"
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(db.read_bytes())
+    db.write_bytes(b"this is not a database" * 100)
+    code, out, err = await run_vledger(town, "status")
+    assert code == 1 and "vledger recover" in err  # the database itself was moved aside
+    code, out, err = await run_vledger(town, "recover", "--from", str(copy))
+    assert code == 0, err
+    assert out.startswith(f"recovered from {copy}: ") and "sync with the township" in out
+    code, out, err = await run_vledger(town, "status")
+    assert code == 0, err
+    code, out, err = await run_vledger(town, "recover", "--from", str(copy))
+    assert code == 0 and "0 new changes" in out, (out, err)
+
+
+async def test_status_text_shows_what_status_json_calls_damage_and_set_aside(
+    tmp_path: Path,
+) -> None:
+    from vledger.sync.documents.replicas import Replicas
+
+    town = tmp_path / "town"
+    make_township(town, villages=1)
+    with Replicas.open(town) as store:
+        store.db.set_aside.add("t1/v01/2026", [(b"\x01" * 32, b"data", "dev1", "a clash")])
+    code, out, err = await run_vledger(town, "status")
+    assert code == 0, err
+    assert "1 change set aside (never applied):" in out
+    assert "t1/v01/2026 change 010101010101 by device dev1: a clash" in out
+    code, out, _ = await run_vledger(town, "status", "--json")
+    assert json.loads(out)["set_aside"][0]["reason"] == "a clash"

@@ -120,3 +120,22 @@ def test_a_bundle_of_another_township_is_refused(tmp_path: Path, v01: Replicas) 
     with pytest.raises(BundleRefused, match="township t9"):
         import_bundle(v01, stick)
     assert v01.document_ids() == []
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fchmod"), reason="POSIX file modes")
+def test_a_bundle_is_written_readable_by_its_owner_only(
+    tmp_path: Path, town: Replicas
+) -> None:
+    """A bundle holds every ledger the office may send: 0600, as invitations are, also
+    over a half-written file an earlier try left with a looser mode."""
+    import os
+    import stat
+
+    stick = tmp_path / "all.vlb"
+    export_bundle(town, stick)
+    assert stat.S_IMODE(stick.stat().st_mode) == 0o600
+    leftover = tmp_path / "again.vlb.part"
+    leftover.write_bytes(b"x")
+    os.chmod(leftover, 0o644)
+    export_bundle(town, tmp_path / "again.vlb")
+    assert stat.S_IMODE((tmp_path / "again.vlb").stat().st_mode) == 0o600

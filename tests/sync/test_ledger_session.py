@@ -129,10 +129,37 @@ def test_a_ledger_file_imports_whole_or_not_at_all(township: Office, tmp_path: P
     good = tmp_path / "good.csv"
     good.write_text("date,kind,participants\n2026-03-01,宣传活动,12\n2026-03-02,例会,3\n",
                     encoding="utf-8")
-    assert ledger.import_file(good, shown_as="good.csv") == 2
+    assert ledger.import_file(good, shown_as="good.csv").count == 2
     bad = tmp_path / "bad.csv"
     bad.write_text("date,kind\n2026-03-01,宣传活动\nsomeday,例会\n", encoding="utf-8")
     with pytest.raises(Refusal) as refused:
         ledger.import_file(bad, shown_as="bad.csv")
-    assert all(p.startswith("bad.csv:3:") for p in refused.value.problems)
+    assert all(str(p).startswith("bad.csv:3:") for p in refused.value.problems)
     assert len(ledger.rows()) == 2
+
+
+def test_a_file_is_checked_without_writing_with_every_problem_note_and_warning(
+    township: Office, tmp_path: Path
+) -> None:
+    """What the ledger screen will show before the clerk confirms an import."""
+    ledger = township.ledgers.session(PROGRAM, "v04", writing=True)
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("日期,类别\n2026-03-01,宣传\n2027-01-02,例会\n".encode("gbk"))
+    found = ledger.check_file(gbk, shown_as="gbk.csv")
+    assert found.ok and found.count == 2 and ledger.rows() == []
+    assert [n.text("en") for n in found.notes] == [
+        'gbk.csv: not UTF-8, so read as GBK (GB18030), as Chinese Excel saves a plain "CSV"']
+    assert [w.text("en") for w in found.warnings] == [
+        "gbk.csv:3:日期: 日期 2027-01-02 is outside the program's year 2026: the row counts "
+        "in no period"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,kind\nsomeday,例会\n2026-03-01,nothing\n", encoding="utf-8")
+    checked = ledger.check_file(bad, shown_as="bad.csv")
+    assert not checked.ok and checked.count == 0
+    assert [str(p).split(": ", 1)[0] for p in checked.problems] == ["bad.csv:2:date",
+                                                                     "bad.csv:3:kind"]
+    missing = ledger.check_file(tmp_path / "none.csv", shown_as="none.csv")
+    assert [str(p) for p in missing.problems] == ["none.csv: no such file"]
+    assert ledger.rows() == []
+    done = ledger.import_file(gbk, shown_as="gbk.csv")
+    assert done.count == 2 and len(ledger.rows()) == 2

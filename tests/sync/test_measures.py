@@ -67,3 +67,115 @@ def test_fresh_measures_are_cached_in_one_transaction(
         assert opened == []  # all from the cache: nothing to store
     finally:
         store.close()
+
+
+def test_helpers_measure_what_this_process_would(tmp_path: Path) -> None:
+    """Helper processes take batches from the end; what one cannot read comes back and
+    is measured here, and every result equals measuring here alone."""
+    from vledger.sync.services.measuring import BATCH, measure_all
+
+    program = program_of_fixtures()
+    home = tmp_path / "home"
+    documents = [doc_id("t1", f"v{n:02}", 2026) for n in range(1, 12)]
+    with Replicas.open(home) as store:
+        for n, document in enumerate(documents, start=1):
+            store.create_document(document, VILLAGE)
+            store.village(document).add_rows(A, PROGRAM, [
+                {"date": "2026-03-01", "kind": "安全宣传", "participants": n},
+            ] * n)
+            store.close_document(document)
+    absent = doc_id("t1", "v99", 2026)  # last: in the first batch a helper takes
+    wanted = [*documents, absent]
+    with Replicas.open(home) as store:
+        here: list[str] = []
+
+        def measure_here(document: str) -> tuple[list[bytes], object]:
+            here.append(document)
+            if not store.has_document(document):
+                return [], measure(program, [])
+            return (store.heads(document),
+                    measure(program, store.village(document).rows(PROGRAM)))
+
+        alone = {d: measure_here(d) for d in wanted}
+        here.clear()
+        shared = measure_all(home, program, wanted, measure_here, helpers=1, stored_bytes=1,
+                             parallel_from=1)
+        assert shared == alone
+        assert list(shared) == wanted
+        assert absent in here  # the helper could not read it: measured here
+        helper_batch = wanted[(len(wanted) - 1) // BATCH * BATCH:]
+        assert absent in helper_batch
+        assert [d for d in helper_batch if d in here] == [absent]
+
+
+def _ten_villages(home: Path) -> list[str]:
+    documents = [doc_id("t1", f"v{n:02}", 2026) for n in range(1, 11)]
+    with Replicas.open(home) as store:
+        for n, document in enumerate(documents, start=1):
+            store.create_document(document, VILLAGE)
+            store.village(document).add_rows(A, PROGRAM, [
+                {"date": "2026-05-01", "kind": "安全宣传", "participants": n * 3},
+            ] * n)
+            store.close_document(document)
+    return documents
+
+
+def _measured_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from vledger.sync.services import ranking
+
+    here: list[str] = []
+    real = ranking._measure
+
+    def recording(store: Replicas, program: Program, document: str) -> ranking.Measured:
+        here.append(document)
+        return real(store, program, document)
+
+    monkeypatch.setattr(ranking, "_measure", recording)
+    return here
+
+
+def test_ranking_measures_with_helpers_match_measures_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vledger.sync.services import measuring
+
+    program = program_of_fixtures()
+    documents = _ten_villages(tmp_path / "home")
+    monkeypatch.setattr(measuring, "PARALLEL_FROM_BYTES", 1)
+    here = _measured_here(monkeypatch)
+    with Replicas.open(tmp_path / "home") as store:
+        with_helpers = villages_measures(store, program, documents, helpers=1)
+        assert documents[-1] not in here  # the helper's first batch
+        version = program_version(program)
+        for document in documents:
+            assert not store.is_open(document)
+            cached = store.db.caches.get(document, PROGRAM, store.heads(document), version)
+            assert cached == with_helpers[document].to_plain()
+        alone = {d: measure(program, store.village(d).rows(PROGRAM)) for d in documents}
+        assert with_helpers == alone
+
+
+def test_no_helpers_inside_a_transaction_or_below_the_threshold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Helpers would not see what an open transaction wrote; and small homes are not
+    worth a helper's start."""
+    from vledger.sync.services import measuring
+
+    program = program_of_fixtures()
+    documents = _ten_villages(tmp_path / "home")
+    here = _measured_here(monkeypatch)
+    with Replicas.open(tmp_path / "home") as store:
+        villages_measures(store, program, documents, helpers=1)
+        assert here == documents  # ten small ledgers: below the threshold
+        here.clear()
+        monkeypatch.setattr(measuring, "PARALLEL_FROM_BYTES", 1)
+        with store.transaction():
+            store.village(documents[0]).add_rows(A, PROGRAM, [
+                {"date": "2026-06-01", "kind": "安全宣传", "participants": 99},
+            ])
+            store.close_document(documents[0])
+            store.db.sql.execute("DELETE FROM measures")
+            found = villages_measures(store, program, documents, helpers=1)
+        assert here == documents  # every one here, the changed one as written
+        assert found[documents[0]].values[("audience", "year")].total == 3 + 99

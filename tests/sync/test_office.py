@@ -194,7 +194,7 @@ def test_sheet_import_reads_every_kind(loaded: Office) -> None:
 
 def test_sheet_import_with_bom_and_full_width_numbers(township: Office, tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", "village,indicator,value\nv01,drills,１２\n", bom=True)
-    assert township.sheets.import_csv(PROGRAM, "targets", path, shown_as="t.csv") == 1
+    assert township.sheets.import_csv(PROGRAM, "targets", path, shown_as="t.csv").count == 1
     assert township.sheets.inputs(PROGRAM).targets[("v01", "drills")] == Decimal(12)
 
 

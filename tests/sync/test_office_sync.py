@@ -211,15 +211,47 @@ async def test_sync_with_a_village_server_converges_and_counts_bytes(
     assert township.sync.unsynced_cells(PROGRAM, "v01") == set()
     with Office.open(village_home) as reopened:
         assert reopened.ledgers.session(PROGRAM).rows()[0].cells["note"] == "乡镇核查"
+    assert township.sync.address_to_offer() == f"{host}:{port}"  # the address that worked
+
+
+def test_the_address_to_offer_is_the_invitations_until_a_sync_works(
+    township: Office, tmp_path: Path
+) -> None:
+    assert township.sync.address_to_offer() is None  # nothing to offer: the screen asks
+    invitation = township.devices.invite("v02", tmp_path / "v02.invite",
+                                         address="192.168.1.10:7420")
+    office, _ = join(tmp_path / "v02", invitation, user="v02clerk")
+    try:
+        assert office.sync.address_to_offer() == "192.168.1.10:7420"
+    finally:
+        office.close()
+
+
+def test_a_home_that_never_synced_says_so_instead_of_counting_every_edit(
+    township: Office, village: Office
+) -> None:
+    state = township.sync.sync_state()
+    assert state.never_synced and state.unsynced is None
+    assert (state.text("en"), state.text("zh")) == ("never synced", "从未同步")
+    record_sync(township, village)
+    state = township.sync.sync_state()
+    assert not state.never_synced and state.last_sync is not None
+    assert state.unsynced == township.sync.unsynced_edits()
+    assert state.text("en").startswith("last sync with v01 at ")
 
 
 async def test_unreachable_and_bad_addresses_are_refused(township: Office) -> None:
     before = township.sync.data_version()
-    with pytest.raises(Unreachable):
+    with pytest.raises(Unreachable) as unreachable:
         await township.sync.sync_with_async("127.0.0.1:1", timeout=2, attempts=1)
-    with pytest.raises(Refusal):
+    (said,) = unreachable.value.problems
+    assert str(said).startswith("could not sync with 127.0.0.1:1: ")
+    assert said.text("zh").startswith("无法与 127.0.0.1:1 同步：")  # type: ignore[attr-defined]
+    with pytest.raises(Refusal) as refused:
         await township.sync.sync_with_async("no port here:x", timeout=2)
+    assert refused.value.problems[0].text("zh") == "“no port here:x”不是 HOST:PORT 形式的地址"  # type: ignore[attr-defined]
     assert township.sync.data_version() == before
+    assert township.sync.address_to_offer() is None  # nothing worked: nothing remembered
 
 
 def test_bundle_out_and_in_through_the_facade(

@@ -72,14 +72,86 @@ def test_a_quoted_cell_over_several_lines_is_numbered_by_its_first_line(tmp_path
     assert [r.number for r in table.rows] == [2, 5]
 
 
-def test_gbk_is_refused_with_advice_to_save_as_utf8(tmp_path: Path) -> None:
-    path = tmp_path / "gbk.csv"
-    path.write_bytes((HEADER + "2026-01-10,宣传活动,60,春节\r\n").encode("gbk"))
+def test_gbk_from_chinese_excel_is_read_as_gb18030_and_says_so(tmp_path: Path) -> None:
+    from vledger.sync.services.tabular import read_ledger
+
+    text = HEADER + "2026-01-10,宣传活动,60,春节\r\n2026-01-11,例会,3,𠀀字\r\n"
+    gbk, utf8 = tmp_path / "gbk.csv", tmp_path / "utf8.csv"
+    gbk.write_bytes(text.encode("gb18030"))
+    utf8.write_bytes(text.encode("utf-8"))
+    found = read_ledger(gbk, shown_as="gbk.csv")
+    assert [r.cells for r in found.records] == cells_of(utf8)
+    (note,) = found.notes
+    assert note.text("en").startswith("gbk.csv: not UTF-8, so read as GBK")
+    assert "GBK" in note.text("zh")
+    assert read_ledger(utf8).notes == ()
+
+
+def test_bytes_that_are_neither_utf8_nor_chinese_gbk_are_refused(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("date,note\r\n2026-01-10,café crème\r\n".encode("latin-1"))
     with pytest.raises(TabularError) as refused:
-        read_ledger_file(path, shown_as="gbk.csv")
+        read_ledger_file(latin, shown_as="latin.csv")
     message = str(refused.value)
-    assert message.startswith("gbk.csv:1: not UTF-8 text")
+    assert message.startswith("latin.csv:2: neither UTF-8 nor GBK text")
     assert "CSV UTF-8" in message
+    assert "CSV UTF-8" in refused.value.problems[0].text("zh")  # type: ignore[attr-defined]
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"date\r\n\x81\x30\xff\xfe\x00")
+    with pytest.raises(TabularError, match="neither UTF-8 nor GBK"):
+        read_ledger_file(garbage)
+
+
+def test_a_formula_with_no_saved_result_is_refused_not_read_as_empty(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["日期", "类别", "参加人数"])
+    sheet.append(["2026-01-10", "例会", "=1+1"])  # openpyxl saves formulas uncomputed
+    sheet.append(["2026-01-11", "例会", 3])
+    sheet.append(["=TODAY()", "例会", 4])
+    path = tmp_path / "formulas.xlsx"
+    book.save(path)
+    with pytest.raises(TabularError) as refused:
+        read_ledger_file(path, shown_as="formulas.xlsx")
+    message = str(refused.value)
+    assert message.startswith("formulas.xlsx: 2 formula cells hold no saved result")
+    assert "formulas.xlsx:2:C" in message and "formulas.xlsx:4:A" in message
+    assert "Excel" in refused.value.problems[0].text("zh")  # type: ignore[attr-defined]
+
+
+def test_a_formula_whose_saved_result_is_empty_text_reads_as_empty(tmp_path: Path) -> None:
+    path = _sheet_xlsx(
+        tmp_path / "empty-result.xlsx", 0,
+        sheet_xml=(
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>日期</t></is></c>'
+            '<c r="B1" t="inlineStr"><is><t>备注</t></is></c></row>'
+            '<row r="2"><c r="A2" t="inlineStr"><is><t>2026-01-10</t></is></c>'
+            '<c r="B2" t="str"><f>IF(1&gt;2,"x","")</f><v></v></c></row>'
+            "</sheetData></worksheet>"
+        ),
+    )
+    assert [r.cells for r in read_ledger_file(path)] == [("日期", "备注"), ("2026-01-10", "")]
+
+
+def test_a_date_time_a_formula_left_just_before_midnight_reads_as_the_day() -> None:
+    assert cell_text(datetime(2026, 3, 4, 23, 59, 59, 999000)) == "2026-03-05"
+    assert cell_text(datetime(2026, 3, 5, 0, 0, 0, 400)) == "2026-03-05"
+    assert cell_text(datetime(2026, 3, 5, 8, 0, 0, 600000)) == "2026-03-05 08:00:01"
+
+
+def test_an_xlsx_date_cell_with_a_midnight_time_imports_as_a_date(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["日期", "类别"])
+    sheet.append([datetime(2026, 3, 5, 0, 0), "例会"])
+    sheet["A2"].number_format = "yyyy-mm-dd hh:mm:ss"
+    sheet.append(["2026/3/6 0:00", "例会"])  # a date as text, as Excel's CSV writes it
+    path = tmp_path / "midnight.xlsx"
+    book.save(path)
+    table = read_table(PROGRAM, path.name, read_ledger_file(path))
+    assert table.ok, table.messages()
+    assert [r.cells["date"] for r in table.rows] == ["2026-03-05", "2026-03-06"]
 
 
 def test_utf16_and_other_files_are_refused(tmp_path: Path) -> None:
@@ -324,3 +396,13 @@ def test_a_workbook_with_broken_xml_is_one_line_not_a_traceback(tmp_path: Path) 
     path = _sheet_xlsx(tmp_path / "broken.xlsx", 0, sheet_xml="<worksheet><sheetData><row")
     with pytest.raises(TabularError, match=r"broken\.xlsx: the workbook cannot be read"):
         read_ledger_file(path)
+
+
+def test_a_stored_control_character_never_blocks_the_xlsx_export(tmp_path: Path) -> None:
+    """Values written before control characters were refused (or by another tool) still
+    export: the character is written as its visible escape."""
+    path = tmp_path / "nul.xlsx"
+    rows = [{"date": "2026-01-10", "kind": "例会", "note": "a\x00b\x1b[31m"}]
+    assert export_ledger(path, PROGRAM, rows) == 1
+    (_, row) = cells_of(path)
+    assert row[-1] == "a\\x00b\\x1b[31m"

@@ -100,7 +100,8 @@ async def test_unreachable_peer_is_reported(township: Office) -> None:
         screen.query_one("#sync-address", Input).value = "no port here:x"
         await pilot.press("s")
         await wait_idle(pilot, screen)
-        assert "not HOST:PORT" in str(status_of(screen).render())
+        # The service's refusal is in the catalogue: said in the screen's language.
+        assert "“no port here:x”不是 HOST:PORT 形式的地址" in str(status_of(screen).render())
 
 
 async def test_export_and_import_a_bundle(township: Office, tmp_path: Path) -> None:

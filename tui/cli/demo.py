@@ -6,9 +6,11 @@ files imported like `sheet import`), and each village's rows per program as raw 
 one transaction per village and program. Progress goes to stderr: a bar on a
 terminal, plain lines otherwise.
 
-Without `--no-ui` the demo will open the UI on the new office; until the UI lands it
-says where the demo is and how to rank it. Without `--home` it goes to a new folder
-in the user cache dir, so a demo never touches the real office.
+Without `--no-ui` the demo opens the UI on the office. Without `--home` it lives in one
+remembered folder in the user cache dir (`demo_home()`), so a demo never touches the
+real office, and the next `vledger demo` (or `make demo`) opens the same township with
+the edits made in it before, saying where it is; `--fresh` builds it anew. The demo's
+ledger rows are all dated in their program's year, so every row counts in a period.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -38,7 +39,10 @@ def register(sub: Any) -> None:
     demo.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (1)")
     demo.add_argument("--no-ui", action="store_true", help="build it, do not open the UI")
     demo.add_argument("--home", dest="demo_home", type=Path, metavar="DIR",
-                      help="where to build it (must be empty; default: a new cache folder)")
+                      help="where to build it (must be empty; default: the remembered demo "
+                      "folder in the user cache dir, reopened with its edits)")
+    demo.add_argument("--fresh", action="store_true",
+                      help="build the remembered demo anew, dropping the edits made in it")
     demo.set_defaults(run=run_demo)
 
 
@@ -52,10 +56,34 @@ def run_demo(args: argparse.Namespace) -> int:
     if home is None and Path(args.home) != default_home():
         home = Path(args.home)  # `vledger --home DIR demo`
     if home is None:
-        home = new_cache_home()
+        home = demo_home()
+        if _reopen_or_clear(home, fresh=args.fresh):
+            print(say(args.lang, "cli.demo.again", home=home), file=sys.stderr)
+            return _open(args, home)
     if home.exists() and (not home.is_dir() or any(home.iterdir())):
         raise VledgerError(Message("cli.demo.not-empty", home=home))
-    build_demo(home, args.villages, args.rows, args.seed, lang=args.lang)
+    build_demo(home, args.villages, args.rows, args.seed, lang=args.lang, in_year=True)
+    print(say(args.lang, "cli.demo.where", home=home), file=sys.stderr)
+    return _open(args, home)
+
+
+def _reopen_or_clear(home: Path, *, fresh: bool) -> bool:
+    """Whether the remembered demo home holds the demo to open again; otherwise (or
+    with `fresh`) it is cleared for a new build. Only this folder, which vledger made
+    for the demo, is ever cleared."""
+    import shutil
+
+    from vledger.sync.services.office import Office
+
+    if not home.exists():
+        return False
+    if not fresh and Office.exists(home):
+        return True
+    shutil.rmtree(home)
+    return False
+
+
+def _open(args: argparse.Namespace, home: Path) -> int:
     args.home = home
     if args.no_ui:
         print(home)
@@ -81,24 +109,24 @@ def _open_ui(args: argparse.Namespace) -> int | None:
     return result
 
 
-def new_cache_home() -> Path:
+def demo_home() -> Path:
+    """The one folder `vledger demo` keeps its township in when given no --home."""
     from platformdirs import user_cache_dir
 
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(user_cache_dir("vledger"))
-    base.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f"demo-{stamp}-", dir=base))
+    return Path(user_cache_dir("vledger", appauthor=False)) / "demo"
 
 
 def build_demo(
     home: Path, villages: int, rows: int, seed: int, *, lang: str = "en",
-    out: TextIO | None = None,
+    out: TextIO | None = None, in_year: bool = False,
 ) -> None:
-    """Build the sample township in `home` through the office's services."""
+    """Build the sample township in `home` through the office's services. `in_year`:
+    date every ledger row inside its program's year (the demo a person opens); without
+    it a few rows fall just outside, as happens in real ledgers (tests rank those)."""
     from vledger.fixtures.generate import generate_township, write_csv
     from vledger.sync.services.homes import init_township
 
-    township = generate_township(villages, rows, seed)
+    township = generate_township(villages, rows, seed, outside_year=not in_year)
     programs = list(township.programs.values())
     year = programs[0].program.year
     steps = 1 + len(programs) * (1 + len(township.offices))

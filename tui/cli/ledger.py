@@ -68,9 +68,9 @@ def register(sub: Any) -> None:
 
     load = actions.add_parser(
         "import", help="add every row of a .csv or .xlsx file, all or none",
-        description="Add every row of a .csv (UTF-8) or .xlsx file whose header names "
-        "columns by id or title. Nothing is written unless every cell is right; each "
-        "problem is printed as FILE:ROW:COLUMN: message.",
+        description="Add every row of a .csv (UTF-8, or GBK as Chinese Excel saves a plain "
+        "CSV) or .xlsx file whose header names columns by id or title. Nothing is written "
+        "unless every cell is right; each problem is printed as FILE:ROW:COLUMN: message.",
     )
     _program_and_village(load, file=True)
     load.set_defaults(run=run_import)
@@ -157,7 +157,10 @@ def typed_cells(
 
 
 def shown(value: object, lang: str) -> str:
-    """A stored value on one line of a terminal."""
+    """A stored value on one line of a terminal, inert (cells may hold what was written
+    before control characters were refused, or by another tool)."""
+    from vledger.domain.values import visible
+
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -168,7 +171,7 @@ def shown(value: object, lang: str) -> str:
         text = json.dumps(value, ensure_ascii=False, default=str)
     else:
         text = str(value)
-    return text.replace("\r\n", "↵").replace("\n", "↵").replace("\r", "↵").replace("\t", " ")
+    return visible(text)  # line breaks as ↵, control characters and bidi marks as escapes
 
 
 # -- handlers --------------------------------------------------------------------------------
@@ -183,10 +186,23 @@ def session_of(args: argparse.Namespace, *, writing: bool = True) -> Iterator[Le
         yield office.ledgers.session(args.program, args.village, writing=writing)
 
 
+def warn(args: argparse.Namespace, said: Sequence[object], *, notes: Sequence[object] = ()
+         ) -> None:
+    """Notes and warnings go to stderr, so stdout stays what a script reads."""
+    from vledger.messages import localize
+
+    for line in notes:
+        print(localize(line, args.lang), file=sys.stderr)
+    for line in said:
+        print(say(args.lang, "cli.warning", text=localize(line, args.lang)), file=sys.stderr)
+
+
 def run_add(args: argparse.Namespace) -> int:
     with session_of(args) as ledger, cell_refusals():
         cells = typed_cells(args, args.cells, ledger.program, whole_row=True)
         (row_id,) = ledger.add_rows([cells])
+        warnings = ledger.warnings(cells)
+    warn(args, warnings)
     print(row_id)
     return 0
 
@@ -195,6 +211,8 @@ def run_set(args: argparse.Namespace) -> int:
     with session_of(args) as ledger, cell_refusals():
         cells = typed_cells(args, args.cells, ledger.program, whole_row=False)
         ledger.set_cells(args.row, cells)
+        warnings = ledger.warnings(cells)
+    warn(args, warnings)
     count = len(cells)
     print(say(args.lang, "cli.ledger.cells-set", row=args.row, count=count))
     return 0
@@ -255,9 +273,11 @@ def ledger_lines(
 
 def run_import(args: argparse.Namespace) -> int:
     with session_of(args) as ledger:
-        count = ledger.import_file(args.file, shown_as=args.file)
+        done = ledger.import_file(args.file, shown_as=args.file)
         village, program = ledger.village, ledger.program.id
-    print(say(args.lang, "cli.ledger.imported", count=count, village=village, program=program))
+    warn(args, done.warnings, notes=done.notes)
+    print(say(args.lang, "cli.ledger.imported", count=done.count, village=village,
+              program=program))
     return 0
 
 

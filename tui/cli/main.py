@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from vledger import __version__
 from vledger.errors import EXIT_OK, EXIT_USAGE, VledgerError
@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "vledger.tui.cli.publish",
     "vledger.tui.cli.history",
     "vledger.tui.cli.sync",
+    "vledger.tui.cli.recover",
     "vledger.tui.cli.demo",
     "vledger.tui.cli.ui",
 )
@@ -42,13 +43,51 @@ COMMAND_MODULES = (
 Handler = Callable[[argparse.Namespace], int | None]
 
 
+# Chinese Windows names its locale 'Chinese (Simplified)_China' or 'Chinese_China.936'
+# (code page 936 is GBK; 950 Big5, 54936 GB18030), where POSIX says 'zh_CN.UTF-8'.
+_CHINESE_CODE_PAGES = (".936", ".950", ".54936")
+
+
+def lang_of_locale(name: str) -> str | None:
+    """"zh" or "en" for a locale name of any platform; None when it names none."""
+    name = name.strip().lower()
+    if not name or name in ("c", "posix"):
+        return None if not name else "en"
+    if name.startswith(("zh", "chinese")) or name.endswith(_CHINESE_CODE_PAGES):
+        return "zh"
+    return "en"
+
+
 def default_lang() -> str:
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name)
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    loc = locale.getlocale()[0] or ""
-    return "zh" if loc.lower().startswith("zh") else "en"
+        found = lang_of_locale(os.environ.get(name, ""))
+        if found:
+            return found
+    for ask in (_locale_name, _windows_ui_locale):
+        found = lang_of_locale(ask())
+        if found:
+            return found
+    return "en"
+
+
+def _locale_name() -> str:
+    try:
+        return locale.getlocale()[0] or ""
+    except ValueError:  # an environment naming a locale Python does not know
+        return ""
+
+
+def _windows_ui_locale() -> str:
+    """The Windows display language's name ('zh-CN'), where the environment has none."""
+    import ctypes
+
+    windll: Any = getattr(ctypes, "windll", None)  # Windows only
+    if windll is None:
+        return ""
+    buffer = ctypes.create_unicode_buffer(85)
+    if windll.kernel32.GetUserDefaultLocaleName(buffer, len(buffer)):
+        return str(buffer.value)
+    return ""
 
 
 def default_home() -> Path:
@@ -57,7 +96,18 @@ def default_home() -> Path:
         return Path(env)
     from platformdirs import user_data_dir
 
-    return Path(user_data_dir("vledger"))
+    # appauthor=False: on Windows the home is ...\AppData\Local\vledger, not the
+    # ...\vledger\vledger platformdirs makes of an author named like the app.
+    return Path(user_data_dir("vledger", appauthor=False))
+
+
+def never_fail_on_output() -> None:
+    """A console or redirect that cannot hold every character (a Chinese Windows console
+    is GBK, code page 936) gets what it can and "?" for the rest, never a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "strict") == "strict":
+            reconfigure(errors="replace")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -105,10 +155,12 @@ def _accept_globals_anywhere(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    never_fail_on_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.home is None:
         args.home = default_home()
+    args.lang_given = args.lang is not None  # the UI may start in the home's remembered one
     if args.lang is None:
         args.lang = default_lang()
     run: Handler | None = getattr(args, "run", None)

@@ -27,7 +27,7 @@ def open_office(args: argparse.Namespace) -> Office:
     lang = getattr(args, "lang", "en")
     office = Office.open(args.home, lang=lang)
     for line in office.damage:
-        print(say(lang, "cli.warning", text=line), file=sys.stderr)
+        print(say(lang, "cli.warning", text=neutral(line)), file=sys.stderr)
     return office
 
 
@@ -140,6 +140,14 @@ def office_kinds(lang: str) -> dict[str, str]:
 # -- plain text tables that line up with Chinese text -------------------------------------
 
 
+def neutral(text: str) -> str:
+    """Text from documents (names, cells, reasons) made inert for a terminal: control
+    characters and bidi overrides shown as escapes, line breaks as ↵ (domain/values.py)."""
+    from vledger.domain.values import visible
+
+    return visible(text)
+
+
 def cell_width(text: str) -> int:
     """Columns a string takes on a terminal (CJK characters take two)."""
     from rich.cells import cell_len
@@ -157,8 +165,10 @@ def table(
     rows: Iterable[tuple[str, ...]],
     right: frozenset[int] = frozenset(),
 ) -> list[str]:
-    """Lines of a table; columns whose index is in `right` are right-aligned (numbers)."""
-    everything = ([header] if header else []) + list(rows)
+    """Lines of a table; columns whose index is in `right` are right-aligned (numbers).
+    Every cell is made inert (`neutral`): a table shows what documents hold."""
+    everything = [tuple(neutral(c) for c in row)
+                  for row in ([header] if header else []) + list(rows)]
     if not everything:
         return []
     widths = [max(cell_width(r[i]) for r in everything) for i in range(len(everything[0]))]

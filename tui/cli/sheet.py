@@ -44,11 +44,14 @@ def register(sub: Any) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from vledger.tui.cli.ledger import warn
     from vledger.tui.cli.offices import open_office
 
     with open_office(args) as office:
-        count = office.sheets.import_csv(args.program, args.kind, args.file, shown_as=args.file)
-    print(say(args.lang, "cli.sheet.imported", program=args.program, kind=args.kind, count=count))
+        done = office.sheets.import_csv(args.program, args.kind, args.file, shown_as=args.file)
+    warn(args, (), notes=done.notes)
+    print(say(args.lang, "cli.sheet.imported", program=args.program, kind=args.kind,
+              count=done.count))
     return 0
 
 

@@ -29,7 +29,9 @@ def register(sub: Any) -> None:
     serve.set_defaults(run=run_serve)
 
     sync = sub.add_parser("sync", help="exchange changes with a peer until both hold the same")
-    sync.add_argument("peer", metavar="HOST:PORT")
+    sync.add_argument("peer", metavar="HOST:PORT", nargs="?", default=None,
+                      help="the peer (default: the last address that worked, else the "
+                      "invitation's)")
     sync.add_argument("--watch", action="store_true",
                       help="keep the link up: push and pull edits as they happen, reconnect")
     sync.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
@@ -73,6 +75,16 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
     return usage
 
 
+def _say_clock(args: argparse.Namespace) -> None:
+    """A clock obviously wrong (TLS and every recorded edit depend on it) is said first."""
+    from vledger.messages import say
+    from vledger.sync.services.sync import clock_problem
+
+    problem = clock_problem()
+    if problem is not None:
+        print(say(args.lang, "cli.warning", text=problem.text(args.lang)), file=sys.stderr)
+
+
 def _install_stop(loop: Any, stop: Any) -> None:
     import signal
 
@@ -97,6 +109,8 @@ def run_serve(args: argparse.Namespace) -> int:
     def ready(serving: home_sync.Serving) -> None:
         print(f"serving {serving.township} as {serving.office} on "
               f"{serving.host}:{serving.port}", flush=True)
+
+    _say_clock(args)
 
     def told(brought: Brought) -> None:  # one line per link, when it ends
         print(brought.line(args.lang), flush=True)
@@ -127,6 +141,8 @@ def run_sync(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, flush=True)
 
+    _say_clock(args)
+
     async def main() -> None:
         if args.watch:
             stop = asyncio.Event()
@@ -155,29 +171,46 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from vledger.messages import say
     from vledger.sync.services import home_sync
+    from vledger.tui.cli.offices import neutral
 
     report = home_sync.status(args.home)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
-    print(f"{report['office']} of {report['township']} (device {report['device']})")
-    print(f"{len(report['documents'])} document(s):")
+    lang = args.lang
+    print(say(lang, "cli.status.office", office=report["office"], township=report["township"],
+              device=report["device"]))
+    print(say(lang, "cli.status.documents", count=len(report["documents"])))
     for doc in report["documents"]:
-        print(f"  {doc['id']}: {doc['changes']} change(s)")
+        print(say(lang, "cli.status.document", doc=doc["id"], changes=doc["changes"]))
     if not report["peers"]:
-        print("no peer has synced with this office yet")
+        print(say(lang, "cli.status.no-peer"))
     for peer in report["peers"]:
-        print(f"peer {peer['office']} (device {peer['device']}): last sync {peer['last_sync']}, "
-              f"{peer['unconfirmed']} change(s) not confirmed")
+        print(say(lang, "cli.status.peer", office=peer["office"], device=peer["device"],
+                  at=peer["last_sync"], count=peer["unconfirmed"]))
     if report["refused"]:
-        print(f"{len(report['refused'])} received change(s) refused (never applied):")
+        print(say(lang, "cli.status.refused", count=len(report["refused"])))
     for item in report["refused"]:
-        who = f"device {item['device']} ({item['office'] or 'unknown'})" if item["device"] \
-            else "no device"
-        print(f"  {item['last_at']} {item['doc']} change {item['change'][:12]} by {who} "
-              f"from {item['origin']}: {item['reason']}"
-              + (f" (seen {item['times']} times)" if item["times"] > 1 else ""))
+        who = (say(lang, "cli.status.by-device", device=item["device"],
+                   office=item["office"] or "?") if item["device"]
+               else say(lang, "cli.status.no-device"))
+        seen = say(lang, "cli.status.seen", times=item["times"]) if item["times"] > 1 else ""
+        print(neutral(say(lang, "cli.status.refused-change", at=item["last_at"],
+                          doc=item["doc"], change=item["change"][:12], who=who,
+                          origin=item["origin"], reason=item["reason"], seen=seen)))
+    if report["damage"]:
+        print(say(lang, "cli.status.damage", count=len(report["damage"])))
+        for line in report["damage"]:
+            print(f"  {neutral(line)}")
+        print(say(lang, "cli.status.damage-how"))
+    if report["set_aside"]:
+        print(say(lang, "cli.status.set-aside", count=len(report["set_aside"])))
+        for item in report["set_aside"]:
+            print(neutral(say(lang, "cli.status.set-aside-change", at=item["at"], doc=item["doc"],
+                              change=item["change"][:12], device=item["device"] or "?",
+                              reason=item["reason"])))
     return 0
 
 

@@ -17,7 +17,12 @@ def run_ui(args: argparse.Namespace) -> int:
 
 
 def open_home(args: argparse.Namespace) -> int:
-    """Run the UI on `args.home` in `args.lang` (tui/cli/demo.py calls this after a build)."""
+    """Run the UI on `args.home` in `args.lang` (tui/cli/demo.py calls this after a build);
+    without --lang, in the language last chosen in this home's UI, if any."""
     from vledger.tui.app import run_app
 
+    if not getattr(args, "lang_given", True):
+        from vledger.sync.services.office import remembered_lang
+
+        args.lang = remembered_lang(args.home) or args.lang
     return run_app(args.home, args.lang)

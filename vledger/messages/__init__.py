@@ -42,6 +42,7 @@ from vledger.messages import (
     program,
     publish,
     ranking,
+    sync,
     ui,
     values,
 )
@@ -80,6 +81,7 @@ CATALOGUE: dict[str, Entry] = _merge(
     ranking.MESSAGES,
     explain.MESSAGES,
     cli.MESSAGES,
+    sync.MESSAGES,
     ui.MESSAGES,
     commands.MESSAGES,
     publish.MESSAGES,

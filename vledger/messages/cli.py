@@ -180,7 +180,70 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{home} is not empty; the demo is built in an empty folder",
     ),
     "cli.demo.where": ("示例乡镇已建在 {home}", "The sample township is in {home}"),
+    "cli.demo.again": (
+        "示例乡镇在 {home}，上次的修改都还在（重新建一个：vledger demo --fresh）",
+        "The sample township is in {home}, with the edits made in it before (to start over: "
+        "vledger demo --fresh)",
+    ),
     "cli.demo.rank-it": ("排名：{command}", "Rank it: {command}"),
     "cli.demo.progress": ("示例", "demo"),
     "cli.demo.offices": ("乡镇和村", "township and villages"),
+    # -- status
+    "cli.status.office": (
+        "{township} 的 {office}（设备 {device}）", "{office} of {township} (device {device})"
+    ),
+    "cli.status.documents": (
+        "{count} 个文档：", "{count} {count:document|documents}:"
+    ),
+    "cli.status.document": (
+        "  {doc}：{changes} 个修改", "  {doc}: {changes} {changes:change|changes}"
+    ),
+    "cli.status.no-peer": (
+        "还没有哪个办公室和这里同步过", "no peer has synced with this office yet"
+    ),
+    "cli.status.peer": (
+        "对方 {office}（设备 {device}）：上次同步 {at}，{count} 个修改未确认收到",
+        "peer {office} (device {device}): last sync {at}, {count} "
+        "{count:change|changes} not confirmed",
+    ),
+    "cli.status.refused": (
+        "收到的修改中有 {count} 个被拒收（从未应用）：",
+        "{count} received {count:change|changes} refused (never applied):",
+    ),
+    "cli.status.by-device": ("设备 {device}（{office}）", "device {device} ({office})"),
+    "cli.status.no-device": ("无设备", "no device"),
+    "cli.status.seen": ("（见过 {times} 次）", " (seen {times} times)"),
+    "cli.status.refused-change": (
+        "  {at} {doc} 修改 {change}，{who}，来自 {origin}：{reason}{seen}",
+        "  {at} {doc} change {change} by {who} from {origin}: {reason}{seen}",
+    ),
+    "cli.status.damage": (
+        "这个目录的存储有 {count} 处损坏：",
+        "{count} damaged {count:part|parts} of this home's store:",
+    ),
+    "cli.status.damage-how": (
+        "  运行 `vledger recover` 取回损坏副本里还能读出的内容，再同步一次从其他办公室补齐",
+        "  run `vledger recover` to take back what the damaged copy still holds, then sync "
+        "to get the rest from a peer",
+    ),
+    "cli.status.set-aside": (
+        "有 {count} 个修改被放在一边（从未应用）：",
+        "{count} {count:change|changes} set aside (never applied):",
+    ),
+    "cli.status.set-aside-change": (
+        "  {at} {doc} 修改 {change}，设备 {device}：{reason}",
+        "  {at} {doc} change {change} by device {device}: {reason}",
+    ),
+    # -- recover
+    "cli.recover.done": (
+        "已从 {source} 取回：{documents} 个文档中新增 {changes} 个修改",
+        "recovered from {source}: {changes} new {changes:change|changes} in {documents} "
+        "{documents:document|documents}",
+    ),
+    "cli.recover.settings": ("  取回的设置：{keys}", "  settings taken back: {keys}"),
+    "cli.recover.problem": ("  读不出：{problem}", "  could not be read: {problem}"),
+    "cli.recover.next": (
+        "再和乡镇同步一次，补齐损坏时丢掉的修改",
+        "now sync with the township to get back what the damage lost",
+    ),
 }

@@ -9,6 +9,35 @@ from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # -- TOML itself: tomllib reports in English; the common cases are said in Chinese too
+    # -- limits, checked before anything else (domain/program_file.py)
+    "program.limit.file": (
+        "文件有 {size} 个字符，方案文件最多 {most} 个字符",
+        "the file has {size} characters; a program file has at most {most}",
+    ),
+    "program.limit.nesting": (
+        "括号套得太深：方案文件里的 [ ] 和 {{ }} 最多套 {most} 层",
+        "brackets nest too deep: [ ] and {{ }} nest at most {most} levels in a program file",
+    ),
+    "program.limit.key-parts": (
+        "键名分段太多：用“.”连接的键最多 {most} 段",
+        "a dotted key or table name has too many parts (at most {most})",
+    ),
+    "program.limit.digits": (
+        "数字太长：一个数最多写 {most} 位", "a number is too long (at most {most} digits)"
+    ),
+    "program.limit.number": (
+        "{key} = {value} 太大：方案里的数绝对值最多是 {most}",
+        "{key} = {value} is too large: numbers in a program are at most {most} either side "
+        "of zero",
+    ),
+    "program.limit.places": (
+        "{key} = {value} 的小数位太多：最多 {most} 位",
+        "{key} = {value} has too many decimal places (at most {most})",
+    ),
+    "program.limit.choices": (
+        "列了 {count} 个选项，一列最多 {most} 个",
+        "{count} choices; a column has at most {most}",
+    ),
     "program.toml.invalid": ("不是有效的 TOML 格式：{error}", "not valid TOML: {error}"),
     "program.toml.key-twice": (
         "TOML 格式错误：“{key}”写了两次", 'not valid TOML: key "{key}" is given twice'

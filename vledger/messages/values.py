@@ -37,8 +37,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a number {range}, e.g. 12.5 (kept to {places} decimal places)",
     ),
     "value.form.date": (
-        "日期，如 2026-03-05、2026/3/5、2026.3.5 或 2026年3月5日",
-        "a date, e.g. 2026-03-05, 2026/3/5, 2026.3.5 or 2026年3月5日",
+        "日期，如 2026-03-05、2026/3/5 或 3月5日", "a date, e.g. 2026-03-05, 2026/3/5 or 3月5日"
     ),
     "value.form.choice": ("以下之一：{choices}", "one of: {choices}"),
     "value.form.text": ("不超过{most}个字的文字", "text of at most {most} characters"),
@@ -50,6 +49,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{year}年{month}月只有{days}天，没有{day}日", "{month} {year} has {days} days, not {day}"
     ),
     "value.why.too-long": ("多了{extra}个字", "{extra} {extra:character|characters} too many"),
+    "value.why.time-of-day": (
+        "日期不带钟点（只有 0:00 可以省去）", "a date has no time of day (only 0:00 is dropped)"
+    ),
+    "value.why.no-year": (
+        "没写年份，这一列也没有方案年度", "no year, and the column has no program year"
+    ),
+    "value.why.control": (
+        "含有控制字符 {chars}（会扰乱屏幕和表格文件）",
+        "holds control characters {chars} (they garble screens and files)",
+    ),
+    "value.why.no-such-number": ("序号只有 1 到 {count}", "the choices are numbered 1 to {count}"),
+    "value.why.several-choices": (
+        "对得上好几个：{choices}，请多打几个字", "matches several: {choices}; type more of it"
+    ),
+    # -- accepted, but worth saying while the row is in front of the clerk
+    "value.warn.outside-year": (
+        "{title} {day} 不在方案年度 {year} 内，这一行不计入任何考核阶段",
+        "{title} {day} is outside the program's year {year}: the row counts in no period",
+    ),
     "value.why.stored-type": ("存储的值类型不符", "stored value of another type"),
     "value.why.too-many-places": ("超过{places}位小数", "more than {places} decimal places"),
 }
