@@ -14,6 +14,12 @@ different cells never touch the same object, see sync/document.py):
     manual/<program>/<village>/<period>/<item>          = decimal string (points)
     adjustments/<program>/<village>/<period>/<adjustment> = int (count)
     journal/<entry id>      = msgpack bytes of a journal entry
+    publication:<id>        = msgpack bytes of a publication (domain/publication.py)
+
+Publications sit at the root under flat keys, not in a map of their own: a new map would
+have to be made in the genesis (the layout rule in documents/replica.py), and that would
+change the first change of every township document already made. Each key is written
+once, by the one publish that makes its random id, so no two offices ever write it.
 
 Journal cells (program, village, row, column), following domain/history.py so
 that different values never share a cell:
@@ -29,19 +35,24 @@ township was founded (services/context.py); the other years' township documents 
 their programs and sheets, and an empty roster.
     program     (<program>, "", "program", "")        new = sha256 of the text
     name        ("", "", "township", "name")
+    publication (<program>, "", "publication", <id>)  new = {period, version, note}
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Literal
+from typing import Any, Literal
+
+import msgpack
 
 from vledger.domain.decimals import decimal_to_plain
 from vledger.domain.history import RESOLVE, Cell, JournalEntry
 from vledger.domain.program import YEAR, Program
+from vledger.domain.publication import Publication, PublicationError
 from vledger.sync.binding.doc import ROOT, Plain
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import TOWNSHIP, Edit, EditRefused, Record, Replica, check_id
@@ -52,6 +63,8 @@ SHEET_KINDS: tuple[SheetKind, ...] = ("targets", "entered", "manual", "adjustmen
 _ROW_PREFIX = {"targets": "target", "entered": "entered", "manual": "manual",
                "adjustments": "adjustment"}
 OFFICE_KINDS = ("township", "village")
+PUBLICATION_PREFIX = "publication:"
+_PUBLICATION_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud
 
 
 @dataclass(frozen=True)
@@ -232,6 +245,39 @@ class TownshipDoc:
             return []
         records = (_program_record(program_id, old, source),)
         return self.replica.write(who, [_with_records(edit, records)])
+
+    # -- publications ------------------------------------------------------------------
+
+    @staticmethod
+    def new_publication_id() -> str:
+        return "p" + "".join(secrets.choice(_PUBLICATION_ID_ALPHABET) for _ in range(7))
+
+    def publications(self) -> tuple[list[Publication], list[str]]:
+        """Every publication stored, and the keys of those that cannot be read."""
+        found: list[Publication] = []
+        bad: list[str] = []
+        for key, data in self.replica.read_children([], PUBLICATION_PREFIX).items():
+            try:
+                if not isinstance(data, bytes):
+                    raise PublicationError("not stored as bytes")
+                found.append(Publication.from_plain(msgpack.unpackb(data, raw=False)))
+            except (PublicationError, ValueError, TypeError, msgpack.UnpackException):
+                bad.append(key)
+        return sorted(found, key=lambda p: (p.program, p.period, p.order)), bad
+
+    def publish(self, who: Who, publication: Publication) -> list[JournalEntry]:
+        """Store a publication under its own new key, with its journal entry."""
+        check_id("publication", publication.id)
+        key = PUBLICATION_PREFIX + publication.id
+        data = bytes(msgpack.packb(publication.to_plain(), use_bin_type=True))
+        summary: dict[str, Any] = {"period": publication.period,
+                                   "version": publication.version, "note": publication.note}
+        cell = (publication.program, "", "publication", publication.id)
+        record = Record("publish", cell, summary, None)
+        with self.replica.writing():
+            if self.replica.read([key]) is not None:
+                raise EditRefused(f"publication {publication.id} exists already")
+            return self.replica.write(who, [Edit("publish", cell, (key,), data, (record,))])
 
     # -- the sheet's inputs -------------------------------------------------------------
 

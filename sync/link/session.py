@@ -297,6 +297,10 @@ class Responder:
         self.sent = 0  # changes sent to the peer (a whole document counts its changes)
         self.received = 0  # changes new to this home
         self.in_step = 0  # exchanges that ended with both sides holding the same heads
+        # As in Outcome: what both held at hello, and what the peer said it held last.
+        self.began_here: dict[str, Heads] = {}
+        self.began_there: dict[str, Heads] = {}
+        self.ended: dict[str, Heads] = {}
 
     def handle(self, store: Replicas, frame: Frame) -> Frame:
         """The answer to `frame`; FrameError for a frame that breaks the protocol."""
@@ -327,7 +331,12 @@ class Responder:
         # Named by the key it proved when there is one: a hello cannot borrow another
         # device's name (and with it that device's peer records).
         self.peer = peer_key(office, self.authenticated or text(frame, "device"))
-        return self.me.hello(own_documents(store, self.me.township))
+        mine = own_documents(store, self.me.township)
+        self.began_here = dict(mine)
+        self.began_there = {d: h for d, h in heads_map(frame).items()
+                            if belongs(d, self.me.township)}
+        self.ended = dict(self.began_there)
+        return self.me.hello(mine)
 
     def _admit(self, store: Replicas, office: str, enroll: bytes | None) -> None:
         """Refuse a device the roster does not let act for `office` (enrolling it first when
@@ -461,6 +470,7 @@ class Responder:
         record_equal(store, self.peer, mine, theirs)
         if {d: sorted(h) for d, h in mine.items()} == {d: sorted(h) for d, h in theirs.items()}:
             self.in_step += 1
+        self.ended = {d: h for d, h in theirs.items() if belongs(d, self.me.township)}
         return {"t": "heads", "docs": mine}
 
     def _origin(self) -> str:
@@ -505,6 +515,12 @@ class Outcome:
     documents: int = 0
     refused: list[str] = field(default_factory=list)  # "doc: change: reason", either side
     stuck: set[str] = field(default_factory=set)  # documents with refused changes
+    # What each side held when the exchange began, and what the peer held at its end
+    # (the heads both hold, once converged): what went each way is told from these
+    # (services/brought.py).
+    began_here: dict[str, Heads] = field(default_factory=dict)
+    began_there: dict[str, Heads] = field(default_factory=dict)
+    ended: dict[str, Heads] = field(default_factory=dict)
 
 
 class Initiator:
@@ -556,6 +572,8 @@ class Initiator:
             await self.hello(store)
         outcome.peer_office = self.peer_office
         mine = own_documents(store, self.me.township)
+        outcome.began_here = dict(mine)
+        outcome.began_there = dict(self.theirs)
         for number in range(1, self.max_passes + 1):
             outcome.passes = number
             differing = sorted(
@@ -571,6 +589,7 @@ class Initiator:
                 break
         outcome.documents = len(mine)
         outcome.stuck = set(self.stuck)
+        outcome.ended = dict(self.theirs)
         return outcome
 
     def _note_refused(self, outcome: Outcome, doc: str, items: Iterable[object]) -> None:

@@ -331,16 +331,22 @@ class ServerStats:
     errors: list[str] = field(default_factory=list)
 
 
+LinkDone = Callable[[Responder], None]
+
+
 class Server:
     """Answers every peer that connects; each connection has its own Responder."""
 
     def __init__(
         self, home: Path, *, timeout: float = DEFAULT_TIMEOUT, secure: bool = True,
-        watch: Watcher | None = None,
+        watch: Watcher | None = None, on_link: LinkDone | None = None,
     ) -> None:
         """`secure=False` (plain TCP, peers not authenticated, no signatures) is for
-        benchmarks only. `watch` hears of every link's steps (LinkEvent)."""
+        benchmarks only. `watch` hears of every link's steps (LinkEvent). `on_link` is
+        called with the link's Responder when a link that said hello ends (to log what it
+        brought); it must return at once (it runs on the loop every link is answered on)."""
         self.gate = HomeGate(home)
+        self.on_link = on_link
         self.timeout = timeout
         self.secure = secure
         self.watch = watch
@@ -394,6 +400,16 @@ class Server:
             await self._say(writer, error_frame("unauthenticated", "no device key proven"))
             return
         responder = Responder(self._me, authenticated=device, enroll=enroll_over_link(self._me))
+        await self._answer(reader, writer, responder, address)
+        if responder.peer is not None and self.on_link is not None:
+            try:
+                self.on_link(responder)
+            except Exception as problem:  # a report that fails must not stop the server
+                self.stats.errors.append(repr(problem))
+                print(f"vledger serve: {problem!r}", file=sys.stderr)
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                      responder: Responder, address: str) -> None:
         told = (0, 0, 0)  # in_step, sent, received when the last "synced" was told
         try:
             while True:

@@ -17,6 +17,7 @@ and any change to it (local or received) changes its heads and so misses the cac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from vledger.domain.history import DELETED, Cell, Conflict, ConflictValue, History, JournalEntry
@@ -41,11 +42,15 @@ class HistoryService:
     """Every recorded edit of the documents this office holds, and their conflicts."""
 
     def __init__(
-        self, context: OfficeContext, programs: ProgramService, roster: RosterService
+        self, context: OfficeContext, programs: ProgramService, roster: RosterService,
+        late: Callable[[], set[str]] | None = None,
     ) -> None:
         self._context = context
         self._programs = programs
         self._roster = roster
+        # The ids of late edits: recorded after the latest publication of a period they
+        # touch (publications.py); `edits` marks them.
+        self._late = late or (lambda: set())
 
     def journal(self, village: str | None = None, program: str | None = None) -> History:
         """The History of the township documents and every held village document (or
@@ -71,10 +76,13 @@ class HistoryService:
         self, program: str | None = None, village: str | None = None, office: str | None = None,
         **filters: Any,
     ) -> list[dict[str, Any]]:
-        """Every recorded edit, newest first, as `history --json` lists them (cli.md)."""
+        """Every recorded edit, newest first, as `history --json` lists them (cli.md), each
+        with `late`: whether a published sheet did not include it and it touches that
+        sheet's period."""
         history = self.journal(village, program)
         chosen = history.listing(program=program, village=village, office=office, **filters)
-        return [history.edit_record(e) for e in chosen]
+        late = self._late() if chosen else set()
+        return [history.edit_record(e) | {"late": e.id in late} for e in chosen]
 
     def current_value(self, cell: Cell, year: int | None = None) -> Any:
         """What the document shows now in a journal cell (ledger cell or township value);

@@ -23,15 +23,17 @@ from vledger.errors import Unreachable
 from vledger.messages import Message
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services import sync
+from vledger.sync.services.brought import Brought, link_brought
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.store.database import DB_FILE, StoreBusy
 
 if TYPE_CHECKING:
     from vledger.sync.link.bundle import BundleSummary
-    from vledger.sync.link.session import Identity
+    from vledger.sync.link.session import Identity, Responder
     from vledger.sync.link.transport import HomeGate, LinkEvent
 
 Report = Callable[[str], None]
+Told = Callable[[Brought], None]
 DEFAULT_TIMEOUT = 15.0  # seconds any one connect, read or write may take
 
 
@@ -47,13 +49,15 @@ class Serving:
 
 @dataclass(frozen=True)
 class SyncDone:
-    """What `sync` did: both sides hold the same heads for every document."""
+    """What `sync` did: both sides hold the same heads for every document; `brought`
+    says what went each way and who moved."""
 
     peer_office: str
     address: str
     documents: int
     sent: int
     received: int
+    brought: Brought | None = None
 
 
 @contextmanager
@@ -141,15 +145,20 @@ def link_step(event: LinkEvent) -> LinkStep:
 async def serve(
     home: Path, listen: str, stop: asyncio.Event, ready: Callable[[Serving], None], *,
     timeout: float | None = None, watch: Callable[[LinkStep], None] | None = None,
+    told: Told | None = None,
 ) -> None:
     """Serve this home's replica on `listen` (HOST:PORT; port 0 picks one) until `stop`;
-    `watch` hears of every link's steps (a peer connected, synced, left, was refused)."""
+    `watch` hears of every link's steps (a peer connected, synced, left, was refused);
+    `told` gets what each link brought when it ends."""
     from vledger.sync.link.transport import Server
 
     host, port = sync.address_of(listen)
     me = _identity(home)
+
+    reports = None if told is None else LinkReports(home, me.township, told)
     server = Server(home, timeout=timeout or DEFAULT_TIMEOUT,
-                    watch=None if watch is None else (lambda event: watch(link_step(event))))
+                    watch=None if watch is None else (lambda event: watch(link_step(event))),
+                    on_link=None if reports is None else reports.link_done)
     try:
         bound_host, bound_port = await server.start(host, port)
     except OSError as problem:
@@ -161,6 +170,79 @@ async def serve(
         await stop.wait()
     finally:
         await server.stop()
+        if reports is not None:
+            reports.close()
+
+
+class LinkReports:
+    """What each of a server's links brought, worked out beside the server, not on it.
+
+    Ranking the current period before and after a link takes a tenth of a second or more
+    on a big township, and fifty villages syncing at once would wait for every one of them
+    if it ran on the loop that answers their frames. So each ended link's heads go to one
+    worker thread with its own store (a second connection to the home, as any other
+    process has); the documents it loads are dropped after each report, and `told` is
+    called back on the loop.
+    """
+
+    DRAIN_SECONDS = 3.0  # how long a stopping server waits for the reports still pending
+
+    def __init__(self, home: Path, township: str, told: Told) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.home = home
+        self.township = township
+        self.told = told
+        self._loop = asyncio.get_running_loop()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vledger-report")
+        self._store: Replicas | None = None  # opened and used in the worker thread only
+        self._pending: set[Any] = set()
+        self._stopping = False
+
+    def link_done(self, responder: Responder) -> None:
+        link = _Ended(dict(responder.began_here), dict(responder.began_there),
+                      dict(responder.ended))
+        future = self._pool.submit(self._report, responder.peer_office, link)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+
+    def _report(self, peer: str, link: _Ended) -> None:
+        if self._stopping:
+            return
+        if self._store is None:
+            self._store = Replicas.open(self.home, scan=False)
+        try:
+            found = link_brought(self._store, self.township, peer, link)
+        finally:
+            if len(self._pending) <= 1:  # no other report waits: memory back, a server
+                self._store.close_documents()  # runs all day
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.told, found)
+
+    def close(self) -> None:
+        """Wait a little for the reports still pending, drop the rest, close the store."""
+        from concurrent.futures import wait
+
+        wait(list(self._pending), timeout=self.DRAIN_SECONDS)
+        self._stopping = True
+        for future in list(self._pending):
+            future.cancel()
+        self._pool.submit(self._close_store)
+        self._pool.shutdown(wait=True)
+
+    def _close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+@dataclass(frozen=True)
+class _Ended:
+    """The heads a link began and ended with (brought.Exchanged), copied off the loop."""
+
+    began_here: dict[str, list[bytes]]
+    began_there: dict[str, list[bytes]]
+    ended: dict[str, list[bytes]]
 
 
 async def sync_once(
@@ -183,6 +265,7 @@ async def sync_once(
     gate = _gate(home)
     try:
         outcome = await exchange(gate, host, port, timeout=timeout or DEFAULT_TIMEOUT)
+        told = await _told(gate, outcome)
     except LinkUnreachable as problem:
         said = Message("sync.unreachable", address=f"{host}:{port}",
                        why=sync.describe(problem.last))
@@ -204,7 +287,13 @@ async def sync_once(
         )
     _remember(home, address)
     return SyncDone(outcome.peer_office, f"{host}:{port}", outcome.documents, outcome.sent,
-                    outcome.received)
+                    outcome.received, told)
+
+
+async def _told(gate: HomeGate, outcome: Any) -> Brought:
+    async with gate.use() as store:
+        township = str(store.db.settings.get("township") or "")
+        return link_brought(store, township, outcome.peer_office, outcome)
 
 
 async def watch(

@@ -11,6 +11,8 @@ An `Office` is composed of services, each built with only what it needs:
     office.ledgers    a village's ledgers, one `LedgerSession` per program and village
     office.sheets     the ranking sheet's inputs: targets, entered, manual, adjustments
     office.ranking    the ranking sheet of a program and period
+    office.publications  rankings as announced (通报): publish, the published sheet,
+                      what moved since and the late edits behind it
     office.history    recorded edits, blame, conflicts and settling them
     office.sync       sync now, bundles, peers, unsynced edits, the data version
     office.devices    invite, enroll, revoke, list the roster's devices (township keys)
@@ -36,6 +38,7 @@ from vledger.sync.services.history import HistoryService
 from vledger.sync.services.ledgers import LedgerService
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.services.programs import ProgramService
+from vledger.sync.services.publications import PublicationService
 from vledger.sync.services.ranking import RankingService
 from vledger.sync.services.roster import RosterService
 from vledger.sync.services.sheets import SheetService
@@ -78,7 +81,10 @@ class Office:
         self.ledgers = LedgerService(context, self.programs, self.roster)
         self.sheets = SheetService(context, self.programs, self.roster)
         self.ranking = RankingService(context, self.programs, self.roster, self.sheets)
-        self.history = HistoryService(context, self.programs, self.roster)
+        self.publications = PublicationService(context, self.programs, self.roster,
+                                               self.ranking)
+        self.history = HistoryService(context, self.programs, self.roster,
+                                      late=self.publications.late_edit_ids)
         self.sync = SyncService(context, self.programs)
         self._devices: DeviceService | None = None
 

@@ -12,19 +12,27 @@ builds no journal index, so no journal entry is decoded.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import secrets
+from collections.abc import Mapping, Sequence
 
 from vledger.domain.indicators import VillageMeasures, measure
 from vledger.domain.program import Program
-from vledger.domain.ranking import RankingError, RankingSheet, rank_sheet
+from vledger.domain.program_file import ProgramError
+from vledger.domain.ranking import RankingError, RankingSheet, Village, rank_sheet
 from vledger.messages import Message
+from vledger.sync.documents.ledger import VillageDoc
+from vledger.sync.documents.replica import Replica, doc_id, parse_doc_id
 from vledger.sync.documents.replicas import Replicas
+from vledger.sync.documents.township import Office as RosterEntry
+from vledger.sync.documents.township import TownshipDoc
 from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.measuring import Measured, helper_count, measure_all
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.services.programs import ProgramService
 from vledger.sync.services.roster import RosterService
-from vledger.sync.services.sheets import SheetService
+from vledger.sync.services.sheets import SheetService, inputs_of
+
+Heads = Mapping[str, Sequence[bytes]]  # document id -> heads
 
 
 class RankingService:
@@ -58,6 +66,113 @@ class RankingService:
                               period)
         except RankingError as error:
             raise Refusal(*error.problems) from None
+
+
+    def heads(self, program_id: str) -> dict[str, list[bytes]]:
+        """The heads of every document the program's sheets are computed from now: the
+        township's of its year, the roster's, and every village's of its year that this
+        office holds."""
+        context = self._context
+        year = self._programs.get(program_id).year
+        documents = [context.township_doc_id(year), context.roster_doc_id] + [
+            context.village_doc_id(v.id, year) for v in self._roster.villages(year)]
+        return {d: context.store.heads(d) for d in documents if context.store.has_document(d)}
+
+
+# -- the sheet as the documents were ----------------------------------------------------
+
+
+def frozen(store: Replicas, document: str, heads: Sequence[bytes]) -> Replica | None:
+    """The document as it was at `heads`, to read (nobody writes to it); None when this
+    home does not hold every change those heads name."""
+    doc = store.document(document)
+    if not doc.has(list(heads)):
+        return None
+    return Replica(document, doc.fork(list(heads)), secrets.token_bytes(16), None)
+
+
+def sheet_at(
+    store: Replicas, township_document: str, program_id: str, period: str, heads: Heads, *,
+    cached: bool = True,
+) -> RankingSheet:
+    """The ranking sheet of `period` as the documents were at `heads`: the roster, program
+    and sheets of the township document then, each village's ledger then. `cached=False`
+    measures every ledger afresh instead of trusting the measures kept for those heads.
+
+    Refusal when this home lacks some of those changes (or some village's document is not
+    in `heads`: it could not be ranked then), or the program was not there.
+    """
+    township_heads = heads.get(township_document)
+    if township_heads is None:
+        raise Refusal(Message("publish.not-held", documents=[township_document]))
+    replica = frozen(store, township_document, township_heads)
+    if replica is None:
+        raise Refusal(Message("publish.not-held", documents=[township_document]))
+    township = TownshipDoc(replica)
+    try:
+        program = township.program(program_id)
+    except (KeyError, ProgramError):
+        raise Refusal(Message("publish.no-program-then", program=program_id)) from None
+    town, _, year = parse_doc_id(township_document)
+    villages = [Village(o.id, o.name, o.area or None) for o in _roster_at(store, township, heads)
+                if o.kind == "village" and o.in_year(year)]
+    documents = {v.id: doc_id(town, v.id, year) for v in villages}
+    missing = [d for d in documents.values() if d not in heads or not store.has_document(d)]
+    if missing:  # a village not held then could not be ranked then
+        raise Refusal(Message("publish.not-held", documents=missing))
+    measures = {
+        village: measures_at(store, program, document, heads[document], cached=cached)
+        for village, document in documents.items()
+    }
+    try:
+        return rank_sheet(program, villages, measures, inputs_of(township, program.id), period)
+    except RankingError as error:
+        raise Refusal(*error.problems) from None
+
+
+def _roster_at(store: Replicas, township: TownshipDoc, heads: Heads) -> list[RosterEntry]:
+    """The roster as it was at `heads`: kept in one township document of all the years
+    (context.py), the program's own or another year's among `heads`."""
+    found = township.offices()
+    if found:
+        return found
+    town = parse_doc_id(township.replica.doc_id)[0]
+    for document in sorted(heads):
+        if document == township.replica.doc_id or parse_doc_id(document)[:2] != (town, town):
+            continue
+        replica = frozen(store, document, heads[document])
+        other = [] if replica is None else TownshipDoc(replica).offices()
+        if other:
+            return other
+    return []
+
+
+def measures_at(
+    store: Replicas, program: Program, document: str, heads: Sequence[bytes], *,
+    cached: bool = True,
+) -> VillageMeasures:
+    """The measures of one village document as it was at `heads`. The store keeps one
+    measure per document and program, the latest: one for older heads is used when it is
+    there, and kept only when `heads` are the document's heads now."""
+    version = program_version(program)
+    key = list(heads)
+    if cached:
+        found = _cached(store, program, document, key, version)
+        if found is not None:
+            return found
+    was_open = store.is_open(document)
+    try:
+        replica = frozen(store, document, heads)
+        if replica is None:
+            raise Refusal(Message("publish.not-held", documents=[document]))
+        found = measure(program, VillageDoc(replica).rows(program.id, include_deleted=True))
+    finally:
+        if not was_open:
+            store.close_document(document)
+    if cached and sorted(store.heads(document)) == sorted(key):
+        with store.transaction(durable=False):
+            store.db.caches.put(document, program.id, key, found.to_plain(), version)
+    return found
 
 
 # -- measures, cached by heads ----------------------------------------------------------

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from vledger.domain.program import Program
 from vledger.domain.ranking import InputProblem, SheetInputs, VillageLike, check_inputs
+from vledger.sync.services.tabular import revive_cell
 
 # The exact header of each kind of sheet (cli.md).
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -87,7 +88,7 @@ def parse_sheet(
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue  # blank lines, as spreadsheets leave at the end
-        entry = _entry(header, [c.strip() for c in cells], line, problems)
+        entry = _entry(header, [revive_cell(c.strip()) for c in cells], line, problems)
         if entry is None:
             continue
         if entry.key in seen:

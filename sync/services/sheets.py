@@ -18,7 +18,7 @@ from typing import cast
 from vledger.domain.program import Program
 from vledger.domain.ranking import SheetInputs, Village, check_inputs
 from vledger.messages import Message
-from vledger.sync.documents.township import SheetKind, SheetValue
+from vledger.sync.documents.township import SheetKind, SheetValue, TownshipDoc
 from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.services.programs import ProgramService
@@ -59,19 +59,7 @@ class SheetService:
 
     def inputs(self, program_id: str) -> SheetInputs:
         program = self._programs.get(program_id)
-        township = self._context.township_doc(program.year)
-        targets = {
-            (k[0], k[1]): Decimal(str(v)) for k, v in township.sheet("targets", program_id).items()
-            if len(k) == 2
-        }
-
-        def per_period(kind: SheetKind) -> dict[tuple[str, str, str], Decimal]:
-            # Stored as village/period/key; SheetInputs wants (village, key, period).
-            return {(k[0], k[2], k[1]): Decimal(str(v))
-                    for k, v in township.sheet(kind, program_id).items() if len(k) == 3}
-
-        return SheetInputs(targets=targets, entered=per_period("entered"),
-                           manual=per_period("manual"), adjustments=per_period("adjustments"))
+        return inputs_of(self._context.township_doc(program.year), program_id)
 
     def import_csv(
         self, program_id: str, kind: str, path: Path | str, *, shown_as: str | None = None
@@ -157,6 +145,22 @@ def check_value(
     if problems:
         raise Refusal(*(f"{','.join(key)}: {problem_text(p, lang)}" for p in problems))
     return value
+
+
+def inputs_of(township: TownshipDoc, program_id: str) -> SheetInputs:
+    """The program's sheets as one township document (as it is, or as it was) holds them."""
+    targets = {
+        (k[0], k[1]): Decimal(str(v)) for k, v in township.sheet("targets", program_id).items()
+        if len(k) == 2
+    }
+
+    def per_period(kind: SheetKind) -> dict[tuple[str, str, str], Decimal]:
+        # Stored as village/period/key; SheetInputs wants (village, key, period).
+        return {(k[0], k[2], k[1]): Decimal(str(v))
+                for k, v in township.sheet(kind, program_id).items() if len(k) == 3}
+
+    return SheetInputs(targets=targets, entered=per_period("entered"),
+                       manual=per_period("manual"), adjustments=per_period("adjustments"))
 
 
 def _sheet_value(

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from vledger.sync.link.bundle import BundleSummary
     from vledger.sync.link.session import Identity
     from vledger.sync.link.transport import Connection
+    from vledger.sync.services.brought import Brought
 
 __all__ = [
     "PeerStatus", "SyncResult", "SyncService", "SyncState", "Unreachable", "address_to_offer",
@@ -105,6 +106,7 @@ class SyncResult:
     received: int  # changes new to this home
     bytes_sent: int
     bytes_received: int
+    brought: Brought | None = None  # what went each way and who moved
 
 
 # -- the acts, over a store ------------------------------------------------------------------
@@ -447,6 +449,7 @@ async def _exchange(
 ) -> SyncResult:
     from vledger.sync.link.frames import Frame, write_frame
     from vledger.sync.link.session import Initiator
+    from vledger.sync.services.brought import link_brought
 
     frames = 0
 
@@ -461,9 +464,10 @@ async def _exchange(
     outcome = await initiator.run(store)
     with contextlib.suppress(Exception):
         await write_frame(conn.writer, {"t": "bye"}, 1.0)
+    told = link_brought(store, me.township, outcome.peer_office, outcome)
     return SyncResult(
         address=address, peer=initiator.peer or outcome.peer_office,
         peer_office=outcome.peer_office, converged=outcome.converged,
         documents=outcome.documents, sent=outcome.sent, received=outcome.received,
-        bytes_sent=conn.traffic.sent, bytes_received=conn.traffic.received,
+        bytes_sent=conn.traffic.sent, bytes_received=conn.traffic.received, brought=told,
     )

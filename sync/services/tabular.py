@@ -29,11 +29,21 @@ int, float, datetime and bool. They become the text the clerk typed:
 - a bool -> 是 / 否; anything else -> str().
 
 Writing: CSV as UTF-8 with a byte-order mark (utf-8-sig) and CRLF, so Excel opens it
-with the Chinese intact; .xlsx with a bold header. In .xlsx, numbers and dates are
-written as real numbers and dates (so a clerk can sum and sort them), but only when
-reading them back gives the same value: an int or decimal longer than Excel's 15
-digits is written as text. Everything else is text cells, never formulas. A control
-character .xlsx cannot hold (a NUL a value kept from before such characters were
+with the Chinese intact; .xlsx with a bold header.
+
+Formulas: a spreadsheet runs a CSV cell that begins with `=`, `+`, `-` or `@` as a formula
+(a note `=HYPERLINK(...)` becomes a live link), so every CSV cell that does is written
+with a leading `'` (`inert_cell`), which spreadsheets show as text; reading a CSV takes
+one such `'` off again (`revive_cell`), so an export read back by `ledger import` gives
+exactly the values exported. A cell that already begins with `'` before one of those
+characters gets one more, so the round trip is exact for every text. A plain number
+(`-4.00`) is no formula and stays as it is, so sheets keep their negative numbers.
+
+In .xlsx, numbers and dates are written as real numbers and dates (so a clerk can sum and
+sort them), decimals with a number format of their column's places (80.00 stays 80.00),
+but only when reading them back gives the same value: an int or decimal longer than
+Excel's 15 digits is written as text. Everything else is text cells, never formulas. A
+control character .xlsx cannot hold (a NUL a value kept from before such characters were
 refused) is written as its visible escape (`\\x00`), so one bad cell never blocks the
 export.
 """
@@ -62,9 +72,11 @@ __all__ = [
     "cell_text",
     "decode_text",
     "export_ledger",
+    "inert_cell",
     "read_csv_text",
     "read_ledger",
     "read_ledger_file",
+    "revive_cell",
     "write_csv",
     "write_xlsx",
 ]
@@ -79,6 +91,23 @@ MAX_ROWS = 50_000  # rows of one import, header not counted
 MAX_EMPTY_RUN = 10_000  # empty rows in a row before the sheet is taken to have ended
 _EXCEL_DIGITS = 15  # significant digits Excel keeps and shows
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # .xlsx cannot hold these
+_FORMULA = re.compile(r"'*[=+\-@]")  # what a spreadsheet would run (with quotes before it)
+_QUOTED_FORMULA = re.compile(r"'+[=+\-@]")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?\Z")
+
+
+def inert_cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as the text it is, never runs (module docstring)."""
+    if _FORMULA.match(text) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def revive_cell(text: str) -> str:
+    """The value `inert_cell` was given, from the cell it wrote."""
+    if _QUOTED_FORMULA.match(text) and not _PLAIN_NUMBER.match(text[1:]):
+        return text[1:]
+    return text
 
 
 class TabularError(VledgerError):
@@ -171,7 +200,7 @@ def read_csv_text(text: str, name: str = "") -> list[Record]:
     start = 1
     try:
         for cells in reader:
-            records.append(Record(start, tuple(cells)))
+            records.append(Record(start, tuple(revive_cell(c) for c in cells)))
             _check_rows(records, name)
             start = reader.line_num + 1
     except csv.Error as error:
@@ -365,17 +394,30 @@ def ledger_header(program: Program) -> list[str]:
     return [names[c.id] for c in program.columns]
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-    """A CSV that Excel opens with Chinese intact: UTF-8 with BOM, CRLF line ends."""
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+    """A CSV that Excel opens with Chinese intact (UTF-8 with BOM, CRLF line ends) and
+    runs no formula (`inert_cell`)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    _write_whole(path, buffer.getvalue().encode("utf-8-sig"))
+    writer.writerow([inert_cell(h) for h in header])
+    writer.writerows([inert_cell(c) for c in row] for row in rows)
+    return buffer.getvalue().encode("utf-8-sig")
 
 
-def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """An .xlsx workbook with one sheet and a bold header; str values stay text."""
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """A CSV for Excel (`csv_bytes`), written whole or not at all."""
+    write_whole(path, csv_bytes(header, rows))
+
+
+def number_format(places: int) -> str:
+    """Excel's number format that shows `places` decimals ("0.00"; "0" for none)."""
+    return "0." + "0" * places if places > 0 else "0"
+
+
+def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]],
+               formats: Sequence[str | None] = ()) -> None:
+    """An .xlsx workbook with one sheet and a bold header; str values stay text. Numbers
+    in column i show with `formats[i]` (so 80.00 is not shown as 80)."""
     import openpyxl
     from openpyxl.styles import Font
 
@@ -399,13 +441,15 @@ def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[object
                 cell.data_type = "s"  # "=1+1" typed in a text column is text, not a formula
             elif isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
+            elif index <= len(formats) and formats[index - 1]:
+                cell.number_format = formats[index - 1]
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
-    _write_whole(path, buffer.getvalue())
+    write_whole(path, buffer.getvalue())
 
 
-def _write_whole(path: Path, data: bytes) -> None:
+def write_whole(path: Path, data: bytes) -> None:
     """Write to a temporary file next to `path`, then rename: never a half-written file."""
     target = Path(path)
     temporary = target.with_name(f".{target.name}.part")
@@ -475,5 +519,7 @@ def export_ledger(
         )
         return len(written)
     values = [[_xlsx_value(c, cells.get(c.id)) for c in program.columns] for cells in written]
-    write_xlsx(target, header, values)
+    formats = [number_format(c.places) if c.type == "decimal" else
+               "0" if c.type == "int" else None for c in program.columns]
+    write_xlsx(target, header, values, formats)
     return len(written)

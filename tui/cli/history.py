@@ -79,6 +79,11 @@ def _concurrent(args: argparse.Namespace, ids: list[str]) -> str:
     return say(args.lang, "cli.history.concurrent", edits=ids) if ids else ""
 
 
+def _late(args: argparse.Namespace, record: dict[str, Any]) -> str:
+    # An edit the latest publication of a period it touches did not include.
+    return say(args.lang, "publish.late.mark") if record.get("late") else ""
+
+
 def edit_lines(args: argparse.Namespace, records: list[dict[str, Any]]) -> list[str]:
     """Recorded edits as an aligned table (newest first, as given)."""
     from vledger.tui.cli.offices import table
@@ -92,7 +97,7 @@ def edit_lines(args: argparse.Namespace, records: list[dict[str, Any]]) -> list[
     )
     rows = [
         (r["at"], r["id"], r["office"], r["op"], _what(r), _change(args, r["old"], r["new"]),
-         _concurrent(args, r["concurrent_with"]))
+         " ".join(filter(None, (_late(args, r), _concurrent(args, r["concurrent_with"])))))
         for r in records
     ]
     if not any(row[-1] for row in rows):

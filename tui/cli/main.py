@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "vledger.tui.cli.sheet",
     "vledger.tui.cli.ledger",
     "vledger.tui.cli.rank",
+    "vledger.tui.cli.publish",
     "vledger.tui.cli.history",
     "vledger.tui.cli.sync",
     "vledger.tui.cli.recover",

@@ -19,7 +19,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vledger.sync.services.brought import Brought
 
 DEFAULT_LISTEN = "127.0.0.1:7420"
 
@@ -47,6 +50,8 @@ def register(sub: Any) -> None:
                       help="longest wait for any one connect or answer (default 15)")
     sync.add_argument("--json-log", action="store_true",
                       help="print one JSON object per line per event (see docs/cli.md)")
+    sync.add_argument("--json", action="store_true",
+                      help="print what went each way and who moved as one JSON document")
     sync.set_defaults(run=run_sync)
 
     status = sub.add_parser("status", help="documents held and what each known peer has seen")
@@ -158,6 +163,12 @@ def run_serve(args: argparse.Namespace) -> int:
 
     _say_clock(args)
 
+    def told(brought: Brought) -> None:  # what each link brought, when it ends
+        if args.json_log:
+            log_line("brought", **brought.to_json_dict())
+        else:
+            print(brought.line(args.lang), flush=True)
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -165,7 +176,7 @@ def run_serve(args: argparse.Namespace) -> int:
         if args.stop_with_stdin:
             _stop_when_stdin_closes(loop, stop)
         await home_sync.serve(args.home, args.listen, stop, ready, timeout=args.timeout,
-                              watch=watch if args.json_log else None)
+                              watch=watch if args.json_log else None, told=told)
         if args.json_log:
             log_line("stopped")
         else:
@@ -189,6 +200,7 @@ def run_sync(args: argparse.Namespace) -> int:
     from vledger.errors import VledgerError
     from vledger.messages import localize
     from vledger.sync.services import home_sync
+    from vledger.sync.services.brought import Brought
 
     def say(line: str) -> None:
         if args.json_log:
@@ -207,12 +219,20 @@ def run_sync(args: argparse.Namespace) -> int:
         if args.json_log:
             log_line("connecting", address=args.peer)
         done = await home_sync.sync_once(args.home, args.peer, timeout=args.timeout)
+        brought = done.brought or Brought(done.peer_office, done.documents)
         if args.json_log:
             log_line("synced", peer_office=done.peer_office, address=done.address,
-                     documents=done.documents, sent=done.sent, received=done.received)
+                     documents=done.documents, sent=done.sent, received=done.received,
+                     brought=brought.to_json_dict())
+        if args.json:
+            print(json.dumps(brought.to_json_dict(), ensure_ascii=False, indent=1))
+        if args.json_log or args.json:
             return
         say(f"in sync with {done.peer_office} at {done.address}: {done.documents} "
             f"document(s), sent {done.sent} and received {done.received} change(s)")
+        if done.brought is not None:
+            for line in done.brought.lines(args.lang):
+                say(line)
 
     try:
         asyncio.run(main())

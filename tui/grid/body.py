@@ -60,7 +60,7 @@ class GridBody(ScrollView, can_focus=False):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "grid--header", "grid--cursor", "grid--deleted", "grid--unsynced",
-        "grid--conflict", "grid--match", "grid--separator",
+        "grid--conflict", "grid--match", "grid--separator", "grid--moved",
     }
     DEFAULT_CSS = """
     GridBody { height: 1fr; }
@@ -71,6 +71,7 @@ class GridBody(ScrollView, can_focus=False):
     GridBody > .grid--conflict { color: ansi_bright_red; text-style: bold underline; }
     GridBody > .grid--match { text-style: underline; color: $accent; }
     GridBody > .grid--separator { color: $foreground-darken-3; }
+    GridBody > .grid--moved { color: ansi_magenta; text-style: bold; }
     """
 
     def __init__(self, grid: GridState) -> None:
@@ -157,6 +158,8 @@ class GridBody(ScrollView, can_focus=False):
                 style = style + Style(underline=True)
             elif "unsynced" in marks:
                 marker, marker_style = "*", style + self.style_of("grid--unsynced")
+            elif "moved" in marks:  # differs from the published sheet (ranking)
+                marker, marker_style = "~", style + self.style_of("grid--moved")
             body = " " + fit(text, grid.widths[c], column.type in NUMERIC)
             cells.append([
                 Segment(body, style), Segment(marker, marker_style),

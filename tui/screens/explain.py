@@ -3,7 +3,9 @@
 It shows the whole derivation of the village's row, one line per step as
 `domain.explain.render` writes it, and marks and scrolls to the lines behind
 the number the clerk pressed Enter on: the derivation reads top to bottom
-like a hand calculation, so the marked lines keep their context.
+like a hand calculation, so the marked lines keep their context. Above it, `notes`
+say what the ranking screen adds: which sheet this is (as published), and for a number
+that moved since the publication its old and new value and the late edits behind it.
 """
 
 from __future__ import annotations
@@ -80,11 +82,13 @@ class ExplainScreen(ModalScreen[None]):
     ExplainScreen .explain-line { height: auto; color: $text-muted; }
     ExplainScreen .explain-line.-focus { color: $text; text-style: bold; background: $boost; }
     ExplainScreen .explain-line.-warning { color: $warning; }
+    ExplainScreen #explain-notes { height: auto; max-height: 45%; }
+    ExplainScreen .explain-note { height: auto; color: $warning; }
     """
 
     def __init__(
         self, sheet: RankingSheet, village: str, column: str = "village", lang: str = "zh",
-        column_title: str = "",
+        column_title: str = "", notes: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.lang = "zh" if lang == "zh" else "en"
@@ -95,6 +99,7 @@ class ExplainScreen(ModalScreen[None]):
         self.lines = render(self.steps, self.lang)
         self.marked = focus_lines(sheet, village, column, self.steps)
         self.column_title = column_title or column
+        self.notes = list(notes)
         self._cursor = 0
         # In place of Screen's (Tab keys, no ids): this screen has no fields to tab between.
         set_bindings(self, bindings(EXPLAIN_COMMANDS, self.lang))
@@ -115,6 +120,11 @@ class ExplainScreen(ModalScreen[None]):
                     period=period, what=what)
         with Vertical(id="explain-frame"):
             yield Static(title, id="explain-title", markup=False)
+            if self.notes:
+                with VerticalScroll(id="explain-notes"):
+                    for i, note in enumerate(self.notes):
+                        yield Static(note, classes="explain-note", id=f"explain-note-{i}",
+                                     markup=False)
             with VerticalScroll(id="explain-box"):
                 yield from self._lines()
         yield Footer()

@@ -65,6 +65,7 @@ def history_columns(lang: str) -> list[GridColumn]:
         text_column("old", say(lang, "ui.history.col.old"), 10),
         text_column("new", say(lang, "ui.history.col.new"), 10),
         text_column("concurrent", say(lang, "ui.history.col.concurrent"), 8),
+        text_column("late", say(lang, "ui.history.col.late"), 8),
     ]
 
 
@@ -80,6 +81,8 @@ def history_rows(
             "column": column, "old": show_value(r["old"], lang, column),
             "new": show_value(r["new"], lang, column),
             "concurrent": ", ".join(r.get("concurrent_with") or ()),
+            # made after the latest publication of a period it touches (通报)
+            "late": say(lang, "publish.late.mark") if r.get("late") else "",
         }))
     return rows
 

@@ -12,7 +12,7 @@ from vledger.messages import localize, say
 
 OP_NAMES = {
     "add": "ui.op.add", "set": "ui.op.set", "delete": "ui.op.delete",
-    "restore": "ui.op.restore", "resolve": "ui.op.resolve",
+    "restore": "ui.op.restore", "resolve": "ui.op.resolve", "publish": "ui.op.publish",
 }
 
 

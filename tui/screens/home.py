@@ -35,6 +35,7 @@ from vledger.tui.widgets.palette import BoundCommand
 
 if TYPE_CHECKING:
     from vledger.domain.program import Program
+    from vledger.sync.services.brought import Brought
     from vledger.sync.services.office import Office
     from vledger.sync.services.sync import PeerStatus
 
@@ -86,6 +87,7 @@ class HomeScreen(OfficeScreen):
             yield Static(id="home-sync")
             yield Static(id="home-serving")
             yield Static(id="home-conflicts")
+            yield Static(id="home-brought", classes="hint")
             yield Static(id="home-programs-title", classes="section")
             yield OptionList(id="home-programs")
             yield Static(id="home-hint", classes="hint")
@@ -113,6 +115,15 @@ class HomeScreen(OfficeScreen):
         self._fill_programs()
         self.serving_changed()
         self.query_one("#home-hint", Static).update(say(lang, "ui.home.hint"))
+        self._show_brought()
+
+    def _show_brought(self) -> None:
+        """What the last sync from this UI brought (the sync screen keeps it on the app)."""
+        brought: Brought | None = getattr(self.app, "last_brought", None)
+        box = self.query_one("#home-brought", Static)
+        box.display = brought is not None
+        if brought is not None:
+            box.update(say(self.lang, "ui.home.brought", line=brought.line(self.lang)))
 
     def count(self) -> None:
         """Count on the office's worker: the first time on a big township takes seconds."""

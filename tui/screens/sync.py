@@ -330,8 +330,18 @@ class SyncScreen(OfficeScreen):
         self.session[office] = {"address": address, "office": office, "at": _now(),
                                 "state": "in-step", "changes": f"{sent}/{received}"}
         self.show_peers()
-        self.set_status(say(self.lang, "ui.sync.synced", office=office, sent=sent,
-                            received=received))
+        text = say(self.lang, "ui.sync.synced", office=office, sent=sent, received=received)
+        if isinstance(done.get("brought"), dict):  # what went each way and who moved
+            from vledger.sync.services.brought import Brought
+
+            try:
+                brought = Brought.from_json_dict(done["brought"])
+            except (KeyError, TypeError, ValueError):
+                brought = None  # a line this UI cannot read: the counts above still hold
+            if brought is not None:
+                text = "\n".join([text, *brought.lines(self.lang)])
+                self.app.last_brought = brought  # type: ignore[attr-defined]
+        self.set_status(text)
         heard = getattr(self.app, "store_changed", None)
         if heard is not None:
             heard(StoreChange(synced=True))  # unsynced marks and counts; peers table

@@ -34,7 +34,18 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from vledger.messages import cli, commands, explain, ledger, program, ranking, sync, ui, values
+from vledger.messages import (
+    cli,
+    commands,
+    explain,
+    ledger,
+    program,
+    publish,
+    ranking,
+    sync,
+    ui,
+    values,
+)
 
 __all__ = [
     "CATALOGUE",
@@ -73,6 +84,7 @@ CATALOGUE: dict[str, Entry] = _merge(
     sync.MESSAGES,
     ui.MESSAGES,
     commands.MESSAGES,
+    publish.MESSAGES,
 )
 
 
