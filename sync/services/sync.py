@@ -197,12 +197,18 @@ def status(store: Replicas) -> dict[str, Any]:
         for doc in docs:
             if doc not in was_open:
                 store.close_document(doc)
+    documents = [
+        {"id": d, "year": parse_doc_id(d)[2], "changes": counts[d],
+         "heads": [h.hex() for h in docs[d]]}
+        for d in sorted(docs, key=lambda d: (-parse_doc_id(d)[2], d))
+    ]
+    years: dict[str, list[str]] = {}
+    for document in documents:
+        years.setdefault(str(document["year"]), []).append(str(document["id"]))
     return {
         "office": me.office, "township": me.township, "device": me.device,
-        "documents": [
-            {"id": d, "changes": counts[d], "heads": [h.hex() for h in docs[d]]}
-            for d in sorted(docs)
-        ],
+        "documents": documents,
+        "years": years,
         "peers": unconfirmed,
         "refused": [r.to_json_dict() for r in refusal_log(store, REFUSALS_SHOWN)],
         "damage": [str(d) for d in store.report],
@@ -236,24 +242,7 @@ def _unconfirmed(
                 unconfirmed += len(store.document(doc).change_hashes(heads))
         listed.append({k: v for k, v in entry.items() if k != "confirmed"}
                       | {"unconfirmed": unconfirmed})
-    documents = [
-        {"id": d, "year": parse_doc_id(d)[2], "changes": counts[d],
-         "heads": [h.hex() for h in docs[d]]}
-        for d in sorted(docs, key=lambda d: (-parse_doc_id(d)[2], d))
-    ]
-    years: dict[str, list[str]] = {}
-    for document in documents:
-        years.setdefault(str(document["year"]), []).append(str(document["id"]))
-    return {
-        "office": me.office, "township": me.township, "device": me.device,
-        "documents": documents,
-        "years": years,
-        "peers": sorted(listed, key=lambda p: p["peer"]),
-        "refused": [r.to_json_dict() for r in refusal_log(store, REFUSALS_SHOWN)],
-        "damage": [str(d) for d in store.report],
-        "set_aside": [{"doc": r.doc, "change": r.change.hex(), "device": r.device,
-                       "reason": r.reason, "at": r.at} for r in store.db.set_aside.list()],
-    }
+    return sorted(listed, key=lambda p: p["peer"])
 
 
 def export_bundle(store: Replicas, path: Path, for_office: str | None = None) -> BundleSummary:

@@ -76,8 +76,8 @@ class SheetsScreen(GridScreen):
             if opening != self._opening:
                 return  # the clerk chose another sheet meanwhile
             model = SheetModel(self.worker, self, program, kind, period,
-                               villages=self.facts.villages_of(program.year), values=values, lang=self.lang,
-                               refused=self._write_refused)
+                               villages=self.facts.villages_of(program.year), values=values,
+                               lang=self.lang, refused=self._write_refused)
             self.replace_grid(
                 model if model.sheet_columns else None, empty=empty, classes="sheet-grid",
                 why_empty=say(self.lang, "ui.sheets.no-such-sheet"))
