@@ -181,6 +181,10 @@ async def test_history_shows_another_office_s_edit_without_a_key(demo_home: Path
             session.set_cells(session.rows()[0].id, {"note": "另一处的修改"})
         await shows(pilot, lambda: len(screen.records) == count + 1, "the new edit")
         assert any(r["new"] == "另一处的修改" for r in screen.records)
+        # The clerk was watching the newest edits: the new one shows on top, under the cursor.
+        assert screen.grid.cursor_row == 0 and screen.grid.body.scroll_offset.y == 0
+        assert screen.grid.cursor_row_id == screen.records[0]["id"]
+        assert screen.records[0]["new"] == "另一处的修改"
 
 
 async def test_home_counts_follow_another_process(demo_home: Path) -> None:
