@@ -31,7 +31,7 @@ from vledger.sync.documents.replica import parse_doc_id
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services.journal_diff import entries_between
 from vledger.sync.services.programs import ProgramService
-from vledger.sync.services.ranking import frozen, sheet_at
+from vledger.sync.services.ranking import Abandoned, frozen, sheet_at
 
 Heads = Mapping[str, Sequence[bytes]]
 ROW_ADDED = "add"
@@ -203,10 +203,6 @@ class Exchanged(Protocol):
     def ended(self) -> Heads: ...
 
 
-class Abandoned(Exception):
-    """The work out of what a link brought was given up (the server stops)."""
-
-
 Abandon = Callable[[], bool]  # asked between documents: True gives the work up
 
 
@@ -278,8 +274,8 @@ def _moves(store: Replicas, here: Heads, now: Heads,
             period = ProgramService.current_period(program, today)
             _check(abandon)
             try:
-                then = sheet_at(store, document, program.id, period, before)
-                after = sheet_at(store, document, program.id, period, now)
+                then = sheet_at(store, document, program.id, period, before, abandon=abandon)
+                after = sheet_at(store, document, program.id, period, now, abandon=abandon)
             except VledgerError:
                 continue  # not rankable then or now (ledgers not all here): nothing to say
             found += _rank_moves(program.id, period, then, after)
