@@ -23,8 +23,9 @@ from vledger.errors import Unreachable
 from vledger.messages import Message
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services import sync
-from vledger.sync.services.brought import Abandoned, Brought, link_brought
+from vledger.sync.services.brought import Brought, link_brought
 from vledger.sync.services.permissions import Refusal
+from vledger.sync.services.ranking import Abandoned
 from vledger.sync.store.database import DB_FILE, StoreBusy
 
 if TYPE_CHECKING:

@@ -15,9 +15,10 @@ from vledger.domain.history import JournalEntry
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.link.session import Responder
 from vledger.sync.link.transport import Server
-from vledger.sync.services.brought import Abandoned, Brought, Flow, Move, flows, link_brought
+from vledger.sync.services.brought import Brought, Flow, Move, flows, link_brought
 from vledger.sync.services.homes import join
 from vledger.sync.services.office import Office
+from vledger.sync.services.ranking import Abandoned
 
 
 @pytest.fixture
