@@ -11,7 +11,13 @@ from textual import events
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-Typed = events.Key | events.Paste
+
+class QuitAsked(Message):
+    """Ctrl+Q reached the grid or its editor: handled in typing order, after the keys typed
+    before it (the app's quit key runs before those keys otherwise, and would drop them)."""
+
+
+Typed = events.Key | events.Paste | QuitAsked
 KeyHandler = Callable[[Typed], Awaitable[bool]]
 PassUp = Callable[[Typed], Awaitable[None]]
 

@@ -8,6 +8,7 @@ change by message (tui/grid/messages.py), known here as `Grid.CellEdited` and so
 
 from __future__ import annotations
 
+import asyncio
 from typing import TypeAlias
 
 from textual import events
@@ -15,12 +16,13 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widget import Widget
 
-from vledger.messages import localize
+from vledger.messages import localize, say
 from vledger.tui.commands import GRID_COMMANDS, GridCommand, grid_bindings
 from vledger.tui.grid import messages
 from vledger.tui.grid.editor import CellEditor
-from vledger.tui.grid.key_order import EndOfTurn, KeyOrder, Typed
+from vledger.tui.grid.key_order import EndOfTurn, KeyOrder, QuitAsked, Typed
 from vledger.tui.grid.model import GridModel
+from vledger.tui.grid.search_box import SearchBox
 from vledger.tui.grid.undo import CommandStack, DataCommand
 from vledger.tui.grid.viewer import GridViewer
 from vledger.tui.textual_compat import bound_to, set_bindings
@@ -55,6 +57,7 @@ class Grid(GridViewer):
                          classes=classes)
         self.stack = CommandStack(model)
         self._editing: tuple[str, str, str] | None = None  # row, column, text when opened
+        self.refusal = ""  # why the column refused the last value committed
         # Per instance so the footer speaks `lang`; binding ids let an app keymap rebind.
         set_bindings(self, grid_bindings(self.lang))
         self.editor = CellEditor(self.lang, id="grid-editor")
@@ -63,6 +66,8 @@ class Grid(GridViewer):
         self.key_order = KeyOrder(self._typed, self._pass_up)
         self.editor.key_order = self.key_order
         self.editor.deliver = self._editor_said
+        self.search_box.key_order = self.key_order
+        self.search_box.deliver = self._search_delivered
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -121,7 +126,15 @@ class Grid(GridViewer):
         old = screen.focused
         screen.set_focus(widget)
         if screen.focused is widget and old is not widget:
-            self.key_order.moved(old if old in (self, self.editor) else None, widget)
+            mine = old in (self, self.editor, self.search_box)
+            self.key_order.moved(old if mine else None, widget)
+
+    def move_focus(self, widget: Widget) -> None:
+        self._focus_now(widget)
+
+    def _search_delivered(self, message: Message) -> None:
+        if isinstance(message, SearchBox.Done | SearchBox.Cancelled):
+            self.search_said(message)
 
     def place_editor(self) -> None:
         if not self.editing:
@@ -141,24 +154,35 @@ class Grid(GridViewer):
 
     def on_cell_editor_done(self, message: CellEditor.Done) -> None:
         message.stop()
+        self.commit_edit(message.move)
+
+    def commit_edit(self, move: str | None = "down") -> bool:
+        """Store what the editor holds; False (the editor stays open, the reason on the
+        status line) when the column refuses it. `move`: where the cursor goes after."""
         if self._editing is None:
-            return
+            return True
         row_id, column_id, _before = self._editing
         text = self.editor.value
         try:
             command = self.stack.edit_cell(row_id, column_id, text)
         except ValueError as problem:
-            reason = self._reason(problem)
+            reason = self.refusal = self._reason(problem)
             self.editor.refuse()
             self.update_status(reason, refused=True)
             self.post_message(self.EditRefused(self, row_id, column_id, text, reason))
-            return
+            return False
         self._close_editor()
         if command is not None:
             self.post_message(self.CellEdited(self, row_id, column_id, command.old, command.new))
         self._view_changed()
-        move = {"down": (1, 0), "right": (0, 1), "left": (0, -1)}[message.move]
-        self.move_to(self.cursor_row + move[0], self.cursor_col + move[1])
+        if move is not None:
+            step = {"down": (1, 0), "right": (0, 1), "left": (0, -1)}[move]
+            self.move_to(self.cursor_row + step[0], self.cursor_col + step[1])
+        warn = getattr(self.model, "warning", None)  # accepted, but will not count as meant
+        said = warn(row_id, column_id) if warn is not None else None
+        if said is not None:
+            self.update_status(localize(said, self.lang), refused=True)
+        return True
 
     def on_cell_editor_cancelled(self, message: CellEditor.Cancelled) -> None:
         message.stop()
@@ -177,12 +201,6 @@ class Grid(GridViewer):
     # ---- keys, in the order typed -------------------------------------------------------
 
     async def on_key(self, event: events.Key) -> None:
-        if self.searching and event.key == "escape":
-            event.stop()
-            self._close_search()
-            return
-        if self.searching:
-            return  # the search box's keys, bubbling up: its own bindings run at the app
         if await self.key_order.key(self, event):
             event.stop()
             event.prevent_default()
@@ -194,27 +212,85 @@ class Grid(GridViewer):
     async def on_end_of_turn(self, message: EndOfTurn) -> None:
         await self.key_order.end_of_turn(self)
 
+    def quit_asked(self) -> None:
+        """Ctrl+Q (the app asks): taken in typing order, after the keys typed before it."""
+        self.post_message(QuitAsked())
+
+    async def on_quit_asked(self, message: QuitAsked) -> None:
+        message.stop()
+        await self.key_order.key(self, message)
+
     async def _typed(self, event: Typed) -> bool:
-        """One key or paste, in typing order: into the open editor, else a grid command run
-        here and now (not after the key bubbled up to the app, by which time later keys
-        were already handled), else a printable character that starts an edit."""
+        """One key or paste, in typing order: into the open editor or search box, else a
+        grid command run here and now (not after the key bubbled up to the app, by which
+        time later keys were already handled), else a command of the screen or the app,
+        also now, else a printable character that starts an edit."""
+        if isinstance(event, QuitAsked):
+            await self._quit()
+            return True
         if self._editing is not None:
             return await self.editor.type_key(event)
         if self.searching:
-            return False
+            return await self.search_box.type_key(event)
+        if self.app.screen is not self.screen:
+            # A key before this one opened another screen (a picker, help, home): this
+            # key was typed for it, not for the grid under it.
+            await self._retype(event)
+            return True
         if isinstance(event, events.Paste):
             if event.text:
                 self.start_edit(event.text.splitlines()[0])
             return bool(event.text)
+        if event.key == "escape" and self._cancel_one():
+            return True
         for binding in bound_to(self, event.key):
             if self.check_action(binding.action, ()) is False:
                 return False  # off here (a read-only grid): the screen may have the key
             await self.run_action(binding.action)
             return True
-        if event.is_printable and event.character and not self._bound_above(event.key):
+        if self._bound_above(event.key):
+            await self._pass_up(event)
+            return True
+        if event.is_printable and event.character:
             self.start_edit(event.character)
             return True
         return False
+
+    def _cancel_one(self) -> bool:
+        """Esc undoes what is in progress on the grid before it leaves the screen: first
+        the last search's marks, then a filter. False when there was nothing."""
+        if self.search_pattern:
+            self.search_pattern = ""
+            self._view_changed()
+            return True
+        if self.view.filter_column is not None:
+            self.view.filter(None)
+            self._view_changed()
+            return True
+        return False
+
+    async def _retype(self, event: Typed, wait: float = 2.0) -> None:
+        """Hand `event` to the app again, as if typed now, once the screen on top took
+        the focus (a screen pushed a moment ago is still mounting)."""
+        app = self.app
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while app.screen.focused is None and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        if isinstance(event, events.Key):
+            app.post_message(events.Key(event.key, event.character))
+        elif isinstance(event, events.Paste):
+            app.post_message(events.Paste(event.text))
+
+    async def _quit(self) -> None:
+        """Ctrl+Q: a value being typed is stored first, as Enter would (the clerk typed
+        it to keep it); a value the column refuses keeps the app open with the reason,
+        since quitting would drop it without a word."""
+        if self._editing is not None and not self.commit_edit(None):
+            self.update_status(say(self.lang, "ui.grid.quit-refused", reason=self.refusal),
+                               refused=True)
+            return
+        self.app.exit()
 
     def _bound_above(self, key: str) -> bool:
         """A screen or app command key is that command, not the start of an edit."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.geometry import Size
 from textual.widget import Widget
-from textual.widgets import Input
 
 from vledger.messages import say
 from vledger.tui.grid import messages
@@ -26,6 +25,7 @@ from vledger.tui.grid.layout import (
 )
 from vledger.tui.grid.model import GridModel
 from vledger.tui.grid.row_view import RowView
+from vledger.tui.grid.search_box import SearchBox
 from vledger.tui.grid.status import GridStatus, grid_text
 
 
@@ -49,7 +49,7 @@ class GridViewer(Widget, can_focus=True):
         self._seen_key: tuple[object, ...] | None = None
         self.body = GridBody(self)
         self.status = GridStatus("", id="grid-status")
-        self.search_box = Input(compact=True, id="grid-search", placeholder=self.text["search"])
+        self.search_box = SearchBox(self.lang, id="grid-search")
 
     def compose(self) -> ComposeResult:
         yield self.body
@@ -86,7 +86,7 @@ class GridViewer(Widget, can_focus=True):
         self.text = grid_text(self.lang)
         if hasattr(self.model, "lang"):
             self.model.lang = self.lang  # bool cells read 是/否 or yes/no
-        self.search_box.placeholder = self.text["search"]
+        self.search_box.set_lang(self.lang)
         self.refresh_model()
         self.refresh_bindings()
 
@@ -180,18 +180,24 @@ class GridViewer(Widget, can_focus=True):
 
     # ---- search ----------------------------------------------------------------------
 
+    def move_focus(self, widget: Widget) -> None:
+        """Give `widget` (this grid or a part of it) the focus; Grid keeps its keys in order
+        across the move."""
+        widget.focus()
+
     def _close_search(self) -> None:
         self.search_box.display = False
         self.status.display = True
-        self.focus()
+        self.move_focus(self)
         self.refresh_bindings()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input is not self.search_box:
-            return
-        event.stop()
-        self.search_pattern = event.value
+    def search_said(self, said: SearchBox.Done | SearchBox.Cancelled) -> None:
+        """Enter searches for what was typed, from the cursor on; Enter on an empty box
+        stops searching (F3 repeats the last search, not Enter); Esc closes the box."""
         self._close_search()
+        if isinstance(said, SearchBox.Cancelled):
+            return
+        self.search_pattern = said.text.strip()
         self._view_changed()
         self._search(forward=True, include_current=True)
 
@@ -211,10 +217,15 @@ class GridViewer(Widget, can_focus=True):
         self.move_to(*found)
 
     def action_search(self) -> None:
+        """Open the search box empty (what is typed is a new search), the last search
+        shown as its hint."""
         self.status.display = False
-        self.search_box.value = self.search_pattern
-        self.search_box.display = True
-        self.search_box.focus()
+        box = self.search_box
+        box.value = ""
+        box.placeholder = (say(self.lang, "ui.grid.search-last", pattern=self.search_pattern)
+                           if self.search_pattern else self.text["search"])
+        box.display = True
+        self.move_focus(box)
         self.refresh_bindings()
 
     def action_search_next(self) -> None:

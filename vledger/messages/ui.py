@@ -188,6 +188,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.grid.deleted-shown": ("显示已删除行", "showing deleted rows"),
     "ui.grid.search": ("查找（回车确定，Esc 取消）", "search (Enter to find, Esc to cancel)"),
     "ui.grid.no-match": ("未找到“{pattern}”", "no match for “{pattern}”"),
+    "ui.grid.search-last": (
+        "查找（上次：{pattern}；回车不填则取消查找，F3 找下一个）",
+        "search (last: {pattern}; Enter on empty stops searching, F3 finds the next)",
+    ),
+    "ui.grid.quit-refused": (
+        "未退出：正在输入的值不能保存（{reason}）。改正后再按 Ctrl+Q，或按 Esc 放弃此值。",
+        "Not quit: the value being typed cannot be stored ({reason}). Fix it and press "
+        "Ctrl+Q again, or Esc to drop it.",
+    ),
     "ui.grid.read-only": ("此列不可编辑", "this column cannot be edited"),
     "ui.grid.row-deleted": (
         "该行已删除，请先恢复（r）", "this row is deleted: restore it first (r)"

@@ -1,0 +1,136 @@
+"""Keys a clerk types as data are data: on an editable cell a printable key starts an edit
+with it (the grid's commands are on keys that type nothing). Keys typed in one burst land
+where they were meant, after a key that opened a picker or the search box too; Esc cancels
+what is in progress before it leaves; Ctrl+Q never drops a value being typed.
+
+`burst` (tests/tui/test_grid_burst.py) hands every key to the driver at once, as a terminal
+delivers a fast typist's keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_grid_burst import burst
+from test_ledger_screen import column, grid_of, stored_rows
+from textual.pilot import Pilot
+from ui_helpers import SIZE, make_app, open_ledger, settle
+
+from vledger.tui.screens.home import HomeScreen
+from vledger.tui.screens.ledger import LedgerScreen
+from vledger.tui.widgets.picker import Picker
+
+
+async def quits(pilot: Pilot[int]) -> None:
+    for _ in range(200):
+        if not pilot.app.is_running:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("Ctrl+Q did not quit")
+
+
+async def test_typing_no_in_a_yes_no_cell_stores_no(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        grid.move_to(3, column(grid, "fixed"))
+        row_id = grid.cursor_row_id
+        await pilot.press("n", "o")
+        assert grid.editing and grid.editor.value == "no"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert grid.cursor_row == 4  # n was not "next match", o not a command
+        assert app.errors == []
+    assert row_id is not None and stored_rows(demo_home)[row_id]["fixed"] is False
+
+
+async def test_command_letters_typed_on_a_cell_are_its_value(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        rows = grid.model.row_count()
+        grid.move_to(0, column(grid, "note"))
+        row_id = grid.cursor_row_id
+        await burst(pilot, *"adufrD", "enter")
+        await settle(pilot)
+        assert grid.model.row_count() == rows  # no row added, none deleted
+        assert not grid.view.show_deleted and grid.view.filter_column is None
+    assert row_id is not None and stored_rows(demo_home)[row_id]["note"] == "adufrD"
+
+
+async def test_slash_and_a_word_in_one_burst_search_for_the_word(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        await burst(pilot, "slash", *"应急", "enter")
+        await settle(pilot)
+        assert grid.search_pattern == "应急"
+        assert not grid.searching and app.focused is grid
+        assert grid.model.display(grid.cursor_row_id or "", "kind") == "应急演练"
+        # Enter on the box opened again is not the old search again: it stops searching.
+        at = grid.cursor_row
+        await burst(pilot, "slash", "enter")
+        await settle(pilot)
+        assert grid.search_pattern == "" and grid.cursor_row == at
+
+
+async def test_f7_and_a_pick_in_one_burst_open_the_picked_village(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        first = grid_of(app)
+        at = first.cursor_row
+        await burst(pilot, "f7", "down", "enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, Picker)
+        assert first.cursor_row == at and not first.editing  # the keys were the picker's
+        grid = grid_of(app)
+        assert grid.model.village == "v02"  # type: ignore[attr-defined]
+        title = str(app.screen.query_one("#ledger-title").render())
+        assert "东溪村" in title
+
+
+async def test_escape_cancels_a_search_then_a_filter_then_leaves(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        grid.move_to(0, column(grid, "kind"))
+        await pilot.press("ctrl+e")  # filter on this cell's value
+        await burst(pilot, "slash", *"例会", "enter")
+        assert grid.search_pattern and grid.view.filter_column == "kind"
+        await pilot.press("escape")
+        assert isinstance(app.screen, LedgerScreen) and grid.search_pattern == ""
+        await pilot.press("escape")
+        assert isinstance(app.screen, LedgerScreen) and grid.view.filter_column is None
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_ctrl_q_while_typing_stores_the_value_then_quits(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        grid.move_to(2, column(grid, "participants"))
+        row_id = grid.cursor_row_id
+        await burst(pilot, "4", "2", "ctrl+q")
+        await quits(pilot)
+    assert row_id is not None and stored_rows(demo_home)[row_id]["participants"] == 42
+
+
+async def test_ctrl_q_on_a_value_the_column_refuses_does_not_quit(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        grid.move_to(2, column(grid, "participants"))
+        await burst(pilot, "x", "ctrl+q")
+        await settle(pilot)
+        assert app.is_running and grid.editing and grid.editor.value == "x"
+        assert "Not quit" in str(grid.status.render())
+        await pilot.press("escape", "ctrl+q")
+        await quits(pilot)
