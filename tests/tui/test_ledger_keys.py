@@ -8,8 +8,11 @@ delivers a fast typist's keys."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from test_grid_burst import burst
 from test_ledger_screen import column, grid_of, stored_rows
 from textual.pilot import Pilot
@@ -134,3 +137,36 @@ async def test_ctrl_q_on_a_value_the_column_refuses_does_not_quit(demo_home: Pat
         assert "Not quit" in str(grid.status.render())
         await pilot.press("escape", "ctrl+q")
         await quits(pilot)
+
+
+async def test_the_title_names_the_ledger_the_grid_shows_while_another_opens(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The clerk picked another village; until its ledger is open the grid still shows
+    (and edits) the old one, and so must the title, whatever relabels it meanwhile."""
+    from vledger.tui.screens import ledger
+
+    opening = threading.Event()
+    real_open = ledger.open_ledger
+
+    def slow_open(office: Any, program_id: str, village: str) -> Any:
+        if village == "v02":
+            opening.wait(30)
+        return real_open(office, program_id, village)
+
+    monkeypatch.setattr(ledger, "open_ledger", slow_open)
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        await pilot.press("f7", "down", "enter")  # 东溪村: held on the worker
+        await pilot.press("ctrl+l")  # the language switch relabels the title meanwhile
+        await pilot.pause(0.2)
+        screen = app.screen
+        title = str(screen.query_one("#ledger-title").render())
+        assert grid_of(app).model.village == "v01"  # type: ignore[attr-defined]
+        assert "青石村" in title and "东溪村" not in title
+        opening.set()
+        await settle(pilot)
+        title = str(screen.query_one("#ledger-title").render())
+        assert grid_of(app).model.village == "v02"  # type: ignore[attr-defined]
+        assert "东溪村" in title

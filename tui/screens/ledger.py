@@ -161,17 +161,21 @@ class LedgerScreen(GridScreen):
         self.when_quiet("warm", model.warm)  # a compacted document was loaded afresh
 
     def label(self) -> None:
+        """The title names the ledger the grid shows (the program and village of its
+        session), never the one last picked: while another opens, or when it cannot be
+        opened, the grid is still the old one and the clerk types into that one."""
         title = self.query_one("#ledger-title", Static)
-        if self.program_id is None:
+        model = self._office_model()
+        if model is None:
             title.update(t(self.lang, "ledger"))
-            return
-        facts = self.facts
-        try:
-            program = facts.program(self.program_id).title
-        except VledgerError:  # no such program (any more): its id says which
-            program = self.program_id
-        village = facts.village_name(self.village or "")
-        title.update(f"{t(self.lang, 'ledger')} · {program} · {village}")
+        else:
+            facts, program = self.facts, model.program
+            try:
+                program = facts.program(program.id)  # its title as the township has it now
+            except VledgerError:
+                pass
+            village = facts.village_name(model.village)
+            title.update(f"{t(self.lang, 'ledger')} · {program.title} · {village}")
         if self.grid is not None and self.grid.lang != self.lang:
             self.grid.set_lang(self.lang)
 
