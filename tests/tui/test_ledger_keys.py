@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from test_grid_burst import burst
 from test_ledger_screen import column, grid_of, stored_rows
 from textual.pilot import Pilot
@@ -170,3 +171,21 @@ async def test_the_title_names_the_ledger_the_grid_shows_while_another_opens(
         title = str(screen.query_one("#ledger-title").render())
         assert grid_of(app).model.village == "v02"  # type: ignore[attr-defined]
         assert "东溪村" in title
+
+
+async def test_a_long_refusal_wraps_and_shows_whole_at_80_columns(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        grid.move_to(0, column(grid, "kind"))
+        await pilot.press(*"xyz", "enter")
+        await pilot.pause()
+        status = grid.status
+        text = str(status.render())
+        assert 'got "xyz"' in text and "生产安全事故" in text  # the last kind allowed
+        assert status.size.height >= 2
+        assert status.size.height * status.size.width >= cell_len(text)
+        await pilot.press("escape", "down")
+        await pilot.pause()
+        assert grid.status.size.height == 1

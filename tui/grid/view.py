@@ -33,7 +33,7 @@ class Grid(GridViewer):
 
     DEFAULT_CSS = """
     Grid { height: 1fr; }
-    Grid > #grid-status { height: 1; background: $panel; }
+    Grid > #grid-status { height: auto; max-height: 4; background: $panel; }
     Grid > #grid-status.-refused { background: $error; color: $text; }
     Grid > #grid-search { height: 1; display: none; }
     """
