@@ -189,3 +189,26 @@ async def test_a_long_refusal_wraps_and_shows_whole_at_80_columns(demo_home: Pat
         await pilot.press("escape", "down")
         await pilot.pause()
         assert grid.status.size.height == 1
+
+
+async def test_scrolled_right_the_first_column_shown_starts_with_its_title(
+    demo_home: Path,
+) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        widths, columns = grid.widths, grid.model.columns
+        starts = [sum(w + 3 for w in widths[1:c]) for c in range(1, len(widths))]
+        frozen = widths[0] + 3
+        scrolled = False
+        for _ in columns[1:]:
+            await pilot.press("right")
+            await pilot.pause()
+            x = grid.body.scroll_offset.x
+            scrolled = scrolled or x > 0
+            assert x in starts, (x, starts)
+            first = starts.index(x) + 1  # the column shown right of the frozen one
+            header = grid.body.render_line(0).crop(frozen, 80).text
+            assert header.startswith(" " + columns[first].title[:2]), header
+        assert scrolled

@@ -21,7 +21,7 @@ from vledger.tui.grid.layout import (
     column_left,
     column_widths,
     scroll_to_show,
-    total_width,
+    scroll_width,
 )
 from vledger.tui.grid.model import GridModel
 from vledger.tui.grid.row_view import RowView
@@ -141,7 +141,7 @@ class GridViewer(Widget, can_focus=True):
         self.cursor_row = index if index is not None else max(0, min(self.cursor_row,
                                                                         len(rows) - 1))
         self._row_id = self.cursor_row_id
-        self.body.virtual_size = Size(total_width(self.widths), len(rows) + 1)
+        self.body.virtual_size = Size(scroll_width(self.widths), len(rows) + 1)
 
     def _view_changed(self) -> None:
         self.sync_model()
