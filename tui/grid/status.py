@@ -52,9 +52,9 @@ class GridStatus(Static):
         if message:
             parts.insert(0, message)
         self.set_class(refused, "-refused")
-        text = "  ".join(parts)
+        shown = "  ".join(parts)
         width = max(1, self.size.width)
-        lines = sum(max(1, -(-cell_len(line) // width)) for line in text.split("\n"))
+        lines = sum(max(1, -(-cell_len(line) // width)) for line in shown.split("\n"))
         # A key that only moves the cursor keeps the status one line: no layout then.
-        self.update(text, layout=lines != self._lines or lines > 1)
+        self.update(shown, layout=lines != self._lines or lines > 1)
         self._lines = lines
