@@ -212,3 +212,27 @@ async def test_scrolled_right_the_first_column_shown_starts_with_its_title(
             header = grid.body.render_line(0).crop(frozen, 80).text
             assert header.startswith(" " + columns[first].title[:2]), header
         assert scrolled
+
+
+async def test_reopening_a_ledger_puts_the_cursor_back_where_it_was(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        await pilot.press(*["down"] * 25, "right", "right", "right")
+        await settle(pilot)
+        place = (grid.cursor_row_id, grid.cursor_column_id)
+        assert place[1] == "participants" and grid.cursor_row == 25
+        await pilot.press("escape")  # home, then the same ledger again
+        await settle(pilot)
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        assert (grid.cursor_row_id, grid.cursor_column_id) == place
+        assert grid.body.scroll_offset.y > 0  # the row is on screen
+        await pilot.press("f7", "down", "enter")  # another village: its own place
+        await settle(pilot)
+        assert grid_of(app).cursor_row == 0
+        await pilot.press("f7", "up", "enter")
+        await settle(pilot)
+        grid = grid_of(app)
+        assert (grid.cursor_row_id, grid.cursor_column_id) == place

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
+from weakref import WeakKeyDictionary
 
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
@@ -17,14 +18,22 @@ from vledger.errors import VledgerError
 from vledger.messages import localize, say
 from vledger.tui.commands import Command
 from vledger.tui.grid.office_model import OfficeLedgerModel, OpenedLedger, open_ledger
+from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
 from vledger.tui.office_worker import StoreChange
 from vledger.tui.screens.grid_screen import GridScreen
 from vledger.tui.widgets.picker import Picker
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from vledger.sync.services.office import Office
     from vledger.tui.grid.model import GridModel
+
+# Where the cursor was in each ledger (program, village) -> (row id, column id), for the
+# app's life: reopening a ledger, or coming back to a village, puts the clerk back there.
+Place = tuple[str | None, str]
+_PLACES: WeakKeyDictionary[App[Any], dict[tuple[str, str], Place]] = WeakKeyDictionary()
 
 C = Command
 LEDGER_COMMANDS: tuple[Command, ...] = (
@@ -107,6 +116,28 @@ class LedgerScreen(GridScreen):
         self.label()
         self._marks_when_quiet(model)
         self.when_quiet("warm", model.warm)
+        place = self._places().get((model.program.id, model.village))
+        if place is not None and self.grid is not None:
+            grid, (row_id, column_id) = self.grid, place
+            self.call_after_refresh(lambda: self._go_back(grid, row_id, column_id))
+
+    def _places(self) -> dict[tuple[str, str], Place]:
+        return _PLACES.setdefault(self.app, {})
+
+    def _go_back(self, grid: Grid, row_id: str | None, column_id: str) -> None:
+        if grid is not self.grid:
+            return  # another ledger was opened meanwhile
+        columns = [c.id for c in grid.model.columns]
+        if row_id is not None and grid.view.index_of(row_id) is not None:
+            grid.move_to_row_id(row_id, column_id if column_id in columns else None)
+        elif column_id in columns:  # the row is gone (deleted elsewhere): the column still
+            grid.move_to(grid.cursor_row, columns.index(column_id))
+
+    def on_grid_cursor_moved(self, message: Grid.CursorMoved) -> None:
+        model = self._office_model()
+        if model is not None and message.grid is self.grid:
+            self._places()[(model.program.id, model.village)] = (message.row_id,
+                                                                 message.column_id)
 
     def _marks_when_quiet(self, model: OfficeLedgerModel) -> None:
         """Conflict and unsynced marks read every journal entry of the ledger: between
