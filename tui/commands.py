@@ -100,6 +100,8 @@ EDITOR_COMMANDS: tuple[GridCommand, ...] = (
     C("commit-right", "tab", "commit_right", "cmd.commit-right", show=True),
     C("commit-left", "shift+tab", "commit_left", "cmd.commit-left"),
     C("cancel-edit", "escape", "cancel", "cmd.cancel-edit", show=True),
+    C("choice-next", "down", "choice_next", "cmd.choice-next"),
+    C("choice-prev", "up", "choice_prev", "cmd.choice-prev"),
 )
 
 # Anywhere in the app; the app binds them and F1 help lists them.

@@ -236,3 +236,58 @@ async def test_reopening_a_ledger_puts_the_cursor_back_where_it_was(demo_home: P
         await settle(pilot)
         grid = grid_of(app)
         assert (grid.cursor_row_id, grid.cursor_column_id) == place
+
+
+async def test_a_choice_cell_offers_a_pick_list_and_takes_a_prefix_initials_or_a_part(
+    demo_home: Path,
+) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        rows = [grid.view.rows()[i] for i in range(4)]
+        grid.move_to(0, column(grid, "kind"))
+        await pilot.press("y", "j")  # pinyin initials of 应急演练
+        assert grid.choice_list.display and grid.choice_list.shown == ["应急演练"]
+        await pilot.press("enter")
+        await pilot.press("宣", "传")  # part of 安全宣传: offered, highlighted
+        assert grid.choice_list.shown == ["安全宣传"]
+        await pilot.press("enter")
+        await pilot.press("安", "全")  # a prefix of several: all offered, ↓ picks
+        assert grid.choice_list.shown[:2] == ["安全宣传", "安全例会"]
+        await pilot.press("down", "enter")
+        await pilot.press("f2", "ctrl+u")  # empty: every choice, none taken by Enter
+        assert grid.choice_list.shown == list(grid.model.columns[grid.cursor_col].choices)
+        await pilot.press("up", "tab")  # ↑ from nothing: the last choice
+        await settle(pilot)
+        assert not grid.choice_list.display
+        assert [grid.model.value(r, "kind") for r in rows] == [
+            "应急演练", "安全宣传", "安全例会", "生产安全事故"]
+    kinds = {r: stored_rows(demo_home)[r]["kind"] for r in rows}
+    assert list(kinds.values()) == ["应急演练", "安全宣传", "安全例会", "生产安全事故"]
+
+
+async def test_dates_and_numbers_as_typed_and_a_date_of_another_year_is_warned(
+    demo_home: Path,
+) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        grid.move_to(0, column(grid, "participants"))
+        row_id = grid.cursor_row_id or ""
+        await pilot.press(*"1,200", "enter")
+        assert grid.model.value(row_id, "participants") == 1200
+        grid.move_to_row_id(row_id, "date")
+        await pilot.press(*"3月10日", "enter")
+        assert grid.model.value(row_id, "date") == "2026-03-10"
+        grid.move_to_row_id(row_id, "date")
+        await pilot.press(*"20260311", "enter")
+        assert grid.model.value(row_id, "date") == "2026-03-11"
+        assert "2026" not in str(grid.status.render()).split("row")[0]  # no warning
+        grid.move_to_row_id(row_id, "date")
+        await pilot.press(*"2027-03-12", "enter")
+        await settle(pilot)
+        assert grid.model.value(row_id, "date") == "2027-03-12"  # kept, and said
+        said = str(grid.status.render())
+        assert "2027-03-12" in said and "2026" in said, said

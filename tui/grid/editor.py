@@ -43,6 +43,17 @@ class CellEditor(OrderedInput):
             return self.editor
 
     @dataclass
+    class Step(Message):
+        """↑ or ↓ in the pick list of a choice column."""
+
+        editor: CellEditor
+        by: int
+
+        @property
+        def control(self) -> CellEditor:
+            return self.editor
+
+    @dataclass
     class Cancelled(Message):
         editor: CellEditor
 
@@ -53,6 +64,12 @@ class CellEditor(OrderedInput):
     def __init__(self, lang: str = "zh", *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.set_lang(lang)
+        self.picking = False  # a pick list shows under the editor (the grid says)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("choice_next", "choice_prev"):
+            return self.picking
+        return super().check_action(action, parameters)
 
     def set_lang(self, lang: str) -> None:
         # Per instance, so the footer speaks the grid's language; ids keep keymaps working.
@@ -79,6 +96,12 @@ class CellEditor(OrderedInput):
 
     def action_commit_left(self) -> None:
         self._send(self.Done(self, "left"))
+
+    def action_choice_next(self) -> None:
+        self._send(self.Step(self, 1))
+
+    def action_choice_prev(self) -> None:
+        self._send(self.Step(self, -1))
 
     def action_cancel(self) -> None:
         self._send(self.Cancelled(self))

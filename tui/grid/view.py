@@ -19,6 +19,7 @@ from textual.widget import Widget
 from vledger.messages import localize, say
 from vledger.tui.commands import GRID_COMMANDS, GridCommand, grid_bindings
 from vledger.tui.grid import messages
+from vledger.tui.grid.choice_list import ChoiceList
 from vledger.tui.grid.editor import CellEditor
 from vledger.tui.grid.key_order import EndOfTurn, KeyOrder, QuitAsked, Typed
 from vledger.tui.grid.model import GridModel
@@ -61,6 +62,7 @@ class Grid(GridViewer):
         # Per instance so the footer speaks `lang`; binding ids let an app keymap rebind.
         set_bindings(self, grid_bindings(self.lang))
         self.editor = CellEditor(self.lang, id="grid-editor")
+        self.choice_list = ChoiceList(id="grid-choices")
         # Keys for the grid and its editor are handled one at a time in the order typed,
         # however fast they come (tui/grid/key_order.py).
         self.key_order = KeyOrder(self._typed, self._pass_up)
@@ -72,6 +74,7 @@ class Grid(GridViewer):
     def compose(self) -> ComposeResult:
         yield from super().compose()
         yield self.editor
+        yield self.choice_list
 
     # Textual runs every class's on_mount, this one first: GridViewer's then syncs the model.
     def on_mount(self) -> None:
@@ -115,6 +118,7 @@ class Grid(GridViewer):
         current = self.model.display(row_id, column.id)
         self._editing = (row_id, column.id, current)
         self.editor.open(current if initial is None else initial)
+        self._show_choices()
         self.place_editor()
         self._focus_now(self.editor)
         self.refresh_bindings()
@@ -144,10 +148,54 @@ class Grid(GridViewer):
         width = max(self.widths[self.cursor_col] + 2, 16)
         x = max(0, min(x, body.width - width))
         self.editor.styles.width = width
-        self.editor.styles.offset = (x, max(1, min(y, body.height - 1)))
+        y = max(1, min(y, body.height - 1))
+        self.editor.styles.offset = (x, y)
+        if self.choice_list.display:
+            shown = min(len(self.choice_list.shown), 8)
+            below = y + 1 + shown <= body.height + 1
+            self.choice_list.styles.offset = (x, y + 1 if below else max(0, y - shown))
+
+    def _show_choices(self) -> None:
+        """Under the editor of a choice column: what the typed text can stand for (the
+        model reads it as parse_cell would), then the other choices holding the text; the
+        first highlighted once something is typed. Opened on the cell's value: all, that
+        one highlighted."""
+        listing = self.choice_list
+        find = getattr(self.model, "choices_for", None)
+        if self._editing is None or find is None:
+            self._hide_choices()
+            return
+        _row_id, column_id, before = self._editing
+        typed = self.editor.value
+        found: list[str] | None = find(column_id, typed)
+        if found is None:
+            self._hide_choices()
+            return
+        choices = list(self.model.columns[self.cursor_col].choices)
+        highlight: int | None = 0
+        if not typed.strip():  # Enter clears the cell: no choice taken unless picked
+            found, highlight = choices, None
+        elif typed == before:
+            found = choices
+            highlight = choices.index(before) if before in choices else None
+        else:
+            needle = typed.strip().casefold()
+            found += [c for c in choices if c not in found and needle in c.casefold()]
+        if not found:
+            self._hide_choices()
+            return
+        listing.show(choices, found, highlight)
+        self.editor.picking = True
+        self.place_editor()
+
+    def _hide_choices(self) -> None:
+        self.choice_list.hide()
+        self.editor.picking = False
 
     def _editor_said(self, message: Message) -> None:
-        if isinstance(message, CellEditor.Done):
+        if isinstance(message, CellEditor.Step):
+            self.choice_list.step(message.by)
+        elif isinstance(message, CellEditor.Done):
             self.on_cell_editor_done(message)
         elif isinstance(message, CellEditor.Cancelled):
             self.on_cell_editor_cancelled(message)
@@ -163,6 +211,9 @@ class Grid(GridViewer):
             return True
         row_id, column_id, _before = self._editing
         text = self.editor.value
+        picked = self.choice_list.picked
+        if picked is not None:  # the choice highlighted in the pick list
+            text = picked
         try:
             command = self.stack.edit_cell(row_id, column_id, text)
         except ValueError as problem:
@@ -191,6 +242,7 @@ class Grid(GridViewer):
 
     def _close_editor(self) -> None:
         self._editing = None
+        self._hide_choices()
         self.editor.close()
         self._focus_now(self)
         self.refresh_bindings()
@@ -229,7 +281,11 @@ class Grid(GridViewer):
             await self._quit()
             return True
         if self._editing is not None:
-            return await self.editor.type_key(event)
+            value = self.editor.value
+            taken = await self.editor.type_key(event)
+            if self._editing is not None and self.editor.value != value:
+                self._show_choices()
+            return taken
         if self.searching:
             return await self.search_box.type_key(event)
         if self.app.screen is not self.screen:

@@ -77,6 +77,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmd.commit-left.help": ("保存并左移", "Commit and move left"),
     "cmd.cancel-edit": ("取消", "cancel"),
     "cmd.cancel-edit.help": ("取消编辑，恢复原值", "Cancel the edit and keep the old value"),
+    "cmd.choice-next": ("下一项", "next choice"),
+    "cmd.choice-next.help": (
+        "选项列的候选列表中选下一项（回车或 Tab 采用）",
+        "Pick the next choice in a choice column's list (Enter or Tab takes it)",
+    ),
+    "cmd.choice-prev": ("上一项", "previous choice"),
+    "cmd.choice-prev.help": (
+        "选项列的候选列表中选上一项", "Pick the previous choice in a choice column's list",
+    ),
     "cmd.help": ("帮助", "help"),
     "cmd.help.help": ("列出当前屏幕的所有按键", "List every key of this screen"),
     "cmd.switch-language": ("中/EN", "中/EN"),
