@@ -291,3 +291,49 @@ async def test_dates_and_numbers_as_typed_and_a_date_of_another_year_is_warned(
         assert grid.model.value(row_id, "date") == "2027-03-12"  # kept, and said
         said = str(grid.status.render())
         assert "2027-03-12" in said and "2026" in said, said
+
+
+async def test_import_a_file_from_the_ledger_every_problem_shown_then_all_rows(
+    demo_home: Path, tmp_path: Path,
+) -> None:
+    from textual.widgets import Input
+
+    from vledger.tui.screens.ledger_import import ImportScreen
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("日期,工作类别,参加人数\n2026-04-01,安全宣传,12\n2026-13-01,宣,x\n"
+                   "2026-04-03,开会,5\n", encoding="utf-8")
+    good = tmp_path / "good.csv"
+    good.write_text('日期,工作类别,参加人数\n4月1日,aqxc,"1,200"\n20260402,应急,30\n',
+                    encoding="utf-8")
+    before = stored_rows(demo_home)
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        rows = grid.model.row_count()
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        field = screen.query_one("#import-path", Input)
+        field.value = str(bad)
+        await pilot.press("enter")
+        await settle(pilot)
+        said = str(screen.query_one("#import-text").render())
+        assert "4 problems" in said and "bad.csv:3" in said and "bad.csv:4" in said, said
+        await pilot.press("enter")  # a file with problems is checked again, never imported
+        await settle(pilot)
+        field.value = str(good)
+        await pilot.press("enter")
+        await settle(pilot)
+        said = str(screen.query_one("#import-text").render())
+        assert "all 2 rows can be imported" in said, said
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is not screen
+        assert grid_of(app).model.row_count() == rows + 2
+        assert "2 rows imported" in str(grid_of(app).status.render())
+    added = [r for r in stored_rows(demo_home).values() if r not in before.values()]
+    assert sorted((r["date"], r["kind"], r["participants"]) for r in added) == [
+        ("2026-04-01", "安全宣传", 1200), ("2026-04-02", "应急演练", 30)]

@@ -47,6 +47,7 @@ class GridViewer(Widget, can_focus=True):
         self.widths = column_widths(model.columns)
         self._row_id: str | None = None
         self._seen_key: tuple[object, ...] | None = None
+        self._said: tuple[str, bool] = ("", False)  # the status line's message, refused
         self.body = GridBody(self)
         self.status = GridStatus("", id="grid-status")
         self.search_box = SearchBox(self.lang, id="grid-search")
@@ -101,7 +102,7 @@ class GridViewer(Widget, can_focus=True):
         if line >= 0 and top != self.body.scroll_offset.y:
             self.body.scroll_to(y=max(0, top), animate=False, immediate=True)
         self.body.refresh()
-        self.update_status()
+        self.update_status(*self._said)  # a message stays: rows read again are no news
         self.place_editor()
 
     def move_to(self, row: int, col: int | None = None) -> None:
@@ -172,6 +173,7 @@ class GridViewer(Widget, can_focus=True):
         self.move_to(sy + y - 1, column_at(self.widths, x, sx))
 
     def update_status(self, message: str = "", refused: bool = False) -> None:
+        self._said = (message, refused)
         self.status.show(self.text, self.view, self.cursor_row, message, refused)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -47,6 +47,8 @@ LEDGER_COMMANDS: tuple[Command, ...] = (
     C("blame-cell", "ctrl+b", "blame", "cmd.blame-cell",
       words="历史 追溯 谁改的 history blame"),
     C("reload", "f5", "reload", "cmd.reload"),
+    C("import-ledger", "ctrl+o", "import_file", "cmd.import-ledger",
+      words="导入 文件 表格 import file csv xlsx excel"),
 )
 del C
 
@@ -124,9 +126,13 @@ class LedgerScreen(GridScreen):
     def _places(self) -> dict[tuple[str, str], Place]:
         return _PLACES.setdefault(self.app, {})
 
-    def _go_back(self, grid: Grid, row_id: str | None, column_id: str) -> None:
+    def _go_back(self, grid: Grid, row_id: str | None, column_id: str, tries: int = 0) -> None:
         if grid is not self.grid:
             return  # another ledger was opened meanwhile
+        if grid.body.scrollable_content_region.height <= 1 and tries < 40:
+            # not laid out yet: scrolling now would be clamped to the top
+            self.set_timer(0.05, lambda: self._go_back(grid, row_id, column_id, tries + 1))
+            return
         columns = [c.id for c in grid.model.columns]
         if row_id is not None and grid.view.index_of(row_id) is not None:
             grid.move_to_row_id(row_id, column_id if column_id in columns else None)
@@ -260,3 +266,26 @@ class LedgerScreen(GridScreen):
         if model is not None:  # asked for: now, rows and marks
             model.refresh(self._model_moved, force=True)
             model.refresh_marks(self._model_moved)
+
+    def action_import_file(self) -> None:
+        """Import a .csv or .xlsx file into the ledger on screen (tui/screens/ledger_import.py);
+        the rows show once it is stored."""
+        from vledger.tui.screens.ledger_import import ImportScreen
+
+        model = self._office_model()
+        if model is None:
+            return
+        title = say(self.lang, "ui.import.title", program=model.program.title,
+                    village=self.facts.village_name(model.village))
+
+        def imported(count: int | None) -> None:
+            if count is None or model is not self._office_model():
+                return
+            def shown() -> None:
+                self._rows_read(model)
+                if self.grid is not None:
+                    self.grid.update_status(say(self.lang, "ui.import.done", count=count))
+
+            model.refresh(shown, force=True)
+
+        self.app.push_screen(ImportScreen(self.lang, self.ask, model.session, title), imported)

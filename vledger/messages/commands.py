@@ -171,6 +171,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                   "Show (or hide) the programs of the other years"),
     "cmd.refresh": ("刷新", "refresh"),
     "cmd.refresh.help": ("重新读取本页信息", "Read this page again"),
+    "cmd.import-ledger": ("导入", "import"),
+    "cmd.import-ledger.help": (
+        "从 .csv 或 .xlsx 文件导入行到这本台账（先检查并列出所有问题；全部导入或都不导入）",
+        "Import rows from a .csv or .xlsx file into this ledger (checked first, every "
+        "problem listed; all rows or none)",
+    ),
     "cmd.back": ("返回", "back"),
     "cmd.back.help": (
         "先取消正在进行的（编辑、查找、筛选），然后回到首页",
