@@ -321,7 +321,7 @@ async def test_import_a_file_from_the_ledger_every_problem_shown_then_all_rows(
         await pilot.press("enter")
         await settle(pilot)
         said = str(screen.query_one("#import-text").render())
-        assert "4 problems" in said and "bad.csv:3" in said and "bad.csv:4" in said, said
+        assert "4 problems" in said and "bad.csv:3:" in said and "bad.csv:4:" in said, said
         await pilot.press("enter")  # a file with problems is checked again, never imported
         await settle(pilot)
         field.value = str(good)

@@ -37,8 +37,10 @@ def files_near(typed: str) -> list[Path]:
     """The .csv and .xlsx files in the folder `typed` names (or is in), those whose name
     starts with what is typed after the folder first."""
     path = Path(typed).expanduser() if typed else Path.cwd()
-    folder, start = (path, "") if typed.endswith(("/", "\\")) or path.is_dir() else (
-        path.parent, path.name)
+    if typed.endswith(("/", "\\")) or path.is_dir():
+        folder, start = path, ""
+    else:  # a file named whole: the others beside it stay offered
+        folder, start = path.parent, "" if path.is_file() else path.name
     try:
         found = sorted(p for p in folder.iterdir()
                        if p.suffix.lower() in EXTENSIONS and p.is_file())
@@ -91,6 +93,7 @@ class ImportScreen(ModalScreen[int | None]):
         files.clear_options()
         found = files_near(self.query_one("#import-path", Input).value)
         files.add_options([Option(p.name, id=str(p)) for p in found])
+        files.highlighted = 0 if found else None  # Tab, then Enter picks the first
         files.display = bool(found)
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -129,7 +132,7 @@ class ImportScreen(ModalScreen[int | None]):
         self.busy = True
         self.checked, self.checked_path = None, None
         self._say(say(self.lang, "ui.import.checking", file=path.name))
-        session, name = self.session, str(path)
+        session, name = self.session, path.name  # the folder is on the line above
 
         def job(office: Office) -> FileCheck:
             return session.check_file(path, shown_as=name)
@@ -158,7 +161,7 @@ class ImportScreen(ModalScreen[int | None]):
     def _import(self, path: Path) -> None:
         self.busy = True
         self._say(say(self.lang, "ui.import.importing", file=path.name))
-        session, name = self.session, str(path)
+        session, name = self.session, path.name
 
         def job(office: Office) -> int:
             return session.import_file(path, shown_as=name).count
