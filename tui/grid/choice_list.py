@@ -33,6 +33,27 @@ class ChoiceList(OptionList, can_focus=False):
         super().__init__(id=id)
         self.shown: list[str] = []
 
+    def offer(self, choices: Sequence[str], found: list[str], typed: str,
+              before: str) -> bool:
+        """Show what `typed` can stand for (`found`, as the parser reads it), then the
+        other choices that hold it, the first highlighted. Opened on the cell's value
+        (`before`): every choice, that one highlighted. Empty: every choice and none
+        highlighted, so Enter clears the cell. False when nothing is left to offer."""
+        choices = list(choices)
+        highlight: int | None = 0
+        if not typed.strip():
+            found, highlight = choices, None
+        elif typed == before:
+            found = choices
+            highlight = choices.index(before) if before in choices else None
+        else:
+            needle = typed.strip().casefold()
+            found = found + [c for c in choices if c not in found and needle in c.casefold()]
+        if not found:
+            return False
+        self.show(choices, found, highlight)
+        return True
+
     def show(self, choices: Sequence[str], shown: Sequence[str],
              highlight: int | None) -> None:
         """List `shown` (each with its number among `choices`), `highlight` marked."""

@@ -1,14 +1,14 @@
 """The ledger / sheet grid: the GridViewer (tui/grid/viewer.py: cursor, scrolling, status,
-search, sort, filter) with typing, the in-cell editor and the data commands, each undoable.
+search, sort, filter) with typing, the in-cell editor (and a choice column's pick list) and
+the data commands, each undoable. On an editable cell a printable key starts an edit.
 
-Keys go through a KeyOrder (tui/grid/key_order.py) so a burst of keys is handled in the
-order typed while focus moves between the grid and its editor. The screen hears of every
-change by message (tui/grid/messages.py), known here as `Grid.CellEdited` and so on.
+Keys go through a KeyOrder (tui/grid/key_order.py): a burst is handled in the order typed
+while focus moves between the grid, its editor and its search box, and the screen's keys
+run in that order too. The screen hears of every change by message (tui/grid/messages.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import TypeAlias
 
 from textual import events
@@ -21,7 +21,7 @@ from vledger.tui.commands import GRID_COMMANDS, GridCommand, grid_bindings
 from vledger.tui.grid import messages
 from vledger.tui.grid.choice_list import ChoiceList
 from vledger.tui.grid.editor import CellEditor
-from vledger.tui.grid.key_order import EndOfTurn, KeyOrder, QuitAsked, Typed
+from vledger.tui.grid.key_order import EndOfTurn, KeyOrder, QuitAsked, Typed, retype
 from vledger.tui.grid.model import GridModel
 from vledger.tui.grid.search_box import SearchBox
 from vledger.tui.grid.undo import CommandStack, DataCommand
@@ -156,11 +156,8 @@ class Grid(GridViewer):
             self.choice_list.styles.offset = (x, y + 1 if below else max(0, y - shown))
 
     def _show_choices(self) -> None:
-        """Under the editor of a choice column: what the typed text can stand for (the
-        model reads it as parse_cell would), then the other choices holding the text; the
-        first highlighted once something is typed. Opened on the cell's value: all, that
-        one highlighted."""
-        listing = self.choice_list
+        """Under the editor of a choice column, what the typed text can stand for (the
+        model reads it as the value parser does; tui/grid/choice_list.py)."""
         find = getattr(self.model, "choices_for", None)
         if self._editing is None or find is None:
             self._hide_choices()
@@ -168,23 +165,10 @@ class Grid(GridViewer):
         _row_id, column_id, before = self._editing
         typed = self.editor.value
         found: list[str] | None = find(column_id, typed)
-        if found is None:
+        choices = self.model.columns[self.cursor_col].choices
+        if found is None or not self.choice_list.offer(choices, found, typed, before):
             self._hide_choices()
             return
-        choices = list(self.model.columns[self.cursor_col].choices)
-        highlight: int | None = 0
-        if not typed.strip():  # Enter clears the cell: no choice taken unless picked
-            found, highlight = choices, None
-        elif typed == before:
-            found = choices
-            highlight = choices.index(before) if before in choices else None
-        else:
-            needle = typed.strip().casefold()
-            found += [c for c in choices if c not in found and needle in c.casefold()]
-        if not found:
-            self._hide_choices()
-            return
-        listing.show(choices, found, highlight)
         self.editor.picking = True
         self.place_editor()
 
@@ -291,13 +275,13 @@ class Grid(GridViewer):
         if self.app.screen is not self.screen:
             # A key before this one opened another screen (a picker, help, home): this
             # key was typed for it, not for the grid under it.
-            await self._retype(event)
+            await retype(self.app, event)
             return True
         if isinstance(event, events.Paste):
             if event.text:
                 self.start_edit(event.text.splitlines()[0])
             return bool(event.text)
-        if event.key == "escape" and self._cancel_one():
+        if event.key == "escape" and self.cancel_one():
             return True
         for binding in bound_to(self, event.key):
             if self.check_action(binding.action, ()) is False:
@@ -312,40 +296,12 @@ class Grid(GridViewer):
             return True
         return False
 
-    def _cancel_one(self) -> bool:
-        """Esc undoes what is in progress on the grid before it leaves the screen: first
-        the last search's marks, then a filter. False when there was nothing."""
-        if self.search_pattern:
-            self.search_pattern = ""
-            self._view_changed()
-            return True
-        if self.view.filter_column is not None:
-            self.view.filter(None)
-            self._view_changed()
-            return True
-        return False
-
-    async def _retype(self, event: Typed, wait: float = 2.0) -> None:
-        """Hand `event` to the app again, as if typed now, once the screen on top took
-        the focus (a screen pushed a moment ago is still mounting)."""
-        app = self.app
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        while app.screen.focused is None and loop.time() < deadline:
-            await asyncio.sleep(0.01)
-        if isinstance(event, events.Key):
-            app.post_message(events.Key(event.key, event.character))
-        elif isinstance(event, events.Paste):
-            app.post_message(events.Paste(event.text))
-
     async def _quit(self) -> None:
-        """Ctrl+Q: a value being typed is stored first, as Enter would (the clerk typed
-        it to keep it); a value the column refuses keeps the app open with the reason,
-        since quitting would drop it without a word."""
+        """Ctrl+Q: a value being typed is stored first (the clerk typed it to keep it); one
+        the column refuses keeps the app open with why: quitting would drop it unsaid."""
         if self._editing is not None and not self.commit_edit(None):
-            self.update_status(say(self.lang, "ui.grid.quit-refused", reason=self.refusal),
-                               refused=True)
-            return
+            said = say(self.lang, "ui.grid.quit-refused", reason=self.refusal)
+            return self.update_status(said, refused=True)
         self.app.exit()
 
     def _bound_above(self, key: str) -> bool:

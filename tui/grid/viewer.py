@@ -180,6 +180,19 @@ class GridViewer(Widget, can_focus=True):
         # While the editor or the search box is open, letters are typing, not commands.
         return not (self.editing or self.searching)
 
+    def cancel_one(self) -> bool:
+        """Esc undoes what is in progress on the grid before it leaves the screen: first
+        the last search's marks, then a filter. False when there was nothing."""
+        if self.search_pattern:
+            self.search_pattern = ""
+            self._view_changed()
+            return True
+        if self.view.filter_column is not None:
+            self.view.filter(None)
+            self._view_changed()
+            return True
+        return False
+
     # ---- search ----------------------------------------------------------------------
 
     def move_focus(self, widget: Widget) -> None:
