@@ -104,6 +104,12 @@ EDITOR_COMMANDS: tuple[GridCommand, ...] = (
     C("choice-prev", "up", "choice_prev", "cmd.choice-prev"),
 )
 
+# While the grid's search box has focus.
+SEARCH_BOX_COMMANDS: tuple[GridCommand, ...] = (
+    C("search-go", "enter", "search_done", "cmd.search-go", show=True, key_display="⏎"),
+    C("search-cancel", "escape", "search_cancel", "cmd.search-cancel", show=True),
+)
+
 # Anywhere in the app; the app binds them and F1 help lists them.
 APP_COMMANDS: tuple[GridCommand, ...] = (
     C("help", "f1", "app.help", "cmd.help", show=True, words="帮助 按键 keys help"),

@@ -44,4 +44,4 @@ def test_scrolling_shows_the_cursor_cell_and_moves_no_more_than_needed() -> None
     # the start of a column (0, 7 or 20), the first from which it fits
     assert scroll_to_show(WIDTHS, 0, 3, (0, 0), rows_shown=10, body_width=29) == (20, 0)
     assert scroll_to_show(WIDTHS, 0, 1, (20, 0), rows_shown=10, body_width=29) == (0, 0)
-    assert scroll_to_show(WIDTHS, 0, 2, (0, 0), rows_shown=10, body_width=29) == (7, 0)
+    assert scroll_to_show(WIDTHS, 0, 2, (0, 0), rows_shown=10, body_width=25) == (7, 0)

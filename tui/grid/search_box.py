@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
 from textual.message import Message
 
-from vledger.messages import say
+from vledger.tui.commands import SEARCH_BOX_COMMANDS
 from vledger.tui.grid.ordered_input import OrderedInput
 
 
@@ -27,12 +26,7 @@ class SearchBox(OrderedInput):
         self.set_lang(lang)
 
     def set_lang(self, lang: str) -> None:
-        self.bind_keys([
-            Binding("enter", "search_done", say(lang, "cmd.search-go"), id="search-go",
-                    tooltip=say(lang, "cmd.search-go.help")),
-            Binding("escape", "search_cancel", say(lang, "cmd.search-cancel"),
-                    id="search-cancel", tooltip=say(lang, "cmd.search-cancel.help")),
-        ])
+        self.bind_keys([c.binding(lang) for c in SEARCH_BOX_COMMANDS])
 
     def action_search_done(self) -> None:
         self._send(self.Done(self.value))
