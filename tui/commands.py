@@ -75,6 +75,8 @@ GRID_COMMANDS: tuple[GridCommand, ...] = (
     C("page-down", "pagedown", "page_down", "cmd.page-down"),
     C("go-top", "home", "go_top", "cmd.go-top"),
     C("go-bottom", "end", "go_bottom", "cmd.go-bottom"),
+    C("next-cell", "tab", "next_cell", "cmd.next-cell"),
+    C("previous-cell", "shift+tab", "previous_cell", "cmd.previous-cell"),
     C("edit-cell", "enter,f2", "edit", "cmd.edit-cell", show=True, key_display="⏎"),
     C("add-row", "ctrl+n", "add_row", "cmd.add-row", show=True, words="新增 添加 insert new"),
     C("delete-row", "ctrl+d", "delete_row", "cmd.delete-row", show=True, words="删除 delete"),

@@ -337,3 +337,20 @@ async def test_import_a_file_from_the_ledger_every_problem_shown_then_all_rows(
     added = [r for r in stored_rows(demo_home).values() if r not in before.values()]
     assert sorted((r["date"], r["kind"], r["participants"]) for r in added) == [
         ("2026-04-01", "安全宣传", 1200), ("2026-04-02", "应急演练", 30)]
+
+
+async def test_tab_on_the_grid_moves_to_the_next_cell_to_skip_one(demo_home: Path) -> None:
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_ledger(pilot)
+        grid = grid_of(app)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        row_id = grid.cursor_row_id or ""
+        # today's date kept, the kind by its number, no place, 12 people
+        await burst(pilot, "tab", "1", "tab", "tab", "1", "2", "tab", "shift+tab")
+        await settle(pilot)
+        assert app.focused is grid and grid.cursor_column_id == "participants"
+        assert grid.model.value(row_id, "kind") == "安全宣传"
+        assert grid.model.value(row_id, "place") is None
+        assert grid.model.value(row_id, "participants") == 12

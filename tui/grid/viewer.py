@@ -263,6 +263,12 @@ class GridViewer(Widget, can_focus=True):
     def action_cursor_right(self) -> None:
         self.move_to(self.cursor_row, self.cursor_col + 1)
 
+    def action_next_cell(self) -> None:  # Tab, as while editing: this cell left as it is
+        self.move_to(self.cursor_row, self.cursor_col + 1)
+
+    def action_previous_cell(self) -> None:
+        self.move_to(self.cursor_row, self.cursor_col - 1)
+
     def action_page_up(self) -> None:
         self.move_to(self.cursor_row - self.body.data_height)
 

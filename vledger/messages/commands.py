@@ -24,6 +24,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmd.go-top.help": ("跳到第一行", "Go to the first row"),
     "cmd.go-bottom": ("末行", "bottom"),
     "cmd.go-bottom.help": ("跳到最后一行", "Go to the last row"),
+    "cmd.next-cell": ("下一格", "next cell"),
+    "cmd.next-cell.help": (
+        "移到右边一格（不改这一格；录入时跳过空格）",
+        "Move to the next cell, leaving this one as it is (skips a cell while entering a row)",
+    ),
+    "cmd.previous-cell": ("上一格", "previous cell"),
+    "cmd.previous-cell.help": ("移到左边一格", "Move to the previous cell"),
     "cmd.edit-cell": ("编辑", "edit"),
     "cmd.edit-cell.help": (
         "编辑当前单元格（在可编辑的单元格上直接输入字符也会开始编辑）",
