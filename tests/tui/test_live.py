@@ -129,7 +129,7 @@ async def test_an_edit_never_waits_for_the_store(demo_home: Path) -> None:
         lock.execute("BEGIN IMMEDIATE")  # the writer's lock, as a sync in serve holds it
         try:
             await pilot.press("7", "7", "enter")
-            await pilot.press("j", "j", "l")  # keys after the edit are handled meanwhile
+            await pilot.press("down", "down", "right")  # keys after the edit are handled meanwhile
             await pilot.pause(0.3)
             assert grid.model.value(row, "participants") == 77
             assert grid.cursor_row == 4 and grid.cursor_column_id == "fixed"
