@@ -31,7 +31,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.back": ("返回", "Back"),
     "ui.language": ("切换语言", "Language"),
     "ui.switch-language": ("切换到英文", "Switch to Chinese"),
-    "ui.not-synced": ("尚未同步", "not synced yet"),
     "ui.connected": ("连接", "Connected"),
     "ui.last-sync": ("上次同步", "Last sync"),
     "ui.unsynced": ("未同步修改", "Unsynced edits"),
