@@ -219,6 +219,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.grid.computed": ("此表为计算结果，不能编辑", "this sheet is computed and cannot be edited"),
     # -- the app, help and explanations
     "ui.app.no-office": ("请先建立或加入一个乡镇", "Start or join a township first"),
+    "ui.app.quit-title": ("要退出吗？", "Do you want to quit?"),
+    "ui.app.quit-how": ("按 {key} 退出", "Press {key} to quit"),
+    "ui.palette.placeholder": ("输入命令名称查找（中文或英文）…", "Search for commands…"),
+    "ui.palette.no-matches": ("没有找到匹配的命令", "No matches found"),
     "ui.app.not-available": ("“{screen}”尚未提供", "The {screen} is not available yet"),
     "ui.help.title": ("按键帮助（Esc 关闭）", "Keys (Esc closes)"),
     "ui.help.this-screen": ("本屏幕", "This screen"),
