@@ -211,6 +211,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "本方案没有这种表（F6 换表）", "This program has no such sheet (F6: another sheet)"
     ),
     "ui.sheets.whole-year": ("全年", "whole year"),
+    "ui.sheets.read-only": (
+        "只读：乡镇表格由乡镇填写，村里可以查看",
+        "Read only: the township fills these sheets; a village can look at them",
+    ),
     "ui.ledger.none": (
         "没有可显示的台账：先发布方案、添加村",
         "No ledger to show: publish a program and add villages first",
