@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from test_ranking_screen import PROGRAM, ScreenApp, build_example_home, settle
+from textual.geometry import Region
 from textual.widgets import Input, Static
 
 from tests.sync.homes import create_village_home, village_doc_id
 from vledger.sync.services.office import Office
+from vledger.tui.grid.layout import total_width
 from vledger.tui.screens.blame import BlameScreen
 from vledger.tui.screens.conflicts import ConflictsScreen
 from vledger.tui.screens.history import HistoryScreen
@@ -158,17 +160,69 @@ async def test_conflict_is_listed_and_settled_with_one_key(
         assert isinstance(screen, ConflictsScreen)
         rows = list(screen.model.row_ids())
         assert len(rows) == 2
-        shown = {screen.model.display(r, "value"): screen.model.display(r, "office")
+        shown = {screen.model.display(r, "value"): screen.model.display(r, "who")
                  for r in rows}
-        assert shown == {"乡镇核查：已整改": "t1", "村里：待复查": "v01"}
-        keep = next(r for r in rows if screen.model.display(r, "office") == "v01")
+        assert shown == {"乡镇核查：已整改": "示例乡 clerk", "村里：待复查": "东坪村 v01clerk"}
+        keep = next(r for r in rows if screen.model.display(r, "who").startswith("东坪村"))
         screen.grid.move_to_row_id(keep)
         await pilot.press("enter")  # keep the village's value
         await settle(pilot)
         assert screen.model.row_ids() == []
-        assert "已解决" in str(screen.query_one("#conflicts-status", Static).render())
+        said = str(screen.query_one("#conflicts-status", Static).render())
+        assert "已解决：东坪村 备注 保留 村里：待复查" in said
     assert office.history.conflicts() == []
     assert office.history.current_value(conflict.cell) == "村里：待复查"
+
+
+async def test_a_conflict_reads_in_names_at_80_columns(
+    conflicted: tuple[Office, Office, str],
+) -> None:
+    office, _village, row = conflicted
+    stored = office.ledgers.session(PROGRAM, "v01").row(row)
+    assert stored is not None
+    date, kind = str(stored.cells["date"]), str(stored.cells["kind"])
+    app = ScreenApp(lambda: ConflictsScreen(office, "zh"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, ConflictsScreen)
+        await settle(pilot)
+        cell = str(screen.query_one("#conflicts-cell", Static).render())
+        # where: the village's name, the program's title, the row by its date and first
+        # cells, the column's title; each value whole, with the office's name, who, when
+        assert "东坪村 · 2026年安全生产目标考核" in cell
+        assert f"行：{date} {kind}" in cell and "列：备注" in cell
+        [conflict] = office.history.conflicts()  # which value shows is automerge's pick
+        town, mine = ("●", "○") if conflict.shown == "乡镇核查：已整改" else ("○", "●")
+        assert f"{town} 乡镇核查：已整改　示例乡 clerk　" in cell
+        assert f"{mine} 村里：待复查　东坪村 v01clerk　" in cell
+        for row_id in screen.model.row_ids():
+            assert screen.model.display(row_id, "where") == "东坪村 备注"
+        # the cell, value, shown mark, who and when fit on an 80-column screen
+        assert total_width(screen.grid.widths[:5]) <= 80
+        lines = [line.text for line in screen.grid.body.render_lines(Region(0, 0, 80, 3))]
+        assert "村里：待复查" in "".join(lines) and "东坪村 v01" in "".join(lines)
+
+
+async def test_ctrl_b_on_a_conflicted_cell_shows_the_chain_of_every_value(
+    conflicted: tuple[Office, Office, str],
+) -> None:
+    office, _village, row = conflicted
+    [conflict] = office.history.conflicts()
+    app = ScreenApp(lambda: BlameScreen(office, "en", PROGRAM, "v01", row, "note"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        blame = pilot.app.screen
+        assert isinstance(blame, BlameScreen)
+        await settle(pilot)
+        assert len(blame.chains) == 2
+        shown = set(blame.model.row_ids())
+        assert {v.edit for v in conflict.values} <= shown  # both offices' edits
+        marks = {blame.model.display(v.edit, "branch") for v in conflict.values}
+        assert marks == {"①", "②"}
+        title = str(blame.query_one("#blame-title", Static).render())
+        shown, other = sorted({"乡镇核查：已整改", "村里：待复查"},
+                              key=lambda value: value != conflict.shown)
+        assert f"① {shown}" in title and f"② {other}" in title  # the shown value's first
+        assert "东坪村" in title and "备注" in title
 
 
 async def test_a_refused_settle_is_shown(conflicted: tuple[Office, Office, str]) -> None:

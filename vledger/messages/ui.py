@@ -91,6 +91,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.op.restore": ("恢复", "restore"),
     "ui.op.resolve": ("解决冲突", "settle"),
     "ui.value.deleted": ("已删除", "deleted"),
+    "ui.cell.deleted": ("整行删除", "row deleted"),
     "ui.value.restored": ("未删除", "restored"),
     "ui.history.bad-bound": (
         "{name}：“{text}”不是日期（如 2026-03-01）或时间",
@@ -114,16 +115,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # -- conflicts and blame
     "ui.conflicts.col.cell": ("单元格", "cell"),
     "ui.conflicts.col.value": ("值", "value"),
-    "ui.conflicts.col.shown": ("当前显示", "shown"),
+    "ui.conflicts.col.shown": ("显示", "shown"),
+    "ui.conflicts.col.who": ("谁改的", "who"),
+    "ui.conflicts.cell": (
+        "{village} · {program}\n行：{row}　列：{column}　（● 当前显示的值）",
+        "{village} · {program}\nrow: {row}   column: {column}   (● the value shown now)",
+    ),
+    "ui.conflicts.value-line": ("{mark} {value}　{who}　{at}", "{mark} {value}   {who}, {at}"),
     "ui.conflicts.col.edit": ("编号", "edit"),
     "ui.conflicts.col.conflict": ("冲突编号", "conflict"),
-    "ui.conflicts.settled": ("已解决冲突 {conflict}", "settled {conflict}"),
+    "ui.conflicts.settled": ("已解决：{cell} 保留 {value}", "settled {cell}: kept {value}"),
     "ui.conflicts.open": (
         "{count} 个未解决的冲突：回车保留光标所在的值",
         "{count} open {count:conflict|conflicts}: Enter keeps the value under the cursor",
     ),
     "ui.conflicts.none": ("没有未解决的冲突", "no open conflicts"),
-    "ui.blame.col.user": ("操作人", "user"),
+    "ui.blame.col.branch": ("链", "chain"),
+    "ui.blame.branches": (
+        "{cell}\n冲突：{count} 个不同的值，各有一条修改链：{values}（① 为当前显示的值）",
+        "{cell}\nin conflict: {count} competing values, each with its chain: {values} "
+        "(① is shown now)",
+    ),
     "ui.blame.none": ("{cell}：没有修改记录", "{cell}: no recorded edits"),
     "ui.blame.chain": (
         "{cell} 当前值 {now}，共 {count} 次修改", "{cell} now {now}, {count} {count:edit|edits}"
