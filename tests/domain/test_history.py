@@ -195,7 +195,7 @@ def test_chains_of_a_conflicted_cell_one_per_value_shown_first() -> None:
                        edit("c", 3, 7, "a", office="town"), edit("d", 4, 8, "c", office="town")])
     chains = history.chains(COUNT, 2)
     assert [[e.id for e in chain] for chain in chains] == [["b", "a"], ["d", "c", "a"]]
-    assert [[e.id for e in chain] for chain in history.chains(COUNT, 8)][0] == ["d", "c", "a"]
+    assert [e.id for e in history.chains(COUNT, 8)[0]] == ["d", "c", "a"]
     settled = History([edit("a", 1, 1), edit("b", 2, 2, "a")])
     assert [[e.id for e in c] for c in settled.chains(COUNT, 2)] == [["b", "a"]]
 

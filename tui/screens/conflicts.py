@@ -141,7 +141,7 @@ class ConflictsScreen(OfficeScreen):
 
     def _load(self, message: str, settle: tuple[str, str] | None = None) -> None:
         self._asked += 1
-        number, lang = self._asked, self.lang
+        number = self._asked
 
         settled = self._settled_text(settle) if settle is not None else ""
 
