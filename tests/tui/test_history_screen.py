@@ -58,7 +58,7 @@ async def test_history_lists_newest_first_and_filters(office: Office) -> None:
         ids = list(screen.model.row_ids())
         assert ids == [r["id"] for r in everything]
         newest = screen.model.display(ids[0], "new")
-        assert (newest, screen.model.display(ids[0], "village")) == ("77", "v02")
+        assert (newest, screen.model.display(ids[0], "village")) == ("77", "柳津村")
         # type a village filter and press Enter
         await pilot.press("ctrl+f")
         village_box = screen.query_one("#filter-village", Input)
@@ -67,7 +67,7 @@ async def test_history_lists_newest_first_and_filters(office: Office) -> None:
         await pilot.press("enter")
         await settle(pilot)
         shown = {screen.model.display(r, "village") for r in screen.model.row_ids()}
-        assert shown == {"v03"}
+        assert shown == {"梯岩村"}
         assert len(screen.model.row_ids()) == len(office.history.edits(village="v03"))
         assert screen.grid.has_focus
         await pilot.press("c")
@@ -81,6 +81,8 @@ async def test_history_time_and_office_filters_and_bad_input(office: Office) -> 
         assert isinstance(screen, HistoryScreen)
         assert screen.model.row_ids() == []
         assert screen.query_one("#filter-office", Input).value == "nobody"
+        # an office nobody is called: said so, in the screen's language
+        assert "单位：没有“nobody”" in str(screen.query_one("#history-status", Static).render())
         until = screen.query_one("#filter-until", Input)
         until.focus()
         until.value = "2000-01-01"
@@ -97,6 +99,59 @@ async def test_history_time_and_office_filters_and_bad_input(office: Office) -> 
         assert status.has_class("-refused")
         assert "not a date" in str(status.render())
         assert list(screen.model.row_ids()) == before  # bad input changes nothing
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_history_is_filtered_by_a_villages_name(office: Office, lang: str) -> None:
+    app = ScreenApp(lambda: HistoryScreen(office, lang))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, HistoryScreen)
+        await settle(pilot)
+        status = screen.query_one("#history-status", Static)
+        village_box = screen.query_one("#filter-village", Input)
+        village_box.focus()
+        village_box.value = "柳津村"  # v02's name
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not status.has_class("-refused"), str(status.render())
+        assert len(screen.model.row_ids()) == len(office.history.edits(village="v02")) > 0
+        assert {screen.model.display(r, "village") for r in screen.model.row_ids()} == {"柳津村"}
+        village_box.focus()
+        village_box.value = "无此村"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert status.has_class("-refused")
+        said = str(status.render())
+        assert ("没有“无此村”" in said) if lang == "zh" else ("nothing called '无此村'" in said)
+
+
+async def test_history_names_every_part_and_shows_old_and_new_at_80_columns(
+    office: Office,
+) -> None:
+    row = office.ledgers.session(PROGRAM, "v02").rows()[0].id
+    office.ledgers.session(PROGRAM, "v02", writing=True).set_cells(row, {"participants": "77"})
+    indicator = office.programs.get(PROGRAM).indicators[0]
+    office.sheets.set_target(PROGRAM, "v01", indicator.id, "9")
+    app = ScreenApp(lambda: HistoryScreen(office, "zh"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, HistoryScreen)
+        await settle(pilot)
+        target, edit = screen.model.row_ids()[:2]
+        shown = {c.id: screen.model.display(target, c.id) for c in screen.model.columns}
+        assert shown["op"] == "目标" and shown["village"] == "东坪村"
+        assert shown["row"] == f"目标任务 · {indicator.title}" and shown["new"] == "9"
+        assert shown["program"] == "2026年安全生产目标考核"
+        shown = {c.id: screen.model.display(edit, c.id) for c in screen.model.columns}
+        assert (shown["column"], shown["new"]) == ("参加人数", "77")
+        assert shown["office"] == "示例乡 clerk"
+        # when, where, old and new fit 80 columns; the line above says the edit whole
+        widths = screen.grid.widths
+        ids = [c.id for c in screen.model.columns]
+        assert total_width(widths[:ids.index("new") + 1]) <= 78
+        said = str(screen.query_one("#history-edit", Static).render())
+        assert "目标任务" in said and "→ 9（示例乡 clerk" in said
 
 
 async def test_enter_on_an_edit_shows_the_blame_of_its_cell(office: Office) -> None:
@@ -279,9 +334,18 @@ class JournalOffice:
 
     def __init__(self) -> None:
         self.history = FixedHistory()
+        from vledger.sync.services.office import Refusal
+
+        def no_program(program_id: str) -> Any:
+            raise Refusal(f"no program {program_id}")
+
         self.me = SimpleNamespace(township="t1", office="t1", is_township=True, home=Path("."))
-        self.roster = SimpleNamespace(whoami=lambda: None, villages=lambda: [])
-        self.programs = SimpleNamespace(all=lambda: [])
+        who = SimpleNamespace(township="t1", township_name="示例乡", office="t1",
+                              office_name="示例乡")
+        villages = [SimpleNamespace(id="v01", name="东坪村", area="")]
+        self.roster = SimpleNamespace(whoami=lambda: who,
+                                      villages=lambda year=None: villages)
+        self.programs = SimpleNamespace(all=lambda: [], years=lambda: [], get=no_program)
         self.sync = SimpleNamespace(data_version=lambda: "0", versions=lambda: {})
 
 

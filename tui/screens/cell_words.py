@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 # Journal rows of the township's sheets: "target:<indicator>" and so on (documents/township.py).
 SHEET_WORDS = {"target": "ui.targets", "entered": "ui.entered", "manual": "ui.manual",
                "adjustment": "ui.adjustments"}
+# The township document's other journal rows: the roster, a program file, the name, a
+# publication (documents/township.py).
+TOWNSHIP_ROWS = {"roster": "ui.row.roster", "program": "ui.row.program",
+                 "township": "ui.row.township", "publication": "ui.row.publication"}
+TOWNSHIP_COLUMNS = {"devices": "ui.op.device", "name": "ui.op.name"}
 DELETED_COLUMN = "deleted"
 
 
@@ -58,6 +63,8 @@ class LedgerWords:
 
     def _row(self, program: Program | None, program_id: str, village: str, row: str,
              lang: str) -> str:
+        if row in TOWNSHIP_ROWS:
+            return say(lang, TOWNSHIP_ROWS[row])
         kind, _, key = row.partition(":")
         if kind in SHEET_WORDS and key:
             return f"{say(lang, SHEET_WORDS[kind])} · {_sheet_key_title(program, kind, key)}"
@@ -83,6 +90,8 @@ def _sheet_key_title(program: Program | None, kind: str, key: str) -> str:
 def _column(program: Program | None, row: str, column: str, lang: str) -> str:
     if column == DELETED_COLUMN:
         return say(lang, "ui.cell.deleted")
+    if row in TOWNSHIP_ROWS:
+        return say(lang, TOWNSHIP_COLUMNS[column]) if column in TOWNSHIP_COLUMNS else column
     kind = row.partition(":")[0]
     if kind in SHEET_WORDS:  # a township value: its column is the period (or none)
         if not column:
@@ -110,7 +119,7 @@ def read_cell_words(office: Office, cells: Iterable[Cell]) -> LedgerWords:
             except VledgerError:
                 pass  # a program not held here: its id is shown
         key = (program_id, village)
-        if key in rows or program_id not in programs or ":" in row:
+        if key in rows or program_id not in programs or ":" in row or row in TOWNSHIP_ROWS:
             continue
         try:
             session = office.ledgers.session(program_id, village)

@@ -90,6 +90,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.op.delete": ("删除", "delete"),
     "ui.op.restore": ("恢复", "restore"),
     "ui.op.resolve": ("解决冲突", "settle"),
+    "ui.op.target": ("目标", "target"),
+    "ui.op.entered": ("录入", "entered"),
+    "ui.op.manual": ("评分", "points"),
+    "ui.op.adjustment": ("加扣分", "adjustment"),
+    "ui.op.name": ("乡镇名", "name"),
+    "ui.op.office": ("单位", "office"),
+    "ui.op.program": ("方案", "program"),
+    "ui.op.device": ("设备", "device"),
+    "ui.row.roster": ("单位名册", "roster"),
+    "ui.row.program": ("方案文件", "program file"),
+    "ui.row.township": ("乡镇", "township"),
+    "ui.row.publication": ("通报", "publication"),
     "ui.value.deleted": ("已删除", "deleted"),
     "ui.cell.deleted": ("整行删除", "row deleted"),
     "ui.value.restored": ("未删除", "restored"),
@@ -108,6 +120,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.history.col.new": ("新值", "new"),
     "ui.history.col.concurrent": ("同时修改", "concurrent"),
     "ui.history.since": ("自", "from"),
+    "ui.history.edit": (
+        "{where}：{old} → {new}（{who}，{at}，{op}）", "{where}: {old} → {new} ({who}, {at}, {op})"
+    ),
+    "ui.history.unknown-name": (
+        "{what}：没有“{text}”（填编号或名称，如 v02 或 东溪村）",
+        "{what}: nothing called {text!r} (type an id or a name, like v02 or 东溪村)",
+    ),
     "ui.history.until": ("至", "until"),
     "ui.history.count": (
         "{count} 条修改记录，新的在前", "{count} {count:edit|edits}, newest first"
