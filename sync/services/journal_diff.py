@@ -42,13 +42,17 @@ def entries_between(
         then = known(doc, before)
         if then:
             keys -= set(doc.keys(journal, then))
+    # Lean entries leave out the document's own office (documents/journal.py): without it
+    # a village's edits would name no village and count in no period.
+    office = doc.read(ROOT, "office")
+    home = office if isinstance(office, str) else ""
     found: list[JournalEntry] = []
     for key in sorted(keys):
         data = doc.read(journal, key)
         if not isinstance(data, bytes):
             continue
         try:
-            found.append(decode_entry(key, data))
+            found.append(decode_entry(key, data, home))
         except JournalError:
             continue
     return found
