@@ -107,6 +107,16 @@ def _column(program: Program | None, row: str, column: str, lang: str) -> str:
     return column
 
 
+def ledger_row_labels(office: Office, program: Program, village: str) -> dict[str, str]:
+    """On the worker: each row of a village's ledger by its date and first cells (empty
+    when this office does not hold that ledger: rows are then named by id)."""
+    try:
+        session = office.ledgers.session(program.id, village)
+        return {r.id: row_label(program, r.cells) for r in session.rows(include_deleted=True)}
+    except VledgerError:
+        return {}
+
+
 def read_cell_words(office: Office, cells: Iterable[Cell]) -> LedgerWords:
     """On the worker: the programs and row labels needed to name `cells`."""
     cells = list(cells)
