@@ -201,5 +201,5 @@ async def test_a_failed_address_nobody_answered_at_is_named_so(township: Office)
         said = str(status_of(screen).render())
         assert said.count("could not sync with") == 1, said
         [row] = screen.model.row_ids()
-        assert screen.model.display(row, "office") == "(not reached)"
+        assert screen.model.display(row, "office") == "no answer"
         assert screen.model.display(row, "state").startswith("failed: ")

@@ -1,6 +1,9 @@
-"""Conflicts (冲突): every open conflict, one line per competing value with its office and
-time; Enter keeps the value under the cursor (the history service writes a recorded
-resolve).
+"""Conflicts (冲突): every open conflict, one line per competing value with whose it is and
+when; Enter keeps the value under the cursor (the history service writes a recorded
+resolve). Above the list the conflict under the cursor is said whole, in names: the
+village, the program, the row by its date and first cells, the column, and each competing
+value with its office's name, who and when (tui/screens/cell_words.py), so it reads at 80
+columns as at 120.
 
 The list follows the data: the app hears when some document moved (a sync arrived, another
 screen or process edited) and the conflicts are read again on the office's worker. The
@@ -50,8 +53,8 @@ def conflict_columns(lang: str) -> list[GridColumn]:
         text_column("shown", say(lang, "ui.conflicts.col.shown"), 3),
         text_column("who", say(lang, "ui.conflicts.col.who"), 11),
         text_column("at", say(lang, "ui.history.col.time"), 16),
-        text_column("row", say(lang, "ui.history.col.row"), 22),
-        text_column("program", say(lang, "ui.history.col.program"), 20),
+        text_column("row", say(lang, "ui.history.col.row"), 24),
+        text_column("program", say(lang, "ui.history.col.program"), 22),
         text_column("edit", say(lang, "ui.conflicts.col.edit"), 10),
         text_column("conflict", say(lang, "ui.conflicts.col.conflict"), 11),
     ]

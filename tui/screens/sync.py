@@ -59,7 +59,7 @@ SYNC_COMMANDS: tuple[Command, ...] = (
 
 def peer_columns(lang: str) -> list[GridColumn]:
     return [
-        text_column("office", say(lang, "ui.sync.col.peer"), 8),
+        text_column("office", say(lang, "ui.sync.col.peer"), 9),
         # a failure says why here: "failed: connection refused"
         text_column("state", say(lang, "ui.sync.col.state"), 18),
         text_column("at", say(lang, "ui.sync.col.last-sync"), 16),

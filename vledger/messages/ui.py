@@ -187,7 +187,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.sync.changing": ("对方仍在变化", "peer changing"),
     "ui.sync.failed": ("失败", "failed"),
     "ui.sync.failed-why": ("失败：{why}", "failed: {why}"),
-    "ui.sync.not-reached": ("（未连上）", "(not reached)"),
+    "ui.sync.not-reached": ("未连上", "no answer"),
     "ui.sync.syncing": ("正在与 {address} 同步…", "syncing with {address}…"),
     "ui.sync.unreachable": (
         "无法与 {address} 同步：{problem}", "could not sync with {address}: {problem}"
