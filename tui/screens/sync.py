@@ -96,6 +96,7 @@ class SyncScreen(OfficeScreen):
         self.known: list[dict[str, Any]] = []  # `status --json`'s peers
         self.session: dict[str, dict[str, Any]] = {}  # office or address -> what we saw
         self.offices: dict[str, str] = {}  # address -> the office known to answer there
+        self.offered: str | None = None  # what `vledger sync` takes when given no address
         self.busy = False
         self._status: Child | None = None  # the `status --json` child reading now
         self._status_again = False  # asked again while it ran
@@ -145,6 +146,7 @@ class SyncScreen(OfficeScreen):
         """The last address that worked, else the invitation's (where the township serves):
         in the address field unless the clerk typed one meanwhile."""
         address, invited = offer
+        self.offered = address
         if invited is not None:
             self.offices.setdefault(invited, self.facts.me.township)
         box = self.query_one("#sync-address", Input)
@@ -291,8 +293,9 @@ class SyncScreen(OfficeScreen):
     # -- sync now ------------------------------------------------------------------------
 
     def action_sync_now(self) -> None:
-        if not self.busy:
-            self.sync_with(self.query_one("#sync-address", Input).value.strip())
+        if not self.busy:  # a field left empty: the address `vledger sync` would take
+            typed = self.query_one("#sync-address", Input).value.strip()
+            self.sync_with(typed or self.offered or "")
 
     @on(Input.Submitted, "#sync-address")
     def address_entered(self, event: Input.Submitted) -> None:
@@ -329,7 +332,8 @@ class SyncScreen(OfficeScreen):
             tried = str(said.get("connecting", {}).get("address") or address)
             self._synced(tried, code, said, stderr)
 
-        self._run("sync", address, "--json-log", "--timeout", f"{TIMEOUT:g}", on_line=heard,
+        given = [address] if address else []  # none: `vledger sync` says it needs one
+        self._run("sync", *given, "--json-log", "--timeout", f"{TIMEOUT:g}", on_line=heard,
                   on_exit=ended)
 
     def _synced(self, address: str, code: int, said: dict[str, Event],
