@@ -84,7 +84,8 @@ class PublicationService:
         self._programs = programs
         self._roster = roster
         self._ranking = ranking
-        self._late_seen: tuple[str, set[str]] | None = None  # (data version, late edit ids)
+        # ((data version, year asked for), late edit ids)
+        self._late_seen: tuple[tuple[str, int | None], set[str]] | None = None
 
     # -- reading ------------------------------------------------------------------------
 
@@ -93,14 +94,14 @@ class PublicationService:
         # program: the one of its year.
         return self._context.township_doc(self._programs.get(program_id).year)
 
-    def all(self, program_id: str | None = None) -> list[Publication]:
-        """Every publication (of one program, else of every year's programs), by
-        program, period and version."""
+    def all(self, program_id: str | None = None, year: int | None = None) -> list[Publication]:
+        """Every publication (of one program, else of `year`'s programs, else of every
+        year's), by program, period and version."""
         if program_id is not None:
             found, _ = self._township(program_id).publications()
             return [p for p in found if p.program == program_id]
         every: list[Publication] = []
-        for year in self._programs.years():
+        for year in [year] if year is not None else self._programs.years():
             every += self._context.township_doc(year).publications()[0]
         return sorted(every, key=lambda p: (p.program, p.period, p.version))
 
@@ -266,14 +267,15 @@ class PublicationService:
         # The township's name is kept with the roster (context.py), in one year's document.
         return labels_of(self._context.roster_doc().name, program, sheet)
 
-    def late_edit_ids(self) -> set[str]:
+    def late_edit_ids(self, year: int | None = None) -> set[str]:
         """Edits late for the latest publication of some program's period (`history`
-        marks them); kept until any document changes."""
-        version = self._context.store.db.documents.digest()
+        marks them), of `year`'s programs only when given (another year's documents are
+        not opened); kept until any document changes."""
+        version = (self._context.store.db.documents.digest(), year)
         if self._late_seen is not None and self._late_seen[0] == version:
             return self._late_seen[1]
         found: set[str] = set()
-        for publication in latest_each(self.all()):
+        for publication in latest_each(self.all(year=year)):
             try:
                 found |= {e.id for e in self.late_edits(publication)}
             except Refusal:
