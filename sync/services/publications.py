@@ -101,8 +101,8 @@ class PublicationService:
             found, _ = self._township(program_id).publications()
             return [p for p in found if p.program == program_id]
         every: list[Publication] = []
-        for year in [year] if year is not None else self._programs.years():
-            every += self._context.township_doc(year).publications()[0]
+        for held in [year] if year is not None else self._programs.years():
+            every += self._context.township_doc(held).publications()[0]
         return sorted(every, key=lambda p: (p.program, p.period, p.version))
 
     def latest(self, program_id: str, period: str | None = None) -> Publication:
