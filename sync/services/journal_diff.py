@@ -13,6 +13,7 @@ from typing import Any
 
 from vledger.domain.history import JournalEntry, JournalError
 from vledger.sync.binding.doc import ROOT, Doc
+from vledger.sync.documents.adds import implied_adds
 from vledger.sync.documents.journal import decode_entry
 from vledger.sync.documents.ledger import LEDGERS
 from vledger.sync.documents.replica import JOURNAL
@@ -29,33 +30,45 @@ def entries_between(
     """Entries at `after` (now when None) that were not there at `before` (None: the
     document did not exist then). Heads this document does not hold are left out, so a
     state it only partly knows is taken as the part it knows. Unreadable entries are
-    skipped: the history reports them."""
+    skipped: the history reports them. The add entries a new row implies (stored as the
+    row, not in the journal: documents/adds.py) count as entries of its add."""
     journal = doc.map_id(ROOT, JOURNAL)
-    if journal is None:
-        return []
-    if after is None:
-        keys = set(doc.keys(journal))
-    else:
-        now = known(doc, after)
-        keys = set(doc.keys(journal, now)) if now else set()
-    if before:
-        then = known(doc, before)
-        if then:
-            keys -= set(doc.keys(journal, then))
+    now = None if after is None else known(doc, after)
+    then = known(doc, before) if before else []
+    keys = _new_keys(doc, journal, now, then)
     # Lean entries leave out the document's own office (documents/journal.py): without it
     # a village's edits would name no village and count in no period.
     office = doc.read(ROOT, "office")
     home = office if isinstance(office, str) else ""
     found: list[JournalEntry] = []
     for key in sorted(keys):
-        data = doc.read(journal, key)
+        data = doc.read(journal, key) if journal is not None else None
         if not isinstance(data, bytes):
             continue
         try:
             found.append(decode_entry(key, data, home))
         except JournalError:
             continue
+    ledgers = doc.map_id(ROOT, LEDGERS)
+    added = _new_keys(doc, ledgers, now, then)
+    if ledgers is not None and added:
+        rows = {key: doc.read(ledgers, key) for key in sorted(added)}
+        found += implied_adds(home, rows, found)
     return found
+
+
+def _new_keys(doc: Doc, obj: bytes | None, now: list[bytes] | None,
+              then: list[bytes]) -> set[str]:
+    """The keys of map `obj` at `now` (None: as it is) that it did not have at `then`."""
+    if obj is None:
+        return set()
+    if now is None:
+        keys = set(doc.keys(obj))
+    else:
+        keys = set(doc.keys(obj, now)) if now else set()
+    if then:
+        keys -= set(doc.keys(obj, then))
+    return keys
 
 
 def row_cells(doc: Doc, program: str, row: str) -> Mapping[str, Any]:
