@@ -277,6 +277,9 @@ async def test_ctrl_b_on_a_conflicted_cell_shows_the_chain_of_every_value(
         shown, other = sorted({"乡镇核查：已整改", "村里：待复查"},
                               key=lambda value: value != conflict.shown)
         assert f"① {shown}" in title and f"② {other}" in title  # the shown value's first
+        # the edit under the cursor, whole: the list cuts long values at 80 columns
+        edit = str(blame.query_one("#blame-edit", Static).render())
+        assert f"→ {shown} (" in edit
         assert "东坪村" in title and "备注" in title
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
@@ -61,6 +62,7 @@ class BlameScreen(OfficeScreen):
     SCREEN_COMMANDS = BLAME_COMMANDS
     DEFAULT_CSS = """
     BlameScreen #blame-title { height: auto; text-style: bold; background: $panel; }
+    BlameScreen #blame-edit { height: auto; max-height: 3; padding: 0 1; }
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class BlameScreen(OfficeScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="blame-title", markup=False)
+        yield Static("", id="blame-edit", markup=False)
         yield self.grid
         yield Footer()
 
@@ -122,6 +125,7 @@ class BlameScreen(OfficeScreen):
         column = self.cell[3]
         self.model.set_rows(self._rows())
         self.grid.refresh_model()
+        self.show_edit()
         title = self.query_one("#blame-title", Static)
         words = self.words.cell(self.cell, self.lang)
         where = f"{words.program} · {words.village} · {words.row} · {words.column}"
@@ -140,6 +144,20 @@ class BlameScreen(OfficeScreen):
                                for i, c in enumerate(self.chains) if c)
             title.update(say(self.lang, "ui.blame.branches", cell=where,
                              count=len(self.chains), values=values))
+
+    @on(Grid.CursorMoved, "#blame-grid")
+    def cursor_moved(self, event: Grid.CursorMoved) -> None:
+        self.show_edit()
+
+    def show_edit(self) -> None:
+        """The edit under the cursor whole (the list cuts long values at 80 columns)."""
+        row_id = self.grid.cursor_row_id
+        box = self.query_one("#blame-edit", Static)
+        box.display = row_id is not None
+        if row_id is not None:
+            shown = {c.id: self.model.display(row_id, c.id) for c in self.model.columns}
+            box.update(say(self.lang, "ui.blame.edit", old=shown["old"], new=shown["new"],
+                           who=shown["who"], at=shown["at"], op=shown["op"]))
 
     def _rows(self) -> list[tuple[str, dict[str, str]]]:
         """Each chain's edits in turn, newest first; an edit in several chains (made before

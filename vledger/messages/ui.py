@@ -150,6 +150,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "ui.conflicts.none": ("没有未解决的冲突", "no open conflicts"),
     "ui.blame.col.branch": ("链", "chain"),
+    "ui.blame.edit": ("{old} → {new}（{who}，{at}，{op}）", "{old} → {new} ({who}, {at}, {op})"),
     "ui.blame.branches": (
         "{cell}\n冲突：{count} 个不同的值，各有一条修改链：{values}（① 为当前显示的值）",
         "{cell}\nin conflict: {count} competing values, each with its chain: {values} "
