@@ -199,7 +199,8 @@ class ServeProcess:
             text=True,
         )
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()  # "serving T as O on HOST:PORT"
+        line = self.process.stdout.readline()  # "serving NAME (ID) on HOST:PORT"
+        self.first_line = line
         if not line.startswith("serving"):
             self.process.kill()
             raise RuntimeError(f"serve did not start: {line!r} {self.process.stderr.read()!r}")  # type: ignore[union-attr]

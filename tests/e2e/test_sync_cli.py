@@ -187,3 +187,15 @@ async def test_status_text_shows_what_status_json_calls_damage_and_set_aside(
     assert "t1/v01/2026 change 010101010101 by device dev1: a clash" in out
     code, out, _ = await run_vledger(town, "status", "--json")
     assert json.loads(out)["set_aside"][0]["reason"] == "a clash"
+
+
+def test_serve_names_the_township_as_the_clerk_knows_it(tmp_path: Path) -> None:
+    """`serve` says whom it serves by name, with the id beside it (not "t1 as t1")."""
+    town = tmp_path / "town"
+    make_township(town, villages=1)
+    server = ServeProcess(town)
+    try:
+        assert server.first_line.startswith("serving 青石乡 (t1) on 127.0.0.1:"), \
+            server.first_line
+    finally:
+        assert server.stop() == 0

@@ -148,15 +148,27 @@ def _stop_when_stdin_closes(loop: Any, stop: Any) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import asyncio
 
+    from vledger.messages import say
     from vledger.sync.services import home_sync
+    from vledger.sync.services.office import Office
+
+    with Office.open(args.home, lang=args.lang) as office:  # names, as the clerk knows them
+        who = office.roster.whoami()
+    township = f"{who.township_name or who.township} ({who.township})"
+    office_said = f"{who.office_name or who.office} ({who.office})"
 
     def ready(serving: home_sync.Serving) -> None:
         address = f"{serving.host}:{serving.port}"
         if args.json_log:
             log_line("serving", township=serving.township, office=serving.office,
+                     township_name=who.township_name, office_name=who.office_name,
                      address=address)
+        elif serving.office == serving.township:
+            print(say(args.lang, "sync.serving", township=township, address=address),
+                  flush=True)
         else:
-            print(f"serving {serving.township} as {serving.office} on {address}", flush=True)
+            print(say(args.lang, "sync.serving-as", township=township, office=office_said,
+                      address=address), flush=True)
 
     def watch(step: home_sync.LinkStep) -> None:
         log_line(**step)

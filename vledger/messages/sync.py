@@ -4,6 +4,11 @@ say, and why a sync did not happen."""
 from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    # The address ends the line: a program that starts `serve` reads the port from it.
+    "sync.serving": ("正在为 {township} 提供同步服务，地址 {address}",
+                     "serving {township} on {address}"),
+    "sync.serving-as": ("正在以 {office} 的身份为 {township} 提供同步服务，地址 {address}",
+                        "serving {township} as {office} on {address}"),
     "sync.no-home": (
         "{home}：这里没有 vledger 目录（先运行 `vledger init`，或用邀请文件加入乡镇）",
         "{home}: no vledger home here (run `vledger init` or join a township)",
