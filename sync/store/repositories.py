@@ -282,12 +282,18 @@ class PeerRecords:
                 (peer, doc_id, heads_blob(ours), heads_blob(theirs), now_iso()),
             )
 
-    def all(self) -> list[PeerRow]:
-        """Every record, by peer then document."""
+    def all(self, doc_id: str | None = None) -> list[PeerRow]:
+        """Every record (or every record of one document), by peer then document.
+
+        One document's: a township that synced with sixty villages holding every
+        document has thousands of records, and counting a document needs its own few.
+        """
+        where, args = ("WHERE doc_id = ? ", (doc_id,)) if doc_id is not None else ("", ())
         return [
             PeerRow(str(p), str(d), heads_of(o), heads_of(t), str(a))
             for p, d, o, t, a in self._sql.execute(
-                "SELECT peer, doc_id, ours, theirs, at FROM peer_heads ORDER BY peer, doc_id")
+                "SELECT peer, doc_id, ours, theirs, at FROM peer_heads "
+                f"{where}ORDER BY peer, doc_id", args)
         ]
 
     def forget(self, peer: str) -> None:

@@ -312,6 +312,10 @@ def test_peer_heads_are_kept_per_peer_and_document(store: Replicas, who: Who) ->
     store.db.peers.set("v02", VILLAGE_DOC, ours, ours)
     listed = [(r.peer, r.doc, r.ours, r.theirs) for r in store.db.peers.all()]
     assert listed == [("t1", VILLAGE_DOC, ours, []), ("v02", VILLAGE_DOC, ours, ours)]
+    store.db.peers.set("v02", "t1/t1/2026", ours, ours)
+    assert [r.peer for r in store.db.peers.all(VILLAGE_DOC)] == ["t1", "v02"]
+    assert [r.doc for r in store.db.peers.all("t1/t1/2026")] == ["t1/t1/2026"]
+    assert len(store.db.peers.all()) == 3
     store.db.peers.forget("t1")
     assert store.db.peers.get("t1", VILLAGE_DOC) is None
 
