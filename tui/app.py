@@ -7,7 +7,9 @@ on; any other exception is a bug and crashes the app (Textual's report; a failed
 The office is used by one worker thread only (tui/office_worker.py): the event loop never
 waits on it. Once a second the worker looks at the store's change signal; what another
 process wrote (a sync that arrived, a command) reaches every screen showing it within two
-seconds, without a key (`store_changed`). The app may also serve its home (tui/serving.py:
+seconds, without a key (`store_changed`); on the same look, when the clerk has paused, the
+app settles its memory (tui/memory.py: full collections between keys, not while typing).
+The app may also serve its home (tui/serving.py:
 a child `vledger serve`); every child process and the worker are stopped and joined before
 the app exits.
 
@@ -41,6 +43,7 @@ from textual.worker import Worker, WorkerState
 
 from vledger.errors import VledgerError
 from vledger.messages import Message, localize, say
+from vledger.tui import memory
 from vledger.tui.commands import APP_COMMANDS, Command
 from vledger.tui.i18n import other, t
 from vledger.tui.office_worker import (
@@ -51,8 +54,11 @@ from vledger.tui.office_worker import (
     register,
     unregister,
 )
-from vledger.tui.textual_compat import own_bindings, set_bindings
+from vledger.tui.textual_compat import mend_footer, own_bindings, set_bindings
 from vledger.tui.widgets.palette import CommandsProvider
+
+# Every Footer of the app forgets the keys it replaced (tui/textual_compat.py says why).
+mend_footer()
 
 if TYPE_CHECKING:
     from vledger.sync.services.office import Office
@@ -108,6 +114,10 @@ class VLedgerApp(App[int]):
                 priority=c.name in ("quit", "command-palette", "help", "switch-language"))
         for c in APP_COMMANDS
     ]
+
+    # Full garbage collections at pauses rather than while typing (tui/memory.py); off
+    # only to measure what it saves (bench.tui_grid).
+    settles_memory: ClassVar[bool] = True
 
     def __init__(
         self, home: Path, lang: str = "zh", *, office: Office | None = None,
@@ -194,6 +204,7 @@ class VLedgerApp(App[int]):
 
     def on_unmount(self) -> None:
         self.stop_helpers()
+        memory.release()
 
     def stop_helpers(self) -> None:
         """Stop every child process and the office's worker, and wait for them: nothing
@@ -243,9 +254,12 @@ class VLedgerApp(App[int]):
     # ---- live: what other processes wrote ------------------------------------------------
 
     def look_at_store(self) -> None:
-        """The timer's cheap look (the worker does it); screens hear what moved."""
+        """The timer's cheap look (the worker does it); screens hear what moved. At a pause
+        in typing, memory is settled (tui/memory.py)."""
         if self.worker is not None:
             self.worker.look(self, self.store_changed)
+        if self.settles_memory:
+            memory.settle_if_due(self.quiet_for())
 
     def store_changed(self, change: StoreChange) -> None:
         """Tell the screens: those the clerk sees now at once, the others when they show

@@ -18,6 +18,18 @@ What it wraps:
   restarts it). The cell editor calls it for keys it takes out of Textual's queue to keep
   their typing order (tui/grid/key_order.py).
 
+- `Footer.recompose` and a reactable's watcher lists (`"__watchers"`, `_closing`). Textual
+  8.2's Footer builds a FooterKey per binding on every change of the bindings (each edit
+  opens and closes the cell editor: two) and binds each key's `compact` to the footer's
+  (`data_bind`), which registers a watcher on the footer. Textual drops the watchers of
+  closed widgets only when the watched value changes, and the footer's `compact` never
+  does, so every FooterKey ever shown stayed alive (some sixty widgets per edit, a few
+  thousand objects each time), and each new watcher was compared with all before it.
+  The full collections that this growing heap brought on took hundreds of milliseconds in
+  the middle of typing. `mend_footer()` has the footer drop, after each recompose, the
+  watchers of widgets that closed, as Textual itself does when the value changes. No
+  public API removes a watcher.
+
 Not needed: `_inherit_bindings`. Set in a class body it does nothing (Textual's
 `__init_subclass__` resets it); the public class keyword `inherit_bindings=False` is the way.
 """
@@ -29,7 +41,7 @@ from collections.abc import Iterable
 from textual import events
 from textual.binding import Binding, BindingsMap
 from textual.dom import DOMNode
-from textual.widgets import Input
+from textual.widgets import Footer, Input
 
 
 def own_bindings(node: DOMNode) -> BindingsMap:
@@ -54,3 +66,50 @@ def set_bindings(node: DOMNode, bindings: Iterable[Binding] | BindingsMap) -> No
 async def type_printable(field: Input, event: events.Key) -> None:
     """Have Input type `event` (a printable key) into `field` as if it had just arrived."""
     await Input._on_key(field, event)
+
+
+def drop_closed_watchers(watched: object) -> int:
+    """Forget the watchers that closed widgets registered on `watched` (by `watch` or
+    `data_bind`); how many were dropped. Textual's own rule, which it applies only when
+    the watched value changes."""
+    watchers = getattr(watched, "__watchers", None)
+    dropped = 0
+    if isinstance(watchers, dict):
+        for entries in watchers.values():
+            kept = [(node, callback) for node, callback in entries
+                    if not getattr(node, "_closing", False)]
+            dropped += len(entries) - len(kept)
+            entries[:] = kept
+    return dropped
+
+
+_FOOTER_RECOMPOSE = Footer.recompose
+
+
+def _footer_shows(footer: Footer) -> list[object] | None:
+    """What the footer's compose would show now (None: unknown yet, compose anyway)."""
+    if not footer._bindings_ready or not footer.is_attached:
+        return None
+    active = footer.screen.active_bindings
+    palette = active.get(footer.app.COMMAND_PALETTE_BINDING)
+    return [footer.screen, footer.compact, footer.show_command_palette,
+            palette[1:] if palette is not None else None,
+            *((binding, enabled, tip) for _node, binding, enabled, tip in active.values()
+              if binding.show)]
+
+
+async def _recompose_footer(footer: Footer) -> None:
+    # Textual recomposes the footer whenever the bindings may have changed: several times
+    # per key that moves the focus, mostly to show the same keys again. Unchanged: skip.
+    shows = _footer_shows(footer)
+    if shows is not None and shows == getattr(footer, "_vledger_shows", None):
+        return
+    await _FOOTER_RECOMPOSE(footer)
+    footer._vledger_shows = shows  # type: ignore[attr-defined]
+    drop_closed_watchers(footer)  # the keys it just replaced
+
+
+def mend_footer() -> None:
+    """Have every Footer recompose only when what it shows changed, and drop its old
+    keys' watchers when it does (see above)."""
+    Footer.recompose = _recompose_footer  # type: ignore[method-assign, assignment]
