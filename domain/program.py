@@ -28,10 +28,6 @@ INDICATOR_KINDS: tuple[IndicatorKind, ...] = ("count", "sum", "rate", "entered")
 RULES: tuple[Rule, ...] = (
     "proportional", "linear", "threshold", "full_at", "per_event", "check", "manual",
 )
-# Rules that compare the indicator with a level, so an item can be met or not (spec §4).
-RULES_WITH_LEVEL: frozenset[str] = frozenset(
-    {"proportional", "linear", "check", "threshold", "full_at"}
-)
 
 
 @dataclass(frozen=True)
@@ -94,10 +90,6 @@ class Item:
     min: Decimal = Decimal(0)
     money_per_unit: Decimal = Decimal(0)
     money_per_missing: Decimal = Decimal(0)
-
-    @property
-    def can_be_met(self) -> bool:
-        return self.rule in RULES_WITH_LEVEL
 
 
 @dataclass(frozen=True)

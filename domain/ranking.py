@@ -198,10 +198,6 @@ class AreaResult:
     incomplete: tuple[str, ...]
     amount: Decimal  # reward (positive) or penalty (negative)
 
-    @property
-    def all_complete(self) -> bool:
-        return not self.incomplete
-
 
 @dataclass(frozen=True)
 class RankingSheet:

@@ -115,7 +115,3 @@ def grid_bindings(lang: str) -> list[Binding]:
 def editor_bindings(lang: str) -> list[Binding]:
     return [c.binding(lang) for c in EDITOR_COMMANDS]
 
-
-def find_command(name: str) -> GridCommand:
-    """The command called `name`; KeyError when there is none."""
-    return COMMANDS_BY_NAME[name]

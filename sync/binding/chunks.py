@@ -219,17 +219,3 @@ def sync_message_chunks(message: bytes) -> list[ChunkInfo]:
 
 # -- heads --------------------------------------------------------------------------------
 
-
-def heads_key(heads: Iterable[bytes]) -> bytes:
-    """Heads as one canonical byte string (sorted, concatenated) for storage and keys."""
-    return b"".join(sorted(heads))
-
-
-def split_heads(blob: bytes | None) -> list[bytes]:
-    if not blob:
-        return []
-    if len(blob) % HASH_LEN:
-        raise ValueError("stored heads are not a whole number of hashes")
-    return [blob[i : i + HASH_LEN] for i in range(0, len(blob), HASH_LEN)]
-
-

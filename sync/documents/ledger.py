@@ -155,16 +155,6 @@ class VillageDoc:
         with self.replica.writing():
             return self.replica.write(who, self.set_cell_edits(program, row_id, cells))
 
-    def set_many(
-        self, who: Who, program: str, changes: Mapping[str, Mapping[str, CellValue]]
-    ) -> list[JournalEntry]:
-        """Edit cells of several rows in one transaction (a paste, a fill-down)."""
-        with self.replica.writing():
-            edits: list[Edit] = []
-            for row_id, cells in changes.items():
-                edits.extend(self.set_cell_edits(program, row_id, cells))
-            return self.replica.write(who, edits)
-
     def delete_row(self, who: Who, program: str, row_id: str) -> list[JournalEntry]:
         with self.replica.writing():
             return self.replica.write(who, [self.flag_edit(program, row_id, deleted=True)])

@@ -43,14 +43,14 @@ class HistoryService:
 
     def __init__(
         self, context: OfficeContext, programs: ProgramService, roster: RosterService,
-        late: Callable[[], set[str]] | None = None,
+        late: Callable[[str | None], set[str]] | None = None,
     ) -> None:
         self._context = context
         self._programs = programs
         self._roster = roster
         # The ids of late edits: recorded after the latest publication of a period they
         # touch (publications.py); `edits` marks them.
-        self._late = late or (lambda: set())
+        self._late = late or (lambda program: set())
 
     def journal(self, village: str | None = None, program: str | None = None) -> History:
         """The History of the township documents and every held village document (or
@@ -81,7 +81,7 @@ class HistoryService:
         sheet's period."""
         history = self.journal(village, program)
         chosen = history.listing(program=program, village=village, office=office, **filters)
-        late = self._late() if chosen else set()
+        late = self._late(program) if chosen else set()
         return [history.edit_record(e) | {"late": e.id in late} for e in chosen]
 
     def current_value(self, cell: Cell, year: int | None = None) -> Any:

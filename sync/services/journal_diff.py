@@ -13,6 +13,7 @@ from typing import Any
 
 from vledger.domain.history import JournalEntry, JournalError
 from vledger.sync.binding.doc import ROOT, Doc
+from vledger.sync.documents.adds import implied_adds
 from vledger.sync.documents.journal import decode_entry
 from vledger.sync.documents.ledger import LEDGERS
 from vledger.sync.documents.replica import JOURNAL
@@ -27,31 +28,70 @@ def entries_between(
     doc: Doc, before: Sequence[bytes] | None, after: Sequence[bytes] | None = None
 ) -> list[JournalEntry]:
     """Entries at `after` (now when None) that were not there at `before` (None: the
-    document did not exist then). Heads this document does not hold are left out, so a
-    state it only partly knows is taken as the part it knows. Unreadable entries are
-    skipped: the history reports them."""
+    document did not exist then), with the add entries of the rows added in between
+    (a row's adds are implied by the row, not stored: documents/adds.py). Heads this
+    document does not hold are left out, so a state it only partly knows is taken as
+    the part it knows. Unreadable entries are skipped: the history reports them."""
     journal = doc.map_id(ROOT, JOURNAL)
     if journal is None:
         return []
+    home = _home(doc)
+    now_keys = set(doc.keys(journal))
     if after is None:
-        keys = set(doc.keys(journal))
+        keys = set(now_keys)
     else:
-        now = known(doc, after)
-        keys = set(doc.keys(journal, now)) if now else set()
-    if before:
-        then = known(doc, before)
-        if then:
-            keys -= set(doc.keys(journal, then))
-    found: list[JournalEntry] = []
+        then_after = known(doc, after)
+        keys = set(doc.keys(journal, then_after)) if then_after else set()
+    since = set(now_keys)  # every entry since `before`: later edits say what adds put
+    then = known(doc, before) if before else []
+    if then:
+        earlier = set(doc.keys(journal, then))
+        keys -= earlier
+        since -= earlier
+    decoded = _decode(doc, journal, since | keys, home)
+    found = [decoded[k] for k in sorted(keys) if k in decoded]
+    return found + _added_rows(doc, home, then, after, list(decoded.values()))
+
+
+def _home(doc: Doc) -> str:
+    office = doc.read(ROOT, "office")
+    return office if isinstance(office, str) else ""
+
+
+def _decode(doc: Doc, journal: bytes, keys: set[str], home: str) -> dict[str, JournalEntry]:
+    found: dict[str, JournalEntry] = {}
     for key in sorted(keys):
         data = doc.read(journal, key)
         if not isinstance(data, bytes):
             continue
         try:
-            found.append(decode_entry(key, data))
+            found[key] = decode_entry(key, data, home)
         except JournalError:
             continue
     return found
+
+
+def _added_rows(
+    doc: Doc, home: str, before: Sequence[bytes], after: Sequence[bytes] | None,
+    stored: list[JournalEntry],
+) -> list[JournalEntry]:
+    """The implied add entries of the ledger rows held at `after` (now) and not at
+    `before`. Their values are what the adds put there: a row's later edits (all among
+    `stored`, as the row is newer than `before`) record them as `old`."""
+    ledgers = doc.map_id(ROOT, LEDGERS)
+    if ledgers is None:
+        return []
+    if after is None:
+        rows = set(doc.keys(ledgers))
+    else:
+        held = known(doc, after)
+        rows = set(doc.keys(ledgers, held)) if held else set()
+    if before:
+        rows -= set(doc.keys(ledgers, before))
+    if not rows:
+        return []
+    maps = {key: doc.read(ledgers, key) for key in sorted(rows)}
+    return implied_adds(home, maps, stored)
 
 
 def row_cells(doc: Doc, program: str, row: str) -> Mapping[str, Any]:

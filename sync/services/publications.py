@@ -266,14 +266,19 @@ class PublicationService:
         # The township's name is kept with the roster (context.py), in one year's document.
         return labels_of(self._context.roster_doc().name, program, sheet)
 
-    def late_edit_ids(self) -> set[str]:
-        """Edits late for the latest publication of some program's period (`history`
-        marks them); kept until any document changes."""
-        version = self._context.store.db.documents.digest()
+    def late_edit_ids(self, program_id: str | None = None) -> set[str]:
+        """Edits late for the latest publication of some period (of `program_id`, else of
+        every program: `history` marks them); kept until any document changes. With a
+        program, only its year's documents are read."""
+        version = f"{self._context.store.db.documents.digest()}/{program_id or ''}"
         if self._late_seen is not None and self._late_seen[0] == version:
             return self._late_seen[1]
         found: set[str] = set()
-        for publication in latest_each(self.all()):
+        try:
+            publications = self.all(program_id)
+        except Refusal:
+            publications = []  # no such program here: nothing is late
+        for publication in latest_each(publications):
             try:
                 found |= {e.id for e in self.late_edits(publication)}
             except Refusal:

@@ -164,10 +164,6 @@ def unreadable(name: str, error: OSError) -> Message:
     return Message("ledger.file.unreadable", file=name, why=error.strerror or str(error))
 
 
-def read_csv_bytes(data: bytes, name: str) -> list[Record]:
-    return read_csv_text(decode_text(data, name)[0], name)
-
-
 def decode_text(data: bytes, name: str) -> tuple[str, tuple[Message, ...]]:
     """A CSV file's text, and a note when it was read as GB18030 (see the module
     docstring); TabularError naming the first line that is neither."""

@@ -176,10 +176,6 @@ def load_device_key(home: Path) -> SigningKey:
     return load_key(device_key_path(home))
 
 
-def has_device_key(home: Path) -> bool:
-    return device_key_path(home).exists()
-
-
 def ensure_device_key(home: Path) -> SigningKey:
     """This home's device key, made now if the home has none (homes made before keys)."""
     path = device_key_path(home)

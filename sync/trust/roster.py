@@ -44,7 +44,7 @@ and authorship refuses township-document changes from any other office).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -385,6 +385,3 @@ def entry_for(roster: Roster, office: str, kind: str) -> RosterEntry:
         return held
     return RosterEntry(roster.township, office, kind)
 
-
-def device_ids(entries: Iterable[RosterEntry]) -> set[str]:
-    return {k for e in entries for k in [*e.devices, *e.revoked]}

@@ -44,7 +44,8 @@ class Tmux:
 
     def start(self, command: list[str]) -> None:
         # COLUMNS/LINES from the test runner would override the pane's real size in Textual.
-        command = ["env", "-u", "COLUMNS", "-u", "LINES", *command]
+        # faulthandler: a crash (a segfault on quit) leaves its threads' stacks on stderr.
+        command = ["env", "-u", "COLUMNS", "-u", "LINES", "PYTHONFAULTHANDLER=1", *command]
         subprocess.run(["tmux", "-u", "new-session", "-d", "-s", self.name, "-x", "100", "-y", "30",
                         shlex.join(command)], check=True, cwd=REPO)
 
@@ -217,3 +218,38 @@ def test_the_township_ui_serves_and_its_history_shows_three_village_syncs(
     assert not tmux.alive(), "Ctrl+Q did not quit"
     left = subprocess.run(["pgrep", "-f", f"serve --listen {address}"], capture_output=True)
     assert left.returncode == 1, "the UI's server outlived it"
+
+
+def test_quitting_after_the_palette_opened_the_ranking_exits_cleanly(
+    tmp_path: Path, run_vledger: RunVledger, tmux: Tmux
+) -> None:
+    """F1, Esc, Ctrl+P 排名 Enter, Ctrl+Q: the ranking's worker may still be measuring when
+    the clerk quits; the app must stop and join it and exit 0 (never a segfault, 139)."""
+    home = tmp_path / "demo"
+    code, _out, err = run_vledger("demo", "--villages", "3", "--no-ui", home=home, timeout=300)
+    assert code == 0, err
+    for attempt in range(3):
+        status = tmp_path / f"status-{attempt}"
+        ui = shlex.join([*vledger_command(), "--home", str(home), "--lang", "zh", "ui"])
+        tmux.name = f"{tmux.name.split('~')[0]}~{attempt}"
+        # Textual draws on stderr, so a crash's report lands on the screen, kept by sleep.
+        tmux.start(["sh", "-c", f"{ui}; echo $? >{shlex.quote(str(status))}; sleep 30"])
+        tmux.wait_for(lambda s: "青石乡" in s, "the home screen")
+        tmux.keys("F1")
+        tmux.wait_for(lambda s: "Ctrl+Q" in s or "ctrl+q" in s.lower(), "the help screen")
+        tmux.keys("Escape")
+        tmux.keys("C-p")
+        time.sleep(0.5)
+        tmux.keys("排名", literal=True)
+        time.sleep(0.5)
+        tmux.keys("Enter")
+        time.sleep(0.3)  # quit while the first sheet may still be computed
+        tmux.keys("C-q")
+        deadline = time.monotonic() + WAIT
+        while not status.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        said = tmux.screen()
+        tmux.kill()
+        assert status.exists(), f"the UI did not quit:\n{said}"
+        assert status.read_text().strip() == "0", said
+        assert "Fatal Python error" not in said, said

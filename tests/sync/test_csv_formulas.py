@@ -58,7 +58,7 @@ def test_a_ledger_csv_round_trips_formula_like_notes(tmp_path: Path) -> None:
         assert "'-2+3" in cells and "''=already quoted" in cells
         target = office.ledgers.session(PROGRAM, "v02", writing=True)
         before = {r.id for r in target.rows()}
-        assert target.import_file(path) == len(rows)
+        assert len(target.import_file(path).rows) == len(rows)
         back = [r for r in target.rows() if r.id not in before]
         notes = sorted(str(r.cells.get("note") or "") for r in back)
         assert notes == sorted(str(r.get("note") or "") for r in rows)

@@ -225,9 +225,10 @@ class JournalOffice:
 
     def __init__(self) -> None:
         self.history = FixedHistory()
-        self.me = SimpleNamespace(township="t1", office="t1", is_township=True, home=Path("."))
-        self.roster = SimpleNamespace(whoami=lambda: None, villages=lambda: [])
-        self.programs = SimpleNamespace(all=lambda: [])
+        self.me = SimpleNamespace(township="t1", office="t1", is_township=True, home=Path("."),
+                                  year=2026)
+        self.roster = SimpleNamespace(whoami=lambda: None, villages=lambda year=None: [])
+        self.programs = SimpleNamespace(all=lambda: [], years=lambda: [])
         self.sync = SimpleNamespace(data_version=lambda: "0", versions=lambda: {})
 
 
