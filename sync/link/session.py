@@ -807,12 +807,11 @@ class PeerRecord:
         return self.peer.split(":", 1)[1] if ":" in self.peer else ""
 
 
-def peer_records(store: Replicas, doc: str | None = None) -> list[PeerRecord]:
-    """Every peer record (of `doc`, or of every document) where both sides ended the
-    last sync on the same heads."""
+def peer_records(store: Replicas) -> list[PeerRecord]:
+    """Every peer record where both sides ended the last sync on the same heads."""
     return [
         PeerRecord(peer, doc, ours, at)
         for peer, doc, ours, theirs, at in ((r.peer, r.doc, r.ours, r.theirs, r.at)
-                                        for r in store.db.peers.all(doc))
+                                        for r in store.db.peers.all())
         if ours == theirs
     ]

@@ -120,13 +120,10 @@ def unsynced_cells(context: OfficeContext, document: str) -> list[Cell]:
 
 
 def _versions(context: OfficeContext, document: str) -> _Versions:
-    from vledger.sync.link.session import peer_records
-
     store = context.store
     # Many peers often hold the same heads (every village synced since the last edit):
     # each distinct heads once, as they are what the keys held are listed at.
-    confirmed = [list(h) for h in sorted({tuple(sorted(r.heads))
-                                          for r in peer_records(store, document)})]
+    confirmed = sorted(sorted(heads) for heads in store.db.peers.held_by_both(document))
     return _Versions(sorted(store.heads(document)), LEAVES_VERSION,
                      _unsynced_version(context.me.device, confirmed), confirmed)
 

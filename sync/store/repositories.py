@@ -282,19 +282,24 @@ class PeerRecords:
                 (peer, doc_id, heads_blob(ours), heads_blob(theirs), now_iso()),
             )
 
-    def all(self, doc_id: str | None = None) -> list[PeerRow]:
-        """Every record (or every record of one document), by peer then document.
-
-        One document's: a township that synced with sixty villages holding every
-        document has thousands of records, and counting a document needs its own few.
-        """
-        where, args = ("WHERE doc_id = ? ", (doc_id,)) if doc_id is not None else ("", ())
+    def all(self) -> list[PeerRow]:
+        """Every record, by peer then document."""
         return [
             PeerRow(str(p), str(d), heads_of(o), heads_of(t), str(a))
             for p, d, o, t, a in self._sql.execute(
-                "SELECT peer, doc_id, ours, theirs, at FROM peer_heads "
-                f"{where}ORDER BY peer, doc_id", args)
+                "SELECT peer, doc_id, ours, theirs, at FROM peer_heads ORDER BY peer, doc_id")
         ]
+
+    def held_by_both(self, doc_id: str) -> list[list[bytes]]:
+        """The distinct heads of `doc_id` that some peer and this home both held after
+        their last sync (the records where ours = theirs), each once, in order.
+
+        What counting a document reads: a township that synced with sixty villages
+        holding every document has thousands of records, most of a document's alike.
+        """
+        return [heads_of(blob) for (blob,) in self._sql.execute(
+            "SELECT DISTINCT ours FROM peer_heads WHERE doc_id = ? AND ours = theirs "
+            "ORDER BY ours", (doc_id,))]
 
     def forget(self, peer: str) -> None:
         with self._sql.transaction():
