@@ -1,7 +1,6 @@
 """How the UI feels on this machine: start-up, keypress latency, memory.
 
-    python -m bench.tui [--villages N] [--rows N] [--keys N] [--runs N] [--big-villages N]
-                        [--big-rows N]
+    python -m bench.tui [--villages N] [--runs N] [--big-villages N] [--big-rows N]
 
 1. Start-up: wall time from starting `vledger ui` until its home screen shows the township
    (read from a real terminal, tmux), as a ratio to a bare Textual app showing one line in
@@ -9,10 +8,10 @@
    township home of bench.store (`--big-villages` x `--big-rows`, its cached build):
    `tui.first_screen_vs_bare` (goal <= 1.5); and on the demo township:
    `tui.first_screen_vs_bare_demo` (same goal). `python -c "import textual"` for scale.
-2. Keypress-to-screen-update latency (p50, p95) moving and editing in a 20,000-row ledger,
-   against one 60 Hz frame (bench/tui_grid.py: the grid, then the app's ledger screen;
-   `tui.move_p95_ms`, `tui.edit_commit_p95_ms`).
-3. Resident memory of the UI process with the demo township open on its ranking sheet.
+2. Resident memory of the UI process with the demo township open on its ranking sheet.
+
+Keypress latency is bench/tui_grid.py (`tui.move_p95_ms`, `tui.edit_commit_p95_ms`), and
+under a sync burst bench/tui_burst.py.
 
 Needs tmux for 1 and 3 (they say so and are skipped without it).
 """
@@ -20,7 +19,6 @@ Needs tmux for 1 and 3 (they say so and are skipped without it).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import shlex
 import shutil
@@ -176,12 +174,9 @@ def startup(homes: dict[str, Path], runs: int) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--villages", type=int, default=12, help="demo villages")
-    parser.add_argument("--rows", type=int, default=20_000, help="ledger rows for latency")
-    parser.add_argument("--keys", type=int, default=100, help="presses per latency scenario")
     parser.add_argument("--runs", type=int, default=5, help="start-ups to time")
     parser.add_argument("--big-villages", type=int, default=60)
     parser.add_argument("--big-rows", type=int, default=2000, help="rows per village")
-    parser.add_argument("--no-keys", action="store_true", help="start-up and RSS only")
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
     if shutil.which("tmux") is None:
@@ -202,13 +197,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"township of {args.big_villages} x {args.big_rows:,} rows {how}")
             name = f"{args.big_villages}x{args.big_rows}"
             startup({name: big, "demo": home}, args.runs)
-    if args.no_keys:
-        return
-    from bench.tui_grid import app_report, run
-
-    for line in asyncio.run(run(args.rows, args.keys)):
-        print(line)
-    app_report(args.rows, args.keys)
 
 
 if __name__ == "__main__":
