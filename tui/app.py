@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from vledger.tui.children import Child
     from vledger.tui.serving import Serving
 
+FIRST_DRAW_WAIT = 1.0  # seconds the office's jobs wait at most for the first home screen
 Progress = Callable[[float, str], None]  # fraction done (0..1), what is being done
 Prepare = Callable[[Progress], None]
 
@@ -240,7 +242,13 @@ class VLedgerApp(App[int]):
             return
         assert self.worker is not None
         self.worker.facts = done.result()
+        # What the home screen asks the office on mount (its counts: automerge work that
+        # holds the GIL) waits until the screen has been drawn once: the clerk sees the
+        # home first, "counting…" in it, instead of waiting for both.
+        drawn = threading.Event()
+        self.worker.submit(lambda _office: drawn.wait(FIRST_DRAW_WAIT))
         self._replace_all(self.build_screen("home"))
+        self.call_after_refresh(drawn.set)
         self.opened = True
         self.set_interval(LOOK_SECONDS, self.look_at_store)
         if self.serve_on is not None:
