@@ -28,7 +28,10 @@ What it wraps:
   The full collections that this growing heap brought on took hundreds of milliseconds in
   the middle of typing. `mend_footer()` has the footer drop, after each recompose, the
   watchers of widgets that closed, as Textual itself does when the value changes. No
-  public API removes a watcher.
+  public API removes a watcher. It also skips a recompose when the keys the footer would
+  show (read as its compose reads them; `_bindings_ready` says whether it may yet) are
+  the ones it shows: Textual asks for one on every possible change of the bindings,
+  several per key that moves the focus, mostly for the same keys.
 
 Not needed: `_inherit_bindings`. Set in a class body it does nothing (Textual's
 `__init_subclass__` resets it); the public class keyword `inherit_bindings=False` is the way.
