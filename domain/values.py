@@ -61,6 +61,7 @@ __all__ = [
     "ValueProblem",
     "cell_date",
     "cell_decimal",
+    "choice_matches",
     "control_characters",
     "date_warning",
     "format_cell",
@@ -265,27 +266,43 @@ def _refuse_controls(column: Column, raw: str, text: str) -> None:
         raise _refuse(column, visible(raw), Message("value.why.control", chars=found))
 
 
+def choice_matches(column: Column, raw: str) -> list[str]:
+    """The choices of `column` that `raw` can stand for, as `parse_cell` reads a choice:
+    the choice written out, its number in the list, else every choice it is a prefix of
+    or spells the pinyin initials of (several: the typed text is not enough yet). Empty
+    text stands for any choice. A screen offers these to pick from while the clerk types."""
+    text = raw.strip()
+    choices = column.choices
+    if not text:
+        return list(choices)
+    if text in choices:
+        return [text]
+    typed = text.translate(_ASCII).strip().casefold()
+    # "1" is the first choice, unless a choice itself starts with a digit ("1级"): then
+    # digits are its prefix.
+    if typed.isdigit() and typed.isascii() and not any(c[:1].isdigit() for c in choices):
+        number = int(typed)
+        return [choices[number - 1]] if 1 <= number <= len(choices) else []
+    found = [c for c in choices if c.casefold().startswith(typed)]
+    if typed.isascii() and typed.isalnum():
+        found += [c for c in choices if c not in found and matches_initials(c, typed)]
+    return found
+
+
 def _parse_choice(column: Column, raw: str) -> str:
     text = raw.strip()
     if text in column.choices:
         return text
     _refuse_controls(column, raw, text)
-    typed = text.translate(_ASCII).strip().casefold()
-    choices = column.choices
-    # "1" is the first choice, unless a choice itself starts with a digit ("1级"): then
-    # digits are its prefix.
-    if typed.isdigit() and typed.isascii() and not any(c[:1].isdigit() for c in choices):
-        number = int(typed)
-        if 1 <= number <= len(choices):
-            return choices[number - 1]
-        raise _refuse(column, raw, Message("value.why.no-such-number", count=len(choices)))
-    found = [c for c in choices if c.casefold().startswith(typed)]
-    if typed.isascii() and typed.isalnum():
-        found += [c for c in choices if c not in found and matches_initials(c, typed)]
+    found = choice_matches(column, raw)
     if len(found) == 1:
         return found[0]
     if found:
         raise _refuse(column, raw, Message("value.why.several-choices", choices=found))
+    typed = text.translate(_ASCII).strip()
+    if typed.isdigit() and typed.isascii() and not any(c[:1].isdigit() for c in column.choices):
+        raise _refuse(column, raw, Message("value.why.no-such-number",
+                                           count=len(column.choices)))
     raise _refuse(column, raw)
 
 

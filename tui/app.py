@@ -409,6 +409,15 @@ class VLedgerApp(App[int]):
 
         return run
 
+    async def action_quit(self) -> None:
+        """Ctrl+Q. A grid (or its editor) with focus takes it in typing order and stores a
+        value being typed before quitting (tui/grid/view.py `Grid._quit`)."""
+        quit_asked = getattr(self.focused, "quit_asked", None)
+        if quit_asked is not None:
+            quit_asked()
+            return
+        self.exit()
+
     def action_help(self) -> None:
         from vledger.tui.screens.help import HelpScreen
 

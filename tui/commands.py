@@ -61,28 +61,39 @@ def key_label(command: GridCommand) -> str:
 
 
 C = GridCommand
+# On an editable grid a printable key types: on a cell it starts an edit with that
+# character, as in a spreadsheet (a clerk types 否, no, 12 or a date without pressing
+# anything first). So the grid's commands are on keys that never type a character: the
+# arrows and page keys, Enter/F2, Ctrl+letter and F3. `/`, `[` and `]` stay commands: no
+# value a clerk types starts with them.
 GRID_COMMANDS: tuple[GridCommand, ...] = (
-    C("cursor-up", "up,k", "cursor_up", "cmd.cursor-up"),
-    C("cursor-down", "down,j", "cursor_down", "cmd.cursor-down"),
-    C("cursor-left", "left,h", "cursor_left", "cmd.cursor-left"),
-    C("cursor-right", "right,l", "cursor_right", "cmd.cursor-right"),
+    C("cursor-up", "up", "cursor_up", "cmd.cursor-up"),
+    C("cursor-down", "down", "cursor_down", "cmd.cursor-down"),
+    C("cursor-left", "left", "cursor_left", "cmd.cursor-left"),
+    C("cursor-right", "right", "cursor_right", "cmd.cursor-right"),
     C("page-up", "pageup", "page_up", "cmd.page-up"),
     C("page-down", "pagedown", "page_down", "cmd.page-down"),
     C("go-top", "home", "go_top", "cmd.go-top"),
     C("go-bottom", "end", "go_bottom", "cmd.go-bottom"),
+    C("next-cell", "tab", "next_cell", "cmd.next-cell"),
+    C("previous-cell", "shift+tab", "previous_cell", "cmd.previous-cell"),
     C("edit-cell", "enter,f2", "edit", "cmd.edit-cell", show=True, key_display="⏎"),
-    C("add-row", "a", "add_row", "cmd.add-row", show=True),
-    C("delete-row", "d", "delete_row", "cmd.delete-row", show=True),
-    C("restore-row", "r", "restore_row", "cmd.restore-row"),
-    C("toggle-deleted", "D", "toggle_deleted", "cmd.toggle-deleted"),
-    C("undo", "u,ctrl+z", "undo", "cmd.undo", show=True, key_display="u"),
-    C("redo", "ctrl+y", "redo", "cmd.redo"),
-    C("search", "slash", "search", "cmd.search", show=True, key_display="/"),
-    C("search-next", "n", "search_next", "cmd.search-next"),
-    C("search-prev", "N", "search_prev", "cmd.search-prev"),
-    C("sort-asc", "left_square_bracket", "sort_asc", "cmd.sort-asc", key_display="["),
-    C("sort-desc", "right_square_bracket", "sort_desc", "cmd.sort-desc", key_display="]"),
-    C("filter", "f", "filter", "cmd.filter", show=True),
+    C("add-row", "ctrl+n", "add_row", "cmd.add-row", show=True, words="新增 添加 insert new"),
+    C("delete-row", "ctrl+d", "delete_row", "cmd.delete-row", show=True, words="删除 delete"),
+    C("restore-row", "ctrl+r", "restore_row", "cmd.restore-row", words="恢复 restore"),
+    C("toggle-deleted", "ctrl+t", "toggle_deleted", "cmd.toggle-deleted",
+      words="已删除 deleted trash"),
+    C("undo", "ctrl+z", "undo", "cmd.undo", show=True, words="撤销 undo"),
+    C("redo", "ctrl+y", "redo", "cmd.redo", words="重做 redo"),
+    C("search", "slash", "search", "cmd.search", show=True, key_display="/",
+      words="查找 搜索 find search"),
+    C("search-next", "f3,ctrl+g", "search_next", "cmd.search-next", words="下一个 next"),
+    C("search-prev", "shift+f3", "search_prev", "cmd.search-prev", words="上一个 previous"),
+    C("sort-asc", "left_square_bracket", "sort_asc", "cmd.sort-asc", key_display="[",
+      words="排序 sort"),
+    C("sort-desc", "right_square_bracket", "sort_desc", "cmd.sort-desc", key_display="]",
+      words="排序 sort"),
+    C("filter", "ctrl+e", "filter", "cmd.filter", show=True, words="筛选 filter"),
 )
 
 # While the cell editor has focus only these apply (the grid's letter keys are typing then).
@@ -91,6 +102,14 @@ EDITOR_COMMANDS: tuple[GridCommand, ...] = (
     C("commit-right", "tab", "commit_right", "cmd.commit-right", show=True),
     C("commit-left", "shift+tab", "commit_left", "cmd.commit-left"),
     C("cancel-edit", "escape", "cancel", "cmd.cancel-edit", show=True),
+    C("choice-next", "down", "choice_next", "cmd.choice-next"),
+    C("choice-prev", "up", "choice_prev", "cmd.choice-prev"),
+)
+
+# While the grid's search box has focus.
+SEARCH_BOX_COMMANDS: tuple[GridCommand, ...] = (
+    C("search-go", "enter", "search_done", "cmd.search-go", show=True, key_display="⏎"),
+    C("search-cancel", "escape", "search_cancel", "cmd.search-cancel", show=True),
 )
 
 # Anywhere in the app; the app binds them and F1 help lists them.

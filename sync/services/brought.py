@@ -17,7 +17,7 @@ read its JSON back) shows the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -31,7 +31,7 @@ from vledger.sync.documents.replica import parse_doc_id
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services.journal_diff import entries_between
 from vledger.sync.services.programs import ProgramService
-from vledger.sync.services.ranking import frozen, sheet_at
+from vledger.sync.services.ranking import Abandoned, frozen, sheet_at
 
 Heads = Mapping[str, Sequence[bytes]]
 ROW_ADDED = "add"
@@ -203,15 +203,20 @@ class Exchanged(Protocol):
     def ended(self) -> Heads: ...
 
 
-def link_brought(store: Replicas, township: str, peer: str, link: Exchanged) -> Brought:
-    """What one link brought, from the heads its exchange began and ended with."""
+Abandon = Callable[[], bool]  # asked between documents: True gives the work up
+
+
+def link_brought(store: Replicas, township: str, peer: str, link: Exchanged,
+                 abandon: Abandon | None = None) -> Brought:
+    """What one link brought, from the heads its exchange began and ended with;
+    Abandoned as soon as `abandon()` says so."""
     return brought(store, township, peer, here=link.began_here, there=link.began_there,
-                   end=link.ended or None)
+                   end=link.ended or None, abandon=abandon)
 
 
 def brought(
     store: Replicas, township: str, peer: str, *, here: Heads, there: Heads,
-    end: Heads | None = None, today: date | None = None,
+    end: Heads | None = None, today: date | None = None, abandon: Abandon | None = None,
 ) -> Brought:
     """What a sync with `peer` did: `here` and `there` are the heads this home and the peer
     held when it began, `end` the heads both held when it ended (default: this home's now)."""
@@ -221,6 +226,7 @@ def brought(
     received: dict[str, list[JournalEntry]] = {}
     sent: list[JournalEntry] = []
     for document in sorted(finish):
+        _check(abandon)
         if not store.has_document(document):
             continue
         last = finish[document]
@@ -238,11 +244,17 @@ def brought(
                 sent += entries_between(doc, began_there, last)
     came = [e for entries in received.values() for e in entries]
     return Brought(peer, len(finish), flows(sent), flows(came),
-                   tuple(_moves(store, here, now, received, today)))
+                   tuple(_moves(store, here, now, received, today, abandon)))
+
+
+def _check(abandon: Abandon | None) -> None:
+    if abandon is not None and abandon():
+        raise Abandoned
 
 
 def _moves(store: Replicas, here: Heads, now: Heads,
-           received: Mapping[str, list[JournalEntry]], today: date | None) -> list[Move]:
+           received: Mapping[str, list[JournalEntry]], today: date | None,
+           abandon: Abandon | None = None) -> list[Move]:
     """Villages whose rank in the current period of a program this sync brought edits of
     moved: the sheet now against the sheet with the documents this sync changed as they
     were before it (what other links or processes changed meanwhile is not this sync's)."""
@@ -260,9 +272,10 @@ def _moves(store: Replicas, here: Heads, now: Heads,
             if program.id not in programs:
                 continue
             period = ProgramService.current_period(program, today)
+            _check(abandon)
             try:
-                then = sheet_at(store, document, program.id, period, before)
-                after = sheet_at(store, document, program.id, period, now)
+                then = sheet_at(store, document, program.id, period, before, abandon=abandon)
+                after = sheet_at(store, document, program.id, period, now, abandon=abandon)
             except VledgerError:
                 continue  # not rankable then or now (ledgers not all here): nothing to say
             found += _rank_moves(program.id, period, then, after)

@@ -25,6 +25,7 @@ from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services import sync
 from vledger.sync.services.brought import Brought, link_brought
 from vledger.sync.services.permissions import Refusal
+from vledger.sync.services.ranking import Abandoned
 from vledger.sync.store.database import DB_FILE, StoreBusy
 
 if TYPE_CHECKING:
@@ -212,7 +213,10 @@ class LinkReports:
         if self._store is None:
             self._store = Replicas.open(self.home, scan=False)
         try:
-            found = link_brought(self._store, self.township, peer, link)
+            found = link_brought(self._store, self.township, peer, link,
+                                 abandon=lambda: self._stopping)
+        except Abandoned:
+            return  # the server stops: a report is not worth keeping it waiting
         finally:
             if len(self._pending) <= 1:  # no other report waits: memory back, a server
                 self._store.close_documents()  # runs all day

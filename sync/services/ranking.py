@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from vledger.domain.indicators import VillageMeasures, measure
 from vledger.domain.program import Program
@@ -91,9 +91,13 @@ def frozen(store: Replicas, document: str, heads: Sequence[bytes]) -> Replica | 
     return Replica(document, doc.fork(list(heads)), secrets.token_bytes(16), None)
 
 
+class Abandoned(Exception):
+    """Work given up because its caller said so (a server that stops)."""
+
+
 def sheet_at(
     store: Replicas, township_document: str, program_id: str, period: str, heads: Heads, *,
-    cached: bool = True,
+    cached: bool = True, abandon: Callable[[], bool] | None = None,
 ) -> RankingSheet:
     """The ranking sheet of `period` as the documents were at `heads`: the roster, program
     and sheets of the township document then, each village's ledger then. `cached=False`
@@ -120,10 +124,12 @@ def sheet_at(
     missing = [d for d in documents.values() if d not in heads or not store.has_document(d)]
     if missing:  # a village not held then could not be ranked then
         raise Refusal(Message("publish.not-held", documents=missing))
-    measures = {
-        village: measures_at(store, program, document, heads[document], cached=cached)
-        for village, document in documents.items()
-    }
+    measures = {}
+    for village, document in documents.items():
+        if abandon is not None and abandon():
+            raise Abandoned
+        measures[village] = measures_at(store, program, document, heads[document],
+                                        cached=cached)
     try:
         return rank_sheet(program, villages, measures, inputs_of(township, program.id), period)
     except RankingError as error:

@@ -15,6 +15,7 @@ from vledger.domain.values import (
     ValueProblem,
     cell_date,
     cell_decimal,
+    choice_matches,
     format_cell,
     normalize_stored,
     parse_cell,
@@ -531,3 +532,13 @@ def test_every_shipped_choice_has_initials_for_each_chinese_character() -> None:
         for column in program.columns:
             for choice in column.choices:
                 assert len(initials(choice)) == len(choice.replace(" ", "")), choice
+
+
+def test_choice_matches_are_what_the_parser_would_read_the_text_as() -> None:
+    assert choice_matches(KIND, "") == ["宣传活动", "应急演练", "A B"]  # any
+    assert choice_matches(KIND, "宣传") == ["宣传活动"]
+    assert choice_matches(KIND, "2") == ["应急演练"]
+    assert choice_matches(KIND, "9") == []
+    assert choice_matches(KIND, "yj") == ["应急演练"]
+    assert choice_matches(KIND, "a") == ["A B"]
+    assert choice_matches(KIND, "活动") == []  # a part is not a prefix: the parser refuses it

@@ -42,12 +42,12 @@ class Tmux:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def start(self, command: list[str]) -> None:
+    def start(self, command: list[str], size: tuple[int, int] = (100, 30)) -> None:
         # COLUMNS/LINES from the test runner would override the pane's real size in Textual.
         # faulthandler: a crash (a segfault on quit) leaves its threads' stacks on stderr.
         command = ["env", "-u", "COLUMNS", "-u", "LINES", "PYTHONFAULTHANDLER=1", *command]
-        subprocess.run(["tmux", "-u", "new-session", "-d", "-s", self.name, "-x", "100", "-y", "30",
-                        shlex.join(command)], check=True, cwd=REPO)
+        subprocess.run(["tmux", "-u", "new-session", "-d", "-s", self.name, "-x", str(size[0]),
+                        "-y", str(size[1]), shlex.join(command)], check=True, cwd=REPO)
 
     def keys(self, *keys: str, literal: bool = False) -> None:
         flags = ["-l"] if literal else []
@@ -125,7 +125,7 @@ def test_edit_a_ledger_cell_and_see_the_ranking_change(
     assert VILLAGE_NAME in ledger.splitlines()[0]
     # The third row is a payment made on time in January (a seeded demo, the same every run):
     # mark it returned (退回), which the year's 按时发放 and 足额发放 items count against.
-    tmux.keys("j", "j", "l", "l", "l", "l")
+    tmux.keys("Down", "Down", "Right", "Right", "Right", "Right")
     tmux.wait_for(lambda s: "row 3/" in s, "the cursor on row 3")
     row = ledger.splitlines()[4]  # title, header, then rows 1, 2, 3
     assert "按时发放" in row, row
@@ -159,6 +159,45 @@ def test_edit_a_ledger_cell_and_see_the_ranking_change(
     sheet = json.loads(out)
     [mine] = [r for r in sheet["rows"] if r["village"] == VILLAGE]
     assert mine["total"] == after
+
+
+def title_of(screen: str) -> str:
+    return screen.splitlines()[0].strip()
+
+
+def test_the_ledger_title_follows_picks_and_bursts_land_where_meant(
+    tmp_path: Path, run_vledger: RunVledger, tmux: Tmux
+) -> None:
+    """At 80x24, keys sent in one go (as a fast clerk types them): F7 and the pick of a
+    village, F6 and the pick of a program; the title names the ledger the grid shows
+    each time. `/`, a word and Enter in one go search for the word."""
+    home = tmp_path / "demo"
+    code, _out, err = run_vledger("demo", "--villages", "3", "--rows", "40", "--no-ui",
+                                  home=home, timeout=300)
+    assert code == 0, err
+    tmux.start([*vledger_command(), "--home", str(home), "--lang", "en", "ui"], size=(80, 24))
+    tmux.wait_for(lambda s: "青石乡" in s and "Programs" in s, "the home screen")
+    tmux.keys("End", "Enter")  # the last program: safety
+    tmux.wait_for(lambda s: "安全生产" in title_of(s) and "row 1/" in s, "the safety ledger")
+    assert "青石村" in title_of(tmux.screen())
+
+    tmux.keys("F7", "Down", "Enter")
+    shown = tmux.wait_for(lambda s: "东溪村" in title_of(s), "the title naming 东溪村")
+    assert "安全生产" in title_of(shown) and "row 1/" in shown  # nothing typed into 青石村
+
+    tmux.keys("F6", "Home", "Enter")
+    shown = tmux.wait_for(lambda s: "惠民补贴" in title_of(s), "the title naming the program")
+    assert "东溪村" in title_of(shown) and "发放日期" in shown.splitlines()[1]
+
+    tmux.keys("F6", "End", "Enter")
+    tmux.wait_for(lambda s: "安全生产" in title_of(s) and "工作类别" in s.splitlines()[1],
+                  "the safety ledger again")
+    tmux.keys("/", "应急", "Enter")
+    shown = tmux.wait_for(lambda s: "row 1/" not in s and "search" not in s.splitlines()[-2],
+                          "the cursor on the first match")
+    lines = shown.splitlines()
+    first = next(i for i, line in enumerate(lines[2:]) if "应急" in line)
+    assert f"row {first + 1}/" in shown, shown
 
 
 def free_port() -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,6 +18,7 @@ from vledger.sync.link.transport import Server
 from vledger.sync.services.brought import Brought, Flow, Move, flows, link_brought
 from vledger.sync.services.homes import join
 from vledger.sync.services.office import Office
+from vledger.sync.services.ranking import Abandoned
 
 
 @pytest.fixture
@@ -85,6 +87,10 @@ async def test_a_sync_that_moves_a_village_says_who_moved(
         in second.moves
     # The server's side: it sent that adjustment; nothing moved there (it had it already).
     [served] = told
+    with Replicas.open(home) as store:  # a stopping server gives the work out up at once
+        with pytest.raises(Abandoned):
+            link_brought(store, "t1", "v01", SimpleNamespace(
+                began_here={}, began_there={}, ended={}), abandon=lambda: True)
     assert served.peer == "v01"
     assert served.sent == (Flow(PROGRAM, last.village, 0, 1, 0),)
     assert served.received == () and served.moves == ()

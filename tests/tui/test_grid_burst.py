@@ -104,10 +104,10 @@ async def test_a_whole_row_typed_in_one_burst(app: GridApp) -> None:
         grid = app.query_one(Grid)
         grid.move_to(0, col(grid, "attended"))
         await pilot.pause()
-        keys = ("否", "tab", "x", "enter", "k", "b", "enter", "j", "j", "c", "enter")
+        keys = ("否", "tab", "x", "enter", "up", "b", "enter", "down", "down", "c", "enter")
         await burst(pilot, *keys)
         assert cell_at(grid, 0, "attended") is False
-        assert cell_at(grid, 0, "note") == "b"  # k went back up; b replaced the x
+        assert cell_at(grid, 0, "note") == "b"  # up went back up; b replaced the x
         assert cell_at(grid, 3, "note") == "c"
         news = [m.new for m in app.of(Grid.CellEdited)]  # type: ignore[attr-defined]
         assert news == [False, "x", "b", "c"]
@@ -121,10 +121,10 @@ async def test_escape_in_a_burst_cancels_and_later_keys_are_commands_again(
         grid.move_to(0, col(grid, "participants"))
         before = cell_at(grid, 0, "participants")
         await pilot.pause()
-        await burst(pilot, "f2", "ctrl+u", "5", "escape", "j")
+        await burst(pilot, "f2", "ctrl+u", "5", "escape", "down")
         assert not grid.editing
         assert cell_at(grid, 0, "participants") == before
-        assert grid.cursor_row == 1  # j after Esc moved the cursor: not typed into a cell
+        assert grid.cursor_row == 1  # down after Esc moved the cursor: not typed into a cell
         assert not app.of(Grid.CellEdited)
         assert app.focused is grid
 
@@ -150,5 +150,5 @@ async def test_pilot_press_sequences_commit_the_typed_values(app: GridApp) -> No
         assert cell_at(grid, 0, "participants") == 99
         await pilot.press("9", "8", "tab", "是", "enter")
         assert cell_at(grid, 1, "participants") == 98 and cell_at(grid, 1, "fixed") is True
-        await pilot.press("k", "k", "f2", "ctrl+u", "1", "escape")
+        await pilot.press("up", "up", "f2", "ctrl+u", "1", "escape")
         assert cell_at(grid, 0, "participants") == 99 and not grid.editing

@@ -40,6 +40,8 @@ def test_scrolling_shows_the_cursor_cell_and_moves_no_more_than_needed() -> None
     assert scroll_to_show(WIDTHS, 3, 0, (0, 0), rows_shown=10, body_width=40) == (0, 0)
     assert scroll_to_show(WIDTHS, 15, 0, (0, 0), rows_shown=10, body_width=40) == (0, 6)
     assert scroll_to_show(WIDTHS, 2, 0, (0, 6), rows_shown=10, body_width=40) == (0, 2)
-    # 20 cells beside the frozen column; column 3 ends at 7 + 13 + 11 = 31
-    assert scroll_to_show(WIDTHS, 0, 3, (0, 0), rows_shown=10, body_width=29) == (11, 0)
-    assert scroll_to_show(WIDTHS, 0, 1, (11, 0), rows_shown=10, body_width=29) == (0, 0)
+    # 20 cells beside the frozen column; column 3 ends at 7 + 13 + 11 = 31: shown from
+    # the start of a column (0, 7 or 20), the first from which it fits
+    assert scroll_to_show(WIDTHS, 0, 3, (0, 0), rows_shown=10, body_width=29) == (20, 0)
+    assert scroll_to_show(WIDTHS, 0, 1, (20, 0), rows_shown=10, body_width=29) == (0, 0)
+    assert scroll_to_show(WIDTHS, 0, 2, (0, 0), rows_shown=10, body_width=25) == (7, 0)

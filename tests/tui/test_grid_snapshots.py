@@ -24,7 +24,7 @@ def marked_app() -> GridApp:
 
 
 def test_ledger_at_80_by_24(snap_compare: object) -> None:
-    assert snap_compare(marked_app(), terminal_size=(80, 24), press=["j", "l"])  # type: ignore[operator]
+    assert snap_compare(marked_app(), terminal_size=(80, 24), press=["down", "right"])  # type: ignore[operator]
 
 
 def test_refused_value_keeps_the_editor_open(snap_compare: object) -> None:

@@ -76,7 +76,7 @@ async def test_undo_puts_the_stored_value_back(demo_home: Path) -> None:
         await pilot.press(*"改过", "enter")
         await pilot.pause()
         assert grid.model.value(row_id, "note") == "改过"  # type: ignore[arg-type]
-        await pilot.press("u")
+        await pilot.press("ctrl+z")
         await pilot.pause()
         assert grid.model.value(row_id, "note") == old  # type: ignore[arg-type]
     assert row_id is not None
@@ -89,7 +89,7 @@ async def test_add_and_delete_rows_are_stored(demo_home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_ledger(pilot)
         grid = grid_of(app)
-        await pilot.press("a")
+        await pilot.press("ctrl+n")
         await pilot.pause()
         added = grid.cursor_row_id
         assert added is not None and added not in before
@@ -99,7 +99,7 @@ async def test_add_and_delete_rows_are_stored(demo_home: Path) -> None:
         await pilot.pause()
         grid.move_to(0)
         victim = grid.cursor_row_id
-        await pilot.press("d")
+        await pilot.press("ctrl+d")
         await pilot.pause()
         assert app.errors == []
     after = stored_rows(demo_home)
@@ -114,10 +114,10 @@ async def test_restore_a_deleted_row(demo_home: Path) -> None:
         await open_ledger(pilot)
         grid = grid_of(app)
         victim = grid.cursor_row_id
-        await pilot.press("d", "D")  # delete, then show deleted rows
+        await pilot.press("ctrl+d", "ctrl+t")  # delete, then show deleted rows
         await pilot.pause()
         grid.move_to_row_id(victim)  # type: ignore[arg-type]
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await pilot.pause()
     assert victim is not None and stored_rows(demo_home)[victim]["deleted"] is False
 

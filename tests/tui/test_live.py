@@ -129,7 +129,7 @@ async def test_an_edit_never_waits_for_the_store(demo_home: Path) -> None:
         lock.execute("BEGIN IMMEDIATE")  # the writer's lock, as a sync in serve holds it
         try:
             await pilot.press("7", "7", "enter")
-            await pilot.press("j", "j", "l")  # keys after the edit are handled meanwhile
+            await pilot.press("down", "down", "right")  # keys after the edit are handled meanwhile
             await pilot.pause(0.3)
             assert grid.model.value(row, "participants") == 77
             assert grid.cursor_row == 4 and grid.cursor_column_id == "fixed"
@@ -181,6 +181,10 @@ async def test_history_shows_another_office_s_edit_without_a_key(demo_home: Path
             session.set_cells(session.rows()[0].id, {"note": "另一处的修改"})
         await shows(pilot, lambda: len(screen.records) == count + 1, "the new edit")
         assert any(r["new"] == "另一处的修改" for r in screen.records)
+        # The clerk was watching the newest edits: the new one shows on top, under the cursor.
+        assert screen.grid.cursor_row == 0 and screen.grid.body.scroll_offset.y == 0
+        assert screen.grid.cursor_row_id == screen.records[0]["id"]
+        assert screen.records[0]["new"] == "另一处的修改"
 
 
 async def test_home_counts_follow_another_process(demo_home: Path) -> None:

@@ -278,7 +278,7 @@ def _expected(period: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_ranking_snapshot(office: Office, size: tuple[int, int], snap_compare: Any) -> None:
-    assert snap_compare(ranking_app(office), terminal_size=size, press=["j", "l", "l"],
+    assert snap_compare(ranking_app(office), terminal_size=size, press=["down", "right", "right"],
                         run_before=settle)
 
 

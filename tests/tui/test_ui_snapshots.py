@@ -27,7 +27,7 @@ def test_home(snap_compare: object, demo_home: Path, size: tuple[int, int]) -> N
 def test_ledger(snap_compare: object, demo_home: Path, size: tuple[int, int]) -> None:
     async def to_ledger(pilot: Pilot[int]) -> None:
         await open_ledger(pilot)
-        await pilot.press("j", "l", "l")
+        await pilot.press("down", "right", "right")
         await settle(pilot)
 
     assert snap_compare(  # type: ignore[operator]

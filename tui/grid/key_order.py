@@ -4,14 +4,22 @@ however focus moves between them (a fast clerk, a paste, tmux send-keys); see `K
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 
 from textual import events
+from textual.app import App
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-Typed = events.Key | events.Paste
+
+class QuitAsked(Message):
+    """Ctrl+Q reached the grid or its editor: handled in typing order, after the keys typed
+    before it (the app's quit key runs before those keys otherwise, and would drop them)."""
+
+
+Typed = events.Key | events.Paste | QuitAsked
 KeyHandler = Callable[[Typed], Awaitable[bool]]
 PassUp = Callable[[Typed], Awaitable[None]]
 
@@ -105,3 +113,17 @@ class KeyOrder:
                     return
         finally:
             self._busy = False
+
+
+async def retype(app: App[object], event: Typed, wait: float = 2.0) -> None:
+    """Hand `event` to `app` again, as if typed now, once the screen on top took the focus
+    (a screen pushed a moment ago is still mounting): a key queued at a grid whose screen
+    a key before it covered (a picker, help, home) was typed for that screen."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while app.screen.focused is None and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    if isinstance(event, events.Key):
+        app.post_message(events.Key(event.key, event.character))
+    elif isinstance(event, events.Paste):
+        app.post_message(events.Paste(event.text))

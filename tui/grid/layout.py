@@ -29,6 +29,12 @@ def total_width(widths: Sequence[int]) -> int:
     return sum(w + EXTRA for w in widths)
 
 
+def scroll_width(widths: Sequence[int]) -> int:
+    """How wide the body scrolls: every column, and room for the last columns to be shown
+    from a column's start (scroll_to_show scrolls by whole columns)."""
+    return total_width(widths) + max(widths, default=0) + EXTRA
+
+
 def column_left(widths: Sequence[int], col: int, scroll_x: int) -> int:
     """Where column `col` starts on screen; the first column is frozen at the left edge."""
     if col == 0:
@@ -49,18 +55,23 @@ def scroll_to_show(
     widths: Sequence[int], row: int, col: int, scroll: tuple[int, int], rows_shown: int,
     body_width: int,
 ) -> tuple[int, int]:
-    """The scroll offset (x, y) nearest to `scroll` that shows cell (row, col) whole."""
+    """The scroll offset (x, y) nearest to `scroll` that shows cell (row, col) whole.
+
+    Sideways it scrolls by whole columns: the first column shown right of the frozen one
+    starts at its left edge, with its title over it, never as a blank stub of its tail."""
     x, y = scroll
     if row < y:
         y = row
     elif row >= y + rows_shown:
         y = row - rows_shown + 1
     if col > 0:
-        left = sum(w + EXTRA for w in widths[1:col])
+        starts = [sum(w + EXTRA for w in widths[1:c]) for c in range(1, col + 1)]
+        left = starts[-1]
         right = left + widths[col] + EXTRA
         room = body_width - widths[0] - EXTRA
         if left < x:
             x = left
         elif right > x + room:
-            x = min(left, right - room)
+            # the first column start from which the cursor's column shows whole
+            x = next((start for start in starts if right - start <= room), left)
     return x, y

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from vledger.domain.program import CellValue, Column, Program
-from vledger.domain.values import format_cell, parse_cell
+from vledger.domain.values import choice_matches, date_warning, format_cell, parse_cell
 from vledger.messages import Localized, Message, localize
 
 Mark = Literal["unsynced", "conflict"]
@@ -200,6 +200,17 @@ class MemoryLedgerModel:
         self._check_writable(row_id)
         value = self._parse(self._by_id[column_id], text)  # ValueProblem: editor stays open
         self.write(row_id, column_id, value)
+
+    def choices_for(self, column_id: str, text: str) -> list[str] | None:
+        """The choices `text` can stand for in a choice column (None: not one)."""
+        column = self._by_id[column_id]
+        return choice_matches(column, text) if column.type == "choice" else None
+
+    def warning(self, row_id: str, column_id: str) -> Message | None:
+        """What to tell the clerk about a stored value that will not count as they
+        expect (a row date outside the program's year counts in no period)."""
+        return date_warning(self.program, self._by_id[column_id],
+                            self._cells[row_id].get(column_id))
 
     def write(self, row_id: str, column_id: str, value: CellValue) -> None:
         if column_id not in self._by_id:

@@ -20,8 +20,10 @@ from vledger.tui.grid.view import Grid
 from vledger.tui.textual_compat import set_bindings
 
 # Grid commands that change data make no sense on a computed or read-only list.
+# Tab moves between cells only where cells are filled in; on a list it moves the focus.
 READ_ONLY_BLOCKED = frozenset(
-    {"add_row", "delete_row", "restore_row", "toggle_deleted", "undo", "redo"}
+    {"add_row", "delete_row", "restore_row", "toggle_deleted", "undo", "redo", "next_cell",
+     "previous_cell"}
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.cells import cell_len
 from textual.widgets import Static
 
 from vledger.messages import say
@@ -29,7 +30,11 @@ def grid_text(lang: str) -> dict[str, str]:
 
 
 class GridStatus(Static):
-    """One line of text; the grid says what goes in it."""
+    """The grid's status: one line, or as many as a message needs to be read whole (a
+    refusal names the column, what it takes and what was typed; at 80 columns that is
+    more than one line). The grid says what goes in it."""
+
+    _lines = 1  # how many lines the last text needed: the layout is redone only on change
 
     def show(self, text: Mapping[str, str], view: RowView, cursor_row: int,
              message: str = "", refused: bool = False) -> None:
@@ -47,4 +52,9 @@ class GridStatus(Static):
         if message:
             parts.insert(0, message)
         self.set_class(refused, "-refused")
-        self.update("  ".join(parts), layout=False)  # fixed size: no re-layout
+        shown = "  ".join(parts)
+        width = max(1, self.size.width)
+        lines = sum(max(1, -(-cell_len(line) // width)) for line in shown.split("\n"))
+        # A key that only moves the cursor keeps the status one line: no layout then.
+        self.update(shown, layout=lines != self._lines or lines > 1)
+        self._lines = lines

@@ -1,9 +1,10 @@
 """The ledger / sheet grid: the GridViewer (tui/grid/viewer.py: cursor, scrolling, status,
-search, sort, filter) with typing, the in-cell editor and the data commands, each undoable.
+search, sort, filter) with typing, the in-cell editor (and a choice column's pick list) and
+the data commands, each undoable. On an editable cell a printable key starts an edit.
 
-Keys go through a KeyOrder (tui/grid/key_order.py) so a burst of keys is handled in the
-order typed while focus moves between the grid and its editor. The screen hears of every
-change by message (tui/grid/messages.py), known here as `Grid.CellEdited` and so on.
+Keys go through a KeyOrder (tui/grid/key_order.py): a burst is handled in the order typed
+while focus moves between the grid, its editor and its search box, and the screen's keys
+run in that order too. The screen hears of every change by message (tui/grid/messages.py).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widget import Widget
 
-from vledger.messages import localize
+from vledger.messages import localize, say
 from vledger.tui.commands import GRID_COMMANDS, GridCommand, grid_bindings
 from vledger.tui.grid import messages
+from vledger.tui.grid.choice_list import ChoiceList
 from vledger.tui.grid.editor import CellEditor
-from vledger.tui.grid.key_order import EndOfTurn, KeyOrder, Typed
+from vledger.tui.grid.key_order import EndOfTurn, KeyOrder, QuitAsked, Typed, retype
 from vledger.tui.grid.model import GridModel
+from vledger.tui.grid.search_box import SearchBox
 from vledger.tui.grid.undo import CommandStack, DataCommand
 from vledger.tui.grid.viewer import GridViewer
 from vledger.tui.textual_compat import bound_to, set_bindings
@@ -31,7 +34,7 @@ class Grid(GridViewer):
 
     DEFAULT_CSS = """
     Grid { height: 1fr; }
-    Grid > #grid-status { height: 1; background: $panel; }
+    Grid > #grid-status { height: auto; max-height: 4; background: $panel; }
     Grid > #grid-status.-refused { background: $error; color: $text; }
     Grid > #grid-search { height: 1; display: none; }
     """
@@ -55,18 +58,23 @@ class Grid(GridViewer):
                          classes=classes)
         self.stack = CommandStack(model)
         self._editing: tuple[str, str, str] | None = None  # row, column, text when opened
+        self.refusal = ""  # why the column refused the last value committed
         # Per instance so the footer speaks `lang`; binding ids let an app keymap rebind.
         set_bindings(self, grid_bindings(self.lang))
         self.editor = CellEditor(self.lang, id="grid-editor")
+        self.choice_list = ChoiceList(id="grid-choices")
         # Keys for the grid and its editor are handled one at a time in the order typed,
         # however fast they come (tui/grid/key_order.py).
         self.key_order = KeyOrder(self._typed, self._pass_up)
         self.editor.key_order = self.key_order
         self.editor.deliver = self._editor_said
+        self.search_box.key_order = self.key_order
+        self.search_box.deliver = self._search_delivered
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
         yield self.editor
+        yield self.choice_list
 
     # Textual runs every class's on_mount, this one first: GridViewer's then syncs the model.
     def on_mount(self) -> None:
@@ -110,6 +118,7 @@ class Grid(GridViewer):
         current = self.model.display(row_id, column.id)
         self._editing = (row_id, column.id, current)
         self.editor.open(current if initial is None else initial)
+        self._show_choices()
         self.place_editor()
         self._focus_now(self.editor)
         self.refresh_bindings()
@@ -121,7 +130,15 @@ class Grid(GridViewer):
         old = screen.focused
         screen.set_focus(widget)
         if screen.focused is widget and old is not widget:
-            self.key_order.moved(old if old in (self, self.editor) else None, widget)
+            mine = old in (self, self.editor, self.search_box)
+            self.key_order.moved(old if mine else None, widget)
+
+    def move_focus(self, widget: Widget) -> None:
+        self._focus_now(widget)
+
+    def _search_delivered(self, message: Message) -> None:
+        if isinstance(message, SearchBox.Done | SearchBox.Cancelled):
+            self.search_said(message)
 
     def place_editor(self) -> None:
         if not self.editing:
@@ -131,34 +148,76 @@ class Grid(GridViewer):
         width = max(self.widths[self.cursor_col] + 2, 16)
         x = max(0, min(x, body.width - width))
         self.editor.styles.width = width
-        self.editor.styles.offset = (x, max(1, min(y, body.height - 1)))
+        y = max(1, min(y, body.height - 1))
+        self.editor.styles.offset = (x, y)
+        if self.choice_list.display:
+            shown = min(len(self.choice_list.shown), 8)
+            below = y + 1 + shown <= body.height + 1
+            self.choice_list.styles.offset = (x, y + 1 if below else max(0, y - shown))
+
+    def _show_choices(self) -> None:
+        """Under the editor of a choice column, what the typed text can stand for (the
+        model reads it as the value parser does; tui/grid/choice_list.py)."""
+        find = getattr(self.model, "choices_for", None)
+        if self._editing is None or find is None:
+            self._hide_choices()
+            return
+        _row_id, column_id, before = self._editing
+        typed = self.editor.value
+        found: list[str] | None = find(column_id, typed)
+        choices = self.model.columns[self.cursor_col].choices
+        if found is None or not self.choice_list.offer(choices, found, typed, before):
+            self._hide_choices()
+            return
+        self.editor.picking = True
+        self.place_editor()
+
+    def _hide_choices(self) -> None:
+        self.choice_list.hide()
+        self.editor.picking = False
 
     def _editor_said(self, message: Message) -> None:
-        if isinstance(message, CellEditor.Done):
+        if isinstance(message, CellEditor.Step):
+            self.choice_list.step(message.by)
+        elif isinstance(message, CellEditor.Done):
             self.on_cell_editor_done(message)
         elif isinstance(message, CellEditor.Cancelled):
             self.on_cell_editor_cancelled(message)
 
     def on_cell_editor_done(self, message: CellEditor.Done) -> None:
         message.stop()
+        self.commit_edit(message.move)
+
+    def commit_edit(self, move: str | None = "down") -> bool:
+        """Store what the editor holds; False (the editor stays open, the reason on the
+        status line) when the column refuses it. `move`: where the cursor goes after."""
         if self._editing is None:
-            return
+            return True
         row_id, column_id, _before = self._editing
         text = self.editor.value
+        picked = self.choice_list.picked
+        if picked is not None:  # the choice highlighted in the pick list
+            text = picked
         try:
             command = self.stack.edit_cell(row_id, column_id, text)
         except ValueError as problem:
-            reason = self._reason(problem)
+            reason = self.refusal = self._reason(problem)
             self.editor.refuse()
             self.update_status(reason, refused=True)
             self.post_message(self.EditRefused(self, row_id, column_id, text, reason))
-            return
+            return False
         self._close_editor()
         if command is not None:
             self.post_message(self.CellEdited(self, row_id, column_id, command.old, command.new))
         self._view_changed()
-        move = {"down": (1, 0), "right": (0, 1), "left": (0, -1)}[message.move]
-        self.move_to(self.cursor_row + move[0], self.cursor_col + move[1])
+        if move is not None:
+            step = {"down": (1, 0), "right": (0, 1), "left": (0, -1)}[move]
+            self.move_to(self.cursor_row + step[0], self.cursor_col + step[1])
+        warn = getattr(self.model, "warning", None)  # accepted, but will not count as meant
+        said = warn(row_id, column_id) if warn is not None else None
+        if said is not None:
+            self.update_status(localize(said, self.lang), refused=True)
+        return True
 
     def on_cell_editor_cancelled(self, message: CellEditor.Cancelled) -> None:
         message.stop()
@@ -167,6 +226,7 @@ class Grid(GridViewer):
 
     def _close_editor(self) -> None:
         self._editing = None
+        self._hide_choices()
         self.editor.close()
         self._focus_now(self)
         self.refresh_bindings()
@@ -177,12 +237,6 @@ class Grid(GridViewer):
     # ---- keys, in the order typed -------------------------------------------------------
 
     async def on_key(self, event: events.Key) -> None:
-        if self.searching and event.key == "escape":
-            event.stop()
-            self._close_search()
-            return
-        if self.searching:
-            return  # the search box's keys, bubbling up: its own bindings run at the app
         if await self.key_order.key(self, event):
             event.stop()
             event.prevent_default()
@@ -194,27 +248,61 @@ class Grid(GridViewer):
     async def on_end_of_turn(self, message: EndOfTurn) -> None:
         await self.key_order.end_of_turn(self)
 
+    def quit_asked(self) -> None:
+        """Ctrl+Q (the app asks): taken in typing order, after the keys typed before it."""
+        self.post_message(QuitAsked())
+
+    async def on_quit_asked(self, message: QuitAsked) -> None:
+        message.stop()
+        await self.key_order.key(self, message)
+
     async def _typed(self, event: Typed) -> bool:
-        """One key or paste, in typing order: into the open editor, else a grid command run
-        here and now (not after the key bubbled up to the app, by which time later keys
-        were already handled), else a printable character that starts an edit."""
+        """One key or paste, in typing order: into the open editor or search box, else a
+        grid command run here and now (not after the key bubbled up to the app, by which
+        time later keys were already handled), else a command of the screen or the app,
+        also now, else a printable character that starts an edit."""
+        if isinstance(event, QuitAsked):
+            await self._quit()
+            return True
         if self._editing is not None:
-            return await self.editor.type_key(event)
+            value = self.editor.value
+            taken = await self.editor.type_key(event)
+            if self._editing is not None and self.editor.value != value:
+                self._show_choices()
+            return taken
         if self.searching:
-            return False
+            return await self.search_box.type_key(event)
+        if self.app.screen is not self.screen:
+            # A key before this one opened another screen (a picker, help, home): this
+            # key was typed for it, not for the grid under it.
+            await retype(self.app, event)
+            return True
         if isinstance(event, events.Paste):
             if event.text:
                 self.start_edit(event.text.splitlines()[0])
             return bool(event.text)
+        if event.key == "escape" and self.cancel_one():
+            return True
         for binding in bound_to(self, event.key):
             if self.check_action(binding.action, ()) is False:
                 return False  # off here (a read-only grid): the screen may have the key
             await self.run_action(binding.action)
             return True
-        if event.is_printable and event.character and not self._bound_above(event.key):
+        if self._bound_above(event.key):
+            await self._pass_up(event)
+            return True
+        if event.is_printable and event.character:
             self.start_edit(event.character)
             return True
         return False
+
+    async def _quit(self) -> None:
+        """Ctrl+Q: a value being typed is stored first (the clerk typed it to keep it); one
+        the column refuses keeps the app open with why: quitting would drop it unsaid."""
+        if self._editing is not None and not self.commit_edit(None):
+            said = say(self.lang, "ui.grid.quit-refused", reason=self.refusal)
+            return self.update_status(said, refused=True)
+        self.app.exit()
 
     def _bound_above(self, key: str) -> bool:
         """A screen or app command key is that command, not the start of an edit."""

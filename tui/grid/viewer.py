@@ -12,7 +12,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.geometry import Size
 from textual.widget import Widget
-from textual.widgets import Input
 
 from vledger.messages import say
 from vledger.tui.grid import messages
@@ -22,10 +21,11 @@ from vledger.tui.grid.layout import (
     column_left,
     column_widths,
     scroll_to_show,
-    total_width,
+    scroll_width,
 )
 from vledger.tui.grid.model import GridModel
 from vledger.tui.grid.row_view import RowView
+from vledger.tui.grid.search_box import SearchBox
 from vledger.tui.grid.status import GridStatus, grid_text
 
 
@@ -47,9 +47,10 @@ class GridViewer(Widget, can_focus=True):
         self.widths = column_widths(model.columns)
         self._row_id: str | None = None
         self._seen_key: tuple[object, ...] | None = None
+        self._said: tuple[str, bool] = ("", False)  # the status line's message, refused
         self.body = GridBody(self)
         self.status = GridStatus("", id="grid-status")
-        self.search_box = Input(compact=True, id="grid-search", placeholder=self.text["search"])
+        self.search_box = SearchBox(self.lang, id="grid-search")
 
     def compose(self) -> ComposeResult:
         yield self.body
@@ -86,7 +87,7 @@ class GridViewer(Widget, can_focus=True):
         self.text = grid_text(self.lang)
         if hasattr(self.model, "lang"):
             self.model.lang = self.lang  # bool cells read 是/否 or yes/no
-        self.search_box.placeholder = self.text["search"]
+        self.search_box.set_lang(self.lang)
         self.refresh_model()
         self.refresh_bindings()
 
@@ -101,7 +102,7 @@ class GridViewer(Widget, can_focus=True):
         if line >= 0 and top != self.body.scroll_offset.y:
             self.body.scroll_to(y=max(0, top), animate=False, immediate=True)
         self.body.refresh()
-        self.update_status()
+        self.update_status(*self._said)  # a message stays: rows read again are no news
         self.place_editor()
 
     def move_to(self, row: int, col: int | None = None) -> None:
@@ -141,7 +142,7 @@ class GridViewer(Widget, can_focus=True):
         self.cursor_row = index if index is not None else max(0, min(self.cursor_row,
                                                                         len(rows) - 1))
         self._row_id = self.cursor_row_id
-        self.body.virtual_size = Size(total_width(self.widths), len(rows) + 1)
+        self.body.virtual_size = Size(scroll_width(self.widths), len(rows) + 1)
 
     def _view_changed(self) -> None:
         self.sync_model()
@@ -172,26 +173,46 @@ class GridViewer(Widget, can_focus=True):
         self.move_to(sy + y - 1, column_at(self.widths, x, sx))
 
     def update_status(self, message: str = "", refused: bool = False) -> None:
+        self._said = (message, refused)
         self.status.show(self.text, self.view, self.cursor_row, message, refused)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While the editor or the search box is open, letters are typing, not commands.
         return not (self.editing or self.searching)
 
+    def cancel_one(self) -> bool:
+        """Esc undoes what is in progress on the grid before it leaves the screen: first
+        the last search's marks, then a filter. False when there was nothing."""
+        if self.search_pattern:
+            self.search_pattern = ""
+            self._view_changed()
+            return True
+        if self.view.filter_column is not None:
+            self.view.filter(None)
+            self._view_changed()
+            return True
+        return False
+
     # ---- search ----------------------------------------------------------------------
+
+    def move_focus(self, widget: Widget) -> None:
+        """Give `widget` (this grid or a part of it) the focus; Grid keeps its keys in order
+        across the move."""
+        widget.focus()
 
     def _close_search(self) -> None:
         self.search_box.display = False
         self.status.display = True
-        self.focus()
+        self.move_focus(self)
         self.refresh_bindings()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input is not self.search_box:
-            return
-        event.stop()
-        self.search_pattern = event.value
+    def search_said(self, said: SearchBox.Done | SearchBox.Cancelled) -> None:
+        """Enter searches for what was typed, from the cursor on; Enter on an empty box
+        stops searching (F3 repeats the last search, not Enter); Esc closes the box."""
         self._close_search()
+        if isinstance(said, SearchBox.Cancelled):
+            return
+        self.search_pattern = said.text.strip()
         self._view_changed()
         self._search(forward=True, include_current=True)
 
@@ -211,10 +232,15 @@ class GridViewer(Widget, can_focus=True):
         self.move_to(*found)
 
     def action_search(self) -> None:
+        """Open the search box empty (what is typed is a new search), the last search
+        shown as its hint."""
         self.status.display = False
-        self.search_box.value = self.search_pattern
-        self.search_box.display = True
-        self.search_box.focus()
+        box = self.search_box
+        box.value = ""
+        box.placeholder = (say(self.lang, "ui.grid.search-last", pattern=self.search_pattern)
+                           if self.search_pattern else self.text["search"])
+        box.display = True
+        self.move_focus(box)
         self.refresh_bindings()
 
     def action_search_next(self) -> None:
@@ -236,6 +262,12 @@ class GridViewer(Widget, can_focus=True):
 
     def action_cursor_right(self) -> None:
         self.move_to(self.cursor_row, self.cursor_col + 1)
+
+    def action_next_cell(self) -> None:  # Tab, as while editing: this cell left as it is
+        self.move_to(self.cursor_row, self.cursor_col + 1)
+
+    def action_previous_cell(self) -> None:
+        self.move_to(self.cursor_row, self.cursor_col - 1)
 
     def action_page_up(self) -> None:
         self.move_to(self.cursor_row - self.body.data_height)

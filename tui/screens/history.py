@@ -188,9 +188,14 @@ class HistoryScreen(OfficeScreen):
             self.when_quiet("read", lambda: self.reload(quiet=True))
 
     def _show(self, records: list[dict[str, Any]]) -> None:
+        # A clerk on the first row watches the newest edits: new ones arrive above it,
+        # so the cursor follows the top instead of its old row (as `tail -f` would).
+        watching = self.grid.cursor_row == 0
         self.records = records
         self.model.set_rows(history_rows(self.records, self.lang))
         self.grid.refresh_model()
+        if watching and self.grid.cursor_row != 0:
+            self.grid.move_to(0)
         active = [f"{k}={v}" for k, v in (*self.filters.items(), *self.cell_filter.items())
                   if v]
         self.set_status(say(self.lang, "ui.history.count", count=len(self.records))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
+from weakref import WeakKeyDictionary
 
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
@@ -17,14 +18,22 @@ from vledger.errors import VledgerError
 from vledger.messages import localize, say
 from vledger.tui.commands import Command
 from vledger.tui.grid.office_model import OfficeLedgerModel, OpenedLedger, open_ledger
+from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
 from vledger.tui.office_worker import StoreChange
 from vledger.tui.screens.grid_screen import GridScreen
 from vledger.tui.widgets.picker import Picker
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from vledger.sync.services.office import Office
     from vledger.tui.grid.model import GridModel
+
+# Where the cursor was in each ledger (program, village) -> (row id, column id), for the
+# app's life: reopening a ledger, or coming back to a village, puts the clerk back there.
+Place = tuple[str | None, str]
+_PLACES: WeakKeyDictionary[App[Any], dict[tuple[str, str], Place]] = WeakKeyDictionary()
 
 C = Command
 LEDGER_COMMANDS: tuple[Command, ...] = (
@@ -38,6 +47,8 @@ LEDGER_COMMANDS: tuple[Command, ...] = (
     C("blame-cell", "ctrl+b", "blame", "cmd.blame-cell",
       words="历史 追溯 谁改的 history blame"),
     C("reload", "f5", "reload", "cmd.reload"),
+    C("import-ledger", "ctrl+o", "import_file", "cmd.import-ledger",
+      words="导入 文件 表格 import file csv xlsx excel"),
 )
 del C
 
@@ -107,6 +118,32 @@ class LedgerScreen(GridScreen):
         self.label()
         self._marks_when_quiet(model)
         self.when_quiet("warm", model.warm)
+        place = self._places().get((model.program.id, model.village))
+        if place is not None and self.grid is not None:
+            grid, (row_id, column_id) = self.grid, place
+            self.call_after_refresh(lambda: self._go_back(grid, row_id, column_id))
+
+    def _places(self) -> dict[tuple[str, str], Place]:
+        return _PLACES.setdefault(self.app, {})
+
+    def _go_back(self, grid: Grid, row_id: str | None, column_id: str, tries: int = 0) -> None:
+        if grid is not self.grid:
+            return  # another ledger was opened meanwhile
+        if grid.body.scrollable_content_region.height <= 1 and tries < 40:
+            # not laid out yet: scrolling now would be clamped to the top
+            self.set_timer(0.05, lambda: self._go_back(grid, row_id, column_id, tries + 1))
+            return
+        columns = [c.id for c in grid.model.columns]
+        if row_id is not None and grid.view.index_of(row_id) is not None:
+            grid.move_to_row_id(row_id, column_id if column_id in columns else None)
+        elif column_id in columns:  # the row is gone (deleted elsewhere): the column still
+            grid.move_to(grid.cursor_row, columns.index(column_id))
+
+    def on_grid_cursor_moved(self, message: Grid.CursorMoved) -> None:
+        model = self._office_model()
+        if model is not None and message.grid is self.grid:
+            self._places()[(model.program.id, model.village)] = (message.row_id,
+                                                                 message.column_id)
 
     def _marks_when_quiet(self, model: OfficeLedgerModel) -> None:
         """Conflict and unsynced marks read every journal entry of the ledger: between
@@ -161,17 +198,21 @@ class LedgerScreen(GridScreen):
         self.when_quiet("warm", model.warm)  # a compacted document was loaded afresh
 
     def label(self) -> None:
+        """The title names the ledger the grid shows (the program and village of its
+        session), never the one last picked: while another opens, or when it cannot be
+        opened, the grid is still the old one and the clerk types into that one."""
         title = self.query_one("#ledger-title", Static)
-        if self.program_id is None:
+        model = self._office_model()
+        if model is None:
             title.update(t(self.lang, "ledger"))
-            return
-        facts = self.facts
-        try:
-            program = facts.program(self.program_id).title
-        except VledgerError:  # no such program (any more): its id says which
-            program = self.program_id
-        village = facts.village_name(self.village or "")
-        title.update(f"{t(self.lang, 'ledger')} · {program} · {village}")
+        else:
+            facts, program = self.facts, model.program
+            try:
+                program = facts.program(program.id)  # its title as the township has it now
+            except VledgerError:
+                pass
+            village = facts.village_name(model.village)
+            title.update(f"{t(self.lang, 'ledger')} · {program.title} · {village}")
         if self.grid is not None and self.grid.lang != self.lang:
             self.grid.set_lang(self.lang)
 
@@ -225,3 +266,26 @@ class LedgerScreen(GridScreen):
         if model is not None:  # asked for: now, rows and marks
             model.refresh(self._model_moved, force=True)
             model.refresh_marks(self._model_moved)
+
+    def action_import_file(self) -> None:
+        """Import a .csv or .xlsx file into the ledger on screen (tui/screens/ledger_import.py);
+        the rows show once it is stored."""
+        from vledger.tui.screens.ledger_import import ImportScreen
+
+        model = self._office_model()
+        if model is None:
+            return
+        title = say(self.lang, "ui.import.title", program=model.program.title,
+                    village=self.facts.village_name(model.village))
+
+        def imported(count: int | None) -> None:
+            if count is None or model is not self._office_model():
+                return
+            def shown() -> None:
+                self._rows_read(model)
+                if self.grid is not None:
+                    self.grid.update_status(say(self.lang, "ui.import.done", count=count))
+
+            model.refresh(shown, force=True)
+
+        self.app.push_screen(ImportScreen(self.lang, self.ask, model.session, title), imported)

@@ -188,6 +188,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.grid.deleted-shown": ("显示已删除行", "showing deleted rows"),
     "ui.grid.search": ("查找（回车确定，Esc 取消）", "search (Enter to find, Esc to cancel)"),
     "ui.grid.no-match": ("未找到“{pattern}”", "no match for “{pattern}”"),
+    "ui.import.title": ("导入文件到台账 · {program} · {village}",
+                        "Import a file into the ledger · {program} · {village}"),
+    "ui.import.hint": (
+        "输入或选择 .csv / .xlsx 文件，回车检查（不会写入）；Tab 到文件列表；Esc 关闭",
+        "Type or pick a .csv / .xlsx file, Enter checks it (nothing is written); Tab to the "
+        "file list; Esc closes",
+    ),
+    "ui.import.not-a-file": ("没有这个文件：{file}", "No such file: {file}"),
+    "ui.import.checking": ("正在检查 {file}…", "Checking {file}…"),
+    "ui.import.problems": (
+        "{file}：发现 {count} 个问题，一行也不会导入。改正文件后再按回车检查：",
+        "{file}: {count} problems found; no row will be imported. Fix the file and press "
+        "Enter to check it again:",
+    ),
+    "ui.import.empty": ("{file} 里没有数据行。", "{file} holds no rows."),
+    "ui.import.ready": (
+        "{file}：{count} 行全部可以导入。再按回车导入全部；Esc 关闭，不导入。",
+        "{file}: all {count} rows can be imported. Press Enter again to import them all; "
+        "Esc closes without importing.",
+    ),
+    "ui.import.importing": ("正在导入 {file}…", "Importing {file}…"),
+    "ui.import.refused": ("没有导入：", "Nothing imported:"),
+    "ui.import.done": ("已导入 {count} 行", "{count} rows imported"),
+    "ui.grid.search-last": (
+        "查找（上次：{pattern}；回车不填则取消查找，F3 找下一个）",
+        "search (last: {pattern}; Enter on empty stops searching, F3 finds the next)",
+    ),
+    "ui.grid.quit-refused": (
+        "未退出：正在输入的值不能保存（{reason}）。改正后再按 Ctrl+Q，或按 Esc 放弃此值。",
+        "Not quit: the value being typed cannot be stored ({reason}). Fix it and press "
+        "Ctrl+Q again, or Esc to drop it.",
+    ),
     "ui.grid.read-only": ("此列不可编辑", "this column cannot be edited"),
     "ui.grid.row-deleted": (
         "该行已删除，请先恢复（r）", "this row is deleted: restore it first (r)"
