@@ -23,6 +23,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -203,6 +204,16 @@ class ServeProcess:
             self.process.kill()
             raise RuntimeError(f"serve did not start: {line!r} {self.process.stderr.read()!r}")  # type: ignore[union-attr]
         self.port = int(line.rsplit(":", 1)[1])
+        # The server says what each link brought, a line per link: read them all the
+        # while, or a full pipe would stop the server mid-line (and its SIGTERM with it).
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
 
     def stop(self) -> int:
         """SIGTERM, then the exit code (it must stop cleanly by itself)."""
