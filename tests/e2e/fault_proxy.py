@@ -215,6 +215,12 @@ class ServeProcess:
         for line in self.process.stdout:
             self.lines.append(line)
 
+    def log(self) -> str:
+        """What the server printed after its first line (all of it once it stopped)."""
+        if self.process.poll() is not None:
+            self._reader.join(timeout=5)
+        return "".join(self.lines)
+
     def stop(self) -> int:
         """SIGTERM, then the exit code (it must stop cleanly by itself)."""
         if self.process.poll() is None:

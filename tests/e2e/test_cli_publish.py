@@ -172,8 +172,7 @@ def test_a_publication_reaches_villages_by_sync_and_by_bundle(
         assert "nothing went either way" in text
     finally:
         assert server.stop() == 0
-    assert server.process.stdout is not None
-    log = server.process.stdout.read()
+    log = server.log()
     assert f"synced with v01: sent {PROGRAM} {last}: 1 cell changed" in log
 
     bundle = tmp_path / "for-v02.vlb"
