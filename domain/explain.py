@@ -4,8 +4,10 @@
 the id it is about, and parameters with numbers as Decimal and row ids as
 strings), so the UI can show them in a drill-down and the CLI can print them.
 `describe(step)` is what a step says (a catalogue `Message`, in either language);
-`render(steps, lang)` writes one line per step in Chinese or English, with the
-numbers filled in, so an assessor can check the sheet by hand.
+`render(steps, lang, rows)` writes one line per step in Chinese or English, with the
+numbers filled in, so an assessor can check the sheet by hand; `rows` (row id -> how a
+clerk knows the row: its date and first cells) names the counted rows, else their ids.
+`marks_line(row)` says what the sheet's marks column shows for a village, and why.
 
 Step kinds and their parameters:
 
@@ -52,6 +54,8 @@ StepKind = Literal[
 
 Lang = Literal["zh", "en"]
 ROW_IDS_SHOWN = 12  # a line lists at most this many row ids, then "+N"
+ROW_LABELS_SHOWN = 6  # or this many rows named by date and cells (longer)
+SHORT_ID = 8  # row ids are this long; anything longer is a label
 
 
 @dataclass(frozen=True)
@@ -234,14 +238,42 @@ def _area_steps(sheet: RankingSheet, row: SheetRow) -> list[Step]:
 # --- rendering -------------------------------------------------------------------
 
 
-def render(steps: Sequence[Step], lang: str = "zh") -> list[str]:
-    """One line per step, in Chinese ("zh") or English ("en")."""
-    return [describe(s).text(lang) for s in steps]
+def render(steps: Sequence[Step], lang: str = "zh",
+           rows: Mapping[str, str] | None = None) -> list[str]:
+    """One line per step, in Chinese ("zh") or English ("en"); `rows` names the rows."""
+    return [describe(s, rows).text(lang) for s in steps]
 
 
-def describe(step: Step) -> Message:
-    """What one step says, in whichever language it is shown."""
-    return _DESCRIBE[step.kind](step.params)
+def describe(step: Step, rows: Mapping[str, str] | None = None) -> Message:
+    """What one step says, in whichever language it is shown; rows named by `rows` (row
+    id -> label) where it has them."""
+    params = step.params if not rows else _labelled(step.params, rows)
+    return _DESCRIBE[step.kind](params)
+
+
+def _labelled(params: Mapping[str, Any], rows: Mapping[str, str]) -> dict[str, Any]:
+    out = dict(params)
+    for key in ("rows", "numerator_rows"):
+        if isinstance(out.get(key), list | tuple):
+            out[key] = tuple(rows.get(r, r) for r in out[key])
+    if isinstance(out.get("row"), str):
+        out["row"] = rows.get(out["row"], out["row"])
+    return out
+
+
+def marks_line(row: SheetRow) -> Message:
+    """What the sheet's marks column shows for `row`, each mark with its reason, or why
+    it shows none."""
+    said: list[Message] = []
+    if row.vetoed:
+        said.append(Message("explain.marks.vetoed"))
+    elif row.complete:
+        said.append(Message("explain.marks.complete"))
+    if row.warnings:
+        said.append(Message("explain.marks.warnings", count=len(row.warnings)))
+    if not said:
+        return Message("explain.marks.none")
+    return Message("explain.marks", marks=said)
 
 
 def n(value: Any) -> str:
@@ -249,9 +281,10 @@ def n(value: Any) -> str:
 
 
 def _ids(ids: Sequence[str]) -> Message | tuple[str, ...]:
-    if len(ids) > ROW_IDS_SHOWN:
-        shown = tuple(ids[:ROW_IDS_SHOWN])
-        return Message("explain.rows-more", shown=shown, more=len(ids) - ROW_IDS_SHOWN)
+    limit = ROW_IDS_SHOWN if all(len(i) <= SHORT_ID for i in ids) else ROW_LABELS_SHOWN
+    if len(ids) > limit:
+        shown = tuple(ids[:limit])
+        return Message("explain.rows-more", shown=shown, more=len(ids) - limit)
     return tuple(ids)
 
 
@@ -340,12 +373,13 @@ _RULE_NAME = {
     "manual": "explain.rule.manual",
 }
 
-# Each branch of a rule (rules.py) and the numbers its formula shows.
+# Each branch of a rule (rules.py) and the numbers its formula shows. A bonus or penalty
+# term shows only when it adds or takes something ("+ 0.5 × 0" says nothing).
 _FORMULA: dict[str, tuple[str, tuple[str, ...]]] = {
-    "proportional": ("explain.formula.proportional", ("points", "v", "t", "bonus", "over", "raw")),
-    "proportional_zero": ("explain.formula.proportional-zero", ("points", "bonus", "v", "raw")),
-    "linear": ("explain.formula.linear", ("points", "bonus", "over", "penalty", "under", "raw")),
-    "threshold": ("explain.formula.threshold", ("points", "bonus", "v", "h", "penalty", "raw")),
+    "proportional": ("explain.formula.proportional", ("points", "v", "t", "raw")),
+    "proportional_zero": ("explain.formula.proportional-zero", ("points", "raw")),
+    "linear": ("explain.formula.linear", ("points", "raw")),
+    "threshold": ("explain.formula.threshold", ("points", "raw")),
     "full_at_reached": ("explain.formula.full-at-reached", ("v", "h", "points")),
     "full_at_part": ("explain.formula.full-at-part", ("points", "v", "h", "raw")),
     "full_at_zero": ("explain.formula.full-at-zero", ("points",)),
@@ -355,16 +389,45 @@ _FORMULA: dict[str, tuple[str, tuple[str, ...]]] = {
     "manual": ("explain.formula.manual", ("v", "points")),
     "manual_missing": ("explain.formula.manual-missing", ()),
 }
+# Branches whose formula ends in the bonus above and the penalty below a mark: which mark,
+# and the amounts above and below it.
+_TERMS: dict[str, tuple[str, str, str]] = {
+    "proportional": ("explain.level.target", "over", ""),
+    "proportional_zero": ("explain.level.target", "v", ""),
+    "linear": ("explain.level.target", "over", "under"),
+    "threshold": ("explain.level.threshold", "above_h", "below_h"),
+}
+
+
+def _terms(branch: str, p: Mapping[str, Any]) -> dict[str, Message | str]:
+    """The `extra` (bonus) and `minus` (penalty) parts of a formula: empty when zero."""
+    if branch not in _TERMS:
+        return {}
+    mark, above, below = _TERMS[branch]
+    v, level = p["v"] or 0, p["level"] or 0
+    amounts = {"over": p["over"], "under": p["under"], "v": p["v"],
+               "above_h": max(v - level, 0), "below_h": max(level - v, 0)}
+    terms: dict[str, Message | str] = {"extra": ""}
+    if p["bonus"] and amounts[above]:
+        terms["extra"] = Message("explain.formula.above", bonus=n(p["bonus"]),
+                                 over=n(amounts[above]), what=Message(mark))
+    if below:
+        terms["minus"] = ""
+    if below and p["penalty"] and amounts[below]:
+        terms["minus"] = Message("explain.formula.below", penalty=n(p["penalty"]),
+                                 under=n(amounts[below]), what=Message(mark))
+    return terms
 
 
 def _r_rule(p: Mapping[str, Any]) -> Message:
+    v, t = p["v"], p["t"]
     numbers = {
-        "points": n(p["points"]), "bonus": n(p["bonus"]), "penalty": n(p["penalty"]),
-        "v": n(p["v"]), "t": n(p["t"]), "h": n(p["level"]), "over": n(p["over"]),
-        "under": n(p["under"]), "raw": format_number(p["raw"], approx_places=4),
+        "points": n(p["points"]), "penalty": n(p["penalty"]), "v": n(v), "t": n(t),
+        "h": n(p["level"]), "raw": format_number(p["raw"], approx_places=4),
     }  # fmt: skip
     key, shown = _FORMULA[p["branch"]]
-    formula = Message(key, **{name: numbers[name] for name in shown})
+    formula = Message(key, **{name: numbers[name] for name in shown},
+                      **_terms(p["branch"], p))
     if p["rule"] in ("threshold", "full_at") and not p["threshold_given"]:
         formula = Message("explain.formula.level-is-target", formula=formula)
     rule = Message(_RULE_NAME[p["rule"]])

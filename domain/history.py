@@ -225,6 +225,7 @@ class ConflictValue:
     office: str
     at: str
     value: Any
+    user: str = ""  # who at that office made the edit
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,8 @@ class Conflict:
             "id": self.id, "program": self.program, "village": self.village, "row": self.row,
             "column": self.column, "shown": self.shown,
             "values": [
-                {"edit": v.edit, "office": v.office, "at": v.at, "value": v.value}
+                {"edit": v.edit, "office": v.office, "user": v.user, "at": v.at,
+                 "value": v.value}
                 for v in self.values
             ],
         }
@@ -521,7 +523,19 @@ class History:
         follows the settled leaf whose value the resolve kept (newest such),
         else its prev, so `--keep C` blames C's branch.
         """
-        leaf = self.current_leaf((program, village, row, column), shown)
+        return self._chain(self.current_leaf((program, village, row, column), shown))
+
+    def chains(self, cell: Cell, shown: Any = _NOT_GIVEN) -> list[list[JournalEntry]]:
+        """The chain behind each competing value of a conflicted cell (the shown value's
+        first, then newest first); for a cell in no conflict, its one blame chain."""
+        leaves = self._disagreeing_leaves(self._cell(cell))
+        if not leaves:
+            return [self.blame(*cell, shown)]
+        first = self.current_leaf(cell, shown)
+        ordered = [first] + [leaf for leaf in leaves if leaf is not first]
+        return [self._chain(leaf) for leaf in ordered]
+
+    def _chain(self, leaf: JournalEntry | None) -> list[JournalEntry]:
         chain: list[JournalEntry] = []
         seen: set[str] = set()
         while leaf is not None and leaf.id not in seen:
@@ -596,7 +610,7 @@ class History:
         return Conflict(
             id=conflict_id(cell, roots), program=program, village=village, row=row,
             column=column, shown=current_value(cell),
-            values=tuple(ConflictValue(e.id, e.office, e.at, e.new) for e in leaves),
+            values=tuple(ConflictValue(e.id, e.office, e.at, e.new, e.user) for e in leaves),
             roots=tuple(roots), entries=tuple(sorted(branches)),
         )
 

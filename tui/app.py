@@ -45,7 +45,7 @@ from textual.worker import Worker, WorkerState
 from vledger.errors import VledgerError
 from vledger.messages import Message, localize, say
 from vledger.tui import memory
-from vledger.tui.commands import APP_COMMANDS, Command
+from vledger.tui.commands import APP_COMMANDS, Command, key_label
 from vledger.tui.i18n import other, t
 from vledger.tui.office_worker import (
     LOOK_SECONDS,
@@ -428,6 +428,26 @@ class VLedgerApp(App[int]):
 
     def action_switch_language(self) -> None:
         self.set_lang(other(self.lang))
+        if self.worker is not None:  # the next start opens in the language chosen last
+            lang = self.lang
+            self.worker.run(self, lambda office: office.remember_lang(lang), write=True)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, its placeholder and "no matches" in the clerk's language."""
+        from textual.command import CommandPalette
+
+        from vledger.tui.textual_compat import SaidPalette
+
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(SaidPalette(
+                placeholder=say(self.lang, "ui.palette.placeholder"),
+                no_matches=say(self.lang, "ui.palette.no-matches"), id="--command-palette"))
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C does not quit (it copies in a field): say which key does."""
+        quit_keys = next(c for c in APP_COMMANDS if c.name == "quit")
+        self.notify(say(self.lang, "ui.app.quit-how", key=key_label(quit_keys)),
+                    title=say(self.lang, "ui.app.quit-title"))
 
     def set_lang(self, lang: str) -> None:
         """Re-label everything: the app's keys, the title and every screen on the stack."""

@@ -44,7 +44,6 @@ T: dict[str, str] = {
     "back": "ui.back",
     "language": "ui.language",
     "switch-language": "ui.switch-language",
-    "not-synced": "ui.not-synced",
     "connected": "ui.connected",
     "last-sync": "ui.last-sync",
     "unsynced": "ui.unsynced",

@@ -93,6 +93,18 @@ class OfficeFacts:
     def village_name(self, village: str) -> str:
         return next((v.name for v in self.villages if v.id == village), village)
 
+    def office_name(self, office: str) -> str:
+        """What a clerk calls an office: the township's or a village's name (of any year
+        held), else its id."""
+        identity = self.identity
+        if identity is not None and office == identity.township:
+            return identity.township_name or office
+        for villages in (self.villages, *self.year_villages.values()):
+            for village in villages:
+                if village.id == office:
+                    return village.name or office
+        return office
+
 
 @dataclass(frozen=True)
 class StoreChange:

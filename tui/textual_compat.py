@@ -17,7 +17,8 @@ What it wraps:
   character or replaces the selection and restarts the cursor's blink (no public API
   restarts it). The cell editor calls it for keys it takes out of Textual's queue to keep
   their typing order (tui/grid/key_order.py).
-
+- `CommandPalette._start_no_matches_countdown`, which writes "No matches found" in English
+  with no parameter for other words (`SaidPalette` says it in the clerk's language).
 - `Footer.recompose` and a reactable's watcher lists (`"__watchers"`, `_closing`). Textual
   8.2's Footer builds a FooterKey per binding on every change of the bindings (each edit
   opens and closes the cell editor: two) and binds each key's `compact` to the footer's
@@ -41,10 +42,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.align import Align
+from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingsMap
+from textual.command import CommandList, CommandPalette
 from textual.dom import DOMNode
 from textual.widgets import Footer, Input
+from textual.widgets.option_list import Option
 
 
 def own_bindings(node: DOMNode) -> BindingsMap:
@@ -116,3 +121,30 @@ def mend_footer() -> None:
     """Have every Footer recompose only when what it shows changed, and drop its old
     keys' watchers when it does (see above)."""
     Footer.recompose = _recompose_footer  # type: ignore[method-assign, assignment]
+
+
+class SaidPalette(CommandPalette):
+    """Textual's command palette with its texts in the clerk's language.
+
+    The placeholder is public (a constructor argument); "No matches found" is written by
+    the private `_start_no_matches_countdown`, with no way to pass other words, so this
+    is that method again with `no_matches` in their place (same timer, same option id).
+    """
+
+    def __init__(self, *, placeholder: str, no_matches: str, id: str | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id)
+        self.no_matches = no_matches
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        self._stop_no_matches_countdown()
+
+        def show_no_matches() -> None:
+            if search_value:
+                self.query_one(CommandList).add_option(Option(
+                    Align.center(Text(self.no_matches, style="not bold")),
+                    disabled=True, id=self._NO_MATCHES))
+                self._list_visible = True
+            else:  # discovery mode: nothing to say about no matches
+                self._list_visible = False
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)

@@ -35,7 +35,7 @@ _SHEET_ROWS = {"target": "targets", "entered": "entered", "manual": "manual",
                "adjustment": "adjustments"}
 
 CONFLICTS_KEY = "__conflicts__"  # a reserved "program" in the store's measures cache
-CONFLICTS_VERSION = "conflicts-1"  # bump when the cached form or the finding changes
+CONFLICTS_VERSION = "conflicts-2"  # bump when the cached form or the finding changes
 
 
 class HistoryService:
@@ -43,14 +43,14 @@ class HistoryService:
 
     def __init__(
         self, context: OfficeContext, programs: ProgramService, roster: RosterService,
-        late: Callable[[str | None], set[str]] | None = None,
+        late: Callable[[int | None], set[str]] | None = None,
     ) -> None:
         self._context = context
         self._programs = programs
         self._roster = roster
         # The ids of late edits: recorded after the latest publication of a period they
         # touch (publications.py); `edits` marks them.
-        self._late = late or (lambda program: set())
+        self._late = late or (lambda year: set())
 
     def journal(self, village: str | None = None, program: str | None = None) -> History:
         """The History of the township documents and every held village document (or
@@ -81,7 +81,8 @@ class HistoryService:
         sheet's period."""
         history = self.journal(village, program)
         chosen = history.listing(program=program, village=village, office=office, **filters)
-        late = self._late(program) if chosen else set()
+        # one program's history: only its year's publications are read
+        late = self._late(self._year(program) if program else None) if chosen else set()
         return [history.edit_record(e) | {"late": e.id in late} for e in chosen]
 
     def current_value(self, cell: Cell, year: int | None = None) -> Any:
@@ -109,6 +110,20 @@ class HistoryService:
         return found.deleted if column == DELETED else found.cells.get(column)
 
     def blame(self, program: str, village: str, row: str, column: str) -> list[JournalEntry]:
+        history, shown = self._cell_history(program, village, row, column)
+        return history.blame(program, village, row, column, shown)
+
+    def blame_branches(
+        self, program: str, village: str, row: str, column: str,
+    ) -> list[list[JournalEntry]]:
+        """The chain behind each competing value of a conflicted cell (the shown value's
+        first); for a cell in no conflict, its one blame chain."""
+        history, shown = self._cell_history(program, village, row, column)
+        return history.chains((program, village, row, column), shown)
+
+    def _cell_history(self, program: str, village: str, row: str,
+                      column: str) -> tuple[History, Any]:
+        """The journal entries a cell's chains are made of, and the value it shows now."""
         # A township value's journal is in the township document of its program's year, a
         # ledger cell's in the village's: only that one is read.
         context = self._context
@@ -126,9 +141,7 @@ class HistoryService:
             # A cell's chain is its own entries: the row's implied adds are enough.
             entries = store.replica(document).journal_entries([f"{program}/{row}"])
             context.close_unless(document, was_open)
-        history = History(entries)
-        return history.blame(program, village, row, column,
-                             self.current_value((program, village, row, column), year))
+        return History(entries), self.current_value((program, village, row, column), year)
 
     def conflicts(self) -> list[Conflict]:
         """Every open conflict of every held document (every year), ordered by cell."""
@@ -253,7 +266,7 @@ def _conflict_from_plain(plain: dict[str, Any]) -> Conflict:
     return Conflict(
         id=plain["id"], program=plain["program"], village=plain["village"], row=plain["row"],
         column=plain["column"], shown=plain["shown"],
-        values=tuple(ConflictValue(v["edit"], v["office"], v["at"], v["value"])
-                     for v in plain["values"]),
+        values=tuple(ConflictValue(v["edit"], v["office"], v["at"], v["value"],
+                                   v.get("user", "")) for v in plain["values"]),
         roots=tuple(plain["roots"]), entries=tuple(plain["entries"]),
     )

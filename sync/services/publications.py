@@ -84,7 +84,8 @@ class PublicationService:
         self._programs = programs
         self._roster = roster
         self._ranking = ranking
-        self._late_seen: tuple[str, set[str]] | None = None  # (data version, late edit ids)
+        # ((data version, year asked for), late edit ids)
+        self._late_seen: tuple[tuple[str, int | None], set[str]] | None = None
 
     # -- reading ------------------------------------------------------------------------
 
@@ -93,15 +94,15 @@ class PublicationService:
         # program: the one of its year.
         return self._context.township_doc(self._programs.get(program_id).year)
 
-    def all(self, program_id: str | None = None) -> list[Publication]:
-        """Every publication (of one program, else of every year's programs), by
-        program, period and version."""
+    def all(self, program_id: str | None = None, year: int | None = None) -> list[Publication]:
+        """Every publication (of one program, else of `year`'s programs, else of every
+        year's), by program, period and version."""
         if program_id is not None:
             found, _ = self._township(program_id).publications()
             return [p for p in found if p.program == program_id]
         every: list[Publication] = []
-        for year in self._programs.years():
-            every += self._context.township_doc(year).publications()[0]
+        for held in [year] if year is not None else self._programs.years():
+            every += self._context.township_doc(held).publications()[0]
         return sorted(every, key=lambda p: (p.program, p.period, p.version))
 
     def latest(self, program_id: str, period: str | None = None) -> Publication:
@@ -266,19 +267,15 @@ class PublicationService:
         # The township's name is kept with the roster (context.py), in one year's document.
         return labels_of(self._context.roster_doc().name, program, sheet)
 
-    def late_edit_ids(self, program_id: str | None = None) -> set[str]:
-        """Edits late for the latest publication of some period (of `program_id`, else of
-        every program: `history` marks them); kept until any document changes. With a
-        program, only its year's documents are read."""
-        version = f"{self._context.store.db.documents.digest()}/{program_id or ''}"
+    def late_edit_ids(self, year: int | None = None) -> set[str]:
+        """Edits late for the latest publication of some program's period (`history`
+        marks them), of `year`'s programs only when given (another year's documents are
+        not opened); kept until any document changes."""
+        version = (self._context.store.db.documents.digest(), year)
         if self._late_seen is not None and self._late_seen[0] == version:
             return self._late_seen[1]
         found: set[str] = set()
-        try:
-            publications = self.all(program_id)
-        except Refusal:
-            publications = []  # no such program here: nothing is late
-        for publication in latest_each(publications):
+        for publication in latest_each(self.all(year=year)):
             try:
                 found |= {e.id for e in self.late_edits(publication)}
             except Refusal:

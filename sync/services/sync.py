@@ -363,6 +363,11 @@ class SyncService:
         invitation's; None when there is neither."""
         return address_to_offer(self._context.store)
 
+    def invited_address(self) -> str | None:
+        """Where the invitation this office joined with said the township serves (None: a
+        township, or an invitation without an address)."""
+        return self._context.store.db.settings.get(INVITED_ADDRESS) or None
+
     def peers(self) -> list[PeerStatus]:
         """Every peer this home synced with, as `vledger status` lists them."""
         return [

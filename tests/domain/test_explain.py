@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.domain.example_loader import (
     example_program,
     example_villages,
 )
-from vledger.domain.explain import explain_village, render
+from vledger.domain.explain import explain_village, marks_line, render
 from vledger.domain.ranking import RankingSheet, rank_sheet
 
 
@@ -34,7 +35,7 @@ def test_q1_v03_in_chinese_reads_like_the_assessor_s_sheet() -> None:
         "宣传活动目标：年度任务 8，按 4:3:3 分解 → 第一阶段 3（8×4/10 = 3.2，取整 3，余数分配 +0）"
         in text
     )
-    assert "宣传活动（按完成比例计分）：20 × min(4, 3) / 3 + 1 × 1 = 21" in text
+    assert "宣传活动（按完成比例计分）：20 × min(4, 3) / 3 + 1 × 1（超过目标） = 21" in text
     # fix_rate: no rows → 100%; 25 + 0.5 × 20 = 35 → max 30
     assert "隐患整改率（第一阶段）：分母为 0 行，按 100% 计" in text
     assert "隐患整改率：35 超过上限 30 → 30" in text
@@ -63,6 +64,36 @@ def test_year_v04_shows_veto_warning_rank_bonus_and_penalty() -> None:
     assert "总分：各项得分 72.50 + 加扣分 0.00 + 阶段排名加分 2.00 = 74.50" in text
     assert "处罚：倒数第 1 名罚 1000 元" in text
     assert "南片：v03、v04 未全面完成 → 罚 5000 元" in text
+
+
+def test_english_says_rules_in_plain_words_without_zero_terms() -> None:
+    text = lines("Q1", "v03", "en")
+    assert ("宣传活动 (in proportion to the target): 20 points × min(4, 3) / 3 + 1 for each of "
+            "1 above the target = 21") in text
+    every = [line for period in ("Q1", "Q2", "Q3", "year") for village in ("v01", "v02", "v03")
+             for line in lines(period, village, "en")]
+    assert not any("proportional" in line or "linear" in line for line in every)
+    # a bonus or penalty term that adds nothing ("+ 0.5 × 0") is left out
+    assert not any(re.search(r"[+−] [\d.]+ × 0\b|[+−] 0 ×", line) for line in every)
+
+
+def test_counted_rows_are_named_by_their_date_and_cells() -> None:
+    steps = explain_village(sheet("Q1"), "v03")
+    labels = {f"v03-{i}": f"2026-01-0{i} 宣传活动" for i in range(1, 10)}
+    text = render(steps, "zh", labels)
+    assert "宣传活动（第一阶段）：4次，台账行 2026-01-02 宣传活动、2026-01-03 宣传活动、" \
+           "2026-01-04 宣传活动、2026-01-05 宣传活动" in text
+    assert not any("v03-2" in line for line in text)
+
+
+def test_the_marks_column_is_explained() -> None:
+    year = sheet("year")
+    assert "一票否决项大于 0" in marks_line(year.row("v04")).text("zh")
+    q1 = sheet("Q1")
+    said = {r.village: marks_line(r).text("en") for r in q1.rows}
+    assert said["v03"].startswith("the marks column is empty: not complete")
+    assert any("\"complete\"" in line for line in said.values()) or all(
+        not r.complete for r in q1.rows)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -180,12 +180,24 @@ def test_conflict_json_shape_and_keep() -> None:
     [conflict] = history.conflicts(shown_as(2))
     plain = conflict.to_plain()
     assert set(plain) == {"id", "program", "village", "row", "column", "shown", "values"}
+    # who made each value too (cli.md: "more fields may be added")
     assert plain["values"][0] == {
-        "edit": "c", "office": "town", "at": "2026-03-05T10:03:00+08:00", "value": 7
+        "edit": "c", "office": "town", "user": "clerk", "at": "2026-03-05T10:03:00+08:00",
+        "value": 7,
     }
     assert conflict.value_of("b") == 2
     with pytest.raises(ValueError, match="not one of the competing"):
         conflict.value_of("a")
+
+
+def test_chains_of_a_conflicted_cell_one_per_value_shown_first() -> None:
+    history = History([edit("a", 1, 1), edit("b", 2, 2, "a"),
+                       edit("c", 3, 7, "a", office="town"), edit("d", 4, 8, "c", office="town")])
+    chains = history.chains(COUNT, 2)
+    assert [[e.id for e in chain] for chain in chains] == [["b", "a"], ["d", "c", "a"]]
+    assert [e.id for e in history.chains(COUNT, 8)[0]] == ["d", "c", "a"]
+    settled = History([edit("a", 1, 1), edit("b", 2, 2, "a")])
+    assert [[e.id for e in c] for c in settled.chains(COUNT, 2)] == [["b", "a"]]
 
 
 def test_conflict_id_depends_on_cell_and_branches() -> None:

@@ -173,7 +173,7 @@ def test_the_ui_starts_in_the_language_last_chosen_in_the_home(
     make_township(home)
     started: list[str] = []
     monkeypatch.setattr("vledger.tui.app.run_app",
-                        lambda _home, lang, serve=None: started.append(lang) or 0)
+                        lambda _home, lang, **_: started.append(lang) or 0)
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert remembered_lang(home) is None
     assert cli.main(["--home", str(home), "ui"]) == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,8 @@ def test_explain_names_the_rows_behind_a_score(run_vledger: RunVledger, example_
     assert lines[0].startswith("v03 ")
     assert any(line.startswith("rank") or "rank 1" in line.lower() for line in lines[1:])
     assert len(lines) > 10
+    # counted rows by their date and first cells, as the clerk knows them
+    assert any(re.search(r"(rows|台账行) 2026-\d\d-\d\d \S", line) for line in lines), out
     code, _, err = run_vledger("rank", PROGRAM, "--explain", "v77", home=example_home)
     assert (code, err.strip()) == (1, "no village v77 on the safety-2026 sheet")
 

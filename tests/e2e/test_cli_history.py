@@ -147,7 +147,7 @@ def test_a_concurrent_edit_is_a_conflict_until_resolved_with_keep(
     assert sorted((v["office"], v["value"]) for v in conflict["values"]) == [
         ("t1", "隐患排查"), ("v01", "应急演练")]
     assert conflict["shown"] in ("隐患排查", "应急演练")
-    assert set(conflict["values"][0]) == {"edit", "office", "at", "value"}
+    assert set(conflict["values"][0]) == {"edit", "office", "user", "at", "value"}
     ids = {v["office"]: v["edit"] for v in conflict["values"]}
 
     edits = {e["id"]: e for e in as_json(run_vledger, "history", home=township)["edits"]}

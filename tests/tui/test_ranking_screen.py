@@ -20,6 +20,7 @@ from tests.sync.homes import create_township
 from vledger.domain.explain import explain_village, render
 from vledger.domain.ranking import RankingSheet
 from vledger.sync.services.office import Office
+from vledger.tui.screens.cell_words import ledger_row_labels
 from vledger.tui.screens.explain import ExplainScreen, focus_lines
 from vledger.tui.screens.ranking import RankingScreen
 
@@ -123,16 +124,19 @@ async def test_q1_sheet_shows_the_worked_example(office: Office) -> None:
 async def test_enter_on_fix_rate_opens_its_explanation(office: Office) -> None:
     sheet = office.ranking.sheet(PROGRAM, "Q1")
     steps = explain_village(sheet, "v01")
-    lines = render(steps, "zh")
+    # counted rows by their date and first cells, not their random ids
+    labels = ledger_row_labels(office, office.programs.get(PROGRAM), "v01")
+    lines = render(steps, "zh", labels)
     wanted = [lines[i] for i in focus_lines(sheet, "v01", "fix_rate", steps)]
     assert any("隐患整改率" in line and "80" in line for line in wanted)  # the threshold line
+    assert not any(row_id in line for row_id in labels for line in lines)
     async with ranking_app(office).run_test(size=(120, 40)) as pilot:
         screen = pilot.app.screen
         assert isinstance(screen, RankingScreen)
         grid = screen.grid
         grid.move_to_row_id("v01", "fix_rate")
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         panel = pilot.app.screen
         assert isinstance(panel, ExplainScreen)
         assert panel.focused_lines == wanted
@@ -303,3 +307,28 @@ def test_explanation_snapshot(size: tuple[int, int], snap_compare: Any) -> None:
     sheet = example_sheet("Q1")
     app = ScreenApp(lambda: ExplainScreen(sheet, "v01", "fix_rate", "zh", "隐患整改率"))
     assert snap_compare(app, terminal_size=size)
+
+
+async def test_enter_on_the_marks_column_says_what_the_marks_mean(office: Office) -> None:
+    sheet = office.ranking.sheet(PROGRAM, "Q1")
+    async with ranking_app(office, "en").run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RankingScreen)
+        for village in ("v03", "v04"):
+            screen.grid.move_to_row_id(village, "marks")
+            await pilot.press("enter")
+            await settle(pilot)
+            panel = pilot.app.screen
+            assert isinstance(panel, ExplainScreen)
+            note = str(panel.query_one("#explain-note-0", Static).render())
+            row = sheet.row(village)
+            if row.vetoed:
+                assert note.startswith('marks column: "vetoed"')
+            elif row.complete:
+                assert note.startswith('marks column: "complete"')
+            elif row.warnings:
+                assert f'"⚠{len(row.warnings)}": {len(row.warnings)} ledger row' in note
+            else:
+                assert note.startswith("the marks column is empty")
+            await pilot.press("escape")
+            await settle(pilot)

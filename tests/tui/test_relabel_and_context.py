@@ -61,7 +61,7 @@ async def test_ctrl_l_retitles_history_conflicts_sync_and_blame(demo_home: Path)
         await open_ledger(pilot)
         await pilot.press("ctrl+b")
         before, after = await switch_and_compare(pilot)
-        assert {before[0], after[0]} == {"时间", "time"} and before != after
+        assert {before[0], after[0]} == {"链", "chain"} and before != after
         assert app.errors == []
 
 

@@ -29,8 +29,10 @@ def township_with_village(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def listed(screen: SyncScreen, office: str) -> dict[str, str] | None:
+    """The peers table's row of `office` (the table names offices by their names)."""
+    name = screen.facts.office_name(office)
     for row in screen.model.row_ids():
-        if screen.model.display(row, "office") == office:
+        if screen.model.display(row, "office") == name:
             return {c.id: screen.model.display(row, c.id) for c in screen.model.columns}
     return None
 

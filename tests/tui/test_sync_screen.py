@@ -10,6 +10,7 @@ import pytest
 from test_ranking_screen import DATA, EXAMPLES, PROGRAM, ScreenApp, _csv
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
+from ui_helpers import settle
 
 from vledger.sync.link.bundle import export_bundle
 from vledger.sync.link.transport import Server
@@ -33,9 +34,11 @@ def township(tmp_path: Path) -> Iterator[Office]:
     opened.close()
 
 
-def join_village(township: Office, tmp_path: Path, village: str = "v01") -> Office:
-    """`village` joined with an invitation, its device enrolled by the township."""
-    invitation = township.devices.invite(village, tmp_path / f"{village}.invite")
+def join_village(township: Office, tmp_path: Path, village: str = "v01",
+                 address: str | None = None) -> Office:
+    """`village` joined with an invitation (naming where the township serves, when
+    `address`), its device enrolled by the township."""
+    invitation = township.devices.invite(village, tmp_path / f"{village}.invite", address)
     office, reply = join(tmp_path / village, invitation, user=f"{village}-clerk")
     township.devices.enroll(reply)
     return office
@@ -73,9 +76,9 @@ async def test_sync_now_sends_the_townships_edit_to_a_village_server(
             await pilot.press("s")
             await wait_idle(pilot, screen)
             text = str(status_of(screen).render())
-            assert "synced with v01" in text and not status_of(screen).has_class("-refused")
+            assert "synced with 东坪村" in text and not status_of(screen).has_class("-refused")
             [address] = screen.model.row_ids()
-            assert screen.model.display(address, "office") == "v01"
+            assert screen.model.display(address, "office") == "东坪村"
             assert screen.model.display(address, "state") == "in step"
             sent, received = screen.model.display(address, "changes").split("/")
             assert int(sent) > 0 and int(received) >= 0
@@ -96,7 +99,7 @@ async def test_unreachable_peer_is_reported(township: Office) -> None:
         assert status_of(screen).has_class("-refused")
         assert "无法与 127.0.0.1:1 同步" in str(status_of(screen).render())
         [address] = screen.model.row_ids()
-        assert screen.model.display(address, "state") == "失败"
+        assert screen.model.display(address, "state").startswith("失败：连接被拒绝")
         screen.query_one("#sync-address", Input).value = "no port here:x"
         await pilot.press("s")
         await wait_idle(pilot, screen)
@@ -156,3 +159,47 @@ async def test_a_bad_bundle_is_refused_and_changes_nothing(
         assert status_of(screen).has_class("-refused")
         assert "nothing changed" in str(status_of(screen).render())
     assert township.history.edits() == before
+
+
+async def test_a_village_is_offered_the_invitations_address_and_a_failure_says_why(
+    township: Office, tmp_path: Path
+) -> None:
+    village = join_village(township, tmp_path, address="127.0.0.1:1")
+    try:
+        app = ScreenApp(lambda: SyncScreen(village, "zh"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = pilot.app.screen
+            assert isinstance(screen, SyncScreen)
+            await settle(pilot)
+            assert screen.query_one("#sync-address", Input).value == "127.0.0.1:1"
+            await pilot.press("s")
+            await wait_idle(pilot, screen)
+            said = str(status_of(screen).render())
+            assert said.count("无法与 127.0.0.1:1 同步") == 1, said
+            [row] = [r for r in screen.model.row_ids()
+                     if screen.model.display(r, "address") == "127.0.0.1:1"]
+            # the invitation's address is where the township serves
+            assert screen.model.display(row, "office") == "示例乡"
+            state = screen.model.display(row, "state")
+            assert state.startswith("失败：") and len(state) > len("失败：")
+            assert screen.model.display(row, "at")
+    finally:
+        village.close()
+
+
+async def test_a_failed_address_nobody_answered_at_is_named_so(township: Office) -> None:
+    app = ScreenApp(lambda: SyncScreen(township, "en"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, SyncScreen)
+        await settle(pilot)
+        # a township has no invitation: the usual address is offered
+        assert screen.query_one("#sync-address", Input).value == "127.0.0.1:7420"
+        screen.query_one("#sync-address", Input).value = "127.0.0.1:1"
+        await pilot.press("s")
+        await wait_idle(pilot, screen)
+        said = str(status_of(screen).render())
+        assert said.count("could not sync with") == 1, said
+        [row] = screen.model.row_ids()
+        assert screen.model.display(row, "office") == "no answer"
+        assert screen.model.display(row, "state").startswith("failed: ")

@@ -69,6 +69,11 @@ def run_rank(args: argparse.Namespace) -> int:
             sheet = office.publications.recompute(publication)
         else:
             sheet = office.ranking.sheet(args.program, args.period)
+        rows: dict[str, str] = {}
+        if args.explain is not None:  # counted rows by their date and first cells
+            from vledger.tui.screens.cell_words import ledger_row_labels
+
+            rows = ledger_row_labels(office, program, args.explain)
     if args.explain is not None:
         from vledger.domain.explain import explain_village, render
 
@@ -80,7 +85,7 @@ def run_rank(args: argparse.Namespace) -> int:
             )) from None
         row = sheet.row(args.explain)
         print(f"{row.village} {row.name} — {sheet.program_title} {sheet.period_title}")
-        for line in render(steps, args.lang):
+        for line in render(steps, args.lang, rows):
             print(line)
         return 0
     if args.json:

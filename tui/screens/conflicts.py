@@ -1,6 +1,9 @@
-"""Conflicts (冲突): every open conflict, one line per competing value with its office and
-time; Enter keeps the value under the cursor (the history service writes a recorded
-resolve).
+"""Conflicts (冲突): every open conflict, one line per competing value with whose it is and
+when; Enter keeps the value under the cursor (the history service writes a recorded
+resolve). Above the list the conflict under the cursor is said whole, in names: the
+village, the program, the row by its date and first cells, the column, and each competing
+value with its office's name, who and when (tui/screens/cell_words.py), so it reads at 80
+columns as at 120.
 
 The list follows the data: the app hears when some document moved (a sync arrived, another
 screen or process edited) and the conflicts are read again on the office's worker. The
@@ -16,7 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
-from vledger.domain.history import Conflict
+from vledger.domain.history import Conflict, ConflictValue
 from vledger.errors import VledgerError
 from vledger.messages import say
 from vledger.tui.commands import Command
@@ -27,6 +30,7 @@ from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
 from vledger.tui.office_worker import StoreChange
 from vledger.tui.screens.base import OfficeScreen
+from vledger.tui.screens.cell_words import NO_WORDS, LedgerWords, read_cell_words
 from vledger.tui.screens.history_text import problem_text, show_time, show_value
 
 if TYPE_CHECKING:
@@ -41,30 +45,59 @@ CONFLICT_COMMANDS: tuple[Command, ...] = (
 
 
 def conflict_columns(lang: str) -> list[GridColumn]:
+    """At 80 columns: which cell (village and column), the value, whether it shows now,
+    whose and when; then the row, the program and the ids, scrolled to."""
     return [
-        text_column("where", say(lang, "ui.conflicts.col.cell"), 24),
-        text_column("value", say(lang, "ui.conflicts.col.value"), 12),
-        text_column("office", say(lang, "ui.history.col.office"), 6),
+        text_column("where", say(lang, "ui.conflicts.col.cell"), 15),
+        text_column("value", say(lang, "ui.conflicts.col.value"), 16),
+        text_column("shown", say(lang, "ui.conflicts.col.shown"), 3),
+        text_column("who", say(lang, "ui.conflicts.col.who"), 11),
         text_column("at", say(lang, "ui.history.col.time"), 16),
-        text_column("shown", say(lang, "ui.conflicts.col.shown"), 6),
+        text_column("row", say(lang, "ui.history.col.row"), 24),
+        text_column("program", say(lang, "ui.history.col.program"), 22),
         text_column("edit", say(lang, "ui.conflicts.col.edit"), 10),
         text_column("conflict", say(lang, "ui.conflicts.col.conflict"), 11),
     ]
 
 
-def conflict_rows(conflicts: Sequence[Conflict], lang: str) -> list[tuple[str, dict[str, str]]]:
+def is_shown(conflict: Conflict, value: ConflictValue) -> bool:
+    return value.value == conflict.shown and type(value.value) is type(conflict.shown)
+
+
+def conflict_rows(conflicts: Sequence[Conflict], lang: str,
+                  words: LedgerWords | None = None) -> list[tuple[str, dict[str, str]]]:
     """One grid row per competing value, keyed `conflict/edit`."""
+    words = words or NO_WORDS
     rows: list[tuple[str, dict[str, str]]] = []
     for conflict in conflicts:
-        where = f"{conflict.village}/{conflict.program}/{conflict.row}/{conflict.column}"
+        cell = words.cell(conflict.cell, lang)
         for value in conflict.values:
-            shown = value.value == conflict.shown and type(value.value) is type(conflict.shown)
+            office = words.names.get(value.office, value.office)
             rows.append((f"{conflict.id}/{value.edit}", {
-                "where": where, "value": show_value(value.value, lang, conflict.column),
-                "office": value.office, "at": show_time(value.at),
-                "shown": ("●" if shown else ""), "edit": value.edit, "conflict": conflict.id,
+                "where": f"{cell.village} {cell.column}",
+                "value": show_value(value.value, lang, conflict.column),
+                "shown": "●" if is_shown(conflict, value) else "",
+                "who": f"{office} {value.user}".strip(), "at": show_time(value.at),
+                "row": cell.row, "program": cell.program,
+                "edit": value.edit, "conflict": conflict.id,
             }))
     return rows
+
+
+def conflict_text(conflict: Conflict, lang: str, words: LedgerWords | None = None) -> str:
+    """The whole of one conflict above the list, whatever the terminal's width: where the
+    cell is, then each competing value in full with whose and when it is."""
+    words = words or NO_WORDS
+    cell = words.cell(conflict.cell, lang)
+    lines = [say(lang, "ui.conflicts.cell", village=cell.village, program=cell.program,
+                 row=cell.row, column=cell.column)]
+    for value in conflict.values:
+        office = words.names.get(value.office, value.office)
+        lines.append(say(lang, "ui.conflicts.value-line",
+                         mark="●" if is_shown(conflict, value) else "○",
+                         value=show_value(value.value, lang, conflict.column),
+                         who=f"{office} {value.user}".strip(), at=show_time(value.at)))
+    return "\n".join(lines)
 
 
 class ConflictsScreen(OfficeScreen):
@@ -73,6 +106,7 @@ class ConflictsScreen(OfficeScreen):
     SCREEN_COMMANDS = CONFLICT_COMMANDS
     DEFAULT_CSS = """
     ConflictsScreen #conflicts-status { height: auto; background: $panel; }
+    ConflictsScreen #conflicts-cell { height: auto; padding: 0 1; color: $text; }
     ConflictsScreen #conflicts-status.-refused { background: $error; }
     """
 
@@ -80,6 +114,7 @@ class ConflictsScreen(OfficeScreen):
         super().__init__(office, lang)
         self.params = dict(filters)
         self.conflicts: list[Conflict] = []
+        self.words = NO_WORDS  # how the conflicts' cells read (read with them)
         self.message = ""  # what was done last (a settle), shown before the count
         self._asked = 0
         self.model = TableModel(conflict_columns(self.lang))
@@ -94,6 +129,7 @@ class ConflictsScreen(OfficeScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="conflicts-status", markup=False)
+        yield Static("", id="conflicts-cell", markup=False)
         yield self.grid
         yield Footer()
 
@@ -108,16 +144,19 @@ class ConflictsScreen(OfficeScreen):
 
     def _load(self, message: str, settle: tuple[str, str] | None = None) -> None:
         self._asked += 1
-        number, lang = self._asked, self.lang
+        number = self._asked
 
-        def job(office: Office) -> tuple[list[Conflict], str]:
+        settled = self._settled_text(settle) if settle is not None else ""
+
+        def job(office: Office) -> tuple[list[Conflict], LedgerWords, str]:
             said = message
             if settle is not None:
                 office.history.resolve(settle[0], keep=settle[1])
-                said = say(lang, "ui.conflicts.settled", conflict=settle[0])
-            return office.history.conflicts(), said
+                said = settled
+            conflicts = office.history.conflicts()
+            return conflicts, read_cell_words(office, [c.cell for c in conflicts]), said
 
-        def read(found: tuple[list[Conflict], str]) -> None:
+        def read(found: tuple[list[Conflict], LedgerWords, str]) -> None:
             if number == self._asked or settle is not None:
                 self._show(*found)
 
@@ -126,10 +165,35 @@ class ConflictsScreen(OfficeScreen):
 
         self.ask(job, read, failed=refused, write=settle is not None)
 
-    def _show(self, conflicts: list[Conflict], message: str) -> None:
+    def _settled_text(self, settle: tuple[str, str]) -> str:
+        conflict_id, edit = settle
+        conflict = next((c for c in self.conflicts if c.id == conflict_id), None)
+        if conflict is None:
+            return say(self.lang, "ui.conflicts.settled", cell=conflict_id, value="")
+        cell = self.words.cell(conflict.cell, self.lang)
+        kept = next((v.value for v in conflict.values if v.edit == edit), None)
+        return say(self.lang, "ui.conflicts.settled", cell=f"{cell.village} {cell.column}",
+                   value=show_value(kept, self.lang, conflict.column))
+
+    def _show(self, conflicts: list[Conflict], words: LedgerWords, message: str) -> None:
         self.conflicts = conflicts
+        self.words = words
         self.message = message
         self.show_conflicts()
+
+    @on(Grid.CursorMoved, "#conflicts-grid")
+    def cursor_moved(self, event: Grid.CursorMoved) -> None:
+        self.show_cell()
+
+    def show_cell(self) -> None:
+        """The conflict under the cursor, whole: village, program, row, column, shown."""
+        row_id = self.grid.cursor_row_id
+        conflict_id = row_id.split("/", 1)[0] if row_id else None
+        conflict = next((c for c in self.conflicts if c.id == conflict_id), None)
+        box = self.query_one("#conflicts-cell", Static)
+        box.display = conflict is not None
+        if conflict is not None:
+            box.update(conflict_text(conflict, self.lang, self.words))
 
     def label(self) -> None:
         if self.grid.lang != self.lang:  # a language switch: titles, values and status
@@ -137,8 +201,9 @@ class ConflictsScreen(OfficeScreen):
             self.show_conflicts()
 
     def show_conflicts(self) -> None:
-        self.model.set_rows(conflict_rows(self.conflicts, self.lang))
+        self.model.set_rows(conflict_rows(self.conflicts, self.lang, self.words))
         self.grid.refresh_model()
+        self.show_cell()
         message = self.message
         count = len(self.conflicts)
         text = (say(self.lang, "ui.conflicts.open", count=count) if count

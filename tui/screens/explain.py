@@ -6,18 +6,20 @@ the number the clerk pressed Enter on: the derivation reads top to bottom
 like a hand calculation, so the marked lines keep their context. Above it, `notes`
 say what the ranking screen adds: which sheet this is (as published), and for a number
 that moved since the publication its old and new value and the late edits behind it.
+Counted rows are named by their date and first cells (`rows`, read by the ranking screen on
+the office's worker); the marks column is explained by what each of its marks means.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from vledger.domain.explain import Step, explain_village, render
+from vledger.domain.explain import Step, explain_village, marks_line, render
 from vledger.domain.ranking import RankingSheet
 from vledger.messages import say
 from vledger.tui.commands import Command, bindings
@@ -89,6 +91,7 @@ class ExplainScreen(ModalScreen[None]):
     def __init__(
         self, sheet: RankingSheet, village: str, column: str = "village", lang: str = "zh",
         column_title: str = "", notes: Sequence[str] = (),
+        rows: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.lang = "zh" if lang == "zh" else "en"
@@ -96,10 +99,12 @@ class ExplainScreen(ModalScreen[None]):
         self.village = village
         self.column = column
         self.steps = explain_village(sheet, village)
-        self.lines = render(self.steps, self.lang)
+        self.lines = render(self.steps, self.lang, rows)
         self.marked = focus_lines(sheet, village, column, self.steps)
         self.column_title = column_title or column
         self.notes = list(notes)
+        if column == "marks":  # what the marks mean comes first, then the steps behind them
+            self.notes.insert(0, marks_line(sheet.row(village)).text(self.lang))
         self._cursor = 0
         # In place of Screen's (Tab keys, no ids): this screen has no fields to tab between.
         set_bindings(self, bindings(EXPLAIN_COMMANDS, self.lang))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.widgets import Footer, Static
 
 from vledger.tui.grid.model import GridModel
+from vledger.tui.grid.read_only import ReadOnlyGrid
 from vledger.tui.grid.view import Grid
 from vledger.tui.screens.base import OfficeScreen
 
@@ -17,8 +18,9 @@ class GridScreen(OfficeScreen):
         return self.grid
 
     def replace_grid(self, model: GridModel | None, *, empty: Static, why_empty: str = "",
-                     classes: str = "") -> None:
-        """Swap the grid for one over `model`, or, with no model, say why there is none."""
+                     classes: str = "", read_only: bool = False) -> None:
+        """Swap the grid for one over `model`, or, with no model, say why there is none;
+        `read_only`: a grid to look at (no editor, no row keys)."""
         if self.grid is not None:
             self.grid.remove()
             self.grid = None
@@ -26,6 +28,10 @@ class GridScreen(OfficeScreen):
         if model is None:
             empty.update(why_empty)
             return
-        self.grid = Grid(model, lang=self.lang, classes=classes)
+        if read_only:
+            self.grid = ReadOnlyGrid(model, lang=self.lang, enter=None)  # type: ignore[arg-type]
+            self.grid.set_classes(classes)
+        else:
+            self.grid = Grid(model, lang=self.lang, classes=classes)
         self.mount(self.grid, before=self.query_one(Footer))
         self.grid.focus()

@@ -13,6 +13,10 @@ from vledger.messages import localize, say
 OP_NAMES = {
     "add": "ui.op.add", "set": "ui.op.set", "delete": "ui.op.delete",
     "restore": "ui.op.restore", "resolve": "ui.op.resolve", "publish": "ui.op.publish",
+    # the township document's own edits (documents/township.py, trust/roster.py)
+    "target": "ui.op.target", "entered": "ui.op.entered", "manual": "ui.op.manual",
+    "adjustment": "ui.op.adjustment", "name": "ui.op.name", "office": "ui.op.office",
+    "program": "ui.op.program", "device": "ui.op.device",
 }
 
 

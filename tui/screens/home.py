@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from vledger.domain.program import Program
     from vledger.sync.services.brought import Brought
     from vledger.sync.services.office import Office
-    from vledger.sync.services.sync import PeerStatus
+    from vledger.sync.services.sync import SyncState
 
 C = Command
 HOME_COMMANDS: tuple[Command, ...] = (
@@ -60,14 +60,12 @@ del C
 @dataclass(frozen=True)
 class HomeCounts:
     conflicts: int
-    unsynced: int  # edits made here that no peer holds yet
-    last_sync: PeerStatus | None  # the latest sync; None when never
+    sync: SyncState  # never synced, or the last sync and the edits no peer holds yet
 
 
 def _count(office: Office) -> HomeCounts:
     """The home's counts (on the office's worker)."""
-    return HomeCounts(office.history.open_conflict_count(), office.sync.unsynced_edits(),
-                      office.sync.last_sync())
+    return HomeCounts(office.history.open_conflict_count(), office.sync.sync_state())
 
 
 class HomeScreen(OfficeScreen):
@@ -151,11 +149,16 @@ class HomeScreen(OfficeScreen):
             sync = conflicts = counting
         else:
             conflicts = str(counts.conflicts)
-            last = counts.last_sync
-            when = (t(self.lang, "not-synced") if last is None else
-                    say(self.lang, "ui.home.last-sync", office=last.office,
-                        at=show_time(last.last_sync)))
-            sync = f"{when} · {t(self.lang, 'unsynced')} {counts.unsynced}"
+            state = counts.sync
+            if state.last_sync is None or state.unsynced is None:
+                # Every edit of a home that never synced is unsynced: a count says nothing.
+                sync = state.text(self.lang)
+            else:
+                last = state.last_sync
+                when = say(self.lang, "ui.home.last-sync",
+                           office=self.facts.office_name(last.office),
+                           at=show_time(last.last_sync))
+                sync = f"{when} · {t(self.lang, 'unsynced')} {state.unsynced}"
         self.query_one("#home-sync", Static).update(f"{t(self.lang, 'sync')}: {sync}")
         self.query_one("#home-conflicts", Static).update(
             f"{t(self.lang, 'open-conflicts')}: {conflicts}")

@@ -37,6 +37,7 @@ from vledger.tui.grid.view import Grid
 from vledger.tui.i18n import t
 from vledger.tui.office_worker import StoreChange
 from vledger.tui.screens.base import OfficeScreen
+from vledger.tui.screens.cell_words import ledger_row_labels
 from vledger.tui.screens.explain import ExplainScreen
 from vledger.tui.screens.ranking_prompt import TextPrompt
 from vledger.tui.screens.ranking_rows import (
@@ -258,21 +259,27 @@ class RankingScreen(OfficeScreen):
             title = self.program.item(column_id).title
         notes = self._move_notes(village, column_id)
         publication = self.publication
-        if not (self.showing_published and publication is not None):
-            if village in {r.village for r in self.sheet.rows}:
-                self.app.push_screen(ExplainScreen(self.sheet, village, column_id, self.lang,
-                                                   title, notes))
-            return
-        # The sheet as published is explained from the documents as they were then.
-        stamp = say(self.lang, "ui.ranking.explain-published", version=publication.version,
-                    at=publication.at[:16].replace("T", " "))
-        def explain(sheet: RankingSheet) -> None:
+        program, live = self.program, self.sheet
+        published = self.showing_published and publication is not None
+        if published:
+            assert publication is not None
+            # The sheet as published is explained from the documents as they were then.
+            notes = [say(self.lang, "ui.ranking.explain-published",
+                         version=publication.version,
+                         at=publication.at[:16].replace("T", " ")), *notes]
+
+        def job(office: Office) -> tuple[RankingSheet, dict[str, str]]:
+            sheet = office.publications.recompute(publication) if published and publication \
+                else live
+            return sheet, ledger_row_labels(office, program, village)
+
+        def explain(found: tuple[RankingSheet, dict[str, str]]) -> None:
+            sheet, rows = found  # rows: how the clerk knows each counted row
             if village in {r.village for r in sheet.rows}:
                 self.app.push_screen(ExplainScreen(sheet, village, column_id, self.lang,
-                                                   title, [stamp, *notes]))
+                                                   title, notes, rows))
 
-        self.ask(lambda office: office.publications.recompute(publication), explain,
-                 failed=self.report)
+        self.ask(job, explain, failed=self.report)
 
     def _move_notes(self, village: str, column_id: str) -> list[str]:
         if self.changes is None:

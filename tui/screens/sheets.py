@@ -4,6 +4,8 @@ What another process stores in them (a command, a sync) shows within two seconds
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,6 +16,7 @@ from vledger.domain.program import YEAR
 from vledger.errors import VledgerError
 from vledger.messages import localize, say
 from vledger.tui.commands import Command
+from vledger.tui.grid.model import GridColumn
 from vledger.tui.grid.sheet_model import SHEET_KINDS, SheetKind, SheetModel, read_sheet
 from vledger.tui.i18n import t
 from vledger.tui.office_worker import StoreChange
@@ -36,6 +39,15 @@ SHEETS_COMMANDS: tuple[Command, ...] = (
 del C
 
 
+class SheetView(SheetModel):
+    """A village's look at a township sheet: the township alone fills these sheets, so no
+    cell takes a value (Enter, typing or a paste open no editor)."""
+
+    @property
+    def columns(self) -> Sequence[GridColumn]:
+        return tuple(replace(c, editable=False) for c in super().columns)
+
+
 class SheetsScreen(GridScreen):
     SCREEN_COMMANDS: ClassVar[tuple[Command, ...]] = SHEETS_COMMANDS
 
@@ -49,8 +61,14 @@ class SheetsScreen(GridScreen):
         self.kind: SheetKind = kind
         self._opening = 0
 
+    @property
+    def read_only(self) -> bool:
+        """A village sees the township's sheets; only the township changes them."""
+        return not self.facts.me.is_township
+
     def compose(self) -> ComposeResult:
         yield Static(id="sheets-title", classes="title-bar")
+        yield Static(id="sheets-why", classes="hint")
         yield Static(id="sheets-empty", classes="hint")
         yield Footer()
 
@@ -75,12 +93,13 @@ class SheetsScreen(GridScreen):
         def read(values: dict[tuple[str, str], Decimal]) -> None:
             if opening != self._opening:
                 return  # the clerk chose another sheet meanwhile
-            model = SheetModel(self.worker, self, program, kind, period,
-                               villages=self.facts.villages_of(program.year), values=values,
-                               lang=self.lang, refused=self._write_refused)
+            kind_of_model = SheetView if self.read_only else SheetModel
+            model = kind_of_model(self.worker, self, program, kind, period,
+                                  villages=self.facts.villages_of(program.year),
+                                  values=values, lang=self.lang, refused=self._write_refused)
             self.replace_grid(
                 model if model.sheet_columns else None, empty=empty, classes="sheet-grid",
-                why_empty=say(self.lang, "ui.sheets.no-such-sheet"))
+                why_empty=say(self.lang, "ui.sheets.no-such-sheet"), read_only=self.read_only)
 
         self.ask(lambda office: read_sheet(office, program, kind, period), read)
 
@@ -127,6 +146,10 @@ class SheetsScreen(GridScreen):
         else:
             parts.append(say(self.lang, "ui.sheets.whole-year"))
         self.query_one("#sheets-title", Static).update(" · ".join(parts))
+        why = self.query_one("#sheets-why", Static)
+        why.display = self.read_only
+        if self.read_only:
+            why.update(say(self.lang, "ui.sheets.read-only"))
         if self.grid is not None and self.grid.lang != self.lang:
             model = self.grid.model
             self.grid.set_lang(self.lang)

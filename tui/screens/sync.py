@@ -59,8 +59,9 @@ SYNC_COMMANDS: tuple[Command, ...] = (
 
 def peer_columns(lang: str) -> list[GridColumn]:
     return [
-        text_column("office", say(lang, "ui.sync.col.peer"), 6),
-        text_column("state", say(lang, "ui.sync.col.state"), 8),
+        text_column("office", say(lang, "ui.sync.col.peer"), 9),
+        # a failure says why here: "failed: connection refused"
+        text_column("state", say(lang, "ui.sync.col.state"), 18),
         text_column("at", say(lang, "ui.sync.col.last-sync"), 16),
         text_column("unconfirmed", say(lang, "ui.sync.col.unconfirmed"), 6),
         text_column("changes", say(lang, "ui.sync.col.changes"), 10),
@@ -94,6 +95,8 @@ class SyncScreen(OfficeScreen):
         super().__init__(office, lang, **params)
         self.known: list[dict[str, Any]] = []  # `status --json`'s peers
         self.session: dict[str, dict[str, Any]] = {}  # office or address -> what we saw
+        self.offices: dict[str, str] = {}  # address -> the office known to answer there
+        self.offered: str | None = None  # what `vledger sync` takes when given no address
         self.busy = False
         self._status: Child | None = None  # the `status --json` child reading now
         self._status_again = False  # asked again while it ran
@@ -111,7 +114,8 @@ class SyncScreen(OfficeScreen):
         yield Static("", id="sync-head", markup=False)
         with Horizontal(classes="sync-row"):
             yield Label("", id="label-address")
-            yield Input(DEFAULT_PEER, id="sync-address", compact=True)
+            # filled with the address to offer once the worker read it (on_mount)
+            yield Input("", id="sync-address", compact=True)
         with Horizontal(classes="sync-row"):
             yield Label("", id="label-bundle")
             yield Input("", id="sync-bundle", compact=True)
@@ -136,6 +140,18 @@ class SyncScreen(OfficeScreen):
         self.grid.focus()
         self.serving_changed()
         self.refresh_peers()
+        self.ask(_offer, self._offered)
+
+    def _offered(self, offer: tuple[str | None, str | None]) -> None:
+        """The last address that worked, else the invitation's (where the township serves):
+        in the address field unless the clerk typed one meanwhile."""
+        address, invited = offer
+        self.offered = address
+        if invited is not None:
+            self.offices.setdefault(invited, self.facts.me.township)
+        box = self.query_one("#sync-address", Input)
+        if not box.value:
+            box.value = address or DEFAULT_PEER
 
     def label(self) -> None:
         me = self.facts.identity
@@ -194,27 +210,32 @@ class SyncScreen(OfficeScreen):
     def show_peers(self) -> None:
         rows: dict[str, dict[str, str]] = {}
         by_office: dict[str, str] = {}
+        name = self.facts.office_name
         for peer in self.known:
             office = str(peer.get("office", ""))
             rows[str(peer.get("peer"))] = {
-                "office": office, "at": show_time(str(peer.get("last_sync", ""))),
+                "office": name(office), "at": show_time(str(peer.get("last_sync", ""))),
                 "unconfirmed": str(peer.get("unconfirmed", "")),
             }
             by_office.setdefault(office, str(peer.get("peer")))
         serving = getattr(self.app, "serving", None)
         for seen in (serving.peers.values() if serving is not None else ()):
             row_id = by_office.get(seen.office) or seen.peer
-            row = rows.setdefault(row_id, {"office": seen.office})
+            row = rows.setdefault(row_id, {"office": name(seen.office)})
             row["state"] = self._state_text(seen.state)
             if seen.last_sync:
                 row["at"] = show_time(seen.last_sync)
                 row["changes"] = f"{seen.sent}/{seen.received}"
         for key, seen in self.session.items():
-            row_id = by_office.get(seen.get("office", "")) or key
-            row = rows.setdefault(row_id, {"office": seen.get("office", "")})
+            office = seen.get("office") or self.offices.get(seen["address"], "")
+            row_id = by_office.get(office) or key
+            row = rows.setdefault(row_id, {
+                "office": name(office) if office else say(self.lang, "ui.sync.not-reached")})
             row["address"] = seen["address"]
             row["state"] = self._state_text(seen["state"])
-            row.setdefault("at", seen["at"])
+            if seen.get("why"):
+                row["state"] = say(self.lang, "ui.sync.failed-why", why=seen["why"])
+            row["at"] = seen["at"]
             if seen.get("changes"):
                 row["changes"] = seen["changes"]
         self.model.set_rows(list(rows.items()))
@@ -272,8 +293,9 @@ class SyncScreen(OfficeScreen):
     # -- sync now ------------------------------------------------------------------------
 
     def action_sync_now(self) -> None:
-        if not self.busy:
-            self.sync_with(self.query_one("#sync-address", Input).value.strip())
+        if not self.busy:  # a field left empty: the address `vledger sync` would take
+            typed = self.query_one("#sync-address", Input).value.strip()
+            self.sync_with(typed or self.offered or "")
 
     @on(Input.Submitted, "#sync-address")
     def address_entered(self, event: Input.Submitted) -> None:
@@ -306,9 +328,12 @@ class SyncScreen(OfficeScreen):
             if not self.is_attached:
                 return
             self._working(None)
-            self._synced(address, code, said, stderr)
+            # an empty field: `vledger sync` chose the address, and says which
+            tried = str(said.get("connecting", {}).get("address") or address)
+            self._synced(tried, code, said, stderr)
 
-        self._run("sync", address, "--json-log", "--timeout", f"{TIMEOUT:g}", on_line=heard,
+        given = [address] if address else []  # none: `vledger sync` says it needs one
+        self._run("sync", *given, "--json-log", "--timeout", f"{TIMEOUT:g}", on_line=heard,
                   on_exit=ended)
 
     def _synced(self, address: str, code: int, said: dict[str, Event],
@@ -316,21 +341,23 @@ class SyncScreen(OfficeScreen):
         done = said.get("synced")
         if code != 0 or done is None:  # unreachable, refused, cut: the home is unchanged
             problems = said.get("failed", {}).get("problems") or stderr[-3:] or [str(code)]
-            text = "; ".join(str(p) for p in problems)
-            if text.startswith("could not sync with "):  # the line names the address: once
-                text = text.split(": ", 1)[-1]
-            self.session[address] = {"address": address, "state": "failed", "at": _now()}
+            lines = [_without_address(str(p), address) for p in problems]
+            text = "; ".join(lines)
+            self.session[address] = {"address": address, "state": "failed", "at": _now(),
+                                     "why": lines[0]}
             self.show_peers()
             self.set_status(say(self.lang, "ui.sync.unreachable", address=address,
                                 problem=text), refused=True)
             return
         office = str(done.get("peer_office", ""))
         self.session.pop(address, None)  # a failure at this address is past
+        self.offices[address] = office
         sent, received = int(done.get("sent") or 0), int(done.get("received") or 0)
         self.session[office] = {"address": address, "office": office, "at": _now(),
                                 "state": "in-step", "changes": f"{sent}/{received}"}
         self.show_peers()
-        text = say(self.lang, "ui.sync.synced", office=office, sent=sent, received=received)
+        text = say(self.lang, "ui.sync.synced", office=self.facts.office_name(office),
+                   sent=sent, received=received)
         if isinstance(done.get("brought"), dict):  # what went each way and who moved
             from vledger.sync.services.brought import Brought
 
@@ -415,6 +442,21 @@ class SyncScreen(OfficeScreen):
             self.grid.focus()  # Esc in a field goes back to the peers first
         elif len(self.app.screen_stack) > 1:
             self.app.pop_screen()
+
+
+def _offer(office: Office) -> tuple[str | None, str | None]:
+    """On the worker: the address to offer, and the invitation's (the township's)."""
+    return office.sync.address_to_offer(), office.sync.invited_address()
+
+
+def _without_address(line: str, address: str) -> str:
+    """A failure line without its "could not sync with ADDRESS: " (the screen's own line
+    says that once), in whichever language the command said it."""
+    for lang in ("zh", "en"):
+        prefix = say(lang, "sync.unreachable", address=address, why="")
+        if line.startswith(prefix):
+            return line[len(prefix):]
+    return line
 
 
 def _now() -> str:

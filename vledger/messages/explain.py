@@ -10,6 +10,25 @@ from __future__ import annotations
 MESSAGES: dict[str, tuple[str, str]] = {
     "explain.none": ("无", "none"),
     "explain.year": ("全年", "year"),
+    # -- the sheet's marks column
+    "explain.marks": ("标记栏：{marks:semi}", "marks column: {marks:semi}"),
+    "explain.marks.complete": (
+        "“完成”：未被否决，各项目标都已完成（全面完成）",
+        "\"complete\": not vetoed and every item that can be met is met",
+    ),
+    "explain.marks.vetoed": (
+        "“否决”：一票否决项大于 0，排在未被否决的村之后",
+        "\"vetoed\": a veto indicator is above 0, so it ranks after every village not vetoed",
+    ),
+    "explain.marks.warnings": (
+        "“⚠{count}”：{count} 行台账不计入任何阶段（日期缺失、无法识别或不在本年度）",
+        "\"⚠{count}\": {count} ledger {count:row|rows} counted in no period "
+        "(no date, an unreadable date or another year)",
+    ),
+    "explain.marks.none": (
+        "标记栏为空：未全面完成，未被否决，所有台账行都计入了阶段",
+        "the marks column is empty: not complete, not vetoed, and every ledger row counted",
+    ),
     "explain.quantity": ("{value}{unit}", "{value} {unit}"),
     "explain.rows-more": ("{shown}、…（另 {more} 行）", "{shown}, … (+{more} more)"),
     # -- rows that count nowhere
@@ -73,36 +92,41 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # -- rules: the name, then the formula with the numbers filled in
     "explain.rule": ("{title}（{rule}）：{formula}", "{title} ({rule}): {formula}"),
-    "explain.rule.proportional": ("按完成比例计分", "proportional"),
-    "explain.rule.linear": ("按数量增减计分", "linear"),
-    "explain.rule.threshold": ("按达标线计分", "threshold"),
-    "explain.rule.full-at": ("达标得满分，以下按比例", "full at level"),
-    "explain.rule.per-event": ("按次扣分", "per event"),
-    "explain.rule.check": ("达到即得分", "check"),
-    "explain.rule.manual": ("评估打分", "manual"),
+    "explain.rule.proportional": ("按完成比例计分", "in proportion to the target"),
+    "explain.rule.linear": ("按数量增减计分", "points up and down with the count"),
+    "explain.rule.threshold": ("按达标线计分", "against a pass level"),
+    "explain.rule.full-at": ("达标得满分，以下按比例", "full points at the level, less below"),
+    "explain.rule.per-event": ("按次扣分", "points off for each event"),
+    "explain.rule.check": ("达到即得分", "points once reached"),
+    "explain.rule.manual": ("评估打分", "the assessor's points"),
     "explain.formula.proportional": (
-        "{points} × min({v}, {t}) / {t} + {bonus} × {over} = {raw}",
-        "{points} × min({v}, {t}) / {t} + {bonus} × {over} = {raw}",
+        "{points} × min({v}, {t}) / {t}{extra} = {raw}",
+        "{points} points × min({v}, {t}) / {t}{extra} = {raw}",
     ),
     "explain.formula.proportional-zero": (
-        "目标为 0，{points} + {bonus} × {v} = {raw}",
-        "target 0, so {points} + {bonus} × {v} = {raw}",
+        "目标为 0，得满分 {points}{extra} = {raw}",
+        "the target is 0: full {points} points{extra} = {raw}",
     ),
     "explain.formula.linear": (
-        "{points} + {bonus} × {over} − {penalty} × {under} = {raw}",
-        "{points} + {bonus} × {over} − {penalty} × {under} = {raw}",
+        "{points}{extra}{minus} = {raw}", "{points} points{extra}{minus} = {raw}"
     ),
     "explain.formula.threshold": (
-        "{points} + {bonus} × max({v} − {h}, 0) − {penalty} × max({h} − {v}, 0) = {raw}",
-        "{points} + {bonus} × max({v} − {h}, 0) − {penalty} × max({h} − {v}, 0) = {raw}",
+        "{points}{extra}{minus} = {raw}", "{points} points{extra}{minus} = {raw}"
+    ),
+    "explain.formula.above": (
+        " + {bonus} × {over}（超过{what}）", " + {bonus} for each of {over} above the {what}"
+    ),
+    "explain.formula.below": (
+        " − {penalty} × {under}（低于{what}）", " − {penalty} for each of {under} below the {what}"
     ),
     "explain.formula.full-at-reached": ("{v} ≥ {h}，得满分 {points}", "{v} ≥ {h}, full {points}"),
     "explain.formula.full-at-part": (
-        "{points} × {v} / {h} = {raw}", "{points} × {v} / {h} = {raw}"
+        "{points} × {v} / {h} = {raw}", "{points} points × {v} done of {h} = {raw}"
     ),
     "explain.formula.full-at-zero": ("达标线为 0，得满分 {points}", "level 0, full {points}"),
     "explain.formula.per-event": (
-        "{points} − {penalty} × {v} = {raw}", "{points} − {penalty} × {v} = {raw}"
+        "{points} − {penalty} × {v} = {raw}",
+        "{points} points − {penalty} for each of {v} = {raw}",
     ),
     "explain.formula.check-reached": (
         "{v} ≥ max({t}, 1)，得 {points} 分", "{v} ≥ max({t}, 1), so {points}"
@@ -136,7 +160,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # -- money, adjustments, rank bonus, totals
     "explain.money": (
         "{title}单项奖罚：{per_unit} × {v} − {per_missing} × {under} = {money} 元",
-        "{title} item money: {per_unit} × {v} − {per_missing} × {under} = {money}",
+        "{title} item money: {per_unit} for each of {v} − {per_missing} for each of {under} "
+        "short of the target = {money}",
     ),
     "explain.adjustment": (
         "{title} {count} × {points} = {subtotal}", "{title}: {count} × {points} = {subtotal}"

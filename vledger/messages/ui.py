@@ -31,7 +31,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.back": ("返回", "Back"),
     "ui.language": ("切换语言", "Language"),
     "ui.switch-language": ("切换到英文", "Switch to Chinese"),
-    "ui.not-synced": ("尚未同步", "not synced yet"),
     "ui.connected": ("连接", "Connected"),
     "ui.last-sync": ("上次同步", "Last sync"),
     "ui.unsynced": ("未同步修改", "Unsynced edits"),
@@ -91,7 +90,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.op.delete": ("删除", "delete"),
     "ui.op.restore": ("恢复", "restore"),
     "ui.op.resolve": ("解决冲突", "settle"),
+    "ui.op.target": ("目标", "target"),
+    "ui.op.entered": ("录入", "entered"),
+    "ui.op.manual": ("评分", "points"),
+    "ui.op.adjustment": ("加扣分", "adjustment"),
+    "ui.op.name": ("乡镇名", "name"),
+    "ui.op.office": ("单位", "office"),
+    "ui.op.program": ("方案", "program"),
+    "ui.op.device": ("设备", "device"),
+    "ui.row.roster": ("单位名册", "roster"),
+    "ui.row.program": ("方案文件", "program file"),
+    "ui.row.township": ("乡镇", "township"),
+    "ui.row.publication": ("通报", "publication"),
     "ui.value.deleted": ("已删除", "deleted"),
+    "ui.cell.deleted": ("整行删除", "row deleted"),
     "ui.value.restored": ("未删除", "restored"),
     "ui.history.bad-bound": (
         "{name}：“{text}”不是日期（如 2026-03-01）或时间",
@@ -108,6 +120,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.history.col.new": ("新值", "new"),
     "ui.history.col.concurrent": ("同时修改", "concurrent"),
     "ui.history.since": ("自", "from"),
+    "ui.history.edit": (
+        "{where}：{old} → {new}（{who}，{at}，{op}）", "{where}: {old} → {new} ({who}, {at}, {op})"
+    ),
+    "ui.history.unknown-name": (
+        "{what}：没有“{text}”（填编号或名称，如 v02 或 东溪村）",
+        "{what}: nothing called {text!r} (type an id or a name, like v02 or 东溪村)",
+    ),
     "ui.history.until": ("至", "until"),
     "ui.history.count": (
         "{count} 条修改记录，新的在前", "{count} {count:edit|edits}, newest first"
@@ -115,16 +134,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # -- conflicts and blame
     "ui.conflicts.col.cell": ("单元格", "cell"),
     "ui.conflicts.col.value": ("值", "value"),
-    "ui.conflicts.col.shown": ("当前显示", "shown"),
+    "ui.conflicts.col.shown": ("显示", "shown"),
+    "ui.conflicts.col.who": ("谁改的", "who"),
+    "ui.conflicts.cell": (
+        "{village} · {program}\n行：{row}　列：{column}　（● 当前显示的值）",
+        "{village} · {program}\nrow: {row}   column: {column}   (● the value shown now)",
+    ),
+    "ui.conflicts.value-line": ("{mark} {value}　{who}　{at}", "{mark} {value}   {who}, {at}"),
     "ui.conflicts.col.edit": ("编号", "edit"),
     "ui.conflicts.col.conflict": ("冲突编号", "conflict"),
-    "ui.conflicts.settled": ("已解决冲突 {conflict}", "settled {conflict}"),
+    "ui.conflicts.settled": ("已解决：{cell} 保留 {value}", "settled {cell}: kept {value}"),
     "ui.conflicts.open": (
         "{count} 个未解决的冲突：回车保留光标所在的值",
         "{count} open {count:conflict|conflicts}: Enter keeps the value under the cursor",
     ),
     "ui.conflicts.none": ("没有未解决的冲突", "no open conflicts"),
-    "ui.blame.col.user": ("操作人", "user"),
+    "ui.blame.col.branch": ("链", "chain"),
+    "ui.blame.edit": ("{old} → {new}（{who}，{at}，{op}）", "{old} → {new} ({who}, {at}, {op})"),
+    "ui.blame.branches": (
+        "{cell}\n冲突：{count} 个不同的值，各有一条修改链：{values}（① 为当前显示的值）",
+        "{cell}\nin conflict: {count} competing values, each with its chain: {values} "
+        "(① is shown now)",
+    ),
     "ui.blame.none": ("{cell}：没有修改记录", "{cell}: no recorded edits"),
     "ui.blame.chain": (
         "{cell} 当前值 {now}，共 {count} 次修改", "{cell} now {now}, {count} {count:edit|edits}"
@@ -156,6 +187,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.sync.in-step": ("一致", "in step"),
     "ui.sync.changing": ("对方仍在变化", "peer changing"),
     "ui.sync.failed": ("失败", "failed"),
+    "ui.sync.failed-why": ("失败：{why}", "failed: {why}"),
+    "ui.sync.not-reached": ("未连上", "no answer"),
     "ui.sync.syncing": ("正在与 {address} 同步…", "syncing with {address}…"),
     "ui.sync.unreachable": (
         "无法与 {address} 同步：{problem}", "could not sync with {address}: {problem}"
@@ -244,6 +277,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "本方案没有这种表（F6 换表）", "This program has no such sheet (F6: another sheet)"
     ),
     "ui.sheets.whole-year": ("全年", "whole year"),
+    "ui.sheets.read-only": (
+        "只读：乡镇表格由乡镇填写，村里可以查看",
+        "Read only: the township fills these sheets; a village can look at them",
+    ),
     "ui.ledger.none": (
         "没有可显示的台账：先发布方案、添加村",
         "No ledger to show: publish a program and add villages first",
@@ -252,6 +289,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.grid.computed": ("此表为计算结果，不能编辑", "this sheet is computed and cannot be edited"),
     # -- the app, help and explanations
     "ui.app.no-office": ("请先建立或加入一个乡镇", "Start or join a township first"),
+    "ui.app.quit-title": ("要退出吗？", "Do you want to quit?"),
+    "ui.app.quit-how": ("按 {key} 退出", "Press {key} to quit"),
+    "ui.palette.placeholder": ("输入命令名称查找（中文或英文）…", "Search for commands…"),
+    "ui.palette.no-matches": ("没有找到匹配的命令", "No matches found"),
     "ui.app.not-available": ("“{screen}”尚未提供", "The {screen} is not available yet"),
     "ui.help.title": ("按键帮助（Esc 关闭）", "Keys (Esc closes)"),
     "ui.help.this-screen": ("本屏幕", "This screen"),
