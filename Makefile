@@ -40,11 +40,14 @@ imports: stage
 	python3 ../shared/tools/import_cycles.py . 2>/dev/null || [ ! -f ../shared/tools/import_cycles.py ]
 
 # Each module prints its own lines and one JSON line per measure; the table at the end
-# gathers the measures (bench/report.py).
+# gathers the measures (bench/report.py). tui_burst runs in its quick form (a dozen
+# villages instead of fifty; `python -m bench.tui_burst` alone for the whole burst).
 BENCH_OUT := $(VENV)/bench.out
+BENCH_MODULES := rank store years journal sync tui tui_grid "tui_burst --quick"
 bench: $(STAMP)
 	@rm -f $(BENCH_OUT)
-	@for m in rank store years journal sync tui tui_grid; do \
+	@for m in $(BENCH_MODULES); do \
+		echo "== bench.$$m"; \
 		$(BIN)/python -m bench.$$m 2>&1 | tee -a $(BENCH_OUT) || exit 1; done
 	@echo
 	@$(BIN)/python -m bench.report $(BENCH_OUT)

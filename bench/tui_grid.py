@@ -1,20 +1,38 @@
-"""Keypress-to-screen-update latency of the ledger grid over 20,000 rows, under Pilot.
+"""Keypress-to-screen-update latency in a 20,000-row ledger, under Pilot.
 
     python -m bench.tui_grid [--rows N] [--keys N]
 
 A key's latency runs from handing the key to the app until the next screen update has been
 composed and turned into terminal output (headless, so nothing is written). Textual paces
 screen updates to its frame rate, so one 60 Hz frame (16.7 ms) is the floor to compare with.
+
+1. The grid alone over an in-memory model (what the grid itself costs; printed only).
+2. The app as the clerk has it: `VLedgerApp` on a township home whose village ledger holds
+   `--rows` rows, its ledger screen open (rows through the office's worker, edits stored
+   by it). Moving (j, l, h) and editing (a digit opens the editor, Enter commits and moves
+   down), with the full garbage collections that fell in the middle of the keys counted
+   (gc.callbacks). Run twice on the same home, each in a fresh process: first as the app
+   was before (Textual's own footer, which kept every key it replaced, and no memory
+   settling), then as it is now (tui/textual_compat.py `mend_footer`, tui/memory.py), so
+   what they save is measured in the same run. Measures, with "before" as the baseline:
+   `tui.move_p95_ms` and `tui.edit_commit_p95_ms` (the Enter that commits), goal one frame.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import json
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import RenderableType
 from textual.app import App, ComposeResult
@@ -26,6 +44,7 @@ from vledger.tui.grid.model import MemoryLedgerModel
 from vledger.tui.grid.view import Grid
 
 FRAME_MS = 1000 / 60
+REPO = Path(__file__).resolve().parent.parent
 PROGRAM = Path(__file__).resolve().parent.parent / "fixtures" / "programs" / "safety-2026.toml"
 EXAMPLE = Path("/work/shared/examples/safety-2026.toml")
 
@@ -133,13 +152,166 @@ async def run(rows: int, count: int) -> list[str]:
     return out
 
 
+# -- 2. the app on an office ----------------------------------------------------------------
+
+
+def build_home(home: Path, rows: int) -> None:
+    """A township home whose village v01 has `rows` rows of safety-2026 (imported in
+    batches, as a clerk imports them)."""
+    from vledger.sync.services.homes import init_township
+    from vledger.sync.services.office import Office
+
+    path = PROGRAM if PROGRAM.exists() else EXAMPLE
+    with init_township(home, "青石乡", "t1", year=2026, user="clerk") as office:
+        office.roster.add_office("v01", "东坪村")
+        office.programs.add(path.read_text(encoding="utf-8"), path.name)
+    with Office.open(home) as office:
+        session = office.ledgers.session("safety-2026", "v01", writing=True)
+        kinds = session.program.column("kind").choices
+        for start in range(0, rows, 2000):
+            session.import_rows([
+                {"date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}", "kind": kinds[i % 4],
+                 "participants": i % 97, "note": f"第{i}条 安全宣传进村入户"}
+                for i in range(start, min(rows, start + 2000))])
+
+
+class Collections:
+    """Full collections (and their milliseconds) while it listens."""
+
+    def __init__(self) -> None:
+        self.full = 0
+        self.full_ms = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif info.get("generation") == 2:
+            self.full += 1
+            self.full_ms += (time.perf_counter() - self._started) * 1000
+
+    def __enter__(self) -> Collections:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self)
+
+
+async def app_keys(home: Path, count: int, settle: bool) -> dict[str, Any]:
+    """The clerk's keys in the ledger screen of the app on `home` (in this process)."""
+    from bench.tui_burst import app_class, wait
+    from bench.tui_burst import timed_press as press
+    from vledger.tui.screens.ledger import LedgerScreen
+
+    cls = app_class()
+    cls.settles_memory = settle
+    if not settle:  # as before: Textual's own footer recompose (tui/textual_compat.py)
+        from textual.widgets import Footer
+
+        from vledger.tui import textual_compat
+
+        Footer.recompose = textual_compat._FOOTER_RECOMPOSE  # type: ignore[method-assign]
+    app = cls(home, "en")
+    found: dict[str, Any] = {"settle": settle}
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait(pilot, lambda: app.worker is not None and app.worker.facts is not None,
+                   "the office")
+        app.program_id, app.village = "safety-2026", "v01"
+        app.open_screen("ledger")
+        await wait(pilot, lambda: isinstance(app.screen, LedgerScreen)
+                   and app.screen.grid is not None, "the ledger")
+        grid = app.screen.grid
+        assert grid is not None
+        found["rows"] = grid.model.row_count()
+        grid.move_to(grid.cursor_row, 3)  # participants: a number, parsed on commit
+        for _ in range(3):  # warm: the first edit reads the journal's index
+            await press(app, pilot, "4")
+            await press(app, pilot, "enter")
+        await wait(pilot, lambda: app.worker is not None and app.worker.idle, "the worker")
+        await pilot.pause(2.5)  # the clerk looks at the ledger: a pause (a settle, if on)
+        found["unsettled_before"] = len(gc.get_objects(generation=2))
+        found["frozen"] = gc.get_freeze_count()
+        moves: list[float] = []
+        with Collections() as during_moves:
+            for i in range(count):
+                key = "j" if i % 3 else ("l" if i % 6 < 3 else "h")
+                moves.append(await press(app, pilot, key))
+        opened: list[float] = []
+        committed: list[float] = []
+        with Collections() as during_edits:
+            for i in range(count):
+                opened.append(await press(app, pilot, str(i % 10)))
+                committed.append(await press(app, pilot, "enter"))
+        await wait(pilot, lambda: app.worker is not None and app.worker.idle, "the writes")
+        found.update(moves=moves, opened=opened, committed=committed,
+                     full_moves=during_moves.full, full_moves_ms=during_moves.full_ms,
+                     full_edits=during_edits.full, full_edits_ms=during_edits.full_ms)
+    return found
+
+
+def p95(samples: Sequence[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18] if len(samples) >= 20 else max(samples)
+
+
+def app_run(home: Path, count: int, settle: bool) -> dict[str, Any]:
+    """`app_keys` in a fresh process (a heap of its own; nothing frozen by another run)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.tui_grid", "--app-child", str(home), "--keys",
+         str(count), "--settle", "on" if settle else "off"],
+        cwd=REPO, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the app's run failed:\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def app_report(rows: int, count: int) -> list[str]:
+    from bench.report import measure as report_measure
+
+    with tempfile.TemporaryDirectory(prefix="vledger-bench-grid-") as folder:
+        home = Path(folder) / "home"
+        started = time.perf_counter()
+        build_home(home, rows)
+        out = [f"the app's ledger screen over {rows:,} rows (home built in "
+               f"{time.perf_counter() - started:.0f} s); {count} presses per scenario"]
+        runs = {settle: app_run(home, count, settle) for settle in (False, True)}
+    for settle, run in runs.items():
+        name = "now   " if settle else "before"
+        out += [
+            f"{name}: {run['rows']:,} rows; after the pause {run['unsettled_before']:,} objects "
+            f"in the oldest generation, {run['frozen']:,} frozen",
+            "  " + summary("move (j, l, h)", run["moves"], 0.0),
+            "  " + summary("type digit (opens edit)", run["opened"], 0.0),
+            "  " + summary("enter (commit, down)", run["committed"], 0.0),
+            f"  full collections mid-keys: moving {run['full_moves']} "
+            f"({run['full_moves_ms']:.0f} ms in all), editing {run['full_edits']} "
+            f"({run['full_edits_ms']:.0f} ms in all)",
+        ]
+    off, on = runs[False], runs[True]
+    for line in out:
+        print(line)
+    report_measure("tui.move_p95_ms", p95(on["moves"]), "ms", baseline=p95(off["moves"]),
+                   goal=round(FRAME_MS, 1), goal_on="value")
+    report_measure("tui.edit_commit_p95_ms", p95(on["committed"]), "ms",
+                   baseline=p95(off["committed"]), goal=round(FRAME_MS, 1), goal_on="value")
+    return []
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--keys", type=int, default=100, help="presses per scenario")
+    parser.add_argument("--app-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--settle", choices=("on", "off"), default="on", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.app_child is not None:
+        print(json.dumps(asyncio.run(app_keys(args.app_child, args.keys, args.settle == "on"))))
+        return
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
     for line in asyncio.run(run(args.rows, args.keys)):
         print(line)
+    app_report(args.rows, args.keys)
 
 
 if __name__ == "__main__":

@@ -165,7 +165,7 @@ def load_program(text: str, filename: str) -> Program:
     except (ValueError, RecursionError) as error:  # what the bounds above should prevent
         raise ProgramError([Problem(filename, 1, Message("program.toml.invalid",
                                                          error=str(error)[:200]))]) from None
-    reader = _Reader(filename, locate(text))
+    reader = _Reader(filename, lambda: locate(text))
     program = reader.program(document, text)
     if reader.problems or program is None:
         raise ProgramError(reader.sorted_problems())
@@ -333,11 +333,20 @@ _PENALTY = (Message("program.what.penalty"), Message("program.what.ranking-penal
 class _Reader:
     """Walks a parsed program file, collecting problems and building the model."""
 
-    def __init__(self, filename: str, lines: TomlLines) -> None:
+    def __init__(self, filename: str, lines: Callable[[], TomlLines]) -> None:
         self.filename = filename
-        self.lines = lines
+        self._locate = lines
+        self._lines: TomlLines | None = None
         self.problems: list[Problem] = []
         self.year_of_file: int | None = None  # for date columns (`Column.year`)
+
+    @property
+    def lines(self) -> TomlLines:
+        """Where each key is written: found only when a problem must say its line (a
+        valid file, as every stored program is, never needs it: half of the load)."""
+        if self._lines is None:
+            self._lines = self._locate()
+        return self._lines
 
     def report(self, path: KeyPath, message: Message) -> None:
         problem = Problem(self.filename, self.lines.line_of(path), message)
@@ -811,7 +820,7 @@ class _Reader:
     ) -> list[tuple[int, Decimal, bool]]:
         entries = ranking.entries(key, what[1])
         lines: list[tuple[int, Decimal, bool]] = []
-        first_line: dict[int, int] = {}
+        first_line: dict[int, KeyPath] = {}  # where each place was first given
         for entry in entries:
             entry.check_keys(keys, required)
             place = entry.integer(place_key)
@@ -825,11 +834,12 @@ class _Reader:
             if place is not None and place in first_line:
                 entry.problem(place_key, Message(
                     "program.money.place-twice",
-                    what=what[0], key=place_key, place=place, line=first_line[place],
+                    what=what[0], key=place_key, place=place,
+                    line=self.lines.line_of(first_line[place]),
                 ))
                 continue
             if place is not None:
-                first_line[place] = self.lines.line_of((*entry.path, place_key))
+                first_line[place] = (*entry.path, place_key)
             if place is not None and amount is not None:
                 lines.append((place, amount, bool(flag)))
         return lines
@@ -884,17 +894,16 @@ def _declared_ids(top: _Table, key: str) -> list[str]:
 
 
 def _check_unique(reader: _Reader, entries: Sequence[_Table], what: Message) -> None:
-    first: dict[str, int] = {}
+    first: dict[str, KeyPath] = {}  # where each id was first given
     for entry in entries:
         entry_id = entry.data.get("id")
         if not isinstance(entry_id, str):
             continue
-        line = reader.lines.line_of((*entry.path, "id"))
         if entry_id in first:
-            earlier = first[entry_id]
+            earlier = reader.lines.line_of(first[entry_id])
             entry.problem("id", Message("program.id.duplicate", what=what, line=earlier))
         else:
-            first[entry_id] = line
+            first[entry_id] = (*entry.path, "id")
 
 
 def _where_value(column: Column, raw: object) -> CellValue:

@@ -7,7 +7,9 @@ on; any other exception is a bug and crashes the app (Textual's report; a failed
 The office is used by one worker thread only (tui/office_worker.py): the event loop never
 waits on it. Once a second the worker looks at the store's change signal; what another
 process wrote (a sync that arrived, a command) reaches every screen showing it within two
-seconds, without a key (`store_changed`). The app may also serve its home (tui/serving.py:
+seconds, without a key (`store_changed`); on the same look, when the clerk has paused, the
+app settles its memory (tui/memory.py: full collections between keys, not while typing).
+The app may also serve its home (tui/serving.py:
 a child `vledger serve`); every child process and the worker are stopped and joined before
 the app exits.
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -41,6 +44,7 @@ from textual.worker import Worker, WorkerState
 
 from vledger.errors import VledgerError
 from vledger.messages import Message, localize, say
+from vledger.tui import memory
 from vledger.tui.commands import APP_COMMANDS, Command, key_label
 from vledger.tui.i18n import other, t
 from vledger.tui.office_worker import (
@@ -51,14 +55,18 @@ from vledger.tui.office_worker import (
     register,
     unregister,
 )
-from vledger.tui.textual_compat import own_bindings, set_bindings
+from vledger.tui.textual_compat import mend_footer, own_bindings, set_bindings
 from vledger.tui.widgets.palette import CommandsProvider
+
+# Every Footer of the app forgets the keys it replaced (tui/textual_compat.py says why).
+mend_footer()
 
 if TYPE_CHECKING:
     from vledger.sync.services.office import Office
     from vledger.tui.children import Child
     from vledger.tui.serving import Serving
 
+FIRST_DRAW_WAIT = 1.0  # seconds the office's jobs wait at most for the first home screen
 Progress = Callable[[float, str], None]  # fraction done (0..1), what is being done
 Prepare = Callable[[Progress], None]
 
@@ -108,6 +116,10 @@ class VLedgerApp(App[int]):
                 priority=c.name in ("quit", "command-palette", "help", "switch-language"))
         for c in APP_COMMANDS
     ]
+
+    # Full garbage collections at pauses rather than while typing (tui/memory.py); off
+    # only to measure what it saves (bench.tui_grid).
+    settles_memory: ClassVar[bool] = True
 
     def __init__(
         self, home: Path, lang: str = "zh", *, office: Office | None = None,
@@ -194,6 +206,7 @@ class VLedgerApp(App[int]):
 
     def on_unmount(self) -> None:
         self.stop_helpers()
+        memory.release()
 
     def stop_helpers(self) -> None:
         """Stop every child process and the office's worker, and wait for them: nothing
@@ -229,7 +242,13 @@ class VLedgerApp(App[int]):
             return
         assert self.worker is not None
         self.worker.facts = done.result()
+        # What the home screen asks the office on mount (its counts: automerge work that
+        # holds the GIL) waits until the screen has been drawn once: the clerk sees the
+        # home first, "counting…" in it, instead of waiting for both.
+        drawn = threading.Event()
+        self.worker.submit(lambda _office: drawn.wait(FIRST_DRAW_WAIT))
         self._replace_all(self.build_screen("home"))
+        self.call_after_refresh(drawn.set)
         self.opened = True
         self.set_interval(LOOK_SECONDS, self.look_at_store)
         if self.serve_on is not None:
@@ -243,9 +262,12 @@ class VLedgerApp(App[int]):
     # ---- live: what other processes wrote ------------------------------------------------
 
     def look_at_store(self) -> None:
-        """The timer's cheap look (the worker does it); screens hear what moved."""
+        """The timer's cheap look (the worker does it); screens hear what moved. At a pause
+        in typing, memory is settled (tui/memory.py)."""
         if self.worker is not None:
             self.worker.look(self, self.store_changed)
+        if self.settles_memory:
+            memory.settle_if_due(self.quiet_for())
 
     def store_changed(self, change: StoreChange) -> None:
         """Tell the screens: those the clerk sees now at once, the others when they show

@@ -19,6 +19,20 @@ What it wraps:
   their typing order (tui/grid/key_order.py).
 - `CommandPalette._start_no_matches_countdown`, which writes "No matches found" in English
   with no parameter for other words (`SaidPalette` says it in the clerk's language).
+- `Footer.recompose` and a reactable's watcher lists (`"__watchers"`, `_closing`). Textual
+  8.2's Footer builds a FooterKey per binding on every change of the bindings (each edit
+  opens and closes the cell editor: two) and binds each key's `compact` to the footer's
+  (`data_bind`), which registers a watcher on the footer. Textual drops the watchers of
+  closed widgets only when the watched value changes, and the footer's `compact` never
+  does, so every FooterKey ever shown stayed alive (some sixty widgets per edit, a few
+  thousand objects each time), and each new watcher was compared with all before it.
+  The full collections that this growing heap brought on took hundreds of milliseconds in
+  the middle of typing. `mend_footer()` has the footer drop, after each recompose, the
+  watchers of widgets that closed, as Textual itself does when the value changes. No
+  public API removes a watcher. It also skips a recompose when the keys the footer would
+  show (read as its compose reads them; `_bindings_ready` says whether it may yet) are
+  the ones it shows: Textual asks for one on every possible change of the bindings,
+  several per key that moves the focus, mostly for the same keys.
 
 Not needed: `_inherit_bindings`. Set in a class body it does nothing (Textual's
 `__init_subclass__` resets it); the public class keyword `inherit_bindings=False` is the way.
@@ -34,7 +48,7 @@ from textual import events
 from textual.binding import Binding, BindingsMap
 from textual.command import CommandList, CommandPalette
 from textual.dom import DOMNode
-from textual.widgets import Input
+from textual.widgets import Footer, Input
 from textual.widgets.option_list import Option
 
 
@@ -60,6 +74,53 @@ def set_bindings(node: DOMNode, bindings: Iterable[Binding] | BindingsMap) -> No
 async def type_printable(field: Input, event: events.Key) -> None:
     """Have Input type `event` (a printable key) into `field` as if it had just arrived."""
     await Input._on_key(field, event)
+
+
+def drop_closed_watchers(watched: object) -> int:
+    """Forget the watchers that closed widgets registered on `watched` (by `watch` or
+    `data_bind`); how many were dropped. Textual's own rule, which it applies only when
+    the watched value changes."""
+    watchers = getattr(watched, "__watchers", None)
+    dropped = 0
+    if isinstance(watchers, dict):
+        for entries in watchers.values():
+            kept = [(node, callback) for node, callback in entries
+                    if not getattr(node, "_closing", False)]
+            dropped += len(entries) - len(kept)
+            entries[:] = kept
+    return dropped
+
+
+_FOOTER_RECOMPOSE = Footer.recompose
+
+
+def _footer_shows(footer: Footer) -> list[object] | None:
+    """What the footer's compose would show now (None: unknown yet, compose anyway)."""
+    if not footer._bindings_ready or not footer.is_attached:
+        return None
+    active = footer.screen.active_bindings
+    palette = active.get(footer.app.COMMAND_PALETTE_BINDING)
+    return [footer.screen, footer.compact, footer.show_command_palette,
+            palette[1:] if palette is not None else None,
+            *((binding, enabled, tip) for _node, binding, enabled, tip in active.values()
+              if binding.show)]
+
+
+async def _recompose_footer(footer: Footer) -> None:
+    # Textual recomposes the footer whenever the bindings may have changed: several times
+    # per key that moves the focus, mostly to show the same keys again. Unchanged: skip.
+    shows = _footer_shows(footer)
+    if shows is not None and shows == getattr(footer, "_vledger_shows", None):
+        return
+    await _FOOTER_RECOMPOSE(footer)
+    footer._vledger_shows = shows  # type: ignore[attr-defined]
+    drop_closed_watchers(footer)  # the keys it just replaced
+
+
+def mend_footer() -> None:
+    """Have every Footer recompose only when what it shows changed, and drop its old
+    keys' watchers when it does (see above)."""
+    Footer.recompose = _recompose_footer  # type: ignore[method-assign, assignment]
 
 
 class SaidPalette(CommandPalette):

@@ -120,20 +120,35 @@ def unsynced_cells(context: OfficeContext, document: str) -> list[Cell]:
 
 
 def _versions(context: OfficeContext, document: str) -> _Versions:
-    from vledger.sync.link.session import peer_records
-
     store = context.store
-    confirmed = sorted(sorted(r.heads) for r in peer_records(store) if r.doc == document)
+    # Many peers often hold the same heads (every village synced since the last edit):
+    # each distinct heads once, as they are what the keys held are listed at.
+    confirmed = sorted(sorted(heads) for heads in store.db.peers.held_by_both(document))
     return _Versions(sorted(store.heads(document)), LEAVES_VERSION,
                      _unsynced_version(context.me.device, confirmed), confirmed)
 
 
 def _count_all(context: OfficeContext, document: str, versions: _Versions) -> DocumentCounts:
-    """Both counts from the cached states, brought up to the document's heads; one load."""
+    """Both counts from the cached states, brought up to the document's heads; one load
+    (none when only the peer records moved and a peer holds these very heads)."""
     store = context.store
     caches = store.db.caches
     leaves = _state(caches.latest(document, LEAVES_KEY), versions.leaves)
     counted = _state(caches.latest(document, COUNTS_KEY), versions.counts)
+    if leaves is not None and leaves.heads == versions.heads and \
+            versions.heads in versions.confirmed:
+        # A sync ended with the peer on our heads: it holds every entry and row, so
+        # nothing is unsynced, and the leaves counted at these heads are still the leaves.
+        # (After a sync the peer records move for every document the peer holds, most of
+        # them unchanged: none of those needs loading.)
+        try:
+            index = JournalIndex.from_plain(leaves.data)
+        except (TypeError, ValueError):
+            pass  # a damaged cache row is only a miss
+        else:
+            found = DocumentCounts(frozenset(index.conflicted_cells()), 0)
+            _keep(context, document, versions.heads, versions, found, None)
+            return found
     was_open = store.is_open(document)
     try:
         counter = _Counter(store.document(document), context.me.device)
@@ -147,16 +162,27 @@ def _count_all(context: OfficeContext, document: str, versions: _Versions) -> Do
     finally:
         context.close_unless(document, was_open)
     found = DocumentCounts(frozenset(index.conflicted_cells()), unsynced)
-    heads = counter.heads
-    if sorted(store.heads(document)) == heads:  # not written meanwhile: for `heads`
-        conflicted = [list(c) for c in sorted(found.conflicted)]
-        # Hints: a power cut that loses them costs a count from nothing, so no fsync.
-        with store.db.transaction(durable=False):
-            caches.put(document, LEAVES_KEY, heads,
-                       _plain(heads, versions.leaves, index.to_plain()), versions.leaves)
-            caches.put(document, COUNTS_KEY, heads,
-                       _plain(heads, versions.counts, [conflicted, unsynced]), versions.counts)
+    _keep(context, document, counter.heads, versions, found, index)
     return found
+
+
+def _keep(context: OfficeContext, document: str, heads: list[bytes], versions: _Versions,
+          found: DocumentCounts, index: JournalIndex | None) -> None:
+    """Cache the counts (and the leaves, when counted anew) found for `heads`, unless the
+    document was written meanwhile."""
+    store = context.store
+    if sorted(store.heads(document)) != heads:  # not written meanwhile: for `heads`
+        return
+    conflicted = [list(c) for c in sorted(found.conflicted)]
+    # Hints: a power cut that loses them costs a count from nothing, so no fsync.
+    with store.db.transaction(durable=False):
+        if index is not None:
+            store.db.caches.put(document, LEAVES_KEY, heads,
+                                _plain(heads, versions.leaves, index.to_plain()),
+                                versions.leaves)
+        store.db.caches.put(document, COUNTS_KEY, heads,
+                            _plain(heads, versions.counts, [conflicted, found.unsynced]),
+                            versions.counts)
 
 
 def _leaves(counter: _Counter, cached: _State | None) -> JournalIndex:

@@ -185,6 +185,30 @@ def test_a_second_count_at_the_same_heads_opens_no_document(
         (conflicts, unsynced) == (0, 1)
 
 
+def test_a_count_after_a_sync_that_changed_nothing_here_opens_no_document(
+    homes: tuple[Office, Office], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    township, village = homes
+    document = village_doc_id(village, "v01")
+    row = village.ledgers.session(PROGRAM).rows()[0].id
+    village_doc(village, "v01").set_cells(who(village), PROGRAM, row, {"note": "x"})
+    assert village.sync.unsynced_edits() == 1  # counted: the leaves at these heads kept
+    heads = village.store.heads(document)
+    record_sync(village, township, document)  # the township takes it; nothing comes back
+    assert village.store.heads(document) == heads
+    village.store.close_documents()
+
+    def no_opening(document: str) -> None:
+        raise AssertionError(f"{document} opened")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(village.store, "replica", no_opening)
+        patched.setattr(village.store, "document", no_opening)
+        assert village.sync.unsynced_edits() == 0
+        assert village.history.open_conflict_count() == 0
+    check(village)
+
+
 def test_concurrent_edits_are_counted_as_one_conflict_until_settled(
     homes: tuple[Office, Office],
 ) -> None:

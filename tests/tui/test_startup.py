@@ -1,0 +1,49 @@
+"""Start-up: the home screen is drawn before the office's first jobs run (its counts hold
+the interpreter lock while automerge loads documents, and would hold the first draw)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import RenderableType
+from textual.screen import Screen
+from ui_helpers import SIZE, settle
+
+from vledger.sync.services.office import Office
+from vledger.tui import app as app_module
+from vledger.tui.app import VLedgerApp
+from vledger.tui.screens import home as home_module
+from vledger.tui.screens.home import HomeCounts, HomeScreen
+
+
+class Watched(VLedgerApp):
+    """Says whether its home screen was drawn yet."""
+
+    CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))
+    home_drawn = False
+
+    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        super()._display(screen, renderable)
+        if isinstance(screen, HomeScreen) and renderable is not None:
+            self.home_drawn = True
+
+
+async def test_the_home_is_drawn_before_its_counts_are_counted(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "FIRST_DRAW_WAIT", 60.0)  # a busy test machine
+    app = Watched(demo_home, "en")
+    drawn_when_counted: list[bool] = []
+    count = home_module._count
+
+    def counted(office: Office) -> HomeCounts:
+        drawn_when_counted.append(app.home_drawn)
+        return count(office)
+
+    monkeypatch.setattr(home_module, "_count", counted)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen) and app.screen.counts is not None
+    assert drawn_when_counted and drawn_when_counted[0]
