@@ -152,11 +152,6 @@ def run_serve(args: argparse.Namespace) -> int:
     from vledger.sync.services import home_sync
     from vledger.sync.services.office import Office
 
-    with Office.open(args.home, lang=args.lang) as office:  # names, as the clerk knows them
-        who = office.roster.whoami()
-    township = f"{who.township_name or who.township} ({who.township})"
-    office_said = f"{who.office_name or who.office} ({who.office})"
-
     def ready(serving: home_sync.Serving) -> None:
         address = f"{serving.host}:{serving.port}"
         if args.json_log:
@@ -174,6 +169,10 @@ def run_serve(args: argparse.Namespace) -> int:
         log_line(**step)
 
     _say_clock(args)
+    with Office.open(args.home, lang=args.lang) as office:  # names, as the clerk knows them
+        who = office.roster.whoami()
+    township = f"{who.township_name or who.township} ({who.township})"
+    office_said = f"{who.office_name or who.office} ({who.office})"
 
     def told(brought: Brought) -> None:  # what each link brought, when it ends
         if args.json_log:
