@@ -59,9 +59,15 @@ class Pane:
         app = ([*vledger(), "--home", str(home), "--lang", "en", "ui"] if home is not None
                else [sys.executable, "-c", BARE_APP])
         command = ["env", "-u", "COLUMNS", "-u", "LINES", *app]
-        self.started = time.perf_counter()
-        subprocess.run(["tmux", "-u", "new-session", "-d", "-s", self.name, "-x", "100",
-                        "-y", "30", shlex.join(command)], check=True, cwd=REPO)
+        for _attempt in range(3):  # another tmux client may be stopping the server just now
+            self.started = time.perf_counter()
+            started = subprocess.run(["tmux", "-u", "new-session", "-d", "-s", self.name, "-x",
+                                      "100", "-y", "30", shlex.join(command)], cwd=REPO,
+                                     capture_output=True, text=True)
+            if started.returncode == 0:
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"tmux did not start a session: {started.stderr.strip()}")
 
     def screen(self) -> str:
         return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],

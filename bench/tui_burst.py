@@ -11,7 +11,7 @@ syncing with the township at once (a burst); the ledger's own village is one of 
 rows change under the clerk too. The villages are other machines, so the driver runs at the
 lowest CPU priority; the server is the township's own and runs at normal priority.
 
-Keys are the clerk's: moving (j, l, h) and typing a number then Enter (an edit, stored by
+Keys are the clerk's: moving (arrow keys) and typing a number then Enter (an edit, stored by
 the office's worker). A key's latency runs from handing it to the app until the next screen
 update has been composed and turned into terminal output (bench/tui_grid.py). The measure is
 the p95 under bursts as a ratio to the p95 with the server idle, in the same run (goal
@@ -40,7 +40,8 @@ PROGRAM = "safety-2026"
 PROGRAM_FILE = REPO / "fixtures" / "programs" / "safety-2026.toml"
 LEDGER_VILLAGE = "v01"
 FRAME_MS = 1000 / 60
-KEYS = ("j", "l", "4", "2", "enter", "h", "j", "j", "l", "7", "enter", "h", "h")
+KEYS = ("down", "right", "4", "2", "enter", "left", "down", "down", "right", "7", "enter",
+        "left", "left")
 
 
 def names(villages: int) -> list[str]:

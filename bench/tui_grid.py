@@ -9,8 +9,8 @@ screen updates to its frame rate, so one 60 Hz frame (16.7 ms) is the floor to c
 1. The grid alone over an in-memory model (what the grid itself costs; printed only).
 2. The app as the clerk has it: `VLedgerApp` on a township home whose village ledger holds
    `--rows` rows, its ledger screen open (rows through the office's worker, edits stored
-   by it). Moving (j, l, h) and editing (a digit opens the editor, Enter commits and moves
-   down), with the full garbage collections that fell in the middle of the keys counted
+   by it). Moving (arrow keys) and editing (a digit opens the editor, Enter commits and
+   moves down), with the full garbage collections that fell in the middle of the keys counted
    (gc.callbacks). Run twice on the same home, each in a fresh process: first as the app
    was before (Textual's own footer, which kept every key it replaced, and no memory
    settling), then as it is now (tui/textual_compat.py `mend_footer`, tui/memory.py), so
@@ -127,8 +127,8 @@ async def run(rows: int, count: int) -> list[str]:
         grid = app.query_one(Grid)
         await pilot.pause()
         scenarios: list[tuple[str, Callable[[int], Sequence[str]]]] = [
-            ("move down (j)", lambda i: ("j",)),
-            ("move right/left", lambda i: ("l",) if i % 6 < 3 else ("h",)),
+            ("move down", lambda i: ("down",)),
+            ("move right/left", lambda i: ("right",) if i % 6 < 3 else ("left",)),
             ("page down", lambda i: ("pagedown",)),
             ("jump end/home", lambda i: ("end",) if i % 2 == 0 else ("home",)),
         ]
@@ -147,7 +147,7 @@ async def run(rows: int, count: int) -> list[str]:
         out.append(summary("enter (commit, down)", committed, lines))
         undone: list[float] = []
         for _ in range(min(count, 50)):
-            undone.append(await timed_press(app, pilot, "u"))
+            undone.append(await timed_press(app, pilot, "ctrl+z"))
         out.append(summary("undo", undone, 0.0))
     return out
 
@@ -235,7 +235,7 @@ async def app_keys(home: Path, count: int, settle: bool) -> dict[str, Any]:
         moves: list[float] = []
         with Collections() as during_moves:
             for i in range(count):
-                key = "j" if i % 3 else ("l" if i % 6 < 3 else "h")
+                key = "down" if i % 3 else ("right" if i % 6 < 3 else "left")
                 moves.append(await press(app, pilot, key))
         opened: list[float] = []
         committed: list[float] = []
@@ -281,7 +281,7 @@ def app_report(rows: int, count: int) -> list[str]:
         out += [
             f"{name}: {run['rows']:,} rows; after the pause {run['unsettled_before']:,} objects "
             f"in the oldest generation, {run['frozen']:,} frozen",
-            "  " + summary("move (j, l, h)", run["moves"], 0.0),
+            "  " + summary("move (arrows)", run["moves"], 0.0),
             "  " + summary("type digit (opens edit)", run["opened"], 0.0),
             "  " + summary("enter (commit, down)", run["committed"], 0.0),
             f"  full collections mid-keys: moving {run['full_moves']} "
