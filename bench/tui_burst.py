@@ -40,10 +40,11 @@ PROGRAM = "safety-2026"
 PROGRAM_FILE = REPO / "fixtures" / "programs" / "safety-2026.toml"
 LEDGER_VILLAGE = "v01"
 FRAME_MS = 1000 / 60
-# As many rights as lefts: the cursor stays among the same columns (a left at the first
-# column changes nothing on screen, and the key would wait for the cursor's blink).
-KEYS = ("down", "right", "4", "2", "enter", "left", "down", "down", "right", "7", "enter",
-        "left")
+# Numbers are typed in the participants column only (a number typed into a yes/no or a
+# choice column is refused, the editor stays and the next keys change nothing on screen:
+# each would wait for the cursor's blink). A right is undone by a left, and the ups and
+# downs keep the cursor near the same rows.
+KEYS = ("down", "4", "2", "enter", "up", "up", "7", "enter", "right", "left")
 
 
 def names(villages: int) -> list[str]:
