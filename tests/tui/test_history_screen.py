@@ -225,6 +225,8 @@ async def test_conflict_is_listed_and_settled_with_one_key(
         assert screen.model.row_ids() == []
         said = str(screen.query_one("#conflicts-status", Static).render())
         assert "已解决：东坪村 备注 保留 村里：待复查" in said
+        # Enter kept a value: nothing here is edited, so the grid does not say it cannot be
+        assert "不可编辑" not in str(screen.grid.status.render())
     assert office.history.conflicts() == []
     assert office.history.current_value(conflict.cell) == "村里：待复查"
 

@@ -45,6 +45,13 @@ class ReadOnlyGrid(Grid):
             return False
         return super().check_action(action, parameters)
 
+    def start_edit(self, initial: str | None = None) -> None:
+        """Enter on a row does what `enter` names here (the screen hears CellActivated):
+        nothing on this list is edited, so it never says "this column cannot be edited"."""
+        row_id = self.cursor_row_id
+        if row_id is not None and not self.editing and self.model.columns:
+            self.post_message(self.CellActivated(self, row_id, self.cursor_column_id))
+
     def commands(self) -> tuple[Command, ...]:
         """The grid's commands without editing; Enter named for what it does here."""
         out = []
