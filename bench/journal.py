@@ -1,4 +1,4 @@
-"""Journal benchmark (issue 12: a lean journal, counts that follow changes), as ratios.
+"""Journal benchmark: a lean journal and counts that follow changes, as ratios.
 
     python -m bench.journal [--rows 2000] [--edits 300] [--big 20000] [--repeat 3]
 

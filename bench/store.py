@@ -1,4 +1,4 @@
-"""Store benchmark (issue 3, item 7): open a township home and rank it, as ratios.
+"""Store benchmark: open a township home and rank it, as ratios.
 
     python -m bench.store [--villages 60] [--rows 2000] [--seed 1] [--period year]
                           [--cache DIR] [--rebuild]
@@ -490,7 +490,7 @@ def report(
     print()
     print(table(memory))
     print(f"\nabout {per_doc:.1f} MB per open village document of {args.rows} rows")
-    print(f"\nbudget (issue 3, low-end laptop, 60 x 2,000): open + rank under "
+    print(f"\nbudget (a low-end laptop, 60 x 2,000): open + rank under "
           f"{BUDGET_SECONDS:.0f} s and under {BUDGET_MB:.0f} MB RSS")
     for name, seconds, peak in (
         ("warm cache", warm_wall, warm_mb), ("one village changed", one["wall"], one["peak_mb"]),

@@ -1,4 +1,4 @@
-"""Invitations and enrollment: how a village home comes to be trusted (issue 6, item 2).
+"""Invitations and enrollment: how a village home comes to be trusted.
 
 The invitation file (`vledger invite ID --out FILE`) is everything a village needs
 to start, offline, from a USB stick:

@@ -1,4 +1,4 @@
-"""Device keys and the township key: who this home is, provably (issue 6, item 1).
+"""Device keys and the township key: who this home is, provably.
 
 Every home holds one Ed25519 key pair, its *device key*, made at `init` or `join`.
 The township office's home also holds the *township key*: the root every office

@@ -1,4 +1,4 @@
-"""The signed roster: which devices act for which office (issue 6, item 2).
+"""The signed roster: which devices act for which office.
 
 The township document's `roster` map already holds `roster/<office>` = {name, area,
 kind} (sync/township_doc.py). Next to each, the township keeps a *signed entry*:

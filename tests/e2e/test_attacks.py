@@ -1,5 +1,5 @@
-"""The attacks of issue 6 (item 5) against real `vledger serve` / `vledger sync` processes,
-real TLS links and real bundle files.
+"""Forgeries, relays, revocations, replays and tampered bundles against real
+`vledger serve` / `vledger sync` processes, real TLS links and real bundle files.
 
 Each attack is refused, nothing of it is applied (the victim's stored documents, chunks
 and signature records are as before, or only the honest part of a mixed sync is), the
