@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -380,26 +380,42 @@ def ratio(value: float, base: float) -> str:
     return f"{value / base:.2f}x" if base else "-"
 
 
+def add_home_arguments(
+    parser: argparse.ArgumentParser, *, rows: str, repeat: int, children: Iterable[str]
+) -> None:
+    """The options of a benchmark over the cached 60-village home (bench.store, bench.years);
+    `children`: the names of its child processes' jobs."""
+    parser.add_argument("--villages", type=int, default=60)
+    parser.add_argument("--rows", type=int, default=2000, help=rows)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--period", default="year", help="period to rank (Q1, Q2, Q3, year)")
+    parser.add_argument("--repeat", type=int, default=repeat,
+                        help="runs of each warm measurement")
+    parser.add_argument("--cache", type=Path,
+                        default=Path(tempfile.gettempdir()) / "vledger-bench-store")
+    parser.add_argument("--rebuild", action="store_true", help="build the home again")
+    parser.add_argument("--child", choices=sorted(children), help=argparse.SUPPRESS)
+    parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
+
+
+def parse_home_arguments(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> argparse.Namespace:
+    args = parser.parse_args(argv)
+    if not args.child and (args.villages < 1 or args.rows < 0 or args.repeat < 1):
+        parser.error("--villages and --repeat must be at least 1, --rows at least 0")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.store", description=(__doc__ or "").split("\n")[0]
     )
-    parser.add_argument("--villages", type=int, default=60)
-    parser.add_argument("--rows", type=int, default=2000, help="safety-2026 rows per village")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--period", default="year", help="period to rank (Q1, Q2, Q3, year)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each warm measurement")
-    parser.add_argument("--cache", type=Path,
-                        default=Path(tempfile.gettempdir()) / "vledger-bench-store")
-    parser.add_argument("--rebuild", action="store_true", help="build the home again")
-    parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
-    parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    add_home_arguments(parser, rows="safety-2026 rows per village", repeat=3, children=CHILDREN)
+    args = parse_home_arguments(parser, argv)
     if args.child:
         child_main(args.child, args.path, args.period)
         return 0
-    if args.villages < 1 or args.rows < 0 or args.repeat < 1:
-        parser.error("--villages and --repeat must be at least 1, --rows at least 0")
 
     print(f"bench.store: {args.villages} villages x {args.rows} rows of {PROGRAM_ID}, "
           f"ranking period {args.period}")

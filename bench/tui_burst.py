@@ -40,6 +40,7 @@ PROGRAM = "safety-2026"
 PROGRAM_FILE = REPO / "fixtures" / "programs" / "safety-2026.toml"
 LEDGER_VILLAGE = "v01"
 FRAME_MS = 1000 / 60
+BURST_WAIT = 10.0  # seconds a key may wait for its screen update while syncs arrive
 # Numbers are typed in the participants column only (a number typed into a yes/no or a
 # choice column is refused, the editor stays and the next keys change nothing on screen:
 # each would wait for the cursor's blink). A right is undone by a left, and the ups and
@@ -152,19 +153,6 @@ def app_class() -> Any:
     return BurstApp
 
 
-async def timed_press(app: Any, pilot: Any, key: str) -> float:
-    """Milliseconds from the key press to the first screen update after it."""
-    start = time.perf_counter()
-    await pilot.press(key)
-    deadline = start + 10.0
-    while time.perf_counter() < deadline:
-        after = [t for t in app.updates[-8:] if t > start]
-        if after:
-            return (after[0] - start) * 1000
-        await asyncio.sleep(0.001)
-    raise RuntimeError(f"no screen update within 10 s after {key!r}")
-
-
 async def wait(pilot: Any, check: Any, what: str, seconds: float = 600) -> None:
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
@@ -187,6 +175,7 @@ def summary(name: str, samples: Sequence[float]) -> str:
 
 async def run(root: Path, villages: int, edits: int, rounds: int, idle_keys: int) -> None:
     from bench.report import measure
+    from bench.tui_grid import timed_press
     from vledger.tui.grid.office_model import OfficeLedgerModel
     from vledger.tui.screens.ledger import LedgerScreen
 
@@ -220,11 +209,12 @@ async def run(root: Path, villages: int, edits: int, rounds: int, idle_keys: int
         assert ready.result() == "ready", ready.result()
         grid.move_to(grid.cursor_row, 3)  # participants: a number, parsed on commit
         for _ in range(3):  # warm: the first edit builds the journal's index
-            await timed_press(app, pilot, "4")
-            await timed_press(app, pilot, "enter")
+            await timed_press(app, pilot, "4", BURST_WAIT)
+            await timed_press(app, pilot, "enter", BURST_WAIT)
         await wait(pilot, lambda: app.worker is not None and app.worker.idle, "the worker")
         await pilot.pause(2.0)
-        idle = [await timed_press(app, pilot, KEYS[i % len(KEYS)]) for i in range(idle_keys)]
+        idle = [await timed_press(app, pilot, KEYS[i % len(KEYS)], BURST_WAIT)
+                for i in range(idle_keys)]
         print(summary("idle (serving, no sync)", idle))
         busy: list[float] = []
         took: list[float] = []
@@ -236,7 +226,8 @@ async def run(root: Path, villages: int, edits: int, rounds: int, idle_keys: int
             done = asyncio.ensure_future(said())
             i = 0
             while not done.done():
-                busy.append(await timed_press(app, pilot, KEYS[i % len(KEYS)]))
+                key = KEYS[i % len(KEYS)]
+                busy.append(await timed_press(app, pilot, key, BURST_WAIT))
                 i += 1
             took.append(float(done.result().split()[1]))
             await pilot.pause(3.0)  # the last changes reach the screen before the next round

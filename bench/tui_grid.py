@@ -84,17 +84,18 @@ class BenchApp(App[None]):
         super()._display(screen, renderable)
 
 
-async def timed_press(app: BenchApp, pilot: object, key: str) -> float:
-    """Milliseconds from the key press to the first screen update after it."""
+async def timed_press(app: Any, pilot: object, key: str, seconds: float = 2.0) -> float:
+    """Milliseconds from the key press to the first screen update after it (`app` keeps
+    the times of its updates in `updates`, as BenchApp does)."""
     start = time.perf_counter()
     await pilot.press(key)  # type: ignore[attr-defined]
-    deadline = start + 2.0
+    deadline = start + seconds
     while time.perf_counter() < deadline:
         after = [t for t in app.updates[-8:] if t > start]
         if after:
             return (after[0] - start) * 1000
         await asyncio.sleep(0.001)
-    raise RuntimeError(f"no screen update within 2 s after {key!r}")
+    raise RuntimeError(f"no screen update within {seconds:g} s after {key!r}")
 
 
 def summary(name: str, samples: Sequence[float], lines: float) -> str:

@@ -39,7 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import measure
-from bench.store import SHEETS, built_home, fresh_copy
+from bench.store import (
+    SHEETS,
+    add_home_arguments,
+    built_home,
+    fresh_copy,
+    parse_home_arguments,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM_ID = "safety-2026"
@@ -180,22 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.years", description=(__doc__ or "").split("\n")[0]
     )
-    parser.add_argument("--villages", type=int, default=60)
-    parser.add_argument("--rows", type=int, default=2000, help="rows per village and year")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--period", default="year", help="period to rank (Q1, Q2, Q3, year)")
-    parser.add_argument("--repeat", type=int, default=5, help="runs of each warm measurement")
-    parser.add_argument("--cache", type=Path,
-                        default=Path(tempfile.gettempdir()) / "vledger-bench-store")
-    parser.add_argument("--rebuild", action="store_true", help="build the homes again")
-    parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
-    parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    add_home_arguments(parser, rows="rows per village and year", repeat=5, children=CHILDREN)
+    args = parse_home_arguments(parser, argv)
     if args.child:
         child_main(args.child, args.path, args.period)
         return 0
-    if args.villages < 1 or args.rows < 0 or args.repeat < 1:
-        parser.error("--villages and --repeat must be at least 1, --rows at least 0")
 
     print(f"bench.years: {args.villages} villages x {args.rows} rows a year; open + rank "
           f"{PROGRAM_ID} ({args.period}) with one year held and with three")
