@@ -193,6 +193,7 @@ def status(store: Replicas) -> dict[str, Any]:
     try:
         counts = {d: store.document(d).change_count() for d in docs}
         unconfirmed = _unconfirmed(store, docs, counts)
+        office_name, township_name = _names(store)
     finally:
         for doc in docs:
             if doc not in was_open:
@@ -207,6 +208,7 @@ def status(store: Replicas) -> dict[str, Any]:
         years.setdefault(str(document["year"]), []).append(str(document["id"]))
     return {
         "office": me.office, "township": me.township, "device": me.device,
+        "office_name": office_name, "township_name": township_name,
         "documents": documents,
         "years": years,
         "peers": unconfirmed,
@@ -215,6 +217,19 @@ def status(store: Replicas) -> dict[str, Any]:
         "set_aside": [{"doc": r.doc, "change": r.change.hex(), "device": r.device,
                        "reason": r.reason, "at": r.at} for r in store.db.set_aside.list()],
     }
+
+
+def _names(store: Replicas) -> tuple[str, str]:
+    """This office's and its township's names from the roster ("" for a name the home
+    does not hold yet, e.g. before its first sync)."""
+    from vledger.sync.services.context import Me
+
+    context = OfficeContext(store, Me.of(store), "en")
+    if not store.has_document(context.roster_doc_id):
+        return "", ""
+    roster = context.roster_doc()
+    mine = roster.office(context.me.office)
+    return (mine.name if mine else ""), roster.name
 
 
 def _unconfirmed(

@@ -77,11 +77,15 @@ async def test_status_shows_peers_and_unconfirmed_changes(tmp_path: Path) -> Non
     assert code == 0, err
     report = json.loads(out)
     assert report["office"] == "v01" and report["township"] == "t1"
+    assert report["office_name"] == "村1" and report["township_name"] == "青石乡"
     assert {d["id"] for d in report["documents"]} == {"t1/t1/2026", "t1/v01/2026"}
     [peer] = report["peers"]
     assert peer["office"] == "t1" and peer["unconfirmed"] == 2 and peer["last_sync"]
-    code, out, _ = await run_vledger(town, "status")
+    code, out, _ = await run_vledger(village, "--lang", "en", "status")
+    assert code == 0 and out.startswith("村1 (v01) of 青石乡 (t1) (device "), out
+    code, out, _ = await run_vledger(town, "--lang", "en", "status")
     assert code == 0 and "0 changes not confirmed" in out
+    assert out.startswith("青石乡 (t1) (device "), out
 
 
 async def test_bundles_on_the_command_line(tmp_path: Path) -> None:

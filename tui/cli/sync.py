@@ -270,8 +270,13 @@ def run_status(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
     lang = args.lang
-    print(say(lang, "cli.status.office", office=report["office"], township=report["township"],
-              device=report["device"]))
+    office = f"{report['office_name'] or report['office']} ({report['office']})"
+    township = f"{report['township_name'] or report['township']} ({report['township']})"
+    if report["office"] == report["township"]:
+        print(say(lang, "cli.status.township", township=township, device=report["device"]))
+    else:
+        print(say(lang, "cli.status.office", office=office, township=township,
+                  device=report["device"]))
     print(say(lang, "cli.status.documents", count=len(report["documents"])))
     changes = {doc["id"]: doc["changes"] for doc in report["documents"]}
     for year, documents in report["years"].items():

@@ -189,6 +189,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.demo.progress": ("示例", "demo"),
     "cli.demo.offices": ("乡镇和村", "township and villages"),
     # -- status
+    "cli.status.township": ("{township}（设备 {device}）", "{township} (device {device})"),
     "cli.status.office": (
         "{township} 的 {office}（设备 {device}）", "{office} of {township} (device {device})"
     ),
