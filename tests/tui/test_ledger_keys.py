@@ -96,6 +96,28 @@ async def test_f7_and_a_pick_in_one_burst_open_the_picked_village(demo_home: Pat
         assert "东溪村" in title
 
 
+async def test_keys_reaching_the_picker_before_its_list_has_focus_still_pick(
+    demo_home: Path,
+) -> None:
+    """On a busy machine keys sent right after F6 can reach the picker screen before its
+    list takes focus; they move and pick as if the list had focus."""
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        screen = app.screen
+        assert isinstance(screen, LedgerScreen)
+        before = screen.program_id
+        await pilot.press("f6")
+        await settle(pilot)
+        assert isinstance(app.screen, Picker)
+        app.screen.set_focus(None)  # as before the list's mount gave it focus
+        await pilot.press("home", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        first = screen.facts.programs[0].id
+        assert first != before and screen.program_id == first
+
+
 async def test_escape_cancels_a_search_then_a_filter_then_leaves(demo_home: Path) -> None:
     app = make_app(demo_home, "en")
     async with app.run_test(size=SIZE) as pilot:

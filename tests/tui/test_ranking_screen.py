@@ -181,6 +181,20 @@ async def test_typing_a_letter_does_not_edit_and_data_keys_are_off(office: Offic
         assert "add-row" not in names and "delete-row" not in names
 
 
+async def test_the_period_key_and_a_pick_in_one_burst_switch_the_sheet(office: Office) -> None:
+    """`t End Enter` as a fast clerk types them: the picker takes End and Enter, the
+    sheet behind it does not."""
+    from test_grid_burst import burst
+
+    async with ranking_app(office).run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RankingScreen)
+        await burst(pilot, "t", "end", "enter")  # type: ignore[arg-type]
+        await settle(pilot)
+        assert pilot.app.screen is screen
+        assert screen.period == "year"
+
+
 async def test_period_keys_switch_the_sheet(office: Office) -> None:
     year = _expected("year")
     async with ranking_app(office).run_test(size=(100, 30)) as pilot:

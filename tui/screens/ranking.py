@@ -50,7 +50,7 @@ from vledger.tui.screens.ranking_rows import (
     sheet_rows,
     view_title,
 )
-from vledger.tui.widgets.pick_screen import PickScreen
+from vledger.tui.widgets.picker import Picker
 
 if TYPE_CHECKING:
     from vledger.sync.services.office import Office
@@ -380,22 +380,26 @@ class RankingScreen(OfficeScreen):
                 setattr(self.app, name, value)
         self.recompute()
 
-    @work(exclusive=True, group="ranking-pick")
-    async def action_choose_program(self) -> None:
+    # The pickers are pushed at once (not from a worker), so keys typed right after the
+    # one that opened them land in the picker, not on the sheet behind it.
+    def action_choose_program(self) -> None:
         programs = self.facts.programs
         options = [(p.id, f"{p.title}（{p.id}）") for p in programs]
-        chosen = await self.app.push_screen_wait(
-            PickScreen(t(self.lang, "program"), options, self.program.id))
-        if chosen is not None:
-            self.set_view(program=next(p for p in programs if p.id == chosen))
 
-    @work(exclusive=True, group="ranking-pick")
-    async def action_choose_period(self) -> None:
+        def chosen(program_id: str | None) -> None:
+            if program_id is not None:
+                self.set_view(program=next(p for p in programs if p.id == program_id))
+
+        self.app.push_screen(Picker(t(self.lang, "program"), options, self.program.id), chosen)
+
+    def action_choose_period(self) -> None:
         options = [(pid, self.period_title(pid)) for pid in self.program.period_ids]
-        chosen = await self.app.push_screen_wait(
-            PickScreen(t(self.lang, "period"), options, self.period))
-        if chosen is not None:
-            self.set_view(period=chosen)
+
+        def chosen(period: str | None) -> None:
+            if period is not None:
+                self.set_view(period=period)
+
+        self.app.push_screen(Picker(t(self.lang, "period"), options, self.period), chosen)
 
     def action_previous_period(self) -> None:
         self._step_period(-1)
