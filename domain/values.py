@@ -115,6 +115,7 @@ _DATE = re.compile(
     r"|年(?P<m2>[0-9]{1,2})月(?P<d2>[0-9]{1,2})日?"
     r"|(?P<m8>[0-9]{2})(?P<d8>[0-9]{2}))"
     r"|(?P<m3>[0-9]{1,2})月(?P<d3>[0-9]{1,2})日?"
+    r"|(?P<m4>[0-9]{1,2})(?P<sep4>[-/.])(?P<d4>[0-9]{1,2})"  # "3/10": month first, as written here
 )
 # A time after the date, as Excel writes a date cell to CSV ("2026/3/5 0:00").
 _TIME = re.compile(r"(?P<day>.*?)[\sT]+(?P<h>[0-9]{1,2}):(?P<min>[0-9]{2})(?::(?P<s>[0-9]{2}))?")
@@ -247,8 +248,8 @@ def _parse_date(column: Column, raw: str) -> str:
         year = column.year  # "3月10日": the program's year
     else:
         raise _refuse(column, raw, Message("value.why.no-year"))
-    month = int(found["m"] or found["m2"] or found["m8"] or found["m3"])
-    day = int(found["d"] or found["d2"] or found["d8"] or found["d3"])
+    month = int(found["m"] or found["m2"] or found["m8"] or found["m3"] or found["m4"])
+    day = int(found["d"] or found["d2"] or found["d8"] or found["d3"] or found["d4"])
     if not 1 <= month <= 12:
         raise _refuse(column, raw, Message("value.why.no-month", month=month))
     days = calendar.monthrange(year, month)[1]

@@ -90,6 +90,10 @@ ACCEPTED = [
     (DAY, "3月10日", "2026-03-10"),  # the program's year
     (DAY, "３月１０日", "2026-03-10"),
     (DAY, "12月31", "2026-12-31"),
+    (DAY, "3/10", "2026-03-10"),  # month/day in the program's year
+    (DAY, "３／１０", "2026-03-10"),
+    (DAY, "12-31", "2026-12-31"),
+    (DAY, "3.5", "2026-03-05"),
     (DAY, "20260311", "2026-03-11"),
     (DAY, "２０２６０３１１", "2026-03-11"),
     (DAY, "2026/3/5 0:00", "2026-03-05"),  # a date cell as Excel writes it to CSV
@@ -186,6 +190,9 @@ REFUSED = [
     (DAY, "2026-03-05 08:30", "no time of day"),
     (DAY, "2026/3/5 0:01", "no time of day"),
     (NO_YEAR, "3月10日", "no year"),
+    (NO_YEAR, "3/10", "no year"),
+    (DAY, "13/1", "no month 13"),
+    (DAY, "3/10/2026", "a date"),
     (DAY, "2026031", "a date"),
     (DAY, "20261301", "no month 13"),
     (NOTE, "一二三四五六七八九十一", "1 character too many"),

@@ -37,7 +37,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a number {range}, e.g. 12.5 (kept to {places} decimal places)",
     ),
     "value.form.date": (
-        "日期，如 2026-03-05、2026/3/5 或 3月5日", "a date, e.g. 2026-03-05, 2026/3/5 or 3月5日"
+        "日期，如 2026-03-05、2026/3/5、3月5日 或 3/5",
+        "a date, e.g. 2026-03-05, 2026/3/5, 3月5日 or 3/5",
     ),
     "value.form.choice": ("以下之一：{choices}", "one of: {choices}"),
     "value.form.text": ("不超过{most}个字的文字", "text of at most {most} characters"),
