@@ -174,10 +174,35 @@ class VLedgerApp(App[int]):
     def start(self) -> None:
         """Open the home's office (in a thread), then its home screen or the first-run
         screen."""
+        if self.worker is not None and self.worker.facts is not None:  # `open_early`
+            self._show_home()
+            return
         if self.office is not None:
             self.office_ready(self.office)
             return
         self.run_worker(self._open_home, thread=True, exit_on_error=False, name="open")
+
+    def open_early(self) -> None:
+        """Open the office and read its facts before the app runs (`run_app` does): the
+        first screen drawn is then the home. Opened from the app's thread instead, the
+        office would take turns at the interpreter with Textual starting up, and a blank
+        screen would be drawn first. When the office cannot open, nothing is kept:
+        `start` opens it again as usual and shows why (first run, busy, damaged)."""
+        from vledger.sync.services.office import Office
+
+        try:
+            office = Office.open(self.home, lang=self.lang)
+        except VledgerError:
+            return
+        worker = OfficeWorker(lambda: office)
+        try:
+            facts = worker.start().result()
+        except VledgerError:
+            worker.close()  # and the office with it
+            return
+        worker.facts = facts
+        self.office, self.worker = office, worker
+        register(office, worker)
 
     def _open_home(self) -> None:
         from vledger.sync.services.office import Office
@@ -242,6 +267,11 @@ class VLedgerApp(App[int]):
             return
         assert self.worker is not None
         self.worker.facts = done.result()
+        self._show_home()
+
+    def _show_home(self) -> None:
+        """The office's facts are read: show its home (its counts after the first draw)."""
+        assert self.worker is not None
         # What the home screen asks the office on mount (its counts: automerge work that
         # holds the GIL) waits until the screen has been drawn once: the clerk sees the
         # home first, "counting…" in it, instead of waiting for both.
@@ -515,6 +545,8 @@ def run_app(home: Path, lang: str, *, prepare: Prepare | None = None,
     """
     app = VLedgerApp(home, lang, prepare=prepare, serve=serve)
     try:
+        if prepare is None:
+            app.open_early()
         result = app.run()
     finally:
         app.stop_helpers()

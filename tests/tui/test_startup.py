@@ -30,11 +30,15 @@ class Watched(VLedgerApp):
             self.home_drawn = True
 
 
+@pytest.mark.parametrize("early", [False, True], ids=["opened-by-the-app", "opened-early"])
 async def test_the_home_is_drawn_before_its_counts_are_counted(
-    demo_home: Path, monkeypatch: pytest.MonkeyPatch
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch, early: bool
 ) -> None:
     monkeypatch.setattr(app_module, "FIRST_DRAW_WAIT", 60.0)  # a busy test machine
     app = Watched(demo_home, "en")
+    if early:  # as `run_app` does: the office open and its facts read before the app runs
+        app.open_early()
+        assert app.worker is not None and app.worker.facts is not None
     drawn_when_counted: list[bool] = []
     count = home_module._count
 
@@ -47,3 +51,18 @@ async def test_the_home_is_drawn_before_its_counts_are_counted(
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen) and app.screen.counts is not None
     assert drawn_when_counted and drawn_when_counted[0]
+
+
+async def test_a_home_that_cannot_open_early_is_left_to_the_app(tmp_path: Path) -> None:
+    """No office to open before the app runs: nothing is kept or made, and the app
+    opens the home itself, as it always did (here: the first-run screen)."""
+    from vledger.tui.screens.first_run import FirstRunScreen
+
+    home = tmp_path / "new"
+    app = VLedgerApp(home, "en")
+    app.open_early()
+    assert app.office is None and app.worker is None
+    assert not home.exists()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, FirstRunScreen)
