@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from textual.message_pump import MessagePump
 
     from vledger.domain.program import Program
-    from vledger.domain.ranking import Village
+    from vledger.domain.villages import Village
     from vledger.sync.services.context import Me
     from vledger.sync.services.office import Office
     from vledger.sync.services.roster import Identity
