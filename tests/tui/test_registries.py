@@ -18,7 +18,7 @@ import pytest
 from textual.screen import Screen
 
 from vledger.tui.app import SCREENS, ScreenSpec
-from vledger.tui.cli.main import COMMAND_MODULES
+from vledger.tui.cli.main import COMMAND_MODULES, UI_MODULE, build_parser, needed_modules
 
 
 @pytest.mark.parametrize("spec", SCREENS.values(), ids=list(SCREENS))
@@ -54,6 +54,35 @@ def test_no_two_command_modules_register_the_same_command() -> None:
         for command in sub.choices:
             assert command not in seen, f"{command}: {seen.get(command)} and {name}"
             seen[command] = name
+
+
+# What opens the UI, and what only looks as if it might (an option's value named "ui").
+UI_WORDS = ([], ["ui"], ["--home", "h", "ui"], ["--home=h", "--lang", "zh"],
+            ["--lang=en", "ui", "--serve"], ["ui", "--serve", "0.0.0.0:7421", "--lang", "en"],
+            ["--home", "ui"], ["--home", "h", "ui", "--home", "g"], ["--home"])
+OTHER_WORDS = (["rank", "ui"], ["--home", "ui", "rank", "p"], ["-h"], ["--version"],
+               ["--ho", "h", "ui"], ["--", "ui"], ["--lang", "zh", "status"], ["uix"])
+
+
+@pytest.mark.parametrize("words", UI_WORDS, ids=" ".join)
+def test_opening_the_ui_parses_with_the_ui_group_alone_and_reads_alike(
+    words: list[str], capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every start of the UI builds only the UI's commands; the arguments read the same as
+    with the whole command line, mistakes included."""
+    assert needed_modules(words) == (UI_MODULE,)
+    outcomes = []
+    for parser in (build_parser(), build_parser(needed_modules(words))):
+        try:
+            outcomes.append(vars(parser.parse_args(words)))
+        except SystemExit as stop:
+            outcomes.append({"exit": stop.code, "said": capsys.readouterr().err})
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("words", OTHER_WORDS, ids=" ".join)
+def test_every_other_command_line_gets_every_group(words: list[str]) -> None:
+    assert needed_modules(words) == COMMAND_MODULES
 
 
 HOME_ONLY = """
