@@ -149,6 +149,7 @@ class VLedgerApp(App[int]):
 
     def on_mount(self) -> None:
         self.title = t(self.lang, "app-title")
+        self.call_after_refresh(memory.resume)  # collections again once a screen shows
         if self.prepare is not None:
             from vledger.tui.screens.progress import ProgressScreen
 

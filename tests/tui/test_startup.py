@@ -66,3 +66,41 @@ async def test_a_home_that_cannot_open_early_is_left_to_the_app(tmp_path: Path) 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, FirstRunScreen)
+
+
+async def test_the_collector_held_while_the_ui_starts_runs_again_once_the_home_shows(
+    demo_home: Path,
+) -> None:
+    """`vledger ui` holds the garbage collector from before Textual is imported (tui/cli/
+    ui.py): the app lets it run again as soon as its first screen is drawn."""
+    import gc
+
+    from vledger.tui import memory
+
+    memory.hold()
+    try:
+        assert not gc.isenabled()
+        app = VLedgerApp(demo_home, "en")
+        app.open_early()
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, HomeScreen)
+            assert gc.isenabled()
+    finally:
+        memory.resume()
+        gc.enable()
+
+
+def test_vledger_ui_holds_the_collector_until_the_app_ends_at_the_latest(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    from vledger.tui.cli.main import main
+
+    held: list[bool] = []
+    monkeypatch.setattr(app_module, "run_app",
+                        lambda *_args, **_kw: held.append(not gc.isenabled()) or 0)
+    assert main(["--home", str(demo_home), "--lang", "en", "ui"]) == 0
+    assert held == [True]
+    assert gc.isenabled()
