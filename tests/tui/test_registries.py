@@ -134,7 +134,8 @@ NOT_FOR_THE_HOME = (
     "vledger.sync.services.ledgers", "vledger.sync.services.sheets",
     "vledger.sync.services.ranking", "vledger.sync.services.publications",
     "vledger.sync.services.devices", "vledger.sync.services.tabular",
-    "vledger.domain.ranking", "vledger.domain.explain",
+    "vledger.domain.ranking", "vledger.domain.explain", "vledger.domain.publication",
+    "vledger.sync.documents.ledger",
 )
 
 
