@@ -143,6 +143,9 @@ class VLedgerApp(App[int]):
         self.village: str | None = None
         self.period: str | None = None
         self.errors: list[VledgerError] = []  # shown to the clerk; kept for tests
+        # Why `open_early` could not open the office (and whether the home holds one):
+        # shown by `start` as if the app had tried itself.
+        self._refused: tuple[VledgerError, bool] | None = None
         self._bindings_labelled()
 
     # ---- start ---------------------------------------------------------------------------
@@ -175,6 +178,11 @@ class VLedgerApp(App[int]):
     def start(self) -> None:
         """Open the home's office (in a thread), then its home screen or the first-run
         screen."""
+        if self._refused is not None:  # `open_early` could not open the office
+            refusal, exists = self._refused
+            self._refused = None
+            self._no_office(refusal, exists)
+            return
         if self.worker is not None and self.worker.facts is not None:  # `open_early`
             self._show_home()
             return
@@ -187,21 +195,22 @@ class VLedgerApp(App[int]):
         """Open the office and read its facts before the app runs (`run_app` does): the
         first screen drawn is then the home. Opened from the app's thread instead, the
         office would take turns at the interpreter with Textual starting up, and a blank
-        screen would be drawn first. When the office cannot open, nothing is kept:
-        `start` opens it again as usual and shows why (first run, busy, damaged)."""
+        screen would be drawn first. When the office cannot open, `start` shows why, as
+        when it opens the office itself (first run, busy, damaged: a damaged store is set
+        aside on the first try, so it is not tried twice)."""
         from vledger.sync.services.office import Office
 
         try:
             office = Office.open(self.home, lang=self.lang)
-        except VledgerError:
+        except VledgerError as refusal:
+            self._refused = (refusal, Office.exists(self.home))
             return
-        worker = OfficeWorker(lambda: office)
         try:
-            facts = worker.start().result()
-        except VledgerError:
-            worker.close()  # and the office with it
+            worker = OfficeWorker.read_here(office)
+        except VledgerError as refusal:
+            office.close()
+            self._refused = (refusal, True)
             return
-        worker.facts = facts
         self.office, self.worker = office, worker
         register(office, worker)
 

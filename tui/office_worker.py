@@ -157,6 +157,18 @@ class OfficeWorker:
         worker.facts = worker.start().result()
         return worker
 
+    @classmethod
+    def read_here(cls, office: Office) -> OfficeWorker:
+        """A worker for an office opened on this thread, its facts read here and now: for
+        a host that opens the office before anything else runs (`VLedgerApp.open_early`),
+        so nothing waits for a thread to start and answer. The worker's thread uses the
+        office from then on."""
+        worker = cls(lambda: office)
+        worker._seen = _Seen(office.sync.data_version(), office.sync.versions())
+        worker.facts = OfficeFacts.read(office)
+        worker._office = worker.office = office
+        return worker
+
     # -- jobs ----------------------------------------------------------------------------
 
     def start(self) -> Future[OfficeFacts]:

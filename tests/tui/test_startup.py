@@ -53,9 +53,11 @@ async def test_the_home_is_drawn_before_its_counts_are_counted(
     assert drawn_when_counted and drawn_when_counted[0]
 
 
-async def test_a_home_that_cannot_open_early_is_left_to_the_app(tmp_path: Path) -> None:
-    """No office to open before the app runs: nothing is kept or made, and the app
-    opens the home itself, as it always did (here: the first-run screen)."""
+async def test_a_home_that_cannot_open_early_shows_why_when_the_app_starts(
+    tmp_path: Path,
+) -> None:
+    """No office to open before the app runs: nothing is kept or made, and the app shows
+    what it showed when it opened the home itself (here: the first-run screen)."""
     from vledger.tui.screens.first_run import FirstRunScreen
 
     home = tmp_path / "new"
@@ -104,3 +106,25 @@ def test_vledger_ui_holds_the_collector_until_the_app_ends_at_the_latest(
     assert main(["--home", str(demo_home), "--lang", "en", "ui"]) == 0
     assert held == [True]
     assert gc.isenabled()
+
+
+async def test_a_damaged_home_shows_the_same_whether_opened_early_or_by_the_app(
+    demo_home: Path, tmp_path: Path,
+) -> None:
+    """The damaged database is set aside on the first try to open it: opened early, the app
+    shows what that first try found, as when it opened the home itself."""
+    import shutil
+
+    shown = []
+    for early in (False, True):
+        home = tmp_path / f"early-{early}"
+        shutil.copytree(demo_home, home)
+        (home / "vledger.db").write_bytes(b"not a database at all " * 200)
+        app = VLedgerApp(home, "en")
+        if early:
+            app.open_early()
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            shown.append((type(app.screen).__name__,
+                          [str(p) for e in app.errors for p in e.problems]))
+    assert shown[0] == shown[1]
