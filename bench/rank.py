@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from bench.report import measure as report_measure
 from vledger.domain.indicators import LedgerRow, VillageMeasures, measure
 from vledger.domain.program import Program
-from vledger.domain.ranking import SheetInputs, Village, rank_sheet
+from vledger.domain.ranking import SheetInputs, rank_sheet
 from vledger.domain.values import ValueProblem, parse_cell
+from vledger.domain.villages import Village
 
 SIZES = (12, 60, 300)
 

@@ -199,8 +199,9 @@ def child_csv_engine(folder: Path, period: str) -> dict[str, Any]:
 
     from vledger.domain.indicators import LedgerRow, measure
     from vledger.domain.program_file import load_program
-    from vledger.domain.ranking import SheetInputs, Village, rank_sheet
+    from vledger.domain.ranking import SheetInputs, rank_sheet
     from vledger.domain.values import parse_cell
+    from vledger.domain.villages import Village
     from vledger.fixtures.township import program_paths
 
     source = next(p for p in program_paths() if p.stem == PROGRAM_ID)

@@ -43,15 +43,6 @@ class VillageLike(Protocol):
 
 
 @dataclass(frozen=True)
-class Village:
-    """A village office on the roster; `area` is its 管区, None when it has none."""
-
-    id: str
-    name: str
-    area: str | None = None
-
-
-@dataclass(frozen=True)
 class SheetInputs:
     """The township's sheets for one program (spec §5, cli.md `sheet import`)."""
 

@@ -143,12 +143,16 @@ class VLedgerApp(App[int]):
         self.village: str | None = None
         self.period: str | None = None
         self.errors: list[VledgerError] = []  # shown to the clerk; kept for tests
+        # Why `open_early` could not open the office (and whether the home holds one):
+        # shown by `start` as if the app had tried itself.
+        self._refused: tuple[VledgerError, bool] | None = None
         self._bindings_labelled()
 
     # ---- start ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self.title = t(self.lang, "app-title")
+        self.call_after_refresh(memory.resume)  # collections again once a screen shows
         if self.prepare is not None:
             from vledger.tui.screens.progress import ProgressScreen
 
@@ -174,10 +178,41 @@ class VLedgerApp(App[int]):
     def start(self) -> None:
         """Open the home's office (in a thread), then its home screen or the first-run
         screen."""
+        if self._refused is not None:  # `open_early` could not open the office
+            refusal, exists = self._refused
+            self._refused = None
+            self._no_office(refusal, exists)
+            return
+        if self.worker is not None and self.worker.facts is not None:  # `open_early`
+            self._show_home()
+            return
         if self.office is not None:
             self.office_ready(self.office)
             return
         self.run_worker(self._open_home, thread=True, exit_on_error=False, name="open")
+
+    def open_early(self) -> None:
+        """Open the office and read its facts before the app runs (`run_app` does): the
+        first screen drawn is then the home. Opened from the app's thread instead, the
+        office would take turns at the interpreter with Textual starting up, and a blank
+        screen would be drawn first. When the office cannot open, `start` shows why, as
+        when it opens the office itself (first run, busy, damaged: a damaged store is set
+        aside on the first try, so it is not tried twice)."""
+        from vledger.sync.services.office import Office
+
+        try:
+            office = Office.open(self.home, lang=self.lang)
+        except VledgerError as refusal:
+            self._refused = (refusal, Office.exists(self.home))
+            return
+        try:
+            worker = OfficeWorker.read_here(office)
+        except VledgerError as refusal:
+            office.close()
+            self._refused = (refusal, True)
+            return
+        self.office, self.worker = office, worker
+        register(office, worker)
 
     def _open_home(self) -> None:
         from vledger.sync.services.office import Office
@@ -242,6 +277,11 @@ class VLedgerApp(App[int]):
             return
         assert self.worker is not None
         self.worker.facts = done.result()
+        self._show_home()
+
+    def _show_home(self) -> None:
+        """The office's facts are read: show its home (its counts after the first draw)."""
+        assert self.worker is not None
         # What the home screen asks the office on mount (its counts: automerge work that
         # holds the GIL) waits until the screen has been drawn once: the clerk sees the
         # home first, "counting…" in it, instead of waiting for both.
@@ -515,6 +555,8 @@ def run_app(home: Path, lang: str, *, prepare: Prepare | None = None,
     """
     app = VLedgerApp(home, lang, prepare=prepare, serve=serve)
     try:
+        if prepare is None:
+            app.open_early()
         result = app.run()
     finally:
         app.stop_helpers()

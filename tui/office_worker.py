@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from textual.message_pump import MessagePump
 
     from vledger.domain.program import Program
-    from vledger.domain.ranking import Village
+    from vledger.domain.villages import Village
     from vledger.sync.services.context import Me
     from vledger.sync.services.office import Office
     from vledger.sync.services.roster import Identity
@@ -155,6 +155,18 @@ class OfficeWorker:
         that hands the UI an open office, as tests do)."""
         worker = cls(lambda: office)
         worker.facts = worker.start().result()
+        return worker
+
+    @classmethod
+    def read_here(cls, office: Office) -> OfficeWorker:
+        """A worker for an office opened on this thread, its facts read here and now: for
+        a host that opens the office before anything else runs (`VLedgerApp.open_early`),
+        so nothing waits for a thread to start and answer. The worker's thread uses the
+        office from then on."""
+        worker = cls(lambda: office)
+        worker._seen = _Seen(office.sync.data_version(), office.sync.versions())
+        worker.facts = OfficeFacts.read(office)
+        worker._office = worker.office = office
         return worker
 
     # -- jobs ----------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vledger.sync.binding.chunks import (
     CHUNK_DOCUMENT,
@@ -45,11 +46,13 @@ from vledger.sync.binding.chunks import (
 )
 from vledger.sync.binding.doc import Doc
 from vledger.sync.documents.journal import LEAN_FORM
-from vledger.sync.documents.ledger import VillageDoc
 from vledger.sync.documents.replica import BatchResult, Replica, new_document
 from vledger.sync.documents.township import TownshipDoc
 from vledger.sync.store.database import Damage, Database
 from vledger.sync.store.repositories import UnknownDocument
+
+if TYPE_CHECKING:
+    from vledger.sync.documents.ledger import VillageDoc
 
 
 @dataclass
@@ -212,6 +215,10 @@ class Replicas:
             return doc
 
     def village(self, doc_id: str) -> VillageDoc:
+        # Imported on first use: opening a home (the UI's first screen) reads only the
+        # township's documents.
+        from vledger.sync.documents.ledger import VillageDoc
+
         return VillageDoc(self.replica(doc_id))
 
     def township(self, doc_id: str) -> TownshipDoc:

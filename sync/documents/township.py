@@ -45,17 +45,19 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgpack
 
 from vledger.domain.decimals import decimal_to_plain
 from vledger.domain.history import RESOLVE, Cell, JournalEntry
 from vledger.domain.program import YEAR, Program
-from vledger.domain.publication import Publication, PublicationError
 from vledger.sync.binding.doc import ROOT, Plain
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replica import TOWNSHIP, Edit, EditRefused, Record, Replica, check_id
+
+if TYPE_CHECKING:
+    from vledger.domain.publication import Publication
 
 SheetKind = Literal["targets", "entered", "manual", "adjustments"]
 SHEET_KINDS: tuple[SheetKind, ...] = ("targets", "entered", "manual", "adjustments")
@@ -254,6 +256,9 @@ class TownshipDoc:
 
     def publications(self) -> tuple[list[Publication], list[str]]:
         """Every publication stored, and the keys of those that cannot be read."""
+        # Imported here: every office opens its township document, few read publications.
+        from vledger.domain.publication import Publication, PublicationError
+
         found: list[Publication] = []
         bad: list[str] = []
         for key, data in self.replica.read_children([], PUBLICATION_PREFIX).items():

@@ -86,6 +86,7 @@ from vledger.sync.link.frames import (
     text,
 )
 from vledger.sync.link.gate import Received, belongs, receive, township_doc_of
+from vledger.sync.link.peers import Heads, PeerRecord, peer_records
 from vledger.sync.trust.checks import SIGNED, ChangeCheck
 from vledger.sync.trust.invitation import pending_enrollment
 from vledger.sync.trust.keys import KeyFileError, SigningKey, ensure_device_key
@@ -96,7 +97,6 @@ MAX_PASSES = 40  # rounds of "exchange, then compare heads" before a one-shot sy
 MAX_SYNC_STEPS = 64  # automerge sync messages per document and pass
 BUDGET = MAX_FRAME // 2  # bytes of changes one push or answer carries (the rest waits a pass)
 
-Heads = list[bytes]
 Ask = Callable[[Frame], Awaitable[Frame]]
 
 
@@ -789,29 +789,3 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class PeerRecord:
-    """One row of the store's per-peer memory: heads both had after a sync, and when."""
-
-    peer: str
-    doc: str
-    heads: Heads
-    at: str
-
-    @property
-    def office(self) -> str:
-        return self.peer.split(":", 1)[0]
-
-    @property
-    def device(self) -> str:
-        return self.peer.split(":", 1)[1] if ":" in self.peer else ""
-
-
-def peer_records(store: Replicas) -> list[PeerRecord]:
-    """Every peer record where both sides ended the last sync on the same heads."""
-    return [
-        PeerRecord(peer, doc, ours, at)
-        for peer, doc, ours, theirs, at in ((r.peer, r.doc, r.ours, r.theirs, r.at)
-                                        for r in store.db.peers.all())
-        if ours == theirs
-    ]

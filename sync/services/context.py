@@ -19,14 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from vledger.sync.documents.journal import Who
-from vledger.sync.documents.ledger import VillageDoc
 from vledger.sync.documents.replica import EditRefused, doc_id, parse_doc_id, roster_year
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.documents.township import TownshipDoc
 from vledger.sync.services.permissions import TOWNSHIP_KIND, Refusal, require_township
+
+if TYPE_CHECKING:
+    from vledger.sync.documents.ledger import VillageDoc
 
 T = TypeVar("T")
 

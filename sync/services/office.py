@@ -29,24 +29,25 @@ held open by home_sync.py.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services.context import Me, OfficeContext
-from vledger.sync.services.history import HistoryService
-from vledger.sync.services.ledgers import LedgerService
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.services.programs import ProgramService
-from vledger.sync.services.publications import PublicationService
-from vledger.sync.services.ranking import RankingService
 from vledger.sync.services.roster import RosterService
-from vledger.sync.services.sheets import SheetService
 from vledger.sync.services.sync import SyncService, lost_office
 from vledger.sync.store.database import DB_FILE, StoreBusy
 
 if TYPE_CHECKING:
     from vledger.sync.services.devices import DeviceService
+    from vledger.sync.services.history import HistoryService
+    from vledger.sync.services.ledgers import LedgerService
+    from vledger.sync.services.publications import PublicationService
+    from vledger.sync.services.ranking import RankingService
+    from vledger.sync.services.sheets import SheetService
 
 __all__ = ["LANGS", "Office", "Refusal", "remembered_lang"]
 
@@ -78,13 +79,6 @@ class Office:
         self._context = context = OfficeContext(store, Me.of(store), lang)
         self.roster = RosterService(context)
         self.programs = ProgramService(context)
-        self.ledgers = LedgerService(context, self.programs, self.roster)
-        self.sheets = SheetService(context, self.programs, self.roster)
-        self.ranking = RankingService(context, self.programs, self.roster, self.sheets)
-        self.publications = PublicationService(context, self.programs, self.roster,
-                                               self.ranking)
-        self.history = HistoryService(context, self.programs, self.roster,
-                                      late=self.publications.late_edit_ids)
         self.sync = SyncService(context, self.programs)
         self._devices: DeviceService | None = None
 
@@ -155,6 +149,42 @@ class Office:
     def damage(self) -> list[str]:
         """What the store found damaged when it opened, as readable lines (empty: none)."""
         return [str(d) for d in self.store.report]
+
+    # The services below are built on first use, and their modules imported then: the
+    # UI's home screen needs none of them before it is drawn, and importing them all
+    # (rankings, sheet files, publications, histories) was most of an office's opening.
+
+    @cached_property
+    def ledgers(self) -> LedgerService:
+        from vledger.sync.services.ledgers import LedgerService
+
+        return LedgerService(self._context, self.programs, self.roster)
+
+    @cached_property
+    def sheets(self) -> SheetService:
+        from vledger.sync.services.sheets import SheetService
+
+        return SheetService(self._context, self.programs, self.roster)
+
+    @cached_property
+    def ranking(self) -> RankingService:
+        from vledger.sync.services.ranking import RankingService
+
+        return RankingService(self._context, self.programs, self.roster, self.sheets)
+
+    @cached_property
+    def publications(self) -> PublicationService:
+        from vledger.sync.services.publications import PublicationService
+
+        return PublicationService(self._context, self.programs, self.roster, self.ranking)
+
+    @cached_property
+    def history(self) -> HistoryService:
+        from vledger.sync.services.history import HistoryService
+
+        # Late edits are marked from the publications, built only when a history asks.
+        return HistoryService(self._context, self.programs, self.roster,
+                              late=lambda year: self.publications.late_edit_ids(year))
 
     @property
     def devices(self) -> DeviceService:

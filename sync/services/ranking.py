@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from vledger.domain.indicators import VillageMeasures, measure
 from vledger.domain.program import Program
 from vledger.domain.program_file import ProgramError
-from vledger.domain.ranking import RankingError, RankingSheet, Village, rank_sheet
+from vledger.domain.ranking import RankingError, RankingSheet, rank_sheet
+from vledger.domain.villages import Village
 from vledger.messages import Message
 from vledger.sync.documents.ledger import VillageDoc
 from vledger.sync.documents.replica import Replica, doc_id, parse_doc_id

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from vledger.domain.ranking import Village
+from vledger.domain.villages import Village
 from vledger.sync.documents.replica import VILLAGE
 from vledger.sync.documents.township import Office
 from vledger.sync.services.context import OfficeContext

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import cast
 
 from vledger.domain.program import Program
-from vledger.domain.ranking import SheetInputs, Village, check_inputs
+from vledger.domain.ranking import SheetInputs, check_inputs
+from vledger.domain.villages import Village
 from vledger.messages import Message
 from vledger.sync.documents.township import SheetKind, SheetValue, TownshipDoc
 from vledger.sync.services.context import OfficeContext

@@ -8,7 +8,7 @@ documents, and by home_sync.py for the command line, which opens the home for th
 Unsynced edits, precisely: a journal entry is unsynced when this device wrote it and it is
 not in the journal the document had at any peer record's heads, where a peer record is a
 sync after which both sides held the same heads for that document
-(`link.session.peer_records`). Both sides keep every change they hold, so an entry present
+(`link.peers.peer_records`). Both sides keep every change they hold, so an entry present
 at those heads is held by that peer; an add a row implies (documents/adds.py) is held with
 its row. Found per document with its conflicts and brought up to date from the entries new
 since they were last counted (services/counts.py), so an unchanged document is never
@@ -38,7 +38,6 @@ from vledger.messages import Message
 from vledger.sync.documents.replica import parse_doc_id
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.services.context import OfficeContext
-from vledger.sync.services.counts import document_counts, unsynced_cells
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.services.programs import ProgramService
 
@@ -236,7 +235,7 @@ def _unconfirmed(
     store: Replicas, docs: dict[str, list[bytes]], counts: dict[str, int]
 ) -> list[dict[str, Any]]:
     """Per known peer: its last sync and how many of our changes it has not confirmed."""
-    from vledger.sync.link.session import peer_records
+    from vledger.sync.link.peers import peer_records
 
     peers: dict[str, dict[str, Any]] = {}
     for record in peer_records(store):
@@ -392,7 +391,7 @@ class SyncService:
 
     def last_sync(self) -> PeerStatus | None:
         """The peer record of the most recent sync that ended in step (None: never)."""
-        from vledger.sync.link.session import peer_records
+        from vledger.sync.link.peers import peer_records
 
         records = peer_records(self._context.store)
         if not records:
@@ -435,6 +434,8 @@ class SyncService:
         year = self._programs.year_of(program)
         if year is None or not context.holds(village, year):
             return set()
+        from vledger.sync.services.counts import unsynced_cells
+
         unsynced = unsynced_cells(context, context.village_doc_id(village, year))
         return {(c[2], c[3]) for c in unsynced if c[0] == program and c[1] == village}
 
@@ -449,6 +450,8 @@ class SyncService:
     def unsynced_edits(self) -> int:
         """How many edits made on this device no peer holds yet (every held document, of
         every year: an edit of last year's ledger not yet synced counts too)."""
+        from vledger.sync.services.counts import document_counts
+
         context = self._context
         return sum(document_counts(context, d).unsynced for d in context.documents())
 

@@ -18,8 +18,9 @@ from tests.example_data import EXAMPLES
 from vledger.domain.indicators import LedgerRow, VillageMeasures, measure
 from vledger.domain.program import Program
 from vledger.domain.program_file import load_program
-from vledger.domain.ranking import SheetInputs, Village
+from vledger.domain.ranking import SheetInputs
 from vledger.domain.values import parse_cell
+from vledger.domain.villages import Village
 
 HERE = Path(__file__).resolve()
 

@@ -18,12 +18,12 @@ from tests.domain.example_loader import build_program
 from vledger.domain.ranking import (
     RankingError,
     SheetInputs,
-    Village,
     check_inputs,
     competition_ranks,
     from_bottom,
     rank_sheet,
 )
+from vledger.domain.villages import Village
 
 D = Decimal
 

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from tests.domain.example_loader import example_program, example_rows
 from vledger.domain.indicators import LedgerRow, measure
 from vledger.domain.program import Item
-from vledger.domain.ranking import SheetInputs, Village, rank_sheet
+from vledger.domain.ranking import SheetInputs, rank_sheet
 from vledger.domain.rules import score_item
 from vledger.domain.targets import split_target
+from vledger.domain.villages import Village
 
 SETTINGS = settings(max_examples=60, deadline=None)
 

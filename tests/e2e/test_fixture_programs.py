@@ -15,8 +15,9 @@ import pytest
 from vledger.domain.indicators import LedgerRow, measure
 from vledger.domain.program import YEAR, Program
 from vledger.domain.program_file import load_program
-from vledger.domain.ranking import RankingSheet, SheetInputs, Village, rank_sheet
+from vledger.domain.ranking import RankingSheet, SheetInputs, rank_sheet
 from vledger.domain.values import parse_cell
+from vledger.domain.villages import Village
 from vledger.fixtures.generate import generate_township
 from vledger.fixtures.township import program_paths, program_stem
 

@@ -60,6 +60,30 @@ def watchers(footer: Footer) -> int:
     return sum(len(entries) for entries in getattr(footer, "__watchers", {}).values())
 
 
+def test_the_collector_held_for_a_start_runs_again_on_resume(restored: None) -> None:
+    memory.hold()
+    try:
+        assert not gc.isenabled()
+        memory.hold()  # held once: one resume is enough
+        memory.resume()
+        assert gc.isenabled()
+        memory.resume()  # and a second is nothing
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_collector_someone_else_turned_off_stays_off(restored: None) -> None:
+    gc.disable()
+    try:
+        memory.hold()
+        memory.resume()
+        memory.release()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 async def test_a_footer_keeps_its_keys_when_they_did_not_change() -> None:
     mend_footer()
     app = Keys()

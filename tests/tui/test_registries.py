@@ -18,7 +18,7 @@ import pytest
 from textual.screen import Screen
 
 from vledger.tui.app import SCREENS, ScreenSpec
-from vledger.tui.cli.main import COMMAND_MODULES
+from vledger.tui.cli.main import COMMAND_MODULES, UI_MODULE, build_parser, needed_modules
 
 
 @pytest.mark.parametrize("spec", SCREENS.values(), ids=list(SCREENS))
@@ -56,6 +56,35 @@ def test_no_two_command_modules_register_the_same_command() -> None:
             seen[command] = name
 
 
+# What opens the UI, and what only looks as if it might (an option's value named "ui").
+UI_WORDS = ([], ["ui"], ["--home", "h", "ui"], ["--home=h", "--lang", "zh"],
+            ["--lang=en", "ui", "--serve"], ["ui", "--serve", "0.0.0.0:7421", "--lang", "en"],
+            ["--home", "ui"], ["--home", "h", "ui", "--home", "g"], ["--home"])
+OTHER_WORDS = (["rank", "ui"], ["--home", "ui", "rank", "p"], ["-h"], ["--version"],
+               ["--ho", "h", "ui"], ["--", "ui"], ["--lang", "zh", "status"], ["uix"])
+
+
+@pytest.mark.parametrize("words", UI_WORDS, ids=" ".join)
+def test_opening_the_ui_parses_with_the_ui_group_alone_and_reads_alike(
+    words: list[str], capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every start of the UI builds only the UI's commands; the arguments read the same as
+    with the whole command line, mistakes included."""
+    assert needed_modules(words) == (UI_MODULE,)
+    outcomes = []
+    for parser in (build_parser(), build_parser(needed_modules(words))):
+        try:
+            outcomes.append(vars(parser.parse_args(words)))
+        except SystemExit as stop:
+            outcomes.append({"exit": stop.code, "said": capsys.readouterr().err})
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("words", OTHER_WORDS, ids=" ".join)
+def test_every_other_command_line_gets_every_group(words: list[str]) -> None:
+    assert needed_modules(words) == COMMAND_MODULES
+
+
 HOME_ONLY = """
 import asyncio, sys
 from datetime import date
@@ -66,11 +95,16 @@ from vledger.tui.app import VLedgerApp
 
 async def main() -> None:
     app = VLedgerApp(Path(sys.argv[1]), "en", today=date.fromisoformat(sys.argv[2]))
+    app.open_early()  # as run_app does
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
-        print(type(app.screen).__name__)
-        print(" ".join(sorted(m for m in sys.modules if m.startswith("vledger.tui."))))
+        for _ in range(1200):  # its counts too: they are part of what the home shows
+            if getattr(app.screen, "counts", None) is not None:
+                break
+            await pilot.pause(0.05)
+        print(type(app.screen).__name__, app.screen.counts is not None)
+        print(" ".join(sorted(sys.modules)))
         await pilot.press("ctrl+q")
 
 
@@ -85,8 +119,35 @@ def test_the_home_screen_comes_up_without_importing_the_other_screens(
         [sys.executable, "-c", HOME_ONLY, str(demo_home), fixed_today.isoformat()],
         capture_output=True, text=True, check=True, timeout=120,
     ).stdout.split("\n")
-    assert out[0] == "HomeScreen"
-    loaded = set(out[1].split())
+    assert out[0] == "HomeScreen True"
+    loaded = {m for m in out[1].split() if m.startswith("vledger.tui.")}
     others = {spec.module for spec in SCREENS.values() if spec.name != "home"}
     assert not loaded & others
     assert not {m for m in loaded if m.startswith("vledger.tui.grid.")}
+
+
+# What the home screen (its counts included) has no use for: each costs start-up time,
+# and a top-level import of one of them in a module the home uses would bring it back.
+NOT_FOR_THE_HOME = (
+    "cryptography", "openpyxl",  # the trust room, spreadsheets
+    "vledger.sync.trust", "vledger.sync.link.session", "vledger.sync.link.transport",
+    "vledger.sync.services.ledgers", "vledger.sync.services.sheets",
+    "vledger.sync.services.ranking", "vledger.sync.services.publications",
+    "vledger.sync.services.devices", "vledger.sync.services.tabular",
+    "vledger.domain.ranking", "vledger.domain.explain", "vledger.domain.publication",
+    "vledger.sync.documents.ledger",
+)
+
+
+def test_the_home_screen_and_its_counts_come_up_without_the_rooms_they_do_not_use(
+    demo_home: Path, fixed_today: date,
+) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", HOME_ONLY, str(demo_home), fixed_today.isoformat()],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout.split("\n")
+    assert out[0] == "HomeScreen True"
+    loaded = out[1].split()
+    found = sorted({m for m in loaded for name in NOT_FOR_THE_HOME
+                    if m == name or m.startswith(name + ".")})
+    assert not found, f"the home screen imports {found}"

@@ -22,6 +22,7 @@ from vledger import __version__
 from vledger.errors import EXIT_OK, EXIT_USAGE, VledgerError
 from vledger.messages import localize
 
+UI_MODULE = "vledger.tui.cli.ui"
 # Command groups, in the order `vledger --help` lists them. A group that is not
 # written yet is simply absent from the parser.
 COMMAND_MODULES = (
@@ -36,7 +37,7 @@ COMMAND_MODULES = (
     "vledger.tui.cli.sync",
     "vledger.tui.cli.recover",
     "vledger.tui.cli.demo",
-    "vledger.tui.cli.ui",
+    UI_MODULE,
 )
 
 
@@ -116,13 +117,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"vledger: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+_GLOBAL_VALUES = ("--home", "--lang")  # the options before a command that take a value
+
+
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
+    """The whole command line; with `modules`, only those groups' commands (`main` builds
+    no more than `needed_modules` says)."""
     parser = _Parser(prog="vledger", description="Township work ledgers and ranking sheets.")
     parser.add_argument("--home", type=Path, default=None, help="this office's folder")
     parser.add_argument("--lang", choices=("zh", "en"), default=None, help="interface language")
     parser.add_argument("--version", action="version", version=f"vledger {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -132,6 +138,26 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(sub)
     _accept_globals_anywhere(parser)
     return parser
+
+
+def needed_modules(argv: Sequence[str]) -> Sequence[str]:
+    """The command groups a parser for `argv` needs: only the UI's when it opens the UI
+    (`vledger`, `vledger --home H ui --serve`), which every clerk's start pays for;
+    else all of them. Only the command word decides, and in the UI's case the parser
+    built is the whole one without the other groups, so it reads `argv` alike (the top
+    level's usage names no command) and says the same about any mistake in it."""
+    at = 0
+    while at < len(argv):
+        word = argv[at]
+        if word in _GLOBAL_VALUES:
+            at += 2
+        elif word.startswith(tuple(f"{option}=" for option in _GLOBAL_VALUES)):
+            at += 1
+        else:
+            break
+    if at >= len(argv) or argv[at] == "ui":
+        return (UI_MODULE,)
+    return COMMAND_MODULES
 
 
 def _accept_globals_anywhere(parser: argparse.ArgumentParser) -> None:
@@ -156,8 +182,9 @@ def _accept_globals_anywhere(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     never_fail_on_output()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(needed_modules(words))
+    args = parser.parse_args(words)
     if args.home is None:
         args.home = default_home()
     args.lang_given = args.lang is not None  # the UI may start in the home's remembered one

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from vledger.tui import memory
+
 DEFAULT_LISTEN = "127.0.0.1:7420"  # as `vledger serve`
 
 
@@ -29,16 +31,23 @@ def run_ui(args: argparse.Namespace) -> int:
 
 def open_home(args: argparse.Namespace) -> int:
     """Run the UI on `args.home` in `args.lang` (tui/cli/demo.py calls this after a build);
-    without --lang, in the language last chosen in this home's UI, if any."""
-    from vledger.tui.app import run_app
+    without --lang, in the language last chosen in this home's UI, if any.
 
-    if not getattr(args, "lang_given", True):
-        from vledger.sync.services.office import remembered_lang
+    The garbage collector waits until the app has drawn its first screen (tui/memory.py
+    says why), and at the latest until the app ends."""
+    memory.hold()
+    try:
+        from vledger.tui.app import run_app
 
-        args.lang = remembered_lang(args.home) or args.lang
-    serve = getattr(args, "serve", None)
-    if serve is not None:
-        from vledger.sync.services.sync import address_of
+        if not getattr(args, "lang_given", True):
+            from vledger.sync.services.office import remembered_lang
 
-        address_of(serve)  # a bad HOST:PORT is refused before the screen opens
-    return run_app(args.home, args.lang, serve=serve)
+            args.lang = remembered_lang(args.home) or args.lang
+        serve = getattr(args, "serve", None)
+        if serve is not None:
+            from vledger.sync.services.sync import address_of
+
+            address_of(serve)  # a bad HOST:PORT is refused before the screen opens
+        return run_app(args.home, args.lang, serve=serve)
+    finally:
+        memory.resume()

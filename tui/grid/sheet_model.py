@@ -29,7 +29,7 @@ from vledger.tui.grid.office_model import refusal_reason
 if TYPE_CHECKING:
     from textual.message_pump import MessagePump
 
-    from vledger.domain.ranking import Village
+    from vledger.domain.villages import Village
     from vledger.sync.services.office import Office
     from vledger.tui.office_worker import OfficeWorker
 

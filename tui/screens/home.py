@@ -77,6 +77,7 @@ class HomeScreen(OfficeScreen):
         self.today = today() if callable(today) else (today or date.today())
         self.counts: HomeCounts | None = None  # None: still counting
         self.other_years = False  # the other years' programs are listed too
+        self._resumed = False  # shown once: a resume means the clerk came back to it
 
     def compose(self) -> ComposeResult:
         with Vertical(id="home"):
@@ -92,7 +93,8 @@ class HomeScreen(OfficeScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # Textual calls CommandScreen.on_mount as well (every class's handler in turn),
+        # which labels the screen: calling it from here too labelled it twice.
         self.query_one("#home-programs", OptionList).focus()
 
     def label(self) -> None:
@@ -252,4 +254,7 @@ class HomeScreen(OfficeScreen):
         self.label()
 
     def on_screen_resume(self) -> None:
+        if not self._resumed:  # shown for the first time: just labelled on mount
+            self._resumed = True
+            return
         self.label()  # conflicts may have been settled, programs published
