@@ -26,6 +26,7 @@ from typing import Any
 
 from automerge import core
 
+from vledger.collection import paused
 from vledger.sync.binding.chunks import (
     CHUNK_DOCUMENT,
     BadChange,
@@ -196,7 +197,8 @@ class Doc:
         """The map's keys that start with `prefix`, read whole: two binding calls per map
         (its keys and its values, paired in key order, each value the one `get` shows,
         the winner of a conflict) instead of one per key."""
-        return _read_map(self._doc, obj, prefix)
+        with paused():  # vledger/collection.py says why
+            return _read_map(self._doc, obj, prefix)
 
     # -- writing ---------------------------------------------------------------------
 

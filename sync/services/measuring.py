@@ -31,6 +31,7 @@ from typing import IO, Any
 
 import msgpack
 
+from vledger.collection import paused
 from vledger.domain.indicators import VillageMeasures, measure
 from vledger.domain.program import Program
 
@@ -260,11 +261,12 @@ def _measured(store: Any, program: Program, document: str) -> _Result:
     try:
         if store.report or not store.has_document(document):
             return None
-        village = store.village(document)
-        if store.report:  # damage: set aside and said by the parent, not here
-            store.close_document(document)
-            return None
-        measured = measure(program, village.rows(program.id, include_deleted=True))
+        with paused():  # reading and measuring a ledger makes no cycles to collect
+            village = store.village(document)
+            if store.report:  # damage: set aside and said by the parent, not here
+                store.close_document(document)
+                return None
+            measured = measure(program, village.rows(program.id, include_deleted=True))
         heads = village.replica.heads()
         store.close_document(document)
         return heads, measured.to_plain()
