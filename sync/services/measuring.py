@@ -266,7 +266,7 @@ def _measured(store: Any, program: Program, document: str) -> _Result:
             if store.report:  # damage: set aside and said by the parent, not here
                 store.close_document(document)
                 return None
-            measured = measure(program, village.rows(program.id, include_deleted=True))
+            measured = measure(program, village.rows_to_measure(program.id))
         heads = village.replica.heads()
         store.close_document(document)
         return heads, measured.to_plain()

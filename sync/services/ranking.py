@@ -172,7 +172,7 @@ def measures_at(
         replica = frozen(store, document, heads)
         if replica is None:
             raise Refusal(Message("publish.not-held", documents=[document]))
-        found = measure(program, VillageDoc(replica).rows(program.id, include_deleted=True))
+        found = measure(program, VillageDoc(replica).rows_to_measure(program.id))
     finally:
         if not was_open:
             store.close_document(document)
@@ -254,7 +254,7 @@ def _measure(store: Replicas, program: Program, document: str) -> Measured:
     try:
         with paused():  # reading and measuring a ledger makes no cycles to collect
             village = store.village(document)
-            rows = village.rows(program.id, include_deleted=True)
+            rows = village.rows_to_measure(program.id)
             return village.replica.heads(), measure(program, rows)
     finally:
         if not was_open:
