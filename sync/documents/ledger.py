@@ -46,6 +46,10 @@ from vledger.sync.documents.replica import (
 
 __all__ = ["LEDGERS", "MeasuredRow", "Row", "VillageDoc", "rows_as_cells"]
 _CREATION = itemgetter(0, 1, 2)  # (created, n, row id) of a stored row
+# What a Row is made of, and what measuring reads: a row's other fields (who added it,
+# from which device...) are for the history, which reads them itself.
+_ROW_FIELDS = ("cells", "created", "deleted", "n", "office")
+_MEASURED = ("cells", "created", "deleted", "n")
 ROW_ID_LENGTH = 8
 _COLUMN = re.compile(r"[a-z][a-z0-9_]{0,30}\Z")
 _PROGRAM = re.compile(r"[a-z0-9-]{1,40}\Z")
@@ -135,20 +139,21 @@ class VillageDoc:
         thousands of rows takes a while to make and measuring never reads."""
         return [
             MeasuredRow(row_id, _cells(value), False, order)
-            for order, (_, _, row_id, value) in enumerate(self._stored(program))
+            for order, (_, _, row_id, value) in enumerate(self._stored(program, _MEASURED))
             if value.get("deleted") is not True
         ]
 
-    def _stored(self, program: str) -> list[tuple[int, int, str, dict[str, Any]]]:
-        """Each stored row as (created, n, row id, stored map), in creation order."""
+    def _stored(
+        self, program: str, fields: tuple[str, ...] = _ROW_FIELDS
+    ) -> list[tuple[int, int, str, dict[str, Any]]]:
+        """Each stored row as (created, n, row id, its `fields`), in creation order."""
         prefix = f"{program}/"
         start = len(prefix)
-        # The whole ledger in a few binding calls (maps come back as dicts), then each
-        # row's place in creation order: (created, n, id).
+        # The whole ledger in a few binding calls per row (maps come back as dicts), then
+        # each row's place in creation order: (created, n, id).
         stored = [
             (_int(value.get("created")), _int(value.get("n")), key[start:], value)
-            for key, value in self.replica.read_children([LEDGERS], prefix).items()
-            if type(value) is dict
+            for key, value in self.replica.read_fields([LEDGERS], prefix, fields).items()
         ]
         stored.sort(key=_CREATION)
         return stored
