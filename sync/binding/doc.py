@@ -45,6 +45,7 @@ Plain = int | str | bool | bytes | None | Mapping[str, "Plain"]
 # Null): telling them apart by Python type skips comparing the binding's enums, which
 # is slow on a 20,000-row ledger.
 _AS_IS = (str, int, bool, type(None))
+_MAP = core.ObjType.Map  # the binding makes a new enum object each time: compare, not `is`
 
 
 class Change:
@@ -405,9 +406,7 @@ def _read_fields(
     found: dict[str, dict[str, Plain]] = {}
     get = source.get
     for key, (value, child) in zip(source.keys(obj), source.values(obj), strict=True):
-        if type(value) is tuple or (prefix and not key.startswith(prefix)):
-            continue
-        if value != core.ObjType.Map:
+        if type(value) is tuple or (prefix and not key.startswith(prefix)) or value != _MAP:
             continue
         one: dict[str, Plain] = {}
         for field in fields:
@@ -418,6 +417,8 @@ def _read_fields(
             if type(kind) is tuple:
                 scalar = kind[1]
                 one[field] = scalar if type(scalar) in _AS_IS else scalar_to_plain(*kind)
+            elif kind == _MAP:
+                one[field] = _read_map(source, inner, "")
             else:
                 one[field] = _plain(source, kind, inner)
         found[key] = one

@@ -151,10 +151,11 @@ class VillageDoc:
         start = len(prefix)
         # The whole ledger in a few binding calls per row (maps come back as dicts), then
         # each row's place in creation order: (created, n, id).
-        stored = [
-            (_int(value.get("created")), _int(value.get("n")), key[start:], value)
-            for key, value in self.replica.read_fields([LEDGERS], prefix, fields).items()
-        ]
+        stored = []
+        for key, value in self.replica.read_fields([LEDGERS], prefix, fields).items():
+            created, n = value.get("created"), value.get("n")
+            stored.append((created if type(created) is int else 0,  # not bool (_int)
+                           n if type(n) is int else 0, key[start:], value))
         stored.sort(key=_CREATION)
         return stored
 
