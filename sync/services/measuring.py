@@ -151,11 +151,7 @@ class _Helper:
         return helper
 
     def stop(self) -> None:
-        try:
-            assert self._process.stdin is not None
-            self._process.stdin.close()
-        except OSError:
-            pass
+        self._close_input()
         try:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -193,7 +189,17 @@ class _Helper:
         finally:
             self.unmeasured.extend(self._asked)  # died, or never started
             self._asked.clear()
+            # Nothing more to ask: the helper ends now, while this process measures its
+            # last documents, instead of when `stop` would wait for it.
+            self._close_input()
             self.finished.set()
+
+    def _close_input(self) -> None:
+        try:
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+        except (OSError, ValueError):
+            pass
 
     def _take(self, document: str, message: Any) -> None:
         try:

@@ -153,6 +153,46 @@ def test_a_helper_goes_on_while_this_process_is_busy(
                           for d in documents}
 
 
+def test_a_helper_with_nothing_left_to_do_ends_before_this_process_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its input is closed as soon as the documents run out, so it has ended (and costs
+    no wait at the end) while this process still measures its own last one."""
+    import subprocess
+
+    from vledger.sync.services import measuring
+
+    program = program_of_fixtures()
+    home = tmp_path / "home"
+    documents = _eleven_villages(home)
+    helpers: list[measuring._Helper] = []
+    real_start = measuring._Helper.start
+
+    def start(home: Path, program: Program, work: measuring._Work) -> measuring._Helper | None:
+        helper = real_start(home, program, work)
+        assert helper is not None
+        helpers.append(helper)
+        return helper
+
+    monkeypatch.setattr(measuring._Helper, "start", start)
+    ended: list[int | None] = []
+    with Replicas.open(home) as store:
+
+        def measure_here(document: str) -> tuple[list[bytes], object]:
+            if not ended:  # the first document: the helper takes all the others meanwhile
+                assert helpers[0].finished.wait(timeout=120)
+                try:
+                    ended.append(helpers[0]._process.wait(timeout=30))
+                except subprocess.TimeoutExpired:
+                    ended.append(None)
+            return (store.heads(document),
+                    measure(program, store.village(document).rows(PROGRAM)))
+
+        measuring.measure_all(home, program, documents, measure_here, helpers=1,
+                              stored_bytes=1, parallel_from=1)
+    assert ended == [0]
+
+
 def _ten_villages(home: Path) -> list[str]:
     documents = [doc_id("t1", f"v{n:02}", 2026) for n in range(1, 11)]
     with Replicas.open(home) as store:
