@@ -193,6 +193,42 @@ def test_a_helper_with_nothing_left_to_do_ends_before_this_process_does(
     assert ended == [0]
 
 
+def test_what_a_helper_that_dies_was_asked_is_measured_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A helper that ends without answering (here: one that reads a little and exits)
+    leaves nothing unmeasured: every document it was asked for is measured here."""
+    import subprocess
+    import sys
+
+    from vledger.sync.services import measuring
+
+    program = program_of_fixtures()
+    home = tmp_path / "home"
+    documents = _eleven_villages(home)
+    real_popen = subprocess.Popen
+
+    def dying(args: object, **options: object) -> subprocess.Popen[bytes]:
+        return real_popen([sys.executable, "-c", "import sys; sys.stdin.buffer.read(64)"],
+                          **options)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(measuring.subprocess, "Popen", dying)
+    with Replicas.open(home) as store:
+        here: list[str] = []
+
+        def measure_here(document: str) -> tuple[list[bytes], object]:
+            here.append(document)
+            return (store.heads(document),
+                    measure(program, store.village(document).rows(PROGRAM)))
+
+        shared = measuring.measure_all(home, program, documents, measure_here, helpers=1,
+                                       stored_bytes=1, parallel_from=1)
+        assert sorted(here) == sorted(documents)
+        assert list(shared) == documents
+        assert shared == {d: (store.heads(d), measure(program, store.village(d).rows(PROGRAM)))
+                          for d in documents}
+
+
 def _ten_villages(home: Path) -> list[str]:
     documents = [doc_id("t1", f"v{n:02}", 2026) for n in range(1, 11)]
     with Replicas.open(home) as store:
