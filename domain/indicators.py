@@ -239,6 +239,13 @@ class _Accumulator:
         self.num_rows: dict[str, list[tuple[str, int, str]]] = {}
         self.total: dict[str, Decimal] = {}
 
+    def takes(self, plan: tuple[bool, ...]) -> bool:
+        """Whether a row with this plan counts here at all (`add` does nothing otherwise)."""
+        if self.kind == "rate":
+            assert self.numerator is not None
+            return plan[self.numerator] or plan[self.match]
+        return plan[self.match]
+
     def add(
         self, periods: tuple[str, ...], key: tuple[str, int, str],
         cells: Mapping[str, CellValue], plan: tuple[bool, ...],
@@ -299,9 +306,9 @@ def measure(program: Program, rows: Iterable[LedgerRowLike]) -> VillageMeasures:
     # A row's plan: whether it matches each `where`. A ledger holds few distinct values
     # in the columns the `where`s name (a kind, a yes or no), so each distinct
     # combination is decided once (the types are part of it: True == 1 in Python, not
-    # in a ledger).
+    # in a ledger), with the accumulators such a row counts in.
     columns = tuple(sorted({c for m in matchers for c in m.columns}))
-    plans: dict[tuple[Any, ...], tuple[bool, ...]] = {}
+    plans: dict[tuple[Any, ...], tuple[tuple[bool, ...], list[_Accumulator]]] = {}
     year_start, year_end = f"{program.year:04d}-01-01", f"{program.year:04d}-12-31"
     spans = [(p.start.isoformat(), p.end.isoformat(), p.id) for p in program.periods]
     warnings: list[tuple[tuple[str, int, str], RowWarning]] = []
@@ -340,10 +347,12 @@ def measure(program: Program, rows: Iterable[LedgerRowLike]) -> VillageMeasures:
             cells = row.cells
             found = tuple(map(cells.get, columns))
             seen = (found, tuple(map(type, found)))
-            plan = plans.get(seen)
-            if plan is None:
-                plan = plans[seen] = tuple(m(cells) for m in matchers)
-            for acc in accumulators:
+            planned = plans.get(seen)
+            if planned is None:
+                plan = tuple(m(cells) for m in matchers)
+                planned = plans[seen] = (plan, [a for a in accumulators if a.takes(plan)])
+            plan, takers = planned
+            for acc in takers:  # a row matches few indicators' `where`s (one kind each)
                 acc.add(periods, key, cells, plan)
         values: dict[tuple[str, str], Measure] = {}
         for acc in accumulators:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 from vledger.domain.decimals import to_fraction
@@ -80,6 +81,16 @@ def _split_parts(
     ]
 
 
+@lru_cache(maxsize=4096)
+def _split_by_shares(
+    annual: Fraction, shares: tuple[str, ...], period_ids: tuple[str, ...]
+) -> tuple[SplitPart, ...]:
+    """`_split_parts`, once per annual target and shares (kept as written: "4" and "4.0"
+    split alike but show differently): a yearly sheet asks for every period's part of
+    every village's targets, period by period, and each asks for the whole split."""
+    return tuple(_split_parts(annual, [Decimal(s) for s in shares], period_ids))
+
+
 def period_target(
     program: Program, indicator: Indicator, annual: Decimal | None, period_id: str
 ) -> PeriodTarget:
@@ -99,10 +110,11 @@ def period_target(
     shares = [p.share for p in program.periods]
     if not program.has_shares or sum(s for s in shares if s is not None) == 0:
         return plain("no_shares")
-    parts = _split_parts(exact, [s for s in shares if s is not None], program.period_ids[:-1])
+    parts = _split_by_shares(exact, tuple(str(s) for s in shares if s is not None),
+                             tuple(program.period_ids[:-1]))
     mine = next(p for p in parts if p.period == period_id)
     method: SplitMethod = "largest_remainder" if exact.denominator == 1 else "proportion"
     total_share = sum((s for s in shares if s is not None), Decimal(0))
     return PeriodTarget(
-        indicator.id, period_id, t, annual_set, method, mine.target, tuple(parts), total_share
+        indicator.id, period_id, t, annual_set, method, mine.target, parts, total_share
     )

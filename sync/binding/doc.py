@@ -26,6 +26,7 @@ from typing import Any
 
 from automerge import core
 
+from vledger.collection import paused
 from vledger.sync.binding.chunks import (
     CHUNK_DOCUMENT,
     BadChange,
@@ -44,6 +45,7 @@ Plain = int | str | bool | bytes | None | Mapping[str, "Plain"]
 # Null): telling them apart by Python type skips comparing the binding's enums, which
 # is slow on a 20,000-row ledger.
 _AS_IS = (str, int, bool, type(None))
+_MAP = core.ObjType.Map  # the binding makes a new enum object each time: compare, not `is`
 
 
 class Change:
@@ -196,7 +198,20 @@ class Doc:
         """The map's keys that start with `prefix`, read whole: two binding calls per map
         (its keys and its values, paired in key order, each value the one `get` shows,
         the winner of a conflict) instead of one per key."""
-        return _read_map(self._doc, obj, prefix)
+        with paused():  # vledger/collection.py says why
+            return _read_map(self._doc, obj, prefix)
+
+    def read_fields(
+        self, obj: ObjectId, prefix: str, fields: Sequence[str]
+    ) -> dict[str, dict[str, Plain]]:
+        """For each map under `obj` whose key starts with `prefix`: its values at `fields`
+        (those it has), each read as `read` reads it; what is not a map is left out.
+
+        One binding call per field of each map, where `read_map` makes two per map and
+        then hands over every key: for a few fields of thousands of maps (a ledger's
+        rows without the fields nobody asked for) a fifth less time."""
+        with paused():  # vledger/collection.py says why
+            return _read_fields(self._doc, obj, prefix, tuple(fields))
 
     # -- writing ---------------------------------------------------------------------
 
@@ -382,6 +397,31 @@ def _read_map(source: Any, obj: ObjectId, prefix: str) -> dict[str, Plain]:
             found[key] = scalar if type(scalar) in _AS_IS else scalar_to_plain(*value)
         else:
             found[key] = _plain(source, value, child)
+    return found
+
+
+def _read_fields(
+    source: Any, obj: ObjectId, prefix: str, fields: tuple[str, ...]
+) -> dict[str, dict[str, Plain]]:
+    found: dict[str, dict[str, Plain]] = {}
+    get = source.get
+    for key, (value, child) in zip(source.keys(obj), source.values(obj), strict=True):
+        if type(value) is tuple or (prefix and not key.startswith(prefix)) or value != _MAP:
+            continue
+        one: dict[str, Plain] = {}
+        for field in fields:
+            got = get(child, field)
+            if got is None:
+                continue
+            kind, inner = got
+            if type(kind) is tuple:
+                scalar = kind[1]
+                one[field] = scalar if type(scalar) in _AS_IS else scalar_to_plain(*kind)
+            elif kind == _MAP:
+                one[field] = _read_map(source, inner, "")
+            else:
+                one[field] = _plain(source, kind, inner)
+        found[key] = one
     return found
 
 

@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from vledger.domain.history import DELETED, RESOLVE, Cell, JournalEntry
 from vledger.domain.program import CellValue
@@ -44,11 +44,25 @@ from vledger.sync.documents.replica import (
     check_id,
 )
 
-__all__ = ["LEDGERS", "Row", "VillageDoc", "rows_as_cells"]
+__all__ = ["LEDGERS", "MeasuredRow", "Row", "VillageDoc", "rows_as_cells"]
 _CREATION = itemgetter(0, 1, 2)  # (created, n, row id) of a stored row
+# What a Row is made of, and what measuring reads: a row's other fields (who added it,
+# from which device...) are for the history, which reads them itself.
+_ROW_FIELDS = ("cells", "created", "deleted", "n", "office")
+_MEASURED = ("cells", "created", "deleted", "n")
 ROW_ID_LENGTH = 8
 _COLUMN = re.compile(r"[a-z][a-z0-9_]{0,30}\Z")
 _PROGRAM = re.compile(r"[a-z0-9-]{1,40}\Z")
+
+
+class MeasuredRow(NamedTuple):
+    """A live row as `measure` reads it (domain/indicators.py, LedgerRowLike); `order`
+    is its place in creation order among all the program's rows, deleted or not."""
+
+    id: str
+    cells: Mapping[str, CellValue]
+    deleted: bool
+    order: int
 
 
 @dataclass(frozen=True)
@@ -111,23 +125,39 @@ class VillageDoc:
         self, program: str, date_column: str | None = None, *, include_deleted: bool = True
     ) -> list[Row]:
         """The program's rows in display order: by date (empty dates last), then creation."""
-        prefix = f"{program}/"
-        start = len(prefix)
-        # The whole ledger in a few binding calls (maps come back as dicts), then each
-        # row's place in creation order: (created, n, id).
-        stored = [
-            (_int(value.get("created")), _int(value.get("n")), key[start:], value)
-            for key, value in self.replica.read_children([LEDGERS], prefix).items()
-            if type(value) is dict
-        ]
-        stored.sort(key=_CREATION)
         ordered = [
             _stored_row(program, row_id, value, order, created, n)
-            for order, (created, n, row_id, value) in enumerate(stored)
+            for order, (created, n, row_id, value) in enumerate(self._stored(program))
         ]
         if date_column is not None:
             ordered.sort(key=lambda r: _date_key(r.cells.get(date_column)))
         return [r for r in ordered if include_deleted or not r.deleted]
+
+    def rows_to_measure(self, program: str) -> list[MeasuredRow]:
+        """The program's live rows as `measure` reads them: what `rows` gives for each
+        (id, cells, deleted, order), without the rest of a Row, which a ledger of
+        thousands of rows takes a while to make and measuring never reads."""
+        return [
+            MeasuredRow(row_id, _cells(value), False, order)
+            for order, (_, _, row_id, value) in enumerate(self._stored(program, _MEASURED))
+            if value.get("deleted") is not True
+        ]
+
+    def _stored(
+        self, program: str, fields: tuple[str, ...] = _ROW_FIELDS
+    ) -> list[tuple[int, int, str, dict[str, Any]]]:
+        """Each stored row as (created, n, row id, its `fields`), in creation order."""
+        prefix = f"{program}/"
+        start = len(prefix)
+        # The whole ledger in a few binding calls per row (maps come back as dicts), then
+        # each row's place in creation order: (created, n, id).
+        stored = []
+        for key, value in self.replica.read_fields([LEDGERS], prefix, fields).items():
+            created, n = value.get("created"), value.get("n")
+            stored.append((created if type(created) is int else 0,  # not bool (_int)
+                           n if type(n) is int else 0, key[start:], value))
+        stored.sort(key=_CREATION)
+        return stored
 
     def row(self, program: str, row_id: str) -> Row | None:
         return self._row(program, row_id)
@@ -267,22 +297,27 @@ def _row(program: str, row_id: str, stored: object) -> Row | None:
 def _stored_row(
     program: str, row_id: str, stored: dict[str, Any], order: int, created: int, n: int
 ) -> Row:
-    cells = stored.get("cells")
-    if type(cells) is not dict:
-        cells = {}
-    elif dict in map(type, cells.values()):
-        # A map where a value belongs is no cell value (replica reads give maps as dicts).
-        cells = {k: v for k, v in cells.items() if type(v) is not dict}
     return Row(
         id=row_id,
         program=program,
-        cells=cells,  # a fresh dict from the replica: the row owns it
+        cells=_cells(stored),
         deleted=stored.get("deleted") is True,
         created=created,
         n=n,
         office=str(stored.get("office") or ""),
         order=order,
     )
+
+
+def _cells(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored row's cells: a fresh dict from the replica, which the row owns."""
+    cells = stored.get("cells")
+    if type(cells) is not dict:
+        return {}
+    if dict in map(type, cells.values()):
+        # A map where a value belongs is no cell value (replica reads give maps as dicts).
+        return {k: v for k, v in cells.items() if type(v) is not dict}
+    return cells
 
 
 def _date_key(value: object) -> tuple[int, str]:

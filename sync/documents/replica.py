@@ -298,6 +298,16 @@ class Replica:
             return {}
         return self.doc.read_map(obj, prefix)
 
+    def read_fields(
+        self, path: Sequence[str], prefix: str, fields: Sequence[str]
+    ) -> dict[str, dict[str, Plain]]:
+        """Each map under `path` whose key starts with `prefix`, with only its `fields`
+        (binding/doc.py, `Doc.read_fields`)."""
+        obj = self.object_at(path)
+        if obj is None:
+            return {}
+        return self.doc.read_fields(obj, prefix, fields)
+
     def journal_entries(self, rows: Iterable[str] | None = None) -> list[JournalEntry]:
         """Every readable journal entry (unreadable ones land in `journal_problems`),
         with the add entries a village's rows imply (documents/adds.py); with `rows`

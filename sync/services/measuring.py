@@ -20,7 +20,6 @@ damage is set aside and said exactly as it would be without helpers.
 from __future__ import annotations
 
 import os
-import queue
 import struct
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from typing import IO, Any
 
 import msgpack
 
+from vledger.collection import paused
 from vledger.domain.indicators import VillageMeasures, measure
 from vledger.domain.program import Program
 
@@ -39,9 +39,11 @@ from vledger.domain.program import Program
 # imports, a few tenths of a second) costs about what it would save: automerge loads
 # some 4 MB of a village document a second on a low-end laptop.
 PARALLEL_FROM_BYTES = 2 << 20
-# Documents per request: small enough that the last requests end together, large
-# enough that the round trips do not matter.
-BATCH = 3
+# Documents a helper holds asked at once: the one it measures and the next, already in
+# its pipe, so it never waits for this process to hand it work (which this process,
+# busy measuring, does only between its own documents). One at a time at the end, so
+# that the last documents end together.
+IN_FLIGHT = 2
 _LENGTH = struct.Struct(">I")
 
 Measured = tuple[list[bytes], VillageMeasures]
@@ -78,62 +80,63 @@ def measure_all(
     enough = PARALLEL_FROM_BYTES if parallel_from is None else parallel_from
     if helpers <= 0 or len(documents) < 2 or stored_bytes < enough:
         return {document: measure_here(document) for document in documents}
-    batches = deque(list(documents[i:i + BATCH]) for i in range(0, len(documents), BATCH))
-    found: dict[str, Measured] = {}
-    again: list[str] = []
-    answers: queue.Queue[tuple[_Helper, list[_Result] | None]] = queue.Queue()
-    started = [_Helper.start(home, program, answers) for _ in range(helpers)]
+    work = _Work(documents)
+    started = [_Helper.start(home, program, work) for _ in range(helpers)]
     team = [helper for helper in started if helper is not None]
+    found: dict[str, Measured] = {}
     try:
-        def hand_out() -> None:
-            for helper in team:
-                if batches and helper.idle:
-                    helper.ask(batches.pop())  # helpers from the end, we from the front
-
-        def take(answer: tuple[_Helper, list[_Result] | None]) -> None:
-            helper, results = answer
-            batch = helper.answered()
-            if results is None or len(results) != len(batch):
-                again.extend(batch)
-                return
-            for document, result in zip(batch, results, strict=True):
-                if result is None:
-                    again.append(document)
-                else:
-                    found[document] = (list(result[0]), VillageMeasures.from_plain(result[1]))
-
-        hand_out()
-        while batches:
-            for document in batches.popleft():
-                found[document] = measure_here(document)
-            while not answers.empty():
-                take(answers.get_nowait())
-            hand_out()
-        while any(helper.busy for helper in team):
-            take(answers.get())
+        while (document := work.front()) is not None:
+            found[document] = measure_here(document)
+        for helper in team:
+            helper.finished.wait()
     finally:
         for helper in team:
             helper.stop()
-    for document in again:
-        found[document] = measure_here(document)
+    for helper in team:
+        found.update(helper.measured)
+        for document in helper.unmeasured:
+            found[document] = measure_here(document)
     return {document: found[document] for document in documents}
 
 
-class _Helper:
-    """One helper process, one request at a time; its answers arrive on a queue that a
-    reader thread fills (threads, not select(), so pipes work on Windows too)."""
+class _Work:
+    """The documents left to measure: this process takes them from the front, helpers
+    from the back (deque's ends are safe to take from in several threads)."""
 
-    def __init__(self, process: subprocess.Popen[bytes],
-                 answers: queue.Queue[tuple[_Helper, list[_Result] | None]]) -> None:
+    def __init__(self, documents: Sequence[str]) -> None:
+        self._left = deque(documents)
+
+    def front(self) -> str | None:
+        try:
+            return self._left.popleft()
+        except IndexError:
+            return None
+
+    def back(self) -> str | None:
+        try:
+            return self._left.pop()
+        except IndexError:
+            return None
+
+    def __len__(self) -> int:
+        return len(self._left)
+
+
+class _Helper:
+    """One helper process. Its reader thread (threads, not select(), so pipes work on
+    Windows too) takes each answer and at once asks for the next document, so the
+    helper's work does not wait for this process's."""
+
+    def __init__(self, process: subprocess.Popen[bytes], work: _Work) -> None:
         self._process = process
-        self._answers = answers
-        self._asked: list[str] | None = None
-        self._alive = True
-        threading.Thread(target=self._read, daemon=True).start()
+        self._work = work
+        self._asked: deque[str] = deque()  # sent, not yet answered, in the order sent
+        self.measured: dict[str, Measured] = {}
+        self.unmeasured: list[str] = []  # given back: this process measures them
+        self.finished = threading.Event()
 
     @classmethod
-    def start(cls, home: Path, program: Program,
-              answers: queue.Queue[tuple[_Helper, list[_Result] | None]]) -> _Helper | None:
+    def start(cls, home: Path, program: Program, work: _Work) -> _Helper | None:
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", __name__], stdin=subprocess.PIPE,
@@ -141,39 +144,29 @@ class _Helper:
             )
         except OSError:
             return None  # cannot start one here: this process measures everything
-        helper = cls(process, answers)
-        helper._send({"home": str(home), "program": program.source, "id": program.id})
+        helper = cls(process, work)
+        if helper._send({"home": str(home), "program": program.source, "id": program.id}):
+            helper._ask_more()
+        threading.Thread(target=helper._read, daemon=True).start()
         return helper
 
-    @property
-    def idle(self) -> bool:
-        return self._alive and self._asked is None
-
-    @property
-    def busy(self) -> bool:
-        return self._asked is not None
-
-    def ask(self, documents: list[str]) -> None:
-        self._asked = documents
-        if not self._send({"documents": documents}):
-            self._alive = False
-            self._answers.put((self, None))
-
-    def answered(self) -> list[str]:
-        asked, self._asked = self._asked or [], None
-        return asked
-
     def stop(self) -> None:
-        try:
-            assert self._process.stdin is not None
-            self._process.stdin.close()
-        except OSError:
-            pass
+        self._close_input()
         try:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+
+    def _ask_more(self) -> None:
+        wanted = IN_FLIGHT if len(self._work) >= 2 * IN_FLIGHT else 1
+        while len(self._asked) < wanted:
+            document = self._work.back()
+            if document is None:
+                return
+            self._asked.append(document)
+            if not self._send({"documents": [document]}):
+                return  # the reader finds the pipe closed and gives everything back
 
     def _send(self, message: dict[str, Any]) -> bool:
         try:
@@ -185,14 +178,39 @@ class _Helper:
 
     def _read(self) -> None:
         assert self._process.stdout is not None
-        while True:
-            message = _read_frame(self._process.stdout)
-            if message is None:
-                break
-            self._answers.put((self, message if isinstance(message, list) else None))
-        self._alive = False
-        if self._asked is not None:  # died with a request in hand
-            self._answers.put((self, None))
+        try:
+            while self._asked:
+                data = _read_frame_bytes(self._process.stdout)
+                if data is None:
+                    break
+                document = self._asked.popleft()
+                self._ask_more()  # before decoding: the helper goes on meanwhile
+                self._take(document, _decoded(data))
+        finally:
+            self.unmeasured.extend(self._asked)  # died, or never started
+            self._asked.clear()
+            # Nothing more to ask: the helper ends now, while this process measures its
+            # last documents, instead of when `stop` would wait for it.
+            self._close_input()
+            self.finished.set()
+
+    def _close_input(self) -> None:
+        try:
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+        except (OSError, ValueError):
+            pass
+
+    def _take(self, document: str, message: Any) -> None:
+        try:
+            if isinstance(message, list) and len(message) == 1 and message[0] is not None:
+                heads, plain = message[0]
+                self.measured[document] = (
+                    [bytes(h) for h in heads], VillageMeasures.from_plain(plain))
+                return
+        except (TypeError, ValueError, KeyError):
+            pass
+        self.unmeasured.append(document)
 
 
 def _write_frame(stream: IO[bytes], message: Any) -> None:
@@ -203,6 +221,11 @@ def _write_frame(stream: IO[bytes], message: Any) -> None:
 
 def _read_frame(stream: IO[bytes]) -> Any:
     """The next message, or None at the end of the stream (or a broken one)."""
+    data = _read_frame_bytes(stream)
+    return None if data is None else _decoded(data)
+
+
+def _read_frame_bytes(stream: IO[bytes]) -> bytes | None:
     head = stream.read(_LENGTH.size)
     if len(head) < _LENGTH.size:
         return None
@@ -210,6 +233,10 @@ def _read_frame(stream: IO[bytes]) -> Any:
     data = stream.read(length)
     if len(data) < length:
         return None
+    return data
+
+
+def _decoded(data: bytes) -> Any:
     try:
         return msgpack.unpackb(data, raw=False, strict_map_key=False)
     except Exception:
@@ -240,11 +267,12 @@ def _measured(store: Any, program: Program, document: str) -> _Result:
     try:
         if store.report or not store.has_document(document):
             return None
-        village = store.village(document)
-        if store.report:  # damage: set aside and said by the parent, not here
-            store.close_document(document)
-            return None
-        measured = measure(program, village.rows(program.id, include_deleted=True))
+        with paused():  # reading and measuring a ledger makes no cycles to collect
+            village = store.village(document)
+            if store.report:  # damage: set aside and said by the parent, not here
+                store.close_document(document)
+                return None
+            measured = measure(program, village.rows_to_measure(program.id))
         heads = village.replica.heads()
         store.close_document(document)
         return heads, measured.to_plain()

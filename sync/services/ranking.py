@@ -15,6 +15,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 
+from vledger.collection import paused
 from vledger.domain.indicators import VillageMeasures, measure
 from vledger.domain.program import Program
 from vledger.domain.program_file import ProgramError
@@ -172,7 +173,7 @@ def measures_at(
         replica = frozen(store, document, heads)
         if replica is None:
             raise Refusal(Message("publish.not-held", documents=[document]))
-        found = measure(program, VillageDoc(replica).rows(program.id, include_deleted=True))
+        found = measure(program, VillageDoc(replica).rows_to_measure(program.id))
     finally:
         if not was_open:
             store.close_document(document)
@@ -252,9 +253,10 @@ def _cached(
 def _measure(store: Replicas, program: Program, document: str) -> Measured:
     was_open = store.is_open(document)
     try:
-        village = store.village(document)
-        rows = village.rows(program.id, include_deleted=True)
-        return village.replica.heads(), measure(program, rows)
+        with paused():  # reading and measuring a ledger makes no cycles to collect
+            village = store.village(document)
+            rows = village.rows_to_measure(program.id)
+            return village.replica.heads(), measure(program, rows)
     finally:
         if not was_open:
             store.close_document(document)

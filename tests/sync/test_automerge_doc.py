@@ -155,6 +155,37 @@ def test_what_other_tools_write_is_read_exactly() -> None:
     assert plain["note"] == "宣传" == doc.read(ROOT, "note")
 
 
+def test_read_fields_reads_the_named_fields_of_each_map_as_read_map_does() -> None:
+    """Only maps under the prefix, only the fields they have, values as `read_map` gives
+    them (the winner of a conflict, other tools' types made exact, nested maps whole)."""
+    raw = core.Document(actor_id=b"\x01" * 16)
+    with raw.transaction() as tx:
+        for key in ("p/1", "p/2", "q/3"):
+            row = tx.put_object(ROOT, key, core.ObjType.Map)
+            tx.put(row, "n", core.ScalarType.Int, int(key[-1]))
+            tx.put(row, "office", core.ScalarType.Str, "v01")
+            cells = tx.put_object(row, "cells", core.ObjType.Map)
+            tx.put(cells, "cost", core.ScalarType.F64, 0.1)
+        tx.put(ROOT, "p/scalar", core.ScalarType.Str, "not a row")
+    other = raw.fork()
+    other.set_actor(b"\x02" * 16)
+    row_1 = raw.get(ROOT, "p/1")[1]  # type: ignore[index]
+    with raw.transaction() as tx:
+        tx.put(row_1, "n", core.ScalarType.Int, 10)
+    with other.transaction() as tx:
+        tx.put(row_1, "n", core.ScalarType.Int, 20)
+    raw.merge(other)
+    doc = Doc.load(raw.save())
+    found = doc.read_fields(ROOT, "p/", ("cells", "n", "deleted"))
+    whole = doc.read_map(ROOT, "p/")
+    assert found == {
+        key: {f: v for f, v in row.items() if f in ("cells", "n", "deleted")}  # type: ignore[union-attr]
+        for key, row in whole.items() if isinstance(row, dict)
+    }
+    assert found["p/2"] == {"n": 2, "cells": {"cost": "0.1"}}
+    assert found["p/1"]["n"] in (10, 20) and found["p/1"]["n"] == doc.read(row_1, "n")
+
+
 def test_put_refuses_floats_and_deletes_on_none() -> None:
     doc = Doc()
     with pytest.raises(TypeError, match="never floats"), doc.transaction() as tx:

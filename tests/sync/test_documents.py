@@ -144,6 +144,35 @@ def test_rows_order_by_date_then_creation(store: Replicas, who: Who) -> None:
     assert [r.order for r in village.rows(PROGRAM, "date")] == [2, 3, 0, 1]
 
 
+def test_rows_to_measure_are_the_live_rows_as_measuring_reads_them(
+    store: Replicas, who: Who
+) -> None:
+    """Id, cells and creation order as `rows` gives them, deleted rows left out (measuring
+    skips them), and so the same measures."""
+    from tests.sync.test_measures import program_of_fixtures
+    from vledger.domain.indicators import measure
+
+    village = VillageDoc(store.create_document(VILLAGE_DOC, VILLAGE))
+    late = village.add_row(who, PROGRAM, {"date": "2026-05-01", "kind": "安全宣传"})
+    gone, kept = village.add_rows(who, PROGRAM, [
+        {"date": "2026-01-01", "kind": "安全宣传", "participants": 3},
+        {"date": "2026-01-01", "kind": "应急演练", "participants": 4},
+    ])
+    village.delete_row(who, PROGRAM, gone)
+    with village.replica.doc.transaction() as tx:  # a map where a cell belongs
+        cells = tx.object_at([LEDGERS, f"{PROGRAM}/{kept}", "cells"])
+        assert cells is not None
+        tx.put(cells, "note", {"odd": 1})
+    live = [(r.id, dict(r.cells), False, r.order) for r in village.rows(PROGRAM)
+            if not r.deleted]
+    assert [tuple(r) for r in village.rows_to_measure(PROGRAM)] == live
+    assert [r[0] for r in live] == [late, kept]
+    assert live[1][3] == 2 and "note" not in live[1][1]
+    program = program_of_fixtures()
+    assert (measure(program, village.rows_to_measure(PROGRAM))
+            == measure(program, village.rows(PROGRAM)))
+
+
 @pytest.mark.parametrize(
     "cells",
     [{"Bad Column": 1}, {"people": 1.5}, {"deleted": True}, {"people": [1]}],

@@ -69,13 +69,7 @@ def test_fresh_measures_are_cached_in_one_transaction(
         store.close()
 
 
-def test_helpers_measure_what_this_process_would(tmp_path: Path) -> None:
-    """Helper processes take batches from the end; what one cannot read comes back and
-    is measured here, and every result equals measuring here alone."""
-    from vledger.sync.services.measuring import BATCH, measure_all
-
-    program = program_of_fixtures()
-    home = tmp_path / "home"
+def _eleven_villages(home: Path) -> list[str]:
     documents = [doc_id("t1", f"v{n:02}", 2026) for n in range(1, 12)]
     with Replicas.open(home) as store:
         for n, document in enumerate(documents, start=1):
@@ -84,7 +78,18 @@ def test_helpers_measure_what_this_process_would(tmp_path: Path) -> None:
                 {"date": "2026-03-01", "kind": "安全宣传", "participants": n},
             ] * n)
             store.close_document(document)
-    absent = doc_id("t1", "v99", 2026)  # last: in the first batch a helper takes
+    return documents
+
+
+def test_helpers_measure_what_this_process_would(tmp_path: Path) -> None:
+    """Helper processes take documents from the end; what one cannot read comes back and
+    is measured here, and every result equals measuring here alone."""
+    from vledger.sync.services.measuring import measure_all
+
+    program = program_of_fixtures()
+    home = tmp_path / "home"
+    documents = _eleven_villages(home)
+    absent = doc_id("t1", "v99", 2026)  # last: the first document a helper takes
     wanted = [*documents, absent]
     with Replicas.open(home) as store:
         here: list[str] = []
@@ -103,9 +108,125 @@ def test_helpers_measure_what_this_process_would(tmp_path: Path) -> None:
         assert shared == alone
         assert list(shared) == wanted
         assert absent in here  # the helper could not read it: measured here
-        helper_batch = wanted[(len(wanted) - 1) // BATCH * BATCH:]
-        assert absent in helper_batch
-        assert [d for d in helper_batch if d in here] == [absent]
+        assert documents[-1] not in here  # asked of the helper along with it
+
+
+def test_a_helper_goes_on_while_this_process_is_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A helper is asked for its next document as soon as it answers, not when this
+    process is done with its own: here one document takes as long as the helper needs
+    for five of them."""
+    import threading
+
+    from vledger.sync.services import measuring
+
+    program = program_of_fixtures()
+    home = tmp_path / "home"
+    documents = _eleven_villages(home)
+    by_helper: list[str] = []
+    five = threading.Event()
+    real_take = measuring._Helper._take
+
+    def take(helper: measuring._Helper, document: str, message: object) -> None:
+        real_take(helper, document, message)
+        by_helper.append(document)
+        if len(by_helper) >= 5:
+            five.set()
+
+    monkeypatch.setattr(measuring._Helper, "_take", take)
+    with Replicas.open(home) as store:
+        here: list[str] = []
+
+        def measure_here(document: str) -> tuple[list[bytes], object]:
+            if not here:
+                assert five.wait(timeout=120), f"the helper stopped at {by_helper}"
+            here.append(document)
+            return (store.heads(document),
+                    measure(program, store.village(document).rows(PROGRAM)))
+
+        shared = measuring.measure_all(home, program, documents, measure_here, helpers=1,
+                                       stored_bytes=1, parallel_from=1)
+        assert here[0] == documents[0]
+        assert by_helper[:5] == documents[::-1][:5]
+        assert shared == {d: (store.heads(d), measure(program, store.village(d).rows(PROGRAM)))
+                          for d in documents}
+
+
+def test_a_helper_with_nothing_left_to_do_ends_before_this_process_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its input is closed as soon as the documents run out, so it has ended (and costs
+    no wait at the end) while this process still measures its own last one."""
+    import subprocess
+
+    from vledger.sync.services import measuring
+
+    program = program_of_fixtures()
+    home = tmp_path / "home"
+    documents = _eleven_villages(home)
+    helpers: list[measuring._Helper] = []
+    real_start = measuring._Helper.start
+
+    def start(home: Path, program: Program, work: measuring._Work) -> measuring._Helper | None:
+        helper = real_start(home, program, work)
+        assert helper is not None
+        helpers.append(helper)
+        return helper
+
+    monkeypatch.setattr(measuring._Helper, "start", start)
+    ended: list[int | None] = []
+    with Replicas.open(home) as store:
+
+        def measure_here(document: str) -> tuple[list[bytes], object]:
+            if not ended:  # the first document: the helper takes all the others meanwhile
+                assert helpers[0].finished.wait(timeout=120)
+                try:
+                    ended.append(helpers[0]._process.wait(timeout=30))
+                except subprocess.TimeoutExpired:
+                    ended.append(None)
+            return (store.heads(document),
+                    measure(program, store.village(document).rows(PROGRAM)))
+
+        measuring.measure_all(home, program, documents, measure_here, helpers=1,
+                              stored_bytes=1, parallel_from=1)
+    assert ended == [0]
+
+
+def test_what_a_helper_that_dies_was_asked_is_measured_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A helper that ends without answering (here: one that reads a little and exits)
+    leaves nothing unmeasured: every document it was asked for is measured here."""
+    import subprocess
+    import sys
+
+    from vledger.sync.services import measuring
+
+    program = program_of_fixtures()
+    home = tmp_path / "home"
+    documents = _eleven_villages(home)
+    real_popen = subprocess.Popen
+
+    def dying(args: object, **options: object) -> subprocess.Popen[bytes]:
+        return real_popen([sys.executable, "-c", "import sys; sys.stdin.buffer.read(64)"],
+                          **options)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(measuring.subprocess, "Popen", dying)
+    with Replicas.open(home) as store:
+        here: list[str] = []
+
+        def measure_here(document: str) -> tuple[list[bytes], object]:
+            here.append(document)
+            return (store.heads(document),
+                    measure(program, store.village(document).rows(PROGRAM)))
+
+        shared = measuring.measure_all(home, program, documents, measure_here, helpers=1,
+                                       stored_bytes=1, parallel_from=1)
+        assert sorted(here) == sorted(documents)
+        assert list(shared) == documents
+        assert shared == {d: (store.heads(d), measure(program, store.village(d).rows(PROGRAM)))
+                          for d in documents}
 
 
 def _ten_villages(home: Path) -> list[str]:
@@ -145,7 +266,7 @@ def test_ranking_measures_with_helpers_match_measures_without(
     here = _measured_here(monkeypatch)
     with Replicas.open(tmp_path / "home") as store:
         with_helpers = villages_measures(store, program, documents, helpers=1)
-        assert documents[-1] not in here  # the helper's first batch
+        assert documents[-1] not in here  # the helper's first document
         version = program_version(program)
         for document in documents:
             assert not store.is_open(document)
