@@ -352,15 +352,16 @@ class _Credentials:
 
 
 def _credentials_of(
-    doc_id: str, held_doc: Doc | None, fresh: Sequence[ChunkInfo], sigs: Iterable[object]
+    doc_id: str, fresh: Sequence[ChunkInfo], sigs: Iterable[object]
 ) -> _Credentials:
     sigs = list(sigs)
     vouchers = decode_vouchers(sigs, doc_id)
     covering: dict[bytes, list[Voucher]] = {}
     if vouchers:
+        # Only the fresh changes' graph is walked: a held change never builds on one
+        # this home lacks, so a path from a voucher's head down to a fresh change runs
+        # through fresh changes only (the held history need not be read).
         deps: dict[bytes, tuple[bytes, ...]] = {i.hash: i.deps for i in fresh}
-        if held_doc is not None:
-            deps.update(held_doc.change_graph())
         actors = {i.hash: change_actor(i) for i in fresh}
         for voucher in vouchers:
             claimed = ancestry(deps, voucher.heads)
@@ -400,7 +401,7 @@ def screen_batch(
     if is_township_doc:
         arriving = _roster_after(held_doc, fresh, township, pub)
         roster, _ = newest(before, arriving)
-    given = _credentials_of(doc_id, held_doc, fresh, sigs)
+    given = _credentials_of(doc_id, fresh, sigs)
     refused: dict[bytes, RefusedChange] = {}
     revoked: list[tuple[ChunkInfo, Device]] = []
     by: dict[bytes, Signature | Voucher] = {}
