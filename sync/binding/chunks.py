@@ -15,6 +15,7 @@ import hashlib
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from vledger.errors import VledgerError
 
@@ -43,7 +44,9 @@ class MissingDependencies(VledgerError, ValueError):
 # -- LEB128, as automerge's encodings use it -----------------------------------
 
 
+@lru_cache(maxsize=4096)
 def uleb(n: int) -> bytes:
+    """LEB128 of `n` (kept for the small lengths every change and message repeats)."""
     if n < 0:
         raise ValueError("uleb of a negative number")
     out = bytearray()
