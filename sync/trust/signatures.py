@@ -418,7 +418,8 @@ def screen_batch(
             revoked.append((info, device))
     if revoked:
         _check_revoked(doc_id, held_doc, fresh, revoked, refused)
-    _refuse_dependents(doc_id, fresh, by, roster, refused)
+    if refused:  # nothing refused, nothing builds on a refused change
+        _refuse_dependents(doc_id, fresh, by, roster, refused)
     accepted = [i for i in fresh if i.hash not in refused]
     if is_township_doc and accepted:
         problems = _roster_problems(before, _roster_after(held_doc, accepted, township, pub))
