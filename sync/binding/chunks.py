@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from vledger.errors import VledgerError
 
@@ -43,7 +44,9 @@ class MissingDependencies(VledgerError, ValueError):
 # -- LEB128, as automerge's encodings use it -----------------------------------
 
 
+@lru_cache(maxsize=4096)
 def uleb(n: int) -> bytes:
+    """LEB128 of `n` (kept for the small lengths every change and message repeats)."""
     if n < 0:
         raise ValueError("uleb of a negative number")
     out = bytearray()
@@ -76,18 +79,19 @@ def read_uleb(data: bytes, at: int) -> tuple[int, int]:
 # -- chunks ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ChunkInfo:
+class ChunkInfo(NamedTuple):
     """One chunk of automerge's storage format, checked.
 
     For a change: `hash` is its change hash and `deps` the hashes it builds on.
-    For a document (a `save()` snapshot) both are empty.
+    For a document (a `save()` snapshot) both are empty. (A named tuple: a sync
+    parses a quarter of a million of them, and a frozen dataclass is slower to make.)
     """
 
     kind: int
     data: bytes  # the chunk's bytes exactly as given
     hash: bytes = b""
     deps: tuple[bytes, ...] = ()
+    actor: bytes = b""  # a change's automerge actor (read with the dependencies before it)
 
 
 def iter_chunks(data: bytes) -> Iterator[ChunkInfo]:
@@ -111,13 +115,20 @@ def _read_chunk(data: bytes, start: int) -> tuple[ChunkInfo, int]:
     end = body_at + length
     if end > len(data):
         raise BadChange(f"the chunk at byte {start} is cut off ({len(data) - body_at} of {length})")
-    body = data[body_at:end]
-    raw = data[start:end]
+    raw = data if start == 0 and end == len(data) else data[start:end]
     if kind == CHUNK_DOCUMENT:
         digest = hashlib.sha256(data[start + 8 : end]).digest()
         if digest[:4] != checksum:
             raise BadChange(f"the document chunk at byte {start} fails its checksum")
         return ChunkInfo(kind, raw), end
+    if kind == CHUNK_CHANGE and body_at - start - 9 == _uleb_len(length):
+        # The hash covers the kind, the length and the body as stored (the length in
+        # its shortest form, as here): hash those bytes where they lie, no copy made.
+        digest = hashlib.sha256(memoryview(data)[start + 8 : end]).digest()
+        if digest[:4] != checksum:
+            raise BadChange(f"the change at byte {start} fails its checksum")
+        return ChunkInfo(kind, raw, digest, *_deps(data, body_at, end, start)), end
+    body = data[body_at:end]
     if kind == CHUNK_COMPRESSED:
         try:
             body = zlib.decompress(body, -15)
@@ -128,14 +139,35 @@ def _read_chunk(data: bytes, start: int) -> tuple[ChunkInfo, int]:
     digest = hashlib.sha256(bytes([CHUNK_CHANGE]) + uleb(len(body)) + body).digest()
     if digest[:4] != checksum:
         raise BadChange(f"the change at byte {start} fails its checksum")
-    return ChunkInfo(kind, raw, digest, _deps(body, start)), end
+    return ChunkInfo(kind, raw, digest, *_deps(body, 0, len(body), start)), end
 
 
-def _deps(body: bytes, start: int) -> tuple[bytes, ...]:
-    count, at = read_uleb(body, 0)
-    if at + count * HASH_LEN > len(body):
+def _uleb_len(n: int) -> int:
+    """How many bytes `uleb(n)` takes."""
+    return max(1, (n.bit_length() + 6) // 7)
+
+
+def _deps(body: bytes, at: int, end: int, start: int) -> tuple[tuple[bytes, ...], bytes]:
+    """The dependencies listed at the start of the change body body[at:end], and the actor
+    that follows them."""
+    count = body[at] if at < end else 0x80
+    if count < 0x80:  # one byte, the usual case
+        at += 1
+    else:
+        count, at = read_uleb(body, at)
+    deps_end = at + count * HASH_LEN
+    if deps_end > end:
         raise BadChange(f"the change at byte {start} lists more dependencies than it holds")
-    return tuple(body[at + i * HASH_LEN : at + (i + 1) * HASH_LEN] for i in range(count))
+    if count == 1:
+        deps: tuple[bytes, ...] = (body[at:deps_end],)
+    else:
+        deps = tuple(body[at + i * HASH_LEN : at + (i + 1) * HASH_LEN] for i in range(count))
+    size = body[deps_end] if deps_end < end else 0x80
+    if size < 0x80:
+        at = deps_end + 1
+    else:
+        size, at = read_uleb(body, deps_end)
+    return deps, body[at : min(at + size, end)]
 
 
 def parse_changes(changes: Iterable[bytes]) -> list[ChunkInfo]:
@@ -146,13 +178,30 @@ def parse_changes(changes: Iterable[bytes]) -> list[ChunkInfo]:
             raise BadChange(f"change {number} is {type(data).__name__}, not bytes")
         data = bytes(data)
         try:
-            chunks = list(iter_chunks(data))
+            first, end = _read_chunk(data, 0) if data else (None, 0)
+            # one chunk that ends where the item does is the usual case; otherwise read
+            # every chunk, to say what is wrong
+            chunks = [first] if first is not None and end == len(data) else list(
+                iter_chunks(data))
         except BadChange as problem:
             raise BadChange(f"change {number}: {problem}") from None
         if len(chunks) != 1 or chunks[0].kind == CHUNK_DOCUMENT:
             raise BadChange(f"change {number} is not exactly one change")
         found.append(chunks[0])
     return found
+
+
+def change_hash(data: bytes) -> bytes:
+    """The hash of one change (BadChange if `data` is not one intact change).
+
+    The usual form, uncompressed with its length in shortest form, is hashed where it
+    lies, its checksum not checked: for changes read from this home's own documents
+    (what it sends), which automerge checked as it loaded them; a receiver checks all."""
+    if len(data) > 9 and data[:4] == MAGIC and data[8] == CHUNK_CHANGE:
+        length, body_at = read_uleb(data, 9)
+        if body_at + length == len(data) and body_at - 9 == _uleb_len(length):
+            return hashlib.sha256(memoryview(data)[8:]).digest()
+    return parse_changes([data])[0].hash
 
 
 def change_hashes_of(data: bytes) -> list[bytes]:
@@ -162,7 +211,7 @@ def change_hashes_of(data: bytes) -> list[bytes]:
 
 def change_actor(info: ChunkInfo) -> bytes:
     """The automerge actor of a parsed change (it follows the dependencies in the body)."""
-    return change_actor_seq(info)[0]
+    return info.actor
 
 
 def change_actor_seq(info: ChunkInfo) -> tuple[bytes, int]:

@@ -124,6 +124,12 @@ class Doc:
         heads is sent everything (the safe answer)."""
         return [Change(c) for c in self._doc.get_changes(list(since))]
 
+    def hashes_and_bytes(self, since: Sequence[bytes] = ()) -> tuple[list[bytes], list[bytes]]:
+        """`changes(since)` as their hashes and their bytes, in the same order: a batch
+        received reads both of every change it applied (no Change wrapper each)."""
+        raw = self._doc.get_changes(list(since))
+        return [bytes(c.hash) for c in raw], [bytes(c.bytes) for c in raw]
+
     def change_bytes(self, since: Sequence[bytes] = ()) -> list[bytes]:
         return [bytes(c.bytes) for c in self._doc.get_changes(list(since))]
 

@@ -398,19 +398,18 @@ class Replicas:
         except BadChange:  # say which item is bad
             parse_changes(changes)
             raise
-        new = candidate.changes(heads_before)
-        if len(new) != len(changes):
+        hashes, data = candidate.hashes_and_bytes(heads_before)
+        if len(hashes) != len(changes):
             infos = {info.hash: info for info in parse_changes(changes)}
-            new_hashes = {change.hash for change in new}
+            new_hashes = set(hashes)
             rest = [h for h in infos if h not in new_hashes]
             if rest and not base.has(rest):
                 waiting = [h for h in rest if not base.has([h])]
                 deps = {d for h in waiting for d in infos[h].deps
                         if d not in infos and d not in new_hashes}
                 raise MissingDependencies(waiting, sorted(d for d in deps if not base.has([d])))
-        if not new:
+        if not hashes:
             return BatchResult()
-        data = [change.bytes for change in new]
         if created:
             self.db.documents.create(doc_id)
             self._loaded[doc_id] = _Loaded()
@@ -418,7 +417,7 @@ class Replicas:
         # A rollback of the transaction must drop the swapped-in fork.
         self.db.on_rollback(lambda: self.close_document(doc_id))
         self._bare[doc_id] = candidate
-        return BatchResult(tuple(c.hash for c in new), (), tuple(data))
+        return BatchResult(tuple(hashes), (), tuple(data))
 
     def _apply_one(self, doc_id: str, changes: Sequence[bytes], origin: str) -> BatchResult:
         with self._mutex:

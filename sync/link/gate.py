@@ -28,7 +28,6 @@ from vledger.sync.binding.chunks import (
     BadChange,
     MissingDependencies,
     change_actor_seq,
-    change_hashes_of,
     parse_changes,
 )
 from vledger.sync.binding.doc import ROOT, Doc, load_checked
@@ -48,6 +47,7 @@ class Received:
     missing: list[bytes] = field(default_factory=list)  # non-empty: batch refused, deps lacking
     refused: list[RefusedChange] = field(default_factory=list)  # not applied, and why
     changes: tuple[bytes, ...] = field(default=(), repr=False)  # the applied changes' bytes
+    hashes: tuple[bytes, ...] = field(default=(), repr=False)  # and their hashes, in order
 
 
 class RefusedWhole(FrameError):
@@ -115,9 +115,8 @@ def receive(
                 raise RefusedWhole(refused)
             log_refusals(replicas, refused, origin)
             for doc, got in found.items():  # refused before, taken now: no longer refused
-                taken = [h for change in got.changes for h in change_hashes_of(change)]
-                if taken:
-                    replicas.db.refusals.forget(doc, taken)
+                if got.hashes:
+                    replicas.db.refusals.forget(doc, got.hashes)
     except RefusedWhole as whole:
         log_refusals(replicas, whole.refused, origin)
         raise
@@ -145,7 +144,8 @@ def _receive_one(
         assert data is not None
         replicas.store_snapshot(doc, data, whole.heads())
         check.keep(replicas, doc, screened, origin)
-        return Received(len(screened.accepted), [], [], tuple(screened.accepted))
+        return Received(len(screened.accepted), [], [], tuple(screened.accepted),
+                        tuple(c.hash for c in whole.changes()))
     try:
         result = replicas.apply_batches({doc: screened.accepted}, origin)[doc]
     except BadChange as problem:
@@ -157,7 +157,7 @@ def _receive_one(
     if isinstance(result, MissingDependencies):
         return Received(0, result.missing or result.waiting, screened.refused)
     check.keep(replicas, doc, screened, origin)
-    return Received(len(result.applied), [], screened.refused, result.changes)
+    return Received(len(result.applied), [], screened.refused, result.changes, result.applied)
 
 
 def _refuse_clashes(replicas: Replicas, doc: str, screened: Screened) -> bool:

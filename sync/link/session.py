@@ -72,6 +72,8 @@ from vledger.sync.binding.chunks import BadChange
 from vledger.sync.binding.doc import Doc, changes_in_sync_message
 from vledger.sync.documents.replica import parse_doc_id
 from vledger.sync.documents.replicas import Replicas
+from vledger.sync.link.answers import Answers
+from vledger.sync.link.answers import Key as AnswerKey
 from vledger.sync.link.frames import (
     MAX_FRAME,
     Frame,
@@ -154,8 +156,9 @@ def peer_key(office: str, device: str) -> str:
 
 
 def own_documents(store: Replicas, township: str) -> dict[str, Heads]:
-    """Heads of every document this replica holds for `township` (it serves them all)."""
-    return {d: store.heads(d) for d in store.document_ids() if belongs(d, township)}
+    """Heads of every document this replica holds for `township` (it serves them all),
+    read in one statement."""
+    return {d: h for d, h in store.db.documents.all_heads().items() if belongs(d, township)}
 
 
 def heads_digest(docs: Mapping[str, Iterable[bytes]]) -> bytes:
@@ -179,16 +182,24 @@ def lacking(
     The answer may include changes the peer already has (from a third office):
     receiving is idempotent, so that costs bytes, never correctness.
     """
+    return lacking_exactly(store, doc, theirs, records)[0]
+
+
+def lacking_exactly(
+    store: Replicas, doc: str, theirs: Heads | None, records: Iterable[Heads]
+) -> tuple[list[bytes] | None, bool]:
+    """`lacking`, and whether the answer follows from `theirs` alone (every head of
+    theirs is known here: the changes since them are exactly what the peer lacks)."""
     if theirs is None:
-        return store.changes_since(doc, [])
+        return store.changes_since(doc, []), False
     known = known_hashes(store.document(doc))
     if all(h in known for h in theirs):
-        return store.document(doc).change_bytes(theirs)
+        return store.document(doc).change_bytes(theirs), True
     usable = [r for r in records if r and all(h in known for h in r)]
     if not usable:
-        return None
+        return None, False
     base = [h for h in theirs if h in known] + [h for r in usable for h in r]
-    return store.document(doc).change_bytes(base)
+    return store.document(doc).change_bytes(base), False
 
 
 def common_heads(store: Replicas, peer: str, doc: str) -> Heads | None:
@@ -286,10 +297,13 @@ class Responder:
     """
 
     def __init__(self, me: Identity, *, authenticated: str | None = None,
-                 enroll: Enroll | None = None) -> None:
+                 enroll: Enroll | None = None, answers: Answers | None = None) -> None:
+        """`answers`: shared by every link a server answers (link/answers.py), so what
+        fifty peers pull from the same heads is computed once."""
         self.me = me
         self.authenticated = authenticated
         self.enroll = enroll
+        self.answers = answers
         self.peer: str | None = None
         self.peer_office = ""
         self._syncs: dict[str, SyncSide] = {}
@@ -417,7 +431,7 @@ class Responder:
                     self.sent += store.document(doc).change_count()
                     room -= len(data) + 104 * len(answer["sigs"][doc])
                     continue
-            found = self._lacking(store, doc, theirs, since)
+            found, credentials, keep = self._lacking_kept(store, doc, theirs, since)
             if found is None:
                 answer["unknown"].append(doc)
                 continue
@@ -429,13 +443,33 @@ class Responder:
             answer["docs"][doc] = runs[0]
             self.sent += len(runs[0])
             if runs[0]:
-                answer["sigs"][doc] = self.me.check.records(store, key, doc, runs[0])
+                if credentials is None or len(runs) > 1:
+                    credentials = self.me.check.records(store, key, doc, runs[0])
+                    if keep is not None and self.answers is not None and len(runs) == 1:
+                        self.answers.put(keep, runs[0], credentials)
+                answer["sigs"][doc] = credentials
             room -= size
             answer["more"] = answer["more"] or len(runs) > 1
         return answer
 
     def _holds(self, store: Replicas, doc: str) -> bool:
         return belongs(doc, self.me.township) and store.has_document(doc)
+
+    def _lacking_kept(
+        self, store: Replicas, doc: str, theirs: Heads, since: Heads
+    ) -> tuple[list[bytes] | None, list[bytes] | None, AnswerKey | None]:
+        """`_lacking` through the server's `answers`: (the changes, their credentials
+        if kept, the key to keep them under when they were not and may be)."""
+        if self.answers is None or not theirs or not self._holds(store, doc):
+            return self._lacking(store, doc, theirs, since), None, None
+        name = Answers.key(doc, store.document(doc).heads(), theirs)
+        kept = self.answers.get(name)
+        if kept is not None:
+            return kept[0], kept[1], None
+        assert self.peer is not None
+        own = common_heads(store, self.peer, doc)
+        found, exact = lacking_exactly(store, doc, theirs, [since, own or []])
+        return found, None, name if exact else None
 
     def _lacking(
         self, store: Replicas, doc: str, theirs: Heads, since: Heads
@@ -782,6 +816,7 @@ __all__ = [
     "heads_digest",
     "known_hashes",
     "lacking",
+    "lacking_exactly",
     "own_documents",
     "peer_key",
     "peer_records",

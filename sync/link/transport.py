@@ -39,6 +39,7 @@ from pathlib import Path
 from vledger import errors
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.replicas import Replicas
+from vledger.sync.link.answers import Answers
 from vledger.sync.link.frames import (
     MAX_FRAME,
     MAX_UNAUTHENTICATED,
@@ -115,6 +116,12 @@ class HomeGate:
         self._users = 0
         self._closer: asyncio.TimerHandle | None = None
         self._reader = HeadsReader(self.home)
+        self._idle_hooks: list[Callable[[], None]] = []
+
+    def on_idle(self, hook: Callable[[], None]) -> None:
+        """Call `hook` whenever the cached documents are dropped (nothing used the home for
+        `linger` seconds): for whatever else is kept only while syncs keep coming."""
+        self._idle_hooks.append(hook)
 
     @contextlib.asynccontextmanager
     async def use(self) -> AsyncIterator[Replicas]:
@@ -135,6 +142,8 @@ class HomeGate:
         self._closer = None
         if self._users == 0 and self._store is not None:
             self._store.close_documents()
+            for hook in self._idle_hooks:
+                hook()
 
     def close(self) -> None:
         if self._closer is not None:
@@ -346,6 +355,10 @@ class Server:
         called with the link's Responder when a link that said hello ends (to log what it
         brought); it must return at once (it runs on the loop every link is answered on)."""
         self.gate = HomeGate(home)
+        # What the links pulled, for the next link that asks the same (link/answers.py);
+        # forgotten with the documents when the home goes idle.
+        self.answers = Answers()
+        self.gate.on_idle(self.answers.clear)
         self.on_link = on_link
         self.timeout = timeout
         self.secure = secure
@@ -399,7 +412,8 @@ class Server:
                                  message="no device key proven"))
             await self._say(writer, error_frame("unauthenticated", "no device key proven"))
             return
-        responder = Responder(self._me, authenticated=device, enroll=enroll_over_link(self._me))
+        responder = Responder(self._me, authenticated=device, enroll=enroll_over_link(self._me),
+                              answers=self.answers)
         await self._answer(reader, writer, responder, address)
         if responder.peer is not None and self.on_link is not None:
             try:

@@ -567,6 +567,9 @@ class RefusalLog:
 
     def forget(self, doc_id: str, changes: Iterable[bytes]) -> None:
         """Drop the entries of changes that were applied after all (the roster moved)."""
+        if self._sql.execute("SELECT 1 FROM refused_changes WHERE doc_id = ? LIMIT 1",
+                             (doc_id,)).fetchone() is None:
+            return  # the usual case: nothing of the document was ever refused
         with self._sql.transaction():
             self._sql.executemany("DELETE FROM refused_changes WHERE doc_id = ? AND change = ?",
                                   [(doc_id, c) for c in changes])

@@ -51,10 +51,16 @@ fails its signature, or goes back in seq, is refused whole.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from vledger.sync.binding.chunks import BadChange, ChunkInfo, change_actor, parse_changes
+from vledger.sync.binding.chunks import (
+    BadChange,
+    ChunkInfo,
+    change_actor,
+    change_hash,
+    parse_changes,
+)
 from vledger.sync.binding.doc import Doc
 from vledger.sync.documents.replica import (
     TOWNSHIP,
@@ -235,7 +241,13 @@ def _vouch(store: Replicas, key: SigningKey, doc_id: str,
     hashes = {h for h, _, _ in changes}
     below = {d for _, _, deps in changes for d in deps}
     voucher = make_voucher(key, doc_id, {a for _, a, _ in changes}, hashes - below)
-    store.db.vouchers.add(doc_id, voucher.digest, key.id, voucher.encode(), "local", hashes)
+    # Not waited on to reach the disk (inside a durable transaction it is durable): a
+    # voucher lost to a power cut is made again, signing the same claim, the next time
+    # these changes leave; the one sent before stays valid wherever it went. A sync
+    # that sends this home's edits spares a wait for the disk per link.
+    with store.db.transaction(durable=False):
+        store.db.vouchers.add(doc_id, voucher.digest, key.id, voucher.encode(), "local",
+                              hashes)
     return voucher
 
 
@@ -248,13 +260,21 @@ def credentials(
     Another office's change with neither (received before signatures existed) is
     never vouched for by this home: it travels bare and the receiver refuses it.
     """
-    hashes = [i.hash for i in infos]
+    return _credentials(store, key, doc_id, [i.hash for i in infos], lambda: infos)
+
+
+def _credentials(
+    store: Replicas, key: SigningKey | None, doc_id: str, hashes: Sequence[bytes],
+    parse: Callable[[], Sequence[ChunkInfo]],
+) -> list[bytes]:
+    """`credentials` from the changes' hashes; `parse` reads the changes (their actors and
+    dependencies) only when some are this home's own and not vouched for yet."""
     vouched = store.db.vouchers.covering(doc_id, hashes)
     legacy = stored_signatures(store, doc_id, [h for h in hashes if h not in vouched])
     genesis = genesis_hash(doc_id)
-    bare = [i for i in infos
-            if i.hash not in vouched and i.hash not in legacy and i.hash != genesis]
-    if bare and key is not None:
+    bare_hashes = {h for h in hashes if h not in vouched and h not in legacy and h != genesis}
+    if bare_hashes and key is not None:
+        bare = [i for i in parse() if i.hash in bare_hashes]
         actors = {i.hash: change_actor(i) for i in bare}
         own = _own(store, doc_id, actors)
         mine = [(i.hash, actors[i.hash], i.deps) for i in bare if i.hash in own]
@@ -280,8 +300,10 @@ def stored_signatures(
 def outgoing_signatures(
     store: Replicas, key: SigningKey | None, doc_id: str, changes: Sequence[bytes]
 ) -> list[bytes]:
-    """The credentials to send with `changes` (`credentials`)."""
-    return credentials(store, key, doc_id, parse_changes(changes))
+    """The credentials to send with `changes` (`credentials`). A server sends the same
+    changes to every office that pulls them: only their hashes are read here."""
+    return _credentials(store, key, doc_id, [change_hash(c) for c in changes],
+                        lambda: parse_changes(changes))
 
 
 def whole_signatures(store: Replicas, key: SigningKey | None, doc_id: str) -> list[bytes]:
@@ -336,15 +358,16 @@ class _Credentials:
 
 
 def _credentials_of(
-    doc_id: str, held_doc: Doc | None, fresh: Sequence[ChunkInfo], sigs: Iterable[object]
+    doc_id: str, fresh: Sequence[ChunkInfo], sigs: Iterable[object]
 ) -> _Credentials:
     sigs = list(sigs)
     vouchers = decode_vouchers(sigs, doc_id)
     covering: dict[bytes, list[Voucher]] = {}
     if vouchers:
+        # Only the fresh changes' graph is walked: a held change never builds on one
+        # this home lacks, so a path from a voucher's head down to a fresh change runs
+        # through fresh changes only (the held history need not be read).
         deps: dict[bytes, tuple[bytes, ...]] = {i.hash: i.deps for i in fresh}
-        if held_doc is not None:
-            deps.update(held_doc.change_graph())
         actors = {i.hash: change_actor(i) for i in fresh}
         for voucher in vouchers:
             claimed = ancestry(deps, voucher.heads)
@@ -384,12 +407,14 @@ def screen_batch(
     if is_township_doc:
         arriving = _roster_after(held_doc, fresh, township, pub)
         roster, _ = newest(before, arriving)
-    given = _credentials_of(doc_id, held_doc, fresh, sigs)
+    given = _credentials_of(doc_id, fresh, sigs)
     refused: dict[bytes, RefusedChange] = {}
     revoked: list[tuple[ChunkInfo, Device]] = []
     by: dict[bytes, Signature | Voucher] = {}
+    verdicts: dict[int, tuple[RefusedChange | None, Device | None]] = {}
     for info in fresh:
-        problem, device, credential = _check_one(doc_id, township, info, given, roster)
+        problem, device, credential = _check_one(doc_id, township, info, given, roster,
+                                                 verdicts)
         if problem is not None:
             refused[info.hash] = problem
             continue
@@ -399,7 +424,8 @@ def screen_batch(
             revoked.append((info, device))
     if revoked:
         _check_revoked(doc_id, held_doc, fresh, revoked, refused)
-    _refuse_dependents(doc_id, fresh, by, roster, refused)
+    if refused:  # nothing refused, nothing builds on a refused change
+        _refuse_dependents(doc_id, fresh, by, roster, refused)
     accepted = [i for i in fresh if i.hash not in refused]
     if is_township_doc and accepted:
         problems = _roster_problems(before, _roster_after(held_doc, accepted, township, pub))
@@ -410,11 +436,11 @@ def screen_batch(
             accepted = []
     verdict.accepted = [i.data for i in accepted]
     verdict.signatures = [c for i in accepted if isinstance(c := by.get(i.hash), Signature)]
-    vouched: dict[bytes, tuple[Voucher, list[bytes]]] = {}
+    vouched: dict[int, tuple[Voucher, list[bytes]]] = {}  # by id: `given` holds each once
     for info in accepted:
         credential = by.get(info.hash)
         if isinstance(credential, Voucher):
-            vouched.setdefault(credential.digest, (credential, []))[1].append(info.hash)
+            vouched.setdefault(id(credential), (credential, []))[1].append(info.hash)
     verdict.vouchers = list(vouched.values())
     verdict.refused = [refused[i.hash] for i in fresh if i.hash in refused]
     return verdict
@@ -422,14 +448,24 @@ def screen_batch(
 
 def _check_one(
     doc_id: str, township: str, info: ChunkInfo, given: _Credentials, roster: Roster,
+    verdicts: dict[int, tuple[RefusedChange | None, Device | None]],
 ) -> tuple[RefusedChange | None, Device | None, Signature | Voucher | None]:
-    """(why refused, the device that vouches for it, the credential that checked)."""
+    """(why refused, the device that vouches for it, the credential that checked).
+
+    A voucher's verdict is the same for every change it covers (its device, signature
+    and the document are all it depends on): `verdicts` keeps it per voucher of the
+    batch, so a batch of a hundred changes under one voucher checks it once."""
     if info.hash == genesis_hash(doc_id):
         return None, None, None
     first: tuple[RefusedChange, Device | None] | None = None
     for voucher in given.covering.get(info.hash, []):
-        problem, device = _check_credential(doc_id, township, info.hash, voucher.device,
-                                            voucher.verifies, roster)
+        verdict = verdicts.get(id(voucher))
+        if verdict is None:
+            verdict = verdicts[id(voucher)] = _check_credential(
+                doc_id, township, info.hash, voucher.device, voucher.verifies, roster)
+        problem, device = verdict
+        if problem is not None and problem.change != info.hash:
+            problem = replace(problem, change=info.hash)
         if problem is None:
             return None, device, voucher
         first = first or (problem, device)

@@ -354,3 +354,28 @@ def test_a_refusal_seen_twice_is_counted_not_duplicated(world: World) -> None:
     deliver(world.v01, world.township, TOWN)
     logged = refusal_log(world.township.store)
     assert len(logged) == 1 and logged[0].times == 2
+
+
+def test_vouching_on_the_way_out_does_not_wait_for_the_disk(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A voucher is made again if a power cut loses it: sending this home's edits
+    commits it without an fsync of its own (a sync spares one wait per link)."""
+    scribble(world.v01, V01, "r1", "ok")
+    sql = world.v01.store.db.sql
+    commits: list[bool] = []
+    real = sql.transaction
+
+    def spy(*, durable: bool = True) -> object:
+        if not sql.in_transaction:
+            commits.append(durable)
+        return real(durable=durable)
+
+    monkeypatch.setattr(sql, "transaction", spy)
+    since = world.township.store.heads(V01)
+    changes, sigs = outgoing(world.v01, V01, since)
+    assert len(sigs) == 1 and commits == [False]
+    monkeypatch.undo()
+    assert outgoing(world.v01, V01, since) == (changes, sigs)  # kept: sent again as it was
+    got = receive_signed(world.township.store, V01, changes, sigs, "peer")
+    assert got.applied == 1 and got.refused == []

@@ -97,6 +97,24 @@ def test_parse_changes_reads_hash_deps_and_actor_of_plain_and_compressed_changes
     assert [change_actor(i) for i in infos] == [source_actor, source_actor]
 
 
+def test_hashes_and_bytes_are_the_changes_in_order() -> None:
+    doc = _doc_with_changes(4)
+    first = doc.changes()[0].hash
+    hashes, data = doc.hashes_and_bytes([first])
+    assert hashes == [c.hash for c in doc.changes([first])] and len(hashes) == 3
+    assert data == doc.change_bytes([first])
+
+
+def test_change_hash_is_the_parsed_hash_of_plain_and_compressed_changes() -> None:
+    from vledger.sync.binding.chunks import change_hash
+
+    stored = _doc_with_changes(3).changes()
+    assert any(c.bytes[8] == 2 for c in stored) and any(c.bytes[8] == 1 for c in stored)
+    assert [change_hash(c.bytes) for c in stored] == [c.hash for c in stored]
+    with pytest.raises(BadChange):
+        change_hash(b"garbage")
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
