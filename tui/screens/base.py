@@ -66,6 +66,7 @@ class CommandScreen(Screen[None]):
     def __init__(self, lang: str = "zh", **params: Any) -> None:
         super().__init__()
         self.lang = "zh" if lang == "zh" else "en"
+        self._labelled = False
         self.params = params
         # Screen's defaults carry no ids: these replace them (FOCUS_COMMANDS for Tab).
         set_bindings(self, self.screen_bindings())
@@ -118,7 +119,11 @@ class CommandScreen(Screen[None]):
         """Set every visible text in `self.lang`; called on mount and on a language switch."""
 
     def on_mount(self) -> None:
-        self.label()
+        # Textual calls this handler itself after a subclass's on_mount, which has called
+        # it through super() already: label once (what the subclass set after stays).
+        if not self._labelled:
+            self._labelled = True
+            self.label()
 
 
 class OfficeScreen(CommandScreen):
