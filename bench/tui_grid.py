@@ -202,8 +202,10 @@ class Collections:
 async def app_keys(home: Path, count: int, settle: bool) -> dict[str, Any]:
     """The clerk's keys in the ledger screen of the app on `home` (in this process)."""
     from bench.tui_burst import app_class, wait
-    from bench.tui_burst import timed_press as press
     from vledger.tui.screens.ledger import LedgerScreen
+
+    async def press(app: Any, pilot: object, key: str) -> float:
+        return await timed_press(app, pilot, key, 10.0)  # the first edit reads the journal
 
     cls = app_class()
     cls.settles_memory = settle

@@ -9,6 +9,7 @@ so the grid (which composes the body) is the only one of the two that imports th
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import ClassVar, Protocol
 
 from rich.cells import cell_len, set_cell_size
@@ -80,21 +81,41 @@ class GridBody(ScrollView, can_focus=False):
         self.lines_rendered = 0  # render_line calls, for tests and the bench
         self._cache: OrderedDict[tuple[str, int], tuple[Strip, Strip]] = OrderedDict()
         self._styles: dict[str, Style] | None = None
+        self._styles_checked = False
 
     def clear_cache(self) -> None:
         self._cache.clear()
 
+    def forget(self, row_ids: Iterable[str]) -> None:
+        """Drop the cached lines of these rows (their cells or marks changed)."""
+        gone = set(row_ids)
+        for key in [key for key in self._cache if key[0] in gone]:
+            del self._cache[key]
+
     def notify_style_update(self) -> None:
+        # Textual says so on every focus change in the grid (the editor opening and
+        # closing: twice an edit), mostly with the same styles: the cached lines are
+        # dropped only if the styles they were painted with changed (`_check_styles`).
         super().notify_style_update()
-        self._styles = None
-        self._cache.clear()
+        self._styles_checked = False
+
+    def _check_styles(self) -> None:
+        if self._styles_checked and self._styles is not None:
+            return
+        self._styles_checked = True
+        base = self.rich_style
+        styles = {"base": base}
+        for cls in self.COMPONENT_CLASSES:
+            styles[cls] = base + self.get_component_rich_style(cls, partial=True)
+        if styles != self._styles:
+            if self._styles is not None:
+                self.refresh()  # every line shown was painted with the old styles
+            self._styles = styles
+            self._cache.clear()
 
     def style_of(self, name: str) -> Style:
-        if self._styles is None:
-            base = self.rich_style
-            self._styles = {"base": base}
-            for cls in self.COMPONENT_CLASSES:
-                self._styles[cls] = base + self.get_component_rich_style(cls, partial=True)
+        self._check_styles()
+        assert self._styles is not None
         return self._styles[name]
 
     @property
@@ -105,6 +126,7 @@ class GridBody(ScrollView, can_focus=False):
         self.lines_rendered += 1
         grid = self.grid
         grid.sync_model()
+        self._check_styles()
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         base = self.style_of("base")

@@ -10,6 +10,8 @@ protocol, so everything here is tested without a terminal.
 from __future__ import annotations
 
 import secrets
+from bisect import insort
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -21,6 +23,7 @@ from vledger.messages import Localized, Message, localize
 Mark = Literal["unsynced", "conflict"]
 NO_MARKS: frozenset[str] = frozenset()
 WIDTH_BY_TYPE = {"int": 8, "decimal": 10, "date": 10, "bool": 4, "choice": 8, "text": 24}
+CHANGES_KEPT = 256  # version bumps a model remembers the rows of (`rows_changed_since`)
 
 
 class CellRefused(ValueError):
@@ -109,6 +112,24 @@ class GridModel(Protocol):
     def restore_row(self, row_id: str) -> None: ...
 
 
+class ChangedRows(Protocol):
+    """A model that can say which rows a change touched (MemoryLedgerModel can): the grid
+    then re-places and repaints those rows only. A model without it is read whole again
+    on every change of its version."""
+
+    def rows_changed_since(self, version: int) -> frozenset[str] | None:
+        """The rows whose cells, marks, deleted flag or place in `row_ids()` changed after
+        `version`; None when more than some rows changed (rows added, all read again, all
+        marks replaced) or `version` is older than the model remembers."""
+        ...
+
+
+def changed_rows(model: GridModel, version: int) -> frozenset[str] | None:
+    """`model.rows_changed_since(version)`, or None (everything) if it cannot say."""
+    since = getattr(model, "rows_changed_since", None)
+    return since(version) if since is not None else None
+
+
 def new_row_id() -> str:
     return secrets.token_hex(4)
 
@@ -142,6 +163,7 @@ class MemoryLedgerModel:
         self._mark_unsynced = True
         self._order: list[str] | None = None
         self._version = 0
+        self._changes: deque[str | None] = deque(maxlen=CHANGES_KEPT)  # per version bump
         for row in rows:
             self._insert({c.id: row.get(c.id) for c in self._columns})
 
@@ -155,6 +177,7 @@ class MemoryLedgerModel:
             values = {c.id: model._parse(c, texts.get(c.id, "")) for c in program.columns}
             model._insert(values)
         model._version = 0
+        model._changes.clear()
         return model
 
     @property
@@ -170,15 +193,26 @@ class MemoryLedgerModel:
 
     def row_ids(self) -> Sequence[str]:
         if self._order is None:
-            # Rows display in date order, then creation order; undated rows go last.
-            date_id = self.program.date_column
-
-            def key(row_id: str) -> tuple[bool, str, tuple[int, ...]]:
-                day = self._cells[row_id].get(date_id)
-                return (day is None, str(day or ""), self._created[row_id])
-
-            self._order = sorted(self._cells, key=key)
+            self._order = sorted(self._cells, key=self._order_key)
         return self._order
+
+    def _order_key(self, row_id: str) -> tuple[bool, str, tuple[int, ...]]:
+        # Rows display in date order, then creation order; undated rows go last.
+        day = self._cells[row_id].get(self.program.date_column)
+        return (day is None, str(day or ""), self._created[row_id])
+
+    def rows_changed_since(self, version: int) -> frozenset[str] | None:
+        """See ChangedRows: what the last `CHANGES_KEPT` version bumps touched."""
+        newer = self._version - version
+        if newer < 0 or newer > len(self._changes):
+            return None
+        rows = [self._changes[-n] for n in range(1, newer + 1)]
+        return None if None in rows else frozenset(r for r in rows if r is not None)
+
+    def _changed(self, row_id: str | None) -> None:
+        """Every change bumps the version once, saying which row (None: any number)."""
+        self._version += 1
+        self._changes.append(row_id)
 
     def display(self, row_id: str, column_id: str) -> str:
         return format_cell(self._by_id[column_id], self._cells[row_id].get(column_id),
@@ -219,9 +253,11 @@ class MemoryLedgerModel:
         self._cells[row_id][column_id] = value
         if self._mark_unsynced:
             self._unsynced.add((row_id, column_id))
-        if column_id == self.program.date_column:
-            self._order = None
-        self._version += 1
+        if column_id == self.program.date_column and self._order is not None:
+            # Only this row's place changed: move it rather than order every row again.
+            self._order.remove(row_id)
+            insort(self._order, row_id, key=self._order_key)
+        self._changed(row_id)
 
     def add_row(self) -> str:
         return self._insert({c.id: None for c in self._columns})
@@ -235,12 +271,12 @@ class MemoryLedgerModel:
     # What sync drives; the facade model fills these from the office instead.
     def mark_synced(self) -> None:
         self._unsynced.clear()
-        self._version += 1
+        self._changed(None)
 
     def set_conflict(self, row_id: str, column_id: str, in_conflict: bool = True) -> None:
         cell = (row_id, column_id)
         (self._conflicts.add if in_conflict else self._conflicts.discard)(cell)
-        self._version += 1
+        self._changed(row_id)
 
     # ---- where edits are kept: nowhere else here; the facade model stores them -------
 
@@ -254,7 +290,7 @@ class MemoryLedgerModel:
         self._require(row_id)
         self._persist_deleted(row_id, deleted)
         (self._deleted.add if deleted else self._deleted.discard)(row_id)
-        self._version += 1
+        self._changed(row_id)
 
     def _insert(self, values: dict[str, CellValue]) -> str:
         row_id = self._make_id()
@@ -268,7 +304,7 @@ class MemoryLedgerModel:
         self._cells[row_id] = values
         self._created[row_id] = (newest[0] + 1, *newest[1:])
         self._order = None
-        self._version += 1
+        self._changed(None)
 
     def _require(self, row_id: str) -> None:
         if row_id not in self._cells:

@@ -146,14 +146,14 @@ class OfficeLedgerModel(MemoryLedgerModel):
         for _number, redo in self._pending:
             redo()
         self.reads += 1
-        self._version += 1
+        self._changed(None)
 
     def apply_marks(self, marks: LedgerMarks) -> None:
         self._conflicts = marks.conflicts
         self._mark_unsynced = marks.mark_unsynced
         mine = {cell for _number, cell in self._written}  # queued: no peer holds them
         self._unsynced = marks.unsynced | mine if marks.mark_unsynced else set()
-        self._version += 1
+        self._changed(None)
 
     def refresh(self, done: Callable[[], None], *, force: bool = False) -> None:
         """Read the rows again if the document moved other than by this model's writes

@@ -190,10 +190,17 @@ class Grid(GridViewer):
 
     def commit_edit(self, move: str | None = "down") -> bool:
         """Store what the editor holds; False (the editor stays open, the reason on the
-        status line) when the column refuses it. `move`: where the cursor goes after."""
+        status line) when the column refuses it. `move`: where the cursor goes after.
+
+        Down goes to the row that was below the edited one when Enter was pressed: in a
+        sorted or filtered view the edited row may move away or leave the view, and the
+        clerk goes on with the next row they saw, not next to wherever it went. Right and
+        left stay on the edited row, wherever it went."""
         if self._editing is None:
             return True
         row_id, column_id, _before = self._editing
+        rows, index = self.view.rows(), self.cursor_row
+        below = rows[index + 1] if index + 1 < len(rows) else None
         text = self.editor.value
         picked = self.choice_list.picked
         if picked is not None:  # the choice highlighted in the pick list
@@ -210,9 +217,11 @@ class Grid(GridViewer):
         if command is not None:
             self.post_message(self.CellEdited(self, row_id, column_id, command.old, command.new))
         self._view_changed()
-        if move is not None:
-            step = {"down": (1, 0), "right": (0, 1), "left": (0, -1)}[move]
-            self.move_to(self.cursor_row + step[0], self.cursor_col + step[1])
+        if move == "down":
+            found = self.view.index_of(below)
+            self.move_to(found if found is not None else index + 1)
+        elif move is not None:
+            self.move_to(self.cursor_row, self.cursor_col + (1 if move == "right" else -1))
         warn = getattr(self.model, "warning", None)  # accepted, but will not count as meant
         said = warn(row_id, column_id) if warn is not None else None
         if said is not None:

@@ -23,7 +23,7 @@ from vledger.tui.grid.layout import (
     scroll_to_show,
     scroll_width,
 )
-from vledger.tui.grid.model import GridModel
+from vledger.tui.grid.model import GridModel, changed_rows
 from vledger.tui.grid.row_view import RowView
 from vledger.tui.grid.search_box import SearchBox
 from vledger.tui.grid.status import GridStatus, grid_text
@@ -46,7 +46,10 @@ class GridViewer(Widget, can_focus=True):
         self.search_pattern = ""
         self.widths = column_widths(model.columns)
         self._row_id: str | None = None
-        self._seen_key: tuple[object, ...] | None = None
+        self._seen_state: tuple[object, ...] | None = None  # view state last painted from
+        self._seen_version = 0  # the model's version last painted from
+        self._seen_generation = -1  # the view's order last painted
+        self._stale: set[str] | None = set()  # rows to repaint (None: every line)
         self._said: tuple[str, bool] = ("", False)  # the status line's message, refused
         self.body = GridBody(self)
         self.status = GridStatus("", id="grid-status")
@@ -59,6 +62,7 @@ class GridViewer(Widget, can_focus=True):
 
     def on_mount(self) -> None:
         self.sync_model(force=True)
+        self._repaint()
         self.update_status()
 
     # ---- state ----------------------------------------------------------------------------
@@ -101,7 +105,7 @@ class GridViewer(Widget, can_focus=True):
         top = self.cursor_row - line
         if line >= 0 and top != self.body.scroll_offset.y:
             self.body.scroll_to(y=max(0, top), animate=False, immediate=True)
-        self.body.refresh()
+        self._repaint()
         self.update_status(*self._said)  # a message stays: rows read again are no news
         self.place_editor()
 
@@ -129,25 +133,52 @@ class GridViewer(Widget, can_focus=True):
     # ---- keeping in step with the model -----------------------------------------------
 
     def sync_model(self, force: bool = False) -> None:
-        """Drop cached lines and keep the cursor on its row when the model or view moved."""
-        key = (self.model.version, self.view.show_deleted, self.view.sort_column,
-               self.view.sort_descending, self.view.filter_column, self.view.filter_text,
-               self.search_pattern)
-        if key == self._seen_key and not force:
+        """Keep the cursor on its row when the model or view moved, and drop the cached
+        lines that changed: those of the rows the model says it changed, when it can say
+        and nothing else moved; every line otherwise. Which lines to paint again is kept
+        for `_repaint`."""
+        view = self.view
+        state = (view.show_deleted, view.sort_column, view.sort_descending,
+                 view.filter_column, view.filter_text, self.search_pattern)
+        version = self.model.version
+        if not force and state == self._seen_state and version == self._seen_version:
             return
-        self._seen_key = key
-        self.body.clear_cache()
-        rows = self.view.rows()
-        index = self.view.index_of(self._row_id)
+        changed = None
+        if not force and state == self._seen_state:
+            changed = changed_rows(self.model, self._seen_version)
+        self._seen_state, self._seen_version = state, version
+        rows = view.rows()
+        if changed is None or view.generation != self._seen_generation:
+            self._stale = None  # rows moved: every line shows another row now
+        elif self._stale is not None:
+            self._stale |= changed
+        self._seen_generation = view.generation
+        if changed is None:
+            self.body.clear_cache()
+        else:
+            self.body.forget(changed)
+        index = view.index_of(self._row_id)
         self.cursor_row = index if index is not None else max(0, min(self.cursor_row,
                                                                         len(rows) - 1))
         self._row_id = self.cursor_row_id
         self.body.virtual_size = Size(scroll_width(self.widths), len(rows) + 1)
 
+    def _repaint(self) -> None:
+        """Paint again what `sync_model` found changed: every line, or only those of the
+        rows changed (a typed value repaints its own line, not the screen)."""
+        stale, self._stale = self._stale, set()
+        if stale is None:
+            self.body.refresh()
+            return
+        for row_id in stale:
+            index = self.view.index_of(row_id)
+            if index is not None:
+                self.body.refresh_line(index + 1)
+
     def _view_changed(self) -> None:
         self.sync_model()
         self._scroll_to_cursor()
-        self.body.refresh()
+        self._repaint()
         self.update_status()
 
     def _scroll_to_cursor(self) -> None:
