@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.example_data import EXAMPLES
-from vledger.domain.program import Column, Program
+from vledger.domain.program import CellValue, Column, Program
 from vledger.domain.program_file import load_program
 from vledger.domain.values import ValueProblem
-from vledger.tui.grid.model import CellRefused, MemoryLedgerModel
+from vledger.tui.grid.model import CellRefused, GridColumn, MemoryLedgerModel
 from vledger.tui.grid.row_view import RowView, sort_key
 from vledger.tui.grid.undo import AddRow, CommandStack, DeleteRow, EditCell
 
@@ -295,6 +295,18 @@ def test_decimal_sort_is_numeric_not_textual() -> None:
     view = RowView(model)
     view.sort("amount")
     assert [model.display(r, "amount") for r in view.rows()] == ["2.00", "9.00", "10.50"]
+
+
+def test_values_that_do_not_fit_their_column_sort_after_those_that_do() -> None:
+    """A choice the program no longer offers, or text in a number column (as a sync from
+    another tool may bring): sorting puts them after the fitting values, never fails."""
+    kind = GridColumn("kind", "类别", "choice", 8, True, ("宣传活动", "例会"))
+    count = GridColumn("n", "人数", "int", 4)
+    kinds = ["例会", "旧类别", "宣传活动", "", "另一个"]
+    assert sorted(kinds, key=lambda v: sort_key(kind, v)) == [
+        "宣传活动", "例会", "另一个", "旧类别", ""]
+    counts: list[CellValue] = [3, "three", 1, None, True]
+    assert sorted(counts, key=lambda v: sort_key(count, v)) == [1, True, 3, "three", None]
 
 
 def test_filter_keeps_rows_with_the_same_text_and_clears() -> None:

@@ -13,7 +13,11 @@ from vledger.tui.grid.model import GridColumn, GridModel, changed_rows
 
 
 def sort_key(column: GridColumn, value: CellValue) -> tuple[int, object]:
-    """Typed order: numbers as numbers, choices in the program's order, empties last."""
+    """Typed order: numbers as numbers, choices in the program's order, empties last.
+
+    A value that does not fit its column (a choice the program no longer offers, text
+    another tool wrote into a number column) sorts after those that do, as text: keys of
+    one rank always compare, so sorting never fails on what a sync brought."""
     if value is None or value == "":
         return (2, 0)
     if column.type == "decimal":
@@ -21,10 +25,14 @@ def sort_key(column: GridColumn, value: CellValue) -> tuple[int, object]:
             return (0, Decimal(str(value)))
         except InvalidOperation:
             return (1, str(value))
-    if column.type == "choice" and value in column.choices:
-        return (0, column.choices.index(str(value)))
-    if isinstance(value, bool | int):
-        return (0, int(value))
+    if column.type == "choice":
+        if value in column.choices:
+            return (0, column.choices.index(str(value)))
+        return (1, str(value))
+    if column.type in ("int", "bool"):
+        if isinstance(value, bool | int):
+            return (0, int(value))
+        return (1, str(value))
     return (0, str(value))
 
 
