@@ -59,22 +59,15 @@ def build(root: Path, villages: int, rows: int) -> None:
     """The township (with the ledger of `rows` rows) and every village's joined home, all
     in step once (as after a first sync each)."""
     from bench.sync import join
+    from bench.tui_grid import fill_ledger
     from vledger.sync.services.homes import init_township
-    from vledger.sync.services.office import Office
 
     town = root / "town"
     with init_township(town, "青石乡", "t1", year=2026, user="clerk") as office:
         for name in names(villages):
             office.roster.add_office(name, f"村{name}")
         office.programs.add(PROGRAM_FILE.read_text(encoding="utf-8"), PROGRAM_FILE.name)
-    with Office.open(town) as office:
-        ledger = office.ledgers.session(PROGRAM, LEDGER_VILLAGE, writing=True)
-        kinds = ledger.program.column("kind").choices
-        for start in range(0, rows, 2000):
-            ledger.import_rows([
-                {"date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}", "kind": kinds[i % 4],
-                 "participants": i % 97, "note": f"第{i}条 安全宣传进村入户"}
-                for i in range(start, min(rows, start + 2000))])
+    fill_ledger(town, LEDGER_VILLAGE, rows)
     for name in names(villages):
         join(town, root / name, name)
 

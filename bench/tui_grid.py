@@ -160,14 +160,20 @@ def build_home(home: Path, rows: int) -> None:
     """A township home whose village v01 has `rows` rows of safety-2026 (imported in
     batches, as a clerk imports them)."""
     from vledger.sync.services.homes import init_township
-    from vledger.sync.services.office import Office
 
     path = PROGRAM if PROGRAM.exists() else EXAMPLE
     with init_township(home, "青石乡", "t1", year=2026, user="clerk") as office:
         office.roster.add_office("v01", "东坪村")
         office.programs.add(path.read_text(encoding="utf-8"), path.name)
+    fill_ledger(home, "v01", rows)
+
+
+def fill_ledger(home: Path, village: str, rows: int) -> None:
+    """`rows` rows of safety-2026 in `village`'s ledger, imported 2,000 at a time."""
+    from vledger.sync.services.office import Office
+
     with Office.open(home) as office:
-        session = office.ledgers.session("safety-2026", "v01", writing=True)
+        session = office.ledgers.session("safety-2026", village, writing=True)
         kinds = session.program.column("kind").choices
         for start in range(0, rows, 2000):
             session.import_rows([
