@@ -112,15 +112,21 @@ asyncio.run(main())
 """
 
 
-def test_the_home_screen_comes_up_without_importing_the_other_screens(
-    demo_home: Path, fixed_today: date,
-) -> None:
+def modules_of_the_home(home: Path, today: date) -> list[str]:
+    """The modules loaded once the home screen is up with its counts, in a fresh process."""
     out = subprocess.run(
-        [sys.executable, "-c", HOME_ONLY, str(demo_home), fixed_today.isoformat()],
+        [sys.executable, "-c", HOME_ONLY, str(home), today.isoformat()],
         capture_output=True, text=True, check=True, timeout=120,
     ).stdout.split("\n")
     assert out[0] == "HomeScreen True"
-    loaded = {m for m in out[1].split() if m.startswith("vledger.tui.")}
+    return out[1].split()
+
+
+def test_the_home_screen_comes_up_without_importing_the_other_screens(
+    demo_home: Path, fixed_today: date,
+) -> None:
+    loaded = {m for m in modules_of_the_home(demo_home, fixed_today)
+              if m.startswith("vledger.tui.")}
     others = {spec.module for spec in SCREENS.values() if spec.name != "home"}
     assert not loaded & others
     assert not {m for m in loaded if m.startswith("vledger.tui.grid.")}
@@ -142,12 +148,7 @@ NOT_FOR_THE_HOME = (
 def test_the_home_screen_and_its_counts_come_up_without_the_rooms_they_do_not_use(
     demo_home: Path, fixed_today: date,
 ) -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", HOME_ONLY, str(demo_home), fixed_today.isoformat()],
-        capture_output=True, text=True, check=True, timeout=120,
-    ).stdout.split("\n")
-    assert out[0] == "HomeScreen True"
-    loaded = out[1].split()
+    loaded = modules_of_the_home(demo_home, fixed_today)
     found = sorted({m for m in loaded for name in NOT_FOR_THE_HOME
                     if m == name or m.startswith(name + ".")})
     assert not found, f"the home screen imports {found}"
