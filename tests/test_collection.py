@@ -59,3 +59,16 @@ def test_reading_a_ledger_sized_map_runs_at_most_one_collection(collections: lis
     assert len(rows) == 1500 and rows["p/00007"] == {"cells": {"a": 7, "b": "x"}, "n": 7,
                                                      "deleted": False}
     assert gc.isenabled()
+
+
+def test_a_hold_and_a_block_pause_share_one_count() -> None:
+    """The UI's start-up hold ends while the worker may still be inside a bulk read's
+    pause: the collector stays off until that read's pause ends too."""
+    from vledger.collection import hold, resume
+
+    assert gc.isenabled()
+    hold()
+    with paused():
+        resume()
+        assert not gc.isenabled()
+    assert gc.isenabled()

@@ -29,30 +29,16 @@ from __future__ import annotations
 import gc
 import time
 
+# The start-up pause is one of vledger.collection's pauses, so it and the office's bulk
+# reads on the worker (paused too) never turn the collector on under each other.
+from vledger.collection import hold as hold
+from vledger.collection import resume as resume
+
 QUIET_SECONDS = 0.5  # no key for this long: a collection now holds nobody up
 SETTLE_FROM = 20_000  # objects in the oldest generation outside the frozen heap
 FULL_AFTER = 1000  # middle-generation collections before a full one, once settled
 
 _defaults: tuple[int, int, int] | None = None  # Python's thresholds before the first settle
-
-
-_held = False  # `hold()` turned the collector off (and `resume()` turns it back on)
-
-
-def hold() -> None:
-    """No collections until `resume()` (the UI's start-up; see the module docstring)."""
-    global _held
-    if gc.isenabled():
-        gc.disable()
-        _held = True
-
-
-def resume() -> None:
-    """Collections as before `hold()` (a no-op without one, or a second time)."""
-    global _held
-    if _held:
-        _held = False
-        gc.enable()
 
 
 def unsettled() -> int:

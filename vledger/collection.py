@@ -25,16 +25,49 @@ _resume = False  # whether the collector was on when the first of them began
 def paused() -> Iterator[None]:
     """The collector off for the block (nested and concurrent pauses allowed: it comes
     back on when the last one ends, and only if it was on before the first)."""
+    _pause()
+    try:
+        yield
+    finally:
+        _unpause()
+
+
+_held = False  # `hold()` is one of the pauses open now
+
+
+def hold() -> None:
+    """A pause that is not a block: from here until `resume()` (a UI's start-up spans
+    several functions). Held once, one `resume()` ends it; a second is nothing."""
+    global _held
+    with _lock:
+        if _held:
+            return
+        _held = True
+    _pause()
+
+
+def resume() -> None:
+    """End the pause `hold()` began (nothing without one)."""
+    global _held
+    with _lock:
+        if not _held:
+            return
+        _held = False
+    _unpause()
+
+
+def _pause() -> None:
     global _depth, _resume
     with _lock:
         if _depth == 0:
             _resume = gc.isenabled()
             gc.disable()
         _depth += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0 and _resume:
-                gc.enable()
+
+
+def _unpause() -> None:
+    global _depth
+    with _lock:
+        _depth -= 1
+        if _depth == 0 and _resume:
+            gc.enable()
