@@ -222,13 +222,13 @@ def _names(store: Replicas) -> tuple[str, str]:
     """This office's and its township's names from the roster ("" for a name the home
     does not hold yet, e.g. before its first sync)."""
     from vledger.sync.services.context import Me
+    from vledger.sync.services.roster import RosterService
 
     context = OfficeContext(store, Me.of(store), "en")
     if not store.has_document(context.roster_doc_id):
         return "", ""
-    roster = context.roster_doc()
-    mine = roster.office(context.me.office)
-    return (mine.name if mine else ""), roster.name
+    who = RosterService(context).whoami()
+    return who.office_name, who.township_name
 
 
 def _unconfirmed(
