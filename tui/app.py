@@ -198,12 +198,9 @@ class VLedgerApp(App[int]):
         screen would be drawn first. When the office cannot open, `start` shows why, as
         when it opens the office itself (first run, busy, damaged: a damaged store is set
         aside on the first try, so it is not tried twice)."""
-        from vledger.sync.services.office import Office
-
-        try:
-            office = Office.open(self.home, lang=self.lang)
-        except VledgerError as refusal:
-            self._refused = (refusal, Office.exists(self.home))
+        office = self._open_or_why()
+        if isinstance(office, tuple):
+            self._refused = office
             return
         try:
             worker = OfficeWorker.read_here(office)
@@ -215,15 +212,20 @@ class VLedgerApp(App[int]):
         register(office, worker)
 
     def _open_home(self) -> None:
+        office = self._open_or_why()
+        if isinstance(office, tuple):
+            self.call_from_thread(self._no_office, *office)
+            return
+        self.call_from_thread(self.office_ready, office)
+
+    def _open_or_why(self) -> Office | tuple[VledgerError, bool]:
+        """The home's office; or why it cannot open, and whether the home holds one."""
         from vledger.sync.services.office import Office
 
         try:
-            office = Office.open(self.home, lang=self.lang)
+            return Office.open(self.home, lang=self.lang)
         except VledgerError as refusal:
-            exists = Office.exists(self.home)
-            self.call_from_thread(self._no_office, refusal, exists)
-            return
-        self.call_from_thread(self.office_ready, office)
+            return refusal, Office.exists(self.home)
 
     def _no_office(self, refusal: VledgerError, exists: bool) -> None:
         self.opened = True

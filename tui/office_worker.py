@@ -164,21 +164,20 @@ class OfficeWorker:
         so nothing waits for a thread to start and answer. The worker's thread uses the
         office from then on."""
         worker = cls(lambda: office)
-        worker._seen = _Seen(office.sync.data_version(), office.sync.versions())
-        worker.facts = OfficeFacts.read(office)
+        worker.facts = worker._first_look(office)
         worker._office = worker.office = office
         return worker
+
+    def _first_look(self, office: Office) -> OfficeFacts:
+        """What the store looks like now (to hear what moves from here) and the facts."""
+        self._seen = _Seen(office.sync.data_version(), office.sync.versions())
+        return OfficeFacts.read(office)
 
     # -- jobs ----------------------------------------------------------------------------
 
     def start(self) -> Future[OfficeFacts]:
         """Open the office on the worker and read its facts (and the store's version)."""
-
-        def first(office: Office) -> OfficeFacts:
-            self._seen = _Seen(office.sync.data_version(), office.sync.versions())
-            return OfficeFacts.read(office)
-
-        future = self.submit(first)
+        future = self.submit(self._first_look)
         future.add_done_callback(self._opened)
         return future
 
