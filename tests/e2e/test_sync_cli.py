@@ -86,6 +86,9 @@ async def test_status_shows_peers_and_unconfirmed_changes(tmp_path: Path) -> Non
     code, out, _ = await run_vledger(town, "--lang", "en", "status")
     assert code == 0 and "0 changes not confirmed" in out
     assert out.startswith("青石乡 (t1) (device "), out
+    # Chinese text keeps to Chinese brackets throughout the line, names included
+    code, out, _ = await run_vledger(village, "--lang", "zh", "status")
+    assert code == 0 and out.startswith("青石乡（t1）的村1（v01）（设备 "), out
 
 
 async def test_bundles_on_the_command_line(tmp_path: Path) -> None:

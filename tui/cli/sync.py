@@ -171,8 +171,8 @@ def run_serve(args: argparse.Namespace) -> int:
     _say_clock(args)
     with Office.open(args.home, lang=args.lang) as office:  # names, as the clerk knows them
         who = office.roster.whoami()
-    township = f"{who.township_name or who.township} ({who.township})"
-    office_said = f"{who.office_name or who.office} ({who.office})"
+    township = _named(args.lang, who.township_name, who.township)
+    office_said = _named(args.lang, who.office_name, who.office)
 
     def told(brought: Brought) -> None:  # what each link brought, when it ends
         if args.json_log:
@@ -270,8 +270,8 @@ def run_status(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
     lang = args.lang
-    office = f"{report['office_name'] or report['office']} ({report['office']})"
-    township = f"{report['township_name'] or report['township']} ({report['township']})"
+    office = _named(lang, report["office_name"], report["office"])
+    township = _named(lang, report["township_name"], report["township"])
     if report["office"] == report["township"]:
         print(say(lang, "cli.status.township", township=township, device=report["device"]))
     else:
@@ -313,6 +313,14 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 # -- bundles -----------------------------------------------------------------------------
+
+
+def _named(lang: str, name: str | None, ident: str) -> str:
+    """An office as clerks know it, with the id commands take, in the language's
+    own brackets."""
+    from vledger.messages import say
+
+    return say(lang, "cli.status.named", name=name or ident, id=ident)
 
 
 def _failures_logged(args: argparse.Namespace, act: Any) -> int:

@@ -189,9 +189,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.demo.progress": ("示例", "demo"),
     "cli.demo.offices": ("乡镇和村", "township and villages"),
     # -- status
+    "cli.status.named": ("{name}（{id}）", "{name} ({id})"),
     "cli.status.township": ("{township}（设备 {device}）", "{township} (device {device})"),
     "cli.status.office": (
-        "{township} 的 {office}（设备 {device}）", "{office} of {township} (device {device})"
+        "{township}的{office}（设备 {device}）", "{office} of {township} (device {device})"
     ),
     "cli.status.documents": (
         "{count} 个文档：", "{count} {count:document|documents}:"
