@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -47,6 +48,7 @@ from vledger.messages import Message, localize, say
 from vledger.tui import memory
 from vledger.tui.commands import APP_COMMANDS, Command, key_label
 from vledger.tui.i18n import other, t
+from vledger.tui.key_turns import KeySettled, KeyTurns
 from vledger.tui.office_worker import (
     LOOK_SECONDS,
     OfficeFacts,
@@ -138,6 +140,7 @@ class VLedgerApp(App[int]):
         self.serving: Serving | None = None
         self.opened = False  # the office's home (or first run, or why not) shows
         self.last_key = 0.0  # time.monotonic() of the clerk's last key (quiet_for)
+        self.key_turns = KeyTurns(self._send_key, self.set_timer)
         self.children_running: list[Child] = []  # every child process started, to stop
         self.program_id: str | None = None  # the clerk's context, shared by every screen
         self.village: str | None = None
@@ -324,8 +327,24 @@ class VLedgerApp(App[int]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
-            self.last_key = time.monotonic()
+            if not event.is_forwarded:  # read from the terminal: in typing order
+                self.last_key = time.monotonic()
+                await self.key_turns.read(event)
+                return
+            await super().on_event(event)  # bubbled back up: the bindings run
+            await self.key_turns.reached_app(event)
+            return
         await super().on_event(event)
+
+    async def on_key_settled(self, message: KeySettled) -> None:
+        await self.key_turns.reached_app(message.key)
+
+    async def _send_key(self, key: events.Key) -> MessagePump | None:
+        """Textual's own routing of a key read from the terminal; the widget it went to,
+        or None when a priority binding took it."""
+        target = self.focused or self.screen
+        await super().on_event(key)
+        return target if key.is_forwarded else None
 
     def quiet_for(self) -> float:
         """Seconds since the clerk's last key: work that would hold keys (reading a whole

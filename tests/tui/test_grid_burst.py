@@ -28,6 +28,14 @@ NAMED = {"-": "minus", " ": "space"}
 
 async def burst(pilot: Pilot[None], *keys: str) -> None:
     """Every key into the app's input queue with no pause between, then wait for quiet."""
+    type_now(pilot, *keys)
+    for _ in range(3):  # every hand-off between the grid and its editor settles
+        await pilot.pause()
+
+
+def type_now(pilot: Pilot[None], *keys: str) -> None:
+    """Every key into the app's input queue with no pause between, as a terminal delivers
+    a fast typist's keys; the app has not read any of them yet."""
     app = pilot.app
     driver = app._driver  # the headless driver: where a terminal's bytes would arrive
     assert driver is not None
@@ -41,8 +49,6 @@ async def burst(pilot: Pilot[None], *keys: str) -> None:
         event = events.Key(name, character)
         event.set_sender(app)
         driver.send_message(event)
-    for _ in range(3):  # every hand-off between the grid and its editor settles
-        await pilot.pause()
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ delivers a fast typist's keys."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.cells import cell_len
-from test_grid_burst import burst
+from test_grid_burst import burst, type_now
 from test_ledger_screen import column, grid_of, stored_rows
 from textual.pilot import Pilot
 from ui_helpers import SIZE, make_app, open_ledger, settle
@@ -94,6 +95,30 @@ async def test_f7_and_a_pick_in_one_burst_open_the_picked_village(demo_home: Pat
         assert grid.model.village == "v02"  # type: ignore[attr-defined]
         title = str(app.screen.query_one("#ledger-title").render())
         assert "东溪村" in title
+
+
+async def test_a_key_read_while_the_picker_opens_waits_for_the_keys_before_it(
+    demo_home: Path,
+) -> None:
+    """`F7 Home` read in one go, `Enter` a moment later (the terminal's next read), as the
+    picker shows: Home was read while the grid still had focus, so it must reach the
+    picker before Enter does, and the first village is picked."""
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        await pilot.press("f7", "end", "enter")  # start from the last village
+        await settle(pilot)
+        assert grid_of(app).model.village != "v01"  # type: ignore[attr-defined]
+        type_now(pilot, "f7", "home")
+        for _ in range(500):
+            if isinstance(app.screen, Picker):
+                break
+            await asyncio.sleep(0)
+        assert isinstance(app.screen, Picker)
+        type_now(pilot, "enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, Picker)
+        assert grid_of(app).model.village == "v01"  # type: ignore[attr-defined]
 
 
 async def test_keys_reaching_the_picker_before_its_list_has_focus_still_pick(
