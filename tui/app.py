@@ -51,6 +51,7 @@ from vledger.tui.i18n import other, t
 from vledger.tui.key_turns import KeySettled, KeyTurns
 from vledger.tui.office_worker import (
     LOOK_SECONDS,
+    QUIET_SECONDS,
     OfficeFacts,
     OfficeWorker,
     StoreChange,
@@ -310,7 +311,7 @@ class VLedgerApp(App[int]):
         """The timer's cheap look (the worker does it); screens hear what moved. At a pause
         in typing, memory is settled (tui/memory.py)."""
         if self.worker is not None:
-            self.worker.look(self, self.store_changed)
+            self.worker.look(self, self.store_changed, tidy=self.paused())
         if self.settles_memory:
             memory.settle_if_due(self.quiet_for())
 
@@ -345,6 +346,10 @@ class VLedgerApp(App[int]):
         target = self.focused or self.screen
         await super().on_event(key)
         return target if key.is_forwarded else None
+
+    def paused(self) -> bool:
+        """The clerk has paused long enough for work that holds keys."""
+        return self.quiet_for() >= QUIET_SECONDS
 
     def quiet_for(self) -> float:
         """Seconds since the clerk's last key: work that would hold keys (reading a whole

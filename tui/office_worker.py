@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 LOOK_SECONDS = 1.0  # how often the store's change signal is looked at
+QUIET_SECONDS = 1.0  # a pause in typing long enough for work that holds keys
 
 
 class WorkerClosed(VledgerError):
@@ -169,7 +170,9 @@ class OfficeWorker:
         return worker
 
     def _first_look(self, office: Office) -> OfficeFacts:
-        """What the store looks like now (to hear what moves from here) and the facts."""
+        """What the store looks like now (to hear what moves from here) and the facts.
+        The office compacts its documents only when a look at a pause in typing says so."""
+        office.tidy_when_asked()
         self._seen = _Seen(office.sync.data_version(), office.sync.versions())
         return OfficeFacts.read(office)
 
@@ -268,15 +271,19 @@ class OfficeWorker:
 
     # -- what moved --------------------------------------------------------------------
 
-    def look(self, owner: MessagePump, heard: Callable[[StoreChange], None]) -> None:
+    def look(self, owner: MessagePump, heard: Callable[[StoreChange], None], *,
+             tidy: bool = False) -> None:
         """Look whether the store moved (one look at a time); `heard(change)` on the
         event loop when it did, with `facts` read again first if the township's
-        document moved."""
+        document moved. With `tidy` (the clerk paused) the documents that grew are
+        compacted first."""
         if self._looking or self._closing:
             return
         self._looking = True
 
         def job(office: Office) -> tuple[StoreChange, OfficeFacts | None]:
+            if tidy:
+                office.tidy()
             version = office.sync.data_version()
             if version == self._seen.version:
                 return StoreChange(), None

@@ -88,6 +88,11 @@ class Replicas:
         self.compact_chunks = compact_chunks
         self.compact_bytes = compact_bytes
         self._compact_later: set[str] = set()
+        # A process with a clerk at its keys compacts only when told (`compact_due`):
+        # saving a big document holds the GIL for the whole call, and would hold the
+        # screen with it.
+        self.compact_when_asked = False
+        self._compact_due: set[str] = set()
         self.actor = secrets.token_bytes(16)  # this process's (the module docstring says why)
         self._seen_version = db.data_version()
 
@@ -462,12 +467,27 @@ class Replicas:
         if self.db.in_transaction:
             return  # the outermost transaction runs them after its commit
         pending, self._compact_later = self._compact_later, set()
+        if self.compact_when_asked:
+            self._compact_due |= pending
+            return
+        self._compact(pending)
+
+    def compact_due(self) -> int:
+        """Run the compactions held back by `compact_when_asked`; how many ran."""
+        with self._mutex:
+            due, self._compact_due = self._compact_due, set()
+            return self._compact(due)
+
+    def _compact(self, pending: set[str]) -> int:
+        ran = 0
         for doc_id in sorted(pending):
             if doc_id not in self._open and doc_id not in self._bare:
                 continue
             count, size = self.db.documents.stats(doc_id)
             if count > self.compact_chunks or size > self.compact_bytes:
                 self._compact_after_write(doc_id)
+                ran += 1
+        return ran
 
     def _compact_after_write(self, doc_id: str) -> None:
         # The write itself is durable already; a failed compaction only costs space.

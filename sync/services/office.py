@@ -113,6 +113,16 @@ class Office:
     def close(self) -> None:
         self.store.close()
 
+    def tidy_when_asked(self) -> None:
+        """From now on documents are compacted only by `tidy`: for a process whose clerk
+        types while it writes (the UI), which tidies at a pause in typing. Compacting a
+        big ledger holds the process for a quarter of a second or more."""
+        self.store.compact_when_asked = True
+
+    def tidy(self) -> int:
+        """Compact the documents that grew enough since `tidy_when_asked`; how many."""
+        return self.store.compact_due()
+
     def __enter__(self) -> Office:
         return self
 

@@ -117,6 +117,23 @@ def test_compaction_happens_by_itself_past_the_chunk_limit(home: Path) -> None:
         assert people(again) == list(range(10))
 
 
+def test_a_store_told_to_compact_when_asked_waits_until_asked(home: Path) -> None:
+    """The UI's store: saving a big document holds the process, so it compacts only at
+    the clerk's pause; until then the chunks stay, and everything still reads."""
+    who = Who("v01", "dev", "")
+    with Replicas.open(home, compact_chunks=4) as store:
+        store.compact_when_asked = True
+        fill(store, who, edits=10)
+        assert store.chunk_stats(VILLAGE_DOC)[0] > 4
+        assert sql(home, "SELECT snapshot IS NOT NULL FROM documents") == [(0,)]
+        assert people(store) == list(range(10))
+        assert store.compact_due() == 1
+        assert store.chunk_stats(VILLAGE_DOC)[0] <= 4
+        assert store.compact_due() == 0  # nothing grew since
+    with Replicas.open(home) as again:
+        assert people(again) == list(range(10))
+
+
 # -- damage on disk --------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -276,3 +277,41 @@ async def test_stored_sheet_value_is_checked_at_once(demo_home: Path) -> None:
     with Office.open(demo_home) as office:
         assert office.sheets.inputs(SAFETY).targets[("v01", grid.model.columns[1].id)] == \
             Decimal(42)
+
+
+async def test_the_ui_compacts_its_documents_only_when_the_clerk_pauses(
+    demo_home: Path,
+) -> None:
+    """Saving a big ledger holds the whole process: the UI's office leaves the chunks of
+    its edits be while the clerk types, and compacts them at a pause."""
+    app = make_app(demo_home, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ledger(pilot)
+        screen = app.screen
+        assert isinstance(screen, LedgerScreen) and screen.grid is not None
+        model = screen.grid.model
+        assert isinstance(model, OfficeLedgerModel)
+        assert app.worker is not None
+        store = app.worker.submit(lambda office: office.store).result()
+        [document] = [d for d in store.document_ids() if f"/{model.village}/" in d]
+        app.worker.submit(lambda office: setattr(office.store, "compact_chunks", 2)).result()
+        worker = app.worker
+
+        def chunks() -> int:
+            return worker.submit(lambda office: office.store.chunk_stats(document)[0]).result()
+
+        grid = screen.grid
+        grid.move_to(0, column(grid, "note"))
+        for word in ("一", "二", "三", "四"):
+            await pilot.press(word, "enter", "up")
+            await settle(pilot)
+        assert chunks() > 2
+        app.last_key = time.monotonic()  # typing: no compaction
+        app.look_at_store()
+        await settle(pilot)
+        assert chunks() > 2
+        app.last_key = 0.0  # a pause
+        app.look_at_store()
+        await settle(pilot)
+        assert chunks() <= 2
+        assert model.display(grid.cursor_row_id, "note") == "四"  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ from vledger.errors import VledgerError
 from vledger.tui.commands import Command, bindings
 from vledger.tui.office_worker import (
     LOOK_SECONDS,
+    QUIET_SECONDS,
     OfficeFacts,
     OfficeWorker,
     StoreChange,
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from vledger.tui.grid.view import Grid
 
 T = TypeVar("T")
-QUIET_SECONDS = 1.0  # a pause in typing long enough for work that holds keys
 QUIET_LOOK = 0.25  # how often a screen looks whether the clerk paused
 
 PaletteEntry = tuple[Command, Callable[[], Any]]
@@ -193,7 +193,9 @@ class OfficeScreen(CommandScreen):
 
     def look_at_store(self) -> None:
         """The timer's cheap look at the store (a screen with a worker of its own)."""
-        self.worker.look(self, lambda change: self.hear(change, True))
+        paused = getattr(self.app, "paused", None)
+        self.worker.look(self, lambda change: self.hear(change, True),
+                         tidy=paused is not None and paused())
 
     @on(events.Unmount)
     def _office_screen_unmounted(self) -> None:
