@@ -107,6 +107,7 @@ class HomeGate:
     frames keep coming (a burst of fifty villages loads each document once), and
     are dropped once no sync has used the home for `linger` seconds, so a server
     does not keep every village's document in memory all day (design.md, Store).
+    Documents that grew are compacted then too, not in the middle of a burst.
     """
 
     def __init__(self, home: Path, *, linger: float = 2.0) -> None:
@@ -132,6 +133,10 @@ class HomeGate:
         try:
             if self._store is None:
                 self._store = Replicas.open(self.home, scan=False)
+                # Compacting mid-burst would stall the links; and the UI on this home
+                # would then load the whole new snapshot to catch up, holding its
+                # screen. Once the syncs stop, what grew is compacted.
+                self._store.compact_when_asked = True
             yield self._store
         finally:
             self._users -= 1
@@ -141,6 +146,7 @@ class HomeGate:
     def _idle(self) -> None:
         self._closer = None
         if self._users == 0 and self._store is not None:
+            self._store.compact_due()
             self._store.close_documents()
             for hook in self._idle_hooks:
                 hook()
@@ -150,6 +156,7 @@ class HomeGate:
             self._closer.cancel()
             self._closer = None
         if self._store is not None:
+            self._store.compact_due()
             self._store.close()
             self._store = None
         self._reader.close()

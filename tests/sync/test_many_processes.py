@@ -8,6 +8,7 @@ stored, and a compaction by one does not lose what the other writes next.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from vledger.sync.documents.journal import Who
 from vledger.sync.documents.ledger import VillageDoc
 from vledger.sync.documents.replica import VILLAGE, doc_id
 from vledger.sync.documents.replicas import Replicas
+from vledger.sync.link.transport import HomeGate
 
 OTHER_DOC = doc_id("t1", "v02", 2026)
 
@@ -150,3 +152,31 @@ def test_this_home_s_own_changes_are_known_by_hash_whatever_the_actor(
     received = Doc()
     received.apply(a.changes_since(VILLAGE_DOC, []))
     assert received.heads() == a.heads(VILLAGE_DOC)
+
+
+async def test_a_server_compacts_once_its_syncs_stop_not_in_the_middle(
+    tmp_path: Path,
+) -> None:
+    """The server's home compacts a document that grew only when no sync has used it
+    for a moment: mid-burst, a compaction stalls the links, and a UI on the same home
+    would load the whole new snapshot to catch up."""
+    home = tmp_path / "home"
+    with Replicas.open(home) as first:
+        first.create_document(VILLAGE_DOC, VILLAGE)
+    gate = HomeGate(home, linger=0.05)
+    try:
+        async with gate.use() as store:
+            store.compact_chunks = 2
+            for n in range(5):
+                VillageDoc(store.replica(VILLAGE_DOC)).add_row(Who("v01", "a"), PROGRAM,
+                                                               {"people": n})
+            assert store.chunk_stats(VILLAGE_DOC)[0] > 2
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if store.chunk_stats(VILLAGE_DOC)[0] <= 2:
+                break
+        assert store.chunk_stats(VILLAGE_DOC)[0] <= 2
+        assert people(store) == [0, 1, 2, 3, 4]
+    finally:
+        gate.close()
+    stored_heads_are_the_whole_document(home, VILLAGE_DOC)
