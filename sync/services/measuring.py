@@ -32,7 +32,7 @@ from typing import IO, Any
 import msgpack
 
 from vledger.collection import paused
-from vledger.domain.indicators import VillageMeasures, measure
+from vledger.domain.indicators import VillageMeasures, measure_values
 from vledger.domain.program import Program
 
 # Below this many stored bytes to load, a helper's start (an interpreter and the
@@ -272,7 +272,7 @@ def _measured(store: Any, program: Program, document: str) -> _Result:
             if store.report:  # damage: set aside and said by the parent, not here
                 store.close_document(document)
                 return None
-            measured = measure(program, village.rows_to_measure(program.id))
+            measured = measure_values(program, village.rows_to_measure(program))
         heads = village.replica.heads()
         store.close_document(document)
         return heads, measured.to_plain()

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 
 from vledger.collection import paused
-from vledger.domain.indicators import VillageMeasures, measure
+from vledger.domain.indicators import VillageMeasures, measure, measure_values
 from vledger.domain.program import Program
 from vledger.domain.program_file import ProgramError
 from vledger.domain.ranking import RankingError, RankingSheet, rank_sheet
@@ -173,7 +173,7 @@ def measures_at(
         replica = frozen(store, document, heads)
         if replica is None:
             raise Refusal(Message("publish.not-held", documents=[document]))
-        found = measure(program, VillageDoc(replica).rows_to_measure(program.id))
+        found = measure_values(program, VillageDoc(replica).rows_to_measure(program))
     finally:
         if not was_open:
             store.close_document(document)
@@ -255,8 +255,8 @@ def _measure(store: Replicas, program: Program, document: str) -> Measured:
     try:
         with paused():  # reading and measuring a ledger makes no cycles to collect
             village = store.village(document)
-            rows = village.rows_to_measure(program.id)
-            return village.replica.heads(), measure(program, rows)
+            rows = village.rows_to_measure(program)
+            return village.replica.heads(), measure_values(program, rows)
     finally:
         if not was_open:
             store.close_document(document)
