@@ -300,3 +300,43 @@ def test_no_helpers_inside_a_transaction_or_below_the_threshold(
             found = villages_measures(store, program, documents, helpers=1)
         assert here == documents  # every one here, the changed one as written
         assert found[documents[0]].values[("audience", "year")].total == 3 + 99
+
+
+def test_a_helper_measures_without_the_program_parser_or_the_catalogue(tmp_path: Path) -> None:
+    """The parent hands its helpers the program as it parsed it: a helper's start loads
+    neither the program file's parser nor the message catalogue, and its measures are
+    the ones measured here."""
+    import pickle
+    import subprocess
+    import sys
+
+    from vledger.domain.indicators import VillageMeasures
+    from vledger.sync.services import measuring
+
+    program = program_of_fixtures()
+    documents = _ten_villages(tmp_path / "home")
+    requests = tmp_path / "requests"
+    with requests.open("wb") as out:
+        measuring._write_frame(out, {"home": str(tmp_path / "home"),
+                                     "program": pickle.dumps(program)})
+        measuring._write_frame(out, {"documents": documents[2:4]})
+    code = (
+        "import sys\n"
+        "from vledger.sync.services.measuring import serve\n"
+        "with open(sys.argv[1], 'rb') as source, open(sys.argv[2], 'wb') as sink:\n"
+        "    serve(source, sink)\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    answers = tmp_path / "answers"
+    loaded = subprocess.run([sys.executable, "-c", code, str(requests), str(answers)],
+                            capture_output=True, text=True, check=True, timeout=120).stdout.split()
+    assert "vledger.sync.documents.ledger" in loaded
+    assert not {"vledger.domain.program_file", "vledger.messages", "tomllib"} & set(loaded)
+    with answers.open("rb") as source:
+        found = measuring._read_frame(source)
+    assert isinstance(found, list) and len(found) == 2
+    with Replicas.open(tmp_path / "home") as store:
+        for document, (heads, plain) in zip(documents[2:4], found, strict=True):
+            assert [bytes(h) for h in heads] == store.heads(document)
+            assert VillageMeasures.from_plain(plain) == measure(
+                program, store.village(document).rows(PROGRAM))
