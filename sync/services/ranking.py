@@ -198,10 +198,10 @@ def villages_measures(
     not held), by document.
 
     The cache rows of the villages measured afresh are written together in one
-    transaction at the end: one fsync for a cold township instead of one per
-    village, and no store lock held while ledgers are read. Many closed documents to
-    measure are shared with `helpers` processes (default: one per spare core; see
-    measuring.py).
+    transaction at the end that does not wait for the disk (a cache): one commit
+    instead of one per village, and no store lock held while ledgers are read. Many
+    closed documents to measure are shared with `helpers` processes (default: one per
+    spare core; see measuring.py).
     """
     version = program_version(program)
     found: dict[str, VillageMeasures] = {}
@@ -229,7 +229,9 @@ def villages_measures(
         helpers=helpers, stored_bytes=store.db.documents.stored_bytes(closed) if helpers else 0,
     ))
     if fresh:
-        with store.transaction():
+        # A cache: a power cut may lose it (the next ranking measures again), so its
+        # commit does not wait for the disk, as measures_at's does not.
+        with store.transaction(durable=False):
             for document, (heads, measured) in fresh.items():
                 store.db.caches.put(document, program.id, heads, measured.to_plain(), version)
     for document, (_, measured) in fresh.items():
