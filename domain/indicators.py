@@ -100,9 +100,9 @@ class Measure:
             raise ValueError(f"unknown indicator kind {kind!r}")
         return cls(
             kind=kind,
-            rows=tuple(_strings(plain.get("rows", []))),
+            rows=_strings(plain.get("rows", [])),
             total=plain_to_decimal(plain["total"]) if kind == "sum" else Decimal(0),
-            numerator_rows=tuple(_strings(plain.get("numerator_rows", []))),
+            numerator_rows=_strings(plain.get("numerator_rows", [])),
         )
 
 
@@ -160,9 +160,11 @@ class VillageMeasures:
             raise ValueError(f"not a measures record: {e!r}") from e
 
 
-def _strings(values: Iterable[Any]) -> list[str]:
-    out = [v for v in values]
-    if not all(isinstance(v, str) for v in out):
+def _strings(values: Iterable[Any]) -> tuple[str, ...]:
+    out = tuple(values)
+    # Their types at C speed first (a cached ranking checks hundreds of thousands of ids);
+    # one by one only when something is not exactly a str.
+    if not {str}.issuperset(map(type, out)) and not all(isinstance(v, str) for v in out):
         raise ValueError("row ids must be strings")
     return out
 

@@ -228,7 +228,9 @@ def test_plain_record_holds_only_plain_types() -> None:
 @pytest.mark.parametrize(
     "bad",
     [{}, {"version": 99}, {"version": 1, "program": "x", "indicators": {"a": {"Q1": {
-        "kind": "sum", "rows": [], "total": "abc"}}}, "warnings": [], "rows_counted": 0}],
+        "kind": "sum", "rows": [], "total": "abc"}}}, "warnings": [], "rows_counted": 0},
+     {"version": 1, "program": "x", "indicators": {"a": {"Q1": {
+        "kind": "count", "rows": ["r1", 7]}}}, "warnings": [], "rows_counted": 0}],
 )  # fmt: skip
 def test_from_plain_refuses_what_it_did_not_write(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
