@@ -227,6 +227,7 @@ def villages_measures(
     fresh.update(measure_all(
         store.home, program, closed, lambda document: _measure(store, program, document),
         helpers=helpers, stored_bytes=store.db.documents.stored_bytes(closed) if helpers else 0,
+        stored=store.db.documents.read,
     ))
     if fresh:
         # A cache: a power cut may lose it (the next ranking measures again), so its

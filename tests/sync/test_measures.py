@@ -340,3 +340,91 @@ def test_a_helper_measures_without_the_program_parser_or_the_catalogue(tmp_path:
             assert [bytes(h) for h in heads] == store.heads(document)
             assert VillageMeasures.from_plain(plain) == measure(
                 program, store.village(document).rows(PROGRAM))
+
+
+def test_helpers_are_forked_when_this_process_runs_no_other_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No interpreter to start: a forked helper has the program and the stored documents
+    in its memory at once; it opens no database, and measures what measuring here would."""
+    import subprocess
+
+    from vledger.sync.services import measuring
+
+    def no_popen(*args: object, **options: object) -> None:
+        raise AssertionError("a helper was started afresh")
+
+    monkeypatch.setattr(measuring, "PARALLEL_FROM_BYTES", 1)
+    monkeypatch.setattr(subprocess, "Popen", no_popen)
+    program = program_of_fixtures()
+    documents = _ten_villages(tmp_path / "home")
+    here = _measured_here(monkeypatch)
+    with Replicas.open(tmp_path / "home") as store:
+        assert measuring._can_fork()
+        with_helpers = villages_measures(store, program, documents, helpers=1)
+        assert documents[-1] not in here  # the helper's first document
+        alone = {d: measure(program, store.village(d).rows(PROGRAM)) for d in documents}
+        assert with_helpers == alone
+
+
+def test_helpers_start_afresh_while_another_thread_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread could hold a lock at the fork that the child would then wait on forever
+    (the UI measures in its worker thread): helpers are then new interpreters."""
+    import threading
+
+    from vledger.sync.services import measuring
+
+    started: list[object] = []
+    real_start = measuring._Helper.start
+
+    def start(home: Path, program: Program, work: measuring._Work) -> measuring._Helper | None:
+        started.append(home)
+        return real_start(home, program, work)
+
+    monkeypatch.setattr(measuring._Helper, "start", start)
+    monkeypatch.setattr(measuring, "PARALLEL_FROM_BYTES", 1)
+    program = program_of_fixtures()
+    documents = _ten_villages(tmp_path / "home")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with Replicas.open(tmp_path / "home") as store:
+            assert not measuring._can_fork()
+            with_helpers = villages_measures(store, program, documents, helpers=1)
+            alone = {d: measure(program, store.village(d).rows(PROGRAM)) for d in documents}
+    finally:
+        stop.set()
+        other.join()
+    assert started == [tmp_path / "home"]
+    assert with_helpers == alone
+
+
+def test_a_forked_helper_that_fails_never_returns_into_its_parents_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a forked helper raises, it exits there: its documents are measured here,
+    and nothing after the measuring runs in any process but this one."""
+    import os
+
+    from vledger.sync.services import measuring
+
+    def failing(*args: object) -> None:
+        raise SystemExit("the helper gives up")
+
+    monkeypatch.setattr(measuring, "_serve_forked", failing)
+    monkeypatch.setattr(measuring, "PARALLEL_FROM_BYTES", 1)
+    program = program_of_fixtures()
+    documents = _ten_villages(tmp_path / "home")
+    here = _measured_here(monkeypatch)
+    after = tmp_path / "after"
+    with Replicas.open(tmp_path / "home") as store:
+        with_helpers = villages_measures(store, program, documents, helpers=1)
+        with after.open("a") as out:  # a child that came back here would write too
+            out.write(f"{os.getpid()}\n")
+        alone = {d: measure(program, store.village(d).rows(PROGRAM)) for d in documents}
+    assert after.read_text().split() == [str(os.getpid())]
+    assert sorted(here) == sorted(documents)
+    assert with_helpers == alone
