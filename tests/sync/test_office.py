@@ -440,9 +440,12 @@ def test_a_conflict_is_listed_and_settled(loaded: Office, tmp_path: Path) -> Non
             loaded.history.resolve(conflict.id, value="70")
 
 
-def test_opening_an_office_and_ranking_loads_no_asyncio(loaded: Office) -> None:
-    """asyncio (with ssl, sockets and logging) is for syncing: an office that only opens
-    and ranks does without it, a tenth of a second of every ranking's start."""
+def test_opening_an_office_and_ranking_loads_no_asyncio_nor_sheet_file_readers(
+    loaded: Office,
+) -> None:
+    """asyncio (with ssl, sockets and logging) is for syncing, the sheet file readers for
+    importing sheets: an office that only opens and ranks does without them, all of it
+    start-up time before the first village is measured."""
     import subprocess
     import sys
 
@@ -460,3 +463,4 @@ def test_opening_an_office_and_ranking_loads_no_asyncio(loaded: Office) -> None:
                          text=True, check=True, timeout=120).stdout.split()
     assert "vledger.sync.services.ranking" in out
     assert "asyncio" not in out
+    assert not {"vledger.sync.services.sheet_files", "vledger.sync.services.tabular"} & set(out)
