@@ -300,12 +300,16 @@ class _Forked:
         (else a helper would not see its input end while a later one holds it open)."""
         to_child, from_child = os.pipe(), os.pipe()
         # The objects made so far are left out of the child's collections: a collection
-        # there would otherwise touch (and so copy) every page it shares with us.
+        # there would otherwise touch (and so copy) every page it shares with us. Given
+        # back to our collector after, unless something here froze a heap before us (the
+        # UI settles so): that one stays frozen, as its owner left it.
+        ours = gc.get_freeze_count() == 0
         gc.freeze()
         try:
             pid = os.fork()
         except OSError:
-            gc.unfreeze()
+            if ours:
+                gc.unfreeze()
             for fd in (*to_child, *from_child):
                 os.close(fd)
             return None
@@ -318,7 +322,8 @@ class _Forked:
                 code = 0
             finally:
                 os._exit(code)
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
         os.close(to_child[0])
         os.close(from_child[1])
         return cls(pid, os.fdopen(to_child[1], "wb"), os.fdopen(from_child[0], "rb"))

@@ -428,3 +428,30 @@ def test_a_forked_helper_that_fails_never_returns_into_its_parents_code(
     assert after.read_text().split() == [str(os.getpid())]
     assert sorted(here) == sorted(documents)
     assert with_helpers == alone
+
+
+def test_forking_helpers_leaves_the_collectors_frozen_heap_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fork freezes the heap for the children's sake only: nothing stays frozen that
+    was not, and a heap frozen before (the UI settles so) stays frozen."""
+    import gc
+
+    from vledger.sync.services import measuring
+
+    monkeypatch.setattr(measuring, "PARALLEL_FROM_BYTES", 1)
+    program = program_of_fixtures()
+    documents = _ten_villages(tmp_path / "home")
+    with Replicas.open(tmp_path / "home") as store:
+        assert measuring._can_fork()
+        gc.unfreeze()
+        villages_measures(store, program, documents, helpers=1)
+        assert gc.get_freeze_count() == 0
+        store.db.sql.execute("DELETE FROM measures")
+        gc.freeze()
+        try:
+            frozen = gc.get_freeze_count()
+            villages_measures(store, program, documents, helpers=1)
+            assert gc.get_freeze_count() > frozen // 2  # still frozen (less what was freed)
+        finally:
+            gc.unfreeze()
