@@ -21,6 +21,10 @@ TWO_PLACES = Decimal("0.01")
 
 def to_fraction(value: Number | str) -> Fraction:
     """Exact conversion; a decimal string like "12.50" is read exactly."""
+    if type(value) is Decimal:
+        # The usual case (a program's points, a sheet's value), without Fraction's checks
+        # for every kind of number: a ranking converts tens of thousands of them.
+        return Fraction(*value.as_integer_ratio())
     if isinstance(value, Fraction):
         return value
     if isinstance(value, bool):  # a bool is an int in Python; never a number here

@@ -12,11 +12,12 @@ township's sheet at ranking time (domain/ranking.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation, localcontext
 from fractions import Fraction
+from operator import itemgetter
 from typing import Any, Literal, Protocol
 
 from vledger.domain.decimals import decimal_to_plain, plain_to_decimal
@@ -99,9 +100,9 @@ class Measure:
             raise ValueError(f"unknown indicator kind {kind!r}")
         return cls(
             kind=kind,
-            rows=tuple(_strings(plain.get("rows", []))),
+            rows=_strings(plain.get("rows", [])),
             total=plain_to_decimal(plain["total"]) if kind == "sum" else Decimal(0),
-            numerator_rows=tuple(_strings(plain.get("numerator_rows", []))),
+            numerator_rows=_strings(plain.get("numerator_rows", [])),
         )
 
 
@@ -159,9 +160,11 @@ class VillageMeasures:
             raise ValueError(f"not a measures record: {e!r}") from e
 
 
-def _strings(values: Iterable[Any]) -> list[str]:
-    out = [v for v in values]
-    if not all(isinstance(v, str) for v in out):
+def _strings(values: Iterable[Any]) -> tuple[str, ...]:
+    out = tuple(values)
+    # Their types at C speed first (a cached ranking checks hundreds of thousands of ids);
+    # one by one only when something is not exactly a str.
+    if not {str}.issuperset(map(type, out)) and not all(isinstance(v, str) for v in out):
         raise ValueError("row ids must be strings")
     return out
 
@@ -227,12 +230,14 @@ def _row_day(cell: CellValue) -> tuple[str | None, WarningReason | None]:
 
 
 class _Accumulator:
-    __slots__ = ("column", "indicator", "kind", "match", "num_rows", "numerator", "rows", "total")
+    __slots__ = ("at", "indicator", "kind", "match", "num_rows", "numerator", "rows", "total")
 
-    def __init__(self, indicator: Indicator, match: int, numerator: int | None) -> None:
+    def __init__(
+        self, indicator: Indicator, match: int, numerator: int | None, at: int | None
+    ) -> None:
         self.indicator = indicator
         self.kind = indicator.kind
-        self.column = indicator.column
+        self.at = at  # a sum: where its column's value is in a row's values
         self.match = match  # where its `where` (a rate: its denominator) is in a row's plan
         self.numerator = numerator
         self.rows: dict[str, list[tuple[str, int, str]]] = {}
@@ -248,7 +253,7 @@ class _Accumulator:
 
     def add(
         self, periods: tuple[str, ...], key: tuple[str, int, str],
-        cells: Mapping[str, CellValue], plan: tuple[bool, ...],
+        values: Sequence[CellValue], plan: tuple[bool, ...],
     ) -> None:
         if self.kind == "rate":
             assert self.numerator is not None
@@ -262,8 +267,8 @@ class _Accumulator:
         if not plan[self.match]:
             return
         if self.kind == "sum":
-            assert self.column is not None
-            amount = _cell_amount(cells.get(self.column))
+            assert self.at is not None
+            amount = _cell_amount(values[self.at])
             if amount is None:
                 return
             for p in periods:
@@ -283,14 +288,38 @@ class _Accumulator:
         )
 
 
-def _accumulator(program: Program, indicator: Indicator, matchers: list[_Matcher]) -> _Accumulator:
+def _accumulator(
+    program: Program, indicator: Indicator, matchers: list[_Matcher], columns: Sequence[str]
+) -> _Accumulator:
     def slot(where: Where) -> int:
         matchers.append(_Matcher(program, where))
         return len(matchers) - 1
 
     if indicator.kind == "rate":
-        return _Accumulator(indicator, slot(indicator.denominator), slot(indicator.numerator))
-    return _Accumulator(indicator, slot(indicator.where), None)
+        return _Accumulator(indicator, slot(indicator.denominator), slot(indicator.numerator),
+                            None)
+    at = columns.index(indicator.column) if indicator.kind == "sum" and indicator.column else None
+    return _Accumulator(indicator, slot(indicator.where), None, at)
+
+
+def measured_columns(program: Program) -> tuple[str, ...]:
+    """The cells measuring reads, in the order `measure_values` takes them: the date
+    column, every column a `where` names, each sum's column. A row's other cells
+    change no measure, so a store need not read them."""
+    columns = {program.date_column}
+    for indicator in program.indicators:
+        if indicator.kind == "entered":
+            continue
+        for where in (indicator.where, indicator.numerator, indicator.denominator):
+            columns.update(column for column, _ in where)
+        if indicator.kind == "sum" and indicator.column:
+            columns.add(indicator.column)
+    return tuple(sorted(columns))
+
+
+# A live row as `measure_values` reads it: its id, its place in creation order (ties
+# within a date), and its cells at `measured_columns(program)`, None for an empty one.
+ValuesRow = tuple[str, int, Sequence[CellValue]]
 
 
 def measure(program: Program, rows: Iterable[LedgerRowLike]) -> VillageMeasures:
@@ -300,15 +329,29 @@ def measure(program: Program, rows: Iterable[LedgerRowLike]) -> VillageMeasures:
     empty, unreadable or outside the program year counts nowhere and is listed
     in `warnings`. The result does not depend on the order of `rows`.
     """
+    columns = measured_columns(program)
+    return measure_values(program, [
+        (row.id, getattr(row, "order", 0), [row.cells.get(c) for c in columns])
+        for row in rows if not row.deleted
+    ])
+
+
+def measure_values(program: Program, rows: Iterable[ValuesRow]) -> VillageMeasures:
+    """`measure` of the live rows given as their measured cells only (`ValuesRow`): what
+    a store reads fastest, without making a mapping of cells per row."""
+    columns = measured_columns(program)
     matchers: list[_Matcher] = []
-    accumulators = [_accumulator(program, i, matchers) for i in program.indicators
+    accumulators = [_accumulator(program, i, matchers, columns) for i in program.indicators
                     if i.kind != "entered"]
     # A row's plan: whether it matches each `where`. A ledger holds few distinct values
     # in the columns the `where`s name (a kind, a yes or no), so each distinct
     # combination is decided once (the types are part of it: True == 1 in Python, not
     # in a ledger), with the accumulators such a row counts in.
-    columns = tuple(sorted({c for m in matchers for c in m.columns}))
+    named = sorted({c for m in matchers for c in m.columns})
+    planned_by: Callable[[Sequence[CellValue]], tuple[CellValue, ...]] = (
+        _picker(tuple(columns.index(c) for c in named)))
     plans: dict[tuple[Any, ...], tuple[tuple[bool, ...], list[_Accumulator]]] = {}
+    at_date = columns.index(program.date_column)
     year_start, year_end = f"{program.year:04d}-01-01", f"{program.year:04d}-12-31"
     spans = [(p.start.isoformat(), p.end.isoformat(), p.id) for p in program.periods]
     warnings: list[tuple[tuple[str, int, str], RowWarning]] = []
@@ -318,11 +361,8 @@ def measure(program: Program, rows: Iterable[LedgerRowLike]) -> VillageMeasures:
     periods_of: dict[str, tuple[str, ...]] = {}
     with localcontext() as ctx:
         ctx.prec = 60  # sums of decimal cells stay exact
-        for row in rows:
-            if row.deleted:
-                continue
-            order = getattr(row, "order", 0)
-            raw = row.cells.get(program.date_column)
+        for row_id, order, values in rows:
+            raw = values[at_date]
             parsed = days.get(raw) if isinstance(raw, str) else None
             if parsed is None:
                 parsed = _row_day(raw)
@@ -333,8 +373,8 @@ def measure(program: Program, rows: Iterable[LedgerRowLike]) -> VillageMeasures:
                 shown = None if raw is None else str(raw)
                 warnings.append(
                     (
-                        (day or "", order, row.id),
-                        RowWarning(row.id, reason or "outside_year", shown),
+                        (day or "", order, row_id),
+                        RowWarning(row_id, reason or "outside_year", shown),
                     )
                 )
                 continue
@@ -343,26 +383,37 @@ def measure(program: Program, rows: Iterable[LedgerRowLike]) -> VillageMeasures:
             if periods is None:
                 periods = periods_of[day] = (
                     *(pid for start, end, pid in spans if start <= day <= end), YEAR)
-            key = (day, order, row.id)
-            cells = row.cells
-            found = tuple(map(cells.get, columns))
+            found = planned_by(values)
             seen = (found, tuple(map(type, found)))
             planned = plans.get(seen)
             if planned is None:
+                cells = dict(zip(columns, values, strict=True))
                 plan = tuple(m(cells) for m in matchers)
                 planned = plans[seen] = (plan, [a for a in accumulators if a.takes(plan)])
             plan, takers = planned
-            for acc in takers:  # a row matches few indicators' `where`s (one kind each)
-                acc.add(periods, key, cells, plan)
-        values: dict[tuple[str, str], Measure] = {}
+            if takers:
+                key = (day, order, row_id)
+                for acc in takers:  # a row matches few indicators' `where`s (one kind each)
+                    acc.add(periods, key, values, plan)
+        measures: dict[tuple[str, str], Measure] = {}
         for acc in accumulators:
             for period_id in program.period_ids:
                 m = acc.result(period_id)
                 if m.rows or m.numerator_rows:
-                    values[(acc.indicator.id, period_id)] = m
+                    measures[(acc.indicator.id, period_id)] = m
     return VillageMeasures(
         program=program.id,
-        values=values,
+        values=measures,
         warnings=tuple(w for _, w in sorted(warnings, key=lambda kw: kw[0])),
         rows_counted=counted,
     )
+
+
+def _picker(at: tuple[int, ...]) -> Callable[[Sequence[CellValue]], tuple[CellValue, ...]]:
+    """The values at `at` as a tuple (itemgetter gives a bare value for one place)."""
+    if len(at) >= 2:
+        return itemgetter(*at)
+    if len(at) == 1:
+        only = at[0]
+        return lambda values: (values[only],)
+    return lambda values: ()

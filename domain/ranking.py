@@ -303,12 +303,25 @@ def _indicator_value(
     )
 
 
+# What one sheet has already scored, shared by all its villages and periods: many share
+# a (value, target) pair or an annual target, and each scoring is exact Fraction
+# arithmetic, the slowest part of a ranking. Keys hold values (a Fraction as its ratio,
+# a target's annual as written, which its PeriodTarget shows); results are immutable.
+_Memo = dict[tuple[Any, ...], Any]
+
+
+def _exact(value: Fraction | Decimal | int) -> object:
+    """A memo key part for a number: a Fraction by its ratio (its own hash is slow)."""
+    return (value.numerator, value.denominator) if type(value) is Fraction else value
+
+
 def _score_village(
     program: Program,
     village: VillageLike,
     measures: VillageMeasures,
     inputs: SheetInputs,
     period: str,
+    memo: _Memo,
 ) -> _Scored:
     vid = village.id
     indicators = {
@@ -317,7 +330,8 @@ def _score_village(
     targets: dict[str, PeriodTarget] = {}
     items: dict[str, ItemResult] = {}
     for item in program.items:
-        items[item.id] = _score_one(program, item, vid, indicators, targets, inputs, period)
+        items[item.id] = _score_one(program, item, vid, indicators, targets, inputs, period,
+                                    memo)
     lines = []
     for adj in program.adjustments:
         count = inputs.adjustments.get((vid, adj.id, period))
@@ -348,17 +362,29 @@ def _score_one(
     targets: dict[str, PeriodTarget],
     inputs: SheetInputs,
     period: str,
+    memo: _Memo,
 ) -> ItemResult:
     if item.rule == "manual" or item.indicator is None:
-        scored = score_item(item, None, 0, inputs.manual.get((village, item.id, period)))
+        manual = inputs.manual.get((village, item.id, period))
+        key: tuple[Any, ...] = ("manual", item.id, manual)
+        scored = memo.get(key)
+        if scored is None:
+            scored = memo[key] = score_item(item, None, 0, manual)
         return ItemResult(item.id, item.title, item.section, None, None, scored, item)
     indicator = program.indicator(item.indicator)
     if indicator.id not in targets:
         annual = inputs.targets.get((village, indicator.id))
-        targets[indicator.id] = period_target(program, indicator, annual, period)
+        key = ("target", indicator.id, None if annual is None else str(annual), period)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = period_target(program, indicator, annual, period)
+        targets[indicator.id] = found
     target = targets[indicator.id]
     value = indicators[indicator.id]
-    scored = score_item(item, value.exact, target.value)
+    key = ("score", item.id, _exact(value.exact), _exact(target.value))
+    scored = memo.get(key)
+    if scored is None:
+        scored = memo[key] = score_item(item, value.exact, target.value)
     return ItemResult(item.id, item.title, item.section, value, target, scored, item)
 
 
@@ -387,10 +413,12 @@ def _score_all(
     measures: Mapping[str, VillageMeasures],
     inputs: SheetInputs,
     period_id: str,
+    memo: _Memo,
 ) -> dict[str, _Scored]:
     return {
         v.id: _score_village(
-            program, v, measures.get(v.id) or VillageMeasures(program.id), inputs, period_id
+            program, v, measures.get(v.id) or VillageMeasures(program.id), inputs, period_id,
+            memo,
         )
         for v in villages
     }
@@ -401,6 +429,7 @@ def _rank_bonus_lines(
     villages: Sequence[VillageLike],
     measures: Mapping[str, VillageMeasures],
     inputs: SheetInputs,
+    memo: _Memo,
 ) -> tuple[dict[str, list[RankBonusLine]], dict[str, dict[str, int]]]:
     bonuses = program.ranking.period_rank_bonus
     lines: dict[str, list[RankBonusLine]] = {v.id: [] for v in villages}
@@ -408,7 +437,7 @@ def _rank_bonus_lines(
     if not bonuses:
         return lines, period_ranks
     for period in program.periods:
-        scored = _score_all(program, villages, measures, inputs, period.id)
+        scored = _score_all(program, villages, measures, inputs, period.id, memo)
         ranks = competition_ranks((k, s.base_total, s.vetoed) for k, s in scored.items())
         period_ranks[period.id] = ranks
         counts: dict[int, int] = {}
@@ -458,12 +487,13 @@ def rank_sheet(
     """
     villages = list(villages)
     _check_call(program, villages, measures_by_village, period_id)
-    scored = _score_all(program, villages, measures_by_village, inputs, period_id)
+    memo: _Memo = {}
+    scored = _score_all(program, villages, measures_by_village, inputs, period_id, memo)
     bonus_lines: dict[str, list[RankBonusLine]] = {v.id: [] for v in villages}
     period_ranks: dict[str, dict[str, int]] = {}
     if period_id == YEAR:
         bonus_lines, period_ranks = _rank_bonus_lines(
-            program, villages, measures_by_village, inputs
+            program, villages, measures_by_village, inputs, memo
         )
     totals = {
         vid: s.base_total + sum((b.bonus for b in bonus_lines[vid]), Decimal(0))

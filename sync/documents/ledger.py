@@ -28,10 +28,11 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from vledger.domain.history import DELETED, RESOLVE, Cell, JournalEntry
-from vledger.domain.program import CellValue
+from vledger.domain.indicators import ValuesRow, measured_columns
+from vledger.domain.program import CellValue, Program
 from vledger.sync.documents.adds import moment_iso, row_fields
 from vledger.sync.documents.journal import OLD_FORM, Who, random_id
 from vledger.sync.documents.replica import (
@@ -44,25 +45,16 @@ from vledger.sync.documents.replica import (
     check_id,
 )
 
-__all__ = ["LEDGERS", "MeasuredRow", "Row", "VillageDoc", "rows_as_cells"]
+__all__ = ["LEDGERS", "Row", "VillageDoc", "rows_as_cells"]
 _CREATION = itemgetter(0, 1, 2)  # (created, n, row id) of a stored row
+_TABLE_CREATION = itemgetter(1, 2, 0)  # the same of a row read by rows_to_measure
 # What a Row is made of, and what measuring reads: a row's other fields (who added it,
 # from which device...) are for the history, which reads them itself.
 _ROW_FIELDS = ("cells", "created", "deleted", "n", "office")
-_MEASURED = ("cells", "created", "deleted", "n")
+_MEASURED = ("created", "n", "deleted")  # then the cells (rows_to_measure)
 ROW_ID_LENGTH = 8
 _COLUMN = re.compile(r"[a-z][a-z0-9_]{0,30}\Z")
 _PROGRAM = re.compile(r"[a-z0-9-]{1,40}\Z")
-
-
-class MeasuredRow(NamedTuple):
-    """A live row as `measure` reads it (domain/indicators.py, LedgerRowLike); `order`
-    is its place in creation order among all the program's rows, deleted or not."""
-
-    id: str
-    cells: Mapping[str, CellValue]
-    deleted: bool
-    order: int
 
 
 @dataclass(frozen=True)
@@ -133,14 +125,27 @@ class VillageDoc:
             ordered.sort(key=lambda r: _date_key(r.cells.get(date_column)))
         return [r for r in ordered if include_deleted or not r.deleted]
 
-    def rows_to_measure(self, program: str) -> list[MeasuredRow]:
-        """The program's live rows as `measure` reads them: what `rows` gives for each
-        (id, cells, deleted, order), without the rest of a Row, which a ledger of
-        thousands of rows takes a while to make and measuring never reads."""
+    def rows_to_measure(self, program: Program) -> list[ValuesRow]:
+        """The program's live rows as `measure_values` reads them (domain/indicators.py):
+        id, place in creation order among all its rows (deleted or not), and only the
+        cells measuring reads. A ledger of thousands of rows is read in a few binding
+        calls per row, without the cells and fields that change no measure."""
+        prefix = f"{program.id}/"
+        start = len(prefix)
+        columns = measured_columns(program)
+        # Cells as stored: plain scalars (what a cell holds, or what another tool wrote).
+        stored: list[list[Any]] = self.replica.read_table(
+            [LEDGERS], prefix, _MEASURED, "cells", columns)
+        for row in stored:  # [key, created, n, deleted, *cells]
+            created, n = row[1], row[2]
+            if type(created) is not int:  # not bool (_int)
+                row[1] = 0
+            if type(n) is not int:
+                row[2] = 0
+        stored.sort(key=_TABLE_CREATION)
         return [
-            MeasuredRow(row_id, _cells(value), False, order)
-            for order, (_, _, row_id, value) in enumerate(self._stored(program, _MEASURED))
-            if value.get("deleted") is not True
+            (str(row[0])[start:], order, row[4:])
+            for order, row in enumerate(stored) if row[3] is not True
         ]
 
     def _stored(

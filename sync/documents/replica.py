@@ -308,6 +308,17 @@ class Replica:
             return {}
         return self.doc.read_fields(obj, prefix, fields)
 
+    def read_table(
+        self, path: Sequence[str], prefix: str, fields: Sequence[str], inner: str,
+        inner_fields: Sequence[str],
+    ) -> list[list[Plain]]:
+        """Each map under `path` whose key starts with `prefix`, as one list of its key and
+        values (binding/doc.py, `Doc.read_table`)."""
+        obj = self.object_at(path)
+        if obj is None:
+            return []
+        return self.doc.read_table(obj, prefix, fields, inner, inner_fields)
+
     def journal_entries(self, rows: Iterable[str] | None = None) -> list[JournalEntry]:
         """Every readable journal entry (unreadable ones land in `journal_problems`),
         with the add entries a village's rows imply (documents/adds.py); with `rows`

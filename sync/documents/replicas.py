@@ -47,12 +47,12 @@ from vledger.sync.binding.chunks import (
 from vledger.sync.binding.doc import Doc
 from vledger.sync.documents.journal import LEAN_FORM
 from vledger.sync.documents.replica import BatchResult, Replica, new_document
-from vledger.sync.documents.township import TownshipDoc
 from vledger.sync.store.database import Damage, Database
 from vledger.sync.store.repositories import UnknownDocument
 
 if TYPE_CHECKING:
     from vledger.sync.documents.ledger import VillageDoc
+    from vledger.sync.documents.township import TownshipDoc
 
 
 @dataclass
@@ -227,6 +227,10 @@ class Replicas:
         return VillageDoc(self.replica(doc_id))
 
     def township(self, doc_id: str) -> TownshipDoc:
+        # Imported here, as VillageDoc is: a process that reads only ledgers (a measuring
+        # helper) does without it.
+        from vledger.sync.documents.township import TownshipDoc
+
         return TownshipDoc(self.replica(doc_id))
 
     def close_documents(self) -> None:

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 
 from vledger.collection import paused
-from vledger.domain.indicators import VillageMeasures, measure
+from vledger.domain.indicators import VillageMeasures, measure, measure_values
 from vledger.domain.program import Program
 from vledger.domain.program_file import ProgramError
 from vledger.domain.ranking import RankingError, RankingSheet, rank_sheet
@@ -173,7 +173,7 @@ def measures_at(
         replica = frozen(store, document, heads)
         if replica is None:
             raise Refusal(Message("publish.not-held", documents=[document]))
-        found = measure(program, VillageDoc(replica).rows_to_measure(program.id))
+        found = measure_values(program, VillageDoc(replica).rows_to_measure(program))
     finally:
         if not was_open:
             store.close_document(document)
@@ -198,10 +198,10 @@ def villages_measures(
     not held), by document.
 
     The cache rows of the villages measured afresh are written together in one
-    transaction at the end: one fsync for a cold township instead of one per
-    village, and no store lock held while ledgers are read. Many closed documents to
-    measure are shared with `helpers` processes (default: one per spare core; see
-    measuring.py).
+    transaction at the end that does not wait for the disk (a cache): one commit
+    instead of one per village, and no store lock held while ledgers are read. Many
+    closed documents to measure are shared with `helpers` processes (default: one per
+    spare core; see measuring.py).
     """
     version = program_version(program)
     found: dict[str, VillageMeasures] = {}
@@ -227,9 +227,12 @@ def villages_measures(
     fresh.update(measure_all(
         store.home, program, closed, lambda document: _measure(store, program, document),
         helpers=helpers, stored_bytes=store.db.documents.stored_bytes(closed) if helpers else 0,
+        stored=store.db.documents.read,
     ))
     if fresh:
-        with store.transaction():
+        # A cache: a power cut may lose it (the next ranking measures again), so its
+        # commit does not wait for the disk, as measures_at's does not.
+        with store.transaction(durable=False):
             for document, (heads, measured) in fresh.items():
                 store.db.caches.put(document, program.id, heads, measured.to_plain(), version)
     for document, (_, measured) in fresh.items():
@@ -255,8 +258,8 @@ def _measure(store: Replicas, program: Program, document: str) -> Measured:
     try:
         with paused():  # reading and measuring a ledger makes no cycles to collect
             village = store.village(document)
-            rows = village.rows_to_measure(program.id)
-            return village.replica.heads(), measure(program, rows)
+            rows = village.rows_to_measure(program)
+            return village.replica.heads(), measure_values(program, rows)
     finally:
         if not was_open:
             store.close_document(document)

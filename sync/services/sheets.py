@@ -24,17 +24,8 @@ from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.permissions import Refusal
 from vledger.sync.services.programs import ProgramService
 from vledger.sync.services.roster import RosterService
-from vledger.sync.services.sheet_files import (
-    HEADERS,
-    SHEET_KINDS,
-    parse_sheet,
-    problem_text,
-    read_number,
-    sheet_inputs_of,
-)
-from vledger.sync.services.tabular import MAX_FILE_BYTES, TabularError, decode_text
 
-__all__ = ["HEADERS", "SHEET_KINDS", "SheetImport", "SheetService", "check_value"]
+__all__ = ["SheetImport", "SheetService", "check_value"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +60,11 @@ class SheetService:
 
         Problems are `FILE:ROW:COLUMN: message`, FILE as `shown_as` (default: `path`).
         """
+        # Here, not at the top: reading sheet files (and what it brings) is for importing
+        # them; a ranking reads only the township document.
+        from vledger.sync.services.sheet_files import HEADERS, SHEET_KINDS, parse_sheet
+        from vledger.sync.services.tabular import MAX_FILE_BYTES, TabularError, decode_text
+
         context = self._context
         context.require_township("import sheets")
         if kind not in HEADERS:
@@ -136,6 +132,13 @@ def check_value(
     Only the program and the roster decide it, so a front end may check a typed value
     itself before it asks the office to store it; storing checks it again.
     """
+    from vledger.sync.services.sheet_files import (
+        HEADERS,
+        problem_text,
+        read_number,
+        sheet_inputs_of,
+    )
+
     value: Decimal | None = None
     if raw is not None:
         value = raw if isinstance(raw, Decimal) else read_number(str(raw))

@@ -24,7 +24,6 @@ every start-up path.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 from collections.abc import Callable
@@ -335,6 +334,10 @@ class SyncService:
         self, store: Replicas, me: Identity, address: str, host: str, port: int,
         timeout: float, progress: Progress | None, attempts: int,
     ) -> SyncResult:
+        # Here, not at the top: an office that only reads (a ranking) never loads
+        # asyncio and what it brings (ssl, sockets, logging), a tenth of a second.
+        import asyncio
+
         from vledger.sync.link.session import PeerRefused
         from vledger.sync.link.transport import RETRY_ERRORS, Backoff, open_checked
 

@@ -9,7 +9,13 @@ from fractions import Fraction
 import pytest
 
 from tests.domain.example_loader import build_program
-from vledger.domain.indicators import LedgerRow, VillageMeasures, measure
+from vledger.domain.indicators import (
+    LedgerRow,
+    VillageMeasures,
+    measure,
+    measure_values,
+    measured_columns,
+)
 from vledger.domain.program import CellValue
 
 PROGRAM = build_program("""
@@ -167,6 +173,32 @@ def test_rows_are_listed_in_date_then_creation_order() -> None:
     assert m.get(PROGRAM.indicator("drills"), "Q1").rows == ("y", "x", "z")
 
 
+def test_measured_columns_are_the_date_and_what_wheres_and_sums_name() -> None:
+    """An indicator with no `where` (all_rows, people's sum) names only its sum's column;
+    the entered indicator names nothing."""
+    assert measured_columns(PROGRAM) == ("amount", "date", "done", "kind", "people")
+
+
+def test_measuring_the_measured_cells_alone_gives_the_same_measures() -> None:
+    """`measure_values` of each live row's cells at `measured_columns` (what a store reads)
+    equals `measure` of the whole rows: other cells change nothing, ties keep creation
+    order, a bool is no int in a `where`."""
+    rows = [
+        row("a", "2026-01-05", "宣传", order=3, amount="1.25", people=4, note="x"),
+        row("b", "2026-01-05", "宣传", order=1, amount=2, done=True),
+        row("c", "2026-05-02", "排查", order=2, done=True),
+        row("d", "2026-05-02", "排查", order=0, done=1),  # an int, not true
+        row("e", "2026-06-01", "演练", order=4, deleted=True, people=9),
+        row("f", None, "演练", order=5),
+        row("g", "2025-12-31", "演练", order=6),
+        row("h", "2026-09-09", None, order=7, done=False, people=2),
+    ]
+    columns = measured_columns(PROGRAM)
+    live = [(r.id, r.order, [r.cells.get(c) for c in columns]) for r in rows if not r.deleted]
+    assert measure_values(PROGRAM, live) == measure(PROGRAM, rows)
+    assert measure_values(PROGRAM, reversed(live)) == measure(PROGRAM, rows)
+
+
 def test_plain_record_round_trips_through_json() -> None:
     m = measure(PROGRAM, [
         row("a", "2026-01-05", "宣传", amount="1.25", people=2),
@@ -196,7 +228,9 @@ def test_plain_record_holds_only_plain_types() -> None:
 @pytest.mark.parametrize(
     "bad",
     [{}, {"version": 99}, {"version": 1, "program": "x", "indicators": {"a": {"Q1": {
-        "kind": "sum", "rows": [], "total": "abc"}}}, "warnings": [], "rows_counted": 0}],
+        "kind": "sum", "rows": [], "total": "abc"}}}, "warnings": [], "rows_counted": 0},
+     {"version": 1, "program": "x", "indicators": {"a": {"Q1": {
+        "kind": "count", "rows": ["r1", 7]}}}, "warnings": [], "rows_counted": 0}],
 )  # fmt: skip
 def test_from_plain_refuses_what_it_did_not_write(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):

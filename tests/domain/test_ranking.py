@@ -304,3 +304,42 @@ def test_check_inputs_reports_every_problem() -> None:
     assert "满分" in above.message("zh")
     good = SheetInputs(manual={("a", "notes", "year"): D(5)}, targets={("a", "work"): D(3)})
     assert check_inputs(PROGRAM, villages("a"), good) == []
+
+
+def test_a_sheet_scores_each_item_value_and_target_once_and_keeps_targets_as_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Villages and periods sharing an item's (value, target) share its scoring, exact
+    Fraction work; the sheet is the same, and a target written "4.0" still shows so."""
+    from fractions import Fraction
+
+    from tests.domain.example_loader import (
+        example_inputs,
+        example_measures,
+        example_program,
+        example_villages,
+    )
+    from vledger.domain import ranking
+
+    program, measures = example_program(), example_measures()
+    villages_ = [*example_villages(), Village("v98", "九八村"), Village("v99", "九九村")]
+    given = example_inputs()
+    indicator = next(i.id for i in program.indicators if i.kind == "count")
+    targets = {**given.targets,
+               ("v98", indicator): Decimal("4"), ("v99", indicator): Decimal("4.0")}
+    sheet_inputs = SheetInputs(targets, given.entered, given.manual, given.adjustments)
+    seen: list[tuple[str, Fraction | None, Fraction | Decimal | int]] = []
+    real = ranking.score_item
+
+    def counting(item: object, v: Fraction | None, t: Fraction | Decimal | int = 0,
+                 manual: Decimal | None = None) -> object:
+        seen.append((item.id, v, t if manual is None else manual))  # type: ignore[attr-defined]
+        return real(item, v, t, manual)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ranking, "score_item", counting)
+    sheet = rank_sheet(program, villages_, measures, sheet_inputs, "year")
+    assert len(seen) == len(set(seen))  # nothing scored twice
+    shown = {r.village: r.targets[indicator].annual for r in sheet.rows}
+    assert (str(shown["v98"]), str(shown["v99"])) == ("4", "4.0")
+    monkeypatch.setattr(ranking, "score_item", real)
+    assert rank_sheet(program, villages_, measures, sheet_inputs, "year") == sheet

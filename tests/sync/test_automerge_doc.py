@@ -204,6 +204,44 @@ def test_read_fields_reads_the_named_fields_of_each_map_as_read_map_does() -> No
     assert found["p/1"]["n"] in (10, 20) and found["p/1"]["n"] == doc.read(row_1, "n")
 
 
+def test_read_table_reads_fields_and_inner_fields_of_each_map_as_read_does() -> None:
+    """One list per map under the prefix: key, fields, then the inner map's fields; None
+    for what is absent or a map; values as `read` gives them (a conflict's winner,
+    other tools' types made exact)."""
+    raw = core.Document(actor_id=b"\x01" * 16)
+    with raw.transaction() as tx:
+        for key in ("p/1", "p/2", "q/3"):
+            row = tx.put_object(ROOT, key, core.ObjType.Map)
+            tx.put(row, "n", core.ScalarType.Int, int(key[-1]))
+            cells = tx.put_object(row, "cells", core.ObjType.Map)
+            tx.put(cells, "cost", core.ScalarType.F64, 0.1)
+            tx.put(cells, "kind", core.ScalarType.Str, "宣传")
+        tx.put(ROOT, "p/scalar", core.ScalarType.Str, "not a row")
+        row_2 = tx.get(ROOT, "p/2")[1]  # type: ignore[index]
+        tx.put(row_2, "done", core.ScalarType.Boolean, True)
+        tx.put_object(row_2, "deleted", core.ObjType.Map)
+        cells_2 = tx.get(row_2, "cells")[1]  # type: ignore[index]
+        tx.put_object(cells_2, "kind", core.ObjType.Map)
+        row_4 = tx.put_object(ROOT, "p/4", core.ObjType.Map)
+        tx.put(row_4, "cells", core.ScalarType.Str, "not a map")
+    other = raw.fork()
+    other.set_actor(b"\x02" * 16)
+    row_1 = raw.get(ROOT, "p/1")[1]  # type: ignore[index]
+    with raw.transaction() as tx:
+        tx.put(row_1, "n", core.ScalarType.Int, 10)
+    with other.transaction() as tx:
+        tx.put(row_1, "n", core.ScalarType.Int, 20)
+    raw.merge(other)
+    doc = Doc.load(raw.save())
+    found = doc.read_table(ROOT, "p/", ("n", "done", "deleted"), "cells", ("cost", "kind"))
+    assert [r[0] for r in found] == ["p/1", "p/2", "p/4"]
+    assert found[0] == ["p/1", doc.read(row_1, "n"), None, None, "0.1", "宣传"]
+    assert found[0][1] in (10, 20)
+    assert found[1] == ["p/2", 2, True, None, "0.1", None]
+    assert found[2] == ["p/4", None, None, None, None, None]
+    assert doc.read_table(ROOT, "r/", ("n",), "cells", ("kind",)) == []
+
+
 def test_put_refuses_floats_and_deletes_on_none() -> None:
     doc = Doc()
     with pytest.raises(TypeError, match="never floats"), doc.transaction() as tx:

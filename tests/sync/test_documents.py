@@ -147,30 +147,34 @@ def test_rows_order_by_date_then_creation(store: Replicas, who: Who) -> None:
 def test_rows_to_measure_are_the_live_rows_as_measuring_reads_them(
     store: Replicas, who: Who
 ) -> None:
-    """Id, cells and creation order as `rows` gives them, deleted rows left out (measuring
-    skips them), and so the same measures."""
+    """Id and creation order as `rows` gives them and only the cells measuring reads,
+    deleted rows left out (measuring skips them), and so the same measures."""
     from tests.sync.test_measures import program_of_fixtures
-    from vledger.domain.indicators import measure
+    from vledger.domain.indicators import measure, measure_values, measured_columns
 
+    program = program_of_fixtures()
+    columns = measured_columns(program)
+    assert "date" in columns and "place" not in columns and "note" not in columns
     village = VillageDoc(store.create_document(VILLAGE_DOC, VILLAGE))
-    late = village.add_row(who, PROGRAM, {"date": "2026-05-01", "kind": "安全宣传"})
+    late = village.add_row(who, PROGRAM, {"date": "2026-05-01", "kind": "安全宣传",
+                                          "place": "村委会"})
     gone, kept = village.add_rows(who, PROGRAM, [
         {"date": "2026-01-01", "kind": "安全宣传", "participants": 3},
-        {"date": "2026-01-01", "kind": "应急演练", "participants": 4},
+        {"date": "2026-01-01", "kind": "应急演练", "participants": 4, "note": "夜间"},
     ])
     village.delete_row(who, PROGRAM, gone)
     with village.replica.doc.transaction() as tx:  # a map where a cell belongs
         cells = tx.object_at([LEDGERS, f"{PROGRAM}/{kept}", "cells"])
         assert cells is not None
-        tx.put(cells, "note", {"odd": 1})
-    live = [(r.id, dict(r.cells), False, r.order) for r in village.rows(PROGRAM)
+        tx.put(cells, "kind", {"odd": 1})
+    live = [(r.id, r.order, [r.cells.get(c) for c in columns]) for r in village.rows(PROGRAM)
             if not r.deleted]
-    assert [tuple(r) for r in village.rows_to_measure(PROGRAM)] == live
+    found = village.rows_to_measure(program)
+    assert [(i, order, list(values)) for i, order, values in found] == live
     assert [r[0] for r in live] == [late, kept]
-    assert live[1][3] == 2 and "note" not in live[1][1]
-    program = program_of_fixtures()
-    assert (measure(program, village.rows_to_measure(PROGRAM))
-            == measure(program, village.rows(PROGRAM)))
+    assert live[1][1] == 2 and live[1][2][columns.index("kind")] is None
+    assert live[1][2][columns.index("participants")] == 4
+    assert measure_values(program, found) == measure(program, village.rows(PROGRAM))
 
 
 @pytest.mark.parametrize(

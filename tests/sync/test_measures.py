@@ -40,19 +40,19 @@ def test_fresh_measures_are_cached_in_one_transaction(
         ] * n)
         store.close_document(document)
     absent = doc_id("t1", "v09", 2026)
-    opened: list[int] = []
+    opened: list[bool] = []  # each transaction's durability
     real = Replicas.transaction
 
     @contextmanager
-    def counting(self: Replicas) -> Iterator[None]:
-        opened.append(1)
-        with real(self):
+    def counting(self: Replicas, *, durable: bool = True) -> Iterator[None]:
+        opened.append(durable)
+        with real(self, durable=durable):
             yield
 
     monkeypatch.setattr(Replicas, "transaction", counting)
     try:
         found = villages_measures(store, program, [*documents, absent])
-        assert len(opened) == 1
+        assert opened == [False]  # one commit, and a cache's: it waits for no disk
         version = program_version(program)
         for n, document in enumerate(documents, start=1):
             expected = measure(program, store.village(document).rows(PROGRAM))
@@ -300,3 +300,158 @@ def test_no_helpers_inside_a_transaction_or_below_the_threshold(
             found = villages_measures(store, program, documents, helpers=1)
         assert here == documents  # every one here, the changed one as written
         assert found[documents[0]].values[("audience", "year")].total == 3 + 99
+
+
+def test_a_helper_measures_without_the_program_parser_or_the_catalogue(tmp_path: Path) -> None:
+    """The parent hands its helpers the program as it parsed it: a helper's start loads
+    neither the program file's parser nor the message catalogue, and its measures are
+    the ones measured here."""
+    import pickle
+    import subprocess
+    import sys
+
+    from vledger.domain.indicators import VillageMeasures
+    from vledger.sync.services import measuring
+
+    program = program_of_fixtures()
+    documents = _ten_villages(tmp_path / "home")
+    requests = tmp_path / "requests"
+    with requests.open("wb") as out:
+        measuring._write_frame(out, {"home": str(tmp_path / "home"),
+                                     "program": pickle.dumps(program)})
+        measuring._write_frame(out, {"documents": documents[2:4]})
+    code = (
+        "import sys\n"
+        "from vledger.sync.services.measuring import serve\n"
+        "with open(sys.argv[1], 'rb') as source, open(sys.argv[2], 'wb') as sink:\n"
+        "    serve(source, sink)\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    answers = tmp_path / "answers"
+    loaded = subprocess.run([sys.executable, "-c", code, str(requests), str(answers)],
+                            capture_output=True, text=True, check=True, timeout=120).stdout.split()
+    assert "vledger.sync.documents.ledger" in loaded
+    assert not {"vledger.domain.program_file", "vledger.messages", "tomllib"} & set(loaded)
+    with answers.open("rb") as source:
+        found = measuring._read_frame(source)
+    assert isinstance(found, list) and len(found) == 2
+    with Replicas.open(tmp_path / "home") as store:
+        for document, (heads, plain) in zip(documents[2:4], found, strict=True):
+            assert [bytes(h) for h in heads] == store.heads(document)
+            assert VillageMeasures.from_plain(plain) == measure(
+                program, store.village(document).rows(PROGRAM))
+
+
+def test_helpers_are_forked_when_this_process_runs_no_other_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No interpreter to start: a forked helper has the program and the stored documents
+    in its memory at once; it opens no database, and measures what measuring here would."""
+    import subprocess
+
+    from vledger.sync.services import measuring
+
+    def no_popen(*args: object, **options: object) -> None:
+        raise AssertionError("a helper was started afresh")
+
+    monkeypatch.setattr(measuring, "PARALLEL_FROM_BYTES", 1)
+    monkeypatch.setattr(subprocess, "Popen", no_popen)
+    program = program_of_fixtures()
+    documents = _ten_villages(tmp_path / "home")
+    here = _measured_here(monkeypatch)
+    with Replicas.open(tmp_path / "home") as store:
+        assert measuring._can_fork()
+        with_helpers = villages_measures(store, program, documents, helpers=1)
+        assert documents[-1] not in here  # the helper's first document
+        alone = {d: measure(program, store.village(d).rows(PROGRAM)) for d in documents}
+        assert with_helpers == alone
+
+
+def test_helpers_start_afresh_while_another_thread_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread could hold a lock at the fork that the child would then wait on forever
+    (the UI measures in its worker thread): helpers are then new interpreters."""
+    import threading
+
+    from vledger.sync.services import measuring
+
+    started: list[object] = []
+    real_start = measuring._Helper.start
+
+    def start(home: Path, program: Program, work: measuring._Work) -> measuring._Helper | None:
+        started.append(home)
+        return real_start(home, program, work)
+
+    monkeypatch.setattr(measuring._Helper, "start", start)
+    monkeypatch.setattr(measuring, "PARALLEL_FROM_BYTES", 1)
+    program = program_of_fixtures()
+    documents = _ten_villages(tmp_path / "home")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with Replicas.open(tmp_path / "home") as store:
+            assert not measuring._can_fork()
+            with_helpers = villages_measures(store, program, documents, helpers=1)
+            alone = {d: measure(program, store.village(d).rows(PROGRAM)) for d in documents}
+    finally:
+        stop.set()
+        other.join()
+    assert started == [tmp_path / "home"]
+    assert with_helpers == alone
+
+
+def test_a_forked_helper_that_fails_never_returns_into_its_parents_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a forked helper raises, it exits there: its documents are measured here,
+    and nothing after the measuring runs in any process but this one."""
+    import os
+
+    from vledger.sync.services import measuring
+
+    def failing(*args: object) -> None:
+        raise SystemExit("the helper gives up")
+
+    monkeypatch.setattr(measuring, "_serve_forked", failing)
+    monkeypatch.setattr(measuring, "PARALLEL_FROM_BYTES", 1)
+    program = program_of_fixtures()
+    documents = _ten_villages(tmp_path / "home")
+    here = _measured_here(monkeypatch)
+    after = tmp_path / "after"
+    with Replicas.open(tmp_path / "home") as store:
+        with_helpers = villages_measures(store, program, documents, helpers=1)
+        with after.open("a") as out:  # a child that came back here would write too
+            out.write(f"{os.getpid()}\n")
+        alone = {d: measure(program, store.village(d).rows(PROGRAM)) for d in documents}
+    assert after.read_text().split() == [str(os.getpid())]
+    assert sorted(here) == sorted(documents)
+    assert with_helpers == alone
+
+
+def test_forking_helpers_leaves_the_collectors_frozen_heap_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fork freezes the heap for the children's sake only: nothing stays frozen that
+    was not, and a heap frozen before (the UI settles so) stays frozen."""
+    import gc
+
+    from vledger.sync.services import measuring
+
+    monkeypatch.setattr(measuring, "PARALLEL_FROM_BYTES", 1)
+    program = program_of_fixtures()
+    documents = _ten_villages(tmp_path / "home")
+    with Replicas.open(tmp_path / "home") as store:
+        assert measuring._can_fork()
+        gc.unfreeze()
+        villages_measures(store, program, documents, helpers=1)
+        assert gc.get_freeze_count() == 0
+        store.db.sql.execute("DELETE FROM measures")
+        gc.freeze()
+        try:
+            frozen = gc.get_freeze_count()
+            villages_measures(store, program, documents, helpers=1)
+            assert gc.get_freeze_count() > frozen // 2  # still frozen (less what was freed)
+        finally:
+            gc.unfreeze()

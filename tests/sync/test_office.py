@@ -438,3 +438,29 @@ def test_a_conflict_is_listed_and_settled(loaded: Office, tmp_path: Path) -> Non
         assert [e.op for e in chain][:2] == ["resolve", "set"] and chain[1].new == 61
         with pytest.raises(Refusal, match="no open conflict"):
             loaded.history.resolve(conflict.id, value="70")
+
+
+def test_opening_an_office_and_ranking_loads_no_asyncio_nor_sheet_file_readers(
+    loaded: Office,
+) -> None:
+    """asyncio (with ssl, sockets and logging) is for syncing, the sheet file readers for
+    importing sheets: an office that only opens and ranks does without them, all of it
+    start-up time before the first village is measured."""
+    import subprocess
+    import sys
+
+    home = loaded.store.home
+    loaded.close()
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from vledger.sync.services.office import Office\n"
+        "with Office.open(Path(sys.argv[1])) as office:\n"
+        f"    office.ranking.sheet({PROGRAM!r}, 'year')\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(home)], capture_output=True,
+                         text=True, check=True, timeout=120).stdout.split()
+    assert "vledger.sync.services.ranking" in out
+    assert "asyncio" not in out
+    assert not {"vledger.sync.services.sheet_files", "vledger.sync.services.tabular"} & set(out)
