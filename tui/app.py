@@ -227,9 +227,11 @@ class VLedgerApp(App[int]):
         from vledger.sync.services.office import Office
 
         try:
-            return Office.open(self.home, lang=self.lang)
+            office = Office.open(self.home, lang=self.lang)
         except VledgerError as refusal:
             return refusal, Office.exists(self.home)
+        office.tidy_when_asked()  # at a pause in typing (look_at_store), not mid-keys
+        return office
 
     def _no_office(self, refusal: VledgerError, exists: bool) -> None:
         self.opened = True

@@ -170,9 +170,7 @@ class OfficeWorker:
         return worker
 
     def _first_look(self, office: Office) -> OfficeFacts:
-        """What the store looks like now (to hear what moves from here) and the facts.
-        The office compacts its documents only when a look at a pause in typing says so."""
-        office.tidy_when_asked()
+        """What the store looks like now (to hear what moves from here) and the facts."""
         self._seen = _Seen(office.sync.data_version(), office.sync.versions())
         return OfficeFacts.read(office)
 

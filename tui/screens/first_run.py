@@ -134,4 +134,5 @@ class FirstRunScreen(CommandScreen):
         self.app.call_from_thread(self._ready, office)
 
     def _ready(self, office: Office) -> None:
+        office.tidy_when_asked()  # as the app's own office: at a pause in typing
         self.app.office_ready(office)  # type: ignore[attr-defined]
