@@ -50,6 +50,7 @@ fails its signature, or goes back in seq, is refused whole.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -413,8 +414,8 @@ def screen_batch(
     by: dict[bytes, Signature | Voucher] = {}
     verdicts: dict[int, tuple[RefusedChange | None, Device | None]] = {}
     for info in fresh:
-        problem, device, credential = _check_one(doc_id, township, info, given, roster,
-                                                 verdicts)
+        problem, device, credential = _check_one(store, doc_id, township, info, given,
+                                                 roster, verdicts)
         if problem is not None:
             refused[info.hash] = problem
             continue
@@ -447,8 +448,8 @@ def screen_batch(
 
 
 def _check_one(
-    doc_id: str, township: str, info: ChunkInfo, given: _Credentials, roster: Roster,
-    verdicts: dict[int, tuple[RefusedChange | None, Device | None]],
+    store: Replicas, doc_id: str, township: str, info: ChunkInfo, given: _Credentials,
+    roster: Roster, verdicts: dict[int, tuple[RefusedChange | None, Device | None]],
 ) -> tuple[RefusedChange | None, Device | None, Signature | Voucher | None]:
     """(why refused, the device that vouches for it, the credential that checked).
 
@@ -462,7 +463,8 @@ def _check_one(
         verdict = verdicts.get(id(voucher))
         if verdict is None:
             verdict = verdicts[id(voucher)] = _check_credential(
-                doc_id, township, info.hash, voucher.device, voucher.verifies, roster)
+                doc_id, township, info.hash, voucher.device, verified_by(store, voucher),
+                roster)
         problem, device = verdict
         if problem is not None and problem.change != info.hash:
             problem = replace(problem, change=info.hash)
@@ -482,6 +484,32 @@ def _check_one(
     if first is not None:
         return first[0], first[1], None
     return RefusedChange(doc_id, info.hash, "", "", "it carries no signature"), None, None
+
+
+# The vouchers each open home has verified. A relay sends the same voucher with every
+# batch of that device's changes, and a server receives it from every village that
+# carries it: a home checks it once. Kept per home, not per process: each office is a
+# process of its own, and what one home checked spares no other (the sync benchmark
+# runs fifty homes in one process, and must cost what fifty offices do).
+_VERIFIED: weakref.WeakKeyDictionary[Replicas, dict[tuple[bytes, bytes, bytes], bool]] = (
+    weakref.WeakKeyDictionary())
+_VERIFIED_MAX = 4096
+
+
+def verified_by(store: Replicas, voucher: Voucher) -> Callable[[bytes], bool]:
+    """Whether a public key signed `voucher`, remembered by `store` once checked."""
+    seen = _VERIFIED.setdefault(store, {})
+
+    def verifies(public: bytes) -> bool:
+        key = (public, voucher.sig, voucher.body)
+        found = seen.get(key)
+        if found is None:
+            if len(seen) >= _VERIFIED_MAX:
+                seen.clear()
+            found = seen[key] = voucher.verifies(public)
+        return found
+
+    return verifies
 
 
 def _check_credential(

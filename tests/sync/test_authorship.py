@@ -191,6 +191,29 @@ def test_one_voucher_is_one_signature_for_a_whole_batch(world: World) -> None:
     assert got.applied == 20 and got.refused == []
 
 
+def test_each_home_checks_a_voucher_itself(world: World,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A home checks a voucher once, however often it meets it; another home in the same
+    process (the sync benchmark runs many) checks it again, as another office would."""
+    from vledger.sync.trust import vouchers
+
+    checked: list[bytes] = []
+
+    def counting(public: bytes, sig: bytes, message: bytes) -> bool:
+        checked.append(sig)
+        return verify(public, sig, message)
+
+    verify = vouchers.verify
+    monkeypatch.setattr(vouchers, "verify", counting)
+    scribble(world.v01, V01, "r1", "x")
+    changes, sigs = outgoing(world.v01, V01, world.township.store.heads(V01))
+    for _ in range(2):
+        assert screen_batch(world.township.store, V01, changes, sigs).accepted == changes
+    assert len(checked) == 1
+    assert screen_batch(world.v02.store, V01, changes, sigs).accepted == changes
+    assert len(checked) == 2
+
+
 def _moved(voucher: Voucher, heads: list[bytes] | tuple[bytes, ...], doc: str = "") -> Voucher:
     """The voucher's signature on a body claiming other heads (or another document)."""
     import msgpack
