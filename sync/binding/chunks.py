@@ -173,7 +173,33 @@ def _deps(body: bytes, at: int, end: int, start: int) -> tuple[tuple[bytes, ...]
 def parse_changes(changes: Iterable[bytes]) -> list[ChunkInfo]:
     """Check every item is exactly one intact change; BadChange names the first bad one."""
     found: list[ChunkInfo] = []
+    sha256 = hashlib.sha256
     for number, data in enumerate(changes, start=1):
+        # The usual form, read here without a call per field (a sync of fifty villages
+        # reads a quarter of a million): bytes holding one uncompressed change with its
+        # length in shortest form and fewer than 128 dependencies. The checks are those
+        # of _read_chunk; anything else, intact or not, takes the long way below.
+        if type(data) is bytes and len(data) > 10 and data[8] == CHUNK_CHANGE and (
+            data[:4] == MAGIC
+        ):
+            length, body_at = (data[9], 10) if data[9] < 0x80 else read_uleb(data, 9)
+            end = len(data)
+            if body_at < end == body_at + length and body_at - 9 == _uleb_len(length):
+                digest = sha256(memoryview(data)[8:]).digest()
+                count = data[body_at]
+                if digest[:4] == data[4:8] and count < 0x80:
+                    at = body_at + 1
+                    deps_end = at + count * HASH_LEN
+                    if deps_end < end and data[deps_end] < 0x80:
+                        if count == 1:
+                            deps: tuple[bytes, ...] = (data[at:deps_end],)
+                        else:
+                            deps = tuple(data[i : i + HASH_LEN]
+                                         for i in range(at, deps_end, HASH_LEN))
+                        actor_at = deps_end + 1
+                        found.append(ChunkInfo(CHUNK_CHANGE, data, digest, deps,
+                                               data[actor_at : actor_at + data[deps_end]]))
+                        continue
         if not isinstance(data, bytes | bytearray | memoryview):
             raise BadChange(f"change {number} is {type(data).__name__}, not bytes")
         data = bytes(data)
