@@ -552,12 +552,12 @@ def ancestry(deps: Mapping[bytes, Sequence[bytes]], starts: Iterable[bytes]) -> 
     """`starts` and every change they build on (as far as `deps` knows them)."""
     seen: set[bytes] = set()
     todo = [h for h in starts if h in deps]
-    while todo:
+    follow = deps.get
+    while todo:  # a change reached twice is skipped when popped: cheaper than a filter
         current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        todo.extend(d for d in deps.get(current, ()) if d not in seen)
+        if current not in seen:
+            seen.add(current)
+            todo.extend(follow(current, ()))
     return seen
 
 
