@@ -143,6 +143,7 @@ class Screened:
     """The verdict on one batch: what may be applied and what is refused."""
 
     accepted: list[bytes] = field(default_factory=list)
+    parsed: list[ChunkInfo] = field(default_factory=list)  # the accepted, as screened
     signatures: list[Signature] = field(default_factory=list)  # old records to keep
     vouchers: list[tuple[Voucher, list[bytes]]] = field(default_factory=list)  # and what
     refused: list[RefusedChange] = field(default_factory=list)
@@ -436,6 +437,7 @@ def screen_batch(
                                               "it would leave the roster " + "; ".join(problems))
             accepted = []
     verdict.accepted = [i.data for i in accepted]
+    verdict.parsed = accepted
     verdict.signatures = [c for i in accepted if isinstance(c := by.get(i.hash), Signature)]
     vouched: dict[int, tuple[Voucher, list[bytes]]] = {}  # by id: `given` holds each once
     for info in accepted:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,14 @@ from tests.sync.conftest import PROGRAM, TOWNSHIP_DOC, VILLAGE_DOC
 from vledger.sync.binding.chunks import BadChange, MissingDependencies
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.ledger import VillageDoc
-from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, Replica, doc_id, new_document
+from vledger.sync.documents.replica import (
+    TOWNSHIP,
+    VILLAGE,
+    BatchResult,
+    Replica,
+    doc_id,
+    new_document,
+)
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.store.database import DB_FILE
 from vledger.sync.store.repositories import UnknownDocument
@@ -288,6 +296,41 @@ def test_a_batch_missing_its_dependencies_is_refused_whole(store: Replicas, home
     assert store.replica(VILLAGE_DOC).heads() == [peer.doc.changes()[0].hash]
     store.apply_batch(VILLAGE_DOC, rest)
     assert people(store) == [100, 101, 102]
+
+
+def test_a_parsed_batch_is_stored_without_reading_it_back_from_automerge(
+    store: Replicas, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receive gate hands over the batch it parsed: when the document's heads after
+    the apply are the ones the batch leads to, the changes are stored as parsed; when
+    not (a change waits for one the batch lacks), automerge says what it applied."""
+    from vledger.sync.binding.chunks import parse_changes
+    from vledger.sync.binding.doc import Doc
+
+    peer = _peer_with_rows(3)
+    first, second, *rest = peer.changes_since([])
+    read_back: list[int] = []
+    real = Doc.hashes_and_bytes
+
+    def counted(doc: Doc, since: Sequence[bytes] = ()) -> tuple[list[bytes], list[bytes]]:
+        read_back.append(1)
+        return real(doc, since)
+
+    monkeypatch.setattr(Doc, "hashes_and_bytes", counted)
+    batch = [first, second]
+    result = store.apply_batches({VILLAGE_DOC: batch}, "t1",
+                                 {VILLAGE_DOC: parse_changes(batch)})[VILLAGE_DOC]
+    assert read_back == [] and isinstance(result, BatchResult)
+    assert list(result.applied) == [i.hash for i in parse_changes(batch)]
+    waiting = store.apply_batches({VILLAGE_DOC: rest[1:]}, "t1",
+                                  {VILLAGE_DOC: parse_changes(rest[1:])})[VILLAGE_DOC]
+    assert isinstance(waiting, MissingDependencies)  # the second of `rest` lacks the first
+    assert read_back == [1]
+    store.apply_batches({VILLAGE_DOC: rest}, "t1", {VILLAGE_DOC: parse_changes(rest)})
+    assert store.heads(VILLAGE_DOC) == peer.heads()
+    store.close()
+    with Replicas.open(home) as reopened:
+        assert people(reopened) == [100, 101, 102] and reopened.report == []
 
 
 def test_a_received_township_document_opens_as_one(store: Replicas) -> None:
