@@ -372,10 +372,13 @@ def _credentials_of(
         deps: dict[bytes, tuple[bytes, ...]] = {i.hash: i.deps for i in fresh}
         actors = {i.hash: change_actor(i) for i in fresh}
         for voucher in vouchers:
-            claimed = ancestry(deps, voucher.heads)
-            for info in fresh:
-                if info.hash in claimed and actors[info.hash] in voucher.actors:
-                    covering.setdefault(info.hash, []).append(voucher)
+            for change in ancestry(deps, voucher.heads):
+                if actors.get(change) in voucher.actors:  # a held change has no entry
+                    found = covering.get(change)
+                    if found is None:
+                        covering[change] = [voucher]
+                    else:
+                        found.append(voucher)
     return _Credentials(decode_signatures(sigs), covering)
 
 
