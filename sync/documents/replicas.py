@@ -676,21 +676,14 @@ def _applied(candidate: Doc, heads_before: Sequence[bytes], changes: Sequence[by
     """The hashes and bytes of the changes `candidate` holds beyond `heads_before`.
 
     Read back from automerge (a call per change and field), unless the batch came
-    parsed, none of it held before, each change after those of the batch it builds
-    on (the order a stored chunk keeps), and the candidate's heads are the ones the
-    batch leads to: each of its changes lies below one of those heads, so automerge
-    applied every one of them, and it was handed nothing else."""
+    parsed, none of it held before, and the candidate's heads are the ones the batch
+    leads to: each of its changes lies below one of those heads, so automerge applied
+    every one of them, and it was handed nothing else. (They are kept in the order
+    they came: automerge loads a document's changes in any order.)"""
     if parsed is not None and len(parsed) == len(changes):
         batch = {info.hash for info in parsed}
-        seen: set[bytes] = set()
-        below: set[bytes] = set()
-        for info in parsed:
-            if any(d in batch and d not in seen for d in info.deps):
-                break
-            seen.add(info.hash)
-            below.update(info.deps)
-        else:
-            leads_to = (set(heads_before) | batch) - below
-            if len(seen) == len(parsed) and set(candidate.heads()) == leads_to:
-                return [i.hash for i in parsed], [i.data for i in parsed]
+        below = set().union(*(info.deps for info in parsed))
+        if len(batch) == len(parsed) and set(candidate.heads()) == (
+                (set(heads_before) | batch) - below):
+            return [i.hash for i in parsed], [i.data for i in parsed]
     return candidate.hashes_and_bytes(heads_before)
