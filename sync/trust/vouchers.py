@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import msgpack
 
@@ -44,9 +45,15 @@ class Voucher:
     sig: bytes
 
     def encode(self) -> bytes:
+        return self._encoded
+
+    # Kept once made: a voucher is encoded and hashed for every batch that comes with it
+    # (the store keeps it by digest) and every batch that goes out with it.
+    @cached_property
+    def _encoded(self) -> bytes:
         return bytes(msgpack.packb({"b": self.body, "s": self.sig}, use_bin_type=True))
 
-    @property
+    @cached_property
     def digest(self) -> bytes:
         return hashlib.sha256(self.encode()).digest()
 
