@@ -356,7 +356,7 @@ class _Credentials:
     """What a batch brought to vouch for its changes, with the change graph to read it."""
 
     records: dict[bytes, Signature]
-    covering: dict[bytes, list[Voucher]]  # change -> vouchers whose claim includes it
+    covering: dict[bytes, tuple[Voucher, ...]]  # change -> vouchers whose claim includes it
 
 
 def _credentials_of(
@@ -364,21 +364,23 @@ def _credentials_of(
 ) -> _Credentials:
     sigs = list(sigs)
     vouchers = decode_vouchers(sigs, doc_id)
-    covering: dict[bytes, list[Voucher]] = {}
+    covering: dict[bytes, tuple[Voucher, ...]] = {}
     if vouchers:
         # Only the fresh changes' graph is walked: a held change never builds on one
         # this home lacks, so a path from a voucher's head down to a fresh change runs
         # through fresh changes only (the held history need not be read).
         deps: dict[bytes, tuple[bytes, ...]] = {i.hash: i.deps for i in fresh}
-        actors = {i.hash: change_actor(i) for i in fresh}
+        by_actor: dict[bytes, set[bytes]] = {}
+        for info in fresh:
+            by_actor.setdefault(change_actor(info), set()).add(info.hash)
         for voucher in vouchers:
-            for change in ancestry(deps, voucher.heads):
-                if actors.get(change) in voucher.actors:  # a held change has no entry
-                    found = covering.get(change)
-                    if found is None:
-                        covering[change] = [voucher]
-                    else:
-                        found.append(voucher)
+            written = set().union(*(by_actor.get(a, ()) for a in voucher.actors))
+            claimed = ancestry(deps, voucher.heads) & written
+            also = claimed & covering.keys()  # claimed by an earlier voucher too
+            alone = (voucher,)
+            covering.update(dict.fromkeys(claimed - also, alone))
+            for change in also:
+                covering[change] += alone
     return _Credentials(decode_signatures(sigs), covering)
 
 
@@ -464,7 +466,7 @@ def _check_one(
     if info.hash == genesis_hash(doc_id):
         return None, None, None
     first: tuple[RefusedChange, Device | None] | None = None
-    for voucher in given.covering.get(info.hash, []):
+    for voucher in given.covering.get(info.hash, ()):
         verdict = verdicts.get(id(voucher))
         if verdict is None:
             verdict = verdicts[id(voucher)] = _check_credential(
