@@ -273,6 +273,11 @@ class PeerRecords:
         ).fetchone()
         return None if row is None else (heads_of(row[0]), heads_of(row[1]))
 
+    def of_peer(self, peer: str) -> dict[str, tuple[list[bytes], list[bytes]]]:
+        """(ours, theirs) per document after the last sync with `peer`, in one statement."""
+        return {str(d): (heads_of(o), heads_of(t)) for d, o, t in self._sql.execute(
+            "SELECT doc_id, ours, theirs FROM peer_heads WHERE peer = ?", (peer,))}
+
     def set(self, peer: str, doc_id: str, ours: Sequence[bytes], theirs: Sequence[bytes]) -> None:
         with self._sql.transaction():
             self._sql.execute(

@@ -362,6 +362,7 @@ def test_peer_heads_are_kept_per_peer_and_document(store: Replicas, who: Who) ->
     store.db.peers.set("v03", "t1/t1/2026", [], [])
     assert store.db.peers.held_by_both(VILLAGE_DOC) == [ours]  # once for v02 and v03
     assert store.db.peers.held_by_both("t1/t1/2026") == [[]]
+    assert store.db.peers.of_peer("v03") == {VILLAGE_DOC: (ours, ours), "t1/t1/2026": ([], [])}
     store.db.peers.forget("t1")
     assert store.db.peers.get("t1", VILLAGE_DOC) is None
 
