@@ -401,7 +401,7 @@ class Vouchers:
 
     Coverage is kept per batch (store/schema.py): a sync that brings a voucher with a
     hundred changes writes one row, not a hundred. A lookup reads the document's rows
-    and picks the wanted hashes out of them; a change in two rows keeps the first.
+    and picks the wanted hashes out of them.
     """
 
     def __init__(self, sql: Connection) -> None:
@@ -423,13 +423,24 @@ class Vouchers:
                     "SELECT ?, id, ? FROM vouchers WHERE digest = ?", (doc_id, covered, digest))
 
     def covering(self, doc_id: str, hashes: Iterable[bytes]) -> dict[bytes, bytes]:
-        """The voucher (its bytes) covering each of `hashes` that has one."""
+        """The voucher (its bytes) covering each of `hashes` that has one.
+
+        The newest rows are read first, and no further once every hash is found: what
+        a sync sends is mostly what came in last. (A change kept in two rows, which
+        only a recovery or a change received again after it was set aside makes, is
+        sent with the newer voucher: each vouches for it.)"""
         wanted = set(hashes)
         by_id: dict[bytes, int] = {}
-        if wanted:
-            for change, voucher in _coverage(self._sql, doc_id):
-                if change in wanted:
-                    by_id.setdefault(change, voucher)
+        for voucher, changes in self._sql.execute(
+                "SELECT voucher, changes FROM vouched WHERE doc_id = ? ORDER BY id DESC",
+                (doc_id,)):
+            if len(by_id) == len(wanted):
+                break
+            row = bytes(changes)
+            for at in range(0, len(row) - HASH_LEN + 1, HASH_LEN):
+                change = row[at : at + HASH_LEN]
+                if change in wanted and change not in by_id:
+                    by_id[change] = int(voucher)
         data = self._data(set(by_id.values()))
         return {change: data[voucher] for change, voucher in by_id.items()}
 
