@@ -173,7 +173,39 @@ def _deps(body: bytes, at: int, end: int, start: int) -> tuple[tuple[bytes, ...]
 def parse_changes(changes: Iterable[bytes]) -> list[ChunkInfo]:
     """Check every item is exactly one intact change; BadChange names the first bad one."""
     found: list[ChunkInfo] = []
+    sha256, make = hashlib.sha256, tuple.__new__
     for number, data in enumerate(changes, start=1):
+        # The usual form, read here without a call per field (a sync of fifty villages
+        # reads a quarter of a million): bytes holding one uncompressed change, its
+        # length in one or two bytes of shortest form, with fewer than 128 dependencies
+        # and an actor id under 128 bytes. The checks are those of _read_chunk; anything
+        # else, intact or not, takes the long way below.
+        if type(data) is bytes and len(data) > 11 and data[8] == CHUNK_CHANGE and (
+            data.startswith(MAGIC)
+        ):
+            end, size = len(data), data[9]
+            if size < 0x80:
+                body_at = 10
+            elif 0 < data[10] < 0x80:  # two bytes, the second not zero: shortest form
+                size, body_at = (size & 0x7F) | data[10] << 7, 11
+            else:
+                size = body_at = 0
+            if body_at and body_at + size == end:
+                digest = sha256(data[8:]).digest()
+                count = data[body_at]
+                deps_end = body_at + 1 + count * HASH_LEN
+                if count < 0x80 and deps_end < end and data[deps_end] < 0x80 and (
+                    data.startswith(digest[:4], 4)
+                ):
+                    if count == 1:
+                        deps: tuple[bytes, ...] = (data[body_at + 1 : deps_end],)
+                    else:
+                        deps = tuple(data[i : i + HASH_LEN]
+                                     for i in range(body_at + 1, deps_end, HASH_LEN))
+                    found.append(make(ChunkInfo, (
+                        CHUNK_CHANGE, data, digest, deps,
+                        data[deps_end + 1 : deps_end + 1 + data[deps_end]])))
+                    continue
         if not isinstance(data, bytes | bytearray | memoryview):
             raise BadChange(f"change {number} is {type(data).__name__}, not bytes")
         data = bytes(data)

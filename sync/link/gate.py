@@ -147,13 +147,15 @@ def _receive_one(
         return Received(len(screened.accepted), [], [], tuple(screened.accepted),
                         tuple(c.hash for c in whole.changes()))
     try:
-        result = replicas.apply_batches({doc: screened.accepted}, origin)[doc]
+        result = replicas.apply_batches({doc: screened.accepted}, origin,
+                                        {doc: screened.parsed})[doc]
     except BadChange as problem:
         if not _refuse_clashes(replicas, doc, screened) or not screened.accepted:
             if screened.accepted:
                 raise problem from None
             return Received(0, [], screened.refused)
-        result = replicas.apply_batches({doc: screened.accepted}, origin)[doc]
+        result = replicas.apply_batches({doc: screened.accepted}, origin,
+                                        {doc: screened.parsed})[doc]
     if isinstance(result, MissingDependencies):
         return Received(0, result.missing or result.waiting, screened.refused)
     check.keep(replicas, doc, screened, origin)
@@ -185,7 +187,8 @@ def _refuse_clashes(replicas: Replicas, doc: str, screened: Screened) -> bool:
             bad.add(info.hash)
             screened.refused.append(RefusedChange(doc, info.hash, "", "",
                                                   "it builds on a refused change"))
-    screened.accepted = [i.data for i in infos if i.hash not in bad]
+    screened.parsed = [i for i in infos if i.hash not in bad]
+    screened.accepted = [i.data for i in screened.parsed]
     screened.vouchers = [(v, [c for c in changes if c not in bad])
                          for v, changes in screened.vouchers]
     screened.signatures = [s for s in screened.signatures if s.change not in bad]

@@ -204,7 +204,20 @@ def lacking_exactly(
 
 def common_heads(store: Replicas, peer: str, doc: str) -> Heads | None:
     """The heads both sides had after the last complete sync with `peer`, if any."""
-    record = store.db.peers.get(peer, doc)
+    return _common(store.db.peers.get(peer, doc))
+
+
+def all_common_heads(store: Replicas, peer: str) -> dict[str, Heads]:
+    """`common_heads` of every document that has them, read in one statement."""
+    found: dict[str, Heads] = {}
+    for doc, record in store.db.peers.of_peer(peer).items():
+        heads = _common(record)
+        if heads is not None:
+            found[doc] = heads
+    return found
+
+
+def _common(record: tuple[list[bytes], list[bytes]] | None) -> Heads | None:
     if record is None or record[0] != record[1]:
         return None
     return record[0]
@@ -219,10 +232,11 @@ def record_equal(store: Replicas, peer: str, mine: Mapping[str, Heads],
     one (more bytes, or the fallback), never wrong.
     """
     with store.transaction(durable=False):
+        recorded = all_common_heads(store, peer)
         for doc, heads_now in mine.items():
             if sorted(theirs.get(doc) or [b"-"]) != sorted(heads_now):
                 continue
-            if common_heads(store, peer, doc) == sorted(heads_now):
+            if recorded.get(doc) == sorted(heads_now):
                 continue  # already recorded: spare the disk a write
             store.db.peers.set(peer, doc, heads_now, heads_now)
 
@@ -638,7 +652,8 @@ class Initiator:
     async def _exchange(self, store: Replicas, docs: list[str], outcome: Outcome) -> None:
         """One pass over the differing documents: push, pull, then fall back where needed."""
         assert self.peer is not None
-        records = {doc: common_heads(store, self.peer, doc) for doc in docs}
+        recorded = all_common_heads(store, self.peer)
+        records = {doc: recorded.get(doc) for doc in docs}
         outgoing: dict[str, list[bytes]] = {}
         wholes: dict[str, bytes] = {}
         key = self.me.key

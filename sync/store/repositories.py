@@ -273,6 +273,11 @@ class PeerRecords:
         ).fetchone()
         return None if row is None else (heads_of(row[0]), heads_of(row[1]))
 
+    def of_peer(self, peer: str) -> dict[str, tuple[list[bytes], list[bytes]]]:
+        """(ours, theirs) per document after the last sync with `peer`, in one statement."""
+        return {str(d): (heads_of(o), heads_of(t)) for d, o, t in self._sql.execute(
+            "SELECT doc_id, ours, theirs FROM peer_heads WHERE peer = ?", (peer,))}
+
     def set(self, peer: str, doc_id: str, ours: Sequence[bytes], theirs: Sequence[bytes]) -> None:
         with self._sql.transaction():
             self._sql.execute(
@@ -381,57 +386,100 @@ class OwnChanges:
 
     def unvouched(self, doc_id: str) -> list[bytes]:
         """This home's changes of `doc_id` that no voucher (nor old record) covers yet."""
-        return [bytes(r[0]) for r in self._sql.execute(
+        unsigned = [bytes(r[0]) for r in self._sql.execute(
             "SELECT o.change FROM own_changes o "
-            "LEFT JOIN vouched v ON v.doc_id = o.doc_id AND v.change = o.change "
             "LEFT JOIN change_signatures s ON s.doc_id = o.doc_id AND s.change = o.change "
-            "WHERE o.doc_id = ? AND v.change IS NULL AND s.change IS NULL", (doc_id,))]
+            "WHERE o.doc_id = ? AND s.change IS NULL", (doc_id,))]
+        if not unsigned:
+            return []
+        covered = {change for change, _ in _coverage(self._sql, doc_id)}
+        return [change for change in unsigned if change not in covered]
 
 
 class Vouchers:
-    """vouchers and vouched: devices' signed vouchers, and which change each covers."""
+    """vouchers and vouched: devices' signed vouchers, and which changes each covers.
+
+    Coverage is kept per batch (store/schema.py): a sync that brings a voucher with a
+    hundred changes writes one row, not a hundred. A lookup reads the document's rows
+    and picks the wanted hashes out of them.
+    """
 
     def __init__(self, sql: Connection) -> None:
         self._sql = sql
 
     def add(self, doc_id: str, digest: bytes, device: str, data: bytes, origin: str,
             changes: Iterable[bytes]) -> None:
-        """Keep a voucher (once) and record it as the one covering `changes` (a change
-        keeps the first voucher it was received with)."""
+        """Keep a voucher (once) and record it as covering `changes` (a change keeps
+        the first voucher it was received with)."""
+        covered = b"".join(dict.fromkeys(changes))
         with self._sql.transaction():
             self._sql.execute(
                 "INSERT OR IGNORE INTO vouchers(doc_id, digest, device, data, origin, at) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (doc_id, digest, device, data, origin, now_iso()),
             )
-            voucher = self._sql.execute(
-                "SELECT id FROM vouchers WHERE digest = ?", (digest,)).fetchone()[0]
-            self._sql.executemany(
-                "INSERT OR IGNORE INTO vouched(doc_id, change, voucher) VALUES (?, ?, ?)",
-                [(doc_id, c, voucher) for c in changes],
-            )
+            if covered:
+                self._sql.execute(
+                    "INSERT INTO vouched(doc_id, voucher, changes) "
+                    "SELECT ?, id, ? FROM vouchers WHERE digest = ?", (doc_id, covered, digest))
 
     def covering(self, doc_id: str, hashes: Iterable[bytes]) -> dict[bytes, bytes]:
-        """The voucher (its bytes) covering each of `hashes` that has one."""
-        found: dict[bytes, bytes] = {}
-        wanted = list(dict.fromkeys(hashes))
-        for start in range(0, len(wanted), _BATCH):
-            part = wanted[start : start + _BATCH]
-            marks = ",".join("?" * len(part))
-            for change, data in self._sql.execute(
-                f"SELECT v.change, w.data FROM vouched v JOIN vouchers w ON w.id = v.voucher "
-                f"WHERE v.doc_id = ? AND v.change IN ({marks})", (doc_id, *part)
-            ):
-                found[bytes(change)] = bytes(data)
-        return found
+        """The voucher (its bytes) covering each of `hashes` that has one.
+
+        The newest rows are read first, and no further once every hash is found: what
+        a sync sends is mostly what came in last. (A change kept in two rows, which
+        only a recovery or a change received again after it was set aside makes, is
+        sent with the newer voucher: each vouches for it.)"""
+        wanted = set(hashes)
+        by_id: dict[bytes, int] = {}
+        for voucher, changes in self._sql.execute(
+                "SELECT voucher, changes FROM vouched WHERE doc_id = ? ORDER BY id DESC",
+                (doc_id,)):
+            if len(by_id) == len(wanted):
+                break
+            row = bytes(changes)
+            for at in range(0, len(row) - HASH_LEN + 1, HASH_LEN):
+                change = row[at : at + HASH_LEN]
+                if change in wanted and change not in by_id:
+                    by_id[change] = int(voucher)
+        data = self._data(set(by_id.values()))
+        return {change: data[voucher] for change, voucher in by_id.items()}
 
     def by_device(self, device: str) -> dict[str, set[bytes]]:
         """Per document, the changes held here that a voucher of `device` covers."""
         found: dict[str, set[bytes]] = {}
-        for doc, change in self._sql.execute(
-                "SELECT v.doc_id, v.change FROM vouched v JOIN vouchers w ON w.id = v.voucher "
-                "WHERE w.device = ?", (device,)):
-            found.setdefault(str(doc), set()).add(bytes(change))
+        docs = [str(r[0]) for r in self._sql.execute(
+            "SELECT DISTINCT v.doc_id FROM vouched v JOIN vouchers w ON w.id = v.voucher "
+            "WHERE w.device = ?", (device,))]
+        for doc in docs:
+            first: dict[bytes, int] = {}
+            for change, voucher in _coverage(self._sql, doc):
+                first.setdefault(change, voucher)
+            theirs = {int(r[0]) for r in self._sql.execute(
+                "SELECT id FROM vouchers WHERE doc_id = ? AND device = ?", (doc, device))}
+            mine = {change for change, voucher in first.items() if voucher in theirs}
+            if mine:
+                found[doc] = mine
         return found
+
+    def _data(self, ids: set[int]) -> dict[int, bytes]:
+        found: dict[int, bytes] = {}
+        wanted = sorted(ids)
+        for start in range(0, len(wanted), _BATCH):
+            part = wanted[start : start + _BATCH]
+            marks = ",".join("?" * len(part))
+            for voucher, data in self._sql.execute(
+                    f"SELECT id, data FROM vouchers WHERE id IN ({marks})", part):
+                found[int(voucher)] = bytes(data)
+        return found
+
+
+def _coverage(sql: Connection, doc_id: str) -> Iterator[tuple[bytes, int]]:
+    """(change, voucher id) of every vouched row of `doc_id`, in the order they were kept."""
+    for voucher, changes in sql.execute(
+            "SELECT voucher, changes FROM vouched WHERE doc_id = ? ORDER BY id", (doc_id,)):
+        data = bytes(changes)
+        for at in range(0, len(data) - HASH_LEN + 1, HASH_LEN):
+            yield data[at : at + HASH_LEN], int(voucher)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vledger.sync.store.repositories import HASH_LEN
+
 # Settings that say who this home is; the rest (caches, peer records) are rebuilt.
 IDENTITY_SETTINGS = ("office", "kind", "township", "year", "roster_year", "user", "device",
                      "township_key", "enroll_request", "actor")
@@ -82,8 +84,15 @@ def _read_all(found: Salvaged, conn: sqlite3.Connection) -> None:
           "SELECT doc_id, change, device, sig FROM change_signatures",
           lambda f, r: f.signatures.append((str(r[0]), bytes(r[1]), str(r[2]),
                                             bytes(r[3]))))
+    # A home of schema 3 kept one change per vouched row (`change`), later ones a batch
+    # (`changes`, hashes side by side): either reads as hashes to split.
+    try:
+        columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(vouched)")}
+    except sqlite3.Error:
+        columns = set()
+    column = "v.change" if "change" in columns else "v.changes"
     _read(found, conn, "vouchers",
-          "SELECT w.doc_id, w.digest, w.device, w.data, group_concat(hex(v.change)) "
+          f"SELECT w.doc_id, w.digest, w.device, w.data, group_concat(hex({column})) "
           "FROM vouchers w LEFT JOIN vouched v ON v.voucher = w.id GROUP BY w.id",
           _voucher)
 
@@ -116,5 +125,8 @@ def _chunk(found: Salvaged, row: tuple[Any, ...]) -> None:
 
 
 def _voucher(found: Salvaged, row: tuple[Any, ...]) -> None:
-    changes = [bytes.fromhex(h) for h in str(row[4] or "").split(",") if h]
+    covered = b"".join(bytes.fromhex(h) for h in str(row[4] or "").split(",") if h)
+    if len(covered) % HASH_LEN:
+        raise ValueError("its changes are not whole hashes")
+    changes = [covered[at : at + HASH_LEN] for at in range(0, len(covered), HASH_LEN)]
     found.vouchers.append((str(row[0]), bytes(row[1]), str(row[2]), bytes(row[3]), changes))

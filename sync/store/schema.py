@@ -36,9 +36,13 @@ guess (`SchemaTooNew`).
         its snapshot was replaced
     vouchers(id, doc_id, digest, device, data, origin, at)        (version 3)
         a device's signed voucher for its changes in one document, once per batch
-    vouched(doc_id, change, voucher)                              (version 3)
-        which voucher covers which change held here (to check a revocation, and to
-        relay each change with its author's voucher)
+    vouched(id, doc_id, voucher, changes)                         (version 4)
+        which voucher covers which changes held here (to check a revocation, and to
+        relay each change with its author's voucher): one row per batch a voucher
+        came with, `changes` their 32-byte hashes side by side; a change in two
+        rows keeps the first (lowest id). Version 3 kept one row per change
+        (doc_id, change, voucher): a sync that brings 5,000 changes wrote 5,000
+        rows; its rows are carried over as they are, a batch of one each.
     set_aside(doc_id, change, data, device, reason, at)           (version 3)
         changes taken out of a document after they were held (a device revoked
         before the township held them, and what builds on them): kept, and listed,
@@ -49,7 +53,7 @@ from __future__ import annotations
 
 from vledger.errors import VledgerError
 
-VERSION = 3
+VERSION = 4
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -164,8 +168,28 @@ CREATE TABLE IF NOT EXISTS set_aside(
 )
 """
 
+# One row per batch instead of one per change. SQLite cannot change a table's key in
+# place: a new table is filled from the old one (each old row a batch of one change,
+# in the order they were kept, so each change keeps the voucher it had), then takes
+# its name. All of it runs in the one migration transaction.
+_V4 = """
+CREATE TABLE vouched_batches(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    voucher INTEGER NOT NULL,
+    changes BLOB NOT NULL
+);
+INSERT INTO vouched_batches(doc_id, voucher, changes)
+    SELECT doc_id, voucher, change FROM vouched ORDER BY rowid;
+DROP INDEX IF EXISTS vouched_by_voucher;
+DROP TABLE vouched;
+ALTER TABLE vouched_batches RENAME TO vouched;
+CREATE INDEX vouched_by_doc ON vouched(doc_id, id);
+CREATE INDEX vouched_by_voucher ON vouched(voucher)
+"""
+
 # statements that bring a database from version n - 1 to version n
-STEPS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+STEPS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 
 
 class SchemaTooNew(VledgerError):

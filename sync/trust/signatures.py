@@ -50,6 +50,7 @@ fails its signature, or goes back in seq, is refused whole.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -142,6 +143,7 @@ class Screened:
     """The verdict on one batch: what may be applied and what is refused."""
 
     accepted: list[bytes] = field(default_factory=list)
+    parsed: list[ChunkInfo] = field(default_factory=list)  # the accepted, as screened
     signatures: list[Signature] = field(default_factory=list)  # old records to keep
     vouchers: list[tuple[Voucher, list[bytes]]] = field(default_factory=list)  # and what
     refused: list[RefusedChange] = field(default_factory=list)
@@ -354,7 +356,7 @@ class _Credentials:
     """What a batch brought to vouch for its changes, with the change graph to read it."""
 
     records: dict[bytes, Signature]
-    covering: dict[bytes, list[Voucher]]  # change -> vouchers whose claim includes it
+    covering: dict[bytes, tuple[Voucher, ...]]  # change -> vouchers whose claim includes it
 
 
 def _credentials_of(
@@ -362,18 +364,23 @@ def _credentials_of(
 ) -> _Credentials:
     sigs = list(sigs)
     vouchers = decode_vouchers(sigs, doc_id)
-    covering: dict[bytes, list[Voucher]] = {}
+    covering: dict[bytes, tuple[Voucher, ...]] = {}
     if vouchers:
         # Only the fresh changes' graph is walked: a held change never builds on one
         # this home lacks, so a path from a voucher's head down to a fresh change runs
         # through fresh changes only (the held history need not be read).
         deps: dict[bytes, tuple[bytes, ...]] = {i.hash: i.deps for i in fresh}
-        actors = {i.hash: change_actor(i) for i in fresh}
+        by_actor: dict[bytes, set[bytes]] = {}
+        for info in fresh:
+            by_actor.setdefault(change_actor(info), set()).add(info.hash)
         for voucher in vouchers:
-            claimed = ancestry(deps, voucher.heads)
-            for info in fresh:
-                if info.hash in claimed and actors[info.hash] in voucher.actors:
-                    covering.setdefault(info.hash, []).append(voucher)
+            written = set().union(*(by_actor.get(a, ()) for a in voucher.actors))
+            claimed = ancestry(deps, voucher.heads) & written
+            also = claimed & covering.keys()  # claimed by an earlier voucher too
+            alone = (voucher,)
+            covering.update(dict.fromkeys(claimed - also, alone))
+            for change in also:
+                covering[change] += alone
     return _Credentials(decode_signatures(sigs), covering)
 
 
@@ -413,8 +420,8 @@ def screen_batch(
     by: dict[bytes, Signature | Voucher] = {}
     verdicts: dict[int, tuple[RefusedChange | None, Device | None]] = {}
     for info in fresh:
-        problem, device, credential = _check_one(doc_id, township, info, given, roster,
-                                                 verdicts)
+        problem, device, credential = _check_one(store, doc_id, township, info, given,
+                                                 roster, verdicts)
         if problem is not None:
             refused[info.hash] = problem
             continue
@@ -435,6 +442,7 @@ def screen_batch(
                                               "it would leave the roster " + "; ".join(problems))
             accepted = []
     verdict.accepted = [i.data for i in accepted]
+    verdict.parsed = accepted
     verdict.signatures = [c for i in accepted if isinstance(c := by.get(i.hash), Signature)]
     vouched: dict[int, tuple[Voucher, list[bytes]]] = {}  # by id: `given` holds each once
     for info in accepted:
@@ -447,8 +455,8 @@ def screen_batch(
 
 
 def _check_one(
-    doc_id: str, township: str, info: ChunkInfo, given: _Credentials, roster: Roster,
-    verdicts: dict[int, tuple[RefusedChange | None, Device | None]],
+    store: Replicas, doc_id: str, township: str, info: ChunkInfo, given: _Credentials,
+    roster: Roster, verdicts: dict[int, tuple[RefusedChange | None, Device | None]],
 ) -> tuple[RefusedChange | None, Device | None, Signature | Voucher | None]:
     """(why refused, the device that vouches for it, the credential that checked).
 
@@ -458,11 +466,12 @@ def _check_one(
     if info.hash == genesis_hash(doc_id):
         return None, None, None
     first: tuple[RefusedChange, Device | None] | None = None
-    for voucher in given.covering.get(info.hash, []):
+    for voucher in given.covering.get(info.hash, ()):
         verdict = verdicts.get(id(voucher))
         if verdict is None:
             verdict = verdicts[id(voucher)] = _check_credential(
-                doc_id, township, info.hash, voucher.device, voucher.verifies, roster)
+                doc_id, township, info.hash, voucher.device, verified_by(store, voucher),
+                roster)
         problem, device = verdict
         if problem is not None and problem.change != info.hash:
             problem = replace(problem, change=info.hash)
@@ -482,6 +491,32 @@ def _check_one(
     if first is not None:
         return first[0], first[1], None
     return RefusedChange(doc_id, info.hash, "", "", "it carries no signature"), None, None
+
+
+# The vouchers each open home has verified. A relay sends the same voucher with every
+# batch of that device's changes, and a server receives it from every village that
+# carries it: a home checks it once. Kept per home, not per process: each office is a
+# process of its own, and what one home checked spares no other (the sync benchmark
+# runs fifty homes in one process, and must cost what fifty offices do).
+_VERIFIED: weakref.WeakKeyDictionary[Replicas, dict[tuple[bytes, bytes, bytes], bool]] = (
+    weakref.WeakKeyDictionary())
+_VERIFIED_MAX = 4096
+
+
+def verified_by(store: Replicas, voucher: Voucher) -> Callable[[bytes], bool]:
+    """Whether a public key signed `voucher`, remembered by `store` once checked."""
+    seen = _VERIFIED.setdefault(store, {})
+
+    def verifies(public: bytes) -> bool:
+        key = (public, voucher.sig, voucher.body)
+        found = seen.get(key)
+        if found is None:
+            if len(seen) >= _VERIFIED_MAX:
+                seen.clear()
+            found = seen[key] = voucher.verifies(public)
+        return found
+
+    return verifies
 
 
 def _check_credential(
@@ -524,12 +559,12 @@ def ancestry(deps: Mapping[bytes, Sequence[bytes]], starts: Iterable[bytes]) -> 
     """`starts` and every change they build on (as far as `deps` knows them)."""
     seen: set[bytes] = set()
     todo = [h for h in starts if h in deps]
-    while todo:
+    follow = deps.get
+    while todo:  # a change reached twice is skipped when popped: cheaper than a filter
         current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        todo.extend(d for d in deps.get(current, ()) if d not in seen)
+        if current not in seen:
+            seen.add(current)
+            todo.extend(follow(current, ()))
     return seen
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property
 
 import msgpack
 
@@ -45,14 +45,22 @@ class Voucher:
     sig: bytes
 
     def encode(self) -> bytes:
+        return self._encoded
+
+    # Kept once made: a voucher is encoded and hashed for every batch that comes with it
+    # (the store keeps it by digest) and every batch that goes out with it.
+    @cached_property
+    def _encoded(self) -> bytes:
         return bytes(msgpack.packb({"b": self.body, "s": self.sig}, use_bin_type=True))
 
-    @property
+    @cached_property
     def digest(self) -> bytes:
         return hashlib.sha256(self.encode()).digest()
 
     def verifies(self, public: bytes) -> bool:
-        return _verifies(public, self.sig, self.body)
+        """Whether `public` signed it (checked every time: a home that meets the same
+        voucher again keeps the verdict, trust/signatures.py `verified_by`)."""
+        return verify(public, self.sig, CONTEXT + self.body)
 
     @classmethod
     def decode(cls, data: object) -> Voucher:
@@ -81,10 +89,3 @@ def make_voucher(key: SigningKey, doc: str, actors: Iterable[bytes],
     found = Voucher.decode(msgpack.packb({"b": body, "s": key.sign(CONTEXT + body)},
                                          use_bin_type=True))
     return found
-
-
-@lru_cache(maxsize=4096)
-def _verifies(public: bytes, sig: bytes, body: bytes) -> bool:
-    # A relay sends the same voucher with every batch of that device's changes, and a
-    # server receives it from every village that carries it: check it once.
-    return verify(public, sig, CONTEXT + body)

@@ -145,8 +145,8 @@ def store_state(store: Replicas) -> tuple[object, ...]:
             conn.execute("SELECT doc_id, change, device, sig FROM change_signatures "
                          "ORDER BY doc_id, change").fetchall(),
             conn.execute("SELECT doc_id, digest, device FROM vouchers ORDER BY id").fetchall(),
-            conn.execute("SELECT doc_id, change, voucher FROM vouched "
-                         "ORDER BY doc_id, change").fetchall(),
+            conn.execute("SELECT doc_id, voucher, changes FROM vouched "
+                         "ORDER BY id").fetchall(),
         )
     finally:
         conn.close()

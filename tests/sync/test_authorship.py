@@ -27,6 +27,7 @@ from tests.sync.identity_world import (
     scribble,
     store_state,
 )
+from vledger.sync.binding.chunks import change_hash
 from vledger.sync.services.homes import join
 from vledger.sync.trust.keys import SigningKey, ensure_device_key, load_device_key
 from vledger.sync.trust.roster import RosterError
@@ -187,8 +188,37 @@ def test_one_voucher_is_one_signature_for_a_whole_batch(world: World) -> None:
         scribble(world.v01, V01, f"r{n}", str(n))
     changes, sigs = outgoing(world.v01, V01, world.township.store.heads(V01))
     assert len(changes) == 20 and len(sigs) == 1
+    rows = "SELECT count(*) FROM vouched WHERE doc_id = ?"
+    before = world.township.store.db.sql.execute(rows, (V01,)).fetchone()[0]
     got = receive_signed(world.township.store, V01, changes, sigs, "peer")
     assert got.applied == 20 and got.refused == []
+    # and what it covers is kept as one row, not one per change
+    assert world.township.store.db.sql.execute(rows, (V01,)).fetchone()[0] == before + 1
+    covering = world.township.store.db.vouchers.covering(V01, [*map(change_hash, changes)])
+    assert set(covering.values()) == set(sigs) and len(covering) == 20
+
+
+def test_each_home_checks_a_voucher_itself(world: World,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A home checks a voucher once, however often it meets it; another home in the same
+    process (the sync benchmark runs many) checks it again, as another office would."""
+    from vledger.sync.trust import vouchers
+
+    checked: list[bytes] = []
+
+    def counting(public: bytes, sig: bytes, message: bytes) -> bool:
+        checked.append(sig)
+        return verify(public, sig, message)
+
+    verify = vouchers.verify
+    monkeypatch.setattr(vouchers, "verify", counting)
+    scribble(world.v01, V01, "r1", "x")
+    changes, sigs = outgoing(world.v01, V01, world.township.store.heads(V01))
+    for _ in range(2):
+        assert screen_batch(world.township.store, V01, changes, sigs).accepted == changes
+    assert len(checked) == 1
+    assert screen_batch(world.v02.store, V01, changes, sigs).accepted == changes
+    assert len(checked) == 2
 
 
 def _moved(voucher: Voucher, heads: list[bytes] | tuple[bytes, ...], doc: str = "") -> Voucher:

@@ -97,6 +97,48 @@ def test_parse_changes_reads_hash_deps_and_actor_of_plain_and_compressed_changes
     assert [change_actor(i) for i in infos] == [source_actor, source_actor]
 
 
+def test_parse_changes_reads_every_change_as_the_chunk_reader_does() -> None:
+    """parse_changes reads the usual form without the chunk reader: every change of a
+    merge (two dependencies, none, one; plain and compressed; a length of one byte and
+    of two), and every one-byte damage of one, gives what the chunk reader gives, or
+    BadChange from both."""
+    from vledger.sync.binding.chunks import iter_chunks
+
+    left, right = _doc_with_changes(1), Doc()
+    with right.transaction() as tx:
+        tx.put(ROOT, "other", "side")
+    left.apply(right.change_bytes())
+    with left.transaction() as tx:
+        tx.put(ROOT, "after", "merge")
+    longer = Doc()
+    with longer.transaction() as tx:
+        tx.put(ROOT, "long", "x" * 100)  # over 127 bytes, not compressed: a two-byte length
+    changes = [c.bytes for c in left.changes()] + _doc_with_changes(2).change_bytes()
+    changes += longer.change_bytes()
+    assert changes[-1][8] == 1 and changes[-1][9] >= 0x80
+    assert sorted(len(c.deps) for c in left.changes()) == [0, 0, 2]
+
+    def chunk_reader(data: bytes) -> object:
+        try:
+            found = list(iter_chunks(data))
+        except BadChange:
+            return BadChange
+        return found if len(found) == 1 and found[0].kind != 0 else BadChange
+
+    def parsed(data: bytes) -> object:
+        try:
+            return parse_changes([data])
+        except BadChange:
+            return BadChange
+
+    for change in changes:
+        assert parsed(change) == chunk_reader(change) != BadChange
+        for at in range(len(change)):
+            for flip in (0x01, 0x80, 0xFF):
+                damaged = change[:at] + bytes([change[at] ^ flip]) + change[at + 1 :]
+                assert parsed(damaged) == chunk_reader(damaged), (at, flip)
+
+
 def test_hashes_and_bytes_are_the_changes_in_order() -> None:
     doc = _doc_with_changes(4)
     first = doc.changes()[0].hash

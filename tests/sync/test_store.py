@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,14 @@ from tests.sync.conftest import PROGRAM, TOWNSHIP_DOC, VILLAGE_DOC
 from vledger.sync.binding.chunks import BadChange, MissingDependencies
 from vledger.sync.documents.journal import Who
 from vledger.sync.documents.ledger import VillageDoc
-from vledger.sync.documents.replica import TOWNSHIP, VILLAGE, Replica, doc_id, new_document
+from vledger.sync.documents.replica import (
+    TOWNSHIP,
+    VILLAGE,
+    BatchResult,
+    Replica,
+    doc_id,
+    new_document,
+)
 from vledger.sync.documents.replicas import Replicas
 from vledger.sync.store.database import DB_FILE
 from vledger.sync.store.repositories import UnknownDocument
@@ -307,6 +315,43 @@ def test_a_batch_missing_its_dependencies_is_refused_whole(store: Replicas, home
     assert people(store) == [100, 101, 102]
 
 
+def test_a_parsed_batch_is_stored_without_reading_it_back_from_automerge(
+    store: Replicas, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receive gate hands over the batch it parsed: when the document's heads after
+    the apply are the ones the batch leads to, the changes are stored as parsed; when
+    not (a change waits for one the batch lacks), automerge says what it applied."""
+    from vledger.sync.binding.chunks import parse_changes
+    from vledger.sync.binding.doc import Doc
+
+    peer = _peer_with_rows(3)
+    first, second, *rest = peer.changes_since([])
+    read_back: list[int] = []
+    real = Doc.hashes_and_bytes
+
+    def counted(doc: Doc, since: Sequence[bytes] = ()) -> tuple[list[bytes], list[bytes]]:
+        read_back.append(1)
+        return real(doc, since)
+
+    monkeypatch.setattr(Doc, "hashes_and_bytes", counted)
+    batch = [first, second]
+    result = store.apply_batches({VILLAGE_DOC: batch}, "t1",
+                                 {VILLAGE_DOC: parse_changes(batch)})[VILLAGE_DOC]
+    assert read_back == [] and isinstance(result, BatchResult)
+    assert list(result.applied) == [i.hash for i in parse_changes(batch)]
+    waiting = store.apply_batches({VILLAGE_DOC: rest[1:]}, "t1",
+                                  {VILLAGE_DOC: parse_changes(rest[1:])})[VILLAGE_DOC]
+    assert isinstance(waiting, MissingDependencies)  # the second of `rest` lacks the first
+    assert read_back == [1]
+    backwards = rest[::-1]  # stored in the order it came: automerge loads any order
+    store.apply_batches({VILLAGE_DOC: backwards}, "t1",
+                        {VILLAGE_DOC: parse_changes(backwards)})
+    assert store.heads(VILLAGE_DOC) == peer.heads() and read_back == [1]
+    store.close()
+    with Replicas.open(home) as reopened:
+        assert people(reopened) == [100, 101, 102] and reopened.report == []
+
+
 def test_a_received_township_document_opens_as_one(store: Replicas) -> None:
     peer = Replica(TOWNSHIP_DOC, new_document(TOWNSHIP_DOC, TOWNSHIP), b"\x09" * 16)
     from vledger.sync.documents.township import TownshipDoc
@@ -334,6 +379,7 @@ def test_peer_heads_are_kept_per_peer_and_document(store: Replicas, who: Who) ->
     store.db.peers.set("v03", "t1/t1/2026", [], [])
     assert store.db.peers.held_by_both(VILLAGE_DOC) == [ours]  # once for v02 and v03
     assert store.db.peers.held_by_both("t1/t1/2026") == [[]]
+    assert store.db.peers.of_peer("v03") == {VILLAGE_DOC: (ours, ours), "t1/t1/2026": ([], [])}
     store.db.peers.forget("t1")
     assert store.db.peers.get("t1", VILLAGE_DOC) is None
 
@@ -355,6 +401,7 @@ def test_a_full_disk_is_said_and_the_edit_is_not_half_stored(
     from vledger.sync.store.database import StoreWriteFailed
 
     fill(store, who, edits=2)
+    store.db.sql.execute("VACUUM")  # no free page left inside the file (migrations free some)
     pages = int(store.db.sql.execute("PRAGMA page_count").fetchone()[0])
     store.db.sql.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full now
     village = VillageDoc(store.replica(VILLAGE_DOC))
