@@ -146,6 +146,11 @@ class VLedgerApp(App[int]):
         # Why `open_early` could not open the office (and whether the home holds one):
         # shown by `start` as if the app had tried itself.
         self._refused: tuple[VledgerError, bool] | None = None
+        self._home_drawn = threading.Event()  # set once the home is drawn the first time
+        # How many screens the stack holds with the home on top: 1 when the home is the
+        # app's first screen (`get_default_screen`), 2 when it was pushed over a blank one.
+        self.home_depth = 1
+        self._home_first = False  # the home is the app's first screen
         self._bindings_labelled()
 
     # ---- start ---------------------------------------------------------------------------
@@ -175,6 +180,15 @@ class VLedgerApp(App[int]):
         if update is not None:
             update(done, what)
 
+    def get_default_screen(self) -> Screen[Any]:
+        """The home, when `open_early` has read the office's facts: it is then the app's
+        first screen, drawn once, instead of a blank screen drawn and then covered."""
+        if self.prepare is not None or self.worker is None or self.worker.facts is None:
+            return super().get_default_screen()
+        self._home_waits_for_its_draw()  # before the home mounts and asks its counts
+        self._home_first = True
+        return self.build_screen("home")
+
     def start(self) -> None:
         """Open the home's office (in a thread), then its home screen or the first-run
         screen."""
@@ -184,7 +198,10 @@ class VLedgerApp(App[int]):
             self._no_office(refusal, exists)
             return
         if self.worker is not None and self.worker.facts is not None:  # `open_early`
-            self._show_home()
+            if self._home_first:  # the app's first screen (`get_default_screen`)
+                self._home_shown()
+            else:
+                self._show_home()
             return
         if self.office is not None:
             self.office_ready(self.office)
@@ -283,14 +300,22 @@ class VLedgerApp(App[int]):
 
     def _show_home(self) -> None:
         """The office's facts are read: show its home (its counts after the first draw)."""
-        assert self.worker is not None
-        # What the home screen asks the office on mount (its counts: automerge work that
-        # holds the GIL) waits until the screen has been drawn once: the clerk sees the
-        # home first, "counting…" in it, instead of waiting for both.
-        drawn = threading.Event()
-        self.worker.submit(lambda _office: drawn.wait(FIRST_DRAW_WAIT))
+        self._home_waits_for_its_draw()
         self._replace_all(self.build_screen("home"))
-        self.call_after_refresh(drawn.set)
+        self._home_shown()
+
+    def _home_waits_for_its_draw(self) -> None:
+        """What the home screen asks the office on mount (its counts: automerge work that
+        holds the GIL) waits until the screen has been drawn once: the clerk sees the home
+        first, "counting…" in it, instead of waiting for both."""
+        assert self.worker is not None
+        drawn = self._home_drawn = threading.Event()
+        self.worker.submit(lambda _office: drawn.wait(FIRST_DRAW_WAIT))
+
+    def _home_shown(self) -> None:
+        """The home is on the screen stack: its counts go on after the next draw; the
+        store is looked at from now on; serving starts if asked."""
+        self.call_after_refresh(self._home_drawn.set)
         self.opened = True
         self.set_interval(LOOK_SECONDS, self.look_at_store)
         if self.serve_on is not None:
@@ -371,6 +396,7 @@ class VLedgerApp(App[int]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(screen)
+        self.home_depth = 2
 
     # ---- screens -------------------------------------------------------------------------
 
@@ -414,7 +440,7 @@ class VLedgerApp(App[int]):
             self.notify(say(self.lang, "ui.app.no-office"))
             return
         if name == "home":
-            while len(self.screen_stack) > 2:
+            while len(self.screen_stack) > self.home_depth:
                 self.pop_screen()
             return
         spec = SCREENS[name]
@@ -426,7 +452,7 @@ class VLedgerApp(App[int]):
             self.notify(say(self.lang, "ui.app.not-available", screen=Message(spec.said)),
                         severity="warning")
             return
-        if type(self.screen) is type(screen) and len(self.screen_stack) > 2:
+        if type(self.screen) is type(screen) and len(self.screen_stack) > self.home_depth:
             self.pop_screen()  # one screen of a kind at a time: Esc always leads home
         self.push_screen(screen)
 
