@@ -139,7 +139,7 @@ def mend_footer() -> None:
     """Have every Footer recompose only when what it shows changed, and drop its old
     keys' watchers when it does; its keys start as compact as it is (see above)."""
     Footer.recompose = _recompose_footer  # type: ignore[method-assign, assignment]
-    FooterKey.__init__ = _footer_key_init  # type: ignore[method-assign]
+    FooterKey.__init__ = _footer_key_init  # type: ignore[method-assign, assignment]
 
 
 class SaidPalette(CommandPalette):
