@@ -354,6 +354,28 @@ class Caches:
             )
 
 
+    def kept(self, doc_id: str, name: str, key: str) -> bytes | None:
+        """Bytes kept under `name` for exactly `key` (what they were made from), else None.
+        The caller checks them: a row may be damaged like any other."""
+        row = self._sql.execute(
+            "SELECT key, plain FROM measures WHERE doc_id = ? AND program = ?", (doc_id, name)
+        ).fetchone()
+        if row is None or row[0] != key or not isinstance(row[1], bytes):
+            return None
+        return row[1]
+
+    def keep(self, doc_id: str, name: str, key: str, data: bytes) -> None:
+        """Keep `data` under `name` for `key`, in place of what was kept before. Not
+        durable: a kept value lost in a crash is only made again."""
+        with self._sql.transaction(durable=False):
+            self._sql.execute(
+                "INSERT INTO measures(doc_id, program, key, plain) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(doc_id, program) DO UPDATE SET key = excluded.key, "
+                "plain = excluded.plain",
+                (doc_id, name, key, data),
+            )
+
+
 class OwnChanges:
     """own_changes: the hashes of the changes this home made (its local writes)."""
 

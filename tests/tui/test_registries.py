@@ -142,6 +142,8 @@ NOT_FOR_THE_HOME = (
     "vledger.sync.services.devices", "vledger.sync.services.tabular",
     "vledger.domain.ranking", "vledger.domain.explain", "vledger.domain.publication",
     "vledger.sync.documents.ledger",
+    # the program files' parser: programs parsed at an earlier start are kept in the store
+    "vledger.domain.program_file", "tomllib",
 )
 
 
