@@ -144,6 +144,7 @@ NOT_FOR_THE_HOME = (
     "vledger.sync.documents.ledger",
     # the program files' parser: programs parsed at an earlier start are kept in the store
     "vledger.domain.program_file", "tomllib",
+    "vledger.domain.values",  # the cell parser (what clerks type into a ledger)
 )
 
 
