@@ -145,6 +145,7 @@ NOT_FOR_THE_HOME = (
     # the program files' parser: programs parsed at an earlier start are kept in the store
     "vledger.domain.program_file", "tomllib",
     "vledger.domain.values",  # the cell parser (what clerks type into a ledger)
+    "json",
 )
 
 
