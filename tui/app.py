@@ -126,10 +126,14 @@ class VLedgerApp(App[int]):
         today: date | None = None,
         prepare: Prepare | None = None,
         serve: str | None = None,
+        lang_remembered: bool = False,
     ) -> None:
         super().__init__()
         self.home = Path(home)
         self.lang = "zh" if lang == "zh" else "en"
+        # Start in the language last chosen in the home's UI, if any (`lang` otherwise):
+        # read from the office `open_early` opens.
+        self.lang_remembered = lang_remembered
         self.office = office
         self.worker: OfficeWorker | None = None  # the one thread that uses the office
         self.today = today or date.today()
@@ -219,6 +223,10 @@ class VLedgerApp(App[int]):
         if isinstance(office, tuple):
             self._refused = office
             return
+        chosen = office.remembered_lang if self.lang_remembered else None
+        if chosen is not None and chosen != self.lang:
+            self.lang = office.lang = chosen
+            self._bindings_labelled()
         try:
             worker = OfficeWorker.read_here(office)
         except VledgerError as refusal:
@@ -574,14 +582,15 @@ class VLedgerApp(App[int]):
 
 
 def run_app(home: Path, lang: str, *, prepare: Prepare | None = None,
-            serve: str | None = None) -> int:
+            serve: str | None = None, lang_remembered: bool = False) -> int:
     """Run the UI on `home` until the clerk quits; the process exit code (0 on Ctrl+Q).
 
     `prepare(progress)` (e.g. building the demo township) runs first in a worker thread
     while a progress screen shows `progress(fraction, text)`; the office opens after it.
     `serve` (HOST:PORT): serve the home from the start, as the sync screen's key does.
+    `lang_remembered`: start in the language last chosen in the home's UI, if it has one.
     """
-    app = VLedgerApp(home, lang, prepare=prepare, serve=serve)
+    app = VLedgerApp(home, lang, prepare=prepare, serve=serve, lang_remembered=lang_remembered)
     try:
         if prepare is None:
             app.open_early()
