@@ -73,6 +73,8 @@ Prepare = Callable[[Progress], None]
 
 @dataclass(frozen=True)
 class ScreenSpec:
+    """A screen the app opens by name: where its class is and what it is called."""
+
     name: str
     module: str
     cls: str

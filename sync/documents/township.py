@@ -71,6 +71,8 @@ _PUBLICATION_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: re
 
 @dataclass(frozen=True)
 class Office:
+    """An office of the roster: the township or one of its villages."""
+
     id: str
     name: str
     area: str

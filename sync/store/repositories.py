@@ -253,6 +253,8 @@ class DocumentRows:
 
 @dataclass(frozen=True)
 class PeerRow:
+    """A row of peer_heads: the heads both sides had after the last sync with a peer."""
+
     peer: str
     doc: str
     ours: list[bytes]
@@ -458,6 +460,8 @@ class Vouchers:
 
 @dataclass(frozen=True)
 class SetAsideRow:
+    """A row of set_aside: a change taken out of its document, and why."""
+
     doc: str
     change: bytes
     device: str
@@ -554,6 +558,8 @@ class SignatureRows:
 
 @dataclass(frozen=True)
 class RefusalRow:
+    """A row of refused_changes: a received change not applied, and why."""
+
     doc: str
     change: bytes
     device: str
