@@ -31,8 +31,7 @@ if TYPE_CHECKING:
 
 KEPT = "program:"  # measures' names of kept programs: KEPT + the program's id
 # The domain modules whose code decides what a program file parses into.
-PARSER_MODULES = ("program.py", "program_file.py", "toml_lines.py", "values.py",
-                  "decimals.py", "pinyin.py")
+PARSER_MODULES = ("program", "program_file", "toml_lines", "values", "decimals", "pinyin")
 _DIGEST = 32  # bytes of sha256, at the start of a kept row
 
 
@@ -75,7 +74,7 @@ def _parser_digest() -> bytes | None:
     folder = Path(vledger.domain.__file__).parent
     for name in PARSER_MODULES:
         try:
-            digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
+            digest.update(name.encode() + b"\0" + (folder / f"{name}.py").read_bytes())
         except OSError:
             return None
     return digest.digest()
