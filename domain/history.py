@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -277,6 +276,8 @@ class Conflict:
 
 def conflict_id(cell: Cell, roots: Iterable[str]) -> str:
     """Short, stable id of the conflict that forked at these roots."""
+    import json  # here: opening an office (every start of the UI) needs no JSON
+
     text = json.dumps([list(cell), sorted(roots)], ensure_ascii=False)
     return "c" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
 

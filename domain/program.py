@@ -32,6 +32,8 @@ RULES: tuple[Rule, ...] = (
 
 @dataclass(frozen=True)
 class Period:
+    """A period (阶段) of the program's year: its days, and its share of annual targets."""
+
     id: str
     title: str
     start: date
@@ -44,6 +46,8 @@ class Period:
 
 @dataclass(frozen=True)
 class Column:
+    """A ledger column: its type and what a cell of it may hold."""
+
     id: str
     title: str
     type: ColumnType
@@ -65,6 +69,8 @@ Where = tuple[tuple[str, CellValue], ...]
 
 @dataclass(frozen=True)
 class Indicator:
+    """An indicator (指标): a number computed from a ledger per period."""
+
     id: str
     title: str
     kind: IndicatorKind
@@ -77,6 +83,8 @@ class Indicator:
 
 @dataclass(frozen=True)
 class Item:
+    """An item of the rubric (考核细则): its points and the rule that scores it."""
+
     id: str
     title: str
     points: Decimal
@@ -94,6 +102,8 @@ class Item:
 
 @dataclass(frozen=True)
 class Adjustment:
+    """An adjustment (加分 / 扣分): flat points per occurrence."""
+
     id: str
     title: str
     points: Decimal  # per occurrence; negative for a deduction
@@ -101,6 +111,8 @@ class Adjustment:
 
 @dataclass(frozen=True)
 class Reward:
+    """A reward (奖): money for a rank."""
+
     rank: int
     amount: Decimal
     requires_complete: bool = False
@@ -108,6 +120,8 @@ class Reward:
 
 @dataclass(frozen=True)
 class Penalty:
+    """A penalty (罚): money for a rank counted from the bottom (倒数第N)."""
+
     from_bottom: int
     amount: Decimal
     requires_incomplete: bool = False
@@ -115,12 +129,16 @@ class Penalty:
 
 @dataclass(frozen=True)
 class AreaMoney:
+    """Money for an area (管区): when all its villages are complete, or any is not."""
+
     reward_if_all_complete: Decimal = Decimal(0)
     penalty_if_any_incomplete: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
 class RankingRules:
+    """How villages are ranked and paid: vetoes, period rank bonuses, rewards, penalties."""
+
     veto: tuple[str, ...] = ()
     period_rank_bonus: tuple[Decimal, ...] = ()
     rewards: tuple[Reward, ...] = ()
@@ -130,6 +148,8 @@ class RankingRules:
 
 @dataclass(frozen=True)
 class Program:
+    """A program (方案), as parsed from its file (domain/program_file.py)."""
+
     id: str
     title: str
     year: int

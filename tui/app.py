@@ -76,6 +76,8 @@ Prepare = Callable[[Progress], None]
 
 @dataclass(frozen=True)
 class ScreenSpec:
+    """A screen the app opens by name: where its class is and what it is called."""
+
     name: str
     module: str
     cls: str
@@ -129,10 +131,14 @@ class VLedgerApp(App[int]):
         today: date | None = None,
         prepare: Prepare | None = None,
         serve: str | None = None,
+        lang_remembered: bool = False,
     ) -> None:
         super().__init__()
         self.home = Path(home)
         self.lang = "zh" if lang == "zh" else "en"
+        # Start in the language last chosen in the home's UI, if any (`lang` otherwise):
+        # read from the office `open_early` opens.
+        self.lang_remembered = lang_remembered
         self.office = office
         self.worker: OfficeWorker | None = None  # the one thread that uses the office
         self.today = today or date.today()
@@ -150,6 +156,11 @@ class VLedgerApp(App[int]):
         # Why `open_early` could not open the office (and whether the home holds one):
         # shown by `start` as if the app had tried itself.
         self._refused: tuple[VledgerError, bool] | None = None
+        self._home_drawn = threading.Event()  # set once the home is drawn the first time
+        # How many screens the stack holds with the home on top: 1 when the home is the
+        # app's first screen (`get_default_screen`), 2 when it was pushed over a blank one.
+        self.home_depth = 1
+        self._home_first = False  # the home is the app's first screen
         self._bindings_labelled()
 
     # ---- start ---------------------------------------------------------------------------
@@ -179,6 +190,15 @@ class VLedgerApp(App[int]):
         if update is not None:
             update(done, what)
 
+    def get_default_screen(self) -> Screen[Any]:
+        """The home, when `open_early` has read the office's facts: it is then the app's
+        first screen, drawn once, instead of a blank screen drawn and then covered."""
+        if self.prepare is not None or self.worker is None or self.worker.facts is None:
+            return super().get_default_screen()
+        self._home_waits_for_its_draw()  # before the home mounts and asks its counts
+        self._home_first = True
+        return self.build_screen("home")
+
     def start(self) -> None:
         """Open the home's office (in a thread), then its home screen or the first-run
         screen."""
@@ -188,7 +208,10 @@ class VLedgerApp(App[int]):
             self._no_office(refusal, exists)
             return
         if self.worker is not None and self.worker.facts is not None:  # `open_early`
-            self._show_home()
+            if self._home_first:  # the app's first screen (`get_default_screen`)
+                self._home_shown()
+            else:
+                self._show_home()
             return
         if self.office is not None:
             self.office_ready(self.office)
@@ -206,6 +229,10 @@ class VLedgerApp(App[int]):
         if isinstance(office, tuple):
             self._refused = office
             return
+        chosen = office.remembered_lang if self.lang_remembered else None
+        if chosen is not None and chosen != self.lang:
+            self.lang = office.lang = chosen
+            self._bindings_labelled()
         try:
             worker = OfficeWorker.read_here(office)
         except VledgerError as refusal:
@@ -289,14 +316,22 @@ class VLedgerApp(App[int]):
 
     def _show_home(self) -> None:
         """The office's facts are read: show its home (its counts after the first draw)."""
-        assert self.worker is not None
-        # What the home screen asks the office on mount (its counts: automerge work that
-        # holds the GIL) waits until the screen has been drawn once: the clerk sees the
-        # home first, "counting…" in it, instead of waiting for both.
-        drawn = threading.Event()
-        self.worker.submit(lambda _office: drawn.wait(FIRST_DRAW_WAIT))
+        self._home_waits_for_its_draw()
         self._replace_all(self.build_screen("home"))
-        self.call_after_refresh(drawn.set)
+        self._home_shown()
+
+    def _home_waits_for_its_draw(self) -> None:
+        """What the home screen asks the office on mount (its counts: automerge work that
+        holds the GIL) waits until the screen has been drawn once: the clerk sees the home
+        first, "counting…" in it, instead of waiting for both."""
+        assert self.worker is not None
+        drawn = self._home_drawn = threading.Event()
+        self.worker.submit(lambda _office: drawn.wait(FIRST_DRAW_WAIT))
+
+    def _home_shown(self) -> None:
+        """The home is on the screen stack: its counts go on after the next draw; the
+        store is looked at from now on; serving starts if asked."""
+        self.call_after_refresh(self._home_drawn.set)
         self.opened = True
         self.set_interval(LOOK_SECONDS, self.look_at_store)
         if self.serve_on is not None:
@@ -397,6 +432,7 @@ class VLedgerApp(App[int]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(screen)
+        self.home_depth = 2
 
     # ---- screens -------------------------------------------------------------------------
 
@@ -440,7 +476,7 @@ class VLedgerApp(App[int]):
             self.notify(say(self.lang, "ui.app.no-office"))
             return
         if name == "home":
-            while len(self.screen_stack) > 2:
+            while len(self.screen_stack) > self.home_depth:
                 self.pop_screen()
             return
         spec = SCREENS[name]
@@ -452,7 +488,7 @@ class VLedgerApp(App[int]):
             self.notify(say(self.lang, "ui.app.not-available", screen=Message(spec.said)),
                         severity="warning")
             return
-        if type(self.screen) is type(screen) and len(self.screen_stack) > 2:
+        if type(self.screen) is type(screen) and len(self.screen_stack) > self.home_depth:
             self.pop_screen()  # one screen of a kind at a time: Esc always leads home
         self.push_screen(screen)
 
@@ -574,14 +610,15 @@ class VLedgerApp(App[int]):
 
 
 def run_app(home: Path, lang: str, *, prepare: Prepare | None = None,
-            serve: str | None = None) -> int:
+            serve: str | None = None, lang_remembered: bool = False) -> int:
     """Run the UI on `home` until the clerk quits; the process exit code (0 on Ctrl+Q).
 
     `prepare(progress)` (e.g. building the demo township) runs first in a worker thread
     while a progress screen shows `progress(fraction, text)`; the office opens after it.
     `serve` (HOST:PORT): serve the home from the start, as the sync screen's key does.
+    `lang_remembered`: start in the language last chosen in the home's UI, if it has one.
     """
-    app = VLedgerApp(home, lang, prepare=prepare, serve=serve)
+    app = VLedgerApp(home, lang, prepare=prepare, serve=serve, lang_remembered=lang_remembered)
     try:
         if prepare is None:
             app.open_early()

@@ -18,6 +18,8 @@ from vledger.messages import say
 
 @dataclass(frozen=True)
 class GridCommand:
+    """A command of the grid: its keys, its action and its footer title."""
+
     name: str  # also the Binding id, so an app keymap can rebind it
     keys: str  # Textual key list, comma separated
     action: str  # action on the grid body, without the "action_" prefix

@@ -19,6 +19,8 @@ What it wraps:
   their typing order (tui/grid/key_order.py).
 - `CommandPalette._start_no_matches_countdown`, which writes "No matches found" in English
   with no parameter for other words (`SaidPalette` says it in the clerk's language).
+- `textual.widgets._footer.FooterKey` (not exported), its constructor wrapped so a key
+  starts as compact as its footer (`mend_footer`).
 - `Footer.recompose` and a reactable's watcher lists (`"__watchers"`, `_closing`). Textual
   8.2's Footer builds a FooterKey per binding on every change of the bindings (each edit
   opens and closes the cell editor: two) and binds each key's `compact` to the footer's
@@ -41,6 +43,7 @@ Not needed: `_inherit_bindings`. Set in a class body it does nothing (Textual's
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from rich.align import Align
 from rich.text import Text
@@ -49,6 +52,7 @@ from textual.binding import Binding, BindingsMap
 from textual.command import CommandList, CommandPalette
 from textual.dom import DOMNode
 from textual.widgets import Footer, Input
+from textual.widgets._footer import FooterKey
 from textual.widgets.option_list import Option
 
 
@@ -117,10 +121,25 @@ async def _recompose_footer(footer: Footer) -> None:
     drop_closed_watchers(footer)  # the keys it just replaced
 
 
+_FOOTER_KEY_INIT = FooterKey.__init__
+
+
+def _footer_key_init(key: FooterKey, *args: Any, **kwargs: Any) -> None:
+    _FOOTER_KEY_INIT(key, *args, **kwargs)
+    # A key starts compact and takes its footer's `compact` once mounted: for a footer
+    # that is not compact (vledger's never are), each key changed class and had its
+    # styles worked out again, eight times over when the home first shows. Starting as
+    # its footer will make it, it has nothing to change. (The palette's key is not bound
+    # to the footer's `compact`: it stays compact, as Textual makes it.)
+    if "-command-palette" not in kwargs.get("classes", ""):
+        key.set_reactive(FooterKey.compact, False)  # a Footer's own default
+
+
 def mend_footer() -> None:
     """Have every Footer recompose only when what it shows changed, and drop its old
-    keys' watchers when it does (see above)."""
+    keys' watchers when it does; its keys start as compact as it is (see above)."""
     Footer.recompose = _recompose_footer  # type: ignore[method-assign, assignment]
+    FooterKey.__init__ = _footer_key_init  # type: ignore[method-assign, assignment]
 
 
 class SaidPalette(CommandPalette):

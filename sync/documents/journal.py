@@ -151,6 +151,8 @@ RowReader = Callable[[str, str], Mapping[str, Any] | None]
 
 @dataclass
 class _Leaf:
+    """A leaf of a cell: the entry no other entry of the cell names, and its value."""
+
     id: str
     instant: datetime
     new: Any

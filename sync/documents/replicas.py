@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class _Loaded:
+    """What loading a document from its snapshot and chunks found."""
+
     covered: list[int] = field(default_factory=list)  # chunk rows in the open document
     damaged: dict[int, str] = field(default_factory=dict)  # rows not applied, with why
     snapshot_bad: str | None = None

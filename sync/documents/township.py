@@ -71,6 +71,8 @@ _PUBLICATION_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: re
 
 @dataclass(frozen=True)
 class Office:
+    """An office of the roster: the township or one of its villages."""
+
     id: str
     name: str
     area: str
@@ -179,8 +181,8 @@ class TownshipDoc:
     def offices(self) -> list[Office]:
         """The roster, by office id."""
         found: list[Office] = []
-        for office_id in sorted(self.replica.keys(["roster"])):
-            entry = self.replica.read(["roster", office_id])
+        # One read of the whole roster, not one per office: the UI reads it at every start.
+        for office_id, entry in sorted(self.replica.read_children(["roster"]).items()):
             if isinstance(entry, Mapping):
                 since = entry.get("since")
                 found.append(Office(

@@ -58,12 +58,16 @@ class DocumentCounts:
 
 @dataclass(frozen=True)
 class _State:
+    """A cached value and the heads it was derived at."""
+
     heads: list[bytes]
     data: Any
 
 
 @dataclass(frozen=True)
 class _Versions:
+    """What a document's cached counts were derived from: its heads and the forms."""
+
     heads: list[bytes]  # the document's, as stored, sorted
     leaves: str
     unsynced: str  # depends on this device and on every peer record's heads

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from vledger.domain.program import CellValue, Column, Program
-from vledger.domain.values import ValueProblem, parse_cell
 from vledger.errors import VledgerError
 from vledger.messages import say
 
@@ -98,6 +97,10 @@ def parse_rows(
     `whole_rows` (adding rows): columns left out count as empty, so a required
     column that is missing is refused; otherwise only the given cells are parsed.
     """
+    # Here, not at the top: opening an office (every start of the UI) has no use for the
+    # cell parser and its tables.
+    from vledger.domain.values import ValueProblem, parse_cell
+
     by_name = columns_by_name(program)
     parsed: list[dict[str, CellValue]] = []
     problems: list[CellProblem] = []

@@ -22,7 +22,8 @@ from __future__ import annotations
 from datetime import date
 
 from vledger.domain.program import YEAR, Program
-from vledger.domain.program_file import ProgramError, load_program
+from vledger.errors import VledgerError
+from vledger.sync.documents.parsed_programs import keep_program, parsed_program
 from vledger.sync.documents.replica import TOWNSHIP, VILLAGE
 from vledger.sync.services.context import OfficeContext
 from vledger.sync.services.permissions import Refusal
@@ -90,30 +91,39 @@ class ProgramService:
 
     def get(self, program_id: str) -> Program:
         """The published program, of whichever year; Refusal when there is none."""
-        source = self._source(program_id)
-        if source is None:
+        found = self._source(program_id)
+        if found is None:
             known = ", ".join(self.ids()) or "none yet"
             raise Refusal(f"no program {program_id} (published: {known})")
+        year, source = found
         cached = self._parsed.get(program_id)
         if cached is not None and cached[0] == source:
             return cached[1]
-        try:
-            program = load_program(source, f"{program_id}.toml")
-        except ProgramError as error:  # a peer published a file this version cannot read
+        context = self._context
+        try:  # parsed at an earlier start, if the text is the same
+            program = parsed_program(context.store.db.caches, context.township_doc_id(year),
+                                     program_id, source)
+        except VledgerError as error:  # a peer published a file this version cannot read
+            from vledger.domain.program_file import ProgramError
+
+            if not isinstance(error, ProgramError):
+                raise
             raise Refusal(*error.problems) from None
         self._parsed[program_id] = (source, program)
         return program
 
-    def _source(self, program_id: str) -> str | None:
+    def _source(self, program_id: str) -> tuple[int, str] | None:
+        """The year that publishes `program_id`, and its text there."""
         # The year it was found in last time first: asked again (every edit of a ledger
         # session asks), no other year is looked at.
         cached = self._parsed.get(program_id)
         if cached is not None:
             source = self._source_in(cached[1].year, program_id)
             if source is not None:
-                return source
-        year = self.year_of(program_id)
-        return None if year is None else self._source_in(year, program_id)
+                return cached[1].year, source
+        held = self.year_of(program_id)
+        source = None if held is None else self._source_in(held, program_id)
+        return None if held is None or source is None else (held, source)
 
     def _source_in(self, year: int, program_id: str) -> str | None:
         store = self._context.store
@@ -126,6 +136,8 @@ class ProgramService:
         """Validate a program file and publish it in its year's township document
         (replacing one with the same id), making that year's documents if this home holds
         none yet. A program's year is fixed: an id published for another year is refused."""
+        from vledger.domain.program_file import ProgramError, load_program
+
         context = self._context
         context.require_township("publish programs")
         try:
@@ -146,6 +158,9 @@ class ProgramService:
                 context.who, program.id, text))
         for village in made:
             context.release(village, program.year)  # made, not needed open
+        # Kept parsed for the next start (the text is the one just published).
+        keep_program(store.db.caches, context.township_doc_id(program.year), program.id,
+                     program)
         return program
 
     def _make_year(self, year: int) -> list[str]:

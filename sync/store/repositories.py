@@ -253,6 +253,8 @@ class DocumentRows:
 
 @dataclass(frozen=True)
 class PeerRow:
+    """A row of peer_heads: the heads both sides had after the last sync with a peer."""
+
     peer: str
     doc: str
     ours: list[bytes]
@@ -356,6 +358,28 @@ class Caches:
                 "ON CONFLICT(doc_id, program) DO UPDATE SET key = excluded.key, "
                 "plain = excluded.plain",
                 (doc_id, name, self.key(heads, version), data),
+            )
+
+
+    def kept(self, doc_id: str, name: str, key: str) -> bytes | None:
+        """Bytes kept under `name` for exactly `key` (what they were made from), else None.
+        The caller checks them: a row may be damaged like any other."""
+        row = self._sql.execute(
+            "SELECT key, plain FROM measures WHERE doc_id = ? AND program = ?", (doc_id, name)
+        ).fetchone()
+        if row is None or row[0] != key or not isinstance(row[1], bytes):
+            return None
+        return row[1]
+
+    def keep(self, doc_id: str, name: str, key: str, data: bytes) -> None:
+        """Keep `data` under `name` for `key`, in place of what was kept before. Not
+        durable: a kept value lost in a crash is only made again."""
+        with self._sql.transaction(durable=False):
+            self._sql.execute(
+                "INSERT INTO measures(doc_id, program, key, plain) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(doc_id, program) DO UPDATE SET key = excluded.key, "
+                "plain = excluded.plain",
+                (doc_id, name, key, data),
             )
 
 
@@ -484,6 +508,8 @@ def _coverage(sql: Connection, doc_id: str) -> Iterator[tuple[bytes, int]]:
 
 @dataclass(frozen=True)
 class SetAsideRow:
+    """A row of set_aside: a change taken out of its document, and why."""
+
     doc: str
     change: bytes
     device: str
@@ -580,6 +606,8 @@ class SignatureRows:
 
 @dataclass(frozen=True)
 class RefusalRow:
+    """A row of refused_changes: a received change not applied, and why."""
+
     doc: str
     change: bytes
     device: str

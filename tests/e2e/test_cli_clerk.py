@@ -167,13 +167,19 @@ def test_the_windows_home_is_one_vledger_folder(monkeypatch: pytest.MonkeyPatch)
 def test_the_ui_starts_in_the_language_last_chosen_in_the_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from vledger.sync.documents.replicas import Replicas
     from vledger.sync.services.office import remembered_lang
+    from vledger.tui.app import VLedgerApp
 
     home = tmp_path / "town"
     make_township(home)
-    started: list[str] = []
-    monkeypatch.setattr("vledger.tui.app.run_app",
-                        lambda _home, lang, **_: started.append(lang) or 0)
+    started: list[tuple[str, str | None]] = []  # the app's language, its office's
+    monkeypatch.setattr(VLedgerApp, "run", lambda app, *_a, **_k: started.append(
+        (app.lang, app.office.lang if app.office is not None else None)) or 0)
+    opened: list[Path] = []
+    store_open = Replicas.open
+    monkeypatch.setattr(Replicas, "open",
+                        lambda *a, **k: opened.append(a[0]) or store_open(*a, **k))
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert remembered_lang(home) is None
     assert cli.main(["--home", str(home), "ui"]) == 0
@@ -182,9 +188,11 @@ def test_the_ui_starts_in_the_language_last_chosen_in_the_home(
         office.remember_lang("zh")  # Ctrl+L
         assert office.lang == "zh"
     assert remembered_lang(home) == "zh"
+    opened.clear()
     assert cli.main(["--home", str(home), "ui"]) == 0
+    assert len(opened) == 1  # the language is read from the office the UI opens
     assert cli.main(["--home", str(home), "--lang", "en", "ui"]) == 0  # asked for: taken
-    assert started == ["en", "zh", "en"]
+    assert started == [("en", "en"), ("zh", "zh"), ("en", "en")]
     assert remembered_lang(tmp_path / "nowhere") is None
     assert not (tmp_path / "nowhere").exists()
 

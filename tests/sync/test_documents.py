@@ -91,6 +91,25 @@ def test_township_round_trip_through_the_store(store: Replicas) -> None:
     assert (PROGRAM, "v01", "adjustment:city_praise", "Q1") in cells
 
 
+def test_the_roster_is_read_at_once_not_office_by_office(
+    store: Replicas, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every UI start reads the roster (whoami, the villages of each year): one read of
+    the roster map, however many villages it holds."""
+    store.create_document(TOWNSHIP_DOC, TOWNSHIP)
+    township = store.township(TOWNSHIP_DOC)
+    for n in range(1, 13):
+        township.put_office(B, f"v{n:02}", f"{n}村", "北片")
+    reads: list[object] = []
+    read = Replica.read
+    monkeypatch.setattr(Replica, "read", lambda replica, path: reads.append(path)
+                        or read(replica, path))
+    offices = township.offices()
+    assert [o.id for o in offices] == [f"v{n:02}" for n in range(1, 13)]
+    assert offices[0].name == "1村" and offices[0].area == "北片"
+    assert reads == []
+
+
 def test_each_edit_is_one_change_holding_the_cell_and_its_journal_entry(
     store: Replicas, who: Who
 ) -> None:

@@ -110,3 +110,34 @@ async def test_a_footer_forgets_the_keys_it_replaced() -> None:
             await pilot.pause()
         assert len(footer.children) > shown
         assert watchers(footer) <= len(footer.children) + 1
+
+
+async def test_a_footers_keys_start_as_compact_as_it_is() -> None:
+    """Textual makes each key compact and then binds it to its footer's `compact`: every
+    key of a footer that is not compact changed class and had its styles worked out
+    again once mounted. Made as their footer will make them, they have nothing to change
+    (and look the same)."""
+    from textual.widgets._footer import FooterKey
+
+    mend_footer()
+    changed: list[bool] = []
+    watch = FooterKey._watch_compact
+
+    def watched(key: FooterKey, compact: bool) -> None:
+        if not key.has_class("-command-palette"):  # (compact from the start)
+            changed.append(key.has_class("-compact") != compact)
+        watch(key, compact)
+
+    FooterKey._watch_compact = watched  # type: ignore[method-assign]
+    try:
+        app = Keys()
+        async with app.run_test() as pilot:
+            footer = app.query_one(Footer)
+            await pilot.pause()
+            keys = list(footer.query(FooterKey).exclude(".-command-palette"))
+            assert keys and not any(k.compact or k.has_class("-compact") for k in keys)
+            palette = footer.query_one(".-command-palette", FooterKey)  # Textual's own way
+            assert palette.compact and palette.has_class("-compact")
+    finally:
+        FooterKey._watch_compact = watch  # type: ignore[method-assign]
+    assert not any(changed)

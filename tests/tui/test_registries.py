@@ -142,6 +142,10 @@ NOT_FOR_THE_HOME = (
     "vledger.sync.services.devices", "vledger.sync.services.tabular",
     "vledger.domain.ranking", "vledger.domain.explain", "vledger.domain.publication",
     "vledger.sync.documents.ledger",
+    # the program files' parser: programs parsed at an earlier start are kept in the store
+    "vledger.domain.program_file", "tomllib",
+    "vledger.domain.values",  # the cell parser (what clerks type into a ledger)
+    "json",
 )
 
 
@@ -152,3 +156,24 @@ def test_the_home_screen_and_its_counts_come_up_without_the_rooms_they_do_not_us
     found = sorted({m for m in loaded for name in NOT_FOR_THE_HOME
                     if m == name or m.startswith(name + ".")})
     assert not found, f"the home screen imports {found}"
+
+
+def test_the_dataclasses_the_home_loads_say_what_they_are(
+    demo_home: Path, fixed_today: date,
+) -> None:
+    """A dataclass without a docstring gets one made from its signature (inspect), at
+    every start: the classes the home screen loads say themselves what they are."""
+    import dataclasses
+    import importlib
+
+    unsaid = []
+    for name in modules_of_the_home(demo_home, fixed_today):
+        if not name.startswith("vledger."):
+            continue
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if (isinstance(value, type) and dataclasses.is_dataclass(value)
+                    and value.__module__ == name
+                    and (value.__doc__ or "").startswith(f"{value.__name__}(")):
+                unsaid.append(f"{name}.{value.__name__}")
+    assert not unsaid, f"dataclasses without a docstring: {unsaid}"

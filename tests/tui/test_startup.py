@@ -128,3 +128,26 @@ async def test_a_damaged_home_shows_the_same_whether_opened_early_or_by_the_app(
             shown.append((type(app.screen).__name__,
                           [str(p) for e in app.errors for p in e.problems]))
     assert shown[0] == shown[1]
+
+
+async def test_opened_early_the_home_is_the_apps_first_screen_and_esc_leads_back_to_it(
+    demo_home: Path,
+) -> None:
+    """No blank screen is made and drawn under the home (a draw the clerk never sees);
+    the screens opened from the home still lead back to it, and only to it."""
+    from vledger.tui.screens.ledger import LedgerScreen
+
+    app = VLedgerApp(demo_home, "en")
+    app.open_early()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert [type(s) for s in app.screen_stack] == [HomeScreen]
+        home = app.screen
+        for _round in range(2):
+            await pilot.press("l")
+            await settle(pilot)
+            assert isinstance(app.screen, LedgerScreen)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen_stack == [home]
+        assert app.errors == []

@@ -31,7 +31,8 @@ def run_ui(args: argparse.Namespace) -> int:
 
 def open_home(args: argparse.Namespace) -> int:
     """Run the UI on `args.home` in `args.lang` (tui/cli/demo.py calls this after a build);
-    without --lang, in the language last chosen in this home's UI, if any.
+    without --lang, in the language last chosen in this home's UI, if any (read by the app
+    from the office it opens: the store is opened once).
 
     The garbage collector waits until the app has drawn its first screen (tui/memory.py
     says why), and at the latest until the app ends."""
@@ -39,15 +40,20 @@ def open_home(args: argparse.Namespace) -> int:
     try:
         from vledger.tui.app import run_app
 
-        if not getattr(args, "lang_given", True):
-            from vledger.sync.services.office import remembered_lang
-
-            args.lang = remembered_lang(args.home) or args.lang
+        remembered = not getattr(args, "lang_given", True)
         serve = getattr(args, "serve", None)
         if serve is not None:
+            from vledger.errors import VledgerError
             from vledger.sync.services.sync import address_of
 
-            address_of(serve)  # a bad HOST:PORT is refused before the screen opens
-        return run_app(args.home, args.lang, serve=serve)
+            try:
+                address_of(serve)  # a bad HOST:PORT is refused before the screen opens
+            except VledgerError:
+                if remembered:  # said in the language the UI would have spoken
+                    from vledger.sync.services.office import remembered_lang
+
+                    args.lang = remembered_lang(args.home) or args.lang
+                raise
+        return run_app(args.home, args.lang, serve=serve, lang_remembered=remembered)
     finally:
         memory.resume()

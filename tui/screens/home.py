@@ -59,6 +59,8 @@ del C
 
 @dataclass(frozen=True)
 class HomeCounts:
+    """What the home counts on the worker: open conflicts and the sync state."""
+
     conflicts: int
     sync: SyncState  # never synced, or the last sync and the edits no peer holds yet
 
