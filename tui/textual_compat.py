@@ -34,6 +34,14 @@ What it wraps:
   the ones it shows: Textual asks for one on every possible change of the bindings,
   several per key that moves the focus, mostly for the same keys.
 
+- A screen's repaint request (`_repaint_required`, `_dirty_regions`, `_repaint_regions`).
+  `Screen.focused` is a reactive that repaints: every focus move repaints the whole screen,
+  though what looks different with focus repaints itself (a widget's focus and blur
+  handlers, its :focus styles). The grid moves focus to its cell editor and back on every
+  edit, and that whole-screen repaint was most of an Enter's time. `set_focus_quietly`
+  moves focus and puts the screen's own repaint request back as it was before. No public
+  API sets the focus without it.
+
 Not needed: `_inherit_bindings`. Set in a class body it does nothing (Textual's
 `__init_subclass__` resets it); the public class keyword `inherit_bindings=False` is the way.
 """
@@ -48,6 +56,8 @@ from textual import events
 from textual.binding import Binding, BindingsMap
 from textual.command import CommandList, CommandPalette
 from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input
 from textual.widgets.option_list import Option
 
@@ -89,6 +99,20 @@ def drop_closed_watchers(watched: object) -> int:
             dropped += len(entries) - len(kept)
             entries[:] = kept
     return dropped
+
+
+def set_focus_quietly(screen: Screen[object], widget: Widget) -> None:
+    """`screen.set_focus(widget)` without repainting the whole screen (see above): the
+    widgets that gain and lose focus repaint what changes in them themselves."""
+    asked = screen._repaint_required
+    dirty, repaint = set(screen._dirty_regions), set(screen._repaint_regions)
+    screen.set_focus(widget)
+    if not asked:  # a repaint asked for before the move still happens
+        screen._repaint_required = False
+        screen._dirty_regions.clear()
+        screen._dirty_regions.update(dirty)
+        screen._repaint_regions.clear()
+        screen._repaint_regions.update(repaint)
 
 
 _FOOTER_RECOMPOSE = Footer.recompose

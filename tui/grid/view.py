@@ -26,7 +26,7 @@ from vledger.tui.grid.model import GridModel
 from vledger.tui.grid.search_box import SearchBox
 from vledger.tui.grid.undo import CommandStack, DataCommand
 from vledger.tui.grid.viewer import GridViewer
-from vledger.tui.textual_compat import bound_to, set_bindings
+from vledger.tui.textual_compat import bound_to, set_bindings, set_focus_quietly
 
 
 class Grid(GridViewer):
@@ -128,7 +128,7 @@ class Grid(GridViewer):
         meanwhile went to the old widget) and tell the KeyOrder where the keys go now."""
         screen = self.screen
         old = screen.focused
-        screen.set_focus(widget)
+        set_focus_quietly(screen, widget)
         if screen.focused is widget and old is not widget:
             mine = old in (self, self.editor, self.search_box)
             self.key_order.moved(old if mine else None, widget)
