@@ -42,6 +42,14 @@ What it wraps:
   moves focus and puts the screen's own repaint request back as it was before. No public
   API sets the focus without it.
 
+- `ScrollView._size_updated`, which Textual calls for every widget on every layout of the
+  screen. A ScrollView (the grid's body) is handed the size of its window as its
+  "virtual size", which never equals its real one, so each layout (the cell editor
+  opening or closing: twice an edit) updated and repainted its scroll bars, all their
+  lines, though nothing about them had changed. `SteadyScrollView` passes the call on only
+  when its size, virtual size or window changed since the last time. No public API
+  says what a ScrollView's scroll bars are updated for.
+
 Not needed: `_inherit_bindings`. Set in a class body it does nothing (Textual's
 `__init_subclass__` resets it); the public class keyword `inherit_bindings=False` is the way.
 """
@@ -56,7 +64,9 @@ from textual import events
 from textual.binding import Binding, BindingsMap
 from textual.command import CommandList, CommandPalette
 from textual.dom import DOMNode
+from textual.geometry import Size
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 from textual.widgets.option_list import Option
@@ -113,6 +123,22 @@ def set_focus_quietly(screen: Screen[object], widget: Widget) -> None:
         screen._dirty_regions.update(dirty)
         screen._repaint_regions.clear()
         screen._repaint_regions.update(repaint)
+
+
+class SteadyScrollView(ScrollView):
+    """A ScrollView whose scroll bars are updated on a layout only when what they show
+    can have changed (see above)."""
+
+    _sized_for: tuple[Size, Size, Size] | None = None
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        sized_for = (size, self.virtual_size, container_size)
+        if sized_for == self._sized_for:
+            return False  # what Textual's answers when nothing changed: no resize
+        self._sized_for = sized_for
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
 
 _FOOTER_RECOMPOSE = Footer.recompose

@@ -112,3 +112,23 @@ async def test_which_rules_style_parts_by_a_widget_s_focus() -> None:
             await pilot.pause()
             assert focus_reaches_inside(grid, app.stylesheet.rules) is expected, cls
 
+
+def line_on_screen(grid: Grid, row: int) -> int:
+    return grid.body.region.y + 1 + row - grid.body.scroll_offset.y
+
+
+async def test_an_edit_repaints_the_edited_cell_the_cursor_and_the_status_only() -> None:
+    """Not the whole screen (Textual repaints it on a focus move), nor the body and its
+    scroll bars (when the editor opens or closes, Textual lays the screen out again)."""
+    app = FramesApp(big_model())
+    async with app.run_test(size=SIZE) as pilot:
+        grid = app.query_one(Grid)
+        grid.move_to(3, col(grid, "participants"))
+        edited, below = line_on_screen(grid, 3), line_on_screen(grid, 4)
+        status = grid.status.region.y
+        frames = await frames_of(app, pilot, "4")
+        assert frames and set().union(*frames) <= {edited, status}
+        frames = await frames_of(app, pilot, "enter")
+        assert frames and set().union(*frames) <= {edited, below, status}
+        assert grid.model.value(grid.view.rows()[3], "participants") == 4
+        assert grid.cursor_row == 4

@@ -72,9 +72,15 @@ class Grid(GridViewer):
         self.search_box.deliver = self._search_delivered
 
     def compose(self) -> ComposeResult:
-        yield from super().compose()
+        # The editor and its pick list first: Textual numbers the painting order of a
+        # container's children from its last child on, so children that come and go
+        # after the others (the editor opens and closes on every edit) renumber the rest,
+        # and a renumbered child is repainted whole as if it had moved: the body, its
+        # scroll bars and the status line, for a one-cell change. Both lie over the body
+        # (`overlay: screen`), whose painting order this does not change.
         yield self.editor
         yield self.choice_list
+        yield from super().compose()
 
     # Textual runs every class's on_mount, this one first: GridViewer's then syncs the model.
     def on_mount(self) -> None:
