@@ -50,6 +50,14 @@ What it wraps:
   when its size, virtual size or window changed since the last time. No public API
   says what a ScrollView's scroll bars are updated for.
 
+- `Widget._check_refresh`, with which a widget tells its screen what it needs repainted or
+  laid out; Textual calls it when the widget's own message queue next runs empty. The
+  screen paints a frame as soon as its own queue runs empty, so after a key the grid
+  handled, the frame could show one part's change (the editor closing) and the next one,
+  a frame or more later, the rest (the cursor's line, the status line). `report_refresh`
+  has the grid's parts tell the screen at once, so one frame shows all a key changed.
+  No public API hands the screen a widget's pending refresh.
+
 Not needed: `_inherit_bindings`. Set in a class body it does nothing (Textual's
 `__init_subclass__` resets it); the public class keyword `inherit_bindings=False` is the way.
 """
@@ -123,6 +131,13 @@ def set_focus_quietly(screen: Screen[object], widget: Widget) -> None:
         screen._dirty_regions.update(dirty)
         screen._repaint_regions.clear()
         screen._repaint_regions.update(repaint)
+
+
+def report_refresh(*widgets: Widget) -> None:
+    """Have each widget tell its screen now what it needs repainted or laid out (see
+    above), so the screen's next frame shows it."""
+    for widget in widgets:
+        widget._check_refresh()
 
 
 class SteadyScrollView(ScrollView):

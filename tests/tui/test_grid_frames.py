@@ -132,3 +132,21 @@ async def test_an_edit_repaints_the_edited_cell_the_cursor_and_the_status_only()
         assert frames and set().union(*frames) <= {edited, below, status}
         assert grid.model.value(grid.view.rows()[3], "participants") == 4
         assert grid.cursor_row == 4
+
+
+async def test_one_frame_shows_all_that_a_key_changed() -> None:
+    """The editor closing, the value in its cell, the cursor's move and the status line
+    come in one frame, not the editor's part first and the rest a frame or more later
+    (each part of the grid told the screen when its own queue next ran empty)."""
+    app = FramesApp(big_model())
+    async with app.run_test(size=SIZE) as pilot:
+        grid = app.query_one(Grid)
+        grid.editor.cursor_blink = False  # a blink is a frame of its own
+        grid.move_to(3, col(grid, "participants"))
+        edited, below = line_on_screen(grid, 3), line_on_screen(grid, 4)
+        status = grid.status.region.y
+        for _ in range(5):
+            await frames_of(app, pilot, "4")
+            frames = await frames_of(app, pilot, "enter")
+            assert frames[0] == {edited, below, status}
+            edited, below = below, below + 1

@@ -26,7 +26,12 @@ from vledger.tui.grid.model import GridModel
 from vledger.tui.grid.search_box import SearchBox
 from vledger.tui.grid.undo import CommandStack, DataCommand
 from vledger.tui.grid.viewer import GridViewer
-from vledger.tui.textual_compat import bound_to, set_bindings, set_focus_quietly
+from vledger.tui.textual_compat import (
+    bound_to,
+    report_refresh,
+    set_bindings,
+    set_focus_quietly,
+)
 
 
 class Grid(GridViewer):
@@ -272,10 +277,19 @@ class Grid(GridViewer):
         await self.key_order.key(self, message)
 
     async def _typed(self, event: Typed) -> bool:
-        """One key or paste, in typing order: into the open editor or search box, else a
-        grid command run here and now (not after the key bubbled up to the app, by which
-        time later keys were already handled), else a command of the screen or the app,
-        also now, else a printable character that starts an edit."""
+        """One key or paste, in typing order (`_handle_typed`); then the screen hears at
+        once of every part of the grid it changed, so one frame shows them all."""
+        try:
+            return await self._handle_typed(event)
+        finally:
+            report_refresh(self, self.body, self.status, self.search_box, self.editor,
+                           self.choice_list)
+
+    async def _handle_typed(self, event: Typed) -> bool:
+        """One key or paste: into the open editor or search box, else a grid command run
+        here and now (not after the key bubbled up to the app, by which time later keys
+        were already handled), else a command of the screen or the app, also now, else a
+        printable character that starts an edit."""
         if isinstance(event, QuitAsked):
             await self._quit()
             return True
