@@ -36,6 +36,30 @@ What it wraps:
   the ones it shows: Textual asks for one on every possible change of the bindings,
   several per key that moves the focus, mostly for the same keys.
 
+- A screen's repaint request (`_repaint_required`, `_dirty_regions`, `_repaint_regions`).
+  `Screen.focused` is a reactive that repaints: every focus move repaints the whole screen,
+  though what looks different with focus repaints itself (a widget's focus and blur
+  handlers, its :focus styles). The grid moves focus to its cell editor and back on every
+  edit, and that whole-screen repaint was most of an Enter's time. `set_focus_quietly`
+  moves focus and puts the screen's own repaint request back as it was before. No public
+  API sets the focus without it.
+
+- `ScrollView._size_updated`, which Textual calls for every widget on every layout of the
+  screen. A ScrollView (the grid's body) is handed the size of its window as its
+  "virtual size", which never equals its real one, so each layout (the cell editor
+  opening or closing: twice an edit) updated and repainted its scroll bars, all their
+  lines, though nothing about them had changed. `SteadyScrollView` passes the call on only
+  when its size, virtual size or window changed since the last time. No public API
+  says what a ScrollView's scroll bars are updated for.
+
+- `Widget._check_refresh`, with which a widget tells its screen what it needs repainted or
+  laid out; Textual calls it when the widget's own message queue next runs empty. The
+  screen paints a frame as soon as its own queue runs empty, so after a key the grid
+  handled, the frame could show one part's change (the editor closing) and the next one,
+  a frame or more later, the rest (the cursor's line, the status line). `report_refresh`
+  has the grid's parts tell the screen at once, so one frame shows all a key changed.
+  No public API hands the screen a widget's pending refresh.
+
 Not needed: `_inherit_bindings`. Set in a class body it does nothing (Textual's
 `__init_subclass__` resets it); the public class keyword `inherit_bindings=False` is the way.
 """
@@ -51,6 +75,10 @@ from textual import events
 from textual.binding import Binding, BindingsMap
 from textual.command import CommandList, CommandPalette
 from textual.dom import DOMNode
+from textual.geometry import Size
+from textual.screen import Screen
+from textual.scroll_view import ScrollView
+from textual.widget import Widget
 from textual.widgets import Footer, Input
 from textual.widgets._footer import FooterKey
 from textual.widgets.option_list import Option
@@ -93,6 +121,43 @@ def drop_closed_watchers(watched: object) -> int:
             dropped += len(entries) - len(kept)
             entries[:] = kept
     return dropped
+
+
+def set_focus_quietly(screen: Screen[object], widget: Widget) -> None:
+    """`screen.set_focus(widget)` without repainting the whole screen (see above): the
+    widgets that gain and lose focus repaint what changes in them themselves."""
+    asked = screen._repaint_required
+    dirty, repaint = set(screen._dirty_regions), set(screen._repaint_regions)
+    screen.set_focus(widget)
+    if not asked:  # a repaint asked for before the move still happens
+        screen._repaint_required = False
+        screen._dirty_regions.clear()
+        screen._dirty_regions.update(dirty)
+        screen._repaint_regions.clear()
+        screen._repaint_regions.update(repaint)
+
+
+def report_refresh(*widgets: Widget) -> None:
+    """Have each widget tell its screen now what it needs repainted or laid out (see
+    above), so the screen's next frame shows it."""
+    for widget in widgets:
+        widget._check_refresh()
+
+
+class SteadyScrollView(ScrollView):
+    """A ScrollView whose scroll bars are updated on a layout only when what they show
+    can have changed (see above)."""
+
+    _sized_for: tuple[Size, Size, Size] | None = None
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        sized_for = (size, self.virtual_size, container_size)
+        if sized_for == self._sized_for:
+            return False  # what Textual's answers when nothing changed: no resize
+        self._sized_for = sized_for
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
 
 _FOOTER_RECOMPOSE = Footer.recompose

@@ -16,11 +16,11 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from vledger.tui.grid.model import GridModel
 from vledger.tui.grid.row_view import RowView
+from vledger.tui.textual_compat import SteadyScrollView
 
 NUMERIC = ("int", "decimal")
 CACHE_LINES = 512
@@ -56,7 +56,7 @@ class GridState(Protocol):
         """A click at (x, y) in the body's cells."""
 
 
-class GridBody(ScrollView, can_focus=False):
+class GridBody(SteadyScrollView, can_focus=False):
     """Paints the grid's visible lines; all state lives on the owning Grid."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

@@ -26,7 +26,12 @@ from vledger.tui.grid.model import GridModel
 from vledger.tui.grid.search_box import SearchBox
 from vledger.tui.grid.undo import CommandStack, DataCommand
 from vledger.tui.grid.viewer import GridViewer
-from vledger.tui.textual_compat import bound_to, set_bindings
+from vledger.tui.textual_compat import (
+    bound_to,
+    report_refresh,
+    set_bindings,
+    set_focus_quietly,
+)
 
 
 class Grid(GridViewer):
@@ -72,9 +77,15 @@ class Grid(GridViewer):
         self.search_box.deliver = self._search_delivered
 
     def compose(self) -> ComposeResult:
-        yield from super().compose()
+        # The editor and its pick list first: Textual numbers the painting order of a
+        # container's children from its last child on, so children that come and go
+        # after the others (the editor opens and closes on every edit) renumber the rest,
+        # and a renumbered child is repainted whole as if it had moved: the body, its
+        # scroll bars and the status line, for a one-cell change. Both lie over the body
+        # (`overlay: screen`), whose painting order this does not change.
         yield self.editor
         yield self.choice_list
+        yield from super().compose()
 
     # Textual runs every class's on_mount, this one first: GridViewer's then syncs the model.
     def on_mount(self) -> None:
@@ -128,7 +139,7 @@ class Grid(GridViewer):
         meanwhile went to the old widget) and tell the KeyOrder where the keys go now."""
         screen = self.screen
         old = screen.focused
-        screen.set_focus(widget)
+        set_focus_quietly(screen, widget)
         if screen.focused is widget and old is not widget:
             mine = old in (self, self.editor, self.search_box)
             self.key_order.moved(old if mine else None, widget)
@@ -266,10 +277,19 @@ class Grid(GridViewer):
         await self.key_order.key(self, message)
 
     async def _typed(self, event: Typed) -> bool:
-        """One key or paste, in typing order: into the open editor or search box, else a
-        grid command run here and now (not after the key bubbled up to the app, by which
-        time later keys were already handled), else a command of the screen or the app,
-        also now, else a printable character that starts an edit."""
+        """One key or paste, in typing order (`_handle_typed`); then the screen hears at
+        once of every part of the grid it changed, so one frame shows them all."""
+        try:
+            return await self._handle_typed(event)
+        finally:
+            report_refresh(self, self.body, self.status, self.search_box, self.editor,
+                           self.choice_list)
+
+    async def _handle_typed(self, event: Typed) -> bool:
+        """One key or paste: into the open editor or search box, else a grid command run
+        here and now (not after the key bubbled up to the app, by which time later keys
+        were already handled), else a command of the screen or the app, also now, else a
+        printable character that starts an edit."""
         if isinstance(event, QuitAsked):
             await self._quit()
             return True

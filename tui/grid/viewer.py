@@ -9,7 +9,10 @@ Painting is GridBody's (tui/grid/body.py), which renders only the lines on scree
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
+from textual.css.model import CombinatorType, RuleSet, Selector
+from textual.dom import DOMNode
 from textual.geometry import Size
 from textual.widget import Widget
 
@@ -27,6 +30,25 @@ from vledger.tui.grid.model import GridModel, changed_rows
 from vledger.tui.grid.row_view import RowView
 from vledger.tui.grid.search_box import SearchBox
 from vledger.tui.grid.status import GridStatus, grid_text
+
+_FOCUS = frozenset({"focus", "focus-within"})
+
+
+def focus_reaches_inside(node: DOMNode, rules: list[RuleSet]) -> bool:
+    """Whether a rule can style something inside `node` by whether `node` has focus: a
+    selector with :focus or :focus-within on a part that can be `node`, followed by more
+    parts (`Grid:focus GridBody`, `.ledger-grid:focus > .x`)."""
+    for rule in rules:
+        for selector_set in rule.selector_set:
+            compound: list[Selector] = []  # selectors written together, as `Grid:focus`
+            for part in selector_set.selectors:
+                if compound and part.combinator != CombinatorType.SAME:
+                    if any(p.pseudo_classes & _FOCUS for p in compound) and all(
+                            Selector(p.name, type=p.type).check(node) for p in compound):
+                        return True
+                    compound = []
+                compound.append(part)
+    return False
 
 
 class GridViewer(Widget, can_focus=True):
@@ -51,6 +73,8 @@ class GridViewer(Widget, can_focus=True):
         self._seen_generation = -1  # the view's order last painted
         self._stale: set[str] | None = set()  # rows to repaint (None: every line)
         self._said: tuple[str, bool] = ("", False)  # the status line's message, refused
+        # The app's rules, the grid's classes and whether its focus can style its parts
+        self._focus_inside: tuple[list[RuleSet], frozenset[str], bool] | None = None
         self.body = GridBody(self)
         self.status = GridStatus("", id="grid-status")
         self.search_box = SearchBox(self.lang, id="grid-search")
@@ -64,6 +88,38 @@ class GridViewer(Widget, can_focus=True):
         self.sync_model(force=True)
         self._repaint()
         self.update_status()
+
+    # Focus comes and goes with every edit (to the cell editor and back), and Textual does
+    # more on each move than the grid needs: its focus and blur handlers repaint the whole
+    # widget (for widgets drawn differently with focus; the grid's own area is its body
+    # and status line, drawn the same either way), and `has_focus` restyles the grid with
+    # everything in it (for styles of the parts that depend on the grid's :focus), which
+    # also repaints the body's scroll bars. Here the grid's own styles are applied again,
+    # and its parts' only when a rule in the app's styles can depend on an ancestor's
+    # focus; what a style change changes is still repainted.
+    def on_focus(self, event: events.Focus) -> None:
+        event.prevent_default()
+        self.has_focus = True
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantFocus(self))
+
+    def on_blur(self, event: events.Blur) -> None:
+        event.prevent_default()
+        self.has_focus = False
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantBlur(self))
+
+    def watch_has_focus(self, has_focus: bool) -> None:
+        stylesheet = self.app.stylesheet
+        rules, classes = stylesheet.rules, frozenset(self.classes)
+        seen = self._focus_inside
+        if seen is None or seen[0] is not rules or seen[1] != classes:
+            # Textual parses the styles into a new list when they change
+            seen = self._focus_inside = (rules, classes, focus_reaches_inside(self, rules))
+        if seen[2]:
+            super().watch_has_focus(has_focus)
+        else:
+            stylesheet.update_nodes([self], animate=True)
 
     # ---- state ----------------------------------------------------------------------------
 
