@@ -203,11 +203,14 @@ class _Matcher:
         return True
 
 
-def _cell_amount(cell: CellValue) -> Decimal | None:
+def _cell_amount(cell: object) -> Decimal | None:
+    # `object`, not CellValue: a document another tool synced may hold any scalar.
     if cell is None or isinstance(cell, bool):
         return None
     if isinstance(cell, int):
         return Decimal(cell)
+    if not isinstance(cell, str):  # bytes or a float: not an amount
+        return None
     try:
         return Decimal(cell.strip())
     except InvalidOperation:

@@ -120,6 +120,18 @@ def test_sum_adds_decimal_and_int_cells_exactly_and_skips_empty() -> None:
     assert value(m, "people", "year") == 17
 
 
+def test_a_sum_skips_a_cell_of_a_kind_no_ledger_writes() -> None:
+    """Another tool syncing the document may leave bytes (or anything else) in a cell:
+    the ranking counts it as no amount, as it does text that is not a number."""
+    m = measure(PROGRAM, [
+        row("a", "2026-01-05", "宣传", amount="0.10", people=3),
+        row("b", "2026-01-06", "宣传", amount=b"0.20", people=4),  # type: ignore[arg-type]
+        row("c", "2026-01-07", "宣传", amount=0.5, people=4),  # type: ignore[arg-type]
+    ])  # fmt: skip
+    money = m.get(PROGRAM.indicator("money"), "Q1")
+    assert (money.total, money.rows) == (Decimal("0.10"), ("a",))
+
+
 def test_rate_and_zero_denominator() -> None:
     m = measure(PROGRAM, [
         row("a", "2026-01-05", "排查", done=True), row("b", "2026-01-06", "排查", done=False),
