@@ -89,6 +89,7 @@ async def test_status_shows_peers_and_unconfirmed_changes(tmp_path: Path) -> Non
     # Chinese text keeps to Chinese brackets throughout the line, names included
     code, out, _ = await run_vledger(village, "--lang", "zh", "status")
     assert code == 0 and out.startswith("青石乡（t1）的村1（v01）（设备 "), out
+    assert "\n  2026 年：\n" in out, out
 
 
 async def test_bundles_on_the_command_line(tmp_path: Path) -> None:

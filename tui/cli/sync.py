@@ -280,7 +280,7 @@ def run_status(args: argparse.Namespace) -> int:
     print(say(lang, "cli.status.documents", count=len(report["documents"])))
     changes = {doc["id"]: doc["changes"] for doc in report["documents"]}
     for year, documents in report["years"].items():
-        print(f"  {year}:")
+        print(say(lang, "cli.status.year", year=year))
         for doc in documents:
             print("  " + say(lang, "cli.status.document", doc=doc, changes=changes[doc]))
     if not report["peers"]:

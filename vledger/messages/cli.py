@@ -197,6 +197,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.status.documents": (
         "{count} 个文档：", "{count} {count:document|documents}:"
     ),
+    "cli.status.year": ("  {year} 年：", "  {year}:"),
     "cli.status.document": (
         "  {doc}：{changes} 个修改", "  {doc}: {changes} {changes:change|changes}"
     ),
