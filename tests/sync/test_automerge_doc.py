@@ -8,6 +8,7 @@ automerge is used only to make what another tool could write.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 from automerge import core
@@ -215,6 +216,19 @@ def test_what_other_tools_write_is_read_exactly() -> None:
     assert plain["note"] == "宣传" == doc.read(ROOT, "note")
 
 
+def with_a_conflict_on_n(raw: core.Document) -> tuple[Doc, Any]:
+    """`raw` after two actors set row p/1's "n" at once (10 and 20), loaded; and p/1."""
+    other = raw.fork()
+    other.set_actor(b"\x02" * 16)
+    row_1 = raw.get(ROOT, "p/1")[1]  # type: ignore[index]
+    with raw.transaction() as tx:
+        tx.put(row_1, "n", core.ScalarType.Int, 10)
+    with other.transaction() as tx:
+        tx.put(row_1, "n", core.ScalarType.Int, 20)
+    raw.merge(other)
+    return Doc.load(raw.save()), row_1
+
+
 def test_read_fields_reads_the_named_fields_of_each_map_as_read_map_does() -> None:
     """Only maps under the prefix, only the fields they have, values as `read_map` gives
     them (the winner of a conflict, other tools' types made exact, nested maps whole)."""
@@ -227,15 +241,7 @@ def test_read_fields_reads_the_named_fields_of_each_map_as_read_map_does() -> No
             cells = tx.put_object(row, "cells", core.ObjType.Map)
             tx.put(cells, "cost", core.ScalarType.F64, 0.1)
         tx.put(ROOT, "p/scalar", core.ScalarType.Str, "not a row")
-    other = raw.fork()
-    other.set_actor(b"\x02" * 16)
-    row_1 = raw.get(ROOT, "p/1")[1]  # type: ignore[index]
-    with raw.transaction() as tx:
-        tx.put(row_1, "n", core.ScalarType.Int, 10)
-    with other.transaction() as tx:
-        tx.put(row_1, "n", core.ScalarType.Int, 20)
-    raw.merge(other)
-    doc = Doc.load(raw.save())
+    doc, row_1 = with_a_conflict_on_n(raw)
     found = doc.read_fields(ROOT, "p/", ("cells", "n", "deleted"))
     whole = doc.read_map(ROOT, "p/")
     assert found == {
@@ -266,15 +272,7 @@ def test_read_table_reads_fields_and_inner_fields_of_each_map_as_read_does() -> 
         tx.put_object(cells_2, "kind", core.ObjType.Map)
         row_4 = tx.put_object(ROOT, "p/4", core.ObjType.Map)
         tx.put(row_4, "cells", core.ScalarType.Str, "not a map")
-    other = raw.fork()
-    other.set_actor(b"\x02" * 16)
-    row_1 = raw.get(ROOT, "p/1")[1]  # type: ignore[index]
-    with raw.transaction() as tx:
-        tx.put(row_1, "n", core.ScalarType.Int, 10)
-    with other.transaction() as tx:
-        tx.put(row_1, "n", core.ScalarType.Int, 20)
-    raw.merge(other)
-    doc = Doc.load(raw.save())
+    doc, row_1 = with_a_conflict_on_n(raw)
     found = doc.read_table(ROOT, "p/", ("n", "done", "deleted"), "cells", ("cost", "kind"))
     assert [r[0] for r in found] == ["p/1", "p/2", "p/4"]
     assert found[0] == ["p/1", doc.read(row_1, "n"), None, None, "0.1", "宣传"]
