@@ -52,11 +52,6 @@ class KeyTurns:
         self._timer: Timer | None = None
         self._watched: events.Key | None = None  # on its way when the timer started
 
-    @property
-    def waiting(self) -> int:
-        """Keys read and not yet sent (tests wait for none)."""
-        return len(self._waiting)
-
     async def read(self, key: events.Key) -> None:
         """A key the app read from the terminal: sent now, or after the keys before it."""
         if self._on_its_way is not None or self._waiting:

@@ -94,7 +94,6 @@ class Replicas:
         # saving a big document holds the GIL for the whole call, and would hold the
         # screen with it.
         self.compact_when_asked = False
-        self._compact_due: set[str] = set()
         self.actor = secrets.token_bytes(16)  # this process's (the module docstring says why)
         self._seen_version = db.data_version()
 
@@ -477,19 +476,16 @@ class Replicas:
             self._run_compactions()
 
     def _run_compactions(self) -> None:
-        if self.db.in_transaction:
-            return  # the outermost transaction runs them after its commit
-        pending, self._compact_later = self._compact_later, set()
-        if self.compact_when_asked:
-            self._compact_due |= pending
-            return
-        self._compact(pending)
+        # Inside a transaction, the outermost one runs them after its commit.
+        if not self.db.in_transaction and not self.compact_when_asked:
+            self.compact_due()
 
     def compact_due(self) -> int:
-        """Run the compactions held back by `compact_when_asked`; how many ran."""
+        """Run the compactions the writes since the last ones call for; how many ran
+        (with `compact_when_asked`, only this runs them)."""
         with self._mutex:
-            due, self._compact_due = self._compact_due, set()
-            return self._compact(due)
+            pending, self._compact_later = self._compact_later, set()
+            return self._compact(pending)
 
     def _compact(self, pending: set[str]) -> int:
         ran = 0
